@@ -1,0 +1,95 @@
+# memscope — build, run, test.
+#   make          build ./memscope
+#   make run      install dependencies, build, run the main job
+#   make test     install dependencies, build, run unit and end-to-end tests
+#   make bench    benchmarks (never part of make test)
+
+OUT      := build
+BPFTOOL  ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+CLANG    ?= clang
+CC       ?= gcc
+PYTHON   ?= /usr/bin/python3
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -DMEMSCOPE_VERSION='"$(VERSION)"'
+CPPFLAGS += -Isrc -Isrc/lib -I$(OUT) -MMD -MP
+LDLIBS   += -lbpf -lelf -lz -ljson-c
+BPF_CFLAGS := -target bpf -g -O2 -Wall -D__TARGET_ARCH_$(ARCH) -I$(OUT) -Isrc -Isrc/bpf
+
+BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
+SKELS    := $(patsubst src/bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+LIB_SRCS := $(wildcard src/lib/*.c)
+CMD_SRCS := $(wildcard src/*.c)
+LIB_OBJS := $(patsubst src/lib/%.c,$(OUT)/lib/%.o,$(LIB_SRCS))
+CMD_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(CMD_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+
+.PHONY: all deps run test unit e2e bench clean format
+all: memscope
+
+deps:
+	@scripts/deps.sh
+
+memscope: $(CMD_OBJS) $(OUT)/libmemscope.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Shared pieces as an archive, so a unit test links only what it uses.
+$(OUT)/libmemscope.a: $(LIB_OBJS)
+	ar rcs $@ $^
+
+# vmlinux.h comes from the running kernel's BTF; CO-RE relocates it elsewhere.
+$(OUT)/vmlinux.h:
+	@mkdir -p $(OUT)
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+
+$(OUT)/%.bpf.o: src/bpf/%.bpf.c $(OUT)/vmlinux.h $(wildcard src/bpf/*.bpf.h) $(wildcard src/*.h)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+# Every user-side object may include a skeleton: build them first.
+$(CMD_OBJS): $(OUT)/%.o: src/%.c | $(SKELS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(OUT)/lib/%.o: src/lib/%.c | $(SKELS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/libmemscope.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+run: deps
+	@$(MAKE) --no-print-directory memscope
+	./memscope
+
+unit: $(UNIT_BINS)
+	@rc=0; for t in $(UNIT_BINS); do $$t || rc=1; done; exit $$rc
+
+$(OUT)/tests/%.bpf.o: tests/e2e/%.bpf.c $(OUT)/vmlinux.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+e2e: memscope $(OUT)/tests/fentry_only.bpf.o
+	$(PYTHON) -m pytest -q -rs tests/e2e
+
+test: deps
+	@$(MAKE) --no-print-directory memscope unit
+	@$(MAKE) --no-print-directory e2e
+
+bench: deps memscope
+	bench/run.sh
+
+format:
+	clang-format -i src/*.c src/*.h src/lib/*.c src/lib/*.h src/bpf/*.c src/bpf/*.h tests/unit/*.c
+
+clean:
+	rm -rf $(OUT) memscope
+
+-include $(wildcard $(OUT)/*.d $(OUT)/lib/*.d $(OUT)/tests/*.d)

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Each command's table entry, defined in its own file. */
+#ifndef MEMSCOPE_COMMANDS_H
+#define MEMSCOPE_COMMANDS_H
+
+#include "cli.h"
+
+extern const struct ms_cmd cmd_features, cmd_gfp;
+
+#endif

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0
+/* memscope features: what this kernel offers memscope, and which hook each probe uses. */
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/utsname.h>
+#include "commands.h"
+#include "hooks.h"
+#include "output.h"
+#include "procfs.h"
+#include "runtime.h"
+
+static int count_numa_nodes(void)
+{
+	DIR *d = opendir("/sys/devices/system/node");
+	struct dirent *e;
+	int n = 0, id;
+
+	if (!d)
+		return 1; /* kernels without NUMA have one node */
+	while ((e = readdir(d)))
+		if (sscanf(e->d_name, "node%d", &id) == 1)
+			n++;
+	closedir(d);
+	return n ? n : 1;
+}
+
+/* Where memory cgroups are mounted: v1 "cgroup" with the memory option, v2 with it enabled. */
+static void find_memcg(char *v1, char *v2, size_t len)
+{
+	char dev[256], dir[256], type[64], opts[512], ctl[512], path[300];
+	FILE *f = fopen("/proc/mounts", "r");
+
+	v1[0] = v2[0] = 0;
+	if (!f)
+		return;
+	while (fscanf(f, "%255s %255s %63s %511s %*d %*d", dev, dir, type, opts) == 4) {
+		if (!strcmp(type, "cgroup") && !v1[0]) {
+			for (char *tok = strtok(opts, ","); tok; tok = strtok(NULL, ","))
+				if (!strcmp(tok, "memory"))
+					snprintf(v1, len, "%s", dir);
+		} else if (!strcmp(type, "cgroup2") && !v2[0]) {
+			snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
+			if (read_line_file(path, ctl, sizeof(ctl)) && strstr(ctl, "memory"))
+				snprintf(v2, len, "%s", dir);
+		}
+	}
+	fclose(f);
+}
+
+static json_object *json_str_or_null(const char *s)
+{
+	return s && *s ? json_object_new_string(s) : NULL;
+}
+
+static const char *yes_no(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+static int features_run(const struct ms_opts *o)
+{
+	json_object *rec = json_object_new_object(), *hooks = json_object_new_object();
+	json_object *tps = json_object_new_object(), *probes = json_object_new_array();
+	char v1[256], v2[256], buf[256];
+	struct utsname un;
+	bool btf, psi;
+	(void)o;
+
+	ms_require_bpf();
+	uname(&un);
+	find_memcg(v1, v2, sizeof(v1));
+	btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+	psi = read_line_file("/proc/pressure/memory", buf, sizeof(buf));
+
+	json_object_object_add(rec, "type", json_object_new_string("features"));
+	json_object_object_add(rec, "kernel", json_object_new_string(un.release));
+	json_object_object_add(rec, "machine", json_object_new_string(un.machine));
+	json_object_object_add(rec, "page_size", json_object_new_int(getpagesize()));
+	json_object_object_add(rec, "numa_nodes", json_object_new_int(count_numa_nodes()));
+	json_object_object_add(rec, "memcg_v1", json_str_or_null(v1));
+	json_object_object_add(rec, "memcg_v2", json_str_or_null(v2));
+	json_object_object_add(rec, "psi", json_object_new_boolean(psi));
+	json_object_object_add(rec, "btf", json_object_new_boolean(btf));
+	json_object_object_add(rec, "tracefs", json_str_or_null(ms_tracefs()));
+
+	for (int k = 0; k < HK_NR; k++) {
+		json_object *h = json_object_new_object();
+		bool ok = hook_kind_works(k);
+
+		json_object_object_add(h, "available", json_object_new_boolean(ok));
+		json_object_object_add(h, "error", ok ? NULL : json_str_or_null(hook_kind_error(k)));
+		json_object_object_add(hooks, hook_kind_name(k), h);
+	}
+	json_object_object_add(rec, "hooks", hooks);
+
+	for (int c = 0; c < ms_nr_commands; c++) {
+		const struct ms_cmd *cmd = ms_commands[c];
+
+		for (int h = 0; h < cmd->nr_hooks; h++) {
+			const struct hook_spec *spec = &cmd->hooks[h];
+			const char *colon = strchr(spec->name, ':');
+			json_object *p = json_object_new_object();
+			int v = hook_spec_choice(spec);
+
+			if (colon && !json_object_object_get_ex(tps, spec->name, NULL)) {
+				json_object *t = json_object_new_object();
+				char cat[64];
+
+				snprintf(cat, sizeof(cat), "%.*s", (int)(colon - spec->name),
+					 spec->name);
+				json_object_object_add(t, "tracefs",
+					json_object_new_boolean(tracepoint_in_tracefs(cat, colon + 1)));
+				json_object_object_add(t, "btf",
+					json_object_new_boolean(tracepoint_in_btf(colon + 1)));
+				json_object_object_add(tps, spec->name, t);
+			}
+			json_object_object_add(p, "command", json_object_new_string(cmd->name));
+			json_object_object_add(p, "probe", json_object_new_string(spec->name));
+			json_object_object_add(p, "hook", v == HOOK_NONE ? NULL :
+				json_object_new_string(hook_kind_name(spec->v[v].kind)));
+			json_object_object_add(p, "optional", json_object_new_boolean(spec->optional));
+			json_object_array_add(probes, p);
+		}
+	}
+	json_object_object_add(rec, "tracepoints", tps);
+	json_object_object_add(rec, "probes", probes);
+
+	if (out_json_mode()) {
+		out_json(rec);
+		return 0;
+	}
+
+	out_printf("kernel        %s (%s), page size %d, %d NUMA node%s\n", un.release, un.machine,
+		   getpagesize(), count_numa_nodes(), count_numa_nodes() > 1 ? "s" : "");
+	out_printf("BTF           %s\n", btf ? "/sys/kernel/btf/vmlinux" : "missing");
+	out_printf("tracefs       %s\n", ms_tracefs() ? ms_tracefs() : "missing");
+	out_printf("memcg         v1: %s, v2: %s\n", v1[0] ? v1 : "no", v2[0] ? v2 : "no");
+	out_printf("PSI           %s\n", yes_no(psi));
+	out_printf("\nhooks (each loaded and attached for real):\n");
+	json_object_object_foreach(hooks, name, h)
+	{
+		json_object *a, *e;
+
+		json_object_object_get_ex(h, "available", &a);
+		json_object_object_get_ex(h, "error", &e);
+		out_printf("  %-16s %s%s%s%s\n", name,
+			   json_object_get_boolean(a) ? "available" : "unavailable",
+			   e ? " (" : "", e ? json_object_get_string(e) : "", e ? ")" : "");
+	}
+	if (json_object_object_length(tps)) {
+		out_printf("\ntracepoints used:\n");
+		json_object_object_foreach(tps, tname, t)
+		{
+			json_object *tf, *tb;
+
+			json_object_object_get_ex(t, "tracefs", &tf);
+			json_object_object_get_ex(t, "btf", &tb);
+			out_printf("  %-36s %s\n", tname,
+				   json_object_get_boolean(tf) || json_object_get_boolean(tb)
+					   ? "present" : "missing");
+		}
+	}
+	if (json_object_array_length(probes)) {
+		out_printf("\nhook per probe on this kernel:\n");
+		for (size_t i = 0; i < json_object_array_length(probes); i++) {
+			json_object *p = json_object_array_get_idx(probes, i), *c, *n, *hk;
+
+			json_object_object_get_ex(p, "command", &c);
+			json_object_object_get_ex(p, "probe", &n);
+			json_object_object_get_ex(p, "hook", &hk);
+			out_printf("  %-8s %-36s %s\n", json_object_get_string(c),
+				   json_object_get_string(n),
+				   hk ? json_object_get_string(hk) : "none (unavailable)");
+		}
+	}
+	json_object_put(rec);
+	out_flush();
+	return 0;
+}
+
+const struct ms_cmd cmd_features = {
+	.name = "features",
+	.summary = "what this kernel offers memscope, tested by loading real programs",
+	.details = "Loads and attaches one tiny BPF program per hook kind (tp_btf, raw_tp,\n"
+		   "tracepoint, fentry, kprobe, uprobe, iterators) and reports what works,\n"
+		   "which tracepoints exist, and which hook each memscope probe will use.",
+	.examples = "  memscope features\n  memscope features --json | python3 -m json.tool\n",
+	.run = features_run,
+};

@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0
+/* One parser for the options all commands share, plus per-command options. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "cli.h"
+
+
+
+void ms_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", ms_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(MS_EXIT_USAGE);
+}
+
+double ms_parse_double(const char *what, const char *s, double min, double max)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		ms_usage_error("%s needs a number", what);
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno == ERANGE || !isfinite(v))
+		ms_usage_error("%s: '%s' is not a number", what, s);
+	if (*end)
+		ms_usage_error("%s: unexpected '%s' after the number in '%s'", what, end, s);
+	if (v < min || v > max)
+		ms_usage_error("%s: %s is out of range (%g to %g)", what, s, min, max);
+	return v;
+}
+
+long ms_parse_long(const char *what, const char *s, long min, long max)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		ms_usage_error("%s needs a whole number", what);
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s)
+		ms_usage_error("%s: '%s' is not a whole number", what, s);
+	if (*end)
+		ms_usage_error("%s: unexpected '%s' after the number in '%s'", what, end, s);
+	if (errno == ERANGE || v < min || v > max)
+		ms_usage_error("%s: %s is out of range (%ld to %ld)", what, s, min, max);
+	return v;
+}
+
+static bool pid_exists(int pid)
+{
+	char path[32];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	return stat(path, &st) == 0;
+}
+
+int ms_parse_pid_list(const char *what, const char *s, int *pids, int max)
+{
+	char buf[1024], *tok, *save;
+	int n = 0;
+
+	if (!s || !*s)
+		ms_usage_error("%s needs a PID", what);
+	if (strlen(s) >= sizeof(buf))
+		ms_usage_error("%s: list too long", what);
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		long pid = ms_parse_long(what, tok, 1, INT_MAX);
+
+		if (n == max)
+			ms_usage_error("%s: at most %d PIDs", what, max);
+		if (!pid_exists(pid))
+			ms_usage_error("%s: no process with PID %ld", what, pid);
+		pids[n++] = pid;
+	}
+	if (!n)
+		ms_usage_error("%s needs a PID", what);
+	return n;
+}
+
+const struct ms_cmd *ms_find_command(const char *name)
+{
+	for (int i = 0; i < ms_nr_commands; i++)
+		if (!strcmp(ms_commands[i]->name, name))
+			return ms_commands[i];
+	return NULL;
+}
+
+enum {
+	OPT_JSON = 'j',
+	OPT_VERBOSE = 'v',
+	OPT_HELP = 'h',
+	OPT_VERSION = 'V',
+	OPT_INTERVAL = 'i',
+	OPT_COUNT = 'c',
+	OPT_DURATION = 'd',
+	OPT_PID = 'p',
+	OPT_COMM = 1000,
+	OPT_CMD_BASE = 2000,
+};
+
+static const struct option global_long[] = {
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "verbose", no_argument, NULL, OPT_VERBOSE },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+};
+
+static const struct {
+	struct option opt;
+	unsigned int flag;
+	const char *arg, *help;
+} shared_long[] = {
+	{ { "interval", required_argument, NULL, OPT_INTERVAL }, MS_OPT_INTERVAL, "SEC",
+	  "seconds between reports (fractions allowed)" },
+	{ { "count", required_argument, NULL, OPT_COUNT }, MS_OPT_COUNT, "N",
+	  "stop after N reports" },
+	{ { "duration", required_argument, NULL, OPT_DURATION }, MS_OPT_DURATION, "SEC",
+	  "stop after SEC seconds" },
+	{ { "pid", required_argument, NULL, OPT_PID }, MS_OPT_PID, "PID[,PID...]",
+	  "only these processes" },
+	{ { "comm", required_argument, NULL, OPT_COMM }, MS_OPT_COMM, "NAME",
+	  "only processes whose command name is NAME" },
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static void print_version(void)
+{
+	printf("memscope %s\n", MEMSCOPE_VERSION);
+	exit(0);
+}
+
+void ms_print_main_help(void)
+{
+	printf("Usage: %s [-j] [-v] COMMAND [options]\n\n"
+	       "Linux memory analysis with eBPF: who uses memory, node and zone state,\n"
+	       "allocation failures, reclaim and OOM kills, from the kernel's own events.\n\n"
+	       "Commands:\n",
+	       ms_prog);
+	for (int i = 0; i < ms_nr_commands; i++)
+		printf("  %-10s %s\n", ms_commands[i]->name, ms_commands[i]->summary);
+	printf("  %-10s %s\n", "help", "help of one command: help COMMAND");
+	printf("\nGlobal options:\n"
+	       "  -j, --json        one JSON object per line (NDJSON); sizes in bytes\n"
+	       "  -v, --verbose     show the libbpf and verifier log on stderr\n"
+	       "  -h, --help        this help; '%s help COMMAND' for a command\n"
+	       "  -V, --version     print the version\n\n"
+	       "Examples:\n"
+	       "  %s features           what this kernel offers memscope\n"
+	       "  %s proc --once --top 5   the five largest processes\n"
+	       "  %s help proc          options of one command\n",
+	       ms_prog, ms_prog, ms_prog, ms_prog);
+}
+
+void ms_print_command_help(const struct ms_cmd *cmd)
+{
+	char arg[64];
+
+	printf("Usage: %s %s [options]%s%s\n\n%s\n", ms_prog, cmd->name,
+	       cmd->operands ? " " : "", cmd->operands ? cmd->operands : "", cmd->summary);
+	if (cmd->details)
+		printf("\n%s\n", cmd->details);
+	printf("\nOptions:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(shared_long); i++) {
+		if (!(cmd->shared & shared_long[i].flag))
+			continue;
+		snprintf(arg, sizeof(arg), "%s%c%c--%s %s",
+			 shared_long[i].opt.val < 256 ? "-" : "    ",
+			 shared_long[i].opt.val < 256 ? shared_long[i].opt.val : ' ',
+			 shared_long[i].opt.val < 256 ? ',' : ' ', shared_long[i].opt.name,
+			 shared_long[i].arg);
+		printf("  %-28s %s\n", arg, shared_long[i].help);
+	}
+	for (const struct ms_cmd_opt *co = cmd->opts; co && co->name; co++) {
+		if (co->short_name)
+			snprintf(arg, sizeof(arg), "-%c, --%s%s%s", co->short_name, co->name,
+				 co->arg_name ? " " : "", co->arg_name ? co->arg_name : "");
+		else
+			snprintf(arg, sizeof(arg), "    --%s%s%s", co->name,
+				 co->arg_name ? " " : "", co->arg_name ? co->arg_name : "");
+		printf("  %-28s %s\n", arg, co->help);
+	}
+	printf("  %-28s %s\n  %-28s %s\n  %-28s %s\n", "-j, --json", "NDJSON output",
+	       "-v, --verbose", "libbpf and verifier log", "-h, --help", "this help");
+	if (cmd->examples)
+		printf("\nExamples:\n%s", cmd->examples);
+}
+
+static void parse_shared(int c, const char *arg, struct ms_opts *o)
+{
+	switch (c) {
+	case OPT_JSON:
+		o->json = true;
+		break;
+	case OPT_VERBOSE:
+		o->verbose = true;
+		break;
+	case OPT_INTERVAL:
+		/* Below 10 ms the report itself would dominate; a day is plenty. */
+		o->interval = ms_parse_double("--interval", arg, 0, 86400);
+		if (o->interval < 0.01)
+			ms_usage_error("--interval: %s is too small (minimum 0.01 s)", arg);
+		break;
+	case OPT_COUNT:
+		o->count = ms_parse_long("--count", arg, 1, 1000000000L);
+		break;
+	case OPT_DURATION:
+		o->duration = ms_parse_double("--duration", arg, 0, 31536000);
+		if (o->duration <= 0)
+			ms_usage_error("--duration: must be more than 0 seconds");
+		break;
+	case OPT_PID:
+		o->nr_pids = ms_parse_pid_list("--pid", arg, o->pids, MS_MAX_PIDS);
+		break;
+	case OPT_COMM:
+		if (!*arg)
+			ms_usage_error("--comm needs a name");
+		if (strlen(arg) >= MS_COMM_LEN)
+			ms_usage_error("--comm: '%s' is longer than the kernel's %d-character "
+				       "command names", arg, MS_COMM_LEN - 1);
+		strcpy(o->comm, arg);
+		o->has_comm = true;
+		break;
+	}
+}
+
+int ms_parse_global_args(int argc, char **argv, struct ms_opts *o)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-j") || !strcmp(a, "--json"))
+			o->json = true;
+		else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
+			o->verbose = true;
+		else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			ms_print_main_help();
+			exit(0);
+		} else if (!strcmp(a, "-V") || !strcmp(a, "--version"))
+			print_version();
+		else if (!strcmp(a, "--"))
+			return i + 1;
+		else if (a[0] == '-')
+			ms_usage_error("unknown option '%s' (see '%s --help')", a, ms_prog);
+		else
+			break;
+	}
+	return i;
+}
+
+void ms_parse_command_args(const struct ms_cmd *cmd, int argc, char **argv, struct ms_opts *o)
+{
+	struct option longopts[64];
+	char shortopts[128] = ":jvhV";
+	int n = 0, c;
+
+	for (size_t i = 0; i < ARRAY_SIZE(global_long); i++)
+		longopts[n++] = global_long[i];
+	for (size_t i = 0; i < ARRAY_SIZE(shared_long); i++) {
+		const struct option *so = &shared_long[i].opt;
+
+		if (!(cmd->shared & shared_long[i].flag))
+			continue;
+		longopts[n++] = *so;
+		if (so->val < 256) {
+			char s[3] = { so->val, ':', 0 };
+
+			strcat(shortopts, s);
+		}
+	}
+	for (const struct ms_cmd_opt *co = cmd->opts; co && co->name; co++) {
+		longopts[n++] = (struct option){ co->name, co->has_arg, NULL,
+						 co->short_name ? co->short_name
+								: OPT_CMD_BASE + co->id };
+		if (co->short_name) {
+			char s[3] = { co->short_name, co->has_arg ? ':' : 0, 0 };
+
+			strcat(shortopts, s);
+		}
+	}
+	longopts[n] = (struct option){ 0 };
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		const struct ms_cmd_opt *co;
+
+		if (c == '?') {
+			if (optopt && optopt < 256)
+				ms_usage_error("%s: unknown option '-%c' (see '%s help %s')",
+					       cmd->name, optopt, ms_prog, cmd->name);
+			ms_usage_error("%s: unknown option '%s' (see '%s help %s')", cmd->name,
+				       argv[optind - 1], ms_prog, cmd->name);
+		}
+		if (c == ':')
+			ms_usage_error("%s: option '%s' needs a value", cmd->name,
+				       argv[optind - 1]);
+		if (c == OPT_HELP) {
+			ms_print_command_help(cmd);
+			exit(0);
+		}
+		if (c == OPT_VERSION)
+			print_version();
+		for (co = cmd->opts; co && co->name; co++)
+			if (c == (co->short_name ? co->short_name : OPT_CMD_BASE + co->id))
+				break;
+		if (co && co->name)
+			cmd->parse_opt(co->id, optarg);
+		else
+			parse_shared(c, optarg, o);
+	}
+	if (optind < argc && !cmd->operands)
+		ms_usage_error("%s: unexpected argument '%s'", cmd->name, argv[optind]);
+	o->args = argv + optind;
+	o->nr_args = argc - optind;
+	if (cmd->check)
+		cmd->check(o);
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Command table and the options every memscope command shares. */
+#ifndef MEMSCOPE_CLI_H
+#define MEMSCOPE_CLI_H
+
+#include <stdbool.h>
+#include <getopt.h>
+
+struct hook_spec;
+
+#define MS_MAX_PIDS 64
+#define MS_COMM_LEN 16
+
+/* Exit statuses: 2 for bad input, 1 for a runtime failure. */
+#define MS_EXIT_USAGE	2
+#define MS_EXIT_RUNTIME 1
+
+struct ms_opts {
+	bool json;
+	bool verbose;
+	double interval; /* seconds; 0 when not given */
+	long count;	 /* 0 when not given */
+	double duration; /* seconds; 0 when not given */
+	int pids[MS_MAX_PIDS];
+	int nr_pids;
+	char comm[MS_COMM_LEN];
+	bool has_comm;
+	/* Operands after the options, for commands that take them. */
+	char **args;
+	int nr_args;
+};
+
+/* A command-specific option; `id` is handed back to the command's parser. */
+struct ms_cmd_opt {
+	const char *name;
+	int short_name; /* 0 when long-only */
+	int has_arg;	/* no_argument / required_argument */
+	const char *arg_name;
+	const char *help;
+	int id;
+};
+
+/* Which shared options a command takes (others are refused as bad input). */
+enum {
+	MS_OPT_INTERVAL = 1 << 0,
+	MS_OPT_COUNT = 1 << 1,
+	MS_OPT_DURATION = 1 << 2,
+	MS_OPT_PID = 1 << 3,
+	MS_OPT_COMM = 1 << 4,
+	MS_OPT_LOOP = MS_OPT_INTERVAL | MS_OPT_COUNT | MS_OPT_DURATION,
+	MS_OPT_FILTER = MS_OPT_PID | MS_OPT_COMM,
+};
+
+struct ms_cmd {
+	const char *name;
+	const char *summary;  /* one line */
+	const char *details;  /* paragraph after the usage line, may be NULL */
+	const char *examples; /* lines of examples */
+	unsigned int shared;  /* MS_OPT_* this command accepts */
+	const char *operands; /* e.g. "MASK..." when it takes operands, else NULL */
+	const struct ms_cmd_opt *opts; /* terminated by { NULL } */
+	/* Called for each command option; report bad values with ms_usage_error(). */
+	void (*parse_opt)(int id, const char *arg);
+	/* Called once after all options are parsed, to check combinations. */
+	void (*check)(const struct ms_opts *o);
+	int (*run)(const struct ms_opts *o);
+	/* The kernel hooks this command uses, for `features` and hook selection. */
+	const struct hook_spec *hooks;
+	int nr_hooks;
+};
+
+extern const struct ms_cmd *const ms_commands[];
+extern const int ms_nr_commands;
+
+const struct ms_cmd *ms_find_command(const char *name);
+/* Parse argv (after the command name) into o; exits 2 on bad input. */
+void ms_parse_command_args(const struct ms_cmd *cmd, int argc, char **argv, struct ms_opts *o);
+/* Parse global options before the command; returns index of the command word. */
+int ms_parse_global_args(int argc, char **argv, struct ms_opts *o);
+void ms_print_command_help(const struct ms_cmd *cmd);
+void ms_print_main_help(void);
+
+/* Bad input: one line on stderr, exit 2. */
+void ms_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* Number parsing shared by all options; `what` names the option in messages. */
+double ms_parse_double(const char *what, const char *s, double min, double max);
+long ms_parse_long(const char *what, const char *s, long min, long max);
+int ms_parse_pid_list(const char *what, const char *s, int *pids, int max);
+
+extern const char *ms_prog;
+
+#endif

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "hooks.h"
+#include "runtime.h"
+#include "probe.skel.h"
+
+static const char *const kind_names[HK_NR] = {
+	[HK_TP_BTF] = "tp_btf",
+	[HK_RAW_TP] = "raw_tp",
+	[HK_TRACEPOINT] = "tracepoint",
+	[HK_FENTRY] = "fentry",
+	[HK_KPROBE] = "kprobe",
+	[HK_UPROBE] = "uprobe",
+	[HK_ITER_TASK] = "iter/task",
+	[HK_ITER_TASK_VMA] = "iter/task_vma",
+	[HK_ITER_CGROUP] = "iter/cgroup",
+	[HK_ITER_KMEM_CACHE] = "iter/kmem_cache",
+	[HK_RINGBUF] = "ringbuf",
+};
+
+enum { UNKNOWN, WORKS, FAILS };
+static int kind_state[HK_NR];
+static char kind_error[HK_NR][160];
+
+const char *hook_kind_name(enum hook_kind k)
+{
+	return k < HK_NR ? kind_names[k] : "?";
+}
+
+const char *hook_kind_error(enum hook_kind k)
+{
+	return kind_error[k];
+}
+
+/* The target of the uprobe probe: a function of our own binary. */
+__attribute__((noinline, used)) int memscope_uprobe_target(int x)
+{
+	__asm__ volatile("" ::: "memory");
+	return x + 1;
+}
+
+/* libbpf 1.1 returns NULL with errno set in strict mode; keep both shapes working. */
+static struct bpf_link *ERR_PTR_LINK(int err)
+{
+	errno = -err;
+	return NULL;
+}
+
+static struct bpf_program *probe_prog(struct probe_bpf *s, enum hook_kind k)
+{
+	switch (k) {
+	case HK_TP_BTF: return s->progs.probe_tp_btf;
+	case HK_RAW_TP: return s->progs.probe_raw_tp;
+	case HK_TRACEPOINT: return s->progs.probe_tracepoint;
+	case HK_FENTRY: return s->progs.probe_fentry;
+	case HK_KPROBE: return s->progs.probe_kprobe;
+	case HK_UPROBE: return s->progs.probe_uprobe;
+	case HK_ITER_TASK: return s->progs.probe_iter_task;
+	case HK_ITER_TASK_VMA: return s->progs.probe_iter_task_vma;
+	case HK_ITER_CGROUP: return s->progs.probe_iter_cgroup;
+	case HK_ITER_KMEM_CACHE: return s->progs.probe_iter_kmem_cache;
+	default: return NULL;
+	}
+}
+
+static int try_kind(enum hook_kind k, char *why, size_t len)
+{
+	struct bpf_program *prog, *p;
+	struct bpf_link *link = NULL;
+	struct probe_bpf *s;
+	int err;
+
+	if (k == HK_RINGBUF) {
+		int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0, getpagesize(), NULL);
+
+		if (fd < 0) {
+			snprintf(why, len, "map create: %s", strerror(errno));
+			return -1;
+		}
+		close(fd);
+		return 0;
+	}
+	if (k == HK_TRACEPOINT && !ms_tracefs()) {
+		snprintf(why, len, "tracefs not mounted and cannot be mounted");
+		return -1;
+	}
+	s = probe_bpf__open();
+	if (!s) {
+		snprintf(why, len, "open: %s", strerror(errno));
+		return -1;
+	}
+	prog = probe_prog(s, k);
+	bpf_object__for_each_program(p, s->obj)
+		bpf_program__set_autoload(p, p == prog);
+	err = probe_bpf__load(s);
+	if (err) {
+		snprintf(why, len, "load: %s", strerror(-err));
+		goto out;
+	}
+	if (k == HK_UPROBE) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = "memscope_uprobe_target");
+
+		link = bpf_program__attach_uprobe_opts(prog, 0, "/proc/self/exe", 0, &uo);
+	} else if (k == HK_ITER_CGROUP) {
+		/* A cgroup iterator needs a cgroup to start from: any hierarchy's root. */
+		static const char *const roots[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup",
+						     "/sys/fs/cgroup/memory" };
+		union bpf_iter_link_info li = { .cgroup.order = BPF_CGROUP_ITER_SELF_ONLY };
+		LIBBPF_OPTS(bpf_iter_attach_opts, io, .link_info = &li, .link_info_len = sizeof(li));
+
+		err = -ENOENT;
+		for (int i = 0; i < 3 && err; i++) {
+			int fd = open(roots[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+			if (fd < 0)
+				continue;
+			li.cgroup.cgroup_fd = fd;
+			link = bpf_program__attach_iter(prog, &io);
+			err = libbpf_get_error(link);
+			if (err)
+				link = NULL;
+			close(fd);
+		}
+		if (err)
+			link = ERR_PTR_LINK(err);
+	} else if (k >= HK_ITER_TASK && k <= HK_ITER_KMEM_CACHE) {
+		link = bpf_program__attach_iter(prog, NULL);
+	} else {
+		link = bpf_program__attach(prog);
+	}
+	err = libbpf_get_error(link);
+	if (err) {
+		link = NULL;
+		snprintf(why, len, "attach: %s", strerror(-err));
+	}
+out:
+	bpf_link__destroy(link);
+	probe_bpf__destroy(s);
+	return err ? -1 : 0;
+}
+
+bool hook_kind_works(enum hook_kind k)
+{
+	if (k >= HK_NR)
+		return false;
+	if (kind_state[k] == UNKNOWN)
+		kind_state[k] = try_kind(k, kind_error[k], sizeof(kind_error[k])) ? FAILS : WORKS;
+	return kind_state[k] == WORKS;
+}
+
+static struct btf *vmlinux_btf(void)
+{
+	static struct btf *btf;
+	static bool tried;
+
+	if (!tried) {
+		tried = true;
+		btf = btf__load_vmlinux_btf();
+		if (libbpf_get_error(btf))
+			btf = NULL;
+	}
+	return btf;
+}
+
+bool tracepoint_in_tracefs(const char *category, const char *event)
+{
+	const char *tfs = ms_tracefs();
+	char path[256];
+	struct stat st;
+
+	if (!tfs)
+		return false;
+	snprintf(path, sizeof(path), "%s/events/%s/%s", tfs, category, event);
+	return stat(path, &st) == 0;
+}
+
+bool tracepoint_in_btf(const char *event)
+{
+	char name[128];
+	struct btf *btf = vmlinux_btf();
+
+	snprintf(name, sizeof(name), "btf_trace_%s", event);
+	return btf && btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) > 0;
+}
+
+bool kernel_func_in_btf(const char *name)
+{
+	struct btf *btf = vmlinux_btf();
+
+	return btf && btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
+}
+
+/* Does the hook point itself exist for this variant's kind? */
+static bool target_exists(const struct hook_spec *spec, enum hook_kind k)
+{
+	const char *colon = strchr(spec->name, ':');
+	char category[64];
+
+	if (!colon) /* a kernel function */
+		return (k == HK_FENTRY || k == HK_KPROBE) && kernel_func_in_btf(spec->name);
+	snprintf(category, sizeof(category), "%.*s", (int)(colon - spec->name), spec->name);
+	switch (k) {
+	case HK_TP_BTF:
+		return tracepoint_in_btf(colon + 1);
+	case HK_RAW_TP:
+		return tracepoint_in_btf(colon + 1) || tracepoint_in_tracefs(category, colon + 1);
+	case HK_TRACEPOINT:
+		return tracepoint_in_tracefs(category, colon + 1);
+	default:
+		return false;
+	}
+}
+
+int hook_spec_choice(const struct hook_spec *spec)
+{
+	for (int v = 0; v < 4 && spec->v[v].prog; v++)
+		if (target_exists(spec, spec->v[v].kind) && hook_kind_works(spec->v[v].kind))
+			return v;
+	return HOOK_NONE;
+}
+
+int hooks_select(struct bpf_object *obj, const struct hook_spec *specs, int n, int *chosen,
+		 char *err, size_t errlen)
+{
+	for (int i = 0; i < n; i++) {
+		chosen[i] = hook_spec_choice(&specs[i]);
+		for (int v = 0; v < 4 && specs[i].v[v].prog; v++) {
+			struct bpf_program *p =
+				bpf_object__find_program_by_name(obj, specs[i].v[v].prog);
+
+			if (p)
+				bpf_program__set_autoload(p, v == chosen[i]);
+		}
+		if (chosen[i] == HOOK_NONE && !specs[i].optional) {
+			snprintf(err, errlen,
+				 "no working hook for %s on this kernel (see 'memscope features')",
+				 specs[i].name);
+			return -1;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the running kernel really offers, found by loading and attaching tiny
+ * programs, and the choice of one hook variant per memscope probe from that.
+ */
+#ifndef MEMSCOPE_HOOKS_H
+#define MEMSCOPE_HOOKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct bpf_object;
+
+enum hook_kind {
+	HK_TP_BTF,
+	HK_RAW_TP,
+	HK_TRACEPOINT,
+	HK_FENTRY,
+	HK_KPROBE,
+	HK_UPROBE,
+	HK_ITER_TASK,
+	HK_ITER_TASK_VMA,
+	HK_ITER_CGROUP,
+	HK_ITER_KMEM_CACHE,
+	HK_RINGBUF,
+	HK_NR,
+};
+
+const char *hook_kind_name(enum hook_kind k);
+/* Really load (and attach) a tiny program of this kind; cached per run. */
+bool hook_kind_works(enum hook_kind k);
+/* Why the last probe of k failed ("" when it worked). */
+const char *hook_kind_error(enum hook_kind k);
+
+bool tracepoint_in_tracefs(const char *category, const char *event);
+/* tp_btf/raw_tp need the kernel's btf_trace_<event> type. */
+bool tracepoint_in_btf(const char *event);
+/* A function the kernel can hook by name (BTF FUNC, not inlined away). */
+bool kernel_func_in_btf(const char *name);
+
+struct hook_variant {
+	enum hook_kind kind;
+	const char *prog; /* program name in the command's BPF object */
+};
+
+/* One probe of a command: a tracepoint or function, with variants best first. */
+struct hook_spec {
+	const char *name; /* "kmem:mm_page_alloc" or a function name */
+	bool optional;	  /* the command still works without it */
+	struct hook_variant v[4];
+};
+
+#define HOOK_NONE (-1)
+
+/*
+ * For each spec pick the first variant that works here, disable the autoload
+ * of all other variants' programs. chosen[i] is the variant index or HOOK_NONE.
+ * Returns 0, or -1 when a required hook has no working variant (err says which).
+ */
+int hooks_select(struct bpf_object *obj, const struct hook_spec *specs, int n, int *chosen,
+		 char *err, size_t errlen);
+/* Without an object: which variant would be chosen (for `features`). */
+int hook_spec_choice(const struct hook_spec *spec);
+
+#endif

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One writer for both outputs. Commands build each record as a json-c object;
+ * in JSON mode it is printed as one NDJSON line, in text mode the columns of a
+ * table are formatted from the same object (bytes in human units, null as '-').
+ */
+#ifndef MEMSCOPE_OUTPUT_H
+#define MEMSCOPE_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+enum ms_col_kind {
+	COL_STR,
+	COL_INT,
+	COL_BYTES,	 /* integer bytes -> 1.5 MiB */
+	COL_BYTES_DELTA, /* signed bytes -> +8.0 MiB */
+	COL_COUNT,	 /* number -> 1.2k */
+	COL_FLOAT3,	 /* number with 3 decimals */
+};
+
+struct ms_col {
+	const char *head;
+	const char *key;
+	enum ms_col_kind kind;
+	bool left; /* left-align (names); numbers align right */
+};
+
+struct ms_table;
+
+void out_init(bool json);
+bool out_json_mode(void);
+
+struct ms_table *table_new(const struct ms_col *cols, int ncols);
+/* Takes ownership of row. JSON mode prints it at once. */
+void table_add(struct ms_table *t, json_object *row);
+/* Text mode: print header and rows, aligned; then empty the table. */
+void table_flush(struct ms_table *t);
+void table_free(struct ms_table *t);
+
+/* Print one record as an NDJSON line (takes ownership). */
+void out_json(json_object *rec);
+/* Text output helper; all output goes through here so a closed pipe is seen. */
+void out_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void out_flush(void);
+/* Format one value as the text table would. */
+const char *out_format_value(json_object *v, enum ms_col_kind kind, char *buf, size_t len);
+
+/* json-c helpers */
+json_object *json_u64(uint64_t v);
+/* A value the running kernel cannot provide: JSON null. */
+#define json_absent() NULL
+
+#endif

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Small readers of /proc and /sys files. */
+#ifndef MEMSCOPE_PROCFS_H
+#define MEMSCOPE_PROCFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Read a whole small file into buf (NUL-terminated); bytes read or -1. */
+long read_text_file(const char *path, char *buf, size_t len);
+/* First line of a file, trailing newline removed; false when unreadable. */
+bool read_line_file(const char *path, char *buf, size_t len);
+/* Value of "Key:  123 kB" in a meminfo-style text, in bytes when it has kB; false if absent. */
+bool meminfo_value(const char *text, const char *key, uint64_t *value);
+
+#endif

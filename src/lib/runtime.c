@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <bpf/libbpf.h>
+#include "cli.h"
+#include "runtime.h"
+
+const char *ms_prog = "memscope";
+static volatile sig_atomic_t stop_reason;
+static bool verbose_log;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_reason = MS_STOP_SIGNAL;
+}
+
+void ms_request_stop(enum ms_stop_reason why)
+{
+	if (!stop_reason)
+		stop_reason = why;
+}
+
+enum ms_stop_reason ms_stop_reason(void)
+{
+	return stop_reason;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (!verbose_log && level != LIBBPF_WARN)
+		return 0;
+	if (!verbose_log)
+		return 0; /* warnings are reported by our own one-line errors */
+	return vfprintf(stderr, fmt, ap);
+}
+
+void ms_runtime_init(bool verbose)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	verbose_log = verbose;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN); /* seen as EPIPE on write instead */
+	libbpf_set_print(libbpf_print);
+}
+
+void ms_fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", ms_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(MS_EXIT_RUNTIME);
+}
+
+void ms_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", ms_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* CAP_PERFMON (38) and CAP_BPF (39), or CAP_SYS_ADMIN (21), from /proc/self/status. */
+static bool has_bpf_caps(void)
+{
+	unsigned long long eff = 0;
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return geteuid() == 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return (eff & (1ULL << 21)) || ((eff & (1ULL << 38)) && (eff & (1ULL << 39)));
+}
+
+void ms_require_bpf(void)
+{
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+
+	if (!has_bpf_caps())
+		ms_fatal("needs root (or CAP_BPF and CAP_PERFMON) to load BPF programs: "
+			 "run it with sudo");
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		ms_fatal("this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): "
+			 "use a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+	/* Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK. */
+	setrlimit(RLIMIT_MEMLOCK, &rl);
+}
+
+const char *ms_tracefs(void)
+{
+	static const char *const paths[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	struct stat st;
+
+	for (int i = 0; i < 2; i++) {
+		char ev[64];
+
+		snprintf(ev, sizeof(ev), "%s/events", paths[i]);
+		if (!stat(ev, &st))
+			return paths[i];
+	}
+	/* Not mounted (as on a fresh boot here): mount it ourselves. */
+	if (!mount("nodev", paths[0], "tracefs", 0, NULL))
+		return paths[0];
+	return NULL;
+}
+
+const char *ms_require_tracefs(void)
+{
+	const char *p = ms_tracefs();
+
+	if (!p)
+		ms_fatal("tracefs is not mounted and could not be mounted (%s): "
+			 "run 'mount -t tracefs nodev /sys/kernel/tracing' as root",
+			 strerror(errno));
+	return p;
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+uint64_t ms_now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+uint64_t ms_boot_ns(void)
+{
+	return clock_ns(CLOCK_BOOTTIME);
+}
+
+void ms_sleep_ns(uint64_t ns)
+{
+	uint64_t end = ms_now_ns() + ns;
+
+	/* Sleep in slices so a signal or closed pipe is noticed within 100 ms. */
+	while (!ms_stopping()) {
+		uint64_t now = ms_now_ns(), left;
+		struct timespec ts;
+
+		if (now >= end)
+			break;
+		left = end - now;
+		if (left > 100000000ULL)
+			left = 100000000ULL;
+		ts.tv_sec = left / 1000000000ULL;
+		ts.tv_nsec = left % 1000000000ULL;
+		nanosleep(&ts, NULL);
+	}
+}
+
+void ticker_init(struct ms_ticker *t, double interval, long count, double duration)
+{
+	uint64_t now = ms_now_ns();
+
+	t->interval_ns = (interval > 0 ? interval : 1.0) * 1e9;
+	t->deadline_ns = duration > 0 ? now + (uint64_t)(duration * 1e9) : 0;
+	t->next_ns = now + t->interval_ns;
+	t->count = count;
+	t->done = 0;
+}
+
+bool ticker_wait(struct ms_ticker *t)
+{
+	uint64_t now = ms_now_ns(), until = t->next_ns;
+	bool last = false;
+
+	if (ms_stopping() || (t->count && t->done >= t->count))
+		return false;
+	if (t->deadline_ns && until >= t->deadline_ns) {
+		/* The last report comes at the deadline, with a shorter interval. */
+		until = t->deadline_ns;
+		last = true;
+	}
+	if (until > now)
+		ms_sleep_ns(until - now);
+	if (ms_stop_reason() == MS_STOP_PIPE)
+		return false;
+	t->done++;
+	t->next_ns += t->interval_ns;
+	if (last)
+		t->count = t->done; /* no report after this one */
+	return true;
+}
+
+void ms_bpf_fail(const char *what, int err)
+{
+	if (err < 0)
+		err = -err;
+	ms_fatal("%s failed: %s%s", what, strerror(err),
+		 verbose_log ? "" : " (run with -v to see the libbpf and verifier log)");
+}

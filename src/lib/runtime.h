@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Run-time environment: signals, privileges, kernel prerequisites, the report loop. */
+#ifndef MEMSCOPE_RUNTIME_H
+#define MEMSCOPE_RUNTIME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum ms_stop_reason { MS_RUNNING, MS_STOP_SIGNAL, MS_STOP_PIPE, MS_STOP_DONE };
+
+void ms_runtime_init(bool verbose);
+void ms_request_stop(enum ms_stop_reason why);
+enum ms_stop_reason ms_stop_reason(void);
+static inline bool ms_stopping(void)
+{
+	return ms_stop_reason() != MS_RUNNING;
+}
+
+/* Runtime failure: one line with the fix, exit 1. */
+void ms_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void ms_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Exit 1 with a clear line unless we may load BPF programs and the kernel has BTF. */
+void ms_require_bpf(void);
+/* Mount tracefs when it is missing; returns its path or NULL (errno set). */
+const char *ms_tracefs(void);
+/* Like ms_tracefs, but exit 1 with the fix when it cannot be had. */
+const char *ms_require_tracefs(void);
+
+uint64_t ms_now_ns(void); /* CLOCK_MONOTONIC */
+uint64_t ms_boot_ns(void); /* CLOCK_BOOTTIME, the clock of bpf_ktime_get_boot_ns */
+/* Sleep up to ns; returns early when a stop was requested. */
+void ms_sleep_ns(uint64_t ns);
+
+/* The report loop: -i / -c / -d. */
+struct ms_ticker {
+	uint64_t interval_ns, deadline_ns, next_ns;
+	long count, done;
+};
+void ticker_init(struct ms_ticker *t, double interval, long count, double duration);
+/* Wait for the next report; false when the run is over. */
+bool ticker_wait(struct ms_ticker *t);
+
+
+
+/* A BPF object failed to load or attach: exit 1 with the fix (-v shows the log). */
+void ms_bpf_fail(const char *what, int err) __attribute__((noreturn));
+#endif

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <inttypes.h>
+#include <stdio.h>
+#include "units.h"
+
+char *fmt_bytes(char *buf, size_t len, uint64_t bytes)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double v = bytes;
+	int u = 0;
+
+	if (bytes < 1024) {
+		snprintf(buf, len, "%" PRIu64 " B", bytes);
+		return buf;
+	}
+	while (v >= 1024 && u < 6) {
+		v /= 1024;
+		u++;
+	}
+	/* Keep one decimal unless rounding would print 1024.0 of a unit. */
+	if (v >= 1023.95 && u < 6) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%.1f %s", v, unit[u]);
+	return buf;
+}
+
+char *fmt_bytes_delta(char *buf, size_t len, int64_t delta)
+{
+	uint64_t mag = delta < 0 ? -(uint64_t)delta : (uint64_t)delta;
+
+	if (!delta) {
+		snprintf(buf, len, "0");
+		return buf;
+	}
+	buf[0] = delta < 0 ? '-' : '+';
+	fmt_bytes(buf + 1, len - 1, mag);
+	return buf;
+}
+
+char *fmt_count(char *buf, size_t len, double v)
+{
+	double a = v < 0 ? -v : v;
+
+	if (a < 1000 && v == (int64_t)v)
+		snprintf(buf, len, "%" PRId64, (int64_t)v);
+	else if (a < 1000)
+		snprintf(buf, len, "%.1f", v);
+	else if (a < 1e6)
+		snprintf(buf, len, "%.1fk", v / 1e3);
+	else if (a < 1e9)
+		snprintf(buf, len, "%.1fM", v / 1e6);
+	else
+		snprintf(buf, len, "%.1fG", v / 1e9);
+	return buf;
+}
+
+char *fmt_duration_ns(char *buf, size_t len, uint64_t ns)
+{
+	if (ns < 1000)
+		snprintf(buf, len, "%" PRIu64 " ns", ns);
+	else if (ns < 1000000)
+		snprintf(buf, len, "%.1f us", ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(buf, len, "%.1f ms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.2f s", ns / 1e9);
+	return buf;
+}

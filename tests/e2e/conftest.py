@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Shared fixtures for memscope's end-to-end tests: run the real binary as root."""
+import json
+import os
+import subprocess
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MEMSCOPE = os.path.join(ROOT, "memscope")
+TRACEFS = "/sys/kernel/tracing"
+
+
+def run(*args, timeout=60, check=False, **kw):
+    """Run memscope; returns CompletedProcess with text stdout/stderr."""
+    p = subprocess.run([MEMSCOPE, *map(str, args)], capture_output=True, text=True,
+                       timeout=timeout, **kw)
+    if check and p.returncode != 0:
+        raise AssertionError(f"memscope {' '.join(map(str, args))} exited {p.returncode}: "
+                             f"{p.stderr}")
+    return p
+
+
+def run_json(*args, **kw):
+    """Run memscope -j and parse its NDJSON lines."""
+    p = run(*args, "--json", check=True, **kw)
+    return [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+
+
+def bpf_prog_ids():
+    """IDs of all BPF programs loaded in the kernel (bpftool)."""
+    out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True,
+                         check=True).stdout
+    return {p["id"] for p in json.loads(out or "[]")}
+
+
+def bpf_map_ids():
+    out = subprocess.run(["bpftool", "-j", "map", "show"], capture_output=True, text=True,
+                         check=True).stdout
+    return {m["id"] for m in json.loads(out or "[]")}
+
+
+def bpf_link_ids():
+    out = subprocess.run(["bpftool", "-j", "link", "show"], capture_output=True, text=True,
+                         check=True).stdout
+    return {m["id"] for m in json.loads(out or "[]")}
+
+
+def ensure_tracefs():
+    if not os.path.isdir(os.path.join(TRACEFS, "events")):
+        subprocess.run(["mount", "-t", "tracefs", "nodev", TRACEFS], check=False)
+    return os.path.isdir(os.path.join(TRACEFS, "events"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def require_root_and_binary():
+    if os.geteuid() != 0:
+        pytest.exit("the end-to-end suite loads BPF programs: run it as root", returncode=1)
+    if not os.access(MEMSCOPE, os.X_OK):
+        pytest.exit(f"{MEMSCOPE} is not built: run make", returncode=1)
+
+
+@pytest.fixture
+def no_bpf_leak():
+    """Fails the test when memscope left a BPF program, map or link behind."""
+    before = (bpf_prog_ids(), bpf_map_ids(), bpf_link_ids())
+    yield
+    # Objects are released when the process closes its fds; give the kernel a moment.
+    import time
+    for _ in range(20):
+        after = (bpf_prog_ids(), bpf_map_ids(), bpf_link_ids())
+        if all(a <= b for a, b in zip(after, before)):
+            break
+        time.sleep(0.1)
+    new = [sorted(a - b) for a, b in zip(after, before)]
+    assert not any(new), f"BPF objects left behind (progs, maps, links): {new}"

@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: GPL-2.0
+"""memscope features agrees with the machine."""
+import json
+import os
+import platform
+import subprocess
+
+from conftest import ROOT, TRACEFS, ensure_tracefs, run, run_json
+
+
+def test_features_json_is_one_valid_record():
+    p = run("features", "--json", check=True)
+    lines = p.stdout.strip().splitlines()
+    assert len(lines) == 1
+    rec = json.loads(lines[0])
+    assert rec["type"] == "features"
+    assert rec["kernel"] == platform.release()
+    assert rec["page_size"] == os.sysconf("SC_PAGE_SIZE")
+    assert rec["btf"] == os.path.exists("/sys/kernel/btf/vmlinux")
+    assert rec["psi"] == os.path.exists("/proc/pressure/memory")
+    nodes = [d for d in os.listdir("/sys/devices/system/node") if d.startswith("node")
+             and d[4:].isdigit()]
+    assert rec["numa_nodes"] == max(1, len(nodes))
+
+
+def test_kprobe_matches_kernel():
+    """kprobe works exactly when the kernel has kprobe support (kprobe_events)."""
+    ensure_tracefs()
+    rec = run_json("features")[0]
+    has_kprobes = os.path.exists(os.path.join(TRACEFS, "kprobe_events"))
+    assert rec["hooks"]["kprobe"]["available"] == has_kprobes
+    if not has_kprobes:
+        assert rec["hooks"]["kprobe"]["error"]
+
+
+def test_fentry_matches_an_independent_load(tmp_path):
+    """Load a fentry-only object with bpftool: memscope must agree with the kernel."""
+    obj = os.path.join(ROOT, "build", "tests", "fentry_only.bpf.o")
+    assert os.path.exists(obj), "built by make test"
+    if not os.path.ismount("/sys/fs/bpf"):
+        subprocess.run(["mount", "-t", "bpf", "bpf", "/sys/fs/bpf"], check=True)
+    pin = "/sys/fs/bpf/memscope_test_fentry"
+    loaded = subprocess.run(["bpftool", "prog", "load", obj, pin], capture_output=True)
+    if os.path.exists(pin):
+        os.unlink(pin)
+    rec = run_json("features")[0]
+    assert rec["hooks"]["fentry"]["available"] == (loaded.returncode == 0), \
+        loaded.stderr.decode()[-500:]
+
+
+def test_tp_btf_iterators_ringbuf_available_on_a_btf_kernel():
+    rec = run_json("features")[0]
+    for kind in ("tp_btf", "raw_tp", "iter/task", "ringbuf"):
+        assert rec["hooks"][kind]["available"], (kind, rec["hooks"][kind])
+
+
+def test_tracepoints_listed_match_tracefs():
+    ensure_tracefs()
+    rec = run_json("features")[0]
+    for name, where in rec["tracepoints"].items():
+        cat, ev = name.split(":")
+        assert where["tracefs"] == os.path.isdir(os.path.join(TRACEFS, "events", cat, ev)), name
+    for p in rec["probes"]:
+        if not p["optional"]:
+            assert p["hook"], f"{p['command']}: no hook for {p['probe']}"
+
+
+def test_text_output_names_every_hook_kind():
+    out = run("features", check=True).stdout
+    for kind in ("tp_btf", "raw_tp", "tracepoint", "fentry", "kprobe", "iter/task", "ringbuf"):
+        assert kind in out

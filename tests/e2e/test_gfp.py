@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: GPL-2.0
+"""memscope gfp decodes masks exactly as the running kernel prints them in tracefs."""
+import os
+import shutil
+import subprocess
+import time
+
+from conftest import TRACEFS, ensure_tracefs, run, run_json
+
+
+def capture_kernel_pairs():
+    """(mask, string) pairs from two tracefs instances recording the same events:
+    one with the 'fields' option (raw mask), one with the kernel's decoded output."""
+    inst = [os.path.join(TRACEFS, "instances", f"memscope_gfp_{i}") for i in (0, 1)]
+    for d in inst:
+        os.makedirs(d, exist_ok=True)
+    try:
+        with open(os.path.join(inst[0], "options", "fields"), "w") as f:
+            f.write("1")
+        for d in inst:
+            with open(os.path.join(d, "buffer_size_kb"), "w") as f:
+                f.write("16384")
+            with open(os.path.join(d, "events/kmem/mm_page_alloc/enable"), "w") as f:
+                f.write("1")
+        # Some variety: page cache, anonymous memory, a fork, slab.
+        subprocess.run("cat /usr/bin/* >/dev/null 2>&1; ls -R /usr/share >/dev/null; "
+                       "python3 -c 'x=bytearray(32<<20)'", shell=True)
+        for d in inst:
+            with open(os.path.join(d, "tracing_on"), "w") as f:
+                f.write("0")
+        pairs = {}
+        ncpu = os.cpu_count()
+        for cpu in range(ncpu):
+            files = [os.path.join(d, "per_cpu", f"cpu{cpu}", "trace") for d in inst]
+            if not all(os.path.exists(f) for f in files):
+                continue
+            raw, dec = ([l for l in open(f) if not l.startswith("#")] for f in files)
+            if len(raw) != len(dec):
+                continue  # a buffer overran: this CPU's lines do not pair up
+            for a, b in zip(raw, dec):
+                mask = int(a.split("gfp_flags=")[1].split()[0], 16)
+                pairs.setdefault(mask, set()).add(b.split("gfp_flags=")[1].split()[0])
+        return pairs
+    finally:
+        for d in inst:
+            for _ in range(10):
+                try:
+                    os.rmdir(d)
+                    break
+                except OSError:
+                    time.sleep(0.2)
+
+
+def test_decoded_flags_equal_tracefs():
+    assert ensure_tracefs()
+    pairs = capture_kernel_pairs()
+    assert len(pairs) >= 3, pairs
+    for mask, names in pairs.items():
+        assert len(names) == 1, (hex(mask), names)  # the capture itself is consistent
+    recs = run_json("gfp", *[hex(m) for m in pairs])
+    for rec in recs:
+        assert rec["source"] == "tracefs"
+        assert {rec["flags"]} == pairs[rec["mask"]], hex(rec["mask"])
+
+
+def test_zero_mask_is_none():
+    assert run("gfp", "0", check=True).stdout.split() == ["0", "none"]
+
+
+def test_bad_mask_is_usage_error():
+    p = run("gfp", "0xzz")
+    assert p.returncode == 2
+    assert len(p.stderr.strip().splitlines()) == 1
