@@ -67,7 +67,7 @@ $(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/libmemscope.a
 
 run: deps
 	@$(MAKE) --no-print-directory memscope
-	./memscope
+	./memscope features
 
 unit: $(UNIT_BINS)
 	@rc=0; for t in $(UNIT_BINS); do $$t || rc=1; done; exit $$rc
