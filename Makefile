@@ -76,7 +76,11 @@ $(OUT)/tests/%.bpf.o: tests/e2e/%.bpf.c $(OUT)/vmlinux.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-e2e: memscope $(OUT)/tests/fentry_only.bpf.o
+$(OUT)/tests/workload: tests/e2e/workload.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -Wall -o $@ $<
+
+e2e: memscope $(OUT)/tests/fentry_only.bpf.o $(OUT)/tests/task_pids.bpf.o $(OUT)/tests/workload
 	$(PYTHON) -m pytest -q -rs tests/e2e
 
 test: deps

@@ -7,6 +7,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "gfp.h"
+#include "kbtf.h"
 #include "runtime.h"
 
 /*
@@ -329,48 +330,34 @@ int gfp_table_from_bits(struct gfp_table *t, const char *const *names, const int
 	return t->n ? t->n : -1;
 }
 
-static struct btf *vmlinux_btf;
-
 static int btf_enum_ident(const char *name, unsigned long *value)
 {
-	int n;
+	long long v;
 
-	if (!vmlinux_btf)
+	if (kbtf_enum_value(name, &v))
 		return -1;
-	n = btf__type_cnt(vmlinux_btf);
-	for (int id = 1; id < n; id++) {
-		const struct btf_type *tp = btf__type_by_id(vmlinux_btf, id);
-
-		if (!btf_is_enum(tp))
-			continue;
-		const struct btf_enum *e = btf_enum(tp);
-
-		for (int i = 0; i < btf_vlen(tp); i++)
-			if (!strcmp(btf__name_by_offset(vmlinux_btf, e[i].name_off), name)) {
-				*value = (unsigned long)(long)e[i].val;
-				return 0;
-			}
-	}
-	return -1;
+	*value = (unsigned long)v;
+	return 0;
 }
 
 static int load_from_btf(struct gfp_table *t)
 {
+	struct btf *btf = kbtf_vmlinux();
 	const char *names[64];
 	int bits[64], n = 0, id, cnt;
 
-	if (!vmlinux_btf)
+	if (!btf)
 		return -1;
-	cnt = btf__type_cnt(vmlinux_btf);
+	cnt = btf__type_cnt(btf);
 	for (id = 1; id < cnt && !n; id++) {
-		const struct btf_type *tp = btf__type_by_id(vmlinux_btf, id);
+		const struct btf_type *tp = btf__type_by_id(btf, id);
 
 		if (!btf_is_enum(tp))
 			continue;
 		const struct btf_enum *e = btf_enum(tp);
 
 		for (int i = 0; i < btf_vlen(tp) && n < 64; i++) {
-			const char *nm = btf__name_by_offset(vmlinux_btf, e[i].name_off);
+			const char *nm = btf__name_by_offset(btf, e[i].name_off);
 
 			if (!strncmp(nm, "___GFP_", 7)) {
 				names[n] = nm;
@@ -387,9 +374,6 @@ int gfp_table_load(struct gfp_table *t)
 	int rc = -1;
 
 	memset(t, 0, sizeof(*t));
-	vmlinux_btf = btf__load_vmlinux_btf();
-	if (libbpf_get_error(vmlinux_btf))
-		vmlinux_btf = NULL;
 	if (tfs) {
 		char path[256], *buf = NULL;
 		size_t cap = 0;
@@ -408,8 +392,6 @@ int gfp_table_load(struct gfp_table *t)
 	}
 	if (rc < 0)
 		rc = load_from_btf(t);
-	btf__free(vmlinux_btf);
-	vmlinux_btf = NULL;
 	return rc;
 }
 

@@ -9,6 +9,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "hooks.h"
+#include "kbtf.h"
 #include "runtime.h"
 #include "probe.skel.h"
 
@@ -156,20 +157,6 @@ bool hook_kind_works(enum hook_kind k)
 	return kind_state[k] == WORKS;
 }
 
-static struct btf *vmlinux_btf(void)
-{
-	static struct btf *btf;
-	static bool tried;
-
-	if (!tried) {
-		tried = true;
-		btf = btf__load_vmlinux_btf();
-		if (libbpf_get_error(btf))
-			btf = NULL;
-	}
-	return btf;
-}
-
 bool tracepoint_in_tracefs(const char *category, const char *event)
 {
 	const char *tfs = ms_tracefs();
@@ -185,7 +172,7 @@ bool tracepoint_in_tracefs(const char *category, const char *event)
 bool tracepoint_in_btf(const char *event)
 {
 	char name[128];
-	struct btf *btf = vmlinux_btf();
+	struct btf *btf = kbtf_vmlinux();
 
 	snprintf(name, sizeof(name), "btf_trace_%s", event);
 	return btf && btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) > 0;
@@ -193,7 +180,7 @@ bool tracepoint_in_btf(const char *event)
 
 bool kernel_func_in_btf(const char *name)
 {
-	struct btf *btf = vmlinux_btf();
+	struct btf *btf = kbtf_vmlinux();
 
 	return btf && btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
 }

@@ -2,6 +2,7 @@
 """Shared fixtures for memscope's end-to-end tests: run the real binary as root."""
 import json
 import os
+import signal
 import subprocess
 
 import pytest
@@ -74,3 +75,57 @@ def no_bpf_leak():
         time.sleep(0.1)
     new = [sorted(a - b) for a, b in zip(after, before)]
     assert not any(new), f"BPF objects left behind (progs, maps, links): {new}"
+
+
+WORKLOAD = os.path.join(ROOT, "build", "tests", "workload")
+
+
+class Workload:
+    """A process with a known footprint (tests/e2e/workload.c)."""
+
+    def __init__(self, *args, cgroup_procs=None):
+        self.p = subprocess.Popen([WORKLOAD, *map(str, args)], stdout=subprocess.PIPE,
+                                  text=True)
+        self.pid = self.p.pid
+        if cgroup_procs:
+            with open(cgroup_procs, "w") as f:
+                f.write(str(self.pid))
+
+    def wait_stopped(self, timeout=10):
+        """Wait until the process has stopped itself (state T)."""
+        import time
+        end = time.time() + timeout
+        while time.time() < end:
+            if proc_state(self.pid) == "T":
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"workload {self.pid} did not stop")
+
+    def cont(self):
+        os.kill(self.pid, signal.SIGCONT)
+
+    def kill(self):
+        try:
+            os.kill(self.pid, 9)
+        except ProcessLookupError:
+            pass
+        self.p.wait()
+
+
+def proc_state(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return None
+
+
+def proc_status_kb(pid):
+    """The memory lines of /proc/PID/status, in kB."""
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, val = line.partition(":")
+            if val.strip().endswith("kB"):
+                out[key] = int(val.split()[0])
+    return out

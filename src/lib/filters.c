@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <bpf/bpf.h>
+#include "filters.h"
+#include "runtime.h"
+
+#define CGROUP_SUPER_MAGIC  0x27e0eb
+#define CGROUP2_SUPER_MAGIC 0x63677270
+
+void ms_cgroup_filter_parse(const char *path, struct ms_cgroup_filter *cg)
+{
+	char probe[512];
+	struct statfs sfs;
+	struct stat st;
+
+	if (stat(path, &st) || !S_ISDIR(st.st_mode))
+		ms_usage_error("--cgroup: '%s' is not a directory", path);
+	if (statfs(path, &sfs))
+		ms_usage_error("--cgroup: cannot inspect '%s': %s", path, strerror(errno));
+	if ((unsigned long)sfs.f_type == CGROUP2_SUPER_MAGIC) {
+		cg->v2 = true;
+	} else if ((unsigned long)sfs.f_type == CGROUP_SUPER_MAGIC) {
+		/* v1: only the memory controller's hierarchy has these files. */
+		snprintf(probe, sizeof(probe), "%s/memory.usage_in_bytes", path);
+		if (access(probe, F_OK))
+			ms_usage_error("--cgroup: '%s' is not in the memory cgroup hierarchy", path);
+		cg->v2 = false;
+	} else {
+		ms_usage_error("--cgroup: '%s' is not a cgroup directory", path);
+	}
+	cg->id = st.st_ino;
+	snprintf(cg->path, sizeof(cg->path), "%s", path);
+}
+
+void ms_pid_filter_fill(int map_fd, const struct ms_opts *o)
+{
+	for (int i = 0; i < o->nr_pids; i++) {
+		__u32 pid = o->pids[i];
+		__u8 one = 1;
+
+		if (bpf_map_update_elem(map_fd, &pid, &one, BPF_ANY))
+			ms_fatal("cannot set the PID filter: %s", strerror(errno));
+	}
+}

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "kbtf.h"
+
+struct btf *kbtf_vmlinux(void)
+{
+	static struct btf *btf;
+	static bool tried;
+
+	if (!tried) {
+		tried = true;
+		btf = btf__load_vmlinux_btf();
+		if (libbpf_get_error(btf))
+			btf = NULL;
+	}
+	return btf;
+}
+
+int kbtf_enum_value(const char *name, long long *value)
+{
+	struct btf *btf = kbtf_vmlinux();
+	int n;
+
+	if (!btf)
+		return -ENOENT;
+	n = btf__type_cnt(btf);
+	for (int id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+
+		if (btf_is_enum(t)) {
+			const struct btf_enum *e = btf_enum(t);
+
+			for (int i = 0; i < btf_vlen(t); i++)
+				if (!strcmp(btf__name_by_offset(btf, e[i].name_off), name)) {
+					*value = e[i].val;
+					return 0;
+				}
+		} else if (btf_is_enum64(t)) {
+			const struct btf_enum64 *e = btf_enum64(t);
+
+			for (int i = 0; i < btf_vlen(t); i++)
+				if (!strcmp(btf__name_by_offset(btf, e[i].name_off), name)) {
+					*value = (long long)btf_enum64_value(&e[i]);
+					return 0;
+				}
+		}
+	}
+	return -ENOENT;
+}
+
+int kbtf_mm_counter_indices(int *file, int *anon, int *shmem, int *swap)
+{
+	static const char *const names[] = { "MM_FILEPAGES", "MM_ANONPAGES", "MM_SHMEMPAGES",
+					      "MM_SWAPENTS" };
+	int *out[] = { file, anon, shmem, swap };
+	long long v;
+
+	for (int i = 0; i < 4; i++) {
+		if (kbtf_enum_value(names[i], &v))
+			return -ENOENT;
+		*out[i] = v;
+	}
+	return 0;
+}

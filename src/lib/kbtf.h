@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The running kernel's BTF, loaded once per run, and look-ups in it. */
+#ifndef MEMSCOPE_KBTF_H
+#define MEMSCOPE_KBTF_H
+
+#include <stdbool.h>
+
+struct btf;
+
+/* vmlinux BTF, or NULL when the kernel has none. Owned here; do not free. */
+struct btf *kbtf_vmlinux(void);
+/*
+ * Value of an enumerator, searched in every enum (named or anonymous): for
+ * constants like MM_ANONPAGES whose enum has no name, so CO-RE cannot relocate it.
+ */
+int kbtf_enum_value(const char *name, long long *value);
+
+/* Indices of MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES, MM_SWAPENTS; 0 or -ENOENT. */
+int kbtf_mm_counter_indices(int *file, int *anon, int *shmem, int *swap);
+
+#endif

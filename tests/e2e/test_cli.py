@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Bad input exits 2 with one line and loads nothing; signals and closed pipes clean up."""
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import MEMSCOPE, bpf_prog_ids, run
+
+
+def unused_pid():
+    pid = 4000000
+    while os.path.exists(f"/proc/{pid}"):
+        pid -= 1
+    return pid
+
+
+BAD_INPUT = [
+    ["--bogus"],
+    ["nosuchcommand"],
+    [],
+    ["proc", "--bogus"],
+    ["proc", "-i"],
+    ["proc", "-i", "abc"],
+    ["proc", "-i", "-1"],
+    ["proc", "-i", "0"],
+    ["proc", "-i", "1x"],
+    ["proc", "-c", "0"],
+    ["proc", "-c", "-3"],
+    ["proc", "-c", "99999999999999999999"],
+    ["proc", "-d", "0"],
+    ["proc", "-p", str(unused_pid())],
+    ["proc", "-p", "1,abc"],
+    ["proc", "--comm", "a-name-longer-than-15"],
+    ["proc", "--top", "0"],
+    ["proc", "-s", "bogus"],
+    ["proc", "--once", "-i", "1"],
+    ["proc", "--cgroup", "/nonexistent"],
+    ["proc", "--cgroup", "/tmp"],
+    ["proc", "extra-argument"],
+    ["features", "-i", "1"],
+    ["help", "nosuchcommand"],
+]
+
+
+@pytest.mark.parametrize("args", BAD_INPUT, ids=lambda a: " ".join(a) or "(none)")
+def test_bad_input_exits_2_with_one_line_and_loads_nothing(args):
+    before = bpf_prog_ids()
+    p = run(*args)
+    assert p.returncode == 2, (p.returncode, p.stderr)
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("memscope: "), p.stderr
+    assert p.stdout == ""
+    assert bpf_prog_ids() <= before
+
+
+def test_help_and_version():
+    for args in (["--help"], ["help", "proc"], ["proc", "--help"], ["-V"]):
+        p = run(*args)
+        assert p.returncode == 0 and p.stdout, args
+    assert "Examples:" in run("help", "proc").stdout
+    assert run("help", "proc").stdout == run("proc", "-h").stdout
+
+
+def test_not_root_is_a_runtime_error():
+    p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        "--inh-caps=-all", MEMSCOPE, "proc", "--once"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1
+    assert "root" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def start_live(*extra):
+    p = subprocess.Popen([MEMSCOPE, "proc", "-i", "0.2", *extra], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    # wait for the first report: the programs are loaded and attached by then
+    assert p.stdout.readline()
+    return p
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_ends_cleanly(sig, no_bpf_leak):
+    p = start_live()
+    p.send_signal(sig)
+    _, err = p.communicate(timeout=10)
+    assert p.returncode == 0, err
+    assert err == ""
+
+
+def test_closed_pipe_ends_quietly(no_bpf_leak):
+    p = subprocess.run(f"{MEMSCOPE} proc -i 0.1 --top 50 | head -1", shell=True,
+                       capture_output=True, text=True, timeout=20)
+    assert p.returncode == 0
+    assert p.stdout.count("\n") == 1
+    assert p.stderr == ""
+
+
+def test_duration_ends_on_time(no_bpf_leak):
+    t = time.monotonic()
+    p = run("proc", "-d", "1", "-i", "0.3")
+    assert p.returncode == 0
+    assert time.monotonic() - t < 5

@@ -1,0 +1,209 @@
+# SPDX-License-Identifier: GPL-2.0
+"""memscope proc against /proc/PID/status, the ground truth."""
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+from conftest import MEMSCOPE, ROOT, Workload, proc_status_kb, run, run_json
+
+# memscope field -> /proc/PID/status line. On the kernels we run (<= 6.1 atomics,
+# >= 6.2 percpu_counter read with get_mm_counter_sum), /proc prints the exact values,
+# so every field must be equal to the kB (no tolerance).
+FIELDS = {
+    "vsz_bytes": "VmSize",
+    "hwm_bytes": "VmHWM",
+    "rss_anon_bytes": "RssAnon",
+    "rss_file_bytes": "RssFile",
+    "rss_shmem_bytes": "RssShmem",
+    "swap_bytes": "VmSwap",
+    "data_bytes": "VmData",
+    "pte_bytes": "VmPTE",
+    "stack_bytes": "VmStk",
+    "rss_bytes": "VmRSS",
+}
+
+
+def assert_matches_status(rec, status):
+    for field, line in FIELDS.items():
+        assert rec[field] // 1024 == status[line], (field, rec[field] // 1024, line,
+                                                    status[line])
+    assert rec["exact"] is True
+
+
+@pytest.fixture
+def stopped_workload(tmp_path):
+    w = Workload("--anon", 64, "--file", f"32:{tmp_path}/file", "--shm", 16, "--stack", 1,
+                 "--stop")
+    w.wait_stopped()
+    yield w
+    w.kill()
+
+
+def test_snapshot_equals_proc_status(stopped_workload):
+    pid = stopped_workload.pid
+    before = proc_status_kb(pid)
+    recs = run_json("proc", "--once", "-p", pid)
+    after = proc_status_kb(pid)
+    assert before == after  # stopped: the truth did not move while we looked
+    assert len(recs) == 1 and recs[0]["pid"] == pid and recs[0]["comm"] == "workload"
+    assert_matches_status(recs[0], after)
+    # the workload's own sizes are really in there
+    assert recs[0]["rss_anon_bytes"] >= 64 << 20
+    assert recs[0]["rss_file_bytes"] >= 32 << 20
+    assert recs[0]["rss_shmem_bytes"] == 16 << 20
+    assert recs[0]["stack_bytes"] >= 1 << 20
+
+
+def test_count_one_is_a_snapshot(stopped_workload):
+    recs = run_json("proc", "-c", "1", "-p", stopped_workload.pid)
+    assert_matches_status(recs[0], proc_status_kb(stopped_workload.pid))
+
+
+def test_live_after_wake_and_stop_equals_proc_status(tmp_path):
+    w = Workload("--anon", 16, "--stop", "--grow", 8, "--every", 0.1, "--steps", 2)
+    try:
+        w.wait_stopped()
+        live = subprocess.Popen([MEMSCOPE, "proc", "-p", str(w.pid), "-i", "0.3", "-d", "3",
+                                 "--json"], stdout=subprocess.PIPE, text=True)
+        time.sleep(0.8)
+        w.cont()
+        time.sleep(0.4)
+        w.wait_stopped()
+        out, _ = live.communicate(timeout=10)
+        assert live.returncode == 0
+        rows = [json.loads(l) for l in out.splitlines() if l.strip()]
+        rows = [r for r in rows if r.get("pid") == w.pid]
+        assert rows, out
+        # the last report came after the second stop: equal to the kernel's truth
+        assert_matches_status(rows[-1], proc_status_kb(w.pid))
+        assert rows[-1]["rss_anon_bytes"] >= 32 << 20
+    finally:
+        w.kill()
+
+
+def pids_with_mm():
+    out = set()
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/status") as f:
+                    if "VmSize:" in f.read():
+                        out.add(int(d))
+            except (FileNotFoundError, ProcessLookupError):
+                pass
+    return out
+
+
+def all_pids():
+    return {int(d) for d in os.listdir("/proc") if d.isdigit()}
+
+
+def pids_the_kernel_iterator_yields():
+    """An independent look at the kernel's task iterator: a separate BPF program,
+    loaded and pinned by bpftool, that prints every thread-group leader's pid."""
+    obj = os.path.join(ROOT, "build", "tests", "task_pids.bpf.o")
+    if not os.path.ismount("/sys/fs/bpf"):
+        subprocess.run(["mount", "-t", "bpf", "bpf", "/sys/fs/bpf"], check=True)
+    pin = "/sys/fs/bpf/memscope_test_task_pids"
+    subprocess.run(["bpftool", "iter", "pin", obj, pin], check=True, capture_output=True)
+    try:
+        with open(pin) as f:
+            return {int(line) for line in f}
+    finally:
+        os.unlink(pin)
+
+
+def test_whole_system_snapshot_lists_exactly_the_processes_with_an_mm():
+    alive_before, mm_before = all_pids(), pids_with_mm()
+    recs = run_json("proc", "--once")
+    alive_after, mm_after = all_pids(), pids_with_mm()
+    yielded = pids_the_kernel_iterator_yields()
+    listed = {r["pid"] for r in recs}
+    assert len(listed) == len(recs)  # one row per process
+    stable_mm = mm_before & mm_after
+    # Some kernels' task iterator never yields PID 1 (seen on this 6.18 machine,
+    # whose PID 1 is a sandbox supervisor); bpftool's own iterator shows the same.
+    hidden = {p for p in stable_mm if p == 1 and p not in yielded}
+    if hidden:
+        print("note: the kernel's task iterator does not yield PID 1 here")
+    missing = stable_mm - listed - hidden
+    assert not missing, f"processes with an mm not listed: {sorted(missing)}"
+    # Every listed pid that lived through the whole check must have an mm:
+    # kernel threads and other mm-less tasks are never listed.
+    stable_alive = alive_before & alive_after
+    wrong = (listed & stable_alive) - stable_mm
+    assert not wrong, f"listed without an mm: {sorted(wrong)}"
+
+
+def test_live_growth_is_monotonic():
+    w = Workload("--grow", 8, "--every", 0.5, "--steps", 6)
+    try:
+        recs = run_json("proc", "-p", w.pid, "-i", "0.5", "-d", "3", timeout=20)
+        anon = [r["rss_anon_bytes"] for r in recs if r["pid"] == w.pid]
+        assert len(anon) >= 3, recs
+        assert all(b > a for a, b in zip(anon, anon[1:])), anon
+        deltas = [r["rss_anon_delta_bytes"] for r in recs if r["pid"] == w.pid][1:]
+        assert all(d > 0 for d in deltas if d is not None), deltas
+    finally:
+        w.kill()
+
+
+def test_exiting_process_disappears_without_error():
+    w = Workload("--grow", 4, "--every", 0.2, "--steps", 3)  # exits after ~0.6 s
+    p = run("proc", "--comm", "workload", "-i", "0.4", "-d", "2.2", "--json", timeout=20)
+    w.p.wait()
+    assert p.returncode == 0 and p.stderr == ""
+    rows = [json.loads(l) for l in p.stdout.splitlines()]
+    t_exit = max((r["ts"] for r in rows if r["pid"] == w.pid), default=None)
+    assert t_exit is not None  # it was seen while alive
+    assert all(r["comm"] == "workload" for r in rows)
+
+
+def test_filters_top_and_sort(stopped_workload):
+    recs = run_json("proc", "--once", "--comm", "workload")
+    assert {r["pid"] for r in recs} >= {stopped_workload.pid}
+    assert all(r["comm"] == "workload" for r in recs)
+    top = run_json("proc", "--once", "--top", 3, "-s", "vsz")
+    assert len(top) == 3
+    assert [r["vsz_bytes"] for r in top] == sorted((r["vsz_bytes"] for r in top), reverse=True)
+    by_pid = run_json("proc", "--once", "-s", "pid")
+    assert [r["pid"] for r in by_pid] == sorted(r["pid"] for r in by_pid)
+
+
+def test_cgroup_filter(tmp_path):
+    base = "/sys/fs/cgroup/memory"
+    if not os.path.isdir(base):
+        base = "/sys/fs/cgroup"
+        if not os.path.exists(f"{base}/cgroup.controllers"):
+            pytest.skip("no memory cgroup hierarchy on this machine")
+    cg = f"{base}/memscope-test-proc"
+    os.makedirs(cg, exist_ok=True)
+    w = None
+    try:
+        w = Workload("--anon", 8, "--stop", cgroup_procs=f"{cg}/cgroup.procs")
+        w.wait_stopped()
+        recs = run_json("proc", "--once", "--cgroup", cg)
+        assert [r["pid"] for r in recs] == [w.pid]
+        assert run_json("proc", "--once", "--cgroup", base)  # the root holds everybody
+    finally:
+        if w:
+            w.kill()
+        time.sleep(0.1)
+        os.rmdir(cg)
+
+
+def test_text_output_has_units_and_header(stopped_workload):
+    out = run("proc", "--once", "-p", stopped_workload.pid, check=True).stdout.splitlines()
+    assert out[0].split()[:3] == ["PID", "COMM", "RSS"]
+    assert "MiB" in out[1] and "workload" in out[1]
+
+
+def test_live_top_shows_n_of_all_processes():
+    recs = run_json("proc", "--top", 3, "-c", 2, "-i", 0.2, "-s", "rss")
+    assert len(recs) == 6  # two reports of three rows each
+    for rows in (recs[:3], recs[3:]):
+        assert [r["rss_bytes"] for r in rows] == sorted((r["rss_bytes"] for r in rows),
+                                                        reverse=True)
