@@ -5,6 +5,6 @@
 
 #include "cli.h"
 
-extern const struct ms_cmd cmd_features, cmd_gfp, cmd_proc;
+extern const struct ms_cmd cmd_features, cmd_gfp, cmd_proc, cmd_sys;
 
 #endif

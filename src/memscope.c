@@ -10,6 +10,7 @@
 /* Adding a command: one line here, plus its src/<cmd>.c (and src/bpf/<cmd>.bpf.c). */
 const struct ms_cmd *const ms_commands[] = {
 	&cmd_proc,
+	&cmd_sys,
 	&cmd_features,
 	&cmd_gfp,
 };

@@ -129,3 +129,70 @@ def proc_status_kb(pid):
             if val.strip().endswith("kB"):
                 out[key] = int(val.split()[0])
     return out
+
+
+def meminfo(path="/proc/meminfo"):
+    """A meminfo-style file as {key: bytes} (plain counts for lines without kB)."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            if line.startswith("Node "):
+                line = line.split(None, 2)[2]
+            key, _, val = line.partition(":")
+            parts = val.split()
+            if parts:
+                out[key] = int(parts[0]) * (1024 if parts[-1] == "kB" else 1)
+    return out
+
+
+def kernel_has_enumerator(name):
+    """Is this enumerator in the running kernel's BTF (bpftool's view)?"""
+    out = subprocess.run(["bpftool", "btf", "dump", "file", "/sys/kernel/btf/vmlinux"],
+                         capture_output=True, text=True, check=True).stdout
+    return f"\t{name} = " in out
+
+
+def within_bracket(value, a, b, rel=0.01, abs_slack=1 << 20):
+    """value lies between two readings a and b of the truth, with slack
+    max(rel of the larger reading, abs_slack)."""
+    lo, hi = min(a, b), max(a, b)
+    slack = max(rel * hi, abs_slack)
+    return lo - slack <= value <= hi + slack
+
+
+class MemoryCgroup:
+    """A memory cgroup (v2 memory.max, or v1 memory.limit_in_bytes) removed on exit."""
+
+    def __init__(self, name, limit_bytes):
+        v2 = "/sys/fs/cgroup"
+        if os.path.exists(f"{v2}/cgroup.controllers") and \
+                "memory" in open(f"{v2}/cgroup.controllers").read():
+            self.path, limit_file = f"{v2}/{name}", "memory.max"
+        elif os.path.isdir("/sys/fs/cgroup/memory"):
+            self.path, limit_file = f"/sys/fs/cgroup/memory/{name}", "memory.limit_in_bytes"
+        else:
+            import pytest
+            pytest.skip("no memory cgroup controller on this machine")
+        os.makedirs(self.path, exist_ok=True)
+        with open(f"{self.path}/{limit_file}", "w") as f:
+            f.write(str(limit_bytes))
+
+    def run(self, cmd):
+        """Start a shell command inside the cgroup."""
+        return subprocess.Popen(["sh", "-c", f"echo $$ > {self.path}/cgroup.procs && exec {cmd}"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def remove(self):
+        import time
+        for _ in range(50):
+            try:
+                os.rmdir(self.path)
+                return
+            except OSError:
+                time.sleep(0.1)
+
+
+def drop_caches():
+    subprocess.run(["sync"])
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("3")

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memscope sys, kernel side.
+ * - sys_nodes (iter/task): finds every node through its kswapd thread, writes
+ *   one struct sys_node per node and remembers the pglist_data for the events.
+ * - --on: at a reclaim, kswapd wake-up, compaction or allocation failure, the
+ *   state of every node at that instant goes out through the ring buffer.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "sys.h"
+#include "zone.bpf.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SYS_MAX_NODES);
+	__type(key, __u32);
+	__type(value, __u64);
+} node_pgdat SEC(".maps");
+
+/* struct sys_node is too large for the BPF stack: build it here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sys_node);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+__u32 nodes_found; /* highest node id seen by the iterator, plus one */
+__u64 nr_lost;			   /* snapshots the ring buffer had no room for */
+
+SEC("iter/task")
+int sys_nodes(struct bpf_iter__task *ctx)
+{
+	struct task_struct *t = ctx->task;
+	struct pglist_data *pgdat;
+	struct sys_node *n;
+	__u32 zero = 0, nid;
+	__u64 addr;
+
+	if (!t)
+		return 0;
+	pgdat = kswapd_pgdat(t);
+	if (!pgdat)
+		return 0;
+	n = bpf_map_lookup_elem(&scratch, &zero);
+	if (!n)
+		return 0;
+	read_node(pgdat, n);
+	nid = n->nid;
+	addr = (__u64)pgdat;
+	bpf_map_update_elem(&node_pgdat, &nid, &addr, BPF_ANY);
+	if (nid + 1 > nodes_found)
+		nodes_found = nid + 1;
+	bpf_seq_write(ctx->meta->seq, n, sizeof(*n));
+	return 0;
+}
+
+static __always_inline void snapshot_event(__u32 kind, __u32 order, __u32 event_nid)
+{
+	for (int i = 0; i < SYS_MAX_NODES; i++) {
+		__u32 nid = i; /* the key lives on the stack; the counter stays in a register */
+		__u64 *addr;
+		struct sys_event *e;
+
+		if (i >= nodes_found)
+			break;
+		addr = bpf_map_lookup_elem(&node_pgdat, &nid);
+
+		if (!addr || !*addr)
+			continue;
+		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		if (!e) {
+			__sync_fetch_and_add(&nr_lost, 1);
+			return;
+		}
+		e->kind = kind;
+		e->pid = bpf_get_current_pid_tgid() >> 32;
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+		e->ts_ns = bpf_ktime_get_boot_ns();
+		e->order = order;
+		e->event_nid = event_nid;
+		read_node((struct pglist_data *)*addr, &e->node);
+		bpf_ringbuf_submit(e, 0);
+	}
+}
+
+SEC("tp_btf/mm_vmscan_direct_reclaim_begin")
+int BPF_PROG(sys_direct_reclaim_btf, int order)
+{
+	snapshot_event(SYS_EV_DIRECT_RECLAIM, order, -1);
+	return 0;
+}
+
+SEC("raw_tp/mm_vmscan_direct_reclaim_begin")
+int BPF_PROG(sys_direct_reclaim_raw, int order)
+{
+	snapshot_event(SYS_EV_DIRECT_RECLAIM, order, -1);
+	return 0;
+}
+
+SEC("tp_btf/mm_vmscan_memcg_reclaim_begin")
+int BPF_PROG(sys_memcg_reclaim_btf, int order)
+{
+	snapshot_event(SYS_EV_MEMCG_RECLAIM, order, -1);
+	return 0;
+}
+
+SEC("raw_tp/mm_vmscan_memcg_reclaim_begin")
+int BPF_PROG(sys_memcg_reclaim_raw, int order)
+{
+	snapshot_event(SYS_EV_MEMCG_RECLAIM, order, -1);
+	return 0;
+}
+
+SEC("tp_btf/mm_vmscan_kswapd_wake")
+int BPF_PROG(sys_kswapd_wake_btf, int nid, int zid, int order)
+{
+	snapshot_event(SYS_EV_KSWAPD_WAKE, order, nid);
+	return 0;
+}
+
+SEC("raw_tp/mm_vmscan_kswapd_wake")
+int BPF_PROG(sys_kswapd_wake_raw, int nid, int zid, int order)
+{
+	snapshot_event(SYS_EV_KSWAPD_WAKE, order, nid);
+	return 0;
+}
+
+SEC("tp_btf/mm_compaction_begin")
+int BPF_PROG(sys_compaction_btf)
+{
+	snapshot_event(SYS_EV_COMPACTION, -1, -1);
+	return 0;
+}
+
+SEC("raw_tp/mm_compaction_begin")
+int BPF_PROG(sys_compaction_raw)
+{
+	snapshot_event(SYS_EV_COMPACTION, -1, -1);
+	return 0;
+}
+
+/* mm_page_alloc runs for every page allocation: leave at once unless it failed. */
+SEC("tp_btf/mm_page_alloc")
+int BPF_PROG(sys_alloc_btf, struct page *page, unsigned int order)
+{
+	if (!page)
+		snapshot_event(SYS_EV_ALLOC_FAILURE, order, -1);
+	return 0;
+}
+
+SEC("raw_tp/mm_page_alloc")
+int BPF_PROG(sys_alloc_raw, struct page *page, unsigned int order)
+{
+	if (!page)
+		snapshot_event(SYS_EV_ALLOC_FAILURE, order, -1);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

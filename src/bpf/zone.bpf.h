@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Read a node's counters and its zones' state with CO-RE: indices of
+ * node_stat_item, zone_stat_item and zone_watermarks are relocated by name, the
+ * sizes of struct zone and struct free_area come from the running kernel, so
+ * nothing here depends on the layout of the kernel memscope was built on.
+ * Shared by sys and paf.
+ */
+#ifndef MEMSCOPE_ZONE_BPF_H
+#define MEMSCOPE_ZONE_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include "sys.h"
+
+/*
+ * Our own flavors of the kernel's enums: libbpf matches enumerators by name
+ * without the ___ms suffix, so items the build host's headers lack (or the
+ * running kernel lacks, like NR_WRITEBACK_TEMP on 6.18) are still resolvable.
+ */
+enum node_stat_item___ms {
+	NR_INACTIVE_ANON___ms,
+	NR_ACTIVE_ANON___ms,
+	NR_INACTIVE_FILE___ms,
+	NR_ACTIVE_FILE___ms,
+	NR_UNEVICTABLE___ms,
+	NR_SLAB_RECLAIMABLE_B___ms,
+	NR_SLAB_UNRECLAIMABLE_B___ms,
+	NR_ANON_MAPPED___ms,
+	NR_FILE_MAPPED___ms,
+	NR_FILE_PAGES___ms,
+	NR_FILE_DIRTY___ms,
+	NR_WRITEBACK___ms,
+	NR_WRITEBACK_TEMP___ms,
+	NR_SHMEM___ms,
+	NR_SHMEM_THPS___ms,
+	NR_ANON_THPS___ms,
+	NR_KERNEL_MISC_RECLAIMABLE___ms,
+	NR_KERNEL_STACK_KB___ms,
+	NR_PAGETABLE___ms,
+	NR_SWAPCACHE___ms,
+	NR_UNSTABLE_NFS___ms,
+};
+
+enum zone_stat_item___ms {
+	NR_FREE_PAGES___ms,
+	NR_FREE_CMA_PAGES___ms,
+	NR_MLOCK___ms,
+};
+
+enum zone_watermarks___ms {
+	WMARK_MIN___ms,
+	WMARK_LOW___ms,
+	WMARK_HIGH___ms,
+	WMARK_PROMO___ms,
+};
+
+static __always_inline long read_atomic_long(const void *base, long idx)
+{
+	long v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), (const char *)base + idx * sizeof(atomic_long_t));
+	return v;
+}
+
+#define NODE_ITEM(out, vm_stat, slot, name)                                                \
+	do {                                                                               \
+		if (bpf_core_enum_value_exists(enum node_stat_item___ms, name##___ms)) {   \
+			(out)->item[slot] = read_atomic_long(                              \
+				vm_stat, bpf_core_enum_value(enum node_stat_item___ms,     \
+							     name##___ms));                \
+			(out)->present |= 1ULL << (slot);                                  \
+		}                                                                          \
+	} while (0)
+
+static __always_inline void read_node_items(struct pglist_data *pgdat, struct sys_node *out)
+{
+	const void *vm_stat = &pgdat->vm_stat;
+
+	NODE_ITEM(out, vm_stat, SN_INACTIVE_ANON, NR_INACTIVE_ANON);
+	NODE_ITEM(out, vm_stat, SN_ACTIVE_ANON, NR_ACTIVE_ANON);
+	NODE_ITEM(out, vm_stat, SN_INACTIVE_FILE, NR_INACTIVE_FILE);
+	NODE_ITEM(out, vm_stat, SN_ACTIVE_FILE, NR_ACTIVE_FILE);
+	NODE_ITEM(out, vm_stat, SN_UNEVICTABLE, NR_UNEVICTABLE);
+	NODE_ITEM(out, vm_stat, SN_SLAB_RECLAIMABLE_B, NR_SLAB_RECLAIMABLE_B);
+	NODE_ITEM(out, vm_stat, SN_SLAB_UNRECLAIMABLE_B, NR_SLAB_UNRECLAIMABLE_B);
+	NODE_ITEM(out, vm_stat, SN_ANON_MAPPED, NR_ANON_MAPPED);
+	NODE_ITEM(out, vm_stat, SN_FILE_MAPPED, NR_FILE_MAPPED);
+	NODE_ITEM(out, vm_stat, SN_FILE_PAGES, NR_FILE_PAGES);
+	NODE_ITEM(out, vm_stat, SN_FILE_DIRTY, NR_FILE_DIRTY);
+	NODE_ITEM(out, vm_stat, SN_WRITEBACK, NR_WRITEBACK);
+	NODE_ITEM(out, vm_stat, SN_WRITEBACK_TEMP, NR_WRITEBACK_TEMP);
+	NODE_ITEM(out, vm_stat, SN_SHMEM, NR_SHMEM);
+	NODE_ITEM(out, vm_stat, SN_SHMEM_THPS, NR_SHMEM_THPS);
+	NODE_ITEM(out, vm_stat, SN_ANON_THPS, NR_ANON_THPS);
+	NODE_ITEM(out, vm_stat, SN_KERNEL_MISC_RECLAIMABLE, NR_KERNEL_MISC_RECLAIMABLE);
+	NODE_ITEM(out, vm_stat, SN_KERNEL_STACK_KB, NR_KERNEL_STACK_KB);
+	NODE_ITEM(out, vm_stat, SN_PAGETABLE, NR_PAGETABLE);
+	NODE_ITEM(out, vm_stat, SN_SWAPCACHE, NR_SWAPCACHE);
+	NODE_ITEM(out, vm_stat, SN_UNSTABLE_NFS, NR_UNSTABLE_NFS);
+}
+
+#define WMARK(zone, out, slot, name)                                                       \
+	do {                                                                               \
+		if (bpf_core_enum_value_exists(enum zone_watermarks___ms, name##___ms))    \
+			bpf_probe_read_kernel(&(out)->wmark[slot], sizeof(long),           \
+				(const char *)&(zone)->_watermark +                        \
+				bpf_core_enum_value(enum zone_watermarks___ms, name##___ms) * \
+					sizeof(long));                                     \
+	} while (0)
+
+/* One zone; `zone` points into the running kernel's node_zones[]. */
+static __always_inline void read_zone(struct zone *zone, struct sys_zone *out, __u32 nr_orders,
+				      __u32 nr_protection)
+{
+	const void *vm_stat = &zone->vm_stat;
+	const char *name = BPF_CORE_READ(zone, name);
+	__u32 fa_size = bpf_core_type_size(struct free_area);
+	__u32 nr_free_off = bpf_core_field_offset(struct free_area, nr_free);
+	const char *free_area = (const char *)&zone->free_area;
+
+	bpf_probe_read_kernel_str(out->name, sizeof(out->name), name);
+	out->free = read_atomic_long(vm_stat,
+				     bpf_core_enum_value(enum zone_stat_item___ms, NR_FREE_PAGES___ms));
+	if (bpf_core_enum_value_exists(enum zone_stat_item___ms, NR_FREE_CMA_PAGES___ms)) {
+		out->free_cma = read_atomic_long(vm_stat, bpf_core_enum_value(
+				enum zone_stat_item___ms, NR_FREE_CMA_PAGES___ms));
+		out->has_free_cma = 1;
+	}
+	if (bpf_core_enum_value_exists(enum zone_stat_item___ms, NR_MLOCK___ms)) {
+		out->mlock = read_atomic_long(vm_stat, bpf_core_enum_value(
+				enum zone_stat_item___ms, NR_MLOCK___ms));
+		out->has_mlock = 1;
+	}
+	out->managed = BPF_CORE_READ(zone, managed_pages.counter);
+	out->present = BPF_CORE_READ(zone, present_pages);
+	out->spanned = BPF_CORE_READ(zone, spanned_pages);
+	out->boost = BPF_CORE_READ(zone, watermark_boost);
+	WMARK(zone, out, 0, WMARK_MIN);
+	WMARK(zone, out, 1, WMARK_LOW);
+	WMARK(zone, out, 2, WMARK_HIGH);
+	WMARK(zone, out, 3, WMARK_PROMO);
+	out->has_promo = bpf_core_enum_value_exists(enum zone_watermarks___ms, WMARK_PROMO___ms);
+	for (__u32 i = 0; i < SYS_MAX_ZONES && i < nr_protection; i++)
+		bpf_probe_read_kernel(&out->protection[i], sizeof(long),
+				      (const char *)&zone->lowmem_reserve + i * sizeof(long));
+	for (__u32 o = 0; o < SYS_MAX_ORDERS && o < nr_orders; o++)
+		bpf_probe_read_kernel(&out->nr_free[o], sizeof(long),
+				      free_area + o * fa_size + nr_free_off);
+}
+
+/*
+ * The whole node: counters and every zone of node_zones[]. A subprogram, not
+ * inlined: inside a caller's loop clang would hoist the relocated enum values
+ * out of their bpf_core_enum_value_exists() guards, and the verifier rejects a
+ * reachable relocation for an enumerator this kernel lacks.
+ */
+static __noinline void read_node(struct pglist_data *pgdat, struct sys_node *out)
+{
+	__u32 zone_size = bpf_core_type_size(struct zone);
+	const char *zones = (const char *)&pgdat->node_zones;
+
+	out->nid = BPF_CORE_READ(pgdat, node_id);
+	out->nr_zones = bpf_core_field_size(pgdat->node_zones) / zone_size;
+	out->nr_orders = bpf_core_field_size(struct zone, free_area) /
+			 bpf_core_type_size(struct free_area);
+	out->nr_protection = bpf_core_field_size(struct zone, lowmem_reserve) / sizeof(long);
+	out->present = 0;
+	read_node_items(pgdat, out);
+	for (__u32 z = 0; z < SYS_MAX_ZONES && z < out->nr_zones; z++)
+		read_zone((struct zone *)(zones + z * zone_size), &out->zone[z], out->nr_orders,
+			  out->nr_protection);
+}
+
+/*
+ * Nodes without global symbols: each node's kswapd kthread was started with its
+ * pglist_data as the kthread's data (struct kthread.data, reached through
+ * task->worker_private on 5.17+, task->set_child_tid before), and the node
+ * points back at it (pgdat->kswapd), which confirms the find.
+ */
+static __always_inline struct pglist_data *kswapd_pgdat(struct task_struct *t)
+{
+	struct kthread *kt;
+	struct pglist_data *pgdat;
+	char comm[8];
+
+	if (BPF_CORE_READ(t, mm))
+		return NULL;
+	BPF_CORE_READ_STR_INTO(&comm, t, comm);
+	if (comm[0] != 'k' || comm[1] != 's' || comm[2] != 'w' || comm[3] != 'a' ||
+	    comm[4] != 'p' || comm[5] != 'd')
+		return NULL;
+	if (bpf_core_field_exists(t->worker_private))
+		kt = BPF_CORE_READ(t, worker_private);
+	else
+		kt = (void *)BPF_CORE_READ(t, set_child_tid);
+	if (!kt)
+		return NULL;
+	pgdat = BPF_CORE_READ(kt, data);
+	if (!pgdat || BPF_CORE_READ(pgdat, kswapd) != t)
+		return NULL;
+	return pgdat;
+}
+
+#endif
