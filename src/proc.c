@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "filters.h"
 #include "hooks.h"
+#include "iter.h"
 #include "kbtf.h"
 #include "output.h"
 #include "runtime.h"
@@ -262,39 +263,16 @@ static struct proc_bpf *proc_open(const struct ms_opts *o, bool live)
 	return skel;
 }
 
-/* Append the records of one iterator run to out. */
-static void read_iter(struct bpf_link *iter, struct rec_list *out)
+static void push_rec(const void *rec, void *ctx)
 {
-	char buf[sizeof(struct proc_rec) * 128];
-	size_t have = 0;
-	ssize_t n;
-	int fd = bpf_iter_create(bpf_link__fd(iter));
-
-	if (fd < 0)
-		ms_bpf_fail("starting the task iterator", errno);
-	/* read() may end between records: keep the remainder for the next read. */
-	while ((n = read(fd, buf + have, sizeof(buf) - have)) > 0 || (n < 0 && errno == EINTR)) {
-		size_t whole;
-
-		if (n < 0)
-			continue;
-		have += n;
-		whole = have - have % sizeof(struct proc_rec);
-		for (size_t off = 0; off < whole; off += sizeof(struct proc_rec))
-			list_push(out, (struct proc_rec *)(buf + off));
-		memmove(buf, buf + whole, have - whole);
-		have -= whole;
-	}
-	if (n < 0)
-		ms_bpf_fail("reading the task iterator", errno);
-	close(fd);
+	list_push(ctx, rec);
 }
 
 /* One snapshot: every matching process (or just the wanted ones). */
 static void snapshot(struct bpf_link *iter, struct rec_list *out)
 {
 	out->n = 0;
-	read_iter(iter, out);
+	ms_iter_read(iter, sizeof(struct proc_rec), push_rec, out);
 }
 
 static void print_list(struct rec_list *l, const struct rec_list *prev, bool live, double ts)

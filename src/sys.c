@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "frag.h"
 #include "hooks.h"
+#include "iter.h"
 #include "output.h"
 #include "runtime.h"
 #include "units.h"
@@ -395,32 +396,18 @@ struct node_list {
 	int nr;
 };
 
+static void push_node(const void *rec, void *ctx)
+{
+	struct node_list *nl = ctx;
+
+	if (nl->nr < SYS_MAX_NODES)
+		memcpy(&nl->n[nl->nr++], rec, sizeof(struct sys_node));
+}
+
 static void read_nodes(struct bpf_link *iter, struct node_list *out)
 {
-	char buf[sizeof(struct sys_node) * 4];
-	size_t have = 0;
-	ssize_t n;
-	int fd = bpf_iter_create(bpf_link__fd(iter));
-
-	if (fd < 0)
-		ms_bpf_fail("starting the node iterator", errno);
 	out->nr = 0;
-	while ((n = read(fd, buf + have, sizeof(buf) - have)) > 0 || (n < 0 && errno == EINTR)) {
-		size_t whole;
-
-		if (n < 0)
-			continue;
-		have += n;
-		whole = have - have % sizeof(struct sys_node);
-		for (size_t off = 0; off < whole; off += sizeof(struct sys_node))
-			if (out->nr < SYS_MAX_NODES)
-				memcpy(&out->n[out->nr++], buf + off, sizeof(struct sys_node));
-		memmove(buf, buf + whole, have - whole);
-		have -= whole;
-	}
-	if (n < 0)
-		ms_bpf_fail("reading the node iterator", errno);
-	close(fd);
+	ms_iter_read(iter, sizeof(struct sys_node), push_node, out);
 	if (!out->nr)
 		ms_fatal("found no memory node: no kswapd thread leads to one on this kernel");
 }

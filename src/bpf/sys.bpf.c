@@ -13,13 +13,6 @@
 #include "sys.h"
 #include "zone.bpf.h"
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, SYS_MAX_NODES);
-	__type(key, __u32);
-	__type(value, __u64);
-} node_pgdat SEC(".maps");
-
 /* struct sys_node is too large for the BPF stack: build it here. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -33,7 +26,6 @@ struct {
 	__uint(max_entries, 1 << 20);
 } events SEC(".maps");
 
-__u32 nodes_found; /* highest node id seen by the iterator, plus one */
 __u64 nr_lost;			   /* snapshots the ring buffer had no room for */
 
 SEC("iter/task")
@@ -42,23 +34,14 @@ int sys_nodes(struct bpf_iter__task *ctx)
 	struct task_struct *t = ctx->task;
 	struct pglist_data *pgdat;
 	struct sys_node *n;
-	__u32 zero = 0, nid;
-	__u64 addr;
+	__u32 zero = 0;
 
-	if (!t)
-		return 0;
-	pgdat = kswapd_pgdat(t);
-	if (!pgdat)
+	if (!t || !(pgdat = remember_node(t)))
 		return 0;
 	n = bpf_map_lookup_elem(&scratch, &zero);
 	if (!n)
 		return 0;
 	read_node(pgdat, n);
-	nid = n->nid;
-	addr = (__u64)pgdat;
-	bpf_map_update_elem(&node_pgdat, &nid, &addr, BPF_ANY);
-	if (nid + 1 > nodes_found)
-		nodes_found = nid + 1;
 	bpf_seq_write(ctx->meta->seq, n, sizeof(*n));
 	return 0;
 }
@@ -66,15 +49,14 @@ int sys_nodes(struct bpf_iter__task *ctx)
 static __always_inline void snapshot_event(__u32 kind, __u32 order, __u32 event_nid)
 {
 	for (int i = 0; i < SYS_MAX_NODES; i++) {
-		__u32 nid = i; /* the key lives on the stack; the counter stays in a register */
-		__u64 *addr;
+		struct pglist_data *pgdat;
 		struct sys_event *e;
 
 		if (i >= nodes_found)
 			break;
-		addr = bpf_map_lookup_elem(&node_pgdat, &nid);
-
-		if (!addr || !*addr)
+		/* a copy of i is the map key: the loop counter stays in a register */
+		pgdat = node_by_id(i);
+		if (!pgdat)
 			continue;
 		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 		if (!e) {
@@ -87,7 +69,7 @@ static __always_inline void snapshot_event(__u32 kind, __u32 order, __u32 event_
 		e->ts_ns = bpf_ktime_get_boot_ns();
 		e->order = order;
 		e->event_nid = event_nid;
-		read_node((struct pglist_data *)*addr, &e->node);
+		read_node(pgdat, &e->node);
 		bpf_ringbuf_submit(e, 0);
 	}
 }

@@ -203,4 +203,39 @@ static __always_inline struct pglist_data *kswapd_pgdat(struct task_struct *t)
 	return pgdat;
 }
 
+/* Each node's pglist_data, by node id, as the node iterator found it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SYS_MAX_NODES);
+	__type(key, __u32);
+	__type(value, __u64);
+} node_pgdat SEC(".maps");
+
+__u32 nodes_found; /* highest node id seen by the iterator, plus one */
+
+/* In a task iterator: if t is a node's kswapd, remember that node; returns it or NULL. */
+static __always_inline struct pglist_data *remember_node(struct task_struct *t)
+{
+	struct pglist_data *pgdat = kswapd_pgdat(t);
+	__u32 nid;
+	__u64 addr;
+
+	if (!pgdat)
+		return NULL;
+	nid = BPF_CORE_READ(pgdat, node_id);
+	addr = (__u64)pgdat;
+	bpf_map_update_elem(&node_pgdat, &nid, &addr, BPF_ANY);
+	if (nid + 1 > nodes_found)
+		nodes_found = nid + 1;
+	return pgdat;
+}
+
+/* A remembered node's pglist_data, or NULL. */
+static __always_inline struct pglist_data *node_by_id(__u32 nid)
+{
+	__u64 *addr = bpf_map_lookup_elem(&node_pgdat, &nid);
+
+	return addr ? (struct pglist_data *)*addr : NULL;
+}
+
 #endif

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Run a BPF iterator link once and hand each fixed-size record to a callback. */
+#ifndef MEMSCOPE_ITER_H
+#define MEMSCOPE_ITER_H
+
+#include <stddef.h>
+
+struct bpf_link;
+
+/* Exits 1 with a clear line when the iterator cannot run. Returns records read. */
+long ms_iter_read(struct bpf_link *link, size_t rec_size, void (*cb)(const void *rec, void *ctx),
+		  void *ctx);
+
+#endif
