@@ -29,6 +29,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all deps run test unit e2e bench clean format
+# keep BPF objects between builds (they are intermediates of the skeletons)
+.SECONDARY:
 all: memscope
 
 deps:

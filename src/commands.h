@@ -5,6 +5,6 @@
 
 #include "cli.h"
 
-extern const struct ms_cmd cmd_features, cmd_gfp, cmd_proc, cmd_sys;
+extern const struct ms_cmd cmd_features, cmd_gfp, cmd_proc, cmd_sys, cmd_paf;
 
 #endif

@@ -421,3 +421,11 @@ const char *gfp_format(const struct gfp_table *t, unsigned long mask, char *buf,
 				mask);
 	return buf;
 }
+
+unsigned long gfp_flag_mask(const struct gfp_table *t, const char *name)
+{
+	for (int i = 0; i < t->n; i++)
+		if (!strcmp(t->flag[i].name, name))
+			return t->flag[i].mask;
+	return 0;
+}

@@ -38,4 +38,7 @@ const char *gfp_format(const struct gfp_table *t, unsigned long mask, char *buf,
 /* Evaluate a constant C expression of the kind the format file holds. */
 int gfp_eval_expr(const char *expr, unsigned long *value, gfp_ident_fn ident);
 
+/* Mask of a named flag in the table (e.g. "__GFP_DMA32"), 0 when the kernel has none. */
+unsigned long gfp_flag_mask(const struct gfp_table *t, const char *name);
+
 #endif

@@ -65,3 +65,22 @@ int kbtf_mm_counter_indices(int *file, int *anon, int *shmem, int *swap)
 	}
 	return 0;
 }
+
+const char *kbtf_enum_name(const char *enum_name, long long value)
+{
+	struct btf *btf = kbtf_vmlinux();
+	int id;
+
+	if (!btf)
+		return NULL;
+	id = btf__find_by_name_kind(btf, enum_name, BTF_KIND_ENUM);
+	if (id > 0) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const struct btf_enum *e = btf_enum(t);
+
+		for (int i = 0; i < btf_vlen(t); i++)
+			if (e[i].val == value)
+				return btf__name_by_offset(btf, e[i].name_off);
+	}
+	return NULL;
+}

@@ -18,4 +18,7 @@ int kbtf_enum_value(const char *name, long long *value);
 /* Indices of MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES, MM_SWAPENTS; 0 or -ENOENT. */
 int kbtf_mm_counter_indices(int *file, int *anon, int *shmem, int *swap);
 
+/* Name of the enumerator with this value in the named enum (e.g. "compact_result"), or NULL. */
+const char *kbtf_enum_name(const char *enum_name, long long value);
+
 #endif

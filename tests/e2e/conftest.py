@@ -196,3 +196,54 @@ def drop_caches():
     subprocess.run(["sync"])
     with open("/proc/sys/vm/drop_caches", "w") as f:
         f.write("3")
+
+
+class TraceInstance:
+    """A private tracefs instance recording one event, removed on exit."""
+
+    def __init__(self, name, event, filt=None):
+        ensure_tracefs()
+        self.dir = os.path.join(TRACEFS, "instances", name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.ev = os.path.join(self.dir, "events", event)
+        if filt:
+            with open(os.path.join(self.ev, "filter"), "w") as f:
+                f.write(filt)
+        with open(os.path.join(self.ev, "enable"), "w") as f:
+            f.write("1")
+
+    def lines(self):
+        with open(os.path.join(self.dir, "trace")) as f:
+            return [l for l in f if not l.startswith("#")]
+
+    def remove(self):
+        import time
+        with open(os.path.join(self.ev, "enable"), "w") as f:
+            f.write("0")
+        for _ in range(20):
+            try:
+                os.rmdir(self.dir)
+                return
+            except OSError:
+                time.sleep(0.1)
+
+
+class HugepageOvershoot:
+    """Ask for more huge pages than memory holds: real order-9 allocation failures
+    (GFP_HIGHUSER_MOVABLE|__GFP_RETRY_MAYFAIL|__GFP_NOWARN|...) without an OOM kill.
+    The original count is always written back, and the memory returns."""
+
+    def __init__(self):
+        with open("/proc/sys/vm/nr_hugepages") as f:
+            self.orig = f.read().strip()
+        self.target = meminfo()["MemTotal"] // (2 << 20) + 256
+
+    def run(self):
+        """Returns the writer's pid (its comm is 'sh')."""
+        p = subprocess.Popen(["sh", "-c", f"echo {self.target} > /proc/sys/vm/nr_hugepages"])
+        p.wait(timeout=120)
+        return p.pid
+
+    def restore(self):
+        with open("/proc/sys/vm/nr_hugepages", "w") as f:
+            f.write(self.orig)

@@ -41,6 +41,16 @@ BAD_INPUT = [
     ["proc", "--cgroup", "/tmp"],
     ["proc", "extra-argument"],
     ["features", "-i", "1"],
+    ["sys", "--on", "bogus"],
+    ["sys", "--on", ""],
+    ["sys", "-p", "1"],
+    ["sys", "-i", "0.001"],
+    ["paf", "--order", "x"],
+    ["paf", "--order", "99"],
+    ["paf", "--min-order", "-1"],
+    ["paf", "--summary", "--stack"],
+    ["paf", "-i", "1"],
+    ["gfp"],
     ["help", "nosuchcommand"],
 ]
 

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memscope paf, kernel side.
+ * kmem:mm_page_alloc ends every page allocation and carries page == NULL when
+ * it failed. Successful allocations leave after one compare (and one global
+ * read): this runs on every page allocation. The slow path's tracepoints
+ * (direct reclaim, compaction, reclaim_retry_zone, compact_retry) write a
+ * per-thread story that the failure takes along; a success ends the story.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "paf.h"
+#include "zone.bpf.h"
+#include "filter.bpf.h"
+
+/* A gap this long between slow-path events starts a new story. */
+#define STORY_GAP_NS (500 * 1000000ULL)
+
+const volatile bool want_events = true; /* false with --summary */
+const volatile bool want_stack;
+const volatile __s32 order_eq = -1, order_min = -1;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct paf_story);
+} stories SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct paf_key);
+	__type(value, __u64);
+} fail_counts SEC(".maps");
+
+__u64 open_stories; /* > 0: some thread is in the slow path, successes must look */
+__u64 nr_failures, nr_lost, nr_filtered;
+
+SEC("iter/task")
+int paf_nodes(struct bpf_iter__task *ctx)
+{
+	struct task_struct *t = ctx->task;
+
+	if (t)
+		remember_node(t);
+	return 0;
+}
+
+static __always_inline struct paf_story *story_get(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 now = bpf_ktime_get_boot_ns();
+	struct paf_story *s = bpf_map_lookup_elem(&stories, &tid);
+
+	if (s && now - s->last_ns > STORY_GAP_NS) {
+		__builtin_memset(s, 0, sizeof(*s));
+		s->first_ns = now;
+	}
+	if (!s) {
+		struct paf_story fresh = { .first_ns = now };
+
+		if (bpf_map_update_elem(&stories, &tid, &fresh, BPF_NOEXIST))
+			return NULL;
+		__sync_fetch_and_add(&open_stories, 1);
+		s = bpf_map_lookup_elem(&stories, &tid);
+		if (!s)
+			return NULL;
+	}
+	s->last_ns = now;
+	return s;
+}
+
+static __always_inline void story_end(__u32 tid)
+{
+	if (!bpf_map_delete_elem(&stories, &tid))
+		__sync_fetch_and_sub(&open_stories, 1);
+}
+
+static __always_inline bool wanted(__u32 order)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	if (order_eq >= 0 && order != (__u32)order_eq)
+		return false;
+	if (order_min >= 0 && order < (__u32)order_min)
+		return false;
+	return task_passes_filters(BPF_CORE_READ(t, group_leader), BPF_CORE_READ(t, tgid));
+}
+
+static __noinline void on_failure(void *ctx, __u32 order, __u64 gfp, int migratetype)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, nid = bpf_get_numa_node_id();
+	struct paf_story *s = bpf_map_lookup_elem(&stories, &tid);
+	struct pglist_data *pgdat;
+	struct paf_event *e;
+
+	if (!wanted(order)) {
+		__sync_fetch_and_add(&nr_filtered, 1);
+		goto out;
+	}
+	__sync_fetch_and_add(&nr_failures, 1);
+	if (!want_events) {
+		struct paf_key k = { .order = order, .gfp = gfp };
+		__u64 one = 1, *n;
+
+		bpf_get_current_comm(k.comm, sizeof(k.comm));
+		n = bpf_map_lookup_elem(&fail_counts, &k);
+		if (n)
+			__sync_fetch_and_add(n, 1);
+		else
+			bpf_map_update_elem(&fail_counts, &k, &one, BPF_NOEXIST);
+		goto out;
+	}
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&nr_lost, 1);
+		goto out;
+	}
+	e->ts_ns = bpf_ktime_get_boot_ns();
+	e->pid = id >> 32;
+	e->tid = tid;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->order = order;
+	e->gfp = gfp;
+	e->migratetype = migratetype;
+	e->cpu_node = nid;
+	e->has_story = 0;
+	if (s) {
+		e->story = *s;
+		e->has_story = 1;
+	}
+	e->stack_bytes = want_stack ? bpf_get_stack(ctx, e->stack, sizeof(e->stack), 0) : 0;
+	pgdat = node_by_id(nid);
+	e->has_node = pgdat != NULL;
+	if (pgdat)
+		read_node(pgdat, &e->node);
+	bpf_ringbuf_submit(e, 0);
+out:
+	if (s)
+		story_end(tid);
+}
+
+static __always_inline void on_alloc(void *ctx, struct page *page, __u32 order, __u64 gfp,
+				     int migratetype)
+{
+	if (page) {
+		/* The hot path: nothing to do unless some thread has a story open. */
+		if (open_stories)
+			story_end((__u32)bpf_get_current_pid_tgid());
+		return;
+	}
+	on_failure(ctx, order, gfp, migratetype);
+}
+
+SEC("tp_btf/mm_page_alloc")
+int BPF_PROG(paf_alloc_btf, struct page *page, unsigned int order, gfp_t gfp, int migratetype)
+{
+	on_alloc(ctx, page, order, gfp, migratetype);
+	return 0;
+}
+
+SEC("raw_tp/mm_page_alloc")
+int BPF_PROG(paf_alloc_raw, struct page *page, unsigned int order, gfp_t gfp, int migratetype)
+{
+	on_alloc(ctx, page, order, gfp, migratetype);
+	return 0;
+}
+
+/* ---- the slow path's story ---- */
+
+static __always_inline void reclaim_begin(void)
+{
+	struct paf_story *s = story_get();
+
+	if (s) {
+		s->reclaim_begin_ns = bpf_ktime_get_boot_ns();
+		s->reclaim_count++;
+	}
+}
+
+static __always_inline void reclaim_end(unsigned long nr_reclaimed)
+{
+	struct paf_story *s = story_get();
+
+	if (s && s->reclaim_begin_ns) {
+		s->reclaim_ns += bpf_ktime_get_boot_ns() - s->reclaim_begin_ns;
+		s->reclaim_begin_ns = 0;
+		s->reclaimed += nr_reclaimed;
+	}
+}
+
+static __always_inline void retry_zone(struct zoneref *zref, unsigned long reclaimable,
+				       unsigned long available, unsigned long min_wmark,
+				       int no_progress_loops, bool wmark_check)
+{
+	struct paf_story *s = story_get();
+
+	if (!s)
+		return;
+	s->retry_zone_count++;
+	if ((__u32)no_progress_loops > s->max_no_progress_loops)
+		s->max_no_progress_loops = no_progress_loops;
+	s->last_wmark_check = wmark_check;
+	s->last_available = available;
+	s->last_reclaimable = reclaimable;
+	s->last_min_wmark = min_wmark;
+	s->last_retry_zone_idx = BPF_CORE_READ(zref, zone_idx);
+}
+
+static __always_inline void compact_retry(int priority, int result, bool should_retry)
+{
+	struct paf_story *s = story_get();
+
+	if (s) {
+		s->compact_retries++;
+		s->compact_priority = priority;
+		s->compact_result = result;
+		s->compact_should_retry = should_retry;
+	}
+}
+
+static __always_inline void compact_try(void)
+{
+	struct paf_story *s = story_get();
+
+	if (s)
+		s->compact_tries++;
+}
+
+SEC("tp_btf/mm_vmscan_direct_reclaim_begin")
+int BPF_PROG(paf_reclaim_begin_btf)
+{
+	reclaim_begin();
+	return 0;
+}
+
+SEC("raw_tp/mm_vmscan_direct_reclaim_begin")
+int BPF_PROG(paf_reclaim_begin_raw)
+{
+	reclaim_begin();
+	return 0;
+}
+
+SEC("tp_btf/mm_vmscan_direct_reclaim_end")
+int BPF_PROG(paf_reclaim_end_btf, unsigned long nr_reclaimed)
+{
+	reclaim_end(nr_reclaimed);
+	return 0;
+}
+
+SEC("raw_tp/mm_vmscan_direct_reclaim_end")
+int BPF_PROG(paf_reclaim_end_raw, unsigned long nr_reclaimed)
+{
+	reclaim_end(nr_reclaimed);
+	return 0;
+}
+
+SEC("tp_btf/reclaim_retry_zone")
+int BPF_PROG(paf_retry_zone_btf, struct zoneref *zref, int order, unsigned long reclaimable,
+	     unsigned long available, unsigned long min_wmark, int no_progress_loops,
+	     bool wmark_check)
+{
+	retry_zone(zref, reclaimable, available, min_wmark, no_progress_loops, wmark_check);
+	return 0;
+}
+
+SEC("raw_tp/reclaim_retry_zone")
+int BPF_PROG(paf_retry_zone_raw, struct zoneref *zref, int order, unsigned long reclaimable,
+	     unsigned long available, unsigned long min_wmark, int no_progress_loops,
+	     bool wmark_check)
+{
+	retry_zone(zref, reclaimable, available, min_wmark, no_progress_loops, wmark_check);
+	return 0;
+}
+
+SEC("tp_btf/compact_retry")
+int BPF_PROG(paf_compact_retry_btf, int order, int priority, int result, int retries,
+	     int max_retries, bool ret)
+{
+	compact_retry(priority, result, ret);
+	return 0;
+}
+
+SEC("raw_tp/compact_retry")
+int BPF_PROG(paf_compact_retry_raw, int order, int priority, int result, int retries,
+	     int max_retries, bool ret)
+{
+	compact_retry(priority, result, ret);
+	return 0;
+}
+
+SEC("tp_btf/mm_compaction_try_to_compact_pages")
+int BPF_PROG(paf_compact_try_btf)
+{
+	compact_try();
+	return 0;
+}
+
+SEC("raw_tp/mm_compaction_try_to_compact_pages")
+int BPF_PROG(paf_compact_try_raw)
+{
+	compact_try();
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

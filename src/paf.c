@@ -1,0 +1,592 @@
+// SPDX-License-Identifier: GPL-2.0
+/* memscope paf: page allocation failures — what failed, why, and what the kernel tried. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "commands.h"
+#include "filters.h"
+#include "gfp.h"
+#include "hooks.h"
+#include "iter.h"
+#include "kbtf.h"
+#include "ksyms.h"
+#include "output.h"
+#include "runtime.h"
+#include "units.h"
+#include "verdict.h"
+#include "paf.h"
+#include "paf.skel.h"
+
+static struct {
+	bool summary, stack;
+	int order_eq, order_min;
+	struct ms_cgroup_filter cgroup;
+} cfg = { .order_eq = -1, .order_min = -1 };
+
+enum { OPT_SUMMARY, OPT_STACK, OPT_ORDER, OPT_MIN_ORDER, OPT_CGROUP };
+
+static const struct ms_cmd_opt paf_opts[] = {
+	{ "summary", 0, no_argument, NULL,
+	  "count failures per interval by order, flags and command instead of one block each",
+	  OPT_SUMMARY },
+	{ "stack", 0, no_argument, NULL, "the kernel stack of each failure, symbolized",
+	  OPT_STACK },
+	{ "order", 0, required_argument, "N", "only failures of this order", OPT_ORDER },
+	{ "min-order", 0, required_argument, "N", "only failures of this order or larger",
+	  OPT_MIN_ORDER },
+	{ "cgroup", 0, required_argument, "PATH",
+	  "only processes in this memory cgroup (v1 or v2) or below", OPT_CGROUP },
+	{ NULL, 0, 0, NULL, NULL, 0 },
+};
+
+static void paf_parse_opt(int id, const char *arg)
+{
+	switch (id) {
+	case OPT_SUMMARY:
+		cfg.summary = true;
+		break;
+	case OPT_STACK:
+		cfg.stack = true;
+		break;
+	case OPT_ORDER:
+		cfg.order_eq = ms_parse_long("--order", arg, 0, SYS_MAX_ORDERS - 1);
+		break;
+	case OPT_MIN_ORDER:
+		cfg.order_min = ms_parse_long("--min-order", arg, 0, SYS_MAX_ORDERS - 1);
+		break;
+	case OPT_CGROUP:
+		ms_cgroup_filter_parse(arg, &cfg.cgroup);
+		break;
+	}
+}
+
+static void paf_check(const struct ms_opts *o)
+{
+	if (cfg.summary && cfg.stack)
+		ms_usage_error("paf: --stack goes with the event view, not --summary");
+	if (!cfg.summary && o->interval)
+		ms_usage_error("paf: --interval goes with --summary (events print as they come)");
+}
+
+/* ---- decoding ---- */
+
+static struct gfp_table gfp;
+static struct ksyms *ksyms;
+static long long migrate_movable = -1;
+static unsigned long page_size;
+static uint64_t boot_to_real_ns;
+
+static const char *enum_short(const char *enum_name, long long v, const char *prefix, char *buf,
+			      size_t len)
+{
+	const char *n = kbtf_enum_name(enum_name, v);
+
+	if (!n) {
+		snprintf(buf, len, "%lld", v);
+		return buf;
+	}
+	if (prefix && !strncmp(n, prefix, strlen(prefix)))
+		n += strlen(prefix);
+	snprintf(buf, len, "%s", n);
+	for (char *p = buf; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p += 'a' - 'A';
+	return buf;
+}
+
+/* The highest zone the request may use: gfp_zone() from the kernel's own flag bits. */
+static int highest_zone(const struct sys_node *n, unsigned long mask)
+{
+	const char *want = "Normal";
+	unsigned long highmem = gfp_flag_mask(&gfp, "__GFP_HIGHMEM");
+
+	if (mask & gfp_flag_mask(&gfp, "__GFP_DMA"))
+		want = "DMA";
+	else if (mask & gfp_flag_mask(&gfp, "__GFP_DMA32"))
+		want = "DMA32";
+	else if ((mask & highmem) && (mask & gfp_flag_mask(&gfp, "__GFP_MOVABLE")))
+		want = "Movable";
+	else if (mask & highmem)
+		want = "HighMem";
+	for (int pass = 0; pass < 2; pass++) {
+		for (int z = 0; z < (int)n->nr_zones && z < SYS_MAX_ZONES; z++)
+			if (!strcmp(n->zone[z].name, want))
+				return z;
+		want = "Normal"; /* no HighMem on 64-bit kernels */
+	}
+	return n->nr_zones - 1;
+}
+
+static bool has_flag(unsigned long mask, const char *name)
+{
+	unsigned long m = gfp_flag_mask(&gfp, name);
+
+	return m && (mask & m) == m;
+}
+
+static void story_text(const struct paf_event *e, char *buf, size_t len)
+{
+	const struct paf_story *s = &e->story;
+	char d[32], res[48];
+	size_t off = 0;
+
+	buf[0] = 0;
+	if (!e->has_story) {
+		snprintf(buf, len, "none seen (no direct reclaim, compaction or retry)");
+		return;
+	}
+	if (s->reclaim_count)
+		off += snprintf(buf + off, len - off, "direct reclaim x%u (reclaimed %llu page%s, %s)",
+				s->reclaim_count, (unsigned long long)s->reclaimed,
+				s->reclaimed == 1 ? "" : "s", fmt_duration_ns(d, sizeof(d), s->reclaim_ns));
+	if (s->compact_tries || s->compact_retries)
+		off += snprintf(buf + off, len - off, "%scompaction x%u%s%s", off ? "; " : "",
+				s->compact_tries,
+				s->compact_retries ? ", last result " : "",
+				s->compact_retries ? enum_short("compact_result", s->compact_result,
+								"COMPACT_", res, sizeof(res)) : "");
+	if (s->retry_zone_count)
+		off += snprintf(buf + off, len - off, "%s%u reclaim retries, up to %u without "
+				"progress", off ? "; " : "", s->retry_zone_count,
+				s->max_no_progress_loops);
+	if (!off)
+		snprintf(buf, len, "slow path entered, nothing tried");
+}
+
+static json_object *zones_json(const struct paf_event *e, int hi, struct verdict_input *vin)
+{
+	json_object *arr = json_object_new_array();
+	const struct sys_node *n = &e->node;
+
+	vin->nr_zones = 0;
+	for (int z = 0; z <= hi && z < SYS_MAX_ZONES; z++) {
+		const struct sys_zone *zn = &n->zone[z];
+		json_object *o = json_object_new_object(), *blocks = json_object_new_array();
+		struct verdict_zone *vz = &vin->zone[vin->nr_zones++];
+
+		vz->name = zn->name;
+		vz->populated = zn->present != 0;
+		vz->free = zn->free;
+		vz->free_cma = zn->free_cma;
+		vz->min = zn->wmark[0] + zn->boost;
+		vz->reserve = hi < (int)n->nr_protection ? zn->protection[hi] : 0;
+		for (unsigned int i = 0; i < n->nr_orders && i < VERDICT_MAX_ORDERS; i++)
+			vz->nr_free[i] = zn->nr_free[i];
+		json_object_object_add(o, "zone", json_object_new_string(zn->name));
+		json_object_object_add(o, "free_pages", json_u64(zn->free));
+		json_object_object_add(o, "free_cma_pages",
+				       zn->has_free_cma ? json_u64(zn->free_cma) : NULL);
+		json_object_object_add(o, "min_pages", json_u64(zn->wmark[0] + zn->boost));
+		json_object_object_add(o, "low_pages", json_u64(zn->wmark[1] + zn->boost));
+		json_object_object_add(o, "high_pages", json_u64(zn->wmark[2] + zn->boost));
+		json_object_object_add(o, "boost_pages", json_u64(zn->boost));
+		json_object_object_add(o, "reserve_pages", json_object_new_int64(vz->reserve));
+		json_object_object_add(o, "present_pages", json_u64(zn->present));
+		json_object_object_add(o, "managed_pages", json_u64(zn->managed));
+		for (unsigned int i = e->order; i < n->nr_orders && i < SYS_MAX_ORDERS; i++)
+			json_object_array_add(blocks, json_u64(zn->nr_free[i]));
+		/* free blocks of the requested order and above, from that order up */
+		json_object_object_add(o, "free_blocks_from_order", blocks);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static void print_event_text(json_object *r, const struct paf_event *e, double ts,
+			     const char *flags, const char *story, const char *verdict)
+{
+	char tbuf[32], b[6][32], mt[48];
+	time_t secs = (time_t)ts;
+	json_object *zones;
+	struct tm tm;
+
+	localtime_r(&secs, &tm);
+	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
+	out_printf("%s.%03d  allocation failure: pid %u tid %u (%.16s), order %u (%s), %s\n",
+		   tbuf, (int)((ts - secs) * 1000), e->pid, e->tid, e->comm, e->order,
+		   fmt_bytes(b[0], sizeof(b[0]), (uint64_t)page_size << e->order),
+		   enum_short("migratetype", e->migratetype, "MIGRATE_", mt, sizeof(mt)));
+	out_printf("  gfp      %#llx %s\n", (unsigned long long)e->gfp, flags);
+	if (json_object_object_get_ex(r, "zones", &zones) && zones) {
+		out_printf("  node %u  %-8s %10s %10s %10s %10s %10s %10s %10s  blocks>=o%u\n",
+			   e->cpu_node, "zone", "free", "free_cma", "min", "low", "high", "boost",
+			   "reserve", e->order);
+		for (size_t i = 0; i < json_object_array_length(zones); i++) {
+			json_object *z = json_object_array_get_idx(zones, i), *v;
+			static const char *const keys[] = { "free_pages", "free_cma_pages",
+							     "min_pages", "low_pages", "high_pages",
+							     "boost_pages" };
+			char total[32];
+			unsigned long long blocks = 0;
+
+			json_object_object_get_ex(z, "zone", &v);
+			out_printf("          %-8s", json_object_get_string(v));
+			for (int k = 0; k < 6; k++) {
+				json_object_object_get_ex(z, keys[k], &v);
+				out_printf(" %10s", v ? fmt_bytes(b[1], sizeof(b[1]),
+						json_object_get_uint64(v) * page_size) : "-");
+			}
+			json_object_object_get_ex(z, "reserve_pages", &v);
+			out_printf(" %10s", fmt_bytes(b[2], sizeof(b[2]),
+				   (uint64_t)(json_object_get_int64(v) > 0 ?
+				   json_object_get_int64(v) : 0) * page_size));
+			json_object_object_get_ex(z, "free_blocks_from_order", &v);
+			for (size_t o = 0; o < json_object_array_length(v); o++)
+				blocks += json_object_get_uint64(json_object_array_get_idx(v, o));
+			snprintf(total, sizeof(total), "%llu", blocks);
+			out_printf("  %s\n", total);
+		}
+	} else {
+		out_printf("  zones    unknown (node %u not found)\n", e->cpu_node);
+	}
+	out_printf("  slow path %s\n", story);
+	out_printf("  verdict  %s\n", verdict);
+	if (json_object_object_get_ex(r, "stack", &zones)) {
+		out_printf("  stack\n");
+		for (size_t i = 0; i < json_object_array_length(zones); i++)
+			out_printf("    %s\n",
+				   json_object_get_string(json_object_array_get_idx(zones, i)));
+	}
+	out_printf("\n");
+	out_flush();
+}
+
+/*
+ * The kernel stack of the failure, symbolized. The first frames are memscope's
+ * own program and the tracepoint glue that called it (bpf_trace_run*): skip them.
+ */
+static json_object *stack_json(const struct paf_event *e)
+{
+	json_object *st = json_object_new_array();
+	int n = e->stack_bytes > 0 ? e->stack_bytes / 8 : 0, first = 0;
+	char sym[256];
+
+	if (n > PAF_MAX_STACK)
+		n = PAF_MAX_STACK;
+	for (int i = 0; i < n; i++) {
+		const struct ksym *k = ksyms_find(ksyms, e->stack[i]);
+
+		if (k && (!strncmp(k->name, "bpf_trace_run", 13) ||
+			  !strncmp(k->name, "__bpf_trace_", 12) ||
+			  !strncmp(k->name, "__traceiter_", 12)))
+			first = i + 1;
+	}
+	for (int i = first; i < n; i++)
+		json_object_array_add(st, json_object_new_string(
+			ksyms_format(ksyms, e->stack[i], sym, sizeof(sym))));
+	return st;
+}
+
+struct run_ctx {
+	long seen, limit;
+};
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct run_ctx *rc = ctx;
+	const struct paf_event *e = data;
+	double ts = (e->ts_ns + boot_to_real_ns) / 1e9;
+	char flags[1024], story[512], verdict[1024], mt[48];
+	struct verdict_input vin = { 0 };
+	enum verdict_kind kind;
+	json_object *r;
+
+	if (len < sizeof(*e) || (rc->limit && rc->seen >= rc->limit))
+		return 0;
+	rc->seen++;
+	gfp_format(&gfp, e->gfp, flags, sizeof(flags));
+	story_text(e, story, sizeof(story));
+
+	r = json_object_new_object();
+	json_object_object_add(r, "type", json_object_new_string("paf"));
+	json_object_object_add(r, "ts", json_object_new_double(ts));
+	json_object_object_add(r, "pid", json_object_new_int(e->pid));
+	json_object_object_add(r, "tid", json_object_new_int(e->tid));
+	json_object_object_add(r, "comm", json_object_new_string_len(
+				e->comm, strnlen(e->comm, sizeof(e->comm))));
+	json_object_object_add(r, "order", json_object_new_int(e->order));
+	json_object_object_add(r, "size_bytes", json_u64((uint64_t)page_size << e->order));
+	json_object_object_add(r, "gfp", json_u64(e->gfp));
+	json_object_object_add(r, "gfp_flags", json_object_new_string(flags));
+	json_object_object_add(r, "migratetype", json_object_new_string(
+		enum_short("migratetype", e->migratetype, "MIGRATE_", mt, sizeof(mt))));
+	json_object_object_add(r, "cpu_node", json_object_new_int(e->cpu_node));
+
+	vin.order = e->order;
+	vin.page_size = page_size;
+	vin.nr_orders = e->node.nr_orders;
+	vin.has_zones = e->has_node;
+	vin.can_use_cma = migrate_movable >= 0 && e->migratetype == migrate_movable;
+	vin.direct_reclaim = has_flag(e->gfp, "__GFP_DIRECT_RECLAIM");
+	vin.noretry = has_flag(e->gfp, "__GFP_NORETRY");
+	vin.retry_mayfail = has_flag(e->gfp, "__GFP_RETRY_MAYFAIL");
+	vin.nofail = has_flag(e->gfp, "__GFP_NOFAIL");
+	vin.thisnode = has_flag(e->gfp, "__GFP_THISNODE");
+	vin.has_story = e->has_story;
+	if (e->has_story) {
+		char res[48];
+
+		vin.reclaim_count = e->story.reclaim_count;
+		vin.reclaimed = e->story.reclaimed;
+		vin.compact_tries = e->story.compact_tries;
+		vin.compact_retries = e->story.compact_retries;
+		vin.retry_zone_count = e->story.retry_zone_count;
+		vin.max_no_progress_loops = e->story.max_no_progress_loops;
+		if (e->story.compact_retries)
+			vin.compact_result = strdupa(enum_short("compact_result",
+						e->story.compact_result, "COMPACT_", res, sizeof(res)));
+	}
+	if (e->has_node) {
+		int hi = highest_zone(&e->node, e->gfp);
+
+		json_object_object_add(r, "highest_zone", json_object_new_string(e->node.zone[hi].name));
+		json_object_object_add(r, "zones", zones_json(e, hi, &vin));
+	} else {
+		json_object_object_add(r, "highest_zone", NULL);
+		json_object_object_add(r, "zones", NULL);
+	}
+	if (e->has_story) {
+		const struct paf_story *s = &e->story;
+		json_object *so = json_object_new_object();
+		char res[48], prio[48];
+
+		json_object_object_add(so, "direct_reclaims", json_object_new_int(s->reclaim_count));
+		json_object_object_add(so, "reclaimed_pages", json_u64(s->reclaimed));
+		json_object_object_add(so, "reclaim_ns", json_u64(s->reclaim_ns));
+		json_object_object_add(so, "compaction_tries", json_object_new_int(s->compact_tries));
+		json_object_object_add(so, "compact_retries", json_object_new_int(s->compact_retries));
+		json_object_object_add(so, "last_compact_result", s->compact_retries ?
+			json_object_new_string(enum_short("compact_result", s->compact_result,
+							  "COMPACT_", res, sizeof(res))) : NULL);
+		json_object_object_add(so, "last_compact_priority", s->compact_retries ?
+			json_object_new_string(enum_short("compact_priority", s->compact_priority,
+							  "COMPACT_PRIO_", prio, sizeof(prio))) : NULL);
+		json_object_object_add(so, "reclaim_retries", json_object_new_int(s->retry_zone_count));
+		json_object_object_add(so, "max_no_progress_loops",
+				       json_object_new_int(s->max_no_progress_loops));
+		json_object_object_add(so, "duration_ns", json_u64(s->last_ns - s->first_ns));
+		json_object_object_add(r, "slow_path", so);
+	} else {
+		json_object_object_add(r, "slow_path", NULL);
+	}
+	json_object_object_add(r, "slow_path_summary", json_object_new_string(story));
+	kind = verdict_explain(&vin, verdict, sizeof(verdict));
+	json_object_object_add(r, "verdict", json_object_new_string(verdict));
+	json_object_object_add(r, "verdict_kind", json_object_new_string(verdict_kind_name(kind)));
+	if (cfg.stack)
+		json_object_object_add(r, "stack", stack_json(e));
+	if (out_json_mode())
+		out_json(r);
+	else {
+		print_event_text(r, e, ts, flags, story, verdict);
+		json_object_put(r);
+	}
+	if (rc->limit && rc->seen >= rc->limit)
+		ms_request_stop(MS_STOP_DONE);
+	return 0;
+}
+
+/* --summary: drain the kernel's per-(order, flags, comm) counts. */
+static const struct ms_col summary_cols[] = {
+	{ "COUNT", "count", COL_INT, false },
+	{ "ORDER", "order", COL_INT, false },
+	{ "COMM", "comm", COL_STR, true },
+	{ "GFP_FLAGS", "gfp_flags", COL_STR, true },
+};
+
+static void print_summary(struct paf_bpf *skel, double ts)
+{
+	int fd = bpf_map__fd(skel->maps.fail_counts);
+	struct ms_table *t = table_new(summary_cols, 4);
+	struct paf_key key, next;
+	bool first = true;
+	long rows = 0;
+	char tbuf[32];
+	time_t secs = (time_t)ts;
+	struct tm tm;
+
+	localtime_r(&secs, &tm);
+	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
+	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+		__u64 count;
+		char flags[1024];
+		json_object *r;
+
+		first = false;
+		key = next;
+		if (bpf_map_lookup_and_delete_elem(fd, &key, &count))
+			continue;
+		first = true; /* the key is gone: start over from the beginning */
+		r = json_object_new_object();
+		json_object_object_add(r, "type", json_object_new_string("paf_summary"));
+		json_object_object_add(r, "ts", json_object_new_double(ts));
+		json_object_object_add(r, "count", json_u64(count));
+		json_object_object_add(r, "order", json_object_new_int(key.order));
+		json_object_object_add(r, "comm", json_object_new_string_len(
+					key.comm, strnlen(key.comm, sizeof(key.comm))));
+		json_object_object_add(r, "gfp", json_u64(key.gfp));
+		json_object_object_add(r, "gfp_flags", json_object_new_string(
+					gfp_format(&gfp, key.gfp, flags, sizeof(flags))));
+		table_add(t, r);
+		rows++;
+	}
+	if (!out_json_mode()) {
+		out_printf("%s  %ld kind%s of failure\n", tbuf, rows, rows == 1 ? "" : "s");
+		table_flush(t);
+	} else if (!rows) {
+		json_object *r = json_object_new_object();
+
+		json_object_object_add(r, "type", json_object_new_string("paf_summary"));
+		json_object_object_add(r, "ts", json_object_new_double(ts));
+		json_object_object_add(r, "count", json_object_new_int(0));
+		out_json(r);
+	}
+	table_free(t);
+	out_flush();
+}
+
+static const struct hook_spec paf_hooks[] = {
+	{ "kmem:mm_page_alloc", false,
+	  { { HK_TP_BTF, "paf_alloc_btf" }, { HK_RAW_TP, "paf_alloc_raw" } } },
+	{ "vmscan:mm_vmscan_direct_reclaim_begin", true,
+	  { { HK_TP_BTF, "paf_reclaim_begin_btf" }, { HK_RAW_TP, "paf_reclaim_begin_raw" } } },
+	{ "vmscan:mm_vmscan_direct_reclaim_end", true,
+	  { { HK_TP_BTF, "paf_reclaim_end_btf" }, { HK_RAW_TP, "paf_reclaim_end_raw" } } },
+	{ "oom:reclaim_retry_zone", true,
+	  { { HK_TP_BTF, "paf_retry_zone_btf" }, { HK_RAW_TP, "paf_retry_zone_raw" } } },
+	{ "oom:compact_retry", true,
+	  { { HK_TP_BTF, "paf_compact_retry_btf" }, { HK_RAW_TP, "paf_compact_retry_raw" } } },
+	{ "compaction:mm_compaction_try_to_compact_pages", true,
+	  { { HK_TP_BTF, "paf_compact_try_btf" }, { HK_RAW_TP, "paf_compact_try_raw" } } },
+};
+#define NR_PAF_HOOKS (int)(sizeof(paf_hooks) / sizeof(paf_hooks[0]))
+
+static void ignore_rec(const void *rec, void *ctx)
+{
+	(void)rec;
+	(void)ctx;
+}
+
+static int paf_run(const struct ms_opts *o)
+{
+	struct run_ctx rc = { .limit = cfg.summary ? 0 : o->count };
+	struct ring_buffer *rb = NULL;
+	struct bpf_link *iter;
+	struct paf_bpf *skel;
+	int chosen[NR_PAF_HOOKS], err;
+	char why[256];
+	struct timespec rt;
+
+	page_size = getpagesize();
+	ms_require_bpf();
+	if (gfp_table_load(&gfp) < 0)
+		ms_warn("cannot read the kernel's GFP flag names; flags print in hex");
+	kbtf_enum_value("MIGRATE_MOVABLE", &migrate_movable);
+	if (cfg.stack && !(ksyms = ksyms_load(NULL)))
+		ms_fatal("--stack: cannot read /proc/kallsyms");
+	skel = paf_bpf__open();
+	if (!skel)
+		ms_bpf_fail("opening paf's BPF object", errno);
+	skel->rodata->want_events = !cfg.summary;
+	skel->rodata->want_stack = cfg.stack;
+	skel->rodata->order_eq = cfg.order_eq;
+	skel->rodata->order_min = cfg.order_min;
+	MS_SET_FILTERS(skel, o, &cfg.cgroup);
+	if (hooks_select(skel->obj, paf_hooks, NR_PAF_HOOKS, chosen, why, sizeof(why)))
+		ms_fatal("%s", why);
+	err = paf_bpf__load(skel);
+	if (err)
+		ms_bpf_fail("loading paf's BPF programs", err);
+	ms_pid_filter_fill(bpf_map__fd(skel->maps.pid_filter), o);
+	iter = bpf_program__attach_iter(skel->progs.paf_nodes, NULL);
+	if (!iter)
+		ms_bpf_fail("attaching the node iterator", errno);
+	ms_iter_read(iter, 1, ignore_rec, NULL); /* remembers each node's pglist_data */
+	bpf_link__destroy(iter);
+	if (!skel->bss->nodes_found)
+		ms_warn("found no memory node: failures will have no zone state");
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	boot_to_real_ns = rt.tv_sec * 1000000000ULL + rt.tv_nsec - ms_boot_ns();
+	if (!cfg.summary) {
+		rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, &rc, NULL);
+		if (!rb)
+			ms_bpf_fail("creating the event ring buffer", errno);
+	}
+	err = paf_bpf__attach(skel);
+	if (err)
+		ms_bpf_fail("attaching paf's BPF programs", err);
+	if (!out_json_mode()) {
+		out_printf(cfg.summary ? "counting page allocation failures; Ctrl-C to stop\n"
+				       : "watching for page allocation failures; Ctrl-C to stop\n");
+		out_flush();
+	}
+	if (cfg.summary) {
+		struct ms_ticker tk;
+
+		ticker_init(&tk, o->interval, o->count, o->duration);
+		while (ticker_wait(&tk)) {
+			clock_gettime(CLOCK_REALTIME, &rt);
+			print_summary(skel, rt.tv_sec + rt.tv_nsec / 1e9);
+		}
+	} else {
+		uint64_t deadline = o->duration > 0 ? ms_now_ns() + (uint64_t)(o->duration * 1e9) : 0;
+
+		while (!ms_stopping() && (!deadline || ms_now_ns() < deadline)) {
+			err = ring_buffer__poll(rb, 100);
+			if (err < 0 && err != -EINTR)
+				ms_bpf_fail("reading events", err);
+		}
+		ring_buffer__consume(rb);
+		ring_buffer__free(rb);
+	}
+	/* Say what was lost; in JSON as a final record. */
+	if (out_json_mode()) {
+		json_object *r = json_object_new_object();
+
+		json_object_object_add(r, "type", json_object_new_string("paf_stats"));
+		json_object_object_add(r, "failures", json_u64(skel->bss->nr_failures));
+		json_object_object_add(r, "lost", json_u64(skel->bss->nr_lost));
+		json_object_object_add(r, "filtered", json_u64(skel->bss->nr_filtered));
+		out_json(r);
+	} else if (ms_stop_reason() != MS_STOP_PIPE) {
+		out_printf("%llu failure%s seen", (unsigned long long)skel->bss->nr_failures,
+			   skel->bss->nr_failures == 1 ? "" : "s");
+		if (skel->bss->nr_lost)
+			out_printf(", %llu not shown: the ring buffer was full",
+				   (unsigned long long)skel->bss->nr_lost);
+		out_printf("\n");
+		out_flush();
+	}
+	paf_bpf__destroy(skel);
+	ksyms_free(ksyms);
+	return 0;
+}
+
+const struct ms_cmd cmd_paf = {
+	.name = "paf",
+	.summary = "page allocation failures: which allocation, which flags, the zone state, what "
+		   "the slow path tried, and a verdict",
+	.details =
+		"Hooks kmem:mm_page_alloc, which ends every page allocation and carries no page\n"
+		"when it failed; only failures leave the kernel. Each comes with the zone state\n"
+		"of its node at that instant, the thread's slow-path story (direct reclaim,\n"
+		"compaction, retries) and a verdict computed like the kernel's watermark check.\n"
+		"-c N stops after N failures (with --summary: after N intervals).",
+	.examples = "  memscope paf                       one block per failure\n"
+		    "  memscope paf --stack --min-order 2 with kernel stacks, order >= 2\n"
+		    "  memscope paf --summary -i 10       counts every 10 s\n"
+		    "  memscope paf -j -d 60              a minute of failures as NDJSON\n",
+	.shared = MS_OPT_LOOP | MS_OPT_FILTER,
+	.opts = paf_opts,
+	.parse_opt = paf_parse_opt,
+	.check = paf_check,
+	.run = paf_run,
+	.hooks = paf_hooks,
+	.nr_hooks = NR_PAF_HOOKS,
+};
