@@ -79,7 +79,6 @@ static struct gfp_table gfp;
 static struct ksyms *ksyms;
 static long long migrate_movable = -1;
 static unsigned long page_size;
-static uint64_t boot_to_real_ns;
 
 static const char *enum_short(const char *enum_name, long long v, const char *prefix, char *buf,
 			      size_t len)
@@ -290,7 +289,7 @@ static int on_event(void *ctx, void *data, size_t len)
 {
 	struct run_ctx *rc = ctx;
 	const struct paf_event *e = data;
-	double ts = (e->ts_ns + boot_to_real_ns) / 1e9;
+	double ts = ms_boot_ns_to_real(e->ts_ns);
 	char flags[1024], story[512], verdict[1024], mt[48];
 	struct verdict_input vin = { 0 };
 	enum verdict_kind kind;
@@ -475,7 +474,6 @@ static void ignore_rec(const void *rec, void *ctx)
 static int paf_run(const struct ms_opts *o)
 {
 	struct run_ctx rc = { .limit = cfg.summary ? 0 : o->count };
-	struct ring_buffer *rb = NULL;
 	struct bpf_link *iter;
 	struct paf_bpf *skel;
 	int chosen[NR_PAF_HOOKS], err;
@@ -511,13 +509,6 @@ static int paf_run(const struct ms_opts *o)
 	if (!skel->bss->nodes_found)
 		ms_warn("found no memory node: failures will have no zone state");
 
-	clock_gettime(CLOCK_REALTIME, &rt);
-	boot_to_real_ns = rt.tv_sec * 1000000000ULL + rt.tv_nsec - ms_boot_ns();
-	if (!cfg.summary) {
-		rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, &rc, NULL);
-		if (!rb)
-			ms_bpf_fail("creating the event ring buffer", errno);
-	}
 	err = paf_bpf__attach(skel);
 	if (err)
 		ms_bpf_fail("attaching paf's BPF programs", err);
@@ -535,15 +526,7 @@ static int paf_run(const struct ms_opts *o)
 			print_summary(skel, rt.tv_sec + rt.tv_nsec / 1e9);
 		}
 	} else {
-		uint64_t deadline = o->duration > 0 ? ms_now_ns() + (uint64_t)(o->duration * 1e9) : 0;
-
-		while (!ms_stopping() && (!deadline || ms_now_ns() < deadline)) {
-			err = ring_buffer__poll(rb, 100);
-			if (err < 0 && err != -EINTR)
-				ms_bpf_fail("reading events", err);
-		}
-		ring_buffer__consume(rb);
-		ring_buffer__free(rb);
+		ms_ringbuf_run(bpf_map__fd(skel->maps.events), on_event, &rc, o->duration);
 	}
 	/* Say what was lost; in JSON as a final record. */
 	if (out_json_mode()) {

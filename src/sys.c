@@ -491,14 +491,13 @@ static const char *event_name(__u32 kind)
 
 struct event_ctx {
 	long seen, limit;
-	uint64_t boot_to_real_ns;
 };
 
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct event_ctx *ec = ctx;
 	const struct sys_event *e = data;
-	double ts = (e->ts_ns + ec->boot_to_real_ns) / 1e9;
+	double ts = ms_boot_ns_to_real(e->ts_ns);
 	json_object *rec;
 	char when[160], tbuf[32];
 	time_t secs = (time_t)ts;
@@ -549,35 +548,18 @@ static int on_event(void *ctx, void *data, size_t len)
 static int run_on_events(struct sys_bpf *skel, const struct ms_opts *o)
 {
 	struct event_ctx ec = { .limit = o->count };
-	struct ring_buffer *rb;
-	uint64_t deadline = o->duration > 0 ? ms_now_ns() + (uint64_t)(o->duration * 1e9) : 0;
-	struct timespec rt;
-	int err;
+	int err = sys_bpf__attach(skel);
 
-	clock_gettime(CLOCK_REALTIME, &rt);
-	ec.boot_to_real_ns = rt.tv_sec * 1000000000ULL + rt.tv_nsec - ms_boot_ns();
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, &ec, NULL);
-	if (!rb)
-		ms_bpf_fail("creating the event ring buffer", errno);
-	err = sys_bpf__attach(skel);
 	if (err)
 		ms_bpf_fail("attaching sys's BPF programs", err);
 	if (!out_json_mode()) {
 		out_printf("waiting for events; Ctrl-C to stop\n");
 		out_flush();
 	}
-	while (!ms_stopping()) {
-		if (deadline && ms_now_ns() >= deadline)
-			break;
-		err = ring_buffer__poll(rb, 100);
-		if (err < 0 && err != -EINTR)
-			ms_bpf_fail("reading events", err);
-	}
-	ring_buffer__consume(rb);
+	ms_ringbuf_run(bpf_map__fd(skel->maps.events), on_event, &ec, o->duration);
 	if (skel->bss->nr_lost)
 		ms_warn("%llu snapshots lost: the ring buffer was full",
 			(unsigned long long)skel->bss->nr_lost);
-	ring_buffer__free(rb);
 	return 0;
 }
 

@@ -217,3 +217,35 @@ void ms_bpf_fail(const char *what, int err)
 	ms_fatal("%s failed: %s%s", what, strerror(err),
 		 verbose_log ? "" : " (run with -v to see the libbpf and verifier log)");
 }
+
+double ms_boot_ns_to_real(uint64_t boot_ns)
+{
+	static int64_t offset;
+	struct timespec rt;
+
+	if (!offset) { /* the two clocks advance together: learn their offset once */
+		clock_gettime(CLOCK_REALTIME, &rt);
+		offset = (int64_t)(rt.tv_sec * 1000000000ULL + rt.tv_nsec) - (int64_t)ms_boot_ns();
+	}
+	return ((int64_t)boot_ns + offset) / 1e9;
+}
+
+void ms_ringbuf_run(int map_fd, int (*cb)(void *ctx, void *data, size_t len), void *ctx,
+		    double duration)
+{
+	uint64_t deadline = duration > 0 ? ms_now_ns() + (uint64_t)(duration * 1e9) : 0;
+	struct ring_buffer *rb = ring_buffer__new(map_fd, cb, ctx, NULL);
+	int err;
+
+	if (!rb)
+		ms_bpf_fail("creating the event ring buffer", errno);
+	ms_boot_ns_to_real(0);
+	while (!ms_stopping() && (!deadline || ms_now_ns() < deadline)) {
+		err = ring_buffer__poll(rb, 100);
+		if (err < 0 && err != -EINTR)
+			ms_bpf_fail("reading events", err);
+	}
+	if (ms_stop_reason() != MS_STOP_PIPE)
+		ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+}

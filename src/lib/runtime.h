@@ -45,4 +45,14 @@ bool ticker_wait(struct ms_ticker *t);
 
 /* A BPF object failed to load or attach: exit 1 with the fix (-v shows the log). */
 void ms_bpf_fail(const char *what, int err) __attribute__((noreturn));
+/* Wall-clock seconds of a bpf_ktime_get_boot_ns() timestamp. */
+double ms_boot_ns_to_real(uint64_t boot_ns);
+
+/*
+ * Deliver a BPF ring buffer's records to cb until a stop (signal, closed pipe,
+ * ms_request_stop from cb) or duration seconds (0: no limit). Exits 1 on error.
+ */
+void ms_ringbuf_run(int map_fd, int (*cb)(void *ctx, void *data, size_t len), void *ctx,
+		    double duration);
+
 #endif
