@@ -5,6 +5,7 @@
 
 #include "cli.h"
 
-extern const struct ms_cmd cmd_features, cmd_gfp, cmd_proc, cmd_sys, cmd_paf;
+extern const struct ms_cmd cmd_features, cmd_gfp, cmd_proc, cmd_sys, cmd_paf,
+	cmd_reclaim;
 
 #endif

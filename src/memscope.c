@@ -12,6 +12,7 @@ const struct ms_cmd *const ms_commands[] = {
 	&cmd_proc,
 	&cmd_sys,
 	&cmd_paf,
+	&cmd_reclaim,
 	&cmd_features,
 	&cmd_gfp,
 };

@@ -156,6 +156,15 @@ uint64_t ms_boot_ns(void)
 	return clock_ns(CLOCK_BOOTTIME);
 }
 
+static void (*idle_fn)(int timeout_ms, void *ctx);
+static void *idle_ctx;
+
+void ms_set_idle(void (*fn)(int timeout_ms, void *ctx), void *ctx)
+{
+	idle_fn = fn;
+	idle_ctx = ctx;
+}
+
 void ms_sleep_ns(uint64_t ns)
 {
 	uint64_t end = ms_now_ns() + ns;
@@ -170,6 +179,10 @@ void ms_sleep_ns(uint64_t ns)
 		left = end - now;
 		if (left > 100000000ULL)
 			left = 100000000ULL;
+		if (idle_fn) {
+			idle_fn((int)((left + 999999) / 1000000), idle_ctx);
+			continue;
+		}
 		ts.tv_sec = left / 1000000000ULL;
 		ts.tv_nsec = left % 1000000000ULL;
 		nanosleep(&ts, NULL);

@@ -29,6 +29,11 @@ const char *ms_require_tracefs(void);
 
 uint64_t ms_now_ns(void); /* CLOCK_MONOTONIC */
 uint64_t ms_boot_ns(void); /* CLOCK_BOOTTIME, the clock of bpf_ktime_get_boot_ns */
+/*
+ * While sleeping, call fn(timeout_ms, ctx) instead of nanosleep, e.g. to poll a
+ * ring buffer between reports. NULL restores plain sleeping.
+ */
+void ms_set_idle(void (*fn)(int timeout_ms, void *ctx), void *ctx);
 /* Sleep up to ns; returns early when a stop was requested. */
 void ms_sleep_ns(uint64_t ns);
 

@@ -51,6 +51,9 @@ BAD_INPUT = [
     ["paf", "--summary", "--stack"],
     ["paf", "-i", "1"],
     ["gfp"],
+    ["reclaim", "--cgroup", "/tmp"],
+    ["reclaim", "--bogus"],
+    ["reclaim", "-c", "x"],
     ["help", "nosuchcommand"],
 ]
 

@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memscope reclaim, kernel side: page reclaim from the vmscan tracepoints,
+ * counted in per-CPU arrays (no event per batch), stall latencies as log2
+ * histograms, kswapd wake/sleep, shrinker timing. Only --events sends one
+ * record per stall.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "reclaim.h"
+#include "filter.bpf.h"
+
+const volatile bool want_events, want_by_process, want_slab;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RC_MAX_NODES * RC_NR_KIND);
+	__type(key, __u32);
+	__type(value, struct rc_stats);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RC_NR_KIND);
+	__type(key, __u32);
+	__type(value, struct rc_isolate);
+} isolate SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RC_NR_KIND);
+	__type(key, __u32);
+	__type(value, struct rc_stall_stats);
+} stalls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RC_MAX_NODES);
+	__type(key, __u32);
+	__type(value, struct rc_kswapd);
+} kswapd SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RC_MAX_NODES);
+	__type(key, __u32);
+	__type(value, __u64);
+} kswapd_woke_at SEC(".maps");
+
+/* A stalled thread: what it is in, since when. */
+struct stall_start {
+	__u64 ts;
+	__u64 gfp;
+	__u32 kind, order;
+	__u32 counted; /* passed the filters */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct stall_start);
+} in_stall SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct rc_proc_key);
+	__type(value, struct rc_proc);
+} by_process SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+struct slab_start {
+	__u64 ts;
+	__u64 scan_fn;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct slab_start);
+} in_slab SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64); /* the shrinker's scan_objects function */
+	__type(value, struct rc_slab);
+} slab SEC(".maps");
+
+__u64 nr_lost, nr_by_process_full;
+
+/* Who is reclaiming on this thread right now? */
+static __always_inline __u32 current_kind(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct stall_start *s = bpf_map_lookup_elem(&in_stall, &tid);
+	struct task_struct *t;
+	char comm[8];
+
+	if (s)
+		return s->kind;
+	t = (struct task_struct *)bpf_get_current_task();
+	if (!BPF_CORE_READ(t, mm)) {
+		bpf_get_current_comm(comm, sizeof(comm));
+		if (comm[0] == 'k' && comm[1] == 's' && comm[2] == 'w' && comm[3] == 'a' &&
+		    comm[4] == 'p' && comm[5] == 'd')
+			return RC_KSWAPD;
+	}
+	return RC_OTHER;
+}
+
+static __always_inline struct rc_stats *stats_of(int nid)
+{
+	__u32 key;
+
+	if (nid < 0 || nid >= RC_MAX_NODES)
+		nid = 0;
+	key = nid * RC_NR_KIND + current_kind();
+	return bpf_map_lookup_elem(&stats, &key);
+}
+
+static __always_inline void shrink_inactive(int nid, unsigned long scanned,
+					    unsigned long reclaimed, struct reclaim_stat *rs,
+					    int prio, int file)
+{
+	struct rc_stats *st = stats_of(nid);
+
+	if (!st)
+		return;
+	st->shrink_calls++;
+	st->scanned += scanned;
+	st->reclaimed += reclaimed;
+	if (file) {
+		st->scanned_file += scanned;
+		st->reclaimed_file += reclaimed;
+	} else {
+		st->scanned_anon += scanned;
+		st->reclaimed_anon += reclaimed;
+	}
+	st->dirty += BPF_CORE_READ(rs, nr_dirty);
+	st->writeback += BPF_CORE_READ(rs, nr_writeback);
+	st->congested += BPF_CORE_READ(rs, nr_congested);
+	st->immediate += BPF_CORE_READ(rs, nr_immediate);
+	st->activate_anon += BPF_CORE_READ(rs, nr_activate[0]);
+	st->activate_file += BPF_CORE_READ(rs, nr_activate[1]);
+	st->ref_keep += BPF_CORE_READ(rs, nr_ref_keep);
+	st->unmap_fail += BPF_CORE_READ(rs, nr_unmap_fail);
+	if (prio >= 0 && prio < RC_NR_PRIO)
+		st->prio[prio]++;
+}
+
+SEC("tp_btf/mm_vmscan_lru_shrink_inactive")
+int BPF_PROG(rc_shrink_inactive_btf, int nid, unsigned long scanned, unsigned long reclaimed,
+	     struct reclaim_stat *rs, int prio, int file)
+{
+	shrink_inactive(nid, scanned, reclaimed, rs, prio, file);
+	return 0;
+}
+
+SEC("raw_tp/mm_vmscan_lru_shrink_inactive")
+int BPF_PROG(rc_shrink_inactive_raw, int nid, unsigned long scanned, unsigned long reclaimed,
+	     struct reclaim_stat *rs, int prio, int file)
+{
+	shrink_inactive(nid, scanned, reclaimed, rs, prio, file);
+	return 0;
+}
+
+static __always_inline void shrink_active(int nid, unsigned long taken, unsigned long active,
+					  unsigned long deactivated, unsigned long referenced)
+{
+	struct rc_stats *st = stats_of(nid);
+
+	if (!st)
+		return;
+	st->active_taken += taken;
+	st->active_deactivated += deactivated;
+	st->active_referenced += referenced;
+}
+
+SEC("tp_btf/mm_vmscan_lru_shrink_active")
+int BPF_PROG(rc_shrink_active_btf, int nid, unsigned long taken, unsigned long active,
+	     unsigned long deactivated, unsigned long referenced)
+{
+	shrink_active(nid, taken, active, deactivated, referenced);
+	return 0;
+}
+
+SEC("raw_tp/mm_vmscan_lru_shrink_active")
+int BPF_PROG(rc_shrink_active_raw, int nid, unsigned long taken, unsigned long active,
+	     unsigned long deactivated, unsigned long referenced)
+{
+	shrink_active(nid, taken, active, deactivated, referenced);
+	return 0;
+}
+
+/* The count arguments sit at the same places on every kernel we support. */
+static __always_inline void lru_isolate(unsigned long requested, unsigned long scanned,
+					unsigned long skipped, unsigned long taken)
+{
+	__u32 kind = current_kind();
+	struct rc_isolate *is = bpf_map_lookup_elem(&isolate, &kind);
+
+	if (!is)
+		return;
+	is->calls++;
+	is->requested += requested;
+	is->scanned += scanned;
+	is->skipped += skipped;
+	is->taken += taken;
+}
+
+SEC("tp_btf/mm_vmscan_lru_isolate")
+int BPF_PROG(rc_isolate_btf, int zoneidx, int order, unsigned long requested,
+	     unsigned long scanned, unsigned long skipped, unsigned long taken)
+{
+	lru_isolate(requested, scanned, skipped, taken);
+	return 0;
+}
+
+SEC("raw_tp/mm_vmscan_lru_isolate")
+int BPF_PROG(rc_isolate_raw, int zoneidx, int order, unsigned long requested,
+	     unsigned long scanned, unsigned long skipped, unsigned long taken)
+{
+	lru_isolate(requested, scanned, skipped, taken);
+	return 0;
+}
+
+/* ---- stalls: direct, memcg and node reclaim hold up the allocating task ---- */
+
+static __always_inline void stall_begin(__u32 kind, int order, __u64 gfp)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct stall_start s = {
+		.ts = bpf_ktime_get_boot_ns(), .gfp = gfp, .kind = kind, .order = order,
+	};
+
+	s.counted = task_passes_filters(BPF_CORE_READ(t, group_leader), BPF_CORE_READ(t, tgid));
+	bpf_map_update_elem(&in_stall, &tid, &s, BPF_ANY);
+}
+
+static __always_inline __u32 log2_slot(__u64 us)
+{
+	__u32 slot = 0;
+
+	for (int i = 0; i < RC_HIST_SLOTS - 1; i++) {
+		if (us <= 1)
+			break;
+		us >>= 1;
+		slot++;
+	}
+	return slot;
+}
+
+static __always_inline void stall_end(unsigned long reclaimed)
+{
+	__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_boot_ns(), lat;
+	__u32 tid = (__u32)id, kind;
+	struct stall_start *s = bpf_map_lookup_elem(&in_stall, &tid);
+	struct rc_stall_stats *ss;
+
+	if (!s)
+		return;
+	kind = s->kind;
+	lat = now - s->ts;
+	if (!s->counted)
+		goto out;
+	ss = bpf_map_lookup_elem(&stalls, &kind);
+	if (ss) {
+		__u32 slot = log2_slot(lat / 1000);
+
+		ss->count++;
+		ss->total_ns += lat;
+		ss->reclaimed += reclaimed;
+		if (lat > ss->max_ns)
+			ss->max_ns = lat;
+		if (slot < RC_HIST_SLOTS)
+			ss->hist[slot]++;
+	}
+	if (want_by_process) {
+		struct rc_proc_key k = { .pid = id >> 32, .kind = kind };
+		struct rc_proc *p = bpf_map_lookup_elem(&by_process, &k);
+
+		if (!p) {
+			struct rc_proc fresh = {};
+
+			bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
+			if (bpf_map_update_elem(&by_process, &k, &fresh, BPF_NOEXIST) &&
+			    !bpf_map_lookup_elem(&by_process, &k))
+				__sync_fetch_and_add(&nr_by_process_full, 1);
+			p = bpf_map_lookup_elem(&by_process, &k);
+		}
+		if (p) {
+			__sync_fetch_and_add(&p->count, 1);
+			__sync_fetch_and_add(&p->total_ns, lat);
+			__sync_fetch_and_add(&p->reclaimed, reclaimed);
+			if (lat > p->max_ns)
+				p->max_ns = lat;
+		}
+	}
+	if (want_events) {
+		struct rc_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+		if (!e) {
+			__sync_fetch_and_add(&nr_lost, 1);
+		} else {
+			e->ts_ns = now;
+			e->latency_ns = lat;
+			e->reclaimed = reclaimed;
+			e->gfp = s->gfp;
+			e->pid = id >> 32;
+			e->tid = tid;
+			e->kind = kind;
+			e->order = s->order;
+			bpf_get_current_comm(e->comm, sizeof(e->comm));
+			bpf_ringbuf_submit(e, 0);
+		}
+	}
+out:
+	bpf_map_delete_elem(&in_stall, &tid);
+}
+
+#define STALL_PAIR(name, kind, ...)                                                        \
+	SEC("tp_btf/mm_vmscan_" #name "_begin")                                            \
+	int BPF_PROG(rc_##name##_begin_btf, __VA_ARGS__)                                   \
+	{                                                                                  \
+		stall_begin(kind, order, gfp);                                             \
+		return 0;                                                                  \
+	}                                                                                  \
+	SEC("raw_tp/mm_vmscan_" #name "_begin")                                            \
+	int BPF_PROG(rc_##name##_begin_raw, __VA_ARGS__)                                   \
+	{                                                                                  \
+		stall_begin(kind, order, gfp);                                             \
+		return 0;                                                                  \
+	}                                                                                  \
+	SEC("tp_btf/mm_vmscan_" #name "_end")                                              \
+	int BPF_PROG(rc_##name##_end_btf, unsigned long reclaimed)                         \
+	{                                                                                  \
+		stall_end(reclaimed);                                                      \
+		return 0;                                                                  \
+	}                                                                                  \
+	SEC("raw_tp/mm_vmscan_" #name "_end")                                              \
+	int BPF_PROG(rc_##name##_end_raw, unsigned long reclaimed)                         \
+	{                                                                                  \
+		stall_end(reclaimed);                                                      \
+		return 0;                                                                  \
+	}
+
+STALL_PAIR(direct_reclaim, RC_DIRECT, int order, gfp_t gfp)
+STALL_PAIR(memcg_reclaim, RC_MEMCG, int order, gfp_t gfp)
+STALL_PAIR(memcg_softlimit_reclaim, RC_MEMCG, int order, gfp_t gfp)
+STALL_PAIR(node_reclaim, RC_NODE, int nid, int order, gfp_t gfp)
+
+/* ---- kswapd ---- */
+
+static __always_inline void kswapd_wake(int nid, int zid, int order)
+{
+	__u32 key = nid;
+	struct rc_kswapd *k = bpf_map_lookup_elem(&kswapd, &key);
+	__u64 now = bpf_ktime_get_boot_ns();
+
+	if (!k)
+		return;
+	__sync_fetch_and_add(&k->wakeups, 1);
+	if ((__u64)order > k->max_order)
+		k->max_order = order;
+	if (zid >= 0 && zid < 64)
+		k->zones |= 1ULL << zid;
+	bpf_map_update_elem(&kswapd_woke_at, &key, &now, BPF_ANY);
+}
+
+static __always_inline void kswapd_sleep(int nid)
+{
+	__u32 key = nid;
+	__u64 *woke = bpf_map_lookup_elem(&kswapd_woke_at, &key);
+	struct rc_kswapd *k = bpf_map_lookup_elem(&kswapd, &key);
+
+	if (!woke || !k || !*woke)
+		return;
+	__sync_fetch_and_add(&k->awake_ns, bpf_ktime_get_boot_ns() - *woke);
+	*woke = 0;
+}
+
+SEC("tp_btf/mm_vmscan_kswapd_wake")
+int BPF_PROG(rc_kswapd_wake_btf, int nid, int zid, int order)
+{
+	kswapd_wake(nid, zid, order);
+	return 0;
+}
+
+SEC("raw_tp/mm_vmscan_kswapd_wake")
+int BPF_PROG(rc_kswapd_wake_raw, int nid, int zid, int order)
+{
+	kswapd_wake(nid, zid, order);
+	return 0;
+}
+
+SEC("tp_btf/mm_vmscan_kswapd_sleep")
+int BPF_PROG(rc_kswapd_sleep_btf, int nid)
+{
+	kswapd_sleep(nid);
+	return 0;
+}
+
+SEC("raw_tp/mm_vmscan_kswapd_sleep")
+int BPF_PROG(rc_kswapd_sleep_raw, int nid)
+{
+	kswapd_sleep(nid);
+	return 0;
+}
+
+/* ---- shrinkers (--slab) ---- */
+
+static __always_inline void slab_start(struct shrinker *shr)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct slab_start s = { .ts = bpf_ktime_get_boot_ns(),
+				.scan_fn = (__u64)BPF_CORE_READ(shr, scan_objects) };
+
+	if (want_slab)
+		bpf_map_update_elem(&in_slab, &tid, &s, BPF_ANY);
+}
+
+static __always_inline void slab_end(int freed, long total_scan)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct slab_start *s = bpf_map_lookup_elem(&in_slab, &tid);
+	struct rc_slab *v;
+	__u64 fn;
+
+	if (!s)
+		return;
+	fn = s->scan_fn;
+	v = bpf_map_lookup_elem(&slab, &fn);
+	if (!v) {
+		struct rc_slab fresh = {};
+
+		bpf_map_update_elem(&slab, &fn, &fresh, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&slab, &fn);
+	}
+	if (v) {
+		__sync_fetch_and_add(&v->calls, 1);
+		__sync_fetch_and_add(&v->total_ns, bpf_ktime_get_boot_ns() - s->ts);
+		if (freed > 0)
+			__sync_fetch_and_add(&v->freed, freed);
+		if (total_scan > 0)
+			__sync_fetch_and_add(&v->scanned, total_scan);
+	}
+	bpf_map_delete_elem(&in_slab, &tid);
+}
+
+SEC("tp_btf/mm_shrink_slab_start")
+int BPF_PROG(rc_slab_start_btf, struct shrinker *shr)
+{
+	slab_start(shr);
+	return 0;
+}
+
+SEC("raw_tp/mm_shrink_slab_start")
+int BPF_PROG(rc_slab_start_raw, struct shrinker *shr)
+{
+	slab_start(shr);
+	return 0;
+}
+
+SEC("tp_btf/mm_shrink_slab_end")
+int BPF_PROG(rc_slab_end_btf, struct shrinker *shr, int nid, int freed, long unused,
+	     long new_scan, long total_scan)
+{
+	slab_end(freed, total_scan);
+	return 0;
+}
+
+SEC("raw_tp/mm_shrink_slab_end")
+int BPF_PROG(rc_slab_end_raw, struct shrinker *shr, int nid, int freed, long unused,
+	     long new_scan, long total_scan)
+{
+	slab_end(freed, total_scan);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

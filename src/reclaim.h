@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* memscope reclaim: records shared by BPF and user space. */
+#ifndef MEMSCOPE_RECLAIM_H
+#define MEMSCOPE_RECLAIM_H
+
+#define RC_MAX_NODES	64
+#define RC_NR_PRIO	13 /* DEF_PRIORITY 12 .. 0 */
+#define RC_HIST_SLOTS	32 /* log2 of microseconds */
+
+/* Who reclaims: from the begin/end tracepoints around the work, or the thread. */
+enum rc_kind { RC_KSWAPD, RC_DIRECT, RC_MEMCG, RC_NODE, RC_OTHER, RC_NR_KIND };
+
+/* Per (node, reclaimer); cumulative since start, per CPU. Pages. */
+struct rc_stats {
+	__u64 shrink_calls;
+	__u64 scanned, reclaimed;
+	__u64 scanned_anon, scanned_file, reclaimed_anon, reclaimed_file;
+	__u64 dirty, writeback, congested, immediate;
+	__u64 activate_anon, activate_file, ref_keep, unmap_fail;
+	__u64 active_taken, active_deactivated, active_referenced;
+	__u64 prio[RC_NR_PRIO]; /* shrink-inactive calls per priority */
+};
+
+/* Per reclaimer: isolation (no node in that tracepoint). */
+struct rc_isolate {
+	__u64 calls, requested, scanned, skipped, taken;
+};
+
+/* Per reclaimer kind that stalls a task (direct, memcg, node). */
+struct rc_stall_stats {
+	__u64 count, total_ns, max_ns, reclaimed;
+	__u64 hist[RC_HIST_SLOTS];
+};
+
+struct rc_kswapd {
+	__u64 wakeups, awake_ns, max_order, zones; /* zones: bit per zone index woken for */
+};
+
+struct rc_proc_key {
+	__u32 pid;
+	__u32 kind;
+};
+
+struct rc_proc {
+	__u64 count, total_ns, max_ns, reclaimed;
+	char comm[16];
+};
+
+struct rc_event {
+	__u64 ts_ns; /* boot clock, at the end of the stall */
+	__u64 latency_ns;
+	__u64 reclaimed;
+	__u64 gfp;
+	__u32 pid, tid;
+	__u32 kind, order;
+	char comm[16];
+};
+
+struct rc_slab {
+	__u64 calls, total_ns, freed, scanned;
+};
+
+#endif
