@@ -13,6 +13,7 @@ const struct ms_cmd *const ms_commands[] = {
 	&cmd_sys,
 	&cmd_paf,
 	&cmd_reclaim,
+	&cmd_oom,
 	&cmd_features,
 	&cmd_gfp,
 };

@@ -456,6 +456,52 @@ static int run_live(const struct ms_opts *o)
 	return 0;
 }
 
+struct proc_snap {
+	struct proc_bpf *skel;
+	struct bpf_link *iter;
+	struct rec_list recs;
+};
+
+struct proc_snap *proc_snap_open(void)
+{
+	static const struct ms_opts none;
+	struct proc_snap *ps = calloc(1, sizeof(*ps));
+
+	if (!ps)
+		ms_fatal("out of memory");
+	ps->skel = proc_open(&none, false);
+	ps->iter = bpf_program__attach_iter(ps->skel->progs.proc_snapshot, NULL);
+	if (!ps->iter)
+		ms_bpf_fail("attaching the task iterator", errno);
+	return ps;
+}
+
+int proc_snap_top(struct proc_snap *ps, struct proc_rec *out, int n)
+{
+	snapshot(ps->iter, &ps->recs);
+	qsort_key = SORT_RSS;
+	qsort(ps->recs.r, ps->recs.n, sizeof(*ps->recs.r), cmp_sort);
+	if ((size_t)n > ps->recs.n)
+		n = ps->recs.n;
+	memcpy(out, ps->recs.r, n * sizeof(*out));
+	return n;
+}
+
+void proc_snap_close(struct proc_snap *ps)
+{
+	if (!ps)
+		return;
+	bpf_link__destroy(ps->iter);
+	proc_bpf__destroy(ps->skel);
+	free(ps->recs.r);
+	free(ps);
+}
+
+json_object *proc_rec_json(const struct proc_rec *r)
+{
+	return rec_json(r, NULL, false, 0);
+}
+
 static int proc_run(const struct ms_opts *o)
 {
 	return cfg.once ? run_once(o) : run_live(o);

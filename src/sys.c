@@ -231,6 +231,18 @@ static json_object *zone_json(const struct sys_node *n, int z)
 	return o;
 }
 
+json_object *sys_node_json(const struct sys_node *n, int nid)
+{
+	page_size = getpagesize();
+	return node_json(n, nid);
+}
+
+json_object *sys_zone_json(const struct sys_node *n, int zone)
+{
+	page_size = getpagesize();
+	return zone_json(n, zone);
+}
+
 /* ---- text ---- */
 
 static const struct {

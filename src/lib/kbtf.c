@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -83,4 +84,45 @@ const char *kbtf_enum_name(const char *enum_name, long long value)
 				return btf__name_by_offset(btf, e[i].name_off);
 	}
 	return NULL;
+}
+
+static const struct btf_type *skip_mods(struct btf *btf, __u32 *id)
+{
+	const struct btf_type *t = btf__type_by_id(btf, *id);
+
+	while (t && (btf_is_typedef(t) || btf_is_const(t) || btf_is_volatile(t) ||
+		     btf_is_restrict(t) || btf_is_type_tag(t))) {
+		*id = t->type;
+		t = btf__type_by_id(btf, *id);
+	}
+	return t;
+}
+
+int kbtf_tp_arg_is_ptr(const char *event, int n)
+{
+	struct btf *btf = kbtf_vmlinux();
+	const struct btf_type *t;
+	const struct btf_param *p;
+	char name[128];
+	__u32 id;
+	int tid;
+
+	if (!btf)
+		return -1;
+	snprintf(name, sizeof(name), "btf_trace_%s", event);
+	tid = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	if (tid <= 0)
+		return -1;
+	id = tid;
+	t = skip_mods(btf, &id); /* typedef -> pointer */
+	if (!t || !btf_is_ptr(t))
+		return -1;
+	id = t->type;
+	t = skip_mods(btf, &id);
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < n + 2)
+		return -1;
+	p = btf_params(t) + n + 1; /* parameter 0 is the tracepoint's void *data */
+	id = p->type;
+	t = skip_mods(btf, &id);
+	return t && btf_is_ptr(t);
 }

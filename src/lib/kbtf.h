@@ -21,4 +21,7 @@ int kbtf_mm_counter_indices(int *file, int *anon, int *shmem, int *swap);
 /* Name of the enumerator with this value in the named enum (e.g. "compact_result"), or NULL. */
 const char *kbtf_enum_name(const char *enum_name, long long value);
 
+/* Is argument n (0-based, after the hidden context) of tracepoint `event` a pointer? -1 if unknown. */
+int kbtf_tp_arg_is_ptr(const char *event, int n);
+
 #endif

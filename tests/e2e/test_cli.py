@@ -54,6 +54,9 @@ BAD_INPUT = [
     ["reclaim", "--cgroup", "/tmp"],
     ["reclaim", "--bogus"],
     ["reclaim", "-c", "x"],
+    ["oom", "-i", "1"],
+    ["oom", "-p", "1"],
+    ["oom", "--detail=yes"],
     ["help", "nosuchcommand"],
 ]
 

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memscope oom, kernel side. oom:mark_victim runs in the context of the task
+ * that invoked the OOM killer and, since 2024 (and in Debian's 6.1 by
+ * backport), hands over the victim's task: its mm is read here, before the
+ * reaper empties it. Older kernels give only the pid. The reaper's tracepoints
+ * and oom_score_adj_update are passed on as they come: all rare events.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "oom.h"
+#include "mm.bpf.h"
+#include "zone.bpf.h"
+
+const volatile bool want_stack, want_node, want_adj;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+__u64 nr_lost;
+
+SEC("iter/task")
+int oom_nodes(struct bpf_iter__task *ctx)
+{
+	struct task_struct *t = ctx->task;
+
+	if (t)
+		remember_node(t);
+	return 0;
+}
+
+static __always_inline struct oom_event *reserve(__u32 kind, __u32 pid)
+{
+	struct oom_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		__sync_fetch_and_add(&nr_lost, 1);
+		return NULL;
+	}
+	__builtin_memset(e, 0, offsetof(struct oom_event, stack));
+	e->kind = kind;
+	e->pid = pid;
+	e->ts_ns = bpf_ktime_get_boot_ns();
+	return e;
+}
+
+static __always_inline void read_memcg(struct task_struct *t, struct oom_event *e)
+{
+	int id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+	struct cgroup_subsys_state *css;
+	struct mem_cgroup *memcg;
+
+	if (id < 0 || id >= 16)
+		return;
+	css = BPF_CORE_READ(t, cgroups, subsys[id]);
+	if (!css)
+		return;
+	memcg = (void *)css - bpf_core_field_offset(struct mem_cgroup, css);
+	e->memcg_id = BPF_CORE_READ(css, cgroup, kn, id);
+	e->memcg_usage = BPF_CORE_READ(memcg, memory.usage.counter);
+	e->memcg_max = BPF_CORE_READ(memcg, memory.max);
+	e->has_memcg = 1;
+}
+
+static __noinline void victim(void *ctx, struct task_struct *t, __u32 pid)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct oom_event *e = reserve(OOM_EV_KILL, pid);
+	struct pglist_data *pgdat;
+	struct mm_struct *mm;
+	bool exact = true;
+
+	if (!e)
+		return;
+	e->trigger_pid = id >> 32;
+	e->trigger_tid = (__u32)id;
+	bpf_get_current_comm(e->trigger_comm, sizeof(e->trigger_comm));
+	if (t) {
+		e->has_task = 1;
+		BPF_CORE_READ_STR_INTO(&e->comm, t, comm);
+		e->uid = BPF_CORE_READ(t, cred, uid.val);
+		e->oom_score_adj = BPF_CORE_READ(t, signal, oom_score_adj);
+		mm = BPF_CORE_READ(t, mm);
+		if (mm) {
+			e->total_vm = BPF_CORE_READ(mm, total_vm);
+			e->pgtables_bytes = BPF_CORE_READ(mm, pgtables_bytes.counter);
+			e->anon = mm_counter_exact(mm, mm_idx_anon, &exact);
+			e->file = mm_counter_exact(mm, mm_idx_file, &exact);
+			e->shmem = mm_counter_exact(mm, mm_idx_shmem, &exact);
+			e->swap = mm_counter_exact(mm, mm_idx_swap, &exact);
+			e->exact = exact;
+		}
+		read_memcg(t, e);
+	}
+	e->stack_bytes = want_stack ? bpf_get_stack(ctx, e->stack, sizeof(e->stack), 0) : 0;
+	pgdat = want_node ? node_by_id(bpf_get_numa_node_id()) : NULL;
+	e->has_node = pgdat != NULL;
+	if (pgdat)
+		read_node(pgdat, &e->node);
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* Kernels since 2024: mark_victim(task, uid) */
+SEC("tp_btf/mark_victim")
+int BPF_PROG(oom_victim_task_btf, struct task_struct *t)
+{
+	victim(ctx, t, BPF_CORE_READ(t, pid));
+	return 0;
+}
+
+SEC("raw_tp/mark_victim")
+int BPF_PROG(oom_victim_task_raw, struct task_struct *t)
+{
+	victim(ctx, t, BPF_CORE_READ(t, pid));
+	return 0;
+}
+
+/* Older kernels: mark_victim(pid) */
+SEC("tp_btf/mark_victim")
+int BPF_PROG(oom_victim_pid_btf, int pid)
+{
+	victim(ctx, NULL, pid);
+	return 0;
+}
+
+SEC("raw_tp/mark_victim")
+int BPF_PROG(oom_victim_pid_raw, int pid)
+{
+	victim(ctx, NULL, pid);
+	return 0;
+}
+
+static __always_inline void reaper(__u32 kind, int pid)
+{
+	struct oom_event *e = reserve(kind, pid);
+
+	if (e)
+		bpf_ringbuf_submit(e, 0);
+}
+
+#define REAPER(name, kind)                                                                 \
+	SEC("tp_btf/" #name)                                                               \
+	int BPF_PROG(oom_##name##_btf, int pid)                                            \
+	{                                                                                  \
+		reaper(kind, pid);                                                         \
+		return 0;                                                                  \
+	}                                                                                  \
+	SEC("raw_tp/" #name)                                                               \
+	int BPF_PROG(oom_##name##_raw, int pid)                                            \
+	{                                                                                  \
+		reaper(kind, pid);                                                         \
+		return 0;                                                                  \
+	}
+
+REAPER(wake_reaper, OOM_EV_WAKE_REAPER)
+REAPER(start_task_reaping, OOM_EV_START_REAPING)
+REAPER(finish_task_reaping, OOM_EV_FINISH_REAPING)
+REAPER(skip_task_reaping, OOM_EV_SKIP_REAPING)
+
+static __always_inline void adj_update(struct task_struct *t)
+{
+	struct oom_event *e;
+
+	if (!want_adj)
+		return;
+	e = reserve(OOM_EV_ADJ, BPF_CORE_READ(t, pid));
+	if (!e)
+		return;
+	BPF_CORE_READ_STR_INTO(&e->comm, t, comm);
+	e->oom_score_adj = BPF_CORE_READ(t, signal, oom_score_adj);
+	e->trigger_pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(e->trigger_comm, sizeof(e->trigger_comm));
+	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("tp_btf/oom_score_adj_update")
+int BPF_PROG(oom_adj_btf, struct task_struct *t)
+{
+	adj_update(t);
+	return 0;
+}
+
+SEC("raw_tp/oom_score_adj_update")
+int BPF_PROG(oom_adj_raw, struct task_struct *t)
+{
+	adj_update(t);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,500 @@
+// SPDX-License-Identifier: GPL-2.0
+/* memscope oom: OOM kills — victim, trigger, constraint, reaper, and the state at the kill. */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "commands.h"
+#include "hooks.h"
+#include "iter.h"
+#include "kbtf.h"
+#include "ksyms.h"
+#include "output.h"
+#include "runtime.h"
+#include "units.h"
+#include "oom.h"
+#include "proc.h"
+#include "oom.skel.h"
+
+#define TOP_N 5
+/*
+ * A kill is reported when its reaping ends, or this long after it at the latest:
+ * the kernel wakes the OOM reaper only after OOM_REAPER_DELAY (2 s), and not at
+ * all (no wake_reaper event) when the victim released its memory by itself.
+ */
+#define REPORT_AFTER_NS (3000 * 1000000ULL)
+
+static struct {
+	bool detail, stack, adj;
+} cfg;
+
+enum { OPT_DETAIL, OPT_STACK, OPT_ADJ };
+
+static const struct ms_cmd_opt oom_opts[] = {
+	{ "detail", 0, no_argument, NULL,
+	  "with each kill: node and zone state at that instant, top 5 processes by RSS",
+	  OPT_DETAIL },
+	{ "stack", 0, no_argument, NULL, "the kernel stack of the task that invoked the killer",
+	  OPT_STACK },
+	{ "adj", 0, no_argument, NULL, "also oom_score_adj changes (who protects itself)",
+	  OPT_ADJ },
+	{ NULL, 0, 0, NULL, NULL, 0 },
+};
+
+static void oom_parse_opt(int id, const char *arg)
+{
+	(void)arg;
+	if (id == OPT_DETAIL)
+		cfg.detail = true;
+	else if (id == OPT_STACK)
+		cfg.stack = true;
+	else
+		cfg.adj = true;
+}
+
+static unsigned long page_size;
+static struct ksyms *ksyms;
+static struct proc_snap *snap;
+
+/* ---- memory cgroup path from its kernfs id ---- */
+
+static uint64_t want_ino;
+static char found_path[512];
+
+static int match_ino(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)f;
+	if (flag == FTW_D && st->st_ino == want_ino) {
+		snprintf(found_path, sizeof(found_path), "%s", path);
+		return 1;
+	}
+	return 0;
+}
+
+static const char *memcg_path(uint64_t id)
+{
+	static const char *const roots[] = { "/sys/fs/cgroup/memory", "/sys/fs/cgroup" };
+
+	found_path[0] = 0;
+	want_ino = id;
+	for (int i = 0; i < 2 && !found_path[0]; i++)
+		nftw(roots[i], match_ino, 16, FTW_PHYS | FTW_MOUNT);
+	return found_path[0] ? found_path : NULL;
+}
+
+/* ---- kills waiting for their reaper ---- */
+
+struct kill {
+	struct oom_event ev;
+	__u64 wake_ns, start_ns, end_ns;
+	bool skipped, done;
+	json_object *top; /* detail: processes right after the kill */
+};
+
+static struct kill kills[64];
+static int nkills;
+static struct run_ctx {
+	long reported, limit;
+} rc;
+
+static json_object *bytes_or_null(bool have, uint64_t pages)
+{
+	return have ? json_u64(pages * page_size) : NULL;
+}
+
+static void report_kill(struct kill *k)
+{
+	const struct oom_event *e = &k->ev;
+	json_object *r = json_object_new_object(), *v = json_object_new_object();
+	json_object *tr = json_object_new_object(), *mc = NULL, *rp = json_object_new_object();
+	const char *path = e->has_memcg ? memcg_path(e->memcg_id) : NULL;
+	bool at_limit = e->has_memcg && e->memcg_max && e->memcg_usage + 256 >= e->memcg_max &&
+			e->memcg_max < (1ULL << 50);
+	const char *constraint = at_limit ? "memcg" : NULL;
+	char why[256], b[8][32];
+	double ts = ms_boot_ns_to_real(e->ts_ns);
+
+	json_object_object_add(r, "type", json_object_new_string("oom"));
+	json_object_object_add(r, "ts", json_object_new_double(ts));
+	json_object_object_add(v, "pid", json_object_new_int(e->pid));
+	json_object_object_add(v, "comm", e->has_task ? json_object_new_string_len(
+				e->comm, strnlen(e->comm, sizeof(e->comm))) : NULL);
+	json_object_object_add(v, "uid", e->has_task ? json_object_new_int(e->uid) : NULL);
+	json_object_object_add(v, "oom_score_adj",
+			       e->has_task ? json_object_new_int(e->oom_score_adj) : NULL);
+	json_object_object_add(v, "total_vm_bytes", bytes_or_null(e->has_task, e->total_vm));
+	json_object_object_add(v, "anon_rss_bytes", bytes_or_null(e->has_task, e->anon));
+	json_object_object_add(v, "file_rss_bytes", bytes_or_null(e->has_task, e->file));
+	json_object_object_add(v, "shmem_rss_bytes", bytes_or_null(e->has_task, e->shmem));
+	json_object_object_add(v, "swap_bytes", bytes_or_null(e->has_task, e->swap));
+	json_object_object_add(v, "pgtables_bytes",
+			       e->has_task ? json_u64(e->pgtables_bytes) : NULL);
+	json_object_object_add(v, "exact", json_object_new_boolean(e->has_task && e->exact));
+	json_object_object_add(r, "victim", v);
+
+	json_object_object_add(tr, "pid", json_object_new_int(e->trigger_pid));
+	json_object_object_add(tr, "tid", json_object_new_int(e->trigger_tid));
+	json_object_object_add(tr, "comm", json_object_new_string_len(
+				e->trigger_comm, strnlen(e->trigger_comm, sizeof(e->trigger_comm))));
+	if (cfg.stack) {
+		json_object *st = json_object_new_array();
+		int n = e->stack_bytes > 0 ? e->stack_bytes / 8 : 0, first = 0;
+		char sym[256];
+
+		for (int i = 0; i < n && i < OOM_MAX_STACK; i++) {
+			const struct ksym *ks = ksyms_find(ksyms, e->stack[i]);
+
+			if (ks && (!strncmp(ks->name, "bpf_trace_run", 13) ||
+				   !strncmp(ks->name, "__traceiter_", 12)))
+				first = i + 1; /* memscope's own program and the tracepoint glue */
+		}
+		for (int i = first; i < n && i < OOM_MAX_STACK; i++)
+			json_object_array_add(st, json_object_new_string(
+				ksyms_format(ksyms, e->stack[i], sym, sizeof(sym))));
+		json_object_object_add(tr, "stack", st);
+	}
+	json_object_object_add(r, "trigger", tr);
+
+	/* struct oom_control (the kernel's own constraint) needs a hook on oom_kill_process. */
+	if (at_limit)
+		snprintf(why, sizeof(why), "derived: the victim's memory cgroup was at its limit");
+	else if (e->has_memcg)
+		snprintf(why, sizeof(why), "unavailable on this kernel (no function hook on "
+			 "oom_kill_process); the victim's memory cgroup was not at a limit, so "
+			 "global, cpuset or mempolicy");
+	else
+		snprintf(why, sizeof(why), "unavailable on this kernel (no function hook on "
+			 "oom_kill_process)");
+	json_object_object_add(r, "constraint", constraint ? json_object_new_string(constraint) : NULL);
+	json_object_object_add(r, "constraint_source", json_object_new_string(why));
+	if (e->has_memcg) {
+		mc = json_object_new_object();
+		json_object_object_add(mc, "path", path ? json_object_new_string(path) : NULL);
+		json_object_object_add(mc, "id", json_u64(e->memcg_id));
+		json_object_object_add(mc, "usage_bytes", json_u64(e->memcg_usage * page_size));
+		json_object_object_add(mc, "limit_bytes", e->memcg_max < (1ULL << 50) ?
+				       json_u64(e->memcg_max * page_size) : NULL);
+		json_object_object_add(mc, "at_limit", json_object_new_boolean(at_limit));
+	}
+	json_object_object_add(r, "memcg", mc);
+	json_object_object_add(rp, "woken_after_ns", k->wake_ns ? json_u64(k->wake_ns - e->ts_ns) : NULL);
+	json_object_object_add(rp, "reaping_ns", k->start_ns && k->end_ns && !k->skipped ?
+			       json_u64(k->end_ns - k->start_ns) : NULL);
+	json_object_object_add(rp, "skipped", json_object_new_boolean(k->skipped));
+	json_object_object_add(rp, "woken", json_object_new_boolean(k->wake_ns != 0));
+	json_object_object_add(r, "reaper", rp);
+	if (cfg.detail) {
+		json_object *d = json_object_new_object(), *zones = json_object_new_array();
+
+		json_object_object_add(d, "node", e->has_node ? sys_node_json(&e->node, e->node.nid)
+							  : NULL);
+		if (e->has_node)
+			for (int z = 0; z < (int)e->node.nr_zones && z < SYS_MAX_ZONES; z++)
+				json_object_array_add(zones, sys_zone_json(&e->node, z));
+		json_object_object_add(d, "zones", zones);
+		json_object_object_add(d, "top_processes_after", json_object_get(k->top));
+		json_object_object_add(r, "detail", d);
+	}
+
+	if (out_json_mode()) {
+		out_json(r);
+	} else {
+		char tbuf[16], lat[32];
+		time_t secs = (time_t)ts;
+		struct tm tm;
+
+		localtime_r(&secs, &tm);
+		strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
+		out_printf("%s.%03d  OOM kill: pid %u (%.16s)", tbuf, (int)((ts - secs) * 1000), e->pid,
+			   e->has_task ? e->comm : "?");
+		if (e->has_task)
+			out_printf(", uid %u, oom_score_adj %d", e->uid, e->oom_score_adj);
+		out_printf("\n");
+		if (e->has_task)
+			out_printf("  victim     total-vm %s, anon %s, file %s, shmem %s, swap %s, "
+				   "page tables %s\n",
+				   fmt_bytes(b[0], 32, e->total_vm * page_size),
+				   fmt_bytes(b[1], 32, e->anon * page_size),
+				   fmt_bytes(b[2], 32, e->file * page_size),
+				   fmt_bytes(b[3], 32, e->shmem * page_size),
+				   fmt_bytes(b[4], 32, e->swap * page_size),
+				   fmt_bytes(b[5], 32, e->pgtables_bytes));
+		else
+			out_printf("  victim     sizes unavailable: this kernel's mark_victim gives "
+				   "only the pid\n");
+		out_printf("  trigger    pid %u (%.16s)\n", e->trigger_pid, e->trigger_comm);
+		out_printf("  constraint %s (%s)\n", constraint ? constraint : "-", why);
+		if (e->has_memcg)
+			out_printf("  memcg      %s: usage %s of %s\n", path ? path : "?",
+				   fmt_bytes(b[6], 32, e->memcg_usage * page_size),
+				   e->memcg_max < (1ULL << 50) ?
+					   fmt_bytes(b[7], 32, e->memcg_max * page_size) : "no limit");
+		if (k->skipped)
+			out_printf("  reaper     skipped (the victim's memory was already going away)\n");
+		else if (k->end_ns && k->start_ns)
+			out_printf("  reaper     reaped in %s\n",
+				   fmt_duration_ns(lat, sizeof(lat), k->end_ns - k->start_ns));
+		else if (k->wake_ns)
+			out_printf("  reaper     woken, still reaping after 3 s\n");
+		else
+			out_printf("  reaper     not needed: the victim released its memory by itself\n");
+		if (cfg.stack) {
+			json_object *st;
+
+			json_object_object_get_ex(tr, "stack", &st);
+			for (size_t i = 0; i < json_object_array_length(st); i++)
+				out_printf("    %s\n",
+					   json_object_get_string(json_object_array_get_idx(st, i)));
+		}
+		if (cfg.detail && k->top) {
+			out_printf("  largest processes right after the kill:\n");
+			for (size_t i = 0; i < json_object_array_length(k->top); i++) {
+				json_object *p = json_object_array_get_idx(k->top, i), *x, *y, *z;
+
+				json_object_object_get_ex(p, "pid", &x);
+				json_object_object_get_ex(p, "comm", &y);
+				json_object_object_get_ex(p, "rss_bytes", &z);
+				out_printf("    %7d %-16s %s\n", json_object_get_int(x),
+					   json_object_get_string(y),
+					   fmt_bytes(b[0], 32, json_object_get_uint64(z)));
+			}
+		}
+		out_printf("\n");
+		out_flush();
+		json_object_put(r);
+	}
+	json_object_put(k->top);
+	k->top = NULL;
+	k->done = true;
+	if (rc.limit && ++rc.reported >= rc.limit)
+		ms_request_stop(MS_STOP_DONE);
+}
+
+static struct kill *find_kill(__u32 pid)
+{
+	for (int i = nkills - 1; i >= 0; i--)
+		if (kills[i].ev.pid == pid && !kills[i].done)
+			return &kills[i];
+	return NULL;
+}
+
+static void flush_kills(bool all)
+{
+	uint64_t now = ms_boot_ns();
+	int k = 0;
+
+	for (int i = 0; i < nkills; i++) {
+		if (!kills[i].done && (all || kills[i].end_ns || kills[i].skipped ||
+				       now - kills[i].ev.ts_ns > REPORT_AFTER_NS))
+			report_kill(&kills[i]);
+		if (!kills[i].done)
+			kills[k++] = kills[i];
+	}
+	nkills = k;
+}
+
+static void print_adj(const struct oom_event *e)
+{
+	json_object *r = json_object_new_object();
+
+	json_object_object_add(r, "type", json_object_new_string("oom_score_adj"));
+	json_object_object_add(r, "ts", json_object_new_double(ms_boot_ns_to_real(e->ts_ns)));
+	json_object_object_add(r, "pid", json_object_new_int(e->pid));
+	json_object_object_add(r, "comm", json_object_new_string_len(
+				e->comm, strnlen(e->comm, sizeof(e->comm))));
+	json_object_object_add(r, "oom_score_adj", json_object_new_int(e->oom_score_adj));
+	json_object_object_add(r, "by_pid", json_object_new_int(e->trigger_pid));
+	json_object_object_add(r, "by_comm", json_object_new_string_len(
+				e->trigger_comm, strnlen(e->trigger_comm, sizeof(e->trigger_comm))));
+	if (out_json_mode()) {
+		out_json(r);
+		return;
+	}
+	out_printf("oom_score_adj of pid %u (%.16s) set to %d by pid %u (%.16s)\n", e->pid,
+		   e->comm, e->oom_score_adj, e->trigger_pid, e->trigger_comm);
+	out_flush();
+	json_object_put(r);
+}
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	const struct oom_event *e = data;
+	struct kill *k;
+
+	(void)ctx;
+	if (len < sizeof(*e))
+		return 0;
+	switch (e->kind) {
+	case OOM_EV_KILL:
+		if (nkills == (int)(sizeof(kills) / sizeof(kills[0])))
+			flush_kills(true);
+		k = &kills[nkills++];
+		memset(k, 0, sizeof(*k));
+		k->ev = *e;
+		if (snap) {
+			struct proc_rec top[TOP_N];
+			int n = proc_snap_top(snap, top, TOP_N);
+
+			k->top = json_object_new_array();
+			for (int i = 0; i < n; i++)
+				json_object_array_add(k->top, proc_rec_json(&top[i]));
+		}
+		break;
+	case OOM_EV_WAKE_REAPER:
+		if ((k = find_kill(e->pid)))
+			k->wake_ns = e->ts_ns;
+		break;
+	case OOM_EV_START_REAPING:
+		if ((k = find_kill(e->pid)))
+			k->start_ns = e->ts_ns;
+		break;
+	case OOM_EV_FINISH_REAPING:
+		if ((k = find_kill(e->pid)))
+			k->end_ns = e->ts_ns;
+		break;
+	case OOM_EV_SKIP_REAPING:
+		if ((k = find_kill(e->pid)))
+			k->skipped = true;
+		break;
+	case OOM_EV_ADJ:
+		print_adj(e);
+		break;
+	}
+	return 0;
+}
+
+static struct hook_spec oom_hooks[] = {
+	{ "oom:mark_victim", false,
+	  { { HK_TP_BTF, "oom_victim_task_btf" }, { HK_RAW_TP, "oom_victim_task_raw" } } },
+	{ "oom:wake_reaper", true,
+	  { { HK_TP_BTF, "oom_wake_reaper_btf" }, { HK_RAW_TP, "oom_wake_reaper_raw" } } },
+	{ "oom:start_task_reaping", true,
+	  { { HK_TP_BTF, "oom_start_task_reaping_btf" }, { HK_RAW_TP, "oom_start_task_reaping_raw" } } },
+	{ "oom:finish_task_reaping", true,
+	  { { HK_TP_BTF, "oom_finish_task_reaping_btf" }, { HK_RAW_TP, "oom_finish_task_reaping_raw" } } },
+	{ "oom:skip_task_reaping", true,
+	  { { HK_TP_BTF, "oom_skip_task_reaping_btf" }, { HK_RAW_TP, "oom_skip_task_reaping_raw" } } },
+	{ "oom:oom_score_adj_update", true,
+	  { { HK_TP_BTF, "oom_adj_btf" }, { HK_RAW_TP, "oom_adj_raw" } } },
+};
+#define NR_OOM_HOOKS (int)(sizeof(oom_hooks) / sizeof(oom_hooks[0]))
+
+static void ignore_rec(const void *rec, void *ctx)
+{
+	(void)rec;
+	(void)ctx;
+}
+
+static void poll_events(int timeout_ms, void *ctx)
+{
+	int err = ring_buffer__poll(ctx, timeout_ms < 100 ? timeout_ms : 100);
+
+	if (err < 0 && err != -EINTR)
+		ms_bpf_fail("reading events", err);
+	flush_kills(false);
+}
+
+static int oom_run(const struct ms_opts *o)
+{
+	struct ring_buffer *rb;
+	struct oom_bpf *skel;
+	struct bpf_link *iter;
+	int chosen[NR_OOM_HOOKS], err, idx[4];
+	char why[256];
+
+	page_size = getpagesize();
+	rc.limit = o->count;
+	ms_require_bpf();
+	if (cfg.stack && !(ksyms = ksyms_load(NULL)))
+		ms_fatal("--stack: cannot read /proc/kallsyms");
+	if (kbtf_mm_counter_indices(&idx[0], &idx[1], &idx[2], &idx[3]))
+		ms_fatal("cannot find MM_ANONPAGES and friends in the kernel's BTF");
+	/* Before 2024 mark_victim gave only the pid: use the programs for that shape. */
+	if (kbtf_tp_arg_is_ptr("mark_victim", 0) == 0) {
+		oom_hooks[0].v[0].prog = "oom_victim_pid_btf";
+		oom_hooks[0].v[1].prog = "oom_victim_pid_raw";
+	}
+	skel = oom_bpf__open();
+	if (!skel)
+		ms_bpf_fail("opening oom's BPF object", errno);
+	skel->rodata->mm_idx_file = idx[0];
+	skel->rodata->mm_idx_anon = idx[1];
+	skel->rodata->mm_idx_shmem = idx[2];
+	skel->rodata->mm_idx_swap = idx[3];
+	skel->rodata->nr_cpus = libbpf_num_possible_cpus();
+	skel->rodata->want_stack = cfg.stack;
+	skel->rodata->want_node = cfg.detail;
+	skel->rodata->want_adj = cfg.adj;
+	/* The other shape's programs are not ours to load. */
+	bpf_program__set_autoload(skel->progs.oom_victim_task_btf, false);
+	bpf_program__set_autoload(skel->progs.oom_victim_task_raw, false);
+	bpf_program__set_autoload(skel->progs.oom_victim_pid_btf, false);
+	bpf_program__set_autoload(skel->progs.oom_victim_pid_raw, false);
+	if (hooks_select(skel->obj, oom_hooks, NR_OOM_HOOKS, chosen, why, sizeof(why)))
+		ms_fatal("%s", why);
+	err = oom_bpf__load(skel);
+	if (err)
+		ms_bpf_fail("loading oom's BPF programs", err);
+	if (cfg.detail) {
+		iter = bpf_program__attach_iter(skel->progs.oom_nodes, NULL);
+		if (!iter)
+			ms_bpf_fail("attaching the node iterator", errno);
+		ms_iter_read(iter, 1, ignore_rec, NULL);
+		bpf_link__destroy(iter);
+		snap = proc_snap_open();
+	}
+	err = oom_bpf__attach(skel);
+	if (err)
+		ms_bpf_fail("attaching oom's BPF programs", err);
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
+	if (!rb)
+		ms_bpf_fail("creating the event ring buffer", errno);
+	ms_boot_ns_to_real(0);
+	if (!out_json_mode()) {
+		out_printf("watching for OOM kills; Ctrl-C to stop\n");
+		out_flush();
+	}
+	{
+		uint64_t deadline = o->duration > 0 ? ms_now_ns() + (uint64_t)(o->duration * 1e9) : 0;
+
+		while (!ms_stopping() && (!deadline || ms_now_ns() < deadline))
+			poll_events(100, rb);
+	}
+	ring_buffer__consume(rb);
+	if (ms_stop_reason() != MS_STOP_PIPE)
+		flush_kills(true);
+	if (skel->bss->nr_lost)
+		ms_warn("%llu OOM events lost: the ring buffer was full",
+			(unsigned long long)skel->bss->nr_lost);
+	ring_buffer__free(rb);
+	proc_snap_close(snap);
+	oom_bpf__destroy(skel);
+	ksyms_free(ksyms);
+	return 0;
+}
+
+const struct ms_cmd cmd_oom = {
+	.name = "oom",
+	.summary = "OOM kills: victim, trigger, constraint, memory cgroup, reaper",
+	.details =
+		"From the oom tracepoints: the victim's sizes read from its mm at the kill, the\n"
+		"task that invoked the killer, the victim's memory cgroup with its usage and\n"
+		"limit, and how long the OOM reaper took. The kernel's own constraint lives in\n"
+		"struct oom_control, reachable only with a hook on oom_kill_process: where that\n"
+		"is missing the constraint is derived (memcg at its limit) or marked unavailable.\n"
+		"-c N stops after N kills.",
+	.examples = "  memscope oom                      one block per kill\n"
+		    "  memscope oom --detail --stack     with node state, top processes, stack\n"
+		    "  memscope oom --adj -j             also oom_score_adj changes, NDJSON\n",
+	.shared = MS_OPT_COUNT | MS_OPT_DURATION,
+	.opts = oom_opts,
+	.parse_opt = oom_parse_opt,
+	.run = oom_run,
+	.hooks = oom_hooks,
+	.nr_hooks = NR_OOM_HOOKS,
+};
