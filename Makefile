@@ -69,7 +69,7 @@ $(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/libmemscope.a
 
 run: deps
 	@$(MAKE) --no-print-directory memscope
-	./memscope features
+	./memscope
 
 unit: $(UNIT_BINS)
 	@rc=0; for t in $(UNIT_BINS); do $$t || rc=1; done; exit $$rc

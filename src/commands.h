@@ -6,7 +6,7 @@
 #include "cli.h"
 
 extern const struct ms_cmd cmd_features, cmd_gfp, cmd_proc, cmd_sys, cmd_paf,
-	cmd_reclaim, cmd_oom;
+	cmd_reclaim, cmd_oom, cmd_summary;
 
 /* proc's snapshot, for other commands (oom --detail): the n largest by RSS. */
 struct proc_rec;
@@ -21,5 +21,44 @@ struct json_object *proc_rec_json(const struct proc_rec *r);
 struct sys_node;
 struct json_object *sys_node_json(const struct sys_node *n, int nid);
 struct json_object *sys_zone_json(const struct sys_node *n, int zone);
+/* The "total" record over all nodes (/proc/meminfo's view). */
+struct json_object *sys_total_json(const struct sys_node *nodes, int nr);
+
+/* reclaim's counters since a session opened, for the health report. */
+struct reclaim_totals {
+	unsigned long long scanned, reclaimed, kswapd_wakeups, compact_stalls;
+	unsigned long long stalls[5]; /* by enum rc_kind */
+	unsigned long long stall_p50_ns, stall_p99_ns; /* direct, memcg and node together */
+};
+struct reclaim_session;
+struct reclaim_session *reclaim_session_open(void);
+void reclaim_session_read(struct reclaim_session *rs, struct reclaim_totals *t);
+void reclaim_session_close(struct reclaim_session *rs);
+
+/* paf's failure counts since a session opened. */
+struct paf_totals {
+	unsigned long long failures;
+	int worst_order; /* -1 when none */
+	char worst_comm[17];
+};
+struct paf_session;
+struct paf_session *paf_session_open(void);
+void paf_session_read(struct paf_session *ps, struct paf_totals *t);
+void paf_session_close(struct paf_session *ps);
+
+/* oom's victims since a session opened. */
+struct oom_victim {
+	int pid;
+	char comm[17];
+	char memcg[256]; /* path, "" when unknown */
+	unsigned long long anon_bytes;
+};
+struct oom_session;
+struct oom_session *oom_session_open(void);
+int oom_session_read(struct oom_session *os, const struct oom_victim **out);
+void oom_session_close(struct oom_session *os);
+
+/* Every node's state now, sorted by node id; returns the number of nodes. */
+int sys_read_nodes(struct sys_node *out, int max);
 
 #endif

@@ -9,6 +9,7 @@
 
 /* Adding a command: one line here, plus its src/<cmd>.c (and src/bpf/<cmd>.bpf.c). */
 const struct ms_cmd *const ms_commands[] = {
+	&cmd_summary,
 	&cmd_proc,
 	&cmd_sys,
 	&cmd_paf,
@@ -26,8 +27,14 @@ int main(int argc, char **argv)
 	int i;
 
 	i = ms_parse_global_args(argc, argv, &opts);
-	if (i >= argc)
-		ms_usage_error("no command given (see '%s --help')", ms_prog);
+	/* No command (or options only): the health report. */
+	if (i >= argc || argv[i][0] == '-') {
+		cmd = &cmd_summary;
+		ms_parse_command_args(cmd, argc - i + 1, argv + i - 1, &opts);
+		out_init(opts.json);
+		ms_runtime_init(opts.verbose);
+		return cmd->run(&opts);
+	}
 	if (!strcmp(argv[i], "help")) { /* memscope help CMD = memscope CMD --help */
 		if (i + 1 >= argc) {
 			ms_print_main_help();

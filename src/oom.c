@@ -399,19 +399,15 @@ static void poll_events(int timeout_ms, void *ctx)
 	flush_kills(false);
 }
 
-static int oom_run(const struct ms_opts *o)
+/* Load and attach oom's programs for the current options; exits 1 on failure. */
+static struct oom_bpf *oom_open(void)
 {
-	struct ring_buffer *rb;
 	struct oom_bpf *skel;
 	struct bpf_link *iter;
 	int chosen[NR_OOM_HOOKS], err, idx[4];
 	char why[256];
 
-	page_size = getpagesize();
-	rc.limit = o->count;
 	ms_require_bpf();
-	if (cfg.stack && !(ksyms = ksyms_load(NULL)))
-		ms_fatal("--stack: cannot read /proc/kallsyms");
 	if (kbtf_mm_counter_indices(&idx[0], &idx[1], &idx[2], &idx[3]))
 		ms_fatal("cannot find MM_ANONPAGES and friends in the kernel's BTF");
 	/* Before 2024 mark_victim gave only the pid: use the programs for that shape. */
@@ -446,11 +442,82 @@ static int oom_run(const struct ms_opts *o)
 			ms_bpf_fail("attaching the node iterator", errno);
 		ms_iter_read(iter, 1, ignore_rec, NULL);
 		bpf_link__destroy(iter);
-		snap = proc_snap_open();
 	}
 	err = oom_bpf__attach(skel);
 	if (err)
 		ms_bpf_fail("attaching oom's BPF programs", err);
+	return skel;
+}
+
+/* ---- for the health report: the victims since a session opened ---- */
+
+struct oom_session {
+	struct oom_bpf *skel;
+	struct ring_buffer *rb;
+	struct oom_victim v[32];
+	int n;
+};
+
+static int session_event(void *ctx, void *data, size_t len)
+{
+	struct oom_session *os = ctx;
+	const struct oom_event *e = data;
+	struct oom_victim *v;
+	const char *path;
+
+	if (len < sizeof(*e) || e->kind != OOM_EV_KILL || os->n == 32)
+		return 0;
+	v = &os->v[os->n++];
+	memset(v, 0, sizeof(*v));
+	v->pid = e->pid;
+	snprintf(v->comm, sizeof(v->comm), "%.16s", e->has_task ? e->comm : "?");
+	v->anon_bytes = e->anon * getpagesize();
+	path = e->has_memcg ? memcg_path(e->memcg_id) : NULL;
+	snprintf(v->memcg, sizeof(v->memcg), "%s", path ? path : "");
+	return 0;
+}
+
+struct oom_session *oom_session_open(void)
+{
+	struct oom_session *os = calloc(1, sizeof(*os));
+
+	if (!os)
+		ms_fatal("out of memory");
+	os->skel = oom_open();
+	os->rb = ring_buffer__new(bpf_map__fd(os->skel->maps.events), session_event, os, NULL);
+	if (!os->rb)
+		ms_bpf_fail("creating the event ring buffer", errno);
+	return os;
+}
+
+int oom_session_read(struct oom_session *os, const struct oom_victim **out)
+{
+	ring_buffer__consume(os->rb);
+	*out = os->v;
+	return os->n;
+}
+
+void oom_session_close(struct oom_session *os)
+{
+	if (!os)
+		return;
+	ring_buffer__free(os->rb);
+	oom_bpf__destroy(os->skel);
+	free(os);
+}
+
+static int oom_run(const struct ms_opts *o)
+{
+	struct ring_buffer *rb;
+	struct oom_bpf *skel;
+
+	page_size = getpagesize();
+	rc.limit = o->count;
+	if (cfg.stack && !(ksyms = ksyms_load(NULL)))
+		ms_fatal("--stack: cannot read /proc/kallsyms");
+	skel = oom_open();
+	if (cfg.detail)
+		snap = proc_snap_open();
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
 	if (!rb)
 		ms_bpf_fail("creating the event ring buffer", errno);

@@ -471,26 +471,19 @@ static void ignore_rec(const void *rec, void *ctx)
 	(void)ctx;
 }
 
-static int paf_run(const struct ms_opts *o)
+/* Load and attach paf's programs; events=false counts in the kernel only. */
+static struct paf_bpf *paf_open(const struct ms_opts *o, bool events)
 {
-	struct run_ctx rc = { .limit = cfg.summary ? 0 : o->count };
 	struct bpf_link *iter;
 	struct paf_bpf *skel;
 	int chosen[NR_PAF_HOOKS], err;
 	char why[256];
-	struct timespec rt;
 
-	page_size = getpagesize();
 	ms_require_bpf();
-	if (gfp_table_load(&gfp) < 0)
-		ms_warn("cannot read the kernel's GFP flag names; flags print in hex");
-	kbtf_enum_value("MIGRATE_MOVABLE", &migrate_movable);
-	if (cfg.stack && !(ksyms = ksyms_load(NULL)))
-		ms_fatal("--stack: cannot read /proc/kallsyms");
 	skel = paf_bpf__open();
 	if (!skel)
 		ms_bpf_fail("opening paf's BPF object", errno);
-	skel->rodata->want_events = !cfg.summary;
+	skel->rodata->want_events = events;
 	skel->rodata->want_stack = cfg.stack;
 	skel->rodata->order_eq = cfg.order_eq;
 	skel->rodata->order_min = cfg.order_min;
@@ -506,12 +499,73 @@ static int paf_run(const struct ms_opts *o)
 		ms_bpf_fail("attaching the node iterator", errno);
 	ms_iter_read(iter, 1, ignore_rec, NULL); /* remembers each node's pglist_data */
 	bpf_link__destroy(iter);
-	if (!skel->bss->nodes_found)
+	if (events && !skel->bss->nodes_found)
 		ms_warn("found no memory node: failures will have no zone state");
-
 	err = paf_bpf__attach(skel);
 	if (err)
 		ms_bpf_fail("attaching paf's BPF programs", err);
+	return skel;
+}
+
+struct paf_session {
+	struct paf_bpf *skel;
+};
+
+struct paf_session *paf_session_open(void)
+{
+	static const struct ms_opts none;
+	struct paf_session *ps = calloc(1, sizeof(*ps));
+
+	if (!ps)
+		ms_fatal("out of memory");
+	ps->skel = paf_open(&none, false);
+	return ps;
+}
+
+void paf_session_read(struct paf_session *ps, struct paf_totals *t)
+{
+	int fd = bpf_map__fd(ps->skel->maps.fail_counts);
+	struct paf_key key, next;
+	bool first = true;
+
+	memset(t, 0, sizeof(*t));
+	t->failures = ps->skel->bss->nr_failures;
+	t->worst_order = -1;
+	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+		__u64 n;
+
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(fd, &key, &n) || !n)
+			continue;
+		if ((int)key.order > t->worst_order) {
+			t->worst_order = key.order;
+			snprintf(t->worst_comm, sizeof(t->worst_comm), "%.16s", key.comm);
+		}
+	}
+}
+
+void paf_session_close(struct paf_session *ps)
+{
+	if (!ps)
+		return;
+	paf_bpf__destroy(ps->skel);
+	free(ps);
+}
+
+static int paf_run(const struct ms_opts *o)
+{
+	struct run_ctx rc = { .limit = cfg.summary ? 0 : o->count };
+	struct paf_bpf *skel;
+	struct timespec rt;
+
+	page_size = getpagesize();
+	if (gfp_table_load(&gfp) < 0)
+		ms_warn("cannot read the kernel's GFP flag names; flags print in hex");
+	kbtf_enum_value("MIGRATE_MOVABLE", &migrate_movable);
+	if (cfg.stack && !(ksyms = ksyms_load(NULL)))
+		ms_fatal("--stack: cannot read /proc/kallsyms");
+	skel = paf_open(o, !cfg.summary);
 	if (!out_json_mode()) {
 		out_printf(cfg.summary ? "counting page allocation failures; Ctrl-C to stop\n"
 				       : "watching for page allocation failures; Ctrl-C to stop\n");

@@ -85,6 +85,7 @@ struct snapshot {
 	struct rc_isolate isolate[RC_NR_KIND];
 	struct rc_stall_stats stalls[RC_NR_KIND];
 	struct rc_kswapd kswapd[RC_MAX_NODES];
+	__u64 compact_stalls;
 };
 
 static void take_snapshot(struct reclaim_bpf *skel, struct snapshot *s)
@@ -103,6 +104,7 @@ static void take_snapshot(struct reclaim_bpf *skel, struct snapshot *s)
 	for (__u32 n = 0; n < RC_MAX_NODES; n++)
 		if (bpf_map_lookup_elem(kfd, &n, &s->kswapd[n]))
 			memset(&s->kswapd[n], 0, sizeof(s->kswapd[n]));
+	percpu_sum(bpf_map__fd(skel->maps.compact), 0, &s->compact_stalls, 1);
 }
 
 /* cur - prev, word by word (the counters only grow). */
@@ -546,26 +548,20 @@ static const struct hook_spec reclaim_hooks[] = {
 	H("mm_shrink_slab_start", "rc_slab_start", true),
 	H("mm_shrink_slab_end", "rc_slab_end", true),
 #undef H
+	{ "compaction:mm_compaction_try_to_compact_pages", true,
+	  { { HK_TP_BTF, "rc_compact_btf" }, { HK_RAW_TP, "rc_compact_raw" } } },
 };
 #define NR_RECLAIM_HOOKS (int)(sizeof(reclaim_hooks) / sizeof(reclaim_hooks[0]))
 
-static int reclaim_run(const struct ms_opts *o)
+/* Load and attach reclaim's programs for these options; exits 1 on failure. */
+static struct reclaim_bpf *reclaim_open(const struct ms_opts *o)
 {
-	struct snapshot *cur = calloc(1, sizeof(*cur)), *prev = calloc(1, sizeof(*prev));
-	struct ring_buffer *rb = NULL;
 	struct reclaim_bpf *skel;
-	struct ms_ticker tk;
 	int chosen[NR_RECLAIM_HOOKS], err;
 	char why[256];
 
-	if (!cur || !prev)
-		ms_fatal("out of memory");
 	ms_require_bpf();
 	ncpus = libbpf_num_possible_cpus();
-	if (cfg.events && gfp_table_load(&gfp) < 0)
-		ms_warn("cannot read the kernel's GFP flag names; flags print in hex");
-	if (cfg.slab && !(ksyms = ksyms_load(NULL)))
-		ms_fatal("--slab: cannot read /proc/kallsyms");
 	skel = reclaim_bpf__open();
 	if (!skel)
 		ms_bpf_fail("opening reclaim's BPF object", errno);
@@ -582,6 +578,23 @@ static int reclaim_run(const struct ms_opts *o)
 	err = reclaim_bpf__attach(skel);
 	if (err)
 		ms_bpf_fail("attaching reclaim's BPF programs", err);
+	return skel;
+}
+
+static int reclaim_run(const struct ms_opts *o)
+{
+	struct snapshot *cur = calloc(1, sizeof(*cur)), *prev = calloc(1, sizeof(*prev));
+	struct ring_buffer *rb = NULL;
+	struct reclaim_bpf *skel;
+	struct ms_ticker tk;
+
+	if (!cur || !prev)
+		ms_fatal("out of memory");
+	if (cfg.events && gfp_table_load(&gfp) < 0)
+		ms_warn("cannot read the kernel's GFP flag names; flags print in hex");
+	if (cfg.slab && !(ksyms = ksyms_load(NULL)))
+		ms_fatal("--slab: cannot read /proc/kallsyms");
+	skel = reclaim_open(o);
 	if (cfg.events) {
 		rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_stall_event, NULL, NULL);
 		if (!rb)
@@ -618,6 +631,58 @@ static int reclaim_run(const struct ms_opts *o)
 	free(cur);
 	free(prev);
 	return 0;
+}
+
+/* ---- for the health report ---- */
+
+struct reclaim_session {
+	struct reclaim_bpf *skel;
+	struct snapshot base, now;
+};
+
+struct reclaim_session *reclaim_session_open(void)
+{
+	static const struct ms_opts none;
+	struct reclaim_session *rs = calloc(1, sizeof(*rs));
+
+	if (!rs)
+		ms_fatal("out of memory");
+	rs->skel = reclaim_open(&none);
+	take_snapshot(rs->skel, &rs->base);
+	return rs;
+}
+
+void reclaim_session_read(struct reclaim_session *rs, struct reclaim_totals *t)
+{
+	__u64 hist[RC_HIST_SLOTS] = { 0 };
+
+	memset(t, 0, sizeof(*t));
+	take_snapshot(rs->skel, &rs->now);
+	for (int i = 0; i < RC_MAX_NODES * RC_NR_KIND; i++) {
+		t->scanned += rs->now.stats[i].scanned - rs->base.stats[i].scanned;
+		t->reclaimed += rs->now.stats[i].reclaimed - rs->base.stats[i].reclaimed;
+	}
+	for (int k = RC_DIRECT; k <= RC_NODE; k++) {
+		struct rc_stall_stats d;
+
+		delta(&rs->now.stalls[k], &rs->base.stalls[k], &d, WORDS(d));
+		t->stalls[k] = d.count;
+		for (int i = 0; i < RC_HIST_SLOTS; i++)
+			hist[i] += d.hist[i];
+	}
+	t->stall_p50_ns = hist_quantile(hist, 0.5);
+	t->stall_p99_ns = hist_quantile(hist, 0.99);
+	for (int n = 0; n < RC_MAX_NODES; n++)
+		t->kswapd_wakeups += rs->now.kswapd[n].wakeups - rs->base.kswapd[n].wakeups;
+	t->compact_stalls = rs->now.compact_stalls - rs->base.compact_stalls;
+}
+
+void reclaim_session_close(struct reclaim_session *rs)
+{
+	if (!rs)
+		return;
+	reclaim_bpf__destroy(rs->skel);
+	free(rs);
 }
 
 const struct ms_cmd cmd_reclaim = {

@@ -237,6 +237,15 @@ json_object *sys_node_json(const struct sys_node *n, int nid)
 	return node_json(n, nid);
 }
 
+json_object *sys_total_json(const struct sys_node *nodes, int nr)
+{
+	struct sys_node t;
+
+	page_size = getpagesize();
+	total_of(nodes, nr, &t);
+	return node_json(&t, -1);
+}
+
 json_object *sys_zone_json(const struct sys_node *n, int zone)
 {
 	page_size = getpagesize();
@@ -573,6 +582,38 @@ static int run_on_events(struct sys_bpf *skel, const struct ms_opts *o)
 		ms_warn("%llu snapshots lost: the ring buffer was full",
 			(unsigned long long)skel->bss->nr_lost);
 	return 0;
+}
+
+int sys_read_nodes(struct sys_node *out, int max)
+{
+	struct node_list *nl = calloc(1, sizeof(*nl));
+	struct bpf_program *p;
+	struct bpf_link *iter;
+	struct sys_bpf *skel;
+	int n, err;
+
+	ms_require_bpf();
+	if (!nl)
+		ms_fatal("out of memory");
+	skel = sys_bpf__open();
+	if (!skel)
+		ms_bpf_fail("opening sys's BPF object", errno);
+	bpf_object__for_each_program(p, skel->obj)
+		bpf_program__set_autoload(p, p == skel->progs.sys_nodes);
+	err = sys_bpf__load(skel);
+	if (err)
+		ms_bpf_fail("loading sys's BPF programs", err);
+	iter = bpf_program__attach_iter(skel->progs.sys_nodes, NULL);
+	if (!iter)
+		ms_bpf_fail("attaching the node iterator", errno);
+	read_nodes(iter, nl);
+	qsort(nl->n, nl->nr, sizeof(nl->n[0]), cmp_nid);
+	n = nl->nr < max ? nl->nr : max;
+	memcpy(out, nl->n, n * sizeof(*out));
+	bpf_link__destroy(iter);
+	sys_bpf__destroy(skel);
+	free(nl);
+	return n;
 }
 
 static int sys_run(const struct ms_opts *o)

@@ -488,4 +488,36 @@ int BPF_PROG(rc_slab_end_raw, struct shrinker *shr, int nid, int freed, long unu
 	return 0;
 }
 
+/* ---- direct compaction: an allocating task compacting memory itself ---- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} compact SEC(".maps");
+
+static __always_inline void compact_try(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&compact, &zero);
+
+	if (n)
+		(*n)++;
+}
+
+SEC("tp_btf/mm_compaction_try_to_compact_pages")
+int BPF_PROG(rc_compact_btf)
+{
+	compact_try();
+	return 0;
+}
+
+SEC("raw_tp/mm_compaction_try_to_compact_pages")
+int BPF_PROG(rc_compact_raw)
+{
+	compact_try();
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

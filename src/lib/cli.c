@@ -259,10 +259,8 @@ int ms_parse_global_args(int argc, char **argv, struct ms_opts *o)
 			print_version();
 		else if (!strcmp(a, "--"))
 			return i + 1;
-		else if (a[0] == '-')
-			ms_usage_error("unknown option '%s' (see '%s --help')", a, ms_prog);
 		else
-			break;
+			break; /* the command, or options of the default command */
 	}
 	return i;
 }

@@ -20,7 +20,8 @@ def unused_pid():
 BAD_INPUT = [
     ["--bogus"],
     ["nosuchcommand"],
-    [],
+    ["-d", "0"],
+    ["-i", "1"],
     ["proc", "--bogus"],
     ["proc", "-i"],
     ["proc", "-i", "abc"],

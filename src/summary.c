@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memscope (no command): the one-screen memory health report. Watches a short
+ * sample with reclaim's, paf's and oom's programs, then reads every node with
+ * sys's iterator and the largest processes with proc's: one answer to "is
+ * memory OK here, and if not, where do I look".
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/utsname.h>
+#include <linux/types.h>
+#include "commands.h"
+#include "output.h"
+#include "procfs.h"
+#include "runtime.h"
+#include "units.h"
+#include "proc.h"
+#include "reclaim.h"
+#include "sys.h"
+
+#define DEFAULT_SAMPLE_S 5.0
+#define TOP_N 10
+
+static unsigned long page_size;
+
+/*
+ * MemAvailable as si_mem_available() computes it: free pages minus the reserve
+ * (per zone: the largest lowmem_reserve of it and the zones above, plus its high
+ * watermark, at most its managed pages), plus the page cache and the reclaimable
+ * kernel memory, each less the smaller of its half and the low watermarks.
+ */
+static unsigned long long mem_available(const struct sys_node *nodes, int nr)
+{
+	long long free = 0, reserve = 0, wmark_low = 0, pagecache = 0, reclaimable = 0, avail;
+
+	for (int i = 0; i < nr; i++) {
+		const struct sys_node *n = &nodes[i];
+
+		for (int z = 0; z < (int)n->nr_zones && z < SYS_MAX_ZONES; z++) {
+			const struct sys_zone *zn = &n->zone[z];
+			long long max = 0;
+
+			free += zn->free;
+			wmark_low += zn->wmark[1] + zn->boost;
+			for (int j = z; j < (int)n->nr_protection && j < SYS_MAX_ZONES; j++)
+				if (zn->protection[j] > max)
+					max = zn->protection[j];
+			max += zn->wmark[2];
+			if (max > (long long)zn->managed)
+				max = zn->managed;
+			reserve += max;
+		}
+		pagecache += n->item[SN_ACTIVE_FILE] + n->item[SN_INACTIVE_FILE];
+		reclaimable += n->item[SN_SLAB_RECLAIMABLE_B] + n->item[SN_KERNEL_MISC_RECLAIMABLE];
+	}
+	avail = free - reserve;
+	avail += pagecache - (pagecache / 2 < wmark_low ? pagecache / 2 : wmark_low);
+	avail += reclaimable - (reclaimable / 2 < wmark_low ? reclaimable / 2 : wmark_low);
+	return avail > 0 ? avail * page_size : 0;
+}
+
+struct psi {
+	bool ok;
+	double some10, some60, full10, full60;
+};
+
+static struct psi read_psi(void)
+{
+	struct psi p = { 0 };
+	char buf[512], *full;
+
+	if (read_text_file("/proc/pressure/memory", buf, sizeof(buf)) <= 0)
+		return p;
+	full = strstr(buf, "full");
+	p.ok = sscanf(buf, "some avg10=%lf avg60=%lf", &p.some10, &p.some60) == 2 && full &&
+	       sscanf(full, "full avg10=%lf avg60=%lf", &p.full10, &p.full60) == 2;
+	return p;
+}
+
+/* Append one finding to the verdict's list, comma-separated. */
+static void __attribute__((format(printf, 4, 5)))
+add_reason(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*off >= len)
+		return;
+	if (*off)
+		*off += snprintf(buf + *off, len - *off, ", ");
+	va_start(ap, fmt);
+	*off += vsnprintf(buf + *off, *off < len ? len - *off : 0, fmt, ap);
+	va_end(ap);
+}
+
+static uint64_t get_u64(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	json_object_object_get_ex(o, key, &v);
+	return v ? json_object_get_uint64(v) : 0;
+}
+
+static void copy_key(json_object *dst, json_object *src, const char *key)
+{
+	json_object *v = NULL;
+
+	json_object_object_get_ex(src, key, &v);
+	json_object_object_add(dst, key, json_object_get(v));
+}
+
+static int summary_run(const struct ms_opts *o)
+{
+	double sample = o->duration > 0 ? o->duration : DEFAULT_SAMPLE_S;
+	struct reclaim_session *rs;
+	struct paf_session *ps;
+	struct oom_session *os;
+	struct reclaim_totals rt;
+	struct paf_totals pt;
+	const struct oom_victim *victims;
+	struct sys_node *nodes = calloc(SYS_MAX_NODES, sizeof(*nodes));
+	struct proc_rec top[TOP_N];
+	struct proc_snap *snap;
+	int nv, nn, ntop;
+	uint64_t t0;
+	double secs;
+	struct psi psi;
+	char reasons[1024] = "", b[8][32];
+	size_t roff = 0;
+	json_object *rec = json_object_new_object(), *total, *mem = json_object_new_object();
+	json_object *act = json_object_new_object(), *tops = json_object_new_array();
+	json_object *vic = json_object_new_array(), *nodes_json = json_object_new_array();
+	uint64_t swap_total = 0, swap_free = 0, avail;
+	char meminfo[8192];
+	bool have_swap;
+	struct utsname un;
+
+	page_size = getpagesize();
+	if (!nodes)
+		ms_fatal("out of memory");
+	ms_require_bpf();
+	rs = reclaim_session_open();
+	ps = paf_session_open();
+	os = oom_session_open();
+	t0 = ms_now_ns();
+	if (!out_json_mode()) {
+		out_printf("sampling for %.1f s...\n", sample);
+		out_flush();
+	}
+	ms_sleep_ns(sample * 1e9);
+	if (ms_stop_reason() == MS_STOP_PIPE)
+		goto out;
+	secs = (ms_now_ns() - t0) / 1e9;
+	reclaim_session_read(rs, &rt);
+	paf_session_read(ps, &pt);
+	nv = oom_session_read(os, &victims);
+	nn = sys_read_nodes(nodes, SYS_MAX_NODES);
+	snap = proc_snap_open();
+	ntop = proc_snap_top(snap, top, TOP_N);
+	proc_snap_close(snap);
+	psi = read_psi();
+	have_swap = read_text_file("/proc/meminfo", meminfo, sizeof(meminfo)) > 0 &&
+		    meminfo_value(meminfo, "SwapTotal", &swap_total) &&
+		    meminfo_value(meminfo, "SwapFree", &swap_free);
+
+	/* memory */
+	total = sys_total_json(nodes, nn);
+	avail = mem_available(nodes, nn);
+	json_object_object_add(mem, "available_bytes", json_u64(avail));
+	{
+		static const char *const keys[] = {
+			"total_bytes", "free_bytes", "used_bytes", "anon_pages_bytes",
+			"file_pages_bytes", "shmem_bytes", "slab_bytes", "sreclaimable_bytes",
+			"page_tables_bytes", "kernel_stack_bytes", "anon_huge_pages_bytes",
+			"shmem_huge_pages_bytes", "dirty_bytes", "writeback_bytes" };
+
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			copy_key(mem, total, keys[i]);
+	}
+	/* Swap has no per-node counter: these two come from /proc/meminfo. */
+	json_object_object_add(mem, "swap_total_bytes", have_swap ? json_u64(swap_total) : NULL);
+	json_object_object_add(mem, "swap_free_bytes", have_swap ? json_u64(swap_free) : NULL);
+	if (nn > 1)
+		for (int i = 0; i < nn; i++)
+			json_object_array_add(nodes_json, sys_node_json(&nodes[i], nodes[i].nid));
+
+	/* activity during the sample */
+	json_object_object_add(act, "seconds", json_object_new_double(secs));
+	json_object_object_add(act, "alloc_failures", json_u64(pt.failures));
+	json_object_object_add(act, "alloc_failure_worst_order",
+			       pt.worst_order >= 0 ? json_object_new_int(pt.worst_order) : NULL);
+	json_object_object_add(act, "reclaim_scanned_pages", json_u64(rt.scanned));
+	json_object_object_add(act, "reclaim_reclaimed_pages", json_u64(rt.reclaimed));
+	json_object_object_add(act, "reclaim_scanned_per_s", json_object_new_double(rt.scanned / secs));
+	json_object_object_add(act, "reclaim_reclaimed_per_s",
+			       json_object_new_double(rt.reclaimed / secs));
+	json_object_object_add(act, "direct_reclaim_stalls", json_u64(rt.stalls[RC_DIRECT]));
+	json_object_object_add(act, "memcg_reclaim_stalls", json_u64(rt.stalls[RC_MEMCG]));
+	json_object_object_add(act, "stall_p50_ns_at_most",
+			       rt.stall_p50_ns ? json_u64(rt.stall_p50_ns) : NULL);
+	json_object_object_add(act, "stall_p99_ns_at_most",
+			       rt.stall_p99_ns ? json_u64(rt.stall_p99_ns) : NULL);
+	json_object_object_add(act, "kswapd_wakeups", json_u64(rt.kswapd_wakeups));
+	json_object_object_add(act, "compaction_stalls", json_u64(rt.compact_stalls));
+	for (int i = 0; i < nv; i++) {
+		json_object *v = json_object_new_object();
+
+		json_object_object_add(v, "pid", json_object_new_int(victims[i].pid));
+		json_object_object_add(v, "comm", json_object_new_string(victims[i].comm));
+		json_object_object_add(v, "memcg", victims[i].memcg[0] ?
+				       json_object_new_string(victims[i].memcg) : NULL);
+		json_object_object_add(v, "anon_rss_bytes", json_u64(victims[i].anon_bytes));
+		json_object_array_add(vic, v);
+	}
+	json_object_object_add(act, "oom_kills", vic);
+	for (int i = 0; i < ntop; i++)
+		json_object_array_add(tops, proc_rec_json(&top[i]));
+
+	/* the verdict */
+	if (nv)
+		add_reason(reasons, sizeof(reasons), &roff, "%d OOM kill%s%s%s", nv, nv == 1 ? "" : "s",
+		       victims[0].memcg[0] ? " in memcg " : "", victims[0].memcg);
+	if (pt.failures)
+		add_reason(reasons, sizeof(reasons), &roff, "%llu allocation failure%s (worst order %d)", pt.failures,
+		       pt.failures == 1 ? "" : "s", pt.worst_order);
+	if (rt.stalls[RC_DIRECT] + rt.stalls[RC_MEMCG] + rt.stalls[RC_NODE])
+		add_reason(reasons, sizeof(reasons), &roff, "reclaim stalls: %llu direct, %llu memcg, p99 <= %s", rt.stalls[RC_DIRECT],
+		       rt.stalls[RC_MEMCG], fmt_duration_ns(b[0], 32, rt.stall_p99_ns));
+	if (psi.ok && psi.some10 >= 1.0)
+		add_reason(reasons, sizeof(reasons), &roff, "PSI memory some avg10 %.2f%%", psi.some10);
+	if (avail < get_u64(total, "total_bytes") / 20)
+		add_reason(reasons, sizeof(reasons), &roff, "only %s available", fmt_bytes(b[1], 32, avail));
+	json_object_object_add(rec, "type", json_object_new_string("summary"));
+	json_object_object_add(rec, "verdict", json_object_new_string(roff ? "under pressure" : "OK"));
+	json_object_object_add(rec, "reasons", json_object_new_string(reasons));
+	json_object_object_add(rec, "memory", mem);
+	json_object_object_add(rec, "nodes", nodes_json);
+	if (psi.ok) {
+		json_object *p = json_object_new_object();
+
+		json_object_object_add(p, "some_avg10", json_object_new_double(psi.some10));
+		json_object_object_add(p, "some_avg60", json_object_new_double(psi.some60));
+		json_object_object_add(p, "full_avg10", json_object_new_double(psi.full10));
+		json_object_object_add(p, "full_avg60", json_object_new_double(psi.full60));
+		json_object_object_add(rec, "psi", p);
+	} else {
+		json_object_object_add(rec, "psi", NULL);
+	}
+	json_object_object_add(rec, "activity", act);
+	json_object_object_add(rec, "top_processes", tops);
+
+	if (out_json_mode()) {
+		out_json(json_object_get(rec));
+	} else {
+		uname(&un);
+		out_printf("\nmemscope health report: %.1f s sample, kernel %s\n", secs, un.release);
+		out_printf("verdict: %s%s%s\n\n", roff ? "under pressure: " : "OK", reasons, "");
+		out_printf("memory   total %s, free %s, available %s, used %s\n",
+			   fmt_bytes(b[0], 32, get_u64(mem, "total_bytes")),
+			   fmt_bytes(b[1], 32, get_u64(mem, "free_bytes")), fmt_bytes(b[2], 32, avail),
+			   fmt_bytes(b[3], 32, get_u64(mem, "used_bytes")));
+		out_printf("  used by anon %s, file cache %s, shmem %s, slab %s, page tables %s, "
+			   "kernel stacks %s, THP anon %s / shmem %s\n",
+			   fmt_bytes(b[0], 32, get_u64(mem, "anon_pages_bytes")),
+			   fmt_bytes(b[1], 32, get_u64(mem, "file_pages_bytes")),
+			   fmt_bytes(b[2], 32, get_u64(mem, "shmem_bytes")),
+			   fmt_bytes(b[3], 32, get_u64(mem, "slab_bytes")),
+			   fmt_bytes(b[4], 32, get_u64(mem, "page_tables_bytes")),
+			   fmt_bytes(b[5], 32, get_u64(mem, "kernel_stack_bytes")),
+			   fmt_bytes(b[6], 32, get_u64(mem, "anon_huge_pages_bytes")),
+			   fmt_bytes(b[7], 32, get_u64(mem, "shmem_huge_pages_bytes")));
+		out_printf("  dirty %s, writeback %s; ", fmt_bytes(b[0], 32, get_u64(mem, "dirty_bytes")),
+			   fmt_bytes(b[1], 32, get_u64(mem, "writeback_bytes")));
+		if (!have_swap)
+			out_printf("swap unknown\n");
+		else if (!swap_total)
+			out_printf("no swap configured\n");
+		else
+			out_printf("swap %s used of %s\n", fmt_bytes(b[2], 32, swap_total - swap_free),
+				   fmt_bytes(b[3], 32, swap_total));
+		for (int i = 0; nn > 1 && i < nn; i++) {
+			json_object *n = json_object_array_get_idx(nodes_json, i);
+
+			out_printf("  node %d: total %s, free %s, file %s, anon %s\n", nodes[i].nid,
+				   fmt_bytes(b[0], 32, get_u64(n, "total_bytes")),
+				   fmt_bytes(b[1], 32, get_u64(n, "free_bytes")),
+				   fmt_bytes(b[2], 32, get_u64(n, "file_pages_bytes")),
+				   fmt_bytes(b[3], 32, get_u64(n, "anon_pages_bytes")));
+		}
+		if (psi.ok)
+			out_printf("pressure PSI memory some %.2f%% (10 s) %.2f%% (60 s), full %.2f%% / "
+				   "%.2f%%\n", psi.some10, psi.some60, psi.full10, psi.full60);
+		else
+			out_printf("pressure PSI not available on this kernel\n");
+		char failures[64];
+
+		out_printf("\nduring the sample\n");
+		out_printf("  %-22s %-44s → memscope paf --stack\n", "allocation failures",
+			   pt.failures ? (snprintf(failures, sizeof(failures), "%llu, worst order %d",
+						   pt.failures, pt.worst_order), failures) : "none");
+		snprintf(b[4], 32, "%.20s/s", fmt_count(b[1], 32, rt.scanned / secs));
+		snprintf(b[5], 32, "%.20s/s", fmt_count(b[2], 32, rt.reclaimed / secs));
+		{
+			char line[320];
+
+			snprintf(line, sizeof(line), "scanned %s, reclaimed %s (pages)", b[4], b[5]);
+			out_printf("  %-22s %-44s → memscope reclaim\n", "reclaim", line);
+			snprintf(line, sizeof(line), "%llu direct, %llu memcg; p50 <= %s, p99 <= %s",
+				 rt.stalls[RC_DIRECT], rt.stalls[RC_MEMCG],
+				 rt.stall_p50_ns ? fmt_duration_ns(b[0], 32, rt.stall_p50_ns) : "-",
+				 rt.stall_p99_ns ? fmt_duration_ns(b[1], 32, rt.stall_p99_ns) : "-");
+			out_printf("  %-22s %-44s → memscope reclaim --events --by-process\n",
+				   "reclaim stalls", line);
+			snprintf(line, sizeof(line), "%llu", rt.kswapd_wakeups);
+			out_printf("  %-22s %-44s → memscope reclaim\n", "kswapd wakeups", line);
+			snprintf(line, sizeof(line), "%llu", rt.compact_stalls);
+			out_printf("  %-22s %-44s → memscope sys --zones --frag\n", "compaction stalls",
+				   line);
+			if (!nv)
+				snprintf(line, sizeof(line), "none");
+			else
+				snprintf(line, sizeof(line), "%d: pid %d (%s)%s%s", nv, victims[0].pid,
+					 victims[0].comm, victims[0].memcg[0] ? " in " : "",
+					 victims[0].memcg);
+			out_printf("  %-22s %-44s → memscope oom --detail\n", "OOM kills", line);
+		}
+		out_printf("\ntop %d processes by RSS                                        "
+			   "→ memscope proc\n", ntop);
+		out_printf("%7s %-16s %10s %10s %10s %10s %10s %10s\n", "PID", "COMM", "RSS", "ANON",
+			   "FILE", "SHMEM", "SWAP", "PTE");
+		for (int i = 0; i < ntop; i++) {
+			const struct proc_rec *r = &top[i];
+
+			out_printf("%7u %-16.16s %10s %10s %10s %10s %10s %10s\n", r->pid, r->comm,
+				   fmt_bytes(b[0], 32, (r->anon + r->file + r->shmem) * page_size),
+				   fmt_bytes(b[1], 32, r->anon * page_size),
+				   fmt_bytes(b[2], 32, r->file * page_size),
+				   fmt_bytes(b[3], 32, r->shmem * page_size),
+				   fmt_bytes(b[4], 32, r->swap * page_size),
+				   fmt_bytes(b[5], 32, r->pgtables_bytes));
+		}
+		out_flush();
+	}
+	json_object_put(total);
+out:
+	json_object_put(rec);
+	oom_session_close(os);
+	paf_session_close(ps);
+	reclaim_session_close(rs);
+	free(nodes);
+	return 0;
+}
+
+const struct ms_cmd cmd_summary = {
+	.name = "summary",
+	.summary = "one-screen memory health report (the default when no command is given)",
+	.details =
+		"Watches a short sample (default 5 s, -d to change) for allocation failures,\n"
+		"reclaim, stalls, kswapd, compaction and OOM kills, then reads every node and\n"
+		"the largest processes: a verdict, and for each finding the command that digs\n"
+		"deeper.",
+	.examples = "  memscope                  a 5 s sample\n"
+		    "  memscope -d 30 -j         30 s, one JSON record\n",
+	.shared = MS_OPT_DURATION,
+	.run = summary_run,
+};
