@@ -584,58 +584,25 @@ static int run_on_events(struct sys_bpf *skel, const struct ms_opts *o)
 	return 0;
 }
 
-int sys_read_nodes(struct sys_node *out, int max)
-{
-	struct node_list *nl = calloc(1, sizeof(*nl));
-	struct bpf_program *p;
-	struct bpf_link *iter;
-	struct sys_bpf *skel;
-	int n, err;
-
-	ms_require_bpf();
-	if (!nl)
-		ms_fatal("out of memory");
-	skel = sys_bpf__open();
-	if (!skel)
-		ms_bpf_fail("opening sys's BPF object", errno);
-	bpf_object__for_each_program(p, skel->obj)
-		bpf_program__set_autoload(p, p == skel->progs.sys_nodes);
-	err = sys_bpf__load(skel);
-	if (err)
-		ms_bpf_fail("loading sys's BPF programs", err);
-	iter = bpf_program__attach_iter(skel->progs.sys_nodes, NULL);
-	if (!iter)
-		ms_bpf_fail("attaching the node iterator", errno);
-	read_nodes(iter, nl);
-	qsort(nl->n, nl->nr, sizeof(nl->n[0]), cmp_nid);
-	n = nl->nr < max ? nl->nr : max;
-	memcpy(out, nl->n, n * sizeof(*out));
-	bpf_link__destroy(iter);
-	sys_bpf__destroy(skel);
-	free(nl);
-	return n;
-}
-
-static int sys_run(const struct ms_opts *o)
+/*
+ * Load sys's programs: the node iterator, and the programs of the --on events
+ * in `on` (0: none). Attaches the iterator; exits 1 on failure.
+ */
+static struct sys_bpf *sys_load(unsigned int on, struct bpf_link **iter)
 {
 	struct sys_bpf *skel;
-	struct bpf_link *iter;
-	struct node_list *nl = calloc(1, sizeof(*nl));
 	int chosen[NR_SYS_HOOKS], err;
 	char why[256];
 
-	page_size = getpagesize();
 	ms_require_bpf();
-	if (!nl)
-		ms_fatal("out of memory");
 	skel = sys_bpf__open();
 	if (!skel)
 		ms_bpf_fail("opening sys's BPF object", errno);
-	if (cfg.on) {
+	if (on) {
 		if (hooks_select(skel->obj, sys_hooks, NR_SYS_HOOKS, chosen, why, sizeof(why)))
 			ms_fatal("%s", why);
 		for (int i = 0; i < NR_SYS_HOOKS; i++) {
-			if (!(cfg.on & hook_event[i]))
+			if (!(on & hook_event[i]))
 				for (int v = 0; v < 4 && sys_hooks[i].v[v].prog; v++)
 					bpf_program__set_autoload(bpf_object__find_program_by_name(
 						skel->obj, sys_hooks[i].v[v].prog), false);
@@ -652,9 +619,43 @@ static int sys_run(const struct ms_opts *o)
 	err = sys_bpf__load(skel);
 	if (err)
 		ms_bpf_fail("loading sys's BPF programs", err);
-	iter = bpf_program__attach_iter(skel->progs.sys_nodes, NULL);
-	if (!iter)
+	*iter = bpf_program__attach_iter(skel->progs.sys_nodes, NULL);
+	if (!*iter)
 		ms_bpf_fail("attaching the node iterator", errno);
+	return skel;
+}
+
+int sys_read_nodes(struct sys_node *out, int max)
+{
+	struct node_list *nl = calloc(1, sizeof(*nl));
+	struct bpf_link *iter;
+	struct sys_bpf *skel;
+	int n;
+
+	if (!nl)
+		ms_fatal("out of memory");
+	skel = sys_load(0, &iter);
+	read_nodes(iter, nl);
+	qsort(nl->n, nl->nr, sizeof(nl->n[0]), cmp_nid);
+	n = nl->nr < max ? nl->nr : max;
+	memcpy(out, nl->n, n * sizeof(*out));
+	bpf_link__destroy(iter);
+	sys_bpf__destroy(skel);
+	free(nl);
+	return n;
+}
+
+static int sys_run(const struct ms_opts *o)
+{
+	struct sys_bpf *skel;
+	struct bpf_link *iter;
+	struct node_list *nl = calloc(1, sizeof(*nl));
+	int err = 0;
+
+	page_size = getpagesize();
+	if (!nl)
+		ms_fatal("out of memory");
+	skel = sys_load(cfg.on, &iter);
 	/* The first pass also records each node's pglist_data for the event programs. */
 	read_nodes(iter, nl);
 	qsort(nl->n, nl->nr, sizeof(nl->n[0]), cmp_nid);
