@@ -89,8 +89,30 @@ test: deps
 	@$(MAKE) --no-print-directory memscope unit
 	@$(MAKE) --no-print-directory e2e
 
-bench: deps memscope
-	bench/run.sh
+BENCH_BINS := $(addprefix $(OUT)/bench/,pingpong faulter sleepers readstatus hooks snapshot_cost)
+
+$(OUT)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -o $@ $<
+
+$(OUT)/bench/hooks.bpf.o: bench/hooks.bpf.c $(OUT)/vmlinux.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/bench/hooks.skel.h: $(OUT)/bench/hooks.bpf.o
+	$(BPFTOOL) gen skeleton $< name hooks_bpf > $@.tmp && mv $@.tmp $@
+
+$(OUT)/bench/hooks: bench/hooks.c $(OUT)/bench/hooks.skel.h
+	$(CC) -O2 -Wall -I$(OUT)/bench -o $@ $< -lbpf -lelf -lz
+
+# links proc's own snapshot code: the in-process cost is memscope's, not a copy's
+$(OUT)/bench/snapshot_cost: bench/snapshot_cost.c $(OUT)/proc.o $(OUT)/libmemscope.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: deps
+	@$(MAKE) --no-print-directory memscope $(BENCH_BINS)
+	$(PYTHON) bench/bench.py $(BENCH_ARGS)
 
 format:
 	clang-format -i src/*.c src/*.h src/lib/*.c src/lib/*.h src/bpf/*.c src/bpf/*.h tests/unit/*.c

@@ -7,6 +7,8 @@
 #include "output.h"
 #include "runtime.h"
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 /* Adding a command: one line here, plus its src/<cmd>.c (and src/bpf/<cmd>.bpf.c). */
 const struct ms_cmd *const ms_commands[] = {
 	&cmd_summary,
@@ -19,6 +21,60 @@ const struct ms_cmd *const ms_commands[] = {
 	&cmd_gfp,
 };
 const int ms_nr_commands = sizeof(ms_commands) / sizeof(ms_commands[0]);
+
+const struct ms_cmd *ms_find_command(const char *name)
+{
+	for (int i = 0; i < ms_nr_commands; i++)
+		if (!strcmp(ms_commands[i]->name, name))
+			return ms_commands[i];
+	return NULL;
+}
+
+void ms_print_main_help(void)
+{
+	printf("Usage: %s [-j] [-v] COMMAND [options]\n\n"
+	       "Linux memory analysis with eBPF: who uses memory, node and zone state,\n"
+	       "allocation failures, reclaim and OOM kills, from the kernel's own events.\n\n"
+	       "Commands:\n",
+	       ms_prog);
+	for (int i = 0; i < ms_nr_commands; i++)
+		printf("  %-10s %s\n", ms_commands[i]->name, ms_commands[i]->summary);
+	printf("  %-10s %s\n", "help", "help of one command: help COMMAND");
+	printf("\nGlobal options:\n"
+	       "  -j, --json        one JSON object per line (NDJSON); sizes in bytes\n"
+	       "  -v, --verbose     show the libbpf and verifier log on stderr\n"
+	       "  -h, --help        this help; '%s help COMMAND' for a command\n"
+	       "  -V, --version     print the version\n\n"
+	       "Examples:\n"
+	       "  %s features           what this kernel offers memscope\n"
+	       "  %s proc --once --top 5   the five largest processes\n"
+	       "  %s help proc          options of one command\n",
+	       ms_prog, ms_prog, ms_prog, ms_prog);
+}
+
+int ms_parse_global_args(int argc, char **argv, struct ms_opts *o)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-j") || !strcmp(a, "--json"))
+			o->json = true;
+		else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
+			o->verbose = true;
+		else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			ms_print_main_help();
+			exit(0);
+		} else if (!strcmp(a, "-V") || !strcmp(a, "--version"))
+			ms_print_version();
+		else if (!strcmp(a, "--"))
+			return i + 1;
+		else
+			break; /* the command, or options of the default command */
+	}
+	return i;
+}
 
 int main(int argc, char **argv)
 {

@@ -245,7 +245,6 @@ static struct proc_bpf *proc_open(const struct ms_opts *o, bool live)
 	skel->rodata->mm_idx_shmem = idx[2];
 	skel->rodata->mm_idx_swap = idx[3];
 	skel->rodata->nr_cpus = libbpf_num_possible_cpus();
-	skel->rodata->refresh_ns = (o->interval > 0 ? o->interval : 1.0) * 1e9;
 	MS_SET_FILTERS(skel, o, &cfg.cgroup);
 	if (live) {
 		if (hooks_select(skel->obj, proc_hooks, NR_PROC_HOOKS, chosen, why, sizeof(why)))
@@ -389,6 +388,7 @@ static int run_live(const struct ms_opts *o)
 		clock_gettime(CLOCK_REALTIME, &now);
 		ts = now.tv_sec + now.tv_nsec / 1e9;
 		read_live_map(skel, &cur);
+		skel->data->generation++; /* every process may be refreshed once more */
 		exact.n = 0;
 		if (cfg.top) {
 			/* Top N of every matching process: one exact iterator pass. */

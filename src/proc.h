@@ -16,7 +16,7 @@ struct proc_rec {
 	__u64 stack_vm;
 	__u64 pgtables_bytes;
 	__s64 anon, file, shmem, swap;
-	__u64 seen_ns; /* live mode: when sched_switch last refreshed it */
+	__u64 seen_ns; /* live mode: the interval (generation) it was last refreshed in */
 };
 
 #endif

@@ -17,8 +17,6 @@
 #include "mm.bpf.h"
 #include "filter.bpf.h"
 
-const volatile __u64 refresh_ns = 1000000000ULL;
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -88,19 +86,17 @@ int proc_snapshot(struct bpf_iter__task *ctx)
 	return 0;
 }
 
-static __always_inline void on_switch(struct task_struct *t)
-{
-	__u32 tgid = BPF_CORE_READ(t, tgid);
-	struct proc_rec *r = bpf_map_lookup_elem(&procs, &tgid);
-	__u64 now = bpf_ktime_get_ns();
-	struct mm_struct *mm;
+/*
+ * The slow path: a process new to the map, or not yet refreshed in this
+ * interval. `generation` moves on once per interval (user space bumps it), so
+ * the hot path needs no clock read.
+ */
+__u64 generation = 1;
 
-	/* The hot path: a known process refreshed within this interval. */
-	if (r && now - r->seen_ns < refresh_ns)
-		return;
-	mm = BPF_CORE_READ(t, mm);
-	if (!mm)
-		return;
+static __noinline void refresh(struct task_struct *t, struct mm_struct *mm, __u32 tgid)
+{
+	struct proc_rec *r = bpf_map_lookup_elem(&procs, &tgid);
+
 	if (!r) {
 		struct task_struct *leader = BPF_CORE_READ(t, group_leader);
 		struct proc_rec fresh = {};
@@ -120,28 +116,96 @@ static __always_inline void on_switch(struct task_struct *t)
 			return;
 	}
 	fill_rec(r, t, mm, false);
-	r->seen_ns = now;
+	r->seen_ns = generation;
 	__sync_fetch_and_add(&nr_refreshed, 1);
 }
+
+/* The hot path, on every context switch: two loads, one lookup, one compare. */
+static __always_inline void on_switch(struct task_struct *t, struct mm_struct *mm, __u32 tgid)
+{
+	struct proc_rec *r;
+
+	if (!mm)
+		return; /* the idle task and kernel threads */
+	r = bpf_map_lookup_elem(&procs, &tgid);
+	if (r && r->seen_ns == generation)
+		return;
+	refresh(t, mm, tgid);
+}
+
+/* tp_btf: the interval a thread group was last looked at, kept on its leader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} seen_in SEC(".maps");
+
+/* Per CPU, the thread group the last switch looked at, and in which interval. */
+struct last_seen {
+	__u32 tgid;
+	__u32 pad;
+	__u64 gen;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct last_seen);
+} last_seen SEC(".maps");
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(proc_switch_btf, bool preempt, struct task_struct *prev)
 {
-	on_switch(prev);
+	/* A trusted BTF pointer: direct loads, and task-local storage instead of a hash. */
+	struct mm_struct *mm = prev->mm;
+	struct task_struct *leader;
+	struct last_seen *last;
+	__u32 zero = 0, tgid;
+	__u64 *gen;
+
+	if (!mm)
+		return 0; /* the idle task and kernel threads */
+	tgid = prev->tgid;
+	/* A CPU mostly switches away from the same few processes: check the last one. */
+	last = bpf_map_lookup_elem(&last_seen, &zero);
+	if (last && last->tgid == tgid && last->gen == generation)
+		return 0;
+	if (last) {
+		last->tgid = tgid;
+		last->gen = generation;
+	}
+	leader = prev->group_leader;
+	gen = bpf_task_storage_get(&seen_in, leader, 0, 0);
+	if (gen && *gen == generation)
+		return 0;
+	refresh(prev, mm, tgid);
+	if (!gen)
+		gen = bpf_task_storage_get(&seen_in, leader, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (gen)
+		*gen = generation; /* filtered-out groups too: looked at once per interval */
 	return 0;
+}
+
+static __always_inline void on_switch_current(void)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+
+	on_switch(t, BPF_CORE_READ(t, mm), BPF_CORE_READ(t, tgid));
 }
 
 SEC("raw_tp/sched_switch")
 int proc_switch_raw(void *ctx)
 {
-	on_switch((struct task_struct *)bpf_get_current_task());
+	on_switch_current();
 	return 0;
 }
 
 SEC("tracepoint/sched/sched_switch")
 int proc_switch_tp(void *ctx)
 {
-	on_switch((struct task_struct *)bpf_get_current_task());
+	on_switch_current();
 	return 0;
 }
 

@@ -94,14 +94,6 @@ int ms_parse_pid_list(const char *what, const char *s, int *pids, int max)
 	return n;
 }
 
-const struct ms_cmd *ms_find_command(const char *name)
-{
-	for (int i = 0; i < ms_nr_commands; i++)
-		if (!strcmp(ms_commands[i]->name, name))
-			return ms_commands[i];
-	return NULL;
-}
-
 enum {
 	OPT_JSON = 'j',
 	OPT_VERBOSE = 'v',
@@ -141,32 +133,10 @@ static const struct {
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-static void print_version(void)
+void ms_print_version(void)
 {
 	printf("memscope %s\n", MEMSCOPE_VERSION);
 	exit(0);
-}
-
-void ms_print_main_help(void)
-{
-	printf("Usage: %s [-j] [-v] COMMAND [options]\n\n"
-	       "Linux memory analysis with eBPF: who uses memory, node and zone state,\n"
-	       "allocation failures, reclaim and OOM kills, from the kernel's own events.\n\n"
-	       "Commands:\n",
-	       ms_prog);
-	for (int i = 0; i < ms_nr_commands; i++)
-		printf("  %-10s %s\n", ms_commands[i]->name, ms_commands[i]->summary);
-	printf("  %-10s %s\n", "help", "help of one command: help COMMAND");
-	printf("\nGlobal options:\n"
-	       "  -j, --json        one JSON object per line (NDJSON); sizes in bytes\n"
-	       "  -v, --verbose     show the libbpf and verifier log on stderr\n"
-	       "  -h, --help        this help; '%s help COMMAND' for a command\n"
-	       "  -V, --version     print the version\n\n"
-	       "Examples:\n"
-	       "  %s features           what this kernel offers memscope\n"
-	       "  %s proc --once --top 5   the five largest processes\n"
-	       "  %s help proc          options of one command\n",
-	       ms_prog, ms_prog, ms_prog, ms_prog);
 }
 
 void ms_print_command_help(const struct ms_cmd *cmd)
@@ -241,30 +211,6 @@ static void parse_shared(int c, const char *arg, struct ms_opts *o)
 	}
 }
 
-int ms_parse_global_args(int argc, char **argv, struct ms_opts *o)
-{
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "-j") || !strcmp(a, "--json"))
-			o->json = true;
-		else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
-			o->verbose = true;
-		else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			ms_print_main_help();
-			exit(0);
-		} else if (!strcmp(a, "-V") || !strcmp(a, "--version"))
-			print_version();
-		else if (!strcmp(a, "--"))
-			return i + 1;
-		else
-			break; /* the command, or options of the default command */
-	}
-	return i;
-}
-
 void ms_parse_command_args(const struct ms_cmd *cmd, int argc, char **argv, struct ms_opts *o)
 {
 	struct option longopts[64];
@@ -317,7 +263,7 @@ void ms_parse_command_args(const struct ms_cmd *cmd, int argc, char **argv, stru
 			exit(0);
 		}
 		if (c == OPT_VERSION)
-			print_version();
+			ms_print_version();
 		for (co = cmd->opts; co && co->name; co++)
 			if (c == (co->short_name ? co->short_name : OPT_CMD_BASE + co->id))
 				break;

@@ -79,6 +79,7 @@ void ms_parse_command_args(const struct ms_cmd *cmd, int argc, char **argv, stru
 int ms_parse_global_args(int argc, char **argv, struct ms_opts *o);
 void ms_print_command_help(const struct ms_cmd *cmd);
 void ms_print_main_help(void);
+void ms_print_version(void) __attribute__((noreturn));
 
 /* Bad input: one line on stderr, exit 2. */
 void ms_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

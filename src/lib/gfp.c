@@ -263,18 +263,12 @@ static const char *take_expr(const char *p, char *out, size_t len)
 	return *p == ',' ? p + 1 : NULL;
 }
 
-int gfp_table_parse_format(struct gfp_table *t, const char *text, gfp_ident_fn ident)
+/* Parse the { expr, "NAME" } pairs starting at p (at or before the first '{'). */
+static int parse_pairs(struct gfp_table *t, const char *p, gfp_ident_fn ident)
 {
-	const char *p = strstr(text, "__print_flags(");
 	char expr[4096];
 
 	t->n = 0;
-	if (!p)
-		return -1;
-	/* Skip the value and the delimiter arguments: __print_flags(val, "|", {...}, ...) */
-	p = strchr(p, '"');
-	if (!p || !(p = strchr(p + 1, '"')))
-		return -1;
 	for (;;) {
 		const char *q, *name_end;
 		unsigned long mask;
@@ -303,8 +297,52 @@ int gfp_table_parse_format(struct gfp_table *t, const char *text, gfp_ident_fn i
 		t->n++;
 		p = name_end + 1;
 	}
-	t->source = t->n ? GFP_SRC_TRACEFS : GFP_SRC_NONE;
 	return t->n ? t->n : -1;
+}
+
+int gfp_table_parse_format(struct gfp_table *t, const char *text, gfp_ident_fn ident)
+{
+	const char *p = strstr(text, "__print_flags(");
+
+	t->n = 0;
+	t->source = GFP_SRC_NONE;
+	if (!p)
+		return -1;
+	/* Skip the value and the delimiter arguments: __print_flags(val, "|", {...}, ...) */
+	p = strchr(p, '"');
+	if (!p || !(p = strchr(p + 1, '"')))
+		return -1;
+	if (parse_pairs(t, p + 1, ident) < 0)
+		return -1;
+	t->source = GFP_SRC_TRACEFS;
+	return t->n;
+}
+
+int trace_symbol_value(const char *event, const char *name, long long *value)
+{
+	const char *tfs = ms_tracefs();
+	struct gfp_table t;
+	char path[256], *buf = NULL, *p;
+	size_t cap = 0;
+	int rc = -1;
+	FILE *f;
+
+	if (!tfs)
+		return -1;
+	snprintf(path, sizeof(path), "%s/events/%s/format", tfs, event);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (getdelim(&buf, &cap, '\0', f) > 0 && (p = strstr(buf, "__print_symbolic(")) &&
+	    parse_pairs(&t, p, NULL) > 0)
+		for (int i = 0; i < t.n && rc; i++)
+			if (!strcmp(t.flag[i].name, name)) {
+				*value = (long long)t.flag[i].mask;
+				rc = 0;
+			}
+	free(buf);
+	fclose(f);
+	return rc;
 }
 
 int gfp_table_from_bits(struct gfp_table *t, const char *const *names, const int *bits, int n)

@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""memscope benchmarks (make bench). Baseline and variant run alternately (A B A B ...)
+after a warm-up; each pair gives a ratio, and the median of the ratios is reported with
+its spread, so a noisy shared machine's drift cancels out. Never part of make test.
+
+  bench.py [--json] [--pairs N] [--quick] [--only B1,B3,...]
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+B = os.path.join(ROOT, "build", "bench")
+MEMSCOPE = os.path.join(ROOT, "memscope")
+RESULTS = []
+
+
+def out(line):
+    if not ARGS.json:
+        print(line, flush=True)
+
+
+def record(name, baseline, variant, unit, ratios, target, ok, note=""):
+    r = {"name": name, "baseline": baseline, "variant": variant, "unit": unit,
+         "median_ratio": statistics.median(ratios) if ratios else None,
+         "min_ratio": min(ratios) if ratios else None,
+         "max_ratio": max(ratios) if ratios else None,
+         "pairs": len(ratios), "target": target, "met": ok, "note": note}
+    RESULTS.append(r)
+    if ARGS.json:
+        print(json.dumps(r), flush=True)
+    else:
+        spread = f"{r['min_ratio']:.3f}..{r['max_ratio']:.3f}" if ratios else "-"
+        med = f"{r['median_ratio']:.3f}" if ratios else "-"
+        print(f"  {name:<44} {baseline:>12.1f} {variant:>12.1f} {unit:<9} {med:>7} "
+              f"{spread:>13}  {target:<22} {'met' if ok else 'MISSED'} {note}", flush=True)
+
+
+def number(cmd):
+    return float(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+
+
+class Background:
+    """A process attached for the duration of a with-block (memscope or a loader)."""
+
+    def __init__(self, *cmd, ready=None):
+        self.cmd, self.ready = cmd, ready
+
+    def __enter__(self):
+        self.p = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                  text=True)
+        if self.ready:
+            while self.ready not in self.p.stdout.readline():
+                pass
+        else:
+            time.sleep(1.5)  # loaded and attached
+        return self.p
+
+    def __exit__(self, *a):
+        self.p.terminate()
+        self.p.wait()
+
+
+def alternate(baseline, variants, pairs):
+    """Run baseline, then each variant, `pairs` times after one warm-up round.
+    Returns (baseline values, [values per variant], [ratios per variant])."""
+    base, vals = [], [[] for _ in variants]
+    for i in range(pairs + 1):
+        b = baseline()
+        vs = [v() for v in variants]
+        if i:  # round 0 is the warm-up
+            base.append(b)
+            for k, v in enumerate(vs):
+                vals[k].append(v)
+    ratios = [[v / b for v, b in zip(vals[k], base)] for k in range(len(variants))]
+    return base, vals, ratios
+
+
+def b1():
+    n = "8000" if ARGS.quick else "30000"
+    pp = [os.path.join(B, "pingpong"), n]
+
+    def with_(bg):
+        def run():
+            with bg():
+                return number(pp)
+        return run
+
+    base, vals, ratios = alternate(
+        lambda: number(pp),
+        [with_(lambda: Background(MEMSCOPE, "proc", "-i", "1")),
+         with_(lambda: Background(os.path.join(B, "hooks"), "naive", ready="ready"))],
+        ARGS.pairs)
+    ov_live = statistics.median(ratios[0]) - 1
+    ov_naive = statistics.median(ratios[1]) - 1
+    record("B1 pipe ping-pong: memscope proc live", statistics.median(base) / 1e3,
+           statistics.median(vals[0]) / 1e3, "us/trip", ratios[0], "<= 1.01",
+           ov_live <= 0.01)
+    better = ov_naive / ov_live if ov_live > 0 else float("inf")
+    record("B1 pipe ping-pong: naive ring buffer/switch", statistics.median(base) / 1e3,
+           statistics.median(vals[1]) / 1e3, "us/trip", ratios[1], "10x memscope's overhead",
+           better >= 10, f"(naive overhead / memscope's = {better:.1f})")
+
+
+def b2():
+    f = [os.path.join(B, "faulter"), "128" if ARGS.quick else "256", "2"]
+
+    def attached():
+        with Background(MEMSCOPE, "paf"), Background(MEMSCOPE, "reclaim"), \
+                Background(MEMSCOPE, "sys", "--on", "reclaim"):
+            return number(f)
+
+    base, vals, ratios = alternate(lambda: number(f), [attached], ARGS.pairs)
+    record("B2 page faults: paf + reclaim + sys --on", statistics.median(base),
+           statistics.median(vals[0]), "ns/page", ratios[0], "<= 1.01",
+           statistics.median(ratios[0]) <= 1.01)
+
+
+def timed(cmd):
+    t = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return (time.perf_counter() - t) * 1e3
+
+
+def b3():
+    sizes = [2000] if ARGS.quick else [2000, 10000]
+    for n in sizes:
+        sl = subprocess.Popen([os.path.join(B, "sleepers"), str(n)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+        sl.stdout.readline()
+        try:
+            ps = ["ps", "-e", "-o", "pid,vsz,rss,comm"]
+            ms = [MEMSCOPE, "proc", "--once", "--json"]
+            rd = [os.path.join(B, "readstatus")]
+            base, vals, ratios = alternate(lambda: timed(ps), [lambda: timed(ms),
+                                                              lambda: timed(rd)], ARGS.pairs)
+            speedup = [1 / r for r in ratios[0]]
+            target = 3 if n == 2000 else 10
+            record(f"B3 snapshot of {n} procs: ps / memscope", statistics.median(base),
+                   statistics.median(vals[0]), "ms", speedup, f">= {target}x faster",
+                   statistics.median(speedup) >= target)
+            record(f"B3 snapshot of {n} procs: /proc/*/status", statistics.median(base),
+                   statistics.median(vals[1]), "ms", [1 / r for r in ratios[1]], "(reference)",
+                   True)
+            inproc = [number([os.path.join(B, "snapshot_cost"), "21"]) / 1e3
+                      for _ in range(ARGS.pairs)]
+            sp = [b / i for b, i in zip(base, inproc)]
+            record(f"B3 in-process snapshot, {n} procs vs ps", statistics.median(base),
+                   statistics.median(inproc), "ms", sp, ">= 50x faster",
+                   statistics.median(sp) >= 50)
+        finally:
+            sl.stdin.close()
+            sl.wait()
+
+
+def proc_cpu_and_hwm(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    with open(f"/proc/{pid}/status") as f:
+        hwm = next(int(l.split()[1]) for l in f if l.startswith("VmHWM"))
+    return ticks / os.sysconf("SC_CLK_TCK"), hwm / 1024
+
+
+def b4():
+    secs = 10 if ARGS.quick else 30
+    load = subprocess.Popen(["sh", "-c", f"while :; do {B}/pingpong 20000 >/dev/null; done"])
+    try:
+        with Background(MEMSCOPE, "proc", "-i", "1") as p:
+            cpu0, _ = proc_cpu_and_hwm(p.pid)
+            time.sleep(secs)
+            cpu1, hwm = proc_cpu_and_hwm(p.pid)
+    finally:
+        load.kill()
+        subprocess.run(["pkill", "-f", f"{B}/pingpong"])
+    pct = (cpu1 - cpu0) / secs * 100
+    record(f"B4 proc live -i 1 for {secs} s: CPU % of a core", 0, pct, "%", [], "<= 0.5 %",
+           pct <= 0.5)
+    record(f"B4 proc live -i 1 for {secs} s: peak RSS", 0, hwm, "MiB", [], "<= 12 MiB",
+           hwm <= 12)
+
+
+def first_line_ms():
+    t = time.perf_counter()
+    p = subprocess.Popen([MEMSCOPE, "sys", "-c", "1"], stdout=subprocess.PIPE, text=True)
+    p.stdout.readline()
+    ms = (time.perf_counter() - t) * 1e3
+    p.wait()
+    return ms
+
+
+def b5():
+    runs = [first_line_ms() for _ in range(ARGS.pairs * 2 + 1)]
+    med = statistics.median(runs)
+    record("B5 start-up: exec to first line of sys -c 1", 0, med, "ms", [], "<= 50 ms",
+           med <= 50, f"(min {min(runs):.1f}, max {max(runs):.1f})")
+
+
+def prog_stats(names):
+    progs = json.loads(subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True,
+                                      text=True, check=True).stdout)
+    out = {}
+    for p in progs:
+        n = p.get("name", "")
+        for want in names:
+            if n == want[:15] and p.get("run_cnt"):
+                out[want] = p["run_time_ns"] / p["run_cnt"]
+    return out
+
+
+def b6():
+    with open("/proc/sys/kernel/bpf_stats_enabled") as f:
+        old = f.read().strip()
+    with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+        f.write("1")
+    try:
+        with Background(MEMSCOPE, "proc", "-i", "1"), Background(MEMSCOPE, "paf"), \
+                Background(os.path.join(B, "hooks"), "empty", ready="ready"):
+            subprocess.run([os.path.join(B, "pingpong"), "20000"], capture_output=True)
+            subprocess.run([os.path.join(B, "faulter"), "256", "2"], capture_output=True)
+            st = prog_stats(["proc_switch_btf", "empty_switch", "paf_alloc_btf", "empty_alloc"])
+    finally:
+        with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+            f.write(old)
+    for ours, empty, what in (("proc_switch_btf", "empty_switch", "sched_switch"),
+                              ("paf_alloc_btf", "empty_alloc", "mm_page_alloc (success)")):
+        if ours not in st or empty not in st:
+            record(f"B6 {what}: ns per event over empty", 0, 0, "ns", [], "<= 30 ns", False,
+                   "(no run counts)")
+            continue
+        added = st[ours] - st[empty]
+        record(f"B6 {what}: ns per event", st[empty], st[ours], "ns", [st[ours] / st[empty]],
+               "<= 30 ns over empty", added <= 30, f"(+{added:.1f} ns)")
+
+
+BENCHES = {"B1": b1, "B2": b2, "B3": b3, "B4": b4, "B5": b5, "B6": b6}
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true", help="one JSON record per benchmark")
+    ap.add_argument("--pairs", type=int, default=5, help="baseline/variant pairs (>= 5)")
+    ap.add_argument("--quick", action="store_true", help="smaller sizes, shorter runs")
+    ap.add_argument("--only", default="", help="comma-separated subset, e.g. B1,B5")
+    ARGS = ap.parse_args()
+    if os.geteuid():
+        sys.exit("bench: run as root (it loads BPF programs)")
+    out(f"memscope benchmarks on {platform.release()}, {os.cpu_count()} CPUs, "
+        f"{ARGS.pairs} pairs after a warm-up")
+    out(f"  {'benchmark':<44} {'baseline':>12} {'variant':>12} {'unit':<9} {'ratio':>7} "
+        f"{'min..max':>13}  {'target':<22} status")
+    for name, fn in BENCHES.items():
+        if not ARGS.only or name in ARGS.only.split(","):
+            fn()
