@@ -254,6 +254,9 @@ static struct proc_bpf *proc_open(const struct ms_opts *o, bool live)
 
 		bpf_object__for_each_program(p, skel->obj)
 			bpf_program__set_autoload(p, p == skel->progs.proc_snapshot);
+		/* The live-mode maps are preallocated: a snapshot needs none of them. */
+		bpf_map__set_max_entries(skel->maps.procs, 1);
+		bpf_map__set_max_entries(skel->maps.exited, 1);
 	}
 	err = proc_bpf__load(skel);
 	if (err)

@@ -196,9 +196,11 @@ static bool target_exists(const struct hook_spec *spec, enum hook_kind k)
 	snprintf(category, sizeof(category), "%.*s", (int)(colon - spec->name), spec->name);
 	switch (k) {
 	case HK_TP_BTF:
-		return tracepoint_in_btf(colon + 1);
+		/* A built-in tracepoint that tracefs lists has its btf_trace_ type in a
+		 * BTF kernel: a stat instead of parsing 6 MiB of BTF. */
+		return tracepoint_in_tracefs(category, colon + 1) || tracepoint_in_btf(colon + 1);
 	case HK_RAW_TP:
-		return tracepoint_in_btf(colon + 1) || tracepoint_in_tracefs(category, colon + 1);
+		return tracepoint_in_tracefs(category, colon + 1) || tracepoint_in_btf(colon + 1);
 	case HK_TRACEPOINT:
 		return tracepoint_in_tracefs(category, colon + 1);
 	default:
@@ -233,5 +235,6 @@ int hooks_select(struct bpf_object *obj, const struct hook_spec *specs, int n, i
 			return -1;
 		}
 	}
+	kbtf_release(); /* before libbpf parses its own copy for the load */
 	return 0;
 }

@@ -7,18 +7,25 @@
 #include "gfp.h"
 #include "kbtf.h"
 
+static struct btf *vmlinux_btf;
+static bool vmlinux_btf_tried;
+
 struct btf *kbtf_vmlinux(void)
 {
-	static struct btf *btf;
-	static bool tried;
-
-	if (!tried) {
-		tried = true;
-		btf = btf__load_vmlinux_btf();
-		if (libbpf_get_error(btf))
-			btf = NULL;
+	if (!vmlinux_btf_tried) {
+		vmlinux_btf_tried = true;
+		vmlinux_btf = btf__load_vmlinux_btf();
+		if (libbpf_get_error(vmlinux_btf))
+			vmlinux_btf = NULL;
 	}
-	return btf;
+	return vmlinux_btf;
+}
+
+void kbtf_release(void)
+{
+	btf__free(vmlinux_btf);
+	vmlinux_btf = NULL;
+	vmlinux_btf_tried = false;
 }
 
 int kbtf_enum_value(const char *name, long long *value)

@@ -9,6 +9,8 @@ struct btf;
 
 /* vmlinux BTF, or NULL when the kernel has none. Owned here; do not free. */
 struct btf *kbtf_vmlinux(void);
+/* Free it (about 15 MiB parsed); the next kbtf_vmlinux() parses it again. */
+void kbtf_release(void);
 /*
  * Value of an enumerator, searched in every enum (named or anonymous): for
  * constants like MM_ANONPAGES whose enum has no name, so CO-RE cannot relocate it.
