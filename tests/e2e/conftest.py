@@ -247,3 +247,42 @@ class HugepageOvershoot:
     def restore(self):
         with open("/proc/sys/vm/nr_hugepages", "w") as f:
             f.write(self.orig)
+
+
+def wait_attached(p, timeout=120):
+    """Wait until memscope process p holds its BPF links (anon_inode:bpf_link fds) and
+    their number has stopped changing: its programs are attached. A fixed sleep would
+    be too short under emulation (make test-vm) and too long here."""
+    import time
+    end, last, stable_since = time.time() + timeout, -1, None
+    while time.time() < end:
+        if p.poll() is not None:
+            err = p.stderr.read() if p.stderr else ""
+            raise AssertionError(f"memscope exited {p.returncode} before attaching: {err}")
+        n = 0
+        try:
+            for fd in os.listdir(f"/proc/{p.pid}/fd"):
+                try:
+                    if os.readlink(f"/proc/{p.pid}/fd/{fd}") == "anon_inode:bpf_link":
+                        n += 1
+                except OSError:
+                    pass
+        except FileNotFoundError:
+            pass
+        if n and n == last:
+            if time.time() - stable_since >= 0.3:
+                return
+        else:
+            last, stable_since = n, time.time()
+        time.sleep(0.05)
+    raise AssertionError("memscope did not attach in time")
+
+
+def scaled_mib(mib):
+    """A test allocation of mib MiB, at most a quarter of this machine's memory
+    (make test-vm boots a 1 GiB guest)."""
+    return min(mib, meminfo()["MemTotal"] // (4 << 20))
+
+
+# Files whose page cache a test needs: not on tmpfs (make test-vm points this at a 9p share).
+DATA_DIR = os.environ.get("MEMSCOPE_TEST_DATA_DIR", "/var/tmp")

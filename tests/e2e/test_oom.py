@@ -6,14 +6,13 @@ import signal
 import subprocess
 import time
 
-from conftest import MEMSCOPE, WORKLOAD, MemoryCgroup, TraceInstance, run
+from conftest import MEMSCOPE, WORKLOAD, MemoryCgroup, TraceInstance, run, wait_attached
 
 
 def start_oom(*args):
     p = subprocess.Popen([MEMSCOPE, "oom", "--json", *map(str, args)], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)
-    assert p.poll() is None, p.stderr.read()
+    wait_attached(p)
     return p
 
 

@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from conftest import MEMSCOPE, HugepageOvershoot, TraceInstance, Workload
+from conftest import (MEMSCOPE, HugepageOvershoot, TraceInstance, Workload, scaled_mib,
+                      wait_attached)
 from test_sys import zoneinfo
 
 # The classic tracepoint's pfn is -1UL for a failed allocation.
@@ -17,8 +18,7 @@ FAILED = "pfn == 18446744073709551615"
 def start_paf(*args):
     p = subprocess.Popen([MEMSCOPE, "paf", "--json", *map(str, args)], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)  # loaded and attached
-    assert p.poll() is None, p.stderr.read()
+    wait_attached(p)
     return p
 
 
@@ -81,7 +81,7 @@ def test_no_false_positives_under_ordinary_load(tmp_path):
         subprocess.run("cat /usr/bin/* > /dev/null 2>&1", shell=True)
         subprocess.run(["cc", "-O2", "-o", str(tmp_path / "w"), "tests/e2e/workload.c"],
                        check=True)
-        w = Workload("--anon", 1024, "--stop")
+        w = Workload("--anon", scaled_mib(1024), "--stop")
         w.wait_stopped()
         w.kill()
         out, _ = paf.communicate(timeout=30)
@@ -120,8 +120,8 @@ def test_order_filter_in_kernel(overshoot):
 
 def test_text_block(overshoot):
     p = subprocess.Popen([MEMSCOPE, "paf", "-c", "1", "-d", "20"], stdout=subprocess.PIPE,
-                         text=True)
-    time.sleep(1.5)
+                         stderr=subprocess.PIPE, text=True)
+    wait_attached(p)
     overshoot.run()
     out, _ = p.communicate(timeout=40)
     assert "allocation failure: pid" in out and "order 9 (2.0 MiB)" in out

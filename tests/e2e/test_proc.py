@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import MEMSCOPE, ROOT, Workload, proc_status_kb, run, run_json
+from conftest import MEMSCOPE, ROOT, Workload, proc_status_kb, run, run_json, wait_attached
 
 # memscope field -> /proc/PID/status line. On the kernels we run (<= 6.1 atomics,
 # >= 6.2 percpu_counter read with get_mm_counter_sum), /proc prints the exact values,
@@ -66,9 +66,11 @@ def test_live_after_wake_and_stop_equals_proc_status(tmp_path):
     w = Workload("--anon", 16, "--stop", "--grow", 8, "--every", 0.1, "--steps", 2)
     try:
         w.wait_stopped()
-        live = subprocess.Popen([MEMSCOPE, "proc", "-p", str(w.pid), "-i", "0.3", "-d", "3",
-                                 "--json"], stdout=subprocess.PIPE, text=True)
-        time.sleep(0.8)
+        live = subprocess.Popen([MEMSCOPE, "proc", "-p", str(w.pid), "-i", "0.3", "-d", "6",
+                                 "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        wait_attached(live)
+        time.sleep(0.4)
         w.cont()
         time.sleep(0.4)
         w.wait_stopped()

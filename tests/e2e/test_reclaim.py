@@ -7,9 +7,10 @@ import time
 
 import pytest
 
-from conftest import MEMSCOPE, HugepageOvershoot, MemoryCgroup, drop_caches, run
+from conftest import (DATA_DIR, MEMSCOPE, HugepageOvershoot, MemoryCgroup, drop_caches, run,
+                      wait_attached)
 
-DATA = "/var/tmp/memscope-reclaim.dat"
+DATA = os.path.join(DATA_DIR, "memscope-reclaim.dat")
 
 
 def vmstat():
@@ -38,8 +39,7 @@ def data_file():
 def start(*args):
     p = subprocess.Popen([MEMSCOPE, "reclaim", "--json", *map(str, args)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)  # loaded and attached
-    assert p.poll() is None, p.stderr.read()
+    wait_attached(p)
     return p
 
 

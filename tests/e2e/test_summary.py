@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 """memscope (no command): the health report, against sys, proc and /proc/meminfo."""
 import json
+import os
 import subprocess
 import time
 
-from conftest import (MEMSCOPE, WORKLOAD, MemoryCgroup, drop_caches, meminfo, run, run_json,
-                      within_bracket)
+from conftest import (DATA_DIR, MEMSCOPE, WORKLOAD, MemoryCgroup, drop_caches, meminfo, run,
+                      run_json, wait_attached, within_bracket)
 
 
 def report(*args, **kw):
@@ -49,18 +50,20 @@ def test_quiet_report_is_timely_and_agrees_with_sys_proc_and_meminfo():
 
 
 def test_memcg_reclaim_during_sample_is_pressure(tmp_path):
-    data = tmp_path / "data"
+    data = os.path.join(DATA_DIR, "memscope-summary.dat")
     subprocess.run(["dd", "if=/dev/zero", f"of={data}", "bs=1M", "count=256"],
                    capture_output=True, check=True)
     drop_caches()
     cg = MemoryCgroup("memscope-test-summary", 64 << 20)
     try:
-        p = subprocess.Popen([MEMSCOPE, "-d", "4", "--json"], stdout=subprocess.PIPE, text=True)
-        time.sleep(1.5)
+        p = subprocess.Popen([MEMSCOPE, "-d", "4", "--json"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        wait_attached(p)
         cg.run(f"cat {data}").wait(timeout=60)
         out, _ = p.communicate(timeout=30)
     finally:
         cg.remove()
+        os.unlink(data)
     r = json.loads(out)
     a = r["activity"]
     assert a["reclaim_scanned_pages"] > 0 and a["memcg_reclaim_stalls"] > 0
@@ -70,8 +73,9 @@ def test_memcg_reclaim_during_sample_is_pressure(tmp_path):
 def test_memcg_oom_during_sample_names_the_victim():
     cg = MemoryCgroup("memscope-test-summary-oom", 64 << 20)
     try:
-        p = subprocess.Popen([MEMSCOPE, "-d", "4"], stdout=subprocess.PIPE, text=True)
-        time.sleep(1.5)
+        p = subprocess.Popen([MEMSCOPE, "-d", "4"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        wait_attached(p)
         w = cg.run(f"{WORKLOAD} --anon 256")
         w.wait(timeout=60)
         out, _ = p.communicate(timeout=30)

@@ -8,8 +8,9 @@ import time
 
 import pytest
 
-from conftest import (MEMSCOPE, MemoryCgroup, Workload, drop_caches, kernel_has_enumerator,
-                      meminfo, run, run_json, within_bracket)
+from conftest import (DATA_DIR, MEMSCOPE, MemoryCgroup, Workload, drop_caches,
+                      kernel_has_enumerator, meminfo, run, run_json, scaled_mib, wait_attached,
+                      within_bracket)
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -209,8 +210,10 @@ def test_free_memory_movement_shows_in_samples():
     t.start()
     live = subprocess.Popen([MEMSCOPE, "sys", "-i", "0.2", "-d", "4", "--json"],
                             stdout=subprocess.PIPE, text=True)
+    wait_attached(live)
     time.sleep(1)
-    w = Workload("--anon", 1024, "--stop")
+    mib = scaled_mib(1024)
+    w = Workload("--anon", mib, "--stop")
     w.wait_stopped()
     time.sleep(1)
     w.kill()
@@ -220,22 +223,23 @@ def test_free_memory_movement_shows_in_samples():
     free = [json.loads(l)["free_bytes"] for l in out.splitlines() if '"scope":"total"' in l]
     assert len(free) >= 15
     truth_drop = max(truth) - min(truth)
-    assert truth_drop >= 128 << 20, "the workload did not move MemFree: test is void"
+    assert truth_drop >= min(128, mib // 4) << 20, "the workload did not move MemFree: void"
     assert max(free) - min(free) >= truth_drop // 2, (free, truth_drop)
     slack = 1 << 20
     assert all(min(truth) - slack <= f <= max(truth) + slack for f in free)
 
 
 def test_on_reclaim_snapshots_during_memcg_reclaim(tmp_path):
-    data = "/var/tmp/memscope-reclaim-test.dat"
+    data = os.path.join(DATA_DIR, "memscope-reclaim-test.dat")
     subprocess.run(["dd", "if=/dev/zero", f"of={data}", "bs=1M", "count=256"],
                    capture_output=True, check=True)
     drop_caches()
     cg = MemoryCgroup("memscope-test-sys", 64 << 20)
     try:
         live = subprocess.Popen([MEMSCOPE, "sys", "--on", "reclaim", "-c", "3", "-d", "20",
-                                 "--json"], stdout=subprocess.PIPE, text=True)
-        time.sleep(1)
+                                 "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        wait_attached(live)
         reader = cg.run(f"cat {data}")
         reader.wait(timeout=60)
         out, _ = live.communicate(timeout=30)
