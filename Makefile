@@ -28,7 +28,7 @@ CMD_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(CMD_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run test unit e2e bench clean format
+.PHONY: all deps run test unit e2e bench clean format test-vm
 # keep BPF objects between builds (they are intermediates of the skeletons)
 .SECONDARY:
 all: memscope
@@ -109,6 +109,11 @@ $(OUT)/bench/hooks: bench/hooks.c $(OUT)/bench/hooks.skel.h
 $(OUT)/bench/snapshot_cost: bench/snapshot_cost.c $(OUT)/proc.o $(OUT)/libmemscope.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The e2e suite inside QEMU on Debian's 6.1 kernel (see tests/vm/run.sh).
+test-vm: deps
+	@$(MAKE) --no-print-directory memscope $(OUT)/tests/fentry_only.bpf.o $(OUT)/tests/task_pids.bpf.o $(OUT)/tests/workload
+	tests/vm/run.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory memscope $(BENCH_BINS)

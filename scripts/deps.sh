@@ -5,6 +5,8 @@ set -e
 
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
 libjson-c-dev libcmocka-dev python3 python3-pytest procps util-linux"
+# scripts/deps.sh vm: also what make test-vm needs
+[ "${1:-}" = vm ] && PKGS="$PKGS qemu-system-x86 busybox-static cpio"
 
 missing=""
 for p in $PKGS; do

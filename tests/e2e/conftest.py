@@ -178,8 +178,10 @@ class MemoryCgroup:
             f.write(str(limit_bytes))
 
     def run(self, cmd):
-        """Start a shell command inside the cgroup."""
-        return subprocess.Popen(["sh", "-c", f"echo $$ > {self.path}/cgroup.procs && exec {cmd}"],
+        """Start a shell command inside the cgroup, killable by the OOM killer even where
+        the test runner protects itself (make test-vm)."""
+        return subprocess.Popen(["sh", "-c", f"echo 0 > /proc/self/oom_score_adj; "
+                                 f"echo $$ > {self.path}/cgroup.procs && exec {cmd}"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def remove(self):
@@ -239,9 +241,28 @@ class HugepageOvershoot:
         self.target = meminfo()["MemTotal"] // (2 << 20) + 256
 
     def run(self):
-        """Returns the writer's pid (its comm is 'sh')."""
-        p = subprocess.Popen(["sh", "-c", f"echo {self.target} > /proc/sys/vm/nr_hugepages"])
-        p.wait(timeout=120)
+        """Returns the writer's pid (its comm is 'sh'). The pool is given back at once:
+        while it holds all free memory, any other allocation may invoke the OOM killer
+        (in a small guest, on the test runner itself)."""
+        # While the pool holds all free memory another allocation may invoke the OOM
+        # killer: let it find a ballast process that is meant to die, not the test runner
+        # (in a 1 GiB guest it otherwise picks pytest).
+        ballast = subprocess.Popen(["sh", "-c", "echo 1000 > /proc/self/oom_score_adj && "
+                                    f"exec {WORKLOAD} --anon 48 --stop"],
+                                   stdout=subprocess.DEVNULL)
+        try:
+            while proc_state(ballast.pid) not in ("T", None):
+                import time
+                time.sleep(0.02)
+            p = subprocess.Popen(["sh", "-c",
+                                  f"echo {self.target} > /proc/sys/vm/nr_hugepages"])
+            try:
+                p.wait(timeout=120)
+            finally:
+                self.restore()
+        finally:
+            ballast.kill()
+            ballast.wait()
         return p.pid
 
     def restore(self):
@@ -249,26 +270,37 @@ class HugepageOvershoot:
             f.write(self.orig)
 
 
-def wait_attached(p, timeout=120):
-    """Wait until memscope process p holds its BPF links (anon_inode:bpf_link fds) and
-    their number has stopped changing: its programs are attached. A fixed sleep would
-    be too short under emulation (make test-vm) and too long here."""
+def bpf_links(pid):
+    """Link types of the BPF links process pid holds (from /proc/PID/fdinfo)."""
+    types = []
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except FileNotFoundError:
+        return types
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") != "anon_inode:bpf_link":
+                continue
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                types += [l.split()[1] for l in f if l.startswith("link_type:")]
+        except OSError:
+            pass
+    return types
+
+
+def wait_attached(p, timeout=120, iterators_only=False):
+    """Wait until memscope process p has attached its programs: it holds BPF links to
+    kernel hooks (an iterator link alone is only a snapshot being read, unless the
+    command uses nothing else) and their number has stopped changing. A fixed sleep
+    would be too short under emulation (make test-vm) and too long here."""
     import time
-    end, last, stable_since = time.time() + timeout, -1, None
+    end, last, stable_since = time.time() + timeout, -1, 0.0
     while time.time() < end:
         if p.poll() is not None:
             err = p.stderr.read() if p.stderr else ""
             raise AssertionError(f"memscope exited {p.returncode} before attaching: {err}")
-        n = 0
-        try:
-            for fd in os.listdir(f"/proc/{p.pid}/fd"):
-                try:
-                    if os.readlink(f"/proc/{p.pid}/fd/{fd}") == "anon_inode:bpf_link":
-                        n += 1
-                except OSError:
-                    pass
-        except FileNotFoundError:
-            pass
+        links = bpf_links(p.pid)
+        n = len(links) if iterators_only else len([t for t in links if t != "iter"])
         if n and n == last:
             if time.time() - stable_since >= 0.3:
                 return

@@ -5,6 +5,8 @@ import shutil
 import subprocess
 import time
 
+import pytest
+
 from conftest import TRACEFS, ensure_tracefs, run, run_json
 
 
@@ -53,6 +55,9 @@ def capture_kernel_pairs():
 
 def test_decoded_flags_equal_tracefs():
     assert ensure_tracefs()
+    if not os.path.exists(os.path.join(TRACEFS, "options", "fields")):
+        pytest.skip("this kernel's tracefs has no 'fields' option to pair raw masks with "
+                    "decoded strings; test_paf compares a real failure's flags instead")
     pairs = capture_kernel_pairs()
     assert len(pairs) >= 3, pairs
     for mask, names in pairs.items():

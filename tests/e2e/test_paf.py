@@ -33,7 +33,7 @@ def test_hugepage_overshoot_failure_is_reported_and_explained(overshoot):
     trace = TraceInstance("memscope_paf_test", "kmem/mm_page_alloc", FAILED)
     try:
         zi_before = zoneinfo()
-        paf = start_paf("-d", 20, "-c", 1, "--stack")
+        paf = start_paf("-d", 20, "-c", 1, "--stack", "--order", 9)
         writer = overshoot.run()
         out, err = paf.communicate(timeout=40)
         zi_after = zoneinfo()
@@ -85,13 +85,15 @@ def test_no_false_positives_under_ordinary_load(tmp_path):
         w.wait_stopped()
         w.kill()
         out, _ = paf.communicate(timeout=30)
-        kernel_failures = len(trace.lines())
+        trace_text = trace.lines()
+        kernel_failures = len(trace_text)
     finally:
         trace.remove()
     recs = [json.loads(l) for l in out.splitlines()]
     reported = [r for r in recs if r["type"] == "paf"]
     stats = [r for r in recs if r["type"] == "paf_stats"][0]
-    assert len(reported) == kernel_failures == stats["failures"], (kernel_failures, stats)
+    assert len(reported) == kernel_failures == stats["failures"], \
+        (kernel_failures, stats, trace_text[:5])
     assert stats["lost"] == 0
 
 

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# make test-vm: memscope's end-to-end suite inside QEMU (TCG, no KVM needed) on Debian's
+# current 6.1 kernel, which has kprobes, fentry and the pre-6.2 RSS counter layout that
+# the development kernel lacks. The guest shares the host's root read-only over 9p and
+# a results folder read-write; the suite's exit code comes back through it.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cache=${MEMSCOPE_VM_CACHE:-/var/cache/memscope-vm}
+mem=${MEMSCOPE_VM_MEM:-1G}
+timeout_s=${MEMSCOPE_VM_TIMEOUT:-2400}
+# Arguments go to pytest (default: the whole e2e suite, quietly).
+pytest_args=${*:--q -rs tests/e2e}
+
+"$top/scripts/deps.sh" vm
+mkdir -p "$cache"
+
+# Debian's current 6.1 ABI: resolved, never pinned (it moves with security updates).
+resolve() { apt-cache depends linux-image-amd64 2>/dev/null |
+	awk '/Depends: linux-image-[0-9]/ { print $2; exit }'; }
+image=$(resolve)
+if [ -z "$image" ]; then
+	apt-get update -qq >/dev/null
+	image=$(resolve)
+fi
+[ -n "$image" ] || { echo "test-vm: cannot resolve Debian's kernel package" >&2; exit 1; }
+ver=${image#linux-image-}
+kdir="$cache/$ver"
+mods="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci 9pnet 9pnet_virtio netfs fscache 9p"
+if [ ! -f "$kdir/boot/vmlinuz-$ver" ]; then
+	deb=$(ls "$cache/${image}-unsigned"_*.deb 2>/dev/null | head -n 1 || true)
+	if [ -z "$deb" ]; then
+		(cd "$cache" && apt-get download -qq "${image}-unsigned" 2>/dev/null)
+		deb=$(ls "$cache/${image}-unsigned"_*.deb | head -n 1)
+	fi
+	mkdir -p "$kdir"
+	paths="./boot/vmlinuz-$ver ./boot/config-$ver"
+	for m in $mods; do
+		paths="$paths $(dpkg-deb --fsys-tarfile "$deb" | tar -t | grep "/$m\.ko" | head -n 1)"
+	done
+	# shellcheck disable=SC2086
+	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$kdir" $paths
+fi
+
+work=$(mktemp -d /tmp/memscope-vm.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/initrd"/{bin,dev,proc,sys,host,results,modules} "$work/results"
+cp /bin/busybox "$work/initrd/bin/busybox"
+for m in $mods; do
+	cp "$(find "$kdir/lib/modules" -name "$m.ko" | head -n 1)" "$work/initrd/modules/"
+done
+cat > "$work/initrd/init" <<INIT
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+for m in $mods; do insmod /modules/\$m.ko || echo "insmod \$m failed"; done
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot /host
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=loose results /results
+for d in tmp run var/tmp; do mount -t tmpfs tmpfs /host/\$d; done
+mount -t proc proc /host/proc; mount -t sysfs sys /host/sys; mount -t devtmpfs dev /host/dev
+mount -t tracefs nodev /host/sys/kernel/tracing; mount -t debugfs nodev /host/sys/kernel/debug
+mount -t bpf bpf /host/sys/fs/bpf
+mount -t cgroup2 cgroup2 /host/sys/fs/cgroup && echo +memory > /host/sys/fs/cgroup/cgroup.subtree_control
+mkdir -p /host/var/tmp/results && mount --bind /results /host/var/tmp/results
+ulimit -l unlimited
+# The suite makes the kernel run out of memory on purpose (huge-page overshoot, memcg
+# OOM): the runner and its children are not the OOM killer's to pick. Tests that need a
+# victim raise their own score.
+echo -1000 > /proc/self/oom_score_adj
+echo "guest: \$(uname -r), \$(grep MemTotal /proc/meminfo)" > /results/guest
+chroot /host /bin/sh -c 'cd $top && PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
+	PYTHONDONTWRITEBYTECODE=1 MEMSCOPE_TEST_DATA_DIR=/var/tmp/results \
+	/usr/bin/python3 -m pytest -p no:cacheprovider $pytest_args \
+	> /var/tmp/results/log 2>&1; echo \$? > /var/tmp/results/rc'
+dmesg > /results/dmesg
+sync
+poweroff -f
+INIT
+chmod +x "$work/initrd/init"
+(cd "$work/initrd" && find . | cpio -o -H newc --quiet | gzip -1 > "$work/initrd.gz")
+
+echo "test-vm: booting Debian $ver under QEMU (TCG, $mem) for the e2e suite..."
+timeout "$timeout_s" qemu-system-x86_64 -accel tcg -nographic -no-reboot -m "$mem" -smp 2 \
+	-cpu max -kernel "$kdir/boot/vmlinuz-$ver" -initrd "$work/initrd.gz" \
+	-append "console=ttyS0 panic=-1 loglevel=4" \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs "local,path=$work/results,mount_tag=results,security_model=none" \
+	> "$work/console.log" 2>&1 || true
+grep -iE "killed process|out of memory" "$work/results/dmesg" 2>/dev/null | tail -n 5 || true
+cat "$work/results/log" 2>/dev/null || { echo "test-vm: no test log; console:"; tail -n 40 "$work/console.log"; }
+rc=$(cat "$work/results/rc" 2>/dev/null || echo 1)
+echo "test-vm: the suite on $ver exited $rc"
+exit "$rc"
