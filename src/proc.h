@@ -19,4 +19,10 @@ struct proc_rec {
 	__u64 seen_ns; /* live mode: the interval (generation) it was last refreshed in */
 };
 
+/* live mode: one slot of the per-CPU "already looked at" cache */
+struct seen_slot {
+	__u32 tgid;
+	__u32 gen;
+};
+
 #endif

@@ -133,7 +133,22 @@ static __always_inline void on_switch(struct task_struct *t, struct mm_struct *m
 	refresh(t, mm, tgid);
 }
 
-/* tp_btf: the interval a thread group was last looked at, kept on its leader. */
+/*
+ * Per CPU, a small direct-mapped cache of the thread groups already looked at in
+ * this interval, checked before the hash map: a global array, so no look-up call.
+ */
+#define SEEN_SLOTS 64
+#define SEEN_CPUS 256
+
+struct seen_slot seen[SEEN_CPUS][SEEN_SLOTS];
+
+/*
+ * Task-local storage on the group leader, where it is safe in sched_switch: that
+ * runs with the runqueue lock held, and an allocation that wakes kswapd needs a
+ * runqueue lock. Local storage that allocates with GFP_ATOMIC (6.1: a soft lockup,
+ * seen under make test-vm) must not be used here; since 6.4 task storage uses
+ * BPF's own allocator, and the kernel's BTF shows it (bpf_local_storage_map.bpf_ma).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -141,50 +156,47 @@ struct {
 	__type(value, __u64);
 } seen_in SEC(".maps");
 
-/* Per CPU, the thread group the last switch looked at, and in which interval. */
-struct last_seen {
-	__u32 tgid;
-	__u32 pad;
-	__u64 gen;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct last_seen);
-} last_seen SEC(".maps");
-
+static __always_inline bool task_storage_safe_here(void)
+{
+	return bpf_core_field_exists(struct bpf_local_storage_map, bpf_ma);
+}
 SEC("tp_btf/sched_switch")
 int BPF_PROG(proc_switch_btf, bool preempt, struct task_struct *prev)
 {
-	/* A trusted BTF pointer: direct loads, and task-local storage instead of a hash. */
+	/* A trusted BTF pointer: direct loads, no probe-read helper calls. */
 	struct mm_struct *mm = prev->mm;
-	struct task_struct *leader;
-	struct last_seen *last;
-	__u32 zero = 0, tgid;
-	__u64 *gen;
+	struct seen_slot *slot = NULL;
+	__u32 cpu, tgid;
 
 	if (!mm)
 		return 0; /* the idle task and kernel threads */
 	tgid = prev->tgid;
-	/* A CPU mostly switches away from the same few processes: check the last one. */
-	last = bpf_map_lookup_elem(&last_seen, &zero);
-	if (last && last->tgid == tgid && last->gen == generation)
-		return 0;
-	if (last) {
-		last->tgid = tgid;
-		last->gen = generation;
+	/* A CPU mostly switches away from the same few processes. */
+	cpu = bpf_get_smp_processor_id();
+	if (cpu < SEEN_CPUS) {
+		slot = &seen[cpu][tgid & (SEEN_SLOTS - 1)];
+		if (slot->tgid == tgid && slot->gen == (__u32)generation)
+			return 0;
 	}
-	leader = prev->group_leader;
-	gen = bpf_task_storage_get(&seen_in, leader, 0, 0);
-	if (gen && *gen == generation)
-		return 0;
-	refresh(prev, mm, tgid);
-	if (!gen)
-		gen = bpf_task_storage_get(&seen_in, leader, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (gen)
-		*gen = generation; /* filtered-out groups too: looked at once per interval */
+	if (task_storage_safe_here()) {
+		struct task_struct *leader = prev->group_leader;
+		__u64 *gen = bpf_task_storage_get(&seen_in, leader, 0, 0);
+
+		if (!gen || *gen != generation) {
+			refresh(prev, mm, tgid);
+			if (!gen)
+				gen = bpf_task_storage_get(&seen_in, leader, 0,
+							   BPF_LOCAL_STORAGE_GET_F_CREATE);
+			if (gen)
+				*gen = generation; /* filtered-out groups too: once per interval */
+		}
+	} else {
+		on_switch(prev, mm, tgid); /* preallocated maps only */
+	}
+	if (slot) {
+		slot->tgid = tgid;
+		slot->gen = generation;
+	}
 	return 0;
 }
 
