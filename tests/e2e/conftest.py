@@ -145,11 +145,16 @@ def meminfo(path="/proc/meminfo"):
     return out
 
 
+_btf_raw = []
+
+
 def kernel_has_enumerator(name):
-    """Is this enumerator in the running kernel's BTF (bpftool's view)?"""
-    out = subprocess.run(["bpftool", "btf", "dump", "file", "/sys/kernel/btf/vmlinux"],
-                         capture_output=True, text=True, check=True).stdout
-    return f"\t{name} = " in out
+    """Is this enumerator in the running kernel's BTF (bpftool's raw dump)?"""
+    if not _btf_raw:
+        _btf_raw.append(subprocess.run(["bpftool", "btf", "dump", "file",
+                                        "/sys/kernel/btf/vmlinux"], capture_output=True,
+                                       text=True, check=True).stdout)
+    return f"'{name}' val=" in _btf_raw[0]
 
 
 def within_bracket(value, a, b, rel=0.01, abs_slack=1 << 20):
@@ -315,6 +320,9 @@ def scaled_mib(mib):
     (make test-vm boots a 1 GiB guest)."""
     return min(mib, meminfo()["MemTotal"] // (4 << 20))
 
+
+# Time bounds assume native speed; make test-vm sets a factor for emulation.
+SLOWDOWN = float(os.environ.get("MEMSCOPE_TEST_SLOWDOWN", "1"))
 
 # Files whose page cache a test needs: not on tmpfs (make test-vm points this at a 9p share).
 DATA_DIR = os.environ.get("MEMSCOPE_TEST_DATA_DIR", "/var/tmp")

@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from conftest import MEMSCOPE, ROOT, Workload, proc_status_kb, run, run_json, wait_attached
+from conftest import (DATA_DIR, MEMSCOPE, ROOT, Workload, proc_status_kb, run, run_json,
+                      wait_attached)
 
 # memscope field -> /proc/PID/status line. On the kernels we run (<= 6.1 atomics,
 # >= 6.2 percpu_counter read with get_mm_counter_sum), /proc prints the exact values,
@@ -35,11 +36,13 @@ def assert_matches_status(rec, status):
 
 @pytest.fixture
 def stopped_workload(tmp_path):
-    w = Workload("--anon", 64, "--file", f"32:{tmp_path}/file", "--shm", 16, "--stack", 1,
-                 "--stop")
+    # the file lives on a disk filesystem: on tmpfs its pages would be shmem
+    w = Workload("--anon", 64, "--file", f"32:{DATA_DIR}/memscope-proc-test.dat", "--shm", 16,
+                 "--stack", 1, "--stop")
     w.wait_stopped()
     yield w
     w.kill()
+    os.unlink(f"{DATA_DIR}/memscope-proc-test.dat")
 
 
 def test_snapshot_equals_proc_status(stopped_workload):
@@ -81,7 +84,7 @@ def test_live_after_wake_and_stop_equals_proc_status(tmp_path):
         assert rows, out
         # the last report came after the second stop: equal to the kernel's truth
         assert_matches_status(rows[-1], proc_status_kb(w.pid))
-        assert rows[-1]["rss_anon_bytes"] >= 32 << 20
+        assert rows[-1]["rss_anon_bytes"] >= 30 << 20  # 16 MiB, then 2 x 8 MiB grown
     finally:
         w.kill()
 
@@ -154,11 +157,15 @@ def test_live_growth_is_monotonic():
 
 
 def test_exiting_process_disappears_without_error():
+    live = subprocess.Popen([MEMSCOPE, "proc", "--comm", "workload", "-i", "0.4", "-d", "3",
+                             "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    wait_attached(live)
     w = Workload("--grow", 4, "--every", 0.2, "--steps", 3)  # exits after ~0.6 s
-    p = run("proc", "--comm", "workload", "-i", "0.4", "-d", "2.2", "--json", timeout=20)
     w.p.wait()
-    assert p.returncode == 0 and p.stderr == ""
-    rows = [json.loads(l) for l in p.stdout.splitlines()]
+    out, err = live.communicate(timeout=30)
+    assert live.returncode == 0 and err == ""
+    rows = [json.loads(l) for l in out.splitlines()]
     t_exit = max((r["ts"] for r in rows if r["pid"] == w.pid), default=None)
     assert t_exit is not None  # it was seen while alive
     assert all(r["comm"] == "workload" for r in rows)

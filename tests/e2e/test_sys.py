@@ -147,7 +147,10 @@ def test_zones_match_zoneinfo_and_buddyinfo():
         for field in ("free", "min", "low", "high", "boost", "spanned", "present", "managed",
                       "promo"):
             if field not in b:
-                assert field != "promo" or z["promo_pages"] is None
+                # 6.1 has WMARK_PROMO but its zoneinfo does not print it: nothing to
+                # compare with; a kernel without the watermark must give null
+                if field == "promo" and not kernel_has_enumerator("WMARK_PROMO"):
+                    assert z["promo_pages"] is None
                 continue
             assert pages_bracket(z[f"{field}_pages"], b[field], a[field]), (key, field)
         assert z["protection_pages"] == a["protection"] or \
@@ -257,7 +260,7 @@ def test_on_reclaim_snapshots_during_memcg_reclaim(tmp_path):
 
 def test_text_output_groups_and_absent_values():
     out = run("sys", check=True).stdout
-    assert "memory" in out and "total" in out and "GiB" in out
+    assert "memory" in out and "total" in out and ("GiB" in out or "MiB" in out)
     if not kernel_has_enumerator("NR_WRITEBACK_TEMP"):
         line = next(l for l in out.splitlines() if "writeback tmp" in l)
         assert line.split()[-1] == "-"

@@ -26,6 +26,8 @@ fi
 ver=${image#linux-image-}
 kdir="$cache/$ver"
 mods="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci 9pnet 9pnet_virtio netfs fscache 9p"
+# an ext4 disk for the tests that need page cache (the guest's /var/tmp is tmpfs)
+mods="$mods virtio_blk crc16 mbcache jbd2 crc32c_generic libcrc32c ext4"
 if [ ! -f "$kdir/boot/vmlinuz-$ver" ]; then
 	deb=$(ls "$cache/${image}-unsigned"_*.deb 2>/dev/null | head -n 1 || true)
 	if [ -z "$deb" ]; then
@@ -60,7 +62,8 @@ mount -t proc proc /host/proc; mount -t sysfs sys /host/sys; mount -t devtmpfs d
 mount -t tracefs nodev /host/sys/kernel/tracing; mount -t debugfs nodev /host/sys/kernel/debug
 mount -t bpf bpf /host/sys/fs/bpf
 mount -t cgroup2 cgroup2 /host/sys/fs/cgroup && echo +memory > /host/sys/fs/cgroup/cgroup.subtree_control
-mkdir -p /host/var/tmp/results && mount --bind /results /host/var/tmp/results
+mkdir -p /host/var/tmp/results /host/var/tmp/disk && mount --bind /results /host/var/tmp/results
+mount -t ext4 /dev/vda /host/var/tmp/disk || echo "no test disk"
 ulimit -l unlimited
 # The suite makes the kernel run out of memory on purpose (huge-page overshoot, memcg
 # OOM): the runner and its children are not the OOM killer's to pick. Tests that need a
@@ -68,7 +71,7 @@ ulimit -l unlimited
 echo -1000 > /proc/self/oom_score_adj
 echo "guest: \$(uname -r), \$(grep MemTotal /proc/meminfo)" > /results/guest
 chroot /host /bin/sh -c 'cd $top && PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
-	PYTHONDONTWRITEBYTECODE=1 MEMSCOPE_TEST_DATA_DIR=/var/tmp/results \
+	PYTHONDONTWRITEBYTECODE=1 MEMSCOPE_TEST_DATA_DIR=/var/tmp/disk MEMSCOPE_TEST_SLOWDOWN=4 \
 	/usr/bin/python3 -m pytest -p no:cacheprovider $pytest_args \
 	> /var/tmp/results/log 2>&1; echo \$? > /var/tmp/results/rc'
 dmesg > /results/dmesg
@@ -77,6 +80,8 @@ poweroff -f
 INIT
 chmod +x "$work/initrd/init"
 (cd "$work/initrd" && find . | cpio -o -H newc --quiet | gzip -1 > "$work/initrd.gz")
+truncate -s 2G "$work/disk.img"
+mkfs.ext4 -q -F "$work/disk.img"
 
 echo "test-vm: booting Debian $ver under QEMU (TCG, $mem) for the e2e suite..."
 timeout "$timeout_s" qemu-system-x86_64 -accel tcg -nographic -no-reboot -m "$mem" -smp 2 \
@@ -84,6 +89,7 @@ timeout "$timeout_s" qemu-system-x86_64 -accel tcg -nographic -no-reboot -m "$me
 	-append "console=ttyS0 panic=-1 loglevel=4" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$work/results,mount_tag=results,security_model=none" \
+	-drive "file=$work/disk.img,if=virtio,format=raw" \
 	> "$work/console.log" 2>&1 || true
 grep -iE "killed process|out of memory" "$work/results/dmesg" 2>/dev/null | tail -n 5 || true
 cat "$work/results/log" 2>/dev/null || { echo "test-vm: no test log; console:"; tail -n 40 "$work/console.log"; }
