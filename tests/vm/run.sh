@@ -28,7 +28,13 @@ kdir="$cache/$ver"
 mods="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci 9pnet 9pnet_virtio netfs fscache 9p"
 # an ext4 disk for the tests that need page cache (the guest's /var/tmp is tmpfs)
 mods="$mods virtio_blk crc16 mbcache jbd2 crc32c_generic libcrc32c ext4"
-if [ ! -f "$kdir/boot/vmlinuz-$ver" ]; then
+have_all() {
+	[ -f "$kdir/boot/vmlinuz-$ver" ] || return 1
+	for m in $mods; do
+		[ -n "$(find "$kdir/lib/modules" -name "$m.ko" 2>/dev/null | head -n 1)" ] || return 1
+	done
+}
+if ! have_all; then
 	deb=$(ls "$cache/${image}-unsigned"_*.deb 2>/dev/null | head -n 1 || true)
 	if [ -z "$deb" ]; then
 		(cd "$cache" && apt-get download -qq "${image}-unsigned" 2>/dev/null)
