@@ -89,8 +89,15 @@ static const char *memcg_path(uint64_t id)
 
 /* ---- kills waiting for their reaper ---- */
 
+/* struct oom_control seen at oom_kill_process, waiting for its mark_victim */
+static struct oom_event controls[16];
+static int ncontrols;
+static const char *control_hook; /* "fentry" or "kprobe" when one is attached */
+
 struct kill {
 	struct oom_event ev;
+	const struct oom_event *control;
+	struct oom_event control_copy;
 	__u64 wake_ns, start_ns, end_ns;
 	bool skipped, done;
 	json_object *top; /* detail: processes right after the kill */
@@ -116,7 +123,7 @@ static void report_kill(struct kill *k)
 	bool at_limit = e->has_memcg && e->memcg_max && e->memcg_usage + 256 >= e->memcg_max &&
 			e->memcg_max < (1ULL << 50);
 	const char *constraint = at_limit ? "memcg" : NULL;
-	char why[256], b[8][32];
+	char why[256], b[8][32], cname[48];
 	double ts = ms_boot_ns_to_real(e->ts_ns);
 
 	json_object_object_add(r, "type", json_object_new_string("oom"));
@@ -161,7 +168,17 @@ static void report_kill(struct kill *k)
 	json_object_object_add(r, "trigger", tr);
 
 	/* struct oom_control (the kernel's own constraint) needs a hook on oom_kill_process. */
-	if (at_limit)
+	if (k->control) {
+		const char *n = kbtf_enum_name("oom_constraint", k->control->constraint);
+
+		snprintf(cname, sizeof(cname), "%s", n ? n : "?");
+		if (!strncmp(cname, "CONSTRAINT_", 11))
+			memmove(cname, cname + 11, strlen(cname + 11) + 1);
+		for (char *c = cname; *c; c++)
+			*c = *c >= 'A' && *c <= 'Z' ? *c + 'a' - 'A' : *c;
+		constraint = !strcmp(cname, "none") ? "global" : cname;
+		snprintf(why, sizeof(why), "oom_control (%s on oom_kill_process)", control_hook);
+	} else if (at_limit)
 		snprintf(why, sizeof(why), "derived: the victim's memory cgroup was at its limit");
 	else if (e->has_memcg)
 		snprintf(why, sizeof(why), "unavailable on this kernel (no function hook on "
@@ -182,6 +199,21 @@ static void report_kill(struct kill *k)
 		json_object_object_add(mc, "at_limit", json_object_new_boolean(at_limit));
 	}
 	json_object_object_add(r, "memcg", mc);
+	if (k->control) {
+		const char *op = k->control->has_memcg ? memcg_path(k->control->memcg_id) : NULL;
+		json_object *oc = json_object_new_object();
+
+		/* the memory cgroup whose limit was hit: the victim's or an ancestor */
+		json_object_object_add(oc, "memcg", op ? json_object_new_string(op) : NULL);
+		json_object_object_add(oc, "order", json_object_new_int(k->control->oc_order));
+		json_object_object_add(oc, "gfp", json_u64(k->control->oc_gfp));
+		json_object_object_add(oc, "totalpages", json_u64(k->control->totalpages));
+		json_object_object_add(oc, "chosen_points",
+				       json_object_new_int64(k->control->chosen_points));
+		json_object_object_add(r, "oom_control", oc);
+	} else {
+		json_object_object_add(r, "oom_control", NULL);
+	}
 	json_object_object_add(rp, "woken_after_ns", k->wake_ns ? json_u64(k->wake_ns - e->ts_ns) : NULL);
 	json_object_object_add(rp, "reaping_ns", k->start_ns && k->end_ns && !k->skipped ?
 			       json_u64(k->end_ns - k->start_ns) : NULL);
@@ -330,12 +362,24 @@ static int on_event(void *ctx, void *data, size_t len)
 	if (len < sizeof(*e))
 		return 0;
 	switch (e->kind) {
+	case OOM_EV_CONTROL:
+		if (ncontrols == (int)(sizeof(controls) / sizeof(controls[0])))
+			ncontrols = 0;
+		controls[ncontrols++] = *e;
+		break;
 	case OOM_EV_KILL:
 		if (nkills == (int)(sizeof(kills) / sizeof(kills[0])))
 			flush_kills(true);
 		k = &kills[nkills++];
 		memset(k, 0, sizeof(*k));
 		k->ev = *e;
+		for (int i = ncontrols - 1; i >= 0; i--)
+			if (controls[i].pid == e->pid) {
+				k->control_copy = controls[i];
+				k->control = &k->control_copy;
+				controls[i].pid = 0;
+				break;
+			}
 		if (snap) {
 			struct proc_rec top[TOP_N];
 			int n = proc_snap_top(snap, top, TOP_N);
@@ -381,6 +425,8 @@ static struct hook_spec oom_hooks[] = {
 	  { { HK_TP_BTF, "oom_skip_task_reaping_btf" }, { HK_RAW_TP, "oom_skip_task_reaping_raw" } } },
 	{ "oom:oom_score_adj_update", true,
 	  { { HK_TP_BTF, "oom_adj_btf" }, { HK_RAW_TP, "oom_adj_raw" } } },
+	{ "oom_kill_process", true,
+	  { { HK_FENTRY, "oom_control_fentry" }, { HK_KPROBE, "oom_control_kprobe" } } },
 };
 #define NR_OOM_HOOKS (int)(sizeof(oom_hooks) / sizeof(oom_hooks[0]))
 
@@ -436,6 +482,8 @@ static struct oom_bpf *oom_open(void)
 	err = oom_bpf__load(skel);
 	if (err)
 		ms_bpf_fail("loading oom's BPF programs", err);
+	if (chosen[NR_OOM_HOOKS - 1] != HOOK_NONE)
+		control_hook = hook_kind_name(oom_hooks[NR_OOM_HOOKS - 1].v[chosen[NR_OOM_HOOKS - 1]].kind);
 	if (cfg.detail) {
 		iter = bpf_program__attach_iter(skel->progs.oom_nodes, NULL);
 		if (!iter)

@@ -8,7 +8,7 @@
 #define OOM_MAX_STACK 32
 
 enum oom_ev_kind { OOM_EV_KILL, OOM_EV_WAKE_REAPER, OOM_EV_START_REAPING,
-		   OOM_EV_FINISH_REAPING, OOM_EV_SKIP_REAPING, OOM_EV_ADJ };
+		   OOM_EV_FINISH_REAPING, OOM_EV_SKIP_REAPING, OOM_EV_ADJ, OOM_EV_CONTROL };
 
 struct oom_event {
 	__u32 kind;
@@ -29,7 +29,13 @@ struct oom_event {
 	__u32 has_memcg;
 	__s32 stack_bytes;
 	__u64 stack[OOM_MAX_STACK];
-	__u32 has_node, pad;
+	__u32 has_node;
+	/* OOM_EV_CONTROL: struct oom_control, from a function hook on oom_kill_process */
+	__s32 constraint; /* enum oom_constraint */
+	__u32 oc_order;
+	__u32 oc_gfp;
+	__u64 totalpages;
+	__s64 chosen_points;
 	struct sys_node node;
 };
 

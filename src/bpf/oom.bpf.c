@@ -191,4 +191,49 @@ int BPF_PROG(oom_adj_raw, struct task_struct *t)
 	return 0;
 }
 
+/*
+ * The kernel's own view of the kill, where a function hook works: struct
+ * oom_control, the argument of oom_kill_process, holds the constraint, the memory
+ * cgroup and the chosen victim. It runs before mark_victim; user space joins the two
+ * by the victim's pid.
+ */
+static __always_inline void oom_control(struct oom_control *oc)
+{
+	struct task_struct *chosen = BPF_CORE_READ(oc, chosen);
+	struct mem_cgroup *memcg = BPF_CORE_READ(oc, memcg);
+	struct oom_event *e;
+
+	if (!chosen)
+		return;
+	e = reserve(OOM_EV_CONTROL, BPF_CORE_READ(chosen, pid));
+	if (!e)
+		return;
+	e->constraint = BPF_CORE_READ(oc, constraint);
+	e->oc_order = BPF_CORE_READ(oc, order);
+	e->oc_gfp = BPF_CORE_READ(oc, gfp_mask);
+	e->totalpages = BPF_CORE_READ(oc, totalpages);
+	e->chosen_points = BPF_CORE_READ(oc, chosen_points);
+	if (memcg) {
+		e->memcg_id = BPF_CORE_READ(memcg, css.cgroup, kn, id);
+		e->memcg_usage = BPF_CORE_READ(memcg, memory.usage.counter);
+		e->memcg_max = BPF_CORE_READ(memcg, memory.max);
+		e->has_memcg = 1;
+	}
+	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("fentry/oom_kill_process")
+int BPF_PROG(oom_control_fentry, struct oom_control *oc)
+{
+	oom_control(oc);
+	return 0;
+}
+
+SEC("kprobe/oom_kill_process")
+int BPF_KPROBE(oom_control_kprobe, struct oom_control *oc)
+{
+	oom_control(oc);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -6,7 +6,8 @@ import signal
 import subprocess
 import time
 
-from conftest import MEMSCOPE, WORKLOAD, MemoryCgroup, TraceInstance, run, wait_attached
+from conftest import (MEMSCOPE, WORKLOAD, MemoryCgroup, TraceInstance, run, run_json,
+                      wait_attached)
 
 
 def start_oom(*args):
@@ -42,8 +43,17 @@ def test_memcg_oom_kill_reported():
     assert abs(v["anon_rss_bytes"] - kernel_anon_kb * 1024) <= 1 << 20, \
         (v["anon_rss_bytes"], kernel_anon_kb)
     assert v["anon_rss_bytes"] >= 32 << 20
-    # this kernel has no hook on oom_kill_process: derived from the memcg being at its limit
-    assert k["constraint"] == "memcg" and k["constraint_source"].startswith("derived")
+    assert k["constraint"] == "memcg"
+    hooks = run_json("features")[0]["hooks"]
+    if hooks["fentry"]["available"] or hooks["kprobe"]["available"]:
+        # a function hook works: the kernel's own struct oom_control
+        assert k["constraint_source"].startswith("oom_control"), k["constraint_source"]
+        assert k["oom_control"]["memcg"] == cg.path
+        assert k["oom_control"]["totalpages"] == 64 << 20 >> 12  # the memcg limit, in pages
+    else:
+        # no hook on oom_kill_process here: derived from the memcg being at its limit
+        assert k["constraint_source"].startswith("derived")
+        assert k["oom_control"] is None
     assert k["memcg"]["path"] == cg.path and k["memcg"]["at_limit"]
     assert k["memcg"]["limit_bytes"] == 64 << 20
     assert k["trigger"]["pid"] == w.pid  # the workload's own fault invoked the killer
