@@ -80,7 +80,11 @@ static void percpu_sum(int fd, __u32 key, __u64 *out, size_t words)
 
 #define WORDS(type) (sizeof(type) / sizeof(__u64))
 
+/* The function hook that gives scan_control.nr_to_reclaim, or NULL (none works here). */
+static const char *target_hook;
+
 struct snapshot {
+	struct rc_target target[RC_MAX_NODES * RC_NR_KIND];
 	struct rc_stats stats[RC_MAX_NODES * RC_NR_KIND];
 	struct rc_isolate isolate[RC_NR_KIND];
 	struct rc_stall_stats stalls[RC_NR_KIND];
@@ -90,7 +94,11 @@ struct snapshot {
 
 static void take_snapshot(struct reclaim_bpf *skel, struct snapshot *s)
 {
-	int kfd = bpf_map__fd(skel->maps.kswapd);
+	int kfd = bpf_map__fd(skel->maps.kswapd), tfd = bpf_map__fd(skel->maps.target);
+
+	for (__u32 k = 0; k < RC_MAX_NODES * RC_NR_KIND; k++)
+		if (bpf_map_lookup_elem(tfd, &k, &s->target[k]))
+			memset(&s->target[k], 0, sizeof(s->target[k]));
 
 	for (__u32 k = 0; k < RC_MAX_NODES * RC_NR_KIND; k++)
 		percpu_sum(bpf_map__fd(skel->maps.stats), k, (__u64 *)&s->stats[k],
@@ -154,6 +162,7 @@ static const struct ms_col node_cols[] = {
 	{ "ACT_FILE", "activate_file_pages", COL_COUNT, false },
 	{ "REF_KEEP", "ref_keep_pages", COL_COUNT, false },
 	{ "UNMAP_FAIL", "unmap_fail_pages", COL_COUNT, false },
+	{ "TO_RECLAIM", "nr_to_reclaim", COL_COUNT, false },
 	{ "PRIORITY", "priority_text", COL_STR, true },
 };
 
@@ -176,7 +185,8 @@ static json_object *prio_json(const struct rc_stats *d, char *text, size_t len)
 	return o;
 }
 
-static json_object *node_row(int nid, int kind, const struct rc_stats *d, double ts)
+static json_object *node_row(int nid, int kind, const struct rc_stats *d, double ts,
+			     const struct rc_target *cur_t, const struct rc_target *prev_t)
 {
 	json_object *o = json_object_new_object();
 	char prio[256];
@@ -205,7 +215,10 @@ static json_object *node_row(int nid, int kind, const struct rc_stats *d, double
 	json_object_object_add(o, "priority", prio_json(d, prio, sizeof(prio)));
 	json_object_object_add(o, "priority_text", json_object_new_string(prio));
 	/* scan_control.nr_to_reclaim needs a function hook on shrink_folio_list */
-	json_object_object_add(o, "nr_to_reclaim", NULL);
+	json_object_object_add(o, "nr_to_reclaim", target_hook && cur_t->calls != prev_t->calls ?
+			       json_u64(cur_t->last) : NULL);
+	json_object_object_add(o, "nr_to_reclaim_calls",
+			       target_hook ? json_u64(cur_t->calls - prev_t->calls) : NULL);
 	return o;
 }
 
@@ -279,7 +292,7 @@ static void report(struct reclaim_bpf *skel, const struct snapshot *cur,
 			scanned += d.scanned;
 			reclaimed += d.reclaimed;
 			rows++;
-			table_add(t, node_row(n, k, &d, ts));
+			table_add(t, node_row(n, k, &d, ts, &cur->target[i], &prev->target[i]));
 		}
 	if (out_json_mode()) {
 		json_object *o = json_object_new_object();
@@ -288,10 +301,12 @@ static void report(struct reclaim_bpf *skel, const struct snapshot *cur,
 		json_object_object_add(o, "ts", json_object_new_double(ts));
 		json_object_object_add(o, "scanned_pages", json_u64(scanned));
 		json_object_object_add(o, "reclaimed_pages", json_u64(reclaimed));
-		json_object_object_add(o, "nr_to_reclaim", NULL);
-		json_object_object_add(o, "nr_to_reclaim_unavailable", json_object_new_string(
-			"needs a function hook (fentry or kprobe) on shrink_folio_list; this "
-			"kernel has neither"));
+		json_object_object_add(o, "nr_to_reclaim_hook",
+				       target_hook ? json_object_new_string(target_hook) : NULL);
+		if (!target_hook)
+			json_object_object_add(o, "nr_to_reclaim_unavailable", json_object_new_string(
+				"needs a function hook (fentry or kprobe) on shrink_folio_list; "
+				"this kernel has neither"));
 		out_json(o);
 	} else if (rows) {
 		out_printf("%s  reclaim: scanned %s pages, reclaimed %s", tbuf,
@@ -394,7 +409,7 @@ static void report(struct reclaim_bpf *skel, const struct snapshot *cur,
 	if (!out_json_mode()) {
 		if (!rows && !any)
 			out_printf("%s  no reclaim activity\n", tbuf);
-		else
+		else if (!target_hook)
 			out_printf("  to reclaim (scan_control.nr_to_reclaim): unavailable on this "
 				   "kernel (needs fentry or kprobe on shrink_folio_list)\n");
 	}
@@ -550,6 +565,10 @@ static const struct hook_spec reclaim_hooks[] = {
 #undef H
 	{ "compaction:mm_compaction_try_to_compact_pages", true,
 	  { { HK_TP_BTF, "rc_compact_btf" }, { HK_RAW_TP, "rc_compact_raw" } } },
+	{ "shrink_folio_list", true,
+	  { { HK_FENTRY, "rc_folio_list_fentry" }, { HK_KPROBE, "rc_folio_list_kprobe" } } },
+	{ "shrink_page_list", true,
+	  { { HK_FENTRY, "rc_page_list_fentry" }, { HK_KPROBE, "rc_page_list_kprobe" } } },
 };
 #define NR_RECLAIM_HOOKS (int)(sizeof(reclaim_hooks) / sizeof(reclaim_hooks[0]))
 
@@ -574,6 +593,9 @@ static struct reclaim_bpf *reclaim_open(const struct ms_opts *o)
 	err = reclaim_bpf__load(skel);
 	if (err)
 		ms_bpf_fail("loading reclaim's BPF programs", err);
+	for (int i = NR_RECLAIM_HOOKS - 2; i < NR_RECLAIM_HOOKS; i++)
+		if (chosen[i] != HOOK_NONE && !target_hook)
+			target_hook = hook_kind_name(reclaim_hooks[i].v[chosen[i]].kind);
 	ms_pid_filter_fill(bpf_map__fd(skel->maps.pid_filter), o);
 	err = reclaim_bpf__attach(skel);
 	if (err)

@@ -56,6 +56,11 @@ struct rc_event {
 	char comm[16];
 };
 
+/* scan_control.nr_to_reclaim, from a function hook on shrink_folio_list */
+struct rc_target {
+	__u64 calls, last;
+};
+
 struct rc_slab {
 	__u64 calls, total_ns, freed, scanned;
 };

@@ -488,6 +488,60 @@ int BPF_PROG(rc_slab_end_raw, struct shrinker *shr, int nid, int freed, long unu
 	return 0;
 }
 
+/* ---- the reclaim target: needs a function hook (struct scan_control) ---- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RC_MAX_NODES * RC_NR_KIND);
+	__type(key, __u32);
+	__type(value, struct rc_target);
+} target SEC(".maps");
+
+static __always_inline void shrink_list(struct pglist_data *pgdat, struct scan_control *sc)
+{
+	int nid = BPF_CORE_READ(pgdat, node_id);
+	__u32 key = (nid >= 0 && nid < RC_MAX_NODES ? nid : 0) * RC_NR_KIND + current_kind();
+	struct rc_target *t = bpf_map_lookup_elem(&target, &key);
+
+	if (!t)
+		return;
+	__sync_fetch_and_add(&t->calls, 1);
+	t->last = BPF_CORE_READ(sc, nr_to_reclaim);
+}
+
+/* shrink_folio_list(folio_list, pgdat, sc, ...), named shrink_page_list before 6.1 */
+SEC("fentry/shrink_folio_list")
+int BPF_PROG(rc_folio_list_fentry, struct list_head *l, struct pglist_data *pgdat,
+	     struct scan_control *sc)
+{
+	shrink_list(pgdat, sc);
+	return 0;
+}
+
+SEC("kprobe/shrink_folio_list")
+int BPF_KPROBE(rc_folio_list_kprobe, struct list_head *l, struct pglist_data *pgdat,
+	       struct scan_control *sc)
+{
+	shrink_list(pgdat, sc);
+	return 0;
+}
+
+SEC("fentry/shrink_page_list")
+int BPF_PROG(rc_page_list_fentry, struct list_head *l, struct pglist_data *pgdat,
+	     struct scan_control *sc)
+{
+	shrink_list(pgdat, sc);
+	return 0;
+}
+
+SEC("kprobe/shrink_page_list")
+int BPF_KPROBE(rc_page_list_kprobe, struct list_head *l, struct pglist_data *pgdat,
+	       struct scan_control *sc)
+{
+	shrink_list(pgdat, sc);
+	return 0;
+}
+
 /* ---- direct compaction: an allocating task compacting memory itself ---- */
 
 struct {
