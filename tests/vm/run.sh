@@ -64,6 +64,9 @@ for m in $mods; do insmod /modules/\$m.ko || echo "insmod \$m failed"; done
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot /host
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=loose results /results
 for d in tmp run var/tmp; do mount -t tmpfs tmpfs /host/\$d; done
+# A checkout under /tmp (as CI's may be) is hidden by those tmpfs: mount it again.
+[ -d "/host$top/tests" ] || { mkdir -p "/host$top" &&
+	mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose repo "/host$top"; }
 mount -t proc proc /host/proc; mount -t sysfs sys /host/sys; mount -t devtmpfs dev /host/dev
 mount -t tracefs nodev /host/sys/kernel/tracing; mount -t debugfs nodev /host/sys/kernel/debug
 mount -t bpf bpf /host/sys/fs/bpf
@@ -95,6 +98,7 @@ timeout "$timeout_s" qemu-system-x86_64 -accel tcg -nographic -no-reboot -m "$me
 	-append "console=ttyS0 panic=-1 loglevel=4" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$work/results,mount_tag=results,security_model=none" \
+	-virtfs "local,path=$top,mount_tag=repo,security_model=none,readonly=on" \
 	-drive "file=$work/disk.img,if=virtio,format=raw" \
 	> "$work/console.log" 2>&1 || true
 grep -iE "killed process|out of memory" "$work/results/dmesg" 2>/dev/null | tail -n 5 || true
