@@ -95,7 +95,7 @@ mkfs.ext4 -q -F "$work/disk.img"
 echo "test-vm: booting Debian $ver under QEMU (TCG, $mem) for the e2e suite..."
 timeout "$timeout_s" qemu-system-x86_64 -accel tcg -nographic -no-reboot -m "$mem" -smp 2 \
 	-cpu max -kernel "$kdir/boot/vmlinuz-$ver" -initrd "$work/initrd.gz" \
-	-append "console=ttyS0 panic=-1 loglevel=4" \
+	-append "console=ttyS0 panic=-1 loglevel=${MEMSCOPE_VM_LOGLEVEL:-4}" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$work/results,mount_tag=results,security_model=none" \
 	-virtfs "local,path=$top,mount_tag=repo,security_model=none,readonly=on" \
@@ -104,5 +104,6 @@ timeout "$timeout_s" qemu-system-x86_64 -accel tcg -nographic -no-reboot -m "$me
 grep -iE "killed process|out of memory" "$work/results/dmesg" 2>/dev/null | tail -n 5 || true
 cat "$work/results/log" 2>/dev/null || { echo "test-vm: no test log; console:"; tail -n 40 "$work/console.log"; }
 rc=$(cat "$work/results/rc" 2>/dev/null || echo 1)
+[ "$rc" = 0 ] || cp "$work/console.log" "$cache/last-failed-console.log"
 echo "test-vm: the suite on $ver exited $rc"
 exit "$rc"
