@@ -102,8 +102,10 @@ def test_no_false_positives_under_ordinary_load(tmp_path):
 
 
 def test_summary_counts_by_order_and_flags(overshoot):
-    paf = start_paf("--summary", "-i", 1, "-d", 8)
+    paf = start_paf("--summary", "-i", 1, "-d", 600)
     overshoot.run()
+    time.sleep(1.5)  # one more interval is reported
+    paf.send_signal(signal.SIGINT)
     out, err = paf.communicate(timeout=30)
     assert paf.returncode == 0, err
     rows = [json.loads(l) for l in out.splitlines()]
@@ -125,7 +127,8 @@ def test_order_filter_in_kernel(overshoot):
 
 
 def test_text_block(overshoot):
-    p = subprocess.Popen([MEMSCOPE, "paf", "-c", "1", "-d", "20"], stdout=subprocess.PIPE,
+    p = subprocess.Popen([MEMSCOPE, "paf", "-c", "1", "-d", "20", "--order", "9"],
+                         stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     wait_attached(p)
     overshoot.run()

@@ -2,6 +2,8 @@
 """memscope (no command): the health report, against sys, proc and /proc/meminfo."""
 import json
 import os
+
+import pytest
 import subprocess
 import time
 
@@ -23,6 +25,10 @@ def test_quiet_report_is_timely_and_agrees_with_sys_proc_and_meminfo():
     after = meminfo()
     sys_total = [x for x in run_json("sys") if x["type"] == "sys" and x["scope"] == "total"][0]
     procs = {p["pid"]: p for p in run_json("proc", "--once")}
+    settled = meminfo()
+    if not within_bracket(settled["MemFree"], after["MemFree"], after["MemFree"]):
+        pytest.skip("memory was still moving (MemFree changed beyond the tolerance between "
+                    "two readings): not the quiet machine this comparison needs")
     # the sample time plus at most 1 s to load, read and print (the issue's bound, at
     # native speed; MEMSCOPE_TEST_SLOWDOWN scales it under emulation)
     assert elapsed < 2 + 1 * SLOWDOWN, elapsed
