@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* memscope oom: OOM kills — victim, trigger, constraint, reaper, and the state at the kill. */
 #include <errno.h>
+#include <limits.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,12 @@
 #include "oom.skel.h"
 
 #define TOP_N 5
+/*
+ * "At its limit" without struct oom_control: the charge that failed was at most a
+ * charge batch (MEMCG_CHARGE_BATCH, 64 pages) plus the allocation itself, so usage
+ * within this many pages of the limit means the limit was hit.
+ */
+#define AT_LIMIT_MARGIN_PAGES 256
 /*
  * A kill is reported when its reaping ends, or this long after it at the latest:
  * the kernel wakes the OOM reaper only after OOM_REAPER_DELAY (2 s), and not at
@@ -120,8 +127,9 @@ static void report_kill(struct kill *k)
 	json_object *r = json_object_new_object(), *v = json_object_new_object();
 	json_object *tr = json_object_new_object(), *mc = NULL, *rp = json_object_new_object();
 	const char *path = e->has_memcg ? memcg_path(e->memcg_id) : NULL;
-	bool at_limit = e->has_memcg && e->memcg_max && e->memcg_usage + 256 >= e->memcg_max &&
-			e->memcg_max < (1ULL << 50);
+	/* page_counter.max of a cgroup without a limit is PAGE_COUNTER_MAX, LONG_MAX / PAGE_SIZE */
+	bool limited = e->has_memcg && e->memcg_max < (unsigned long long)LONG_MAX / page_size;
+	bool at_limit = limited && e->memcg_usage + AT_LIMIT_MARGIN_PAGES >= e->memcg_max;
 	const char *constraint = at_limit ? "memcg" : NULL;
 	char why[256], b[8][32], cname[48];
 	double ts = ms_boot_ns_to_real(e->ts_ns);
@@ -194,7 +202,7 @@ static void report_kill(struct kill *k)
 		json_object_object_add(mc, "path", path ? json_object_new_string(path) : NULL);
 		json_object_object_add(mc, "id", json_u64(e->memcg_id));
 		json_object_object_add(mc, "usage_bytes", json_u64(e->memcg_usage * page_size));
-		json_object_object_add(mc, "limit_bytes", e->memcg_max < (1ULL << 50) ?
+		json_object_object_add(mc, "limit_bytes", limited ?
 				       json_u64(e->memcg_max * page_size) : NULL);
 		json_object_object_add(mc, "at_limit", json_object_new_boolean(at_limit));
 	}
@@ -264,7 +272,7 @@ static void report_kill(struct kill *k)
 		if (e->has_memcg)
 			out_printf("  memcg      %s: usage %s of %s\n", path ? path : "?",
 				   fmt_bytes(b[6], 32, e->memcg_usage * page_size),
-				   e->memcg_max < (1ULL << 50) ?
+				   limited ?
 					   fmt_bytes(b[7], 32, e->memcg_max * page_size) : "no limit");
 		if (k->skipped)
 			out_printf("  reaper     skipped (the victim's memory was already going away)\n");

@@ -16,7 +16,7 @@ struct proc_rec {
 	__u64 stack_vm;
 	__u64 pgtables_bytes;
 	__s64 anon, file, shmem, swap;
-	__u64 seen_ns; /* live mode: the interval (generation) it was last refreshed in */
+	__u64 seen_gen; /* live mode: the interval (generation) it was last refreshed in */
 };
 
 /* live mode: one slot of the per-CPU "already looked at" cache */

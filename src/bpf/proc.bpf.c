@@ -116,7 +116,7 @@ static __noinline void refresh(struct task_struct *t, struct mm_struct *mm, __u3
 			return;
 	}
 	fill_rec(r, t, mm, false);
-	r->seen_ns = generation;
+	r->seen_gen = generation;
 	__sync_fetch_and_add(&nr_refreshed, 1);
 }
 
@@ -128,7 +128,7 @@ static __always_inline void on_switch(struct task_struct *t, struct mm_struct *m
 	if (!mm)
 		return; /* the idle task and kernel threads */
 	r = bpf_map_lookup_elem(&procs, &tgid);
-	if (r && r->seen_ns == generation)
+	if (r && r->seen_gen == generation)
 		return;
 	refresh(t, mm, tgid);
 }

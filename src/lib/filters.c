@@ -5,12 +5,10 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <linux/magic.h>
 #include <bpf/bpf.h>
 #include "filters.h"
 #include "runtime.h"
-
-#define CGROUP_SUPER_MAGIC  0x27e0eb
-#define CGROUP2_SUPER_MAGIC 0x63677270
 
 void ms_cgroup_filter_parse(const char *path, struct ms_cgroup_filter *cg)
 {

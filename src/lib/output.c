@@ -9,6 +9,8 @@
 #include "runtime.h"
 #include "units.h"
 
+#define MS_MAX_COLS 32
+
 struct ms_table {
 	const struct ms_col *cols;
 	int ncols;
@@ -78,7 +80,7 @@ struct ms_table *table_new(const struct ms_col *cols, int ncols)
 {
 	struct ms_table *t = calloc(1, sizeof(*t));
 
-	if (!t)
+	if (!t || ncols > MS_MAX_COLS)
 		abort();
 	t->cols = cols;
 	t->ncols = ncols;
@@ -128,7 +130,7 @@ const char *out_format_value(json_object *v, enum ms_col_kind kind, char *buf, s
 
 void table_flush(struct ms_table *t)
 {
-	int width[32] = { 0 };
+	int width[MS_MAX_COLS] = { 0 };
 	char buf[128];
 
 	if (json_mode || !t->nrows)

@@ -157,18 +157,21 @@ def test_live_growth_is_monotonic():
 
 
 def test_exiting_process_disappears_without_error():
-    live = subprocess.Popen([MEMSCOPE, "proc", "--comm", "workload", "-i", "0.4", "-d", "3",
-                             "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    # --top: every report lists all matching processes, so an exited one must vanish
+    live = subprocess.Popen([MEMSCOPE, "proc", "--comm", "workload", "--top", "10", "-i",
+                             "0.3", "-d", "4", "--json"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     wait_attached(live)
     w = Workload("--grow", 4, "--every", 0.2, "--steps", 3)  # exits after ~0.6 s
     w.p.wait()
+    exited = time.time()
     out, err = live.communicate(timeout=30)
     assert live.returncode == 0 and err == ""
     rows = [json.loads(l) for l in out.splitlines()]
-    t_exit = max((r["ts"] for r in rows if r["pid"] == w.pid), default=None)
-    assert t_exit is not None  # it was seen while alive
     assert all(r["comm"] == "workload" for r in rows)
+    assert any(r["pid"] == w.pid and r["ts"] < exited for r in rows)  # seen while alive
+    later = [r for r in rows if r["ts"] > exited + 0.1]
+    assert not [r for r in later if r["pid"] == w.pid], "an exited process is still listed"
 
 
 def test_filters_top_and_sort(stopped_workload):
