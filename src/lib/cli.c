@@ -11,17 +11,20 @@
 #include <sys/stat.h>
 #include "cli.h"
 
-
+void ms_vmessage(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", ms_prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
 
 void ms_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", ms_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ms_vmessage(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(MS_EXIT_USAGE);
 }
 

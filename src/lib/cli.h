@@ -3,6 +3,7 @@
 #ifndef MEMSCOPE_CLI_H
 #define MEMSCOPE_CLI_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <getopt.h>
 
@@ -82,6 +83,8 @@ void ms_print_main_help(void);
 void ms_print_version(void) __attribute__((noreturn));
 
 /* Bad input: one line on stderr, exit 2. */
+/* "memscope: <message>" on stderr: the one shape of every error and warning line. */
+void ms_vmessage(const char *fmt, va_list ap);
 void ms_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /* Number parsing shared by all options; `what` names the option in messages. */

@@ -59,11 +59,9 @@ void ms_fatal(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", ms_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ms_vmessage(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(MS_EXIT_RUNTIME);
 }
 
@@ -71,11 +69,9 @@ void ms_warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", ms_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ms_vmessage(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /* CAP_PERFMON (38) and CAP_BPF (39), or CAP_SYS_ADMIN (21), from /proc/self/status. */
