@@ -28,7 +28,7 @@ CMD_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(CMD_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run test unit e2e bench clean format test-vm
+.PHONY: all deps run test unit e2e e2e-fallback bench clean format test-vm
 # keep BPF objects between builds (they are intermediates of the skeletons)
 .SECONDARY:
 all: memscope
@@ -85,9 +85,15 @@ $(OUT)/tests/workload: tests/e2e/workload.c
 e2e: memscope $(OUT)/tests/fentry_only.bpf.o $(OUT)/tests/task_pids.bpf.o $(OUT)/tests/workload
 	$(PYTHON) -m pytest -q -rs tests/e2e
 
+# The same suite again on the fallback variants (raw_tp where tp_btf is preferred):
+# no kernel of ours would choose them otherwise.
+e2e-fallback: memscope $(OUT)/tests/fentry_only.bpf.o $(OUT)/tests/task_pids.bpf.o $(OUT)/tests/workload
+	MEMSCOPE_TEST_AVOID_HOOKS=tp_btf $(PYTHON) -m pytest -q -rs tests/e2e
+
 test: deps
 	@$(MAKE) --no-print-directory memscope unit
 	@$(MAKE) --no-print-directory e2e
+	@$(MAKE) --no-print-directory e2e-fallback
 
 BENCH_BINS := $(addprefix $(OUT)/bench/,pingpong faulter sleepers readstatus hooks snapshot_cost)
 

@@ -91,6 +91,7 @@ static int features_run(const struct ms_opts *o)
 
 		json_object_object_add(h, "available", json_object_new_boolean(ok));
 		json_object_object_add(h, "error", ok ? NULL : json_str_or_null(hook_kind_error(k)));
+		json_object_object_add(h, "avoided", json_object_new_boolean(hook_kind_avoided(k)));
 		json_object_object_add(hooks, hook_kind_name(k), h);
 	}
 	json_object_object_add(rec, "hooks", hooks);
@@ -141,13 +142,15 @@ static int features_run(const struct ms_opts *o)
 	out_printf("\nhooks (each loaded and attached for real):\n");
 	json_object_object_foreach(hooks, name, h)
 	{
-		json_object *a, *e;
+		json_object *a, *e, *av;
 
 		json_object_object_get_ex(h, "available", &a);
 		json_object_object_get_ex(h, "error", &e);
-		out_printf("  %-16s %s%s%s%s\n", name,
+		json_object_object_get_ex(h, "avoided", &av);
+		out_printf("  %-16s %s%s%s%s%s\n", name,
 			   json_object_get_boolean(a) ? "available" : "unavailable",
-			   e ? " (" : "", e ? json_object_get_string(e) : "", e ? ")" : "");
+			   e ? " (" : "", e ? json_object_get_string(e) : "", e ? ")" : "",
+			   json_object_get_boolean(av) ? ", avoided (--avoid-hooks)" : "");
 	}
 	if (json_object_object_length(tps)) {
 		out_printf("\ntracepoints used:\n");

@@ -43,13 +43,17 @@ void ms_print_main_help(void)
 	printf("\nGlobal options:\n"
 	       "  -j, --json        one JSON object per line (NDJSON); sizes in bytes\n"
 	       "  -v, --verbose     show the libbpf and verifier log on stderr\n"
+	       "  --avoid-hooks KIND[,KIND...]\n"
+	       "                    never use hooks of these kinds (tp_btf, raw_tp, tracepoint,\n"
+	       "                    fentry, kprobe): the next working variant is taken\n"
 	       "  -h, --help        this help; '%s help COMMAND' for a command\n"
 	       "  -V, --version     print the version\n\n"
 	       "Examples:\n"
 	       "  %s features           what this kernel offers memscope\n"
 	       "  %s proc --once --top 5   the five largest processes\n"
-	       "  %s help proc          options of one command\n",
-	       ms_prog, ms_prog, ms_prog, ms_prog);
+	       "  %s help proc          options of one command\n"
+	       "  %s --avoid-hooks tp_btf features   which hooks the fallbacks would be\n",
+	       ms_prog, ms_prog, ms_prog, ms_prog, ms_prog);
 }
 
 int ms_parse_global_args(int argc, char **argv, struct ms_opts *o)
@@ -63,6 +67,13 @@ int ms_parse_global_args(int argc, char **argv, struct ms_opts *o)
 			o->json = true;
 		else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
 			o->verbose = true;
+		else if (!strcmp(a, "--avoid-hooks")) {
+			if (i + 1 >= argc)
+				ms_usage_error("option '--avoid-hooks' needs a value");
+			ms_parse_avoid_hooks(argv[++i]);
+		}
+		else if (!strncmp(a, "--avoid-hooks=", 14))
+			ms_parse_avoid_hooks(a + 14);
 		else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			ms_print_main_help();
 			exit(0);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "cli.h"
+#include "hooks.h"
 
 void ms_vmessage(const char *fmt, va_list ap)
 {
@@ -107,6 +108,7 @@ enum {
 	OPT_DURATION = 'd',
 	OPT_PID = 'p',
 	OPT_COMM = 1000,
+	OPT_AVOID_HOOKS,
 	OPT_CMD_BASE = 2000,
 };
 
@@ -115,6 +117,7 @@ static const struct option global_long[] = {
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "avoid-hooks", required_argument, NULL, OPT_AVOID_HOOKS },
 };
 
 static const struct {
@@ -170,10 +173,20 @@ void ms_print_command_help(const struct ms_cmd *cmd)
 				 co->arg_name ? " " : "", co->arg_name ? co->arg_name : "");
 		printf("  %-28s %s\n", arg, co->help);
 	}
-	printf("  %-28s %s\n  %-28s %s\n  %-28s %s\n", "-j, --json", "NDJSON output",
-	       "-v, --verbose", "libbpf and verifier log", "-h, --help", "this help");
+	printf("  %-28s %s\n  %-28s %s\n  %-28s %s\n  %-28s %s\n", "-j, --json", "NDJSON output",
+	       "-v, --verbose", "libbpf and verifier log", "    --avoid-hooks KIND,...",
+	       "never use these hook kinds (see 'memscope features')", "-h, --help",
+	       "this help");
 	if (cmd->examples)
 		printf("\nExamples:\n%s", cmd->examples);
+}
+
+void ms_parse_avoid_hooks(const char *arg)
+{
+	char err[128];
+
+	if (hooks_avoid(arg, err, sizeof(err)))
+		ms_usage_error("--avoid-hooks: %s", err);
 }
 
 static void parse_shared(int c, const char *arg, struct ms_opts *o)
@@ -184,6 +197,9 @@ static void parse_shared(int c, const char *arg, struct ms_opts *o)
 		break;
 	case OPT_VERBOSE:
 		o->verbose = true;
+		break;
+	case OPT_AVOID_HOOKS:
+		ms_parse_avoid_hooks(arg);
 		break;
 	case OPT_INTERVAL:
 		/* Below 10 ms the report itself would dominate; a day is plenty. */

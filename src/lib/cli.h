@@ -76,6 +76,8 @@ extern const int ms_nr_commands;
 const struct ms_cmd *ms_find_command(const char *name);
 /* Parse argv (after the command name) into o; exits 2 on bad input. */
 void ms_parse_command_args(const struct ms_cmd *cmd, int argc, char **argv, struct ms_opts *o);
+/* --avoid-hooks KIND[,KIND...]; exits 2 on an unknown kind. */
+void ms_parse_avoid_hooks(const char *arg);
 /* Parse global options before the command; returns index of the command word. */
 int ms_parse_global_args(int argc, char **argv, struct ms_opts *o);
 void ms_print_command_help(const struct ms_cmd *cmd);

@@ -30,6 +30,7 @@ static const char *const kind_names[HK_NR] = {
 enum { UNKNOWN, WORKS, FAILS };
 static int kind_state[HK_NR];
 static char kind_error[HK_NR][160];
+static bool kind_avoided[HK_NR];
 
 const char *hook_kind_name(enum hook_kind k)
 {
@@ -208,12 +209,50 @@ static bool target_exists(const struct hook_spec *spec, enum hook_kind k)
 	}
 }
 
+int hooks_avoid(const char *list, char *err, size_t errlen)
+{
+	char buf[128], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *name = strtok_r(buf, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		enum hook_kind k;
+
+		/* only kinds that probe variants choose between */
+		for (k = HK_TP_BTF; k <= HK_KPROBE; k++)
+			if (!strcmp(name, kind_names[k]))
+				break;
+		if (k > HK_KPROBE) {
+			snprintf(err, errlen, "'%s' is not one of tp_btf, raw_tp, tracepoint, "
+				 "fentry, kprobe", name);
+			return -1;
+		}
+		kind_avoided[k] = true;
+	}
+	return 0;
+}
+
+bool hook_kind_avoided(enum hook_kind k)
+{
+	return k < HK_NR && kind_avoided[k];
+}
+
 int hook_spec_choice(const struct hook_spec *spec)
 {
-	for (int v = 0; v < 4 && spec->v[v].prog; v++)
-		if (target_exists(spec, spec->v[v].kind) && hook_kind_works(spec->v[v].kind))
+	for (int v = 0; v < 4 && spec->v[v].prog; v++) {
+		enum hook_kind k = spec->v[v].kind;
+
+		if (!kind_avoided[k] && target_exists(spec, k) && hook_kind_works(k))
 			return v;
+	}
 	return HOOK_NONE;
+}
+
+static bool any_avoided(void)
+{
+	for (int k = 0; k < HK_NR; k++)
+		if (kind_avoided[k])
+			return true;
+	return false;
 }
 
 int hooks_select(struct bpf_object *obj, const struct hook_spec *specs, int n, int *chosen,
@@ -230,8 +269,8 @@ int hooks_select(struct bpf_object *obj, const struct hook_spec *specs, int n, i
 		}
 		if (chosen[i] == HOOK_NONE && !specs[i].optional) {
 			snprintf(err, errlen,
-				 "no working hook for %s on this kernel (see 'memscope features')",
-				 specs[i].name);
+				 "no working hook for %s on this kernel%s (see 'memscope features')",
+				 specs[i].name, any_avoided() ? " with --avoid-hooks" : "");
 			return -1;
 		}
 	}

@@ -59,6 +59,13 @@ struct hook_spec {
  */
 int hooks_select(struct bpf_object *obj, const struct hook_spec *specs, int n, int *chosen,
 		 char *err, size_t errlen);
+/*
+ * Never choose hooks of the kinds in list ("raw_tp,kprobe"): a way around a kind
+ * that misbehaves on some kernel, and how the tests drive every fallback variant.
+ * Returns 0, or -1 with err naming the bad kind.
+ */
+int hooks_avoid(const char *list, char *err, size_t errlen);
+bool hook_kind_avoided(enum hook_kind k);
 /* Without an object: which variant would be chosen (for `features`). */
 int hook_spec_choice(const struct hook_spec *spec);
 

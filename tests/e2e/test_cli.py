@@ -59,6 +59,10 @@ BAD_INPUT = [
     ["oom", "-p", "1"],
     ["oom", "--detail=yes"],
     ["help", "nosuchcommand"],
+    ["--avoid-hooks"],
+    ["--avoid-hooks", "bogus", "features"],
+    ["proc", "--avoid-hooks", "iter/task"],
+    ["features", "--avoid-hooks"],
 ]
 
 
@@ -87,6 +91,14 @@ def test_not_root_is_a_runtime_error():
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 1
     assert "root" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_no_hook_left_is_a_runtime_error(no_bpf_leak):
+    # reclaim's tracepoints have tp_btf and raw_tp variants only
+    p = run("--avoid-hooks", "tp_btf,raw_tp", "reclaim", "-d", "1")
+    assert p.returncode == 1, p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no working hook" in lines[0] and "--avoid-hooks" in lines[0]
 
 
 def start_live(*extra):
