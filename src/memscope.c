@@ -43,7 +43,7 @@ void ms_print_main_help(void)
 	printf("\nGlobal options:\n"
 	       "  -j, --json        one JSON object per line (NDJSON); sizes in bytes\n"
 	       "  -v, --verbose     show the libbpf and verifier log on stderr\n"
-	       "  --avoid-hooks KIND[,KIND...]\n"
+	       "      --avoid-hooks KIND[,KIND...]\n"
 	       "                    never use hooks of these kinds (tp_btf, raw_tp, tracepoint,\n"
 	       "                    fentry, kprobe): the next working variant is taken\n"
 	       "  -h, --help        this help; '%s help COMMAND' for a command\n"

@@ -115,10 +115,11 @@ def test_totals_agree_with_vmstat(data_file):
 def test_hugepage_overshoot_direct_reclaim_order_9():
     h = HugepageOvershoot()
     try:
-        p = start("-i", 30, "-d", 8, "--events")
+        p = start("-i", 600, "-d", 600, "--events")
         writer = h.run()
     finally:
         h.restore()
+    p.send_signal(signal.SIGINT)  # after the overshoot, however long it took
     out, _ = p.communicate(timeout=40)
     events = [e for e in records(out, "reclaim_stall")
               if e["reclaimer"] == "direct" and e["order"] == 9]

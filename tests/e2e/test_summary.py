@@ -2,10 +2,11 @@
 """memscope (no command): the health report, against sys, proc and /proc/meminfo."""
 import json
 import os
-
-import pytest
+import signal
 import subprocess
 import time
+
+import pytest
 
 from conftest import (DATA_DIR, MEMSCOPE, WORKLOAD, MemoryCgroup, drop_caches, meminfo, run,
                       run_json, SLOWDOWN, wait_attached, within_bracket)
@@ -80,10 +81,11 @@ def test_memcg_reclaim_during_sample_is_pressure(tmp_path):
     drop_caches()
     cg = MemoryCgroup("memscope-test-summary", 64 << 20)
     try:
-        p = subprocess.Popen([MEMSCOPE, "-d", "4", "--json"], stdout=subprocess.PIPE,
+        p = subprocess.Popen([MEMSCOPE, "-d", "600", "--json"], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
         wait_attached(p)
         cg.run(f"cat {data}").wait(timeout=60)
+        p.send_signal(signal.SIGINT)  # the sample ends after the load, however long it took
         out, _ = p.communicate(timeout=30)
     finally:
         cg.remove()
@@ -97,11 +99,12 @@ def test_memcg_reclaim_during_sample_is_pressure(tmp_path):
 def test_memcg_oom_during_sample_names_the_victim():
     cg = MemoryCgroup("memscope-test-summary-oom", 64 << 20)
     try:
-        p = subprocess.Popen([MEMSCOPE, "-d", "4"], stdout=subprocess.PIPE,
+        p = subprocess.Popen([MEMSCOPE, "-d", "600"], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
         wait_attached(p)
         w = cg.run(f"{WORKLOAD} --anon 256")
         w.wait(timeout=60)
+        p.send_signal(signal.SIGINT)
         out, _ = p.communicate(timeout=30)
     finally:
         cg.remove()
