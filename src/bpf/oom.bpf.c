@@ -13,6 +13,7 @@
 #include "oom.h"
 #include "mm.bpf.h"
 #include "zone.bpf.h"
+#include "hook.bpf.h"
 
 const volatile bool want_stack, want_node, want_adj;
 
@@ -105,34 +106,11 @@ static __noinline void victim(void *ctx, struct task_struct *t, __u32 pid)
 }
 
 /* Kernels since 2024: mark_victim(task, uid) */
-SEC("tp_btf/mark_victim")
-int BPF_PROG(oom_victim_task_btf, struct task_struct *t)
-{
-	victim(ctx, t, BPF_CORE_READ(t, pid));
-	return 0;
-}
-
-SEC("raw_tp/mark_victim")
-int BPF_PROG(oom_victim_task_raw, struct task_struct *t)
-{
-	victim(ctx, t, BPF_CORE_READ(t, pid));
-	return 0;
-}
+MS_TRACEPOINT(oom_victim_task, mark_victim, victim(ctx, t, BPF_CORE_READ(t, pid)),
+	      struct task_struct *t)
 
 /* Older kernels: mark_victim(pid) */
-SEC("tp_btf/mark_victim")
-int BPF_PROG(oom_victim_pid_btf, int pid)
-{
-	victim(ctx, NULL, pid);
-	return 0;
-}
-
-SEC("raw_tp/mark_victim")
-int BPF_PROG(oom_victim_pid_raw, int pid)
-{
-	victim(ctx, NULL, pid);
-	return 0;
-}
+MS_TRACEPOINT(oom_victim_pid, mark_victim, victim(ctx, NULL, pid), int pid)
 
 static __always_inline void reaper(__u32 kind, int pid)
 {
@@ -142,19 +120,8 @@ static __always_inline void reaper(__u32 kind, int pid)
 		bpf_ringbuf_submit(e, 0);
 }
 
-#define REAPER(name, kind)                                                                 \
-	SEC("tp_btf/" #name)                                                               \
-	int BPF_PROG(oom_##name##_btf, int pid)                                            \
-	{                                                                                  \
-		reaper(kind, pid);                                                         \
-		return 0;                                                                  \
-	}                                                                                  \
-	SEC("raw_tp/" #name)                                                               \
-	int BPF_PROG(oom_##name##_raw, int pid)                                            \
-	{                                                                                  \
-		reaper(kind, pid);                                                         \
-		return 0;                                                                  \
-	}
+/* the reaper's tracepoints all carry just the victim's pid */
+#define REAPER(name, kind) MS_TRACEPOINT(oom_##name, name, reaper(kind, pid), int pid)
 
 REAPER(wake_reaper, OOM_EV_WAKE_REAPER)
 REAPER(start_task_reaping, OOM_EV_START_REAPING)
@@ -177,19 +144,7 @@ static __always_inline void adj_update(struct task_struct *t)
 	bpf_ringbuf_submit(e, 0);
 }
 
-SEC("tp_btf/oom_score_adj_update")
-int BPF_PROG(oom_adj_btf, struct task_struct *t)
-{
-	adj_update(t);
-	return 0;
-}
-
-SEC("raw_tp/oom_score_adj_update")
-int BPF_PROG(oom_adj_raw, struct task_struct *t)
-{
-	adj_update(t);
-	return 0;
-}
+MS_TRACEPOINT(oom_adj, oom_score_adj_update, adj_update(t), struct task_struct *t)
 
 /*
  * The kernel's own view of the kill, where a function hook works: struct
@@ -222,18 +177,6 @@ static __always_inline void oom_control(struct oom_control *oc)
 	bpf_ringbuf_submit(e, 0);
 }
 
-SEC("fentry/oom_kill_process")
-int BPF_PROG(oom_control_fentry, struct oom_control *oc)
-{
-	oom_control(oc);
-	return 0;
-}
-
-SEC("kprobe/oom_kill_process")
-int BPF_KPROBE(oom_control_kprobe, struct oom_control *oc)
-{
-	oom_control(oc);
-	return 0;
-}
+MS_FUNCTION(oom_control, oom_kill_process, oom_control(oc), struct oom_control *oc)
 
 char LICENSE[] SEC("license") = "GPL";

@@ -14,6 +14,7 @@
 #include "paf.h"
 #include "zone.bpf.h"
 #include "filter.bpf.h"
+#include "hook.bpf.h"
 
 /* A gap this long between slow-path events starts a new story. */
 #define STORY_GAP_NS (500 * 1000000ULL)
@@ -161,19 +162,8 @@ static __always_inline void on_alloc(void *ctx, struct page *page, __u32 order, 
 	on_failure(ctx, order, gfp, migratetype);
 }
 
-SEC("tp_btf/mm_page_alloc")
-int BPF_PROG(paf_alloc_btf, struct page *page, unsigned int order, gfp_t gfp, int migratetype)
-{
-	on_alloc(ctx, page, order, gfp, migratetype);
-	return 0;
-}
-
-SEC("raw_tp/mm_page_alloc")
-int BPF_PROG(paf_alloc_raw, struct page *page, unsigned int order, gfp_t gfp, int migratetype)
-{
-	on_alloc(ctx, page, order, gfp, migratetype);
-	return 0;
-}
+MS_TRACEPOINT(paf_alloc, mm_page_alloc, on_alloc(ctx, page, order, gfp, migratetype),
+	      struct page *page, unsigned int order, gfp_t gfp, int migratetype)
 
 /* ---- the slow path's story ---- */
 
@@ -236,80 +226,19 @@ static __always_inline void compact_try(void)
 		s->compact_tries++;
 }
 
-SEC("tp_btf/mm_vmscan_direct_reclaim_begin")
-int BPF_PROG(paf_reclaim_begin_btf)
-{
-	reclaim_begin();
-	return 0;
-}
+MS_TRACEPOINT(paf_reclaim_begin, mm_vmscan_direct_reclaim_begin, reclaim_begin())
 
-SEC("raw_tp/mm_vmscan_direct_reclaim_begin")
-int BPF_PROG(paf_reclaim_begin_raw)
-{
-	reclaim_begin();
-	return 0;
-}
+MS_TRACEPOINT(paf_reclaim_end, mm_vmscan_direct_reclaim_end, reclaim_end(nr_reclaimed),
+	      unsigned long nr_reclaimed)
 
-SEC("tp_btf/mm_vmscan_direct_reclaim_end")
-int BPF_PROG(paf_reclaim_end_btf, unsigned long nr_reclaimed)
-{
-	reclaim_end(nr_reclaimed);
-	return 0;
-}
+MS_TRACEPOINT(paf_retry_zone, reclaim_retry_zone,
+	      retry_zone(zref, reclaimable, available, min_wmark, no_progress_loops, wmark_check),
+	      struct zoneref *zref, int order, unsigned long reclaimable, unsigned long available,
+	      unsigned long min_wmark, int no_progress_loops, bool wmark_check)
 
-SEC("raw_tp/mm_vmscan_direct_reclaim_end")
-int BPF_PROG(paf_reclaim_end_raw, unsigned long nr_reclaimed)
-{
-	reclaim_end(nr_reclaimed);
-	return 0;
-}
+MS_TRACEPOINT(paf_compact_retry, compact_retry, compact_retry(priority, result, ret),
+	      int order, int priority, int result, int retries, int max_retries, bool ret)
 
-SEC("tp_btf/reclaim_retry_zone")
-int BPF_PROG(paf_retry_zone_btf, struct zoneref *zref, int order, unsigned long reclaimable,
-	     unsigned long available, unsigned long min_wmark, int no_progress_loops,
-	     bool wmark_check)
-{
-	retry_zone(zref, reclaimable, available, min_wmark, no_progress_loops, wmark_check);
-	return 0;
-}
-
-SEC("raw_tp/reclaim_retry_zone")
-int BPF_PROG(paf_retry_zone_raw, struct zoneref *zref, int order, unsigned long reclaimable,
-	     unsigned long available, unsigned long min_wmark, int no_progress_loops,
-	     bool wmark_check)
-{
-	retry_zone(zref, reclaimable, available, min_wmark, no_progress_loops, wmark_check);
-	return 0;
-}
-
-SEC("tp_btf/compact_retry")
-int BPF_PROG(paf_compact_retry_btf, int order, int priority, int result, int retries,
-	     int max_retries, bool ret)
-{
-	compact_retry(priority, result, ret);
-	return 0;
-}
-
-SEC("raw_tp/compact_retry")
-int BPF_PROG(paf_compact_retry_raw, int order, int priority, int result, int retries,
-	     int max_retries, bool ret)
-{
-	compact_retry(priority, result, ret);
-	return 0;
-}
-
-SEC("tp_btf/mm_compaction_try_to_compact_pages")
-int BPF_PROG(paf_compact_try_btf)
-{
-	compact_try();
-	return 0;
-}
-
-SEC("raw_tp/mm_compaction_try_to_compact_pages")
-int BPF_PROG(paf_compact_try_raw)
-{
-	compact_try();
-	return 0;
-}
+MS_TRACEPOINT(paf_compact_try, mm_compaction_try_to_compact_pages, compact_try())
 
 char LICENSE[] SEC("license") = "GPL";

@@ -11,6 +11,7 @@
 #include <bpf/bpf_tracing.h>
 #include "reclaim.h"
 #include "filter.bpf.h"
+#include "hook.bpf.h"
 
 const volatile bool want_events, want_by_process, want_slab;
 
@@ -158,21 +159,10 @@ static __always_inline void shrink_inactive(int nid, unsigned long scanned,
 		st->prio[prio]++;
 }
 
-SEC("tp_btf/mm_vmscan_lru_shrink_inactive")
-int BPF_PROG(rc_shrink_inactive_btf, int nid, unsigned long scanned, unsigned long reclaimed,
-	     struct reclaim_stat *rs, int prio, int file)
-{
-	shrink_inactive(nid, scanned, reclaimed, rs, prio, file);
-	return 0;
-}
-
-SEC("raw_tp/mm_vmscan_lru_shrink_inactive")
-int BPF_PROG(rc_shrink_inactive_raw, int nid, unsigned long scanned, unsigned long reclaimed,
-	     struct reclaim_stat *rs, int prio, int file)
-{
-	shrink_inactive(nid, scanned, reclaimed, rs, prio, file);
-	return 0;
-}
+MS_TRACEPOINT(rc_shrink_inactive, mm_vmscan_lru_shrink_inactive,
+	      shrink_inactive(nid, scanned, reclaimed, rs, prio, file),
+	      int nid, unsigned long scanned, unsigned long reclaimed, struct reclaim_stat *rs,
+	      int prio, int file)
 
 static __always_inline void shrink_active(int nid, unsigned long taken, unsigned long active,
 					  unsigned long deactivated, unsigned long referenced)
@@ -186,21 +176,10 @@ static __always_inline void shrink_active(int nid, unsigned long taken, unsigned
 	st->active_referenced += referenced;
 }
 
-SEC("tp_btf/mm_vmscan_lru_shrink_active")
-int BPF_PROG(rc_shrink_active_btf, int nid, unsigned long taken, unsigned long active,
-	     unsigned long deactivated, unsigned long referenced)
-{
-	shrink_active(nid, taken, active, deactivated, referenced);
-	return 0;
-}
-
-SEC("raw_tp/mm_vmscan_lru_shrink_active")
-int BPF_PROG(rc_shrink_active_raw, int nid, unsigned long taken, unsigned long active,
-	     unsigned long deactivated, unsigned long referenced)
-{
-	shrink_active(nid, taken, active, deactivated, referenced);
-	return 0;
-}
+MS_TRACEPOINT(rc_shrink_active, mm_vmscan_lru_shrink_active,
+	      shrink_active(nid, taken, active, deactivated, referenced),
+	      int nid, unsigned long taken, unsigned long active, unsigned long deactivated,
+	      unsigned long referenced)
 
 /* The count arguments sit at the same places on every kernel we support. */
 static __always_inline void lru_isolate(unsigned long requested, unsigned long scanned,
@@ -218,21 +197,9 @@ static __always_inline void lru_isolate(unsigned long requested, unsigned long s
 	is->taken += taken;
 }
 
-SEC("tp_btf/mm_vmscan_lru_isolate")
-int BPF_PROG(rc_isolate_btf, int zoneidx, int order, unsigned long requested,
-	     unsigned long scanned, unsigned long skipped, unsigned long taken)
-{
-	lru_isolate(requested, scanned, skipped, taken);
-	return 0;
-}
-
-SEC("raw_tp/mm_vmscan_lru_isolate")
-int BPF_PROG(rc_isolate_raw, int zoneidx, int order, unsigned long requested,
-	     unsigned long scanned, unsigned long skipped, unsigned long taken)
-{
-	lru_isolate(requested, scanned, skipped, taken);
-	return 0;
-}
+MS_TRACEPOINT(rc_isolate, mm_vmscan_lru_isolate, lru_isolate(requested, scanned, skipped, taken),
+	      int zoneidx, int order, unsigned long requested, unsigned long scanned,
+	      unsigned long skipped, unsigned long taken)
 
 /* ---- stalls: direct, memcg and node reclaim hold up the allocating task ---- */
 
@@ -329,31 +296,12 @@ out:
 	bpf_map_delete_elem(&in_stall, &tid);
 }
 
-#define STALL_PAIR(name, kind, ...)                                                        \
-	SEC("tp_btf/mm_vmscan_" #name "_begin")                                            \
-	int BPF_PROG(rc_##name##_begin_btf, __VA_ARGS__)                                   \
-	{                                                                                  \
-		stall_begin(kind, order, gfp);                                             \
-		return 0;                                                                  \
-	}                                                                                  \
-	SEC("raw_tp/mm_vmscan_" #name "_begin")                                            \
-	int BPF_PROG(rc_##name##_begin_raw, __VA_ARGS__)                                   \
-	{                                                                                  \
-		stall_begin(kind, order, gfp);                                             \
-		return 0;                                                                  \
-	}                                                                                  \
-	SEC("tp_btf/mm_vmscan_" #name "_end")                                              \
-	int BPF_PROG(rc_##name##_end_btf, unsigned long reclaimed)                         \
-	{                                                                                  \
-		stall_end(reclaimed);                                                      \
-		return 0;                                                                  \
-	}                                                                                  \
-	SEC("raw_tp/mm_vmscan_" #name "_end")                                              \
-	int BPF_PROG(rc_##name##_end_raw, unsigned long reclaimed)                         \
-	{                                                                                  \
-		stall_end(reclaimed);                                                      \
-		return 0;                                                                  \
-	}
+/* a reclaim stall: the begin tracepoint (order and gfp, after other fields) and its end */
+#define STALL_PAIR(name, kind, args...)                                                    \
+	MS_TRACEPOINT(rc_##name##_begin, mm_vmscan_##name##_begin, stall_begin(kind, order, gfp), \
+		      args)                                                                \
+	MS_TRACEPOINT(rc_##name##_end, mm_vmscan_##name##_end, stall_end(reclaimed),        \
+		      unsigned long reclaimed)
 
 STALL_PAIR(direct_reclaim, RC_DIRECT, int order, gfp_t gfp)
 STALL_PAIR(memcg_reclaim, RC_MEMCG, int order, gfp_t gfp)
@@ -390,33 +338,10 @@ static __always_inline void kswapd_sleep(int nid)
 	*woke = 0;
 }
 
-SEC("tp_btf/mm_vmscan_kswapd_wake")
-int BPF_PROG(rc_kswapd_wake_btf, int nid, int zid, int order)
-{
-	kswapd_wake(nid, zid, order);
-	return 0;
-}
+MS_TRACEPOINT(rc_kswapd_wake, mm_vmscan_kswapd_wake, kswapd_wake(nid, zid, order),
+	      int nid, int zid, int order)
 
-SEC("raw_tp/mm_vmscan_kswapd_wake")
-int BPF_PROG(rc_kswapd_wake_raw, int nid, int zid, int order)
-{
-	kswapd_wake(nid, zid, order);
-	return 0;
-}
-
-SEC("tp_btf/mm_vmscan_kswapd_sleep")
-int BPF_PROG(rc_kswapd_sleep_btf, int nid)
-{
-	kswapd_sleep(nid);
-	return 0;
-}
-
-SEC("raw_tp/mm_vmscan_kswapd_sleep")
-int BPF_PROG(rc_kswapd_sleep_raw, int nid)
-{
-	kswapd_sleep(nid);
-	return 0;
-}
+MS_TRACEPOINT(rc_kswapd_sleep, mm_vmscan_kswapd_sleep, kswapd_sleep(nid), int nid)
 
 /* ---- shrinkers (--slab) ---- */
 
@@ -458,35 +383,10 @@ static __always_inline void slab_end(int freed, long total_scan)
 	bpf_map_delete_elem(&in_slab, &tid);
 }
 
-SEC("tp_btf/mm_shrink_slab_start")
-int BPF_PROG(rc_slab_start_btf, struct shrinker *shr)
-{
-	slab_start(shr);
-	return 0;
-}
+MS_TRACEPOINT(rc_slab_start, mm_shrink_slab_start, slab_start(shr), struct shrinker *shr)
 
-SEC("raw_tp/mm_shrink_slab_start")
-int BPF_PROG(rc_slab_start_raw, struct shrinker *shr)
-{
-	slab_start(shr);
-	return 0;
-}
-
-SEC("tp_btf/mm_shrink_slab_end")
-int BPF_PROG(rc_slab_end_btf, struct shrinker *shr, int nid, int freed, long unused,
-	     long new_scan, long total_scan)
-{
-	slab_end(freed, total_scan);
-	return 0;
-}
-
-SEC("raw_tp/mm_shrink_slab_end")
-int BPF_PROG(rc_slab_end_raw, struct shrinker *shr, int nid, int freed, long unused,
-	     long new_scan, long total_scan)
-{
-	slab_end(freed, total_scan);
-	return 0;
-}
+MS_TRACEPOINT(rc_slab_end, mm_shrink_slab_end, slab_end(freed, total_scan),
+	      struct shrinker *shr, int nid, int freed, long unused, long new_scan, long total_scan)
 
 /* ---- the reclaim target: needs a function hook (struct scan_control) ---- */
 
@@ -510,37 +410,11 @@ static __always_inline void shrink_list(struct pglist_data *pgdat, struct scan_c
 }
 
 /* shrink_folio_list(folio_list, pgdat, sc, ...), named shrink_page_list before 6.1 */
-SEC("fentry/shrink_folio_list")
-int BPF_PROG(rc_folio_list_fentry, struct list_head *l, struct pglist_data *pgdat,
-	     struct scan_control *sc)
-{
-	shrink_list(pgdat, sc);
-	return 0;
-}
+MS_FUNCTION(rc_folio_list, shrink_folio_list, shrink_list(pgdat, sc),
+	    struct list_head *l, struct pglist_data *pgdat, struct scan_control *sc)
 
-SEC("kprobe/shrink_folio_list")
-int BPF_KPROBE(rc_folio_list_kprobe, struct list_head *l, struct pglist_data *pgdat,
-	       struct scan_control *sc)
-{
-	shrink_list(pgdat, sc);
-	return 0;
-}
-
-SEC("fentry/shrink_page_list")
-int BPF_PROG(rc_page_list_fentry, struct list_head *l, struct pglist_data *pgdat,
-	     struct scan_control *sc)
-{
-	shrink_list(pgdat, sc);
-	return 0;
-}
-
-SEC("kprobe/shrink_page_list")
-int BPF_KPROBE(rc_page_list_kprobe, struct list_head *l, struct pglist_data *pgdat,
-	       struct scan_control *sc)
-{
-	shrink_list(pgdat, sc);
-	return 0;
-}
+MS_FUNCTION(rc_page_list, shrink_page_list, shrink_list(pgdat, sc),
+	    struct list_head *l, struct pglist_data *pgdat, struct scan_control *sc)
 
 /* ---- direct compaction: an allocating task compacting memory itself ---- */
 
@@ -560,18 +434,6 @@ static __always_inline void compact_try(void)
 		(*n)++;
 }
 
-SEC("tp_btf/mm_compaction_try_to_compact_pages")
-int BPF_PROG(rc_compact_btf)
-{
-	compact_try();
-	return 0;
-}
-
-SEC("raw_tp/mm_compaction_try_to_compact_pages")
-int BPF_PROG(rc_compact_raw)
-{
-	compact_try();
-	return 0;
-}
+MS_TRACEPOINT(rc_compact, mm_compaction_try_to_compact_pages, compact_try())
 
 char LICENSE[] SEC("license") = "GPL";

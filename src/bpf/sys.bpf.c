@@ -12,6 +12,7 @@
 #include <bpf/bpf_tracing.h>
 #include "sys.h"
 #include "zone.bpf.h"
+#include "hook.bpf.h"
 
 /* struct sys_node is too large for the BPF stack: build it here. */
 struct {
@@ -74,61 +75,19 @@ static __always_inline void snapshot_event(__u32 kind, __u32 order, __u32 event_
 	}
 }
 
-SEC("tp_btf/mm_vmscan_direct_reclaim_begin")
-int BPF_PROG(sys_direct_reclaim_btf, int order)
-{
-	snapshot_event(SYS_EV_DIRECT_RECLAIM, order, -1);
-	return 0;
-}
+MS_TRACEPOINT(sys_direct_reclaim, mm_vmscan_direct_reclaim_begin,
+	      snapshot_event(SYS_EV_DIRECT_RECLAIM, order, -1),
+	      int order)
 
-SEC("raw_tp/mm_vmscan_direct_reclaim_begin")
-int BPF_PROG(sys_direct_reclaim_raw, int order)
-{
-	snapshot_event(SYS_EV_DIRECT_RECLAIM, order, -1);
-	return 0;
-}
+MS_TRACEPOINT(sys_memcg_reclaim, mm_vmscan_memcg_reclaim_begin,
+	      snapshot_event(SYS_EV_MEMCG_RECLAIM, order, -1),
+	      int order)
 
-SEC("tp_btf/mm_vmscan_memcg_reclaim_begin")
-int BPF_PROG(sys_memcg_reclaim_btf, int order)
-{
-	snapshot_event(SYS_EV_MEMCG_RECLAIM, order, -1);
-	return 0;
-}
+MS_TRACEPOINT(sys_kswapd_wake, mm_vmscan_kswapd_wake,
+	      snapshot_event(SYS_EV_KSWAPD_WAKE, order, nid),
+	      int nid, int zid, int order)
 
-SEC("raw_tp/mm_vmscan_memcg_reclaim_begin")
-int BPF_PROG(sys_memcg_reclaim_raw, int order)
-{
-	snapshot_event(SYS_EV_MEMCG_RECLAIM, order, -1);
-	return 0;
-}
-
-SEC("tp_btf/mm_vmscan_kswapd_wake")
-int BPF_PROG(sys_kswapd_wake_btf, int nid, int zid, int order)
-{
-	snapshot_event(SYS_EV_KSWAPD_WAKE, order, nid);
-	return 0;
-}
-
-SEC("raw_tp/mm_vmscan_kswapd_wake")
-int BPF_PROG(sys_kswapd_wake_raw, int nid, int zid, int order)
-{
-	snapshot_event(SYS_EV_KSWAPD_WAKE, order, nid);
-	return 0;
-}
-
-SEC("tp_btf/mm_compaction_begin")
-int BPF_PROG(sys_compaction_btf)
-{
-	snapshot_event(SYS_EV_COMPACTION, -1, -1);
-	return 0;
-}
-
-SEC("raw_tp/mm_compaction_begin")
-int BPF_PROG(sys_compaction_raw)
-{
-	snapshot_event(SYS_EV_COMPACTION, -1, -1);
-	return 0;
-}
+MS_TRACEPOINT(sys_compaction, mm_compaction_begin, snapshot_event(SYS_EV_COMPACTION, -1, -1))
 
 /* mm_page_alloc runs for every page allocation: leave at once unless it failed. */
 SEC("tp_btf/mm_page_alloc")
