@@ -157,11 +157,12 @@ void ms_print_command_help(const struct ms_cmd *cmd)
 	for (size_t i = 0; i < ARRAY_SIZE(shared_long); i++) {
 		if (!(cmd->shared & shared_long[i].flag))
 			continue;
-		snprintf(arg, sizeof(arg), "%s%c%c--%s %s",
-			 shared_long[i].opt.val < 256 ? "-" : "    ",
-			 shared_long[i].opt.val < 256 ? shared_long[i].opt.val : ' ',
-			 shared_long[i].opt.val < 256 ? ',' : ' ', shared_long[i].opt.name,
-			 shared_long[i].arg);
+		if (shared_long[i].opt.val < 256)
+			snprintf(arg, sizeof(arg), "-%c, --%s %s", shared_long[i].opt.val,
+				 shared_long[i].opt.name, shared_long[i].arg);
+		else
+			snprintf(arg, sizeof(arg), "    --%s %s", shared_long[i].opt.name,
+				 shared_long[i].arg);
 		printf("  %-28s %s\n", arg, shared_long[i].help);
 	}
 	for (const struct ms_cmd_opt *co = cmd->opts; co && co->name; co++) {
