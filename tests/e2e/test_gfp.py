@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """memscope gfp decodes masks exactly as the running kernel prints them in tracefs."""
 import os
-import shutil
+import re
 import subprocess
 import time
 
@@ -30,18 +30,22 @@ def capture_kernel_pairs():
         for d in inst:
             with open(os.path.join(d, "tracing_on"), "w") as f:
                 f.write("0")
+        # The same event in both: same task, CPU and page frame. Events recorded while
+        # only one instance was enabled have no twin (a busy machine has some).
+        streams = []
+        for d in inst:
+            events = {}
+            for line in open(os.path.join(d, "trace")):
+                m = re.match(r"\s*(\S+)\s+\[(\d+)\].*?pfn=(0x[0-9a-f]+).*?gfp_flags=(\S+)", line)
+                if m:
+                    key = m.group(1, 2, 3)
+                    events[key] = None if key in events else m.group(4)  # ambiguous: drop
+            streams.append(events)
         pairs = {}
-        ncpu = os.cpu_count()
-        for cpu in range(ncpu):
-            files = [os.path.join(d, "per_cpu", f"cpu{cpu}", "trace") for d in inst]
-            if not all(os.path.exists(f) for f in files):
-                continue
-            raw, dec = ([l for l in open(f) if not l.startswith("#")] for f in files)
-            if len(raw) != len(dec):
-                continue  # a buffer overran: this CPU's lines do not pair up
-            for a, b in zip(raw, dec):
-                mask = int(a.split("gfp_flags=")[1].split()[0], 16)
-                pairs.setdefault(mask, set()).add(b.split("gfp_flags=")[1].split()[0])
+        for key, mask in streams[0].items():
+            flags = streams[1].get(key)
+            if mask and flags:
+                pairs.setdefault(int(mask, 16), set()).add(flags)
         return pairs
     finally:
         for d in inst:

@@ -34,7 +34,8 @@ def test_hugepage_overshoot_failure_is_reported_and_explained(overshoot):
     trace = TraceInstance("memscope_paf_test", "kmem/mm_page_alloc", FAILED)
     try:
         zi_before = zoneinfo()
-        paf = start_paf("-d", 20, "-c", 1, "--stack", "--order", 9)
+        # the writer's failure: on a busy host other processes' THP faults fail at order 9 too
+        paf = start_paf("-d", 20, "-c", 1, "--stack", "--order", 9, "--comm", "sh")
         writer = overshoot.run()
         out, err = paf.communicate(timeout=40)
         zi_after = zoneinfo()
@@ -128,9 +129,8 @@ def test_order_filter_in_kernel(overshoot):
 
 
 def test_text_block(overshoot):
-    p = subprocess.Popen([MEMSCOPE, "paf", "-c", "1", "-d", "20", "--order", "9"],
-                         stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen([MEMSCOPE, "paf", "-c", "1", "-d", "20", "--order", "9", "--comm", "sh"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_attached(p)
     overshoot.run()
     out, _ = p.communicate(timeout=40)

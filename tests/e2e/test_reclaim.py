@@ -123,9 +123,10 @@ def test_hugepage_overshoot_direct_reclaim_order_9():
     out, _ = p.communicate(timeout=40)
     events = [e for e in records(out, "reclaim_stall")
               if e["reclaimer"] == "direct" and e["order"] == 9]
-    assert events, out[:2000]
-    assert all(e["pid"] == writer and e["comm"] == "sh" for e in events)
-    assert "__GFP_RETRY_MAYFAIL" in events[0]["gfp_flags"]
+    # the writer's stalls (on a busy host other processes' THP faults reclaim at order 9 too)
+    mine = [e for e in events if e["pid"] == writer]
+    assert mine, out[:2000]
+    assert all(e["comm"] == "sh" and "__GFP_RETRY_MAYFAIL" in e["gfp_flags"] for e in mine)
 
 
 def test_no_activity_reports_zero():
