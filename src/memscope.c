@@ -71,8 +71,7 @@ int ms_parse_global_args(int argc, char **argv, struct ms_opts *o)
 			if (i + 1 >= argc)
 				ms_usage_error("option '--avoid-hooks' needs a value");
 			ms_parse_avoid_hooks(argv[++i]);
-		}
-		else if (!strncmp(a, "--avoid-hooks=", 14))
+		} else if (!strncmp(a, "--avoid-hooks=", 14))
 			ms_parse_avoid_hooks(a + 14);
 		else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			ms_print_main_help();

@@ -213,6 +213,11 @@ int hooks_avoid(const char *list, char *err, size_t errlen)
 {
 	char buf[128], *save = NULL;
 
+	if (!strpbrk(list, "abcdefghijklmnopqrstuvwxyz_")) {
+		snprintf(err, errlen, "needs at least one of tp_btf, raw_tp, tracepoint, fentry, "
+			 "kprobe");
+		return -1;
+	}
 	snprintf(buf, sizeof(buf), "%s", list);
 	for (char *name = strtok_r(buf, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
 		enum hook_kind k;

@@ -63,6 +63,7 @@ BAD_INPUT = [
     ["--avoid-hooks", "bogus", "features"],
     ["proc", "--avoid-hooks", "iter/task"],
     ["features", "--avoid-hooks"],
+    ["--avoid-hooks", ",", "features"],
 ]
 
 
