@@ -339,3 +339,14 @@ SLOWDOWN = float(os.environ.get("MEMSCOPE_TEST_SLOWDOWN", "1"))
 
 # Files whose page cache a test needs: not on tmpfs (make test-vm points this at a 9p share).
 DATA_DIR = os.environ.get("MEMSCOPE_TEST_DATA_DIR", "/var/tmp")
+
+
+@pytest.fixture(scope="module")
+def data_file():
+    """A 256 MiB file on a disk filesystem (tmpfs pages would be shmem, never reclaimed
+    as file pages), for tests that read it through the page cache."""
+    path = os.path.join(DATA_DIR, "memscope-test-data.dat")
+    subprocess.run(["dd", "if=/dev/zero", f"of={path}", "bs=1M", "count=256"],
+                   capture_output=True, check=True)
+    yield path
+    os.unlink(path)

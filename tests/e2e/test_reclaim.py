@@ -1,17 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0
 """memscope reclaim against the kernel's own counters (/proc/vmstat) and real workloads."""
 import json
-import os
 import signal
 import subprocess
 import time
 
 import pytest
 
-from conftest import (DATA_DIR, MEMSCOPE, HugepageOvershoot, MemoryCgroup, drop_caches, run,
+from conftest import (MEMSCOPE, HugepageOvershoot, MemoryCgroup, drop_caches, run,
                       run_json, wait_attached)
-
-DATA = os.path.join(DATA_DIR, "memscope-reclaim.dat")
 
 
 def vmstat():
@@ -27,14 +24,6 @@ def pgscan(v):
 def pgsteal(v):
     return sum(v[k] for k in v if k.startswith("pgsteal_")
                and k not in ("pgsteal_anon", "pgsteal_file"))
-
-
-@pytest.fixture(scope="module")
-def data_file():
-    subprocess.run(["dd", "if=/dev/zero", f"of={DATA}", "bs=1M", "count=256"],
-                   capture_output=True, check=True)
-    yield DATA
-    os.unlink(DATA)
 
 
 def start(*args):

@@ -1,14 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
 """memscope (no command): the health report, against sys, proc and /proc/meminfo."""
 import json
-import os
 import signal
 import subprocess
 import time
 
 import pytest
 
-from conftest import (DATA_DIR, MEMSCOPE, WORKLOAD, MemoryCgroup, drop_caches, meminfo, run,
+from conftest import (MEMSCOPE, WORKLOAD, MemoryCgroup, drop_caches, meminfo, run,
                       run_json, SLOWDOWN, wait_attached, within_bracket)
 
 
@@ -74,22 +73,18 @@ def test_quiet_report_is_timely_and_agrees_with_sys_proc_and_meminfo():
         assert a["direct_reclaim_stalls"] == 0 and a["memcg_reclaim_stalls"] == 0
 
 
-def test_memcg_reclaim_during_sample_is_pressure(tmp_path):
-    data = os.path.join(DATA_DIR, "memscope-summary.dat")
-    subprocess.run(["dd", "if=/dev/zero", f"of={data}", "bs=1M", "count=256"],
-                   capture_output=True, check=True)
+def test_memcg_reclaim_during_sample_is_pressure(data_file):
     drop_caches()
     cg = MemoryCgroup("memscope-test-summary", 64 << 20)
     try:
         p = subprocess.Popen([MEMSCOPE, "-d", "600", "--json"], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
         wait_attached(p)
-        cg.run(f"cat {data}").wait(timeout=60)
+        cg.run(f"cat {data_file}").wait(timeout=60)
         p.send_signal(signal.SIGINT)  # the sample ends after the load, however long it took
         out, _ = p.communicate(timeout=30)
     finally:
         cg.remove()
-        os.unlink(data)
     r = json.loads(out)
     a = r["activity"]
     assert a["reclaim_scanned_pages"] > 0 and a["memcg_reclaim_stalls"] > 0

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import (DATA_DIR, MEMSCOPE, MemoryCgroup, Workload, drop_caches,
+from conftest import (MEMSCOPE, MemoryCgroup, Workload, drop_caches,
                       kernel_has_enumerator, meminfo, run, run_json, scaled_mib, wait_attached,
                       within_bracket)
 
@@ -232,10 +232,7 @@ def test_free_memory_movement_shows_in_samples():
     assert all(min(truth) - slack <= f <= max(truth) + slack for f in free)
 
 
-def test_on_reclaim_snapshots_during_memcg_reclaim(tmp_path):
-    data = os.path.join(DATA_DIR, "memscope-reclaim-test.dat")
-    subprocess.run(["dd", "if=/dev/zero", f"of={data}", "bs=1M", "count=256"],
-                   capture_output=True, check=True)
+def test_on_reclaim_snapshots_during_memcg_reclaim(data_file):
     drop_caches()
     cg = MemoryCgroup("memscope-test-sys", 64 << 20)
     try:
@@ -243,7 +240,7 @@ def test_on_reclaim_snapshots_during_memcg_reclaim(tmp_path):
                                  "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True)
         wait_attached(live)
-        reader = cg.run(f"cat {data}")
+        reader = cg.run(f"cat {data_file}")
         reader.wait(timeout=60)
         out, _ = live.communicate(timeout=30)
         assert live.returncode == 0
@@ -255,7 +252,6 @@ def test_on_reclaim_snapshots_during_memcg_reclaim(tmp_path):
         assert all(r["total_bytes"] > 0 and r["free_bytes"] > 0 for r in evs)
     finally:
         cg.remove()
-        os.unlink(data)
 
 
 def test_text_output_groups_and_absent_values():
