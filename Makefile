@@ -15,15 +15,17 @@ VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -DMEMSCOPE_VERSION='"$(VERSION)"'
-CPPFLAGS += -Isrc -Isrc/lib -I$(OUT) -MMD -MP
+CPPFLAGS += -Isrc -Isrc/lib -Isrc/collect -I$(OUT) -MMD -MP
 LDLIBS   += -lbpf -lelf -lz -ljson-c
 BPF_CFLAGS := -target bpf -g -O2 -Wall -D__TARGET_ARCH_$(ARCH) -I$(OUT) -Isrc -Isrc/bpf
 
 BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
 SKELS    := $(patsubst src/bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 LIB_SRCS := $(wildcard src/lib/*.c)
+COLLECT_SRCS := $(wildcard src/collect/*.c)
 CMD_SRCS := $(wildcard src/*.c)
-LIB_OBJS := $(patsubst src/lib/%.c,$(OUT)/lib/%.o,$(LIB_SRCS))
+LIB_OBJS := $(patsubst src/lib/%.c,$(OUT)/lib/%.o,$(LIB_SRCS)) \
+	    $(patsubst src/collect/%.c,$(OUT)/collect/%.o,$(COLLECT_SRCS))
 CMD_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(CMD_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
@@ -60,6 +62,10 @@ $(CMD_OBJS): $(OUT)/%.o: src/%.c | $(SKELS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(OUT)/lib/%.o: src/lib/%.c | $(SKELS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(OUT)/collect/%.o: src/collect/%.c | $(SKELS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
@@ -126,9 +132,9 @@ bench: deps
 	$(PYTHON) bench/bench.py $(BENCH_ARGS)
 
 format:
-	clang-format -i src/*.c src/*.h src/lib/*.c src/lib/*.h src/bpf/*.c src/bpf/*.h tests/unit/*.c
+	clang-format -i src/*.c src/*.h src/lib/*.c src/lib/*.h src/collect/*.c src/collect/*.h src/bpf/*.c src/bpf/*.h tests/unit/*.c
 
 clean:
 	rm -rf $(OUT) memscope
 
--include $(wildcard $(OUT)/*.d $(OUT)/lib/*.d $(OUT)/tests/*.d)
+-include $(wildcard $(OUT)/*.d $(OUT)/lib/*.d $(OUT)/collect/*.d $(OUT)/tests/*.d)

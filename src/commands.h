@@ -51,6 +51,7 @@ struct oom_victim {
 	int pid;
 	char comm[17];
 	char memcg[256]; /* path, "" when unknown */
+	bool has_sizes;	 /* false: this kernel's mark_victim gives only the pid */
 	unsigned long long anon_bytes;
 };
 struct oom_session;

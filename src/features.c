@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <sys/utsname.h>
 #include "commands.h"
+#include "cgroups.h"
 #include "hooks.h"
 #include "output.h"
 #include "procfs.h"
@@ -24,29 +25,6 @@ static int count_numa_nodes(void)
 			n++;
 	closedir(d);
 	return n ? n : 1;
-}
-
-/* Where memory cgroups are mounted: v1 "cgroup" with the memory option, v2 with it enabled. */
-static void find_memcg(char *v1, char *v2, size_t len)
-{
-	char dev[256], dir[256], type[64], opts[512], ctl[512], path[300];
-	FILE *f = fopen("/proc/mounts", "r");
-
-	v1[0] = v2[0] = 0;
-	if (!f)
-		return;
-	while (fscanf(f, "%255s %255s %63s %511s %*d %*d", dev, dir, type, opts) == 4) {
-		if (!strcmp(type, "cgroup") && !v1[0]) {
-			for (char *tok = strtok(opts, ","); tok; tok = strtok(NULL, ","))
-				if (!strcmp(tok, "memory"))
-					snprintf(v1, len, "%s", dir);
-		} else if (!strcmp(type, "cgroup2") && !v2[0]) {
-			snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
-			if (read_line_file(path, ctl, sizeof(ctl)) && strstr(ctl, "memory"))
-				snprintf(v2, len, "%s", dir);
-		}
-	}
-	fclose(f);
 }
 
 static json_object *json_str_or_null(const char *s)
@@ -70,7 +48,7 @@ static int features_run(const struct ms_opts *o)
 
 	ms_require_bpf();
 	uname(&un);
-	find_memcg(v1, v2, sizeof(v1));
+	memcg_mounts(v1, v2, sizeof(v1));
 	btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
 	psi = read_line_file("/proc/pressure/memory", buf, sizeof(buf));
 

@@ -2,7 +2,6 @@
 /* memscope oom: OOM kills — victim, trigger, constraint, reaper, and the state at the kill. */
 #include <errno.h>
 #include <limits.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,13 +10,16 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "commands.h"
+#include "cgroups.h"
 #include "hooks.h"
 #include "iter.h"
 #include "kbtf.h"
 #include "ksyms.h"
+#include "loss.h"
 #include "output.h"
 #include "runtime.h"
 #include "units.h"
+#include "counters.h"
 #include "oom.h"
 #include "proc.h"
 #include "oom.skel.h"
@@ -68,30 +70,12 @@ static unsigned long page_size;
 static struct ksyms *ksyms;
 static struct proc_snap *snap;
 
-/* ---- memory cgroup path from its kernfs id ---- */
-
-static uint64_t want_ino;
-static char found_path[512];
-
-static int match_ino(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)f;
-	if (flag == FTW_D && st->st_ino == want_ino) {
-		snprintf(found_path, sizeof(found_path), "%s", path);
-		return 1;
-	}
-	return 0;
-}
-
+/* The memory cgroup's path as the kernel prints it ("/a/b"), or NULL. */
 static const char *memcg_path(uint64_t id)
 {
-	static const char *const roots[] = { "/sys/fs/cgroup/memory", "/sys/fs/cgroup" };
+	static char path[512];
 
-	found_path[0] = 0;
-	want_ino = id;
-	for (int i = 0; i < 2 && !found_path[0]; i++)
-		nftw(roots[i], match_ino, 16, FTW_PHYS | FTW_MOUNT);
-	return found_path[0] ? found_path : NULL;
+	return memcg_path_by_id(id, path, sizeof(path)) ? path : NULL;
 }
 
 /* ---- kills waiting for their reaper ---- */
@@ -103,8 +87,9 @@ static const char *control_hook; /* "fentry" or "kprobe" when one is attached */
 
 struct kill {
 	struct oom_event ev;
-	const struct oom_event *control;
-	struct oom_event control_copy;
+	/* struct oom_control of this kill, held by value: kills[] is compacted by copy */
+	struct oom_event control;
+	bool has_control;
 	__u64 wake_ns, start_ns, end_ns;
 	bool skipped, done;
 	json_object *top; /* detail: processes right after the kill */
@@ -116,14 +101,14 @@ static struct run_ctx {
 	long reported, limit;
 } rc;
 
-static json_object *bytes_or_null(bool have, uint64_t pages)
+static json_object *bytes_or_null(bool have, int64_t pages)
 {
-	return have ? json_u64(pages * page_size) : NULL;
+	return have ? json_u64(counter_nonneg(pages) * page_size) : NULL;
 }
 
 static void report_kill(struct kill *k)
 {
-	const struct oom_event *e = &k->ev;
+	const struct oom_event *e = &k->ev, *control = k->has_control ? &k->control : NULL;
 	json_object *r = json_object_new_object(), *v = json_object_new_object();
 	json_object *tr = json_object_new_object(), *mc = NULL, *rp = json_object_new_object();
 	const char *path = e->has_memcg ? memcg_path(e->memcg_id) : NULL;
@@ -176,8 +161,8 @@ static void report_kill(struct kill *k)
 	json_object_object_add(r, "trigger", tr);
 
 	/* struct oom_control (the kernel's own constraint) needs a hook on oom_kill_process. */
-	if (k->control) {
-		const char *n = kbtf_enum_name("oom_constraint", k->control->constraint);
+	if (control) {
+		const char *n = kbtf_enum_name("oom_constraint", control->constraint);
 
 		snprintf(cname, sizeof(cname), "%s", n ? n : "?");
 		if (!strncmp(cname, "CONSTRAINT_", 11))
@@ -207,17 +192,17 @@ static void report_kill(struct kill *k)
 		json_object_object_add(mc, "at_limit", json_object_new_boolean(at_limit));
 	}
 	json_object_object_add(r, "memcg", mc);
-	if (k->control) {
-		const char *op = k->control->has_memcg ? memcg_path(k->control->memcg_id) : NULL;
+	if (control) {
+		const char *op = control->has_memcg ? memcg_path(control->memcg_id) : NULL;
 		json_object *oc = json_object_new_object();
 
 		/* the memory cgroup whose limit was hit: the victim's or an ancestor */
 		json_object_object_add(oc, "memcg", op ? json_object_new_string(op) : NULL);
-		json_object_object_add(oc, "order", json_object_new_int(k->control->oc_order));
-		json_object_object_add(oc, "gfp", json_u64(k->control->oc_gfp));
-		json_object_object_add(oc, "totalpages", json_u64(k->control->totalpages));
+		json_object_object_add(oc, "order", json_object_new_int(control->oc_order));
+		json_object_object_add(oc, "gfp", json_u64(control->oc_gfp));
+		json_object_object_add(oc, "totalpages", json_u64(control->totalpages));
 		json_object_object_add(oc, "chosen_points",
-				       json_object_new_int64(k->control->chosen_points));
+				       json_object_new_int64(control->chosen_points));
 		json_object_object_add(r, "oom_control", oc);
 	} else {
 		json_object_object_add(r, "oom_control", NULL);
@@ -259,10 +244,10 @@ static void report_kill(struct kill *k)
 			out_printf("  victim     total-vm %s, anon %s, file %s, shmem %s, swap %s, "
 				   "page tables %s\n",
 				   fmt_bytes(b[0], 32, e->total_vm * page_size),
-				   fmt_bytes(b[1], 32, e->anon * page_size),
-				   fmt_bytes(b[2], 32, e->file * page_size),
-				   fmt_bytes(b[3], 32, e->shmem * page_size),
-				   fmt_bytes(b[4], 32, e->swap * page_size),
+				   fmt_bytes(b[1], 32, counter_nonneg(e->anon) * page_size),
+				   fmt_bytes(b[2], 32, counter_nonneg(e->file) * page_size),
+				   fmt_bytes(b[3], 32, counter_nonneg(e->shmem) * page_size),
+				   fmt_bytes(b[4], 32, counter_nonneg(e->swap) * page_size),
 				   fmt_bytes(b[5], 32, e->pgtables_bytes));
 		else
 			out_printf("  victim     sizes unavailable: this kernel's mark_victim gives "
@@ -383,8 +368,8 @@ static int on_event(void *ctx, void *data, size_t len)
 		k->ev = *e;
 		for (int i = ncontrols - 1; i >= 0; i--)
 			if (controls[i].pid == e->pid) {
-				k->control_copy = controls[i];
-				k->control = &k->control_copy;
+				k->control = controls[i];
+				k->has_control = true;
 				controls[i].pid = 0;
 				break;
 			}
@@ -472,6 +457,7 @@ static struct oom_bpf *oom_open(void)
 	skel = oom_bpf__open();
 	if (!skel)
 		ms_bpf_fail("opening oom's BPF object", errno);
+	ms_test_map_sizes(skel->obj);
 	skel->rodata->mm_idx_file = idx[0];
 	skel->rodata->mm_idx_anon = idx[1];
 	skel->rodata->mm_idx_shmem = idx[2];
@@ -527,9 +513,10 @@ static int session_event(void *ctx, void *data, size_t len)
 	memset(v, 0, sizeof(*v));
 	v->pid = e->pid;
 	snprintf(v->comm, sizeof(v->comm), "%.16s", e->has_task ? e->comm : "?");
-	v->anon_bytes = e->anon * getpagesize();
+	v->has_sizes = e->has_task; /* a pid-only mark_victim gives no sizes */
+	v->anon_bytes = e->has_task ? counter_nonneg(e->anon) * getpagesize() : 0;
 	path = e->has_memcg ? memcg_path(e->memcg_id) : NULL;
-	snprintf(v->memcg, sizeof(v->memcg), "%s", path ? path : "");
+	snprintf(v->memcg, sizeof(v->memcg), "%.255s", path ? path : "");
 	return 0;
 }
 
@@ -591,9 +578,10 @@ static int oom_run(const struct ms_opts *o)
 	ring_buffer__consume(rb);
 	if (ms_stop_reason() != MS_STOP_PIPE)
 		flush_kills(true);
-	if (skel->bss->nr_lost)
-		ms_warn("%llu OOM events lost: the ring buffer was full",
-			(unsigned long long)skel->bss->nr_lost);
+	struct ms_loss lost = { "events", "OOM events lost: the ring buffer was full",
+				&skel->bss->nr_lost, 0 };
+
+	ms_report_losses("oom", &lost, 1);
 	ring_buffer__free(rb);
 	proc_snap_close(snap);
 	oom_bpf__destroy(skel);

@@ -15,6 +15,7 @@
 #include "iter.h"
 #include "kbtf.h"
 #include "ksyms.h"
+#include "loss.h"
 #include "output.h"
 #include "runtime.h"
 #include "units.h"
@@ -483,6 +484,7 @@ static struct paf_bpf *paf_open(const struct ms_opts *o, bool events)
 	skel = paf_bpf__open();
 	if (!skel)
 		ms_bpf_fail("opening paf's BPF object", errno);
+	ms_test_map_sizes(skel->obj);
 	skel->rodata->want_events = events;
 	skel->rodata->want_stack = cfg.stack;
 	skel->rodata->order_eq = cfg.order_eq;

@@ -13,6 +13,8 @@
 #include "hooks.h"
 #include "iter.h"
 #include "kbtf.h"
+#include "loss.h"
+#include "util.h"
 #include "output.h"
 #include "runtime.h"
 #include "proc.h"
@@ -92,7 +94,7 @@ static void list_push(struct rec_list *l, const struct proc_rec *r)
 	l->r[l->n++] = *r;
 }
 
-static long pos(long v)
+static long pos(long v) /* a global part alone can dip below zero */
 {
 	return v > 0 ? v : 0; /* a global part alone can dip below zero */
 }
@@ -240,6 +242,7 @@ static struct proc_bpf *proc_open(const struct ms_opts *o, bool live)
 	skel = proc_bpf__open();
 	if (!skel)
 		ms_bpf_fail("opening proc's BPF object", errno);
+	ms_test_map_sizes(skel->obj);
 	skel->rodata->mm_idx_file = idx[0];
 	skel->rodata->mm_idx_anon = idx[1];
 	skel->rodata->mm_idx_shmem = idx[2];
@@ -371,6 +374,12 @@ static int run_live(const struct ms_opts *o)
 	struct bpf_link *iter;
 	struct ms_ticker tk;
 	int wanted_fd = bpf_map__fd(skel->maps.wanted), err;
+	struct ms_loss losses[] = {
+		{ "untracked_processes", "processes not tracked: the process table is full",
+		  &skel->bss->nr_dropped, 0 },
+		{ "exits_unseen", "process exits not seen: the exit queue was full",
+		  &skel->bss->nr_exit_lost, 0 },
+	};
 
 	err = proc_bpf__attach(skel);
 	if (err)
@@ -443,6 +452,7 @@ static int run_live(const struct ms_opts *o)
 				list_push(&prev_exact, &exact.r[i]);
 		}
 		forget_exited(skel, &prev_exact);
+		ms_report_losses("proc", losses, ARRAY_SIZE(losses));
 		{
 			struct rec_list tmp = prev_fast;
 

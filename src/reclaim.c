@@ -13,7 +13,10 @@
 #include "gfp.h"
 #include "hooks.h"
 #include "ksyms.h"
+#include "loss.h"
+#include "util.h"
 #include "output.h"
+#include "percpu.h"
 #include "runtime.h"
 #include "units.h"
 #include "reclaim.h"
@@ -63,22 +66,26 @@ static void reclaim_parse_opt(int id, const char *arg)
 
 static int ncpus;
 
-/* Sum one key of a per-CPU array of u64-only structs into out (n u64 words). */
-static void percpu_sum(int fd, __u32 key, __u64 *out, size_t words)
+/*
+ * Fold one key of a per-CPU array of u64-only structs into out (n u64 words): counts
+ * are summed, the words in max_mask (maxima) take the largest CPU's value.
+ */
+static void percpu_read(int fd, __u32 key, __u64 *out, size_t words, uint64_t max_mask)
 {
 	__u64 *vals = calloc(ncpus, words * sizeof(__u64));
 
 	if (!vals)
 		ms_fatal("out of memory");
-	memset(out, 0, words * sizeof(__u64));
 	if (!bpf_map_lookup_elem(fd, &key, vals))
-		for (int c = 0; c < ncpus; c++)
-			for (size_t w = 0; w < words; w++)
-				out[w] += vals[c * words + w];
+		percpu_fold((const uint64_t *)vals, ncpus, words, max_mask, (uint64_t *)out);
+	else
+		memset(out, 0, words * sizeof(__u64));
 	free(vals);
 }
 
 #define WORDS(type) (sizeof(type) / sizeof(__u64))
+/* rc_stall_stats.max_ns is a maximum per CPU: the largest wins, it is no sum */
+#define STALL_MAX_WORD (offsetof(struct rc_stall_stats, max_ns) / sizeof(__u64))
 
 /* The function hook that gives scan_control.nr_to_reclaim, or NULL (none works here). */
 static const char *target_hook;
@@ -101,18 +108,18 @@ static void take_snapshot(struct reclaim_bpf *skel, struct snapshot *s)
 			memset(&s->target[k], 0, sizeof(s->target[k]));
 
 	for (__u32 k = 0; k < RC_MAX_NODES * RC_NR_KIND; k++)
-		percpu_sum(bpf_map__fd(skel->maps.stats), k, (__u64 *)&s->stats[k],
-			   WORDS(struct rc_stats));
+		percpu_read(bpf_map__fd(skel->maps.stats), k, (__u64 *)&s->stats[k],
+			    WORDS(struct rc_stats), 0);
 	for (__u32 k = 0; k < RC_NR_KIND; k++) {
-		percpu_sum(bpf_map__fd(skel->maps.isolate), k, (__u64 *)&s->isolate[k],
-			   WORDS(struct rc_isolate));
-		percpu_sum(bpf_map__fd(skel->maps.stalls), k, (__u64 *)&s->stalls[k],
-			   WORDS(struct rc_stall_stats));
+		percpu_read(bpf_map__fd(skel->maps.isolate), k, (__u64 *)&s->isolate[k],
+			    WORDS(struct rc_isolate), 0);
+		percpu_read(bpf_map__fd(skel->maps.stalls), k, (__u64 *)&s->stalls[k],
+			    WORDS(struct rc_stall_stats), PERCPU_MAX_WORD(STALL_MAX_WORD));
 	}
 	for (__u32 n = 0; n < RC_MAX_NODES; n++)
 		if (bpf_map_lookup_elem(kfd, &n, &s->kswapd[n]))
 			memset(&s->kswapd[n], 0, sizeof(s->kswapd[n]));
-	percpu_sum(bpf_map__fd(skel->maps.compact), 0, &s->compact_stalls, 1);
+	percpu_read(bpf_map__fd(skel->maps.compact), 0, &s->compact_stalls, 1, 0);
 }
 
 /* cur - prev, word by word (the counters only grow). */
@@ -584,6 +591,7 @@ static struct reclaim_bpf *reclaim_open(const struct ms_opts *o)
 	skel = reclaim_bpf__open();
 	if (!skel)
 		ms_bpf_fail("opening reclaim's BPF object", errno);
+	ms_test_map_sizes(skel->obj);
 	skel->rodata->want_events = cfg.events;
 	skel->rodata->want_by_process = cfg.by_process;
 	skel->rodata->want_slab = cfg.slab;
@@ -617,6 +625,15 @@ static int reclaim_run(const struct ms_opts *o)
 	if (cfg.slab && !(ksyms = ksyms_load(NULL)))
 		ms_fatal("--slab: cannot read /proc/kallsyms");
 	skel = reclaim_open(o);
+	struct ms_loss losses[] = {
+		{ "stall_events", "stall events not shown: the ring buffer was full",
+		  &skel->bss->nr_lost, 0 },
+		{ "untracked_processes", "processes not counted by --by-process: its table is full",
+		  &skel->bss->nr_by_process_full, 0 },
+		{ "untimed_stalls", "stalls not timed: the per-thread table was full or they "
+		  "nested too deep", &skel->bss->nr_stalls_untimed, 0 },
+	};
+
 	if (cfg.events) {
 		rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_stall_event, NULL, NULL);
 		if (!rb)
@@ -639,14 +656,15 @@ static int reclaim_run(const struct ms_opts *o)
 			print_by_process(skel);
 		if (cfg.slab)
 			print_slab(skel);
+		ms_report_losses("reclaim", losses, ARRAY_SIZE(losses));
 		tmp = prev;
 		prev = cur;
 		cur = tmp;
 	}
 	ms_set_idle(NULL, NULL);
-	if (skel->bss->nr_lost)
-		ms_warn("%llu stall events lost: the ring buffer was full",
-			(unsigned long long)skel->bss->nr_lost);
+	if (rb && ms_stop_reason() != MS_STOP_PIPE)
+		ring_buffer__consume(rb);
+	ms_report_losses("reclaim", losses, ARRAY_SIZE(losses));
 	ring_buffer__free(rb);
 	reclaim_bpf__destroy(skel);
 	ksyms_free(ksyms);

@@ -18,6 +18,7 @@
 #include "procfs.h"
 #include "runtime.h"
 #include "units.h"
+#include "counters.h"
 #include "proc.h"
 #include "reclaim.h"
 #include "sys.h"
@@ -26,42 +27,6 @@
 #define TOP_N 10
 
 static unsigned long page_size;
-
-/*
- * MemAvailable as si_mem_available() computes it: free pages minus the reserve
- * (per zone: the largest lowmem_reserve of it and the zones above, plus its high
- * watermark, at most its managed pages), plus the page cache and the reclaimable
- * kernel memory, each less the smaller of its half and the low watermarks.
- */
-static unsigned long long mem_available(const struct sys_node *nodes, int nr)
-{
-	long long free = 0, reserve = 0, wmark_low = 0, pagecache = 0, reclaimable = 0, avail;
-
-	for (int i = 0; i < nr; i++) {
-		const struct sys_node *n = &nodes[i];
-
-		for (int z = 0; z < (int)n->nr_zones && z < SYS_MAX_ZONES; z++) {
-			const struct sys_zone *zn = &n->zone[z];
-			long long max = 0;
-
-			free += zn->free;
-			wmark_low += zn->wmark[1] + zn->boost;
-			for (int j = z; j < (int)n->nr_protection && j < SYS_MAX_ZONES; j++)
-				if (zn->protection[j] > max)
-					max = zn->protection[j];
-			max += zn->wmark[2];
-			if (max > (long long)zn->managed)
-				max = zn->managed;
-			reserve += max;
-		}
-		pagecache += n->item[SN_ACTIVE_FILE] + n->item[SN_INACTIVE_FILE];
-		reclaimable += n->item[SN_SLAB_RECLAIMABLE_B] + n->item[SN_KERNEL_MISC_RECLAIMABLE];
-	}
-	avail = free - reserve;
-	avail += pagecache - (pagecache / 2 < wmark_low ? pagecache / 2 : wmark_low);
-	avail += reclaimable - (reclaimable / 2 < wmark_low ? reclaimable / 2 : wmark_low);
-	return avail > 0 ? avail * page_size : 0;
-}
 
 struct psi {
 	bool ok;
@@ -167,12 +132,13 @@ static int summary_run(const struct ms_opts *o)
 		    meminfo_value(meminfo, "SwapFree", &swap_free);
 
 	/* memory */
+	/* The system's totals are /proc/meminfo's (sys's total record). */
 	total = sys_total_json(nodes, nn);
-	avail = mem_available(nodes, nn);
-	json_object_object_add(mem, "available_bytes", json_u64(avail));
+	avail = get_u64(total, "available_bytes");
 	{
 		static const char *const keys[] = {
-			"total_bytes", "free_bytes", "used_bytes", "anon_pages_bytes",
+			"total_bytes", "free_bytes", "available_bytes", "used_bytes",
+			"unmanaged_bytes", "unmanaged_reason", "anon_pages_bytes",
 			"file_pages_bytes", "shmem_bytes", "slab_bytes", "sreclaimable_bytes",
 			"page_tables_bytes", "kernel_stack_bytes", "anon_huge_pages_bytes",
 			"shmem_huge_pages_bytes", "dirty_bytes", "writeback_bytes" };
@@ -212,7 +178,8 @@ static int summary_run(const struct ms_opts *o)
 		json_object_object_add(v, "comm", json_object_new_string(victims[i].comm));
 		json_object_object_add(v, "memcg", victims[i].memcg[0] ?
 				       json_object_new_string(victims[i].memcg) : NULL);
-		json_object_object_add(v, "anon_rss_bytes", json_u64(victims[i].anon_bytes));
+		json_object_object_add(v, "anon_rss_bytes", victims[i].has_sizes ?
+				       json_u64(victims[i].anon_bytes) : NULL);
 		json_object_array_add(vic, v);
 	}
 	json_object_object_add(act, "oom_kills", vic);
@@ -262,6 +229,15 @@ static int summary_run(const struct ms_opts *o)
 			   fmt_bytes(b[0], 32, get_u64(mem, "total_bytes")),
 			   fmt_bytes(b[1], 32, get_u64(mem, "free_bytes")), fmt_bytes(b[2], 32, avail),
 			   fmt_bytes(b[3], 32, get_u64(mem, "used_bytes")));
+		{
+			json_object *why = NULL;
+
+			json_object_object_get_ex(mem, "unmanaged_reason", &why);
+			if (why)
+				out_printf("  note: %s of it in no zone yet: %s\n",
+					   fmt_bytes(b[0], 32, get_u64(mem, "unmanaged_bytes")),
+					   json_object_get_string(why));
+		}
 		out_printf("  used by anon %s, file cache %s, shmem %s, slab %s, page tables %s, "
 			   "kernel stacks %s, THP anon %s / shmem %s\n",
 			   fmt_bytes(b[0], 32, get_u64(mem, "anon_pages_bytes")),
@@ -333,13 +309,14 @@ static int summary_run(const struct ms_opts *o)
 			   "FILE", "SHMEM", "SWAP", "PTE");
 		for (int i = 0; i < ntop; i++) {
 			const struct proc_rec *r = &top[i];
+			const int64_t rss[3] = { r->anon, r->file, r->shmem };
 
 			out_printf("%7u %-16.16s %10s %10s %10s %10s %10s %10s\n", r->pid, r->comm,
-				   fmt_bytes(b[0], 32, (r->anon + r->file + r->shmem) * page_size),
-				   fmt_bytes(b[1], 32, r->anon * page_size),
-				   fmt_bytes(b[2], 32, r->file * page_size),
-				   fmt_bytes(b[3], 32, r->shmem * page_size),
-				   fmt_bytes(b[4], 32, r->swap * page_size),
+				   fmt_bytes(b[0], 32, counters_sum_nonneg(rss, 3) * page_size),
+				   fmt_bytes(b[1], 32, counter_nonneg(r->anon) * page_size),
+				   fmt_bytes(b[2], 32, counter_nonneg(r->file) * page_size),
+				   fmt_bytes(b[3], 32, counter_nonneg(r->shmem) * page_size),
+				   fmt_bytes(b[4], 32, counter_nonneg(r->swap) * page_size),
 				   fmt_bytes(b[5], 32, r->pgtables_bytes));
 		}
 		out_flush();

@@ -12,9 +12,13 @@
 #include "frag.h"
 #include "hooks.h"
 #include "iter.h"
+#include "loss.h"
 #include "output.h"
 #include "runtime.h"
 #include "units.h"
+#include "counters.h"
+#include "util.h"
+#include "meminfo.h"
 #include "sys.h"
 #include "sys.skel.h"
 
@@ -93,11 +97,12 @@ static json_object *item_bytes(const struct sys_node *n, int item)
 	return json_u64(v * page_size);	   /* every other counter is in pages */
 }
 
+/* Each node's counter clamped as node_page_state_pages() does, then added. */
 static json_object *sum_bytes(const struct sys_node *n, int a, int b)
 {
 	if (!has(n, a) || !has(n, b))
 		return NULL;
-	return json_u64((n->item[a] + n->item[b]) * page_size);
+	return json_u64((counter_nonneg(n->item[a]) + counter_nonneg(n->item[b])) * page_size);
 }
 
 /* Sum the nodes into one "total" pseudo-node: /proc/meminfo's view. */
@@ -138,7 +143,9 @@ static json_object *node_json(const struct sys_node *n, int nid)
 	json_object_object_add(o, "node", nid < 0 ? NULL : json_object_new_int(nid));
 	json_object_object_add(o, "total_bytes", json_u64(managed * page_size));
 	json_object_object_add(o, "free_bytes", json_u64(free * page_size));
-	json_object_object_add(o, "used_bytes", json_u64((managed - free) * page_size));
+	/* The kernel computes MemAvailable (and so free(1)'s "used") system-wide only. */
+	json_object_object_add(o, "available_bytes", NULL);
+	json_object_object_add(o, "used_bytes", NULL);
 	json_object_object_add(o, "active_bytes", sum_bytes(n, SN_ACTIVE_ANON, SN_ACTIVE_FILE));
 	json_object_object_add(o, "inactive_bytes",
 			       sum_bytes(n, SN_INACTIVE_ANON, SN_INACTIVE_FILE));
@@ -237,13 +244,120 @@ json_object *sys_node_json(const struct sys_node *n, int nid)
 	return node_json(n, nid);
 }
 
-json_object *sys_total_json(const struct sys_node *nodes, int nr)
+/* The total record's facts that /proc/meminfo states, and its lines for them. */
+static const struct {
+	const char *key;
+	int n;
+	enum mi_item mi[3];
+} from_meminfo[] = {
+	{ "total_bytes", 1, { MI_MEM_TOTAL } },
+	{ "free_bytes", 1, { MI_MEM_FREE } },
+	{ "available_bytes", 1, { MI_MEM_AVAILABLE } },
+	{ "active_bytes", 1, { MI_ACTIVE } },
+	{ "inactive_bytes", 1, { MI_INACTIVE } },
+	{ "active_anon_bytes", 1, { MI_ACTIVE_ANON } },
+	{ "inactive_anon_bytes", 1, { MI_INACTIVE_ANON } },
+	{ "active_file_bytes", 1, { MI_ACTIVE_FILE } },
+	{ "inactive_file_bytes", 1, { MI_INACTIVE_FILE } },
+	{ "unevictable_bytes", 1, { MI_UNEVICTABLE } },
+	{ "mlocked_bytes", 1, { MI_MLOCKED } },
+	{ "dirty_bytes", 1, { MI_DIRTY } },
+	{ "writeback_bytes", 1, { MI_WRITEBACK } },
+	{ "writeback_tmp_bytes", 1, { MI_WRITEBACK_TMP } },
+	{ "anon_pages_bytes", 1, { MI_ANON_PAGES } },
+	{ "mapped_bytes", 1, { MI_MAPPED } },
+	{ "shmem_bytes", 1, { MI_SHMEM } },
+	/* fs/proc/meminfo.c: Cached = NR_FILE_PAGES - swap cache - buffers */
+	{ "file_pages_bytes", 3, { MI_CACHED, MI_BUFFERS, MI_SWAP_CACHED } },
+	{ "swap_cached_bytes", 1, { MI_SWAP_CACHED } },
+	{ "kreclaimable_bytes", 1, { MI_KRECLAIMABLE } },
+	{ "slab_bytes", 1, { MI_SLAB } },
+	{ "sreclaimable_bytes", 1, { MI_SRECLAIMABLE } },
+	{ "sunreclaim_bytes", 1, { MI_SUNRECLAIM } },
+	{ "kernel_stack_bytes", 1, { MI_KERNEL_STACK } },
+	{ "page_tables_bytes", 1, { MI_PAGE_TABLES } },
+	{ "nfs_unstable_bytes", 1, { MI_NFS_UNSTABLE } },
+	{ "anon_huge_pages_bytes", 1, { MI_ANON_HUGE_PAGES } },
+	{ "shmem_huge_pages_bytes", 1, { MI_SHMEM_HUGE_PAGES } },
+};
+
+/*
+ * Take the kernel's own system-wide figure for each fact /proc/meminfo states. A
+ * counter this kernel does not have stays null: meminfo prints 0 for some of those.
+ */
+static void use_meminfo(json_object *o, const struct ms_meminfo *mi)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(from_meminfo); i++) {
+		json_object *v = NULL;
+		uint64_t sum = 0;
+		int k;
+
+		json_object_object_get_ex(o, from_meminfo[i].key, &v);
+		if (!v && strcmp(from_meminfo[i].key, "available_bytes"))
+			continue;
+		for (k = 0; k < from_meminfo[i].n && meminfo_has(mi, from_meminfo[i].mi[k]); k++)
+			sum += mi->bytes[from_meminfo[i].mi[k]];
+		if (k == from_meminfo[i].n)
+			json_object_object_add(o, from_meminfo[i].key, json_u64(sum));
+	}
+	/* free(1) of procps 4: used = total - available */
+	if (meminfo_has(mi, MI_MEM_TOTAL) && meminfo_has(mi, MI_MEM_AVAILABLE))
+		json_object_object_add(o, "used_bytes",
+				       json_u64(counter_nonneg(mi->bytes[MI_MEM_TOTAL] -
+							       mi->bytes[MI_MEM_AVAILABLE])));
+}
+
+/* How far MemTotal is from what the zones manage, and why. */
+static void add_coverage(json_object *o, const struct sys_node *nodes, int nr,
+			 const struct ms_meminfo *mi)
+{
+	uint64_t managed = 0, present = 0;
+	struct mem_coverage c;
+
+	if (!meminfo_has(mi, MI_MEM_TOTAL)) {
+		json_object_object_add(o, "unmanaged_bytes", NULL);
+		json_object_object_add(o, "zones_present_unmanaged_bytes", NULL);
+		json_object_object_add(o, "unmanaged_reason", NULL);
+		return;
+	}
+	for (int i = 0; i < nr; i++)
+		for (int z = 0; z < (int)nodes[i].nr_zones && z < SYS_MAX_ZONES; z++) {
+			managed += nodes[i].zone[z].managed;
+			present += nodes[i].zone[z].present;
+		}
+	mem_coverage(mi->bytes[MI_MEM_TOTAL], managed, present, page_size,
+		     kernel_defers_memory_init(), &c);
+	json_object_object_add(o, "unmanaged_bytes", json_object_new_int64(c.unmanaged_bytes));
+	json_object_object_add(o, "zones_present_unmanaged_bytes",
+			       json_u64(c.present_unmanaged_bytes));
+	json_object_object_add(o, "unmanaged_reason",
+			       c.notable ? json_object_new_string(c.reason) : NULL);
+}
+
+/*
+ * The "total" record: /proc/meminfo's view (the kernel's own totals), with the
+ * node sums where meminfo has no line. mi NULL: /proc/meminfo unreadable.
+ */
+static json_object *total_json(const struct sys_node *nodes, int nr, const struct ms_meminfo *mi)
 {
 	struct sys_node t;
+	json_object *o;
+
+	total_of(nodes, nr, &t);
+	o = node_json(&t, -1);
+	if (mi) {
+		use_meminfo(o, mi);
+		add_coverage(o, nodes, nr, mi);
+	}
+	return o;
+}
+
+json_object *sys_total_json(const struct sys_node *nodes, int nr)
+{
+	struct ms_meminfo mi;
 
 	page_size = getpagesize();
-	total_of(nodes, nr, &t);
-	return node_json(&t, -1);
+	return total_json(nodes, nr, meminfo_read(&mi) ? &mi : NULL);
 }
 
 json_object *sys_zone_json(const struct sys_node *n, int zone)
@@ -259,6 +373,7 @@ static const struct {
 } text_rows[] = {
 	{ "memory", "total", "total_bytes" },
 	{ "", "free", "free_bytes" },
+	{ "", "available", "available_bytes" },
 	{ "", "used", "used_bytes" },
 	{ "lru", "active", "active_bytes" },
 	{ "", "inactive", "inactive_bytes" },
@@ -287,6 +402,27 @@ static const struct {
 	{ "", "shmem THP", "shmem_huge_pages_bytes" },
 };
 
+/* Where MemTotal and the zones disagree: by how much, and why. */
+static void print_coverage_note(json_object *total)
+{
+	json_object *why = NULL, *diff = NULL;
+	char buf[32];
+	int64_t d;
+
+	if (!json_object_object_get_ex(total, "unmanaged_reason", &why) || !why)
+		return;
+	json_object_object_get_ex(total, "unmanaged_bytes", &diff);
+	d = json_object_get_int64(diff);
+	out_printf("note: %s%s of MemTotal %s: %s\n", d < 0 ? "-" : "",
+		   fmt_bytes(buf, sizeof(buf), d < 0 ? -d : d),
+		   d < 0 ? "beyond what the zones manage" : "in no zone's managed pages",
+		   json_object_get_string(why));
+	json_object_object_get_ex(total, "zones_present_unmanaged_bytes", &diff);
+	out_printf("      the zones hold %s of present pages they do not manage (sys --zones);\n"
+		   "      total, free and available are /proc/meminfo's, node columns the "
+		   "zones' own\n", fmt_bytes(buf, sizeof(buf), json_object_get_uint64(diff)));
+}
+
 static void print_counters_text(json_object **recs, int nr)
 {
 	char buf[64];
@@ -311,6 +447,7 @@ static void print_counters_text(json_object **recs, int nr)
 		}
 		out_printf("\n");
 	}
+	print_coverage_note(recs[0]);
 }
 
 static const struct ms_col zone_cols[] = {
@@ -440,14 +577,16 @@ static int cmp_nid(const void *a, const void *b)
 	return (int)x->nid - (int)y->nid;
 }
 
-static void report(const struct node_list *nl, const char *when)
+/* when: the heading; with_total: a "total" column (the system's view now) first. */
+static void report(const struct node_list *nl, const char *when, bool with_total)
 {
 	json_object *recs[SYS_MAX_NODES + 1], *zones[SYS_MAX_NODES * SYS_MAX_ZONES];
-	struct sys_node total;
 	int nrec = 0, nz = 0;
 
-	total_of(nl->n, nl->nr, &total);
-	recs[nrec++] = node_json(&total, -1);
+	struct ms_meminfo mi;
+
+	if (with_total)
+		recs[nrec++] = total_json(nl->n, nl->nr, meminfo_read(&mi) ? &mi : NULL);
 	for (int i = 0; i < nl->nr; i++)
 		recs[nrec++] = node_json(&nl->n[i], nl->n[i].nid);
 	if (cfg.zones)
@@ -552,14 +691,17 @@ static int on_event(void *ctx, void *data, size_t len)
 	} else {
 		struct node_list one;
 
-		snprintf(when, sizeof(when), "%s.%03d  %s by pid %u (%.16s)%s%.0d — node %u:", tbuf,
-			 (int)((ts - secs) * 1000), event_name(e->kind), e->pid, e->comm,
-			 (int)e->order >= 0 ? ", order " : "", (int)e->order >= 0 ? e->order : 0,
+		char order[24] = "";
+
+		if ((int)e->order >= 0)
+			snprintf(order, sizeof(order), ", order %d", (int)e->order);
+		snprintf(when, sizeof(when), "%s.%03d  %s by pid %u (%.16s)%s — node %u:", tbuf,
+			 (int)((ts - secs) * 1000), event_name(e->kind), e->pid, e->comm, order,
 			 e->node.nid);
 		one.n[0] = e->node;
 		one.nr = 1;
 		/* the node's own view, not a total of one node */
-		report(&one, when);
+		report(&one, when, false);
 	}
 	if (ec->limit && ec->seen >= ec->limit)
 		ms_request_stop(MS_STOP_DONE);
@@ -578,9 +720,10 @@ static int run_on_events(struct sys_bpf *skel, const struct ms_opts *o)
 		out_flush();
 	}
 	ms_ringbuf_run(bpf_map__fd(skel->maps.events), on_event, &ec, o->duration);
-	if (skel->bss->nr_lost)
-		ms_warn("%llu snapshots lost: the ring buffer was full",
-			(unsigned long long)skel->bss->nr_lost);
+	struct ms_loss lost = { "snapshots", "snapshots lost: the ring buffer was full",
+				&skel->bss->nr_lost, 0 };
+
+	ms_report_losses("sys", &lost, 1);
 	return 0;
 }
 
@@ -598,6 +741,7 @@ static struct sys_bpf *sys_load(unsigned int on, struct bpf_link **iter)
 	skel = sys_bpf__open();
 	if (!skel)
 		ms_bpf_fail("opening sys's BPF object", errno);
+	ms_test_map_sizes(skel->obj);
 	if (on) {
 		if (hooks_select(skel->obj, sys_hooks, NR_SYS_HOOKS, chosen, why, sizeof(why)))
 			ms_fatal("%s", why);
@@ -663,7 +807,7 @@ static int sys_run(const struct ms_opts *o)
 	if (cfg.on) {
 		err = run_on_events(skel, o);
 	} else if (!o->interval && !o->count && !o->duration) {
-		report(nl, NULL);
+		report(nl, NULL, true);
 	} else {
 		struct ms_ticker tk;
 		bool first = true;
@@ -682,7 +826,7 @@ static int sys_run(const struct ms_opts *o)
 			qsort(nl->n, nl->nr, sizeof(nl->n[0]), cmp_nid);
 			localtime_r(&now, &tm);
 			strftime(when, sizeof(when), "%H:%M:%S", &tm);
-			report(nl, when);
+			report(nl, when, true);
 		}
 	}
 	bpf_link__destroy(iter);

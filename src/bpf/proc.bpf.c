@@ -17,8 +17,13 @@
 #include "mm.bpf.h"
 #include "filter.bpf.h"
 
+/*
+ * Live processes; sched_process_exit deletes them. A plain hash, not an LRU one:
+ * when it is full a process is counted in nr_dropped and reported, not silently
+ * evicted.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u32);
 	__type(value, struct proc_rec);

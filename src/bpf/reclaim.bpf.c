@@ -59,11 +59,23 @@ struct stall_start {
 	__u32 pad;
 };
 
+/*
+ * Stalls nest: memcg soft-limit reclaim (cgroup v1) runs inside direct reclaim
+ * (shrink_zones -> mem_cgroup_soft_limit_reclaim, mm/vmscan.c), so each thread
+ * keeps a stack of them; an end closes the innermost.
+ */
+#define STALL_NEST 4
+struct stall_stack {
+	struct stall_start s[STALL_NEST];
+	__u32 depth; /* may exceed STALL_NEST: those levels are counted, not timed */
+	__u32 pad;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u32);
-	__type(value, struct stall_start);
+	__type(value, struct stall_stack);
 } in_stall SEC(".maps");
 
 struct {
@@ -97,13 +109,26 @@ struct {
 	__type(value, struct rc_slab);
 } slab SEC(".maps");
 
-__u64 nr_lost, nr_by_process_full;
+/* lost: ring buffer full; by_process_full: a process not counted (map full);
+ * stalls_untimed: a stall not timed (thread table full, or nested too deep) */
+__u64 nr_lost, nr_by_process_full, nr_stalls_untimed;
+
+/* The innermost stall of this thread, or NULL. */
+static __always_inline struct stall_start *stall_top(struct stall_stack *st)
+{
+	__u32 d = st->depth;
+
+	if (d == 0 || d > STALL_NEST)
+		return NULL;
+	return &st->s[(d - 1) & (STALL_NEST - 1)];
+}
 
 /* Who is reclaiming on this thread right now? */
 static __always_inline __u32 current_kind(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct stall_start *s = bpf_map_lookup_elem(&in_stall, &tid);
+	struct stall_stack *st = bpf_map_lookup_elem(&in_stall, &tid);
+	struct stall_start *s = st ? stall_top(st) : NULL;
 	struct task_struct *t;
 	char comm[8];
 
@@ -207,12 +232,32 @@ static __always_inline void stall_begin(__u32 kind, int order, __u64 gfp)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct task_struct *t = bpf_get_current_task_btf();
-	struct stall_start s = {
-		.ts = bpf_ktime_get_boot_ns(), .gfp = gfp, .kind = kind, .order = order,
-	};
+	struct stall_stack *st = bpf_map_lookup_elem(&in_stall, &tid);
+	__u32 d;
 
-	s.counted = task_passes_filters(BPF_CORE_READ(t, group_leader), BPF_CORE_READ(t, tgid));
-	bpf_map_update_elem(&in_stall, &tid, &s, BPF_ANY);
+	if (!st) {
+		struct stall_stack fresh = {};
+
+		bpf_map_update_elem(&in_stall, &tid, &fresh, BPF_NOEXIST);
+		st = bpf_map_lookup_elem(&in_stall, &tid);
+		if (!st) {
+			__sync_fetch_and_add(&nr_stalls_untimed, 1);
+			return;
+		}
+	}
+	d = st->depth;
+	st->depth = d + 1;
+	if (d >= STALL_NEST) {
+		__sync_fetch_and_add(&nr_stalls_untimed, 1);
+		return;
+	}
+	d &= STALL_NEST - 1;
+	st->s[d].ts = bpf_ktime_get_boot_ns();
+	st->s[d].gfp = gfp;
+	st->s[d].kind = kind;
+	st->s[d].order = order;
+	st->s[d].counted =
+		task_passes_filters(BPF_CORE_READ(t, group_leader), BPF_CORE_READ(t, tgid));
 }
 
 static __always_inline __u32 log2_slot(__u64 us)
@@ -232,11 +277,15 @@ static __always_inline void stall_end(unsigned long reclaimed)
 {
 	__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_boot_ns(), lat;
 	__u32 tid = (__u32)id, kind;
-	struct stall_start *s = bpf_map_lookup_elem(&in_stall, &tid);
+	struct stall_stack *st = bpf_map_lookup_elem(&in_stall, &tid);
 	struct rc_stall_stats *ss;
+	struct stall_start *s;
 
-	if (!s)
+	if (!st || !st->depth)
 		return;
+	s = stall_top(st);
+	if (!s) /* a level too deep to be timed */
+		goto out;
 	kind = s->kind;
 	lat = now - s->ts;
 	if (!s->counted)
@@ -293,7 +342,8 @@ static __always_inline void stall_end(unsigned long reclaimed)
 		}
 	}
 out:
-	bpf_map_delete_elem(&in_stall, &tid);
+	if (--st->depth == 0)
+		bpf_map_delete_elem(&in_stall, &tid);
 }
 
 /* a reclaim stall: the begin tracepoint (order and gfp, after other fields) and its end */

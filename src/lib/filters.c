@@ -7,32 +7,35 @@
 #include <sys/vfs.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
+#include "cgroups.h"
 #include "filters.h"
 #include "runtime.h"
 
-void ms_cgroup_filter_parse(const char *path, struct ms_cgroup_filter *cg)
+void ms_cgroup_filter_parse(const char *arg, struct ms_cgroup_filter *cg)
 {
-	char probe[512];
+	char probe[600], path[512];
 	struct statfs sfs;
 	struct stat st;
 
-	if (stat(path, &st) || !S_ISDIR(st.st_mode))
-		ms_usage_error("--cgroup: '%s' is not a directory", path);
+	/* "/a/b" as the kernel names it, or the directory itself */
+	if (!memcg_resolve(arg, path, sizeof(path), cg->path, sizeof(cg->path)) ||
+	    stat(path, &st))
+		ms_usage_error("--cgroup: '%s' is no memory cgroup (neither a path below %s nor "
+			       "a directory)", arg, memcg_root() ? memcg_root() : "a cgroup mount");
 	if (statfs(path, &sfs))
-		ms_usage_error("--cgroup: cannot inspect '%s': %s", path, strerror(errno));
+		ms_usage_error("--cgroup: cannot inspect '%s': %s", arg, strerror(errno));
 	if ((unsigned long)sfs.f_type == CGROUP2_SUPER_MAGIC) {
 		cg->v2 = true;
 	} else if ((unsigned long)sfs.f_type == CGROUP_SUPER_MAGIC) {
 		/* v1: only the memory controller's hierarchy has these files. */
 		snprintf(probe, sizeof(probe), "%s/memory.usage_in_bytes", path);
 		if (access(probe, F_OK))
-			ms_usage_error("--cgroup: '%s' is not in the memory cgroup hierarchy", path);
+			ms_usage_error("--cgroup: '%s' is not in the memory cgroup hierarchy", arg);
 		cg->v2 = false;
 	} else {
-		ms_usage_error("--cgroup: '%s' is not a cgroup directory", path);
+		ms_usage_error("--cgroup: '%s' is not a cgroup directory", arg);
 	}
 	cg->id = st.st_ino;
-	snprintf(cg->path, sizeof(cg->path), "%s", path);
 }
 
 void ms_pid_filter_fill(int map_fd, const struct ms_opts *o)

@@ -191,6 +191,9 @@ class MemoryCgroup:
         else:
             import pytest
             pytest.skip("no memory cgroup controller on this machine")
+        # the name the kernel prints (/proc/PID/cgroup, "oom_memcg=/name")
+        self.rel = f"/{name}"
+        self.limit = limit_bytes
         os.makedirs(self.path, exist_ok=True)
         with open(f"{self.path}/{limit_file}", "w") as f:
             f.write(str(limit_bytes))

@@ -49,13 +49,13 @@ def test_memcg_oom_kill_reported():
     if hooks["fentry"]["available"] or hooks["kprobe"]["available"]:
         # a function hook works: the kernel's own struct oom_control
         assert k["constraint_source"].startswith("oom_control"), k["constraint_source"]
-        assert k["oom_control"]["memcg"] == cg.path
+        assert k["oom_control"]["memcg"] == cg.rel
         assert k["oom_control"]["totalpages"] == 64 << 20 >> 12  # the memcg limit, in pages
     else:
         # no hook on oom_kill_process here: derived from the memcg being at its limit
         assert k["constraint_source"].startswith("derived")
         assert k["oom_control"] is None
-    assert k["memcg"]["path"] == cg.path and k["memcg"]["at_limit"]
+    assert k["memcg"]["path"] == cg.rel and k["memcg"]["at_limit"]
     assert k["memcg"]["limit_bytes"] == 64 << 20
     assert k["trigger"]["pid"] == w.pid  # the workload's own fault invoked the killer
     d = k["detail"]
@@ -103,3 +103,43 @@ def test_adj_updates():
     recs = [json.loads(l) for l in out.splitlines()]
     adj = [r for r in recs if r["type"] == "oom_score_adj" and r["pid"] == sleeper.pid]
     assert adj and adj[0]["oom_score_adj"] == 500 and adj[0]["comm"] == "sleep"
+
+
+
+def kernel_oom_lines():
+    """The kernel's own "oom-kill:" lines by victim pid: constraint and memcg names."""
+    out = subprocess.run(["dmesg"], capture_output=True, text=True).stdout
+    return {int(m["pid"]): m.groupdict() for m in
+            re.finditer(r"oom-kill:constraint=(?P<constraint>\w+),.*?oom_memcg=(?P<oom_memcg>"
+                        r"[^,]*),task_memcg=(?P<task_memcg>[^,]*),task=[^,]*,pid=(?P<pid>\d+)",
+                        out)}
+
+
+def test_oom_storm_records_belong_together():
+    """Three memcg OOM kills in quick succession, each in its own cgroup with its own
+    limit: every record's victim, memory cgroup and oom_control must be the same kill's
+    (an OOM storm once mixed them up). Truth: the kernel's oom-kill line per victim."""
+    cgs = [MemoryCgroup(f"memscope-test-storm{i}", (48 + 16 * i) << 20) for i in range(3)]
+    try:
+        p = start_oom("-c", 3, "-d", 30)
+        ws = [cg.run(f"{WORKLOAD} --anon 256") for cg in cgs]
+        for w in ws:
+            w.wait(timeout=60)
+        out, err = p.communicate(timeout=40)
+    finally:
+        for cg in cgs:
+            cg.remove()
+    assert p.returncode == 0, err
+    kills = {k["victim"]["pid"]: k for k in map(json.loads, out.splitlines())
+             if k["type"] == "oom"}
+    kernel = kernel_oom_lines()
+    by_pid = {w.pid: cg for w, cg in zip(ws, cgs)}
+    assert set(kills) == set(by_pid), (sorted(kills), sorted(by_pid))
+    for pid, k in kills.items():
+        cg = by_pid[pid]
+        assert pid in kernel, f"no oom-kill line for {pid} in the kernel log: test is void"
+        assert kernel[pid]["task_memcg"] == cg.rel == k["memcg"]["path"], (pid, k, kernel[pid])
+        assert k["memcg"]["limit_bytes"] == cg.limit, (pid, k)
+        if k["oom_control"] is not None:
+            assert k["oom_control"]["memcg"] == kernel[pid]["oom_memcg"] == cg.rel, (pid, k)
+            assert k["oom_control"]["totalpages"] << 12 == cg.limit, (pid, k)

@@ -55,7 +55,7 @@ def test_quiet_report_is_timely_and_agrees_with_sys_proc_and_meminfo():
         # |report - meminfo| <= max(1 %, 1 MiB), the sys issue's tolerance
         assert within_bracket(m[key], min(truths), max(truths)), \
             (key, m[key], min(truths), max(truths))
-    # si_mem_available() computed from the zones equals the kernel's MemAvailable
+    # the kernel's own MemAvailable (the zones' figures lag it after a lazy boot)
     avail = [d["MemAvailable"] for d in during] + [before["MemAvailable"], after["MemAvailable"]]
     assert within_bracket(m["available_bytes"], min(avail), max(avail))
     assert m["swap_total_bytes"] == after["SwapTotal"]
@@ -104,6 +104,6 @@ def test_memcg_oom_during_sample_names_the_victim():
     finally:
         cg.remove()
     line = next(l for l in out.splitlines() if l.strip().startswith("OOM kills"))
-    assert f"pid {w.pid} (workload)" in line and cg.path in line
+    assert f"pid {w.pid} (workload)" in line and cg.rel in line
     assert "verdict: under pressure" in out
     assert "→ memscope oom --detail" in line

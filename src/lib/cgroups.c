@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <ftw.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "cgroups.h"
+#include "procfs.h"
+
+void memcg_mounts(char *v1, char *v2, size_t len)
+{
+	char dev[256], dir[256], type[64], opts[512], ctl[512], path[300];
+	FILE *f = fopen("/proc/mounts", "r");
+
+	v1[0] = v2[0] = 0;
+	if (!f)
+		return;
+	while (fscanf(f, "%255s %255s %63s %511s %*d %*d", dev, dir, type, opts) == 4) {
+		if (!strcmp(type, "cgroup") && !v1[0]) {
+			char *save;
+
+			for (char *tok = strtok_r(opts, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save))
+				if (!strcmp(tok, "memory"))
+					snprintf(v1, len, "%s", dir);
+		} else if (!strcmp(type, "cgroup2") && !v2[0]) {
+			snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
+			if (read_line_file(path, ctl, sizeof(ctl)) && strstr(ctl, "memory"))
+				snprintf(v2, len, "%s", dir);
+		}
+	}
+	fclose(f);
+}
+
+const char *memcg_root(void)
+{
+	static char root[256];
+	static bool looked;
+	char v2[256];
+
+	if (!looked) {
+		memcg_mounts(root, v2, sizeof(root));
+		if (!root[0])
+			snprintf(root, sizeof(root), "%s", v2);
+		looked = true;
+	}
+	return root[0] ? root : NULL;
+}
+
+bool memcg_relative(const char *root, const char *abs, char *rel, size_t len)
+{
+	size_t n = strlen(root);
+
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	if (strncmp(abs, root, n) || (abs[n] && abs[n] != '/'))
+		return false;
+	abs += n;
+	while (abs[0] == '/' && abs[1] == '/')
+		abs++;
+	snprintf(rel, len, "%s", *abs ? abs : "/");
+	/* no trailing slash, as the kernel prints it */
+	for (size_t l = strlen(rel); l > 1 && rel[l - 1] == '/'; l--)
+		rel[l - 1] = 0;
+	return true;
+}
+
+static uint64_t want_ino;
+static char found[512];
+
+static int match_ino(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)f;
+	if (flag == FTW_D && st->st_ino == want_ino) {
+		snprintf(found, sizeof(found), "%s", path);
+		return 1;
+	}
+	return 0;
+}
+
+bool memcg_path_by_id(uint64_t id, char *out, size_t len)
+{
+	const char *root = memcg_root();
+
+	if (!root)
+		return false;
+	found[0] = 0;
+	want_ino = id;
+	nftw(root, match_ino, 16, FTW_PHYS | FTW_MOUNT);
+	return found[0] && memcg_relative(root, found, out, len);
+}
+
+static bool is_dir(const char *p)
+{
+	struct stat st;
+
+	return !stat(p, &st) && S_ISDIR(st.st_mode);
+}
+
+bool memcg_resolve(const char *arg, char *abs, size_t abs_len, char *rel, size_t rel_len)
+{
+	const char *root = memcg_root();
+
+	if (root && memcg_relative(root, arg, rel, rel_len) && is_dir(arg)) {
+		snprintf(abs, abs_len, "%s", arg);
+		return true;
+	}
+	if (root && arg[0] == '/') {
+		snprintf(abs, abs_len, "%s%s", root, strcmp(arg, "/") ? arg : "");
+		if (is_dir(abs))
+			return memcg_relative(root, abs, rel, rel_len);
+	}
+	/* a directory outside the hierarchy: the caller says what it is not */
+	snprintf(abs, abs_len, "%s", arg);
+	snprintf(rel, rel_len, "%s", arg);
+	return is_dir(arg);
+}

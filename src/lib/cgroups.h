@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Memory cgroups by the names the kernel prints: paths relative to the memory
+ * hierarchy's root ("/a/b", as in /proc/PID/cgroup and the kernel's
+ * "oom_memcg=/a/b"), whether that hierarchy is v1 or v2.
+ */
+#ifndef MEMSCOPE_CGROUPS_H
+#define MEMSCOPE_CGROUPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Mount points of the v1 memory controller and of a v2 tree with memory ("" if none). */
+void memcg_mounts(char *v1, char *v2, size_t len);
+/* The root of the memory hierarchy in use (v1 when mounted, else v2); NULL if none. */
+const char *memcg_root(void);
+/* Relative path of the memory cgroup whose kernfs id (directory inode) is id. */
+bool memcg_path_by_id(uint64_t id, char *out, size_t len);
+/*
+ * A user's --cgroup argument, relative to the root ("/a/b") or the full directory
+ * ("/sys/fs/cgroup/memory/a/b"): the directory in abs, the kernel's name in rel.
+ * False when neither form names a directory.
+ */
+bool memcg_resolve(const char *arg, char *abs, size_t abs_len, char *rel, size_t rel_len);
+/* Pure part: rel of an absolute directory under root ("/" for root itself). */
+bool memcg_relative(const char *root, const char *abs, char *rel, size_t len);
+
+#endif

@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Small helpers every part of memscope may use. */
+#ifndef MEMSCOPE_UTIL_H
+#define MEMSCOPE_UTIL_H
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif
