@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "strbuf.h"
 #include "commands.h"
 #include "filters.h"
 #include "gfp.h"
@@ -133,28 +134,30 @@ static void story_text(const struct paf_event *e, char *buf, size_t len)
 {
 	const struct paf_story *s = &e->story;
 	char d[32], res[48];
-	size_t off = 0;
+	struct strbuf sb;
 
-	buf[0] = 0;
+	sb_init(&sb, buf, len);
 	if (!e->has_story) {
 		snprintf(buf, len, "none seen (no direct reclaim, compaction or retry)");
 		return;
 	}
 	if (s->reclaim_count)
-		off += snprintf(buf + off, len - off, "direct reclaim x%u (reclaimed %llu page%s, %s)",
-				s->reclaim_count, (unsigned long long)s->reclaimed,
-				s->reclaimed == 1 ? "" : "s", fmt_duration_ns(d, sizeof(d), s->reclaim_ns));
-	if (s->compact_tries || s->compact_retries)
-		off += snprintf(buf + off, len - off, "%scompaction x%u%s%s", off ? "; " : "",
-				s->compact_tries,
-				s->compact_retries ? ", last result " : "",
-				s->compact_retries ? enum_short("compact_result", s->compact_result,
-								"COMPACT_", res, sizeof(res)) : "");
-	if (s->retry_zone_count)
-		off += snprintf(buf + off, len - off, "%s%u reclaim retries, up to %u without "
-				"progress", off ? "; " : "", s->retry_zone_count,
-				s->max_no_progress_loops);
-	if (!off)
+		sb_add(&sb, "direct reclaim x%u (reclaimed %llu page%s, %s)", s->reclaim_count,
+		       (unsigned long long)s->reclaimed, s->reclaimed == 1 ? "" : "s",
+		       fmt_duration_ns(d, sizeof(d), s->reclaim_ns));
+	if (s->compact_tries || s->compact_retries) {
+		sb_sep(&sb, "; ");
+		sb_add(&sb, "compaction x%u%s%s", s->compact_tries,
+		       s->compact_retries ? ", last result " : "",
+		       s->compact_retries ? enum_short("compact_result", s->compact_result,
+						       "COMPACT_", res, sizeof(res)) : "");
+	}
+	if (s->retry_zone_count) {
+		sb_sep(&sb, "; ");
+		sb_add(&sb, "%u reclaim retries, up to %u without progress", s->retry_zone_count,
+		       s->max_no_progress_loops);
+	}
+	if (!sb.off)
 		snprintf(buf, len, "slow path entered, nothing tried");
 }
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "strbuf.h"
 #include "commands.h"
 #include "filters.h"
 #include "gfp.h"
@@ -176,9 +177,9 @@ static const struct ms_col node_cols[] = {
 static json_object *prio_json(const struct rc_stats *d, char *text, size_t len)
 {
 	json_object *o = json_object_new_object();
-	size_t off = 0;
+	struct strbuf sb;
 
-	text[0] = 0;
+	sb_init(&sb, text, len);
 	for (int p = RC_NR_PRIO - 1; p >= 0; p--) {
 		char k[8];
 
@@ -186,8 +187,8 @@ static json_object *prio_json(const struct rc_stats *d, char *text, size_t len)
 			continue;
 		snprintf(k, sizeof(k), "%d", p);
 		json_object_object_add(o, k, json_u64(d->prio[p]));
-		off += snprintf(text + off, len - off, "%s%d:%llu", off ? " " : "", p,
-				(unsigned long long)d->prio[p]);
+		sb_sep(&sb, " ");
+		sb_add(&sb, "%d:%llu", p, (unsigned long long)d->prio[p]);
 	}
 	return o;
 }

@@ -18,6 +18,7 @@
 #include "procfs.h"
 #include "runtime.h"
 #include "units.h"
+#include "strbuf.h"
 #include "counters.h"
 #include "proc.h"
 #include "reclaim.h"
@@ -46,19 +47,19 @@ static struct psi read_psi(void)
 	return p;
 }
 
-/* Append one finding to the verdict's list, comma-separated. */
-static void __attribute__((format(printf, 4, 5)))
-add_reason(char *buf, size_t len, size_t *off, const char *fmt, ...)
+/* One finding of the verdict: to the JSON list and the text line. */
+static void __attribute__((format(printf, 3, 4)))
+add_reason(struct strbuf *text, json_object *list, const char *fmt, ...)
 {
+	char one[256];
 	va_list ap;
 
-	if (*off >= len)
-		return;
-	if (*off)
-		*off += snprintf(buf + *off, len - *off, ", ");
 	va_start(ap, fmt);
-	*off += vsnprintf(buf + *off, *off < len ? len - *off : 0, fmt, ap);
+	vsnprintf(one, sizeof(one), fmt, ap);
 	va_end(ap);
+	json_object_array_add(list, json_object_new_string(one));
+	sb_sep(text, ", ");
+	sb_add(text, "%s", one);
 }
 
 static uint64_t get_u64(json_object *o, const char *key)
@@ -93,8 +94,9 @@ static int summary_run(const struct ms_opts *o)
 	uint64_t t0;
 	double secs;
 	struct psi psi;
-	char reasons[1024] = "", b[8][32];
-	size_t roff = 0;
+	char reasons_buf[1024], b[8][32];
+	struct strbuf reasons;
+	json_object *reason_list = json_object_new_array();
 	json_object *rec = json_object_new_object(), *total, *mem = json_object_new_object();
 	json_object *act = json_object_new_object(), *tops = json_object_new_array();
 	json_object *vic = json_object_new_array(), *nodes_json = json_object_new_array();
@@ -187,22 +189,23 @@ static int summary_run(const struct ms_opts *o)
 		json_object_array_add(tops, proc_rec_json(&top[i]));
 
 	/* the verdict */
+	sb_init(&reasons, reasons_buf, sizeof(reasons_buf));
 	if (nv)
-		add_reason(reasons, sizeof(reasons), &roff, "%d OOM kill%s%s%s", nv, nv == 1 ? "" : "s",
+		add_reason(&reasons, reason_list, "%d OOM kill%s%s%s", nv, nv == 1 ? "" : "s",
 		       victims[0].memcg[0] ? " in memcg " : "", victims[0].memcg);
 	if (pt.failures)
-		add_reason(reasons, sizeof(reasons), &roff, "%llu allocation failure%s (worst order %d)", pt.failures,
+		add_reason(&reasons, reason_list, "%llu allocation failure%s (worst order %d)", pt.failures,
 		       pt.failures == 1 ? "" : "s", pt.worst_order);
 	if (rt.stalls[RC_DIRECT] + rt.stalls[RC_MEMCG] + rt.stalls[RC_NODE])
-		add_reason(reasons, sizeof(reasons), &roff, "reclaim stalls: %llu direct, %llu memcg, p99 <= %s", rt.stalls[RC_DIRECT],
+		add_reason(&reasons, reason_list, "reclaim stalls: %llu direct, %llu memcg, p99 <= %s", rt.stalls[RC_DIRECT],
 		       rt.stalls[RC_MEMCG], fmt_duration_ns(b[0], 32, rt.stall_p99_ns));
 	if (psi.ok && psi.some10 >= 1.0)
-		add_reason(reasons, sizeof(reasons), &roff, "PSI memory some avg10 %.2f%%", psi.some10);
+		add_reason(&reasons, reason_list, "PSI memory some avg10 %.2f%%", psi.some10);
 	if (avail < get_u64(total, "total_bytes") / 20)
-		add_reason(reasons, sizeof(reasons), &roff, "only %s available", fmt_bytes(b[1], 32, avail));
+		add_reason(&reasons, reason_list, "only %s available", fmt_bytes(b[1], 32, avail));
 	json_object_object_add(rec, "type", json_object_new_string("summary"));
-	json_object_object_add(rec, "verdict", json_object_new_string(roff ? "under pressure" : "OK"));
-	json_object_object_add(rec, "reasons", json_object_new_string(reasons));
+	json_object_object_add(rec, "verdict", json_object_new_string(reasons.off ? "under pressure" : "OK"));
+	json_object_object_add(rec, "reasons", reason_list);
 	json_object_object_add(rec, "memory", mem);
 	json_object_object_add(rec, "nodes", nodes_json);
 	if (psi.ok) {
@@ -224,7 +227,7 @@ static int summary_run(const struct ms_opts *o)
 	} else {
 		uname(&un);
 		out_printf("\nmemscope health report: %.1f s sample, kernel %s\n", secs, un.release);
-		out_printf("verdict: %s%s%s\n\n", roff ? "under pressure: " : "OK", reasons, "");
+		out_printf("verdict: %s%s%s\n\n", reasons.off ? "under pressure: " : "OK", reasons_buf, "");
 		out_printf("memory   total %s, free %s, available %s, used %s\n",
 			   fmt_bytes(b[0], 32, get_u64(mem, "total_bytes")),
 			   fmt_bytes(b[1], 32, get_u64(mem, "free_bytes")), fmt_bytes(b[2], 32, avail),

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "strbuf.h"
 #include "commands.h"
 #include "frag.h"
 #include "hooks.h"
@@ -473,7 +474,7 @@ static json_object *zone_text_row(json_object *z)
 					     "present", "managed", "spanned" };
 	json_object *row = json_object_new_object(), *v;
 	char name[32], list[256] = "";
-	size_t off = 0;
+	struct strbuf sb;
 
 	json_object_object_get_ex(z, "node", &v);
 	json_object_object_add(row, "node", json_object_get(v));
@@ -489,9 +490,10 @@ static json_object *zone_text_row(json_object *z)
 				       v ? json_u64(json_object_get_uint64(v) * page_size) : NULL);
 	}
 	json_object_object_get_ex(z, "protection_pages", &v);
+	sb_init(&sb, list, sizeof(list));
 	for (size_t i = 0; i < json_object_array_length(v); i++)
-		off += snprintf(list + off, sizeof(list) - off, "%s%lld", i ? "," : "",
-				(long long)json_object_get_int64(json_object_array_get_idx(v, i)));
+		sb_add(&sb, "%s%lld", i ? "," : "",
+		       (long long)json_object_get_int64(json_object_array_get_idx(v, i)));
 	json_object_object_add(row, "protection", json_object_new_string(list));
 	return row;
 }

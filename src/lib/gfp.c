@@ -6,6 +6,7 @@
 #include <string.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include "strbuf.h"
 #include "gfp.h"
 #include "kbtf.h"
 #include "runtime.h"
@@ -435,14 +436,14 @@ int gfp_table_load(struct gfp_table *t)
 
 const char *gfp_format(const struct gfp_table *t, unsigned long mask, char *buf, size_t len)
 {
-	size_t off = 0;
+	struct strbuf sb;
 	bool first = true;
 
 	if (!mask) {
 		snprintf(buf, len, "none");
 		return buf;
 	}
-	buf[0] = 0;
+	sb_init(&sb, buf, len);
 	/* Same walk as trace_print_flags_seq(): first match wins, its bits are consumed. */
 	for (int i = 0; i < t->n && mask; i++) {
 		unsigned long m = t->flag[i].mask;
@@ -450,13 +451,11 @@ const char *gfp_format(const struct gfp_table *t, unsigned long mask, char *buf,
 		if ((mask & m) != m)
 			continue;
 		mask &= ~m;
-		off += snprintf(buf + off, off < len ? len - off : 0, "%s%s", first ? "" : "|",
-				t->flag[i].name);
+		sb_add(&sb, "%s%s", first ? "" : "|", t->flag[i].name);
 		first = false;
 	}
 	if (mask)
-		off += snprintf(buf + off, off < len ? len - off : 0, "%s0x%lx", first ? "" : "|",
-				mask);
+		sb_add(&sb, "%s0x%lx", first ? "" : "|", mask);
 	return buf;
 }
 

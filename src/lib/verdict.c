@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdio.h>
 #include <string.h>
+#include "strbuf.h"
 #include "units.h"
 #include "verdict.h"
 
@@ -53,7 +54,7 @@ enum verdict_kind verdict_explain(const struct verdict_input *in, char *buf, siz
 	const struct verdict_zone *best = NULL, *pass_wmark = NULL, *pass_with_cma = NULL;
 	enum verdict_kind kind;
 	const char *why = stop_reason(in);
-	size_t off = 0;
+	struct strbuf sb;
 	int64_t best_free = -1;
 
 	fmt_bytes(size, sizeof(size), (uint64_t)in->page_size << in->order);
@@ -79,21 +80,20 @@ enum verdict_kind verdict_explain(const struct verdict_input *in, char *buf, siz
 			pass_with_cma = z;
 		}
 	}
+	sb_init(&sb, story, sizeof(story));
 	if (in->has_story) {
 		if (in->reclaim_count)
-			off += snprintf(story + off, sizeof(story) - off,
-					"; direct reclaim x%u freed %llu page%s", in->reclaim_count,
-					(unsigned long long)in->reclaimed, in->reclaimed == 1 ? "" : "s");
+			sb_add(&sb, "; direct reclaim x%u freed %llu page%s", in->reclaim_count,
+			       (unsigned long long)in->reclaimed, in->reclaimed == 1 ? "" : "s");
 		if (in->compact_tries || in->compact_retries)
-			off += snprintf(story + off, sizeof(story) - off, "; compaction x%u%s%s%s",
-					in->compact_tries ? in->compact_tries : in->compact_retries,
-					in->compact_result ? " (last: " : "",
-					in->compact_result ? in->compact_result : "",
-					in->compact_result ? ")" : "");
+			sb_add(&sb, "; compaction x%u%s%s%s",
+			       in->compact_tries ? in->compact_tries : in->compact_retries,
+			       in->compact_result ? " (last: " : "",
+			       in->compact_result ? in->compact_result : "",
+			       in->compact_result ? ")" : "");
 		if (in->retry_zone_count)
-			snprintf(story + off, sizeof(story) - off,
-				 "; %u reclaim retries, up to %u without progress",
-				 in->retry_zone_count, in->max_no_progress_loops);
+			sb_add(&sb, "; %u reclaim retries, up to %u without progress",
+			       in->retry_zone_count, in->max_no_progress_loops);
 	}
 	if (!best) {
 		snprintf(buf, len, "order-%u (%s) request: no populated zone it may use", in->order,

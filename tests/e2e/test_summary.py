@@ -88,7 +88,7 @@ def test_memcg_reclaim_during_sample_is_pressure(data_file):
     r = json.loads(out)
     a = r["activity"]
     assert a["reclaim_scanned_pages"] > 0 and a["memcg_reclaim_stalls"] > 0
-    assert r["verdict"] == "under pressure" and "memcg" in r["reasons"]
+    assert r["verdict"] == "under pressure" and any("memcg" in x for x in r["reasons"])
 
 
 def test_memcg_oom_during_sample_names_the_victim():
