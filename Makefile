@@ -88,12 +88,20 @@ $(OUT)/tests/workload: tests/e2e/workload.c
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -Wall -o $@ $<
 
-e2e: memscope $(OUT)/tests/fentry_only.bpf.o $(OUT)/tests/task_pids.bpf.o $(OUT)/tests/workload
+# runs reclaim's own BPF programs with BPF_PROG_TEST_RUN (tests/e2e/test_reclaim.py)
+$(OUT)/tests/stall_nest: tests/e2e/stall_nest.c $(OUT)/reclaim.skel.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -O1 -Wall -o $@ $< -lbpf -lelf -lz
+
+E2E_BINS := $(OUT)/tests/fentry_only.bpf.o $(OUT)/tests/task_pids.bpf.o $(OUT)/tests/workload \
+	    $(OUT)/tests/stall_nest
+
+e2e: memscope $(E2E_BINS)
 	$(PYTHON) -m pytest -q -rs tests/e2e
 
 # The same suite again on the fallback variants (raw_tp where tp_btf is preferred):
 # no kernel of ours would choose them otherwise.
-e2e-fallback: memscope $(OUT)/tests/fentry_only.bpf.o $(OUT)/tests/task_pids.bpf.o $(OUT)/tests/workload
+e2e-fallback: memscope $(E2E_BINS)
 	MEMSCOPE_TEST_AVOID_HOOKS=tp_btf $(PYTHON) -m pytest -q -rs tests/e2e
 
 test: deps
@@ -124,7 +132,7 @@ $(OUT)/bench/snapshot_cost: bench/snapshot_cost.c $(OUT)/proc.o $(OUT)/libmemsco
 
 # The e2e suite inside QEMU on Debian's 6.1 kernel (see tests/vm/run.sh).
 test-vm: deps
-	@$(MAKE) --no-print-directory memscope $(OUT)/tests/fentry_only.bpf.o $(OUT)/tests/task_pids.bpf.o $(OUT)/tests/workload
+	@$(MAKE) --no-print-directory memscope $(E2E_BINS)
 	tests/vm/run.sh
 
 bench: deps

@@ -7,7 +7,6 @@
 #include "output.h"
 #include "runtime.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Adding a command: one line here, plus its src/<cmd>.c (and src/bpf/<cmd>.bpf.c). */
 const struct ms_cmd *const ms_commands[] = {
@@ -63,17 +62,30 @@ int ms_parse_global_args(int argc, char **argv, struct ms_opts *o)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (!strcmp(a, "-j") || !strcmp(a, "--json"))
+		if (!strcmp(a, "--json"))
 			o->json = true;
-		else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
+		else if (!strcmp(a, "--verbose"))
 			o->verbose = true;
+		else if (a[0] == '-' && a[1] && a[1] != '-' && !a[strspn(a + 1, "jvhV") + 1]) {
+			/* -j, -v, or a cluster such as -jv */
+			for (const char *f = a + 1; *f; f++)
+				if (*f == 'j')
+					o->json = true;
+				else if (*f == 'v')
+					o->verbose = true;
+				else if (*f == 'h') {
+					ms_print_main_help();
+					exit(0);
+				} else
+					ms_print_version();
+		}
 		else if (!strcmp(a, "--avoid-hooks")) {
 			if (i + 1 >= argc)
 				ms_usage_error("option '--avoid-hooks' needs a value");
 			ms_parse_avoid_hooks(argv[++i]);
 		} else if (!strncmp(a, "--avoid-hooks=", 14))
 			ms_parse_avoid_hooks(a + 14);
-		else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+		else if (!strcmp(a, "--help")) {
 			ms_print_main_help();
 			exit(0);
 		} else if (!strcmp(a, "-V") || !strcmp(a, "--version"))
@@ -86,20 +98,41 @@ int ms_parse_global_args(int argc, char **argv, struct ms_opts *o)
 	return i;
 }
 
+/* Is -j anywhere before "--"? Then errors also end the NDJSON stream with a record. */
+static bool wants_json(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--json") ||
+		    (a[0] == '-' && a[1] != '-' && strchr(a, 'j') &&
+		     !a[strspn(a + 1, "jvhV") + 1]))
+			return true;
+	}
+	return false;
+}
+
+static int run(const struct ms_cmd *cmd, struct ms_opts *opts)
+{
+	out_init(opts->json);
+	ms_runtime_init(opts->verbose);
+	return out_finish(cmd->run(opts));
+}
+
 int main(int argc, char **argv)
 {
 	struct ms_opts opts = { 0 };
 	const struct ms_cmd *cmd;
 	int i;
 
+	out_errors_as_json(wants_json(argc, argv));
+	out_check_stdout_open();
 	i = ms_parse_global_args(argc, argv, &opts);
 	/* No command (or options only): the health report. */
 	if (i >= argc || argv[i][0] == '-') {
 		cmd = &cmd_summary;
 		ms_parse_command_args(cmd, argc - i + 1, argv + i - 1, &opts);
-		out_init(opts.json);
-		ms_runtime_init(opts.verbose);
-		return cmd->run(&opts);
+		return run(cmd, &opts);
 	}
 	if (!strcmp(argv[i], "help")) { /* memscope help CMD = memscope CMD --help */
 		if (i + 1 >= argc) {
@@ -119,7 +152,5 @@ int main(int argc, char **argv)
 	if (!cmd)
 		ms_usage_error("unknown command '%s' (see '%s --help')", argv[i], ms_prog);
 	ms_parse_command_args(cmd, argc - i, argv + i, &opts);
-	out_init(opts.json);
-	ms_runtime_init(opts.verbose);
-	return cmd->run(&opts);
+	return run(cmd, &opts);
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "textsafe.h"
 #include "commands.h"
 #include "cgroups.h"
 #include "hooks.h"
@@ -229,14 +230,14 @@ static void report_kill(struct kill *k)
 	if (out_json_mode()) {
 		out_json(r);
 	} else {
-		char tbuf[16], lat[32];
+		char tbuf[16], lat[32], cbuf[2][COMM_TEXT_LEN];
 		time_t secs = (time_t)ts;
 		struct tm tm;
 
 		localtime_r(&secs, &tm);
 		strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
-		out_printf("%s.%03d  OOM kill: pid %u (%.16s)", tbuf, (int)((ts - secs) * 1000), e->pid,
-			   e->has_task ? e->comm : "?");
+		out_printf("%s.%03d  OOM kill: pid %u (%s)", tbuf, (int)((ts - secs) * 1000), e->pid,
+			   e->has_task ? comm_text(e->comm, cbuf[0]) : "?");
 		if (e->has_task)
 			out_printf(", uid %u, oom_score_adj %d", e->uid, e->oom_score_adj);
 		out_printf("\n");
@@ -252,7 +253,8 @@ static void report_kill(struct kill *k)
 		else
 			out_printf("  victim     sizes unavailable: this kernel's mark_victim gives "
 				   "only the pid\n");
-		out_printf("  trigger    pid %u (%.16s)\n", e->trigger_pid, e->trigger_comm);
+		out_printf("  trigger    pid %u (%s)\n", e->trigger_pid,
+			   comm_text(e->trigger_comm, cbuf[1]));
 		out_printf("  constraint %s (%s)\n", constraint ? constraint : "-", why);
 		if (e->has_memcg)
 			out_printf("  memcg      %s: usage %s of %s\n", path ? path : "?",
@@ -326,6 +328,7 @@ static void flush_kills(bool all)
 static void print_adj(const struct oom_event *e)
 {
 	json_object *r = json_object_new_object();
+	char cbuf[2][COMM_TEXT_LEN];
 
 	json_object_object_add(r, "type", json_object_new_string("oom_score_adj"));
 	json_object_object_add(r, "ts", json_object_new_double(ms_boot_ns_to_real(e->ts_ns)));
@@ -340,8 +343,9 @@ static void print_adj(const struct oom_event *e)
 		out_json(r);
 		return;
 	}
-	out_printf("oom_score_adj of pid %u (%.16s) set to %d by pid %u (%.16s)\n", e->pid,
-		   e->comm, e->oom_score_adj, e->trigger_pid, e->trigger_comm);
+	out_printf("oom_score_adj of pid %u (%s) set to %d by pid %u (%s)\n", e->pid,
+		   comm_text(e->comm, cbuf[0]), e->oom_score_adj, e->trigger_pid,
+		   comm_text(e->trigger_comm, cbuf[1]));
 	out_flush();
 	json_object_put(r);
 }
@@ -454,7 +458,7 @@ static struct oom_bpf *oom_open(void)
 		oom_hooks[0].v[0].prog = "oom_victim_pid_btf";
 		oom_hooks[0].v[1].prog = "oom_victim_pid_raw";
 	}
-	skel = oom_bpf__open();
+	skel = oom_bpf__open_opts(ms_bpf_open_opts());
 	if (!skel)
 		ms_bpf_fail("opening oom's BPF object", errno);
 	ms_test_map_sizes(skel->obj);

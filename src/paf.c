@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "textsafe.h"
 #include "strbuf.h"
 #include "commands.h"
 #include "filters.h"
@@ -73,6 +74,9 @@ static void paf_check(const struct ms_opts *o)
 		ms_usage_error("paf: --stack goes with the event view, not --summary");
 	if (!cfg.summary && o->interval)
 		ms_usage_error("paf: --interval goes with --summary (events print as they come)");
+	if (cfg.order_eq >= 0 && cfg.order_min >= 0 && cfg.order_eq < cfg.order_min)
+		ms_usage_error("paf: --order %d is below --min-order %d: nothing could match",
+			       cfg.order_eq, cfg.order_min);
 }
 
 /* ---- decoding ---- */
@@ -206,12 +210,13 @@ static void print_event_text(json_object *r, const struct paf_event *e, double t
 	char tbuf[32], b[6][32], mt[48];
 	time_t secs = (time_t)ts;
 	json_object *zones;
+	char cbuf[COMM_TEXT_LEN];
 	struct tm tm;
 
 	localtime_r(&secs, &tm);
 	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
-	out_printf("%s.%03d  allocation failure: pid %u tid %u (%.16s), order %u (%s), %s\n",
-		   tbuf, (int)((ts - secs) * 1000), e->pid, e->tid, e->comm, e->order,
+	out_printf("%s.%03d  allocation failure: pid %u tid %u (%s), order %u (%s), %s\n",
+		   tbuf, (int)((ts - secs) * 1000), e->pid, e->tid, comm_text(e->comm, cbuf), e->order,
 		   fmt_bytes(b[0], sizeof(b[0]), (uint64_t)page_size << e->order),
 		   enum_short("migratetype", e->migratetype, "MIGRATE_", mt, sizeof(mt)));
 	out_printf("  gfp      %#llx %s\n", (unsigned long long)e->gfp, flags);
@@ -484,7 +489,7 @@ static struct paf_bpf *paf_open(const struct ms_opts *o, bool events)
 	char why[256];
 
 	ms_require_bpf();
-	skel = paf_bpf__open();
+	skel = paf_bpf__open_opts(ms_bpf_open_opts());
 	if (!skel)
 		ms_bpf_fail("opening paf's BPF object", errno);
 	ms_test_map_sizes(skel->obj);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* memscope proc: per-process memory state (procstat), exact, snapshot or live. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "loss.h"
 #include "util.h"
 #include "output.h"
+#include "procfs.h"
 #include "runtime.h"
 #include "proc.h"
 #include "proc.skel.h"
@@ -239,7 +241,7 @@ static struct proc_bpf *proc_open(const struct ms_opts *o, bool live)
 	ms_require_bpf();
 	if (kbtf_mm_counter_indices(&idx[0], &idx[1], &idx[2], &idx[3]))
 		ms_fatal("cannot find MM_ANONPAGES and friends in the kernel's BTF");
-	skel = proc_bpf__open();
+	skel = proc_bpf__open_opts(ms_bpf_open_opts());
 	if (!skel)
 		ms_bpf_fail("opening proc's BPF object", errno);
 	ms_test_map_sizes(skel->obj);
@@ -299,6 +301,28 @@ static void print_list(struct rec_list *l, const struct rec_list *prev, bool liv
 	table_free(t);
 }
 
+/* -p PID that the snapshot does not show: say why, each one (l sorted by pid). */
+static void explain_missing(const struct ms_opts *o, const struct rec_list *l)
+{
+	for (int i = 0; i < o->nr_pids; i++) {
+		const char *why;
+
+		if (find_pid(l, o->pids[i]))
+			continue;
+		why = proc_no_mm_reason(o->pids[i]);
+		if (why)
+			ms_warn("pid %d is not shown: %s", o->pids[i], why);
+		else if (o->has_comm || cfg.cgroup.id)
+			ms_warn("pid %d is not shown: it does not match --comm/--cgroup", o->pids[i]);
+		else if (kill(o->pids[i], 0) && errno == ESRCH)
+			ms_warn("pid %d is not shown: it exited", o->pids[i]);
+		else
+			ms_warn("pid %d is not shown: the kernel's task iterator did not yield it "
+				"(some sandboxes hide their supervisor from BPF iterators)",
+				o->pids[i]);
+	}
+}
+
 static int run_once(const struct ms_opts *o)
 {
 	struct proc_bpf *skel = proc_open(o, false);
@@ -308,6 +332,8 @@ static int run_once(const struct ms_opts *o)
 	if (!iter)
 		ms_bpf_fail("attaching the task iterator", errno);
 	snapshot(iter, &l);
+	qsort(l.r, l.n, sizeof(*l.r), cmp_pid);
+	explain_missing(o, &l);
 	print_list(&l, NULL, false, 0);
 	bpf_link__destroy(iter);
 	proc_bpf__destroy(skel);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "textsafe.h"
 #include "strbuf.h"
 #include "commands.h"
 #include "filters.h"
@@ -513,7 +514,7 @@ static void print_slab(struct reclaim_bpf *skel)
 static int on_stall_event(void *ctx, void *data, size_t len)
 {
 	const struct rc_event *e = data;
-	char flags[1024], lat[32];
+	char flags[1024], lat[32], cbuf[COMM_TEXT_LEN];
 	json_object *o;
 
 	(void)ctx;
@@ -537,8 +538,8 @@ static int on_stall_event(void *ctx, void *data, size_t len)
 		out_json(o);
 		return 0;
 	}
-	out_printf("  stall: pid %u (%.16s) %s reclaim, order %u, %s, reclaimed %llu pages in %s\n",
-		   e->pid, e->comm, kind_names[e->kind % RC_NR_KIND], e->order, flags,
+	out_printf("  stall: pid %u (%s) %s reclaim, order %u, %s, reclaimed %llu pages in %s\n",
+		   e->pid, comm_text(e->comm, cbuf), kind_names[e->kind % RC_NR_KIND], e->order, flags,
 		   (unsigned long long)e->reclaimed,
 		   fmt_duration_ns(lat, sizeof(lat), e->latency_ns));
 	json_object_put(o);
@@ -589,7 +590,7 @@ static struct reclaim_bpf *reclaim_open(const struct ms_opts *o)
 
 	ms_require_bpf();
 	ncpus = libbpf_num_possible_cpus();
-	skel = reclaim_bpf__open();
+	skel = reclaim_bpf__open_opts(ms_bpf_open_opts());
 	if (!skel)
 		ms_bpf_fail("opening reclaim's BPF object", errno);
 	ms_test_map_sizes(skel->obj);

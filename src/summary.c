@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <sys/utsname.h>
 #include <linux/types.h>
+#include "textsafe.h"
 #include "commands.h"
 #include "output.h"
 #include "procfs.h"
@@ -81,6 +82,7 @@ static void copy_key(json_object *dst, json_object *src, const char *key)
 static int summary_run(const struct ms_opts *o)
 {
 	double sample = o->duration > 0 ? o->duration : DEFAULT_SAMPLE_S;
+	char cbuf[COMM_TEXT_LEN];
 	struct reclaim_session *rs;
 	struct paf_session *ps;
 	struct oom_session *os;
@@ -302,7 +304,7 @@ static int summary_run(const struct ms_opts *o)
 				snprintf(line, sizeof(line), "none");
 			else
 				snprintf(line, sizeof(line), "%d: pid %d (%s)%s%s", nv, victims[0].pid,
-					 victims[0].comm, victims[0].memcg[0] ? " in " : "",
+					 comm_text(victims[0].comm, cbuf), victims[0].memcg[0] ? " in " : "",
 					 victims[0].memcg);
 			out_printf("  %-22s %-44s → memscope oom --detail\n", "OOM kills", line);
 		}
@@ -314,7 +316,8 @@ static int summary_run(const struct ms_opts *o)
 			const struct proc_rec *r = &top[i];
 			const int64_t rss[3] = { r->anon, r->file, r->shmem };
 
-			out_printf("%7u %-16.16s %10s %10s %10s %10s %10s %10s\n", r->pid, r->comm,
+			out_printf("%7u %-16s %10s %10s %10s %10s %10s %10s\n", r->pid,
+				   comm_text(r->comm, cbuf),
 				   fmt_bytes(b[0], 32, counters_sum_nonneg(rss, 3) * page_size),
 				   fmt_bytes(b[1], 32, counter_nonneg(r->anon) * page_size),
 				   fmt_bytes(b[2], 32, counter_nonneg(r->file) * page_size),

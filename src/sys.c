@@ -17,6 +17,7 @@
 #include "output.h"
 #include "runtime.h"
 #include "units.h"
+#include "textsafe.h"
 #include "counters.h"
 #include "util.h"
 #include "meminfo.h"
@@ -58,6 +59,7 @@ static void sys_parse_opt(int id, const char *arg)
 	case OPT_ON:
 		if (strlen(arg) >= sizeof(buf) || !*arg)
 			ms_usage_error("--on: give reclaim, kswapd, compaction or failure");
+		ms_check_list("--on", arg);
 		strcpy(buf, arg);
 		for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 			if (!strcmp(tok, "reclaim"))
@@ -693,12 +695,13 @@ static int on_event(void *ctx, void *data, size_t len)
 	} else {
 		struct node_list one;
 
-		char order[24] = "";
+		char order[24] = "", cbuf[COMM_TEXT_LEN];
 
 		if ((int)e->order >= 0)
 			snprintf(order, sizeof(order), ", order %d", (int)e->order);
-		snprintf(when, sizeof(when), "%s.%03d  %s by pid %u (%.16s)%s — node %u:", tbuf,
-			 (int)((ts - secs) * 1000), event_name(e->kind), e->pid, e->comm, order,
+		snprintf(when, sizeof(when), "%s.%03d  %s by pid %u (%s)%s — node %u:", tbuf,
+			 (int)((ts - secs) * 1000), event_name(e->kind), e->pid,
+			 comm_text(e->comm, cbuf), order,
 			 e->node.nid);
 		one.n[0] = e->node;
 		one.nr = 1;
@@ -740,7 +743,7 @@ static struct sys_bpf *sys_load(unsigned int on, struct bpf_link **iter)
 	char why[256];
 
 	ms_require_bpf();
-	skel = sys_bpf__open();
+	skel = sys_bpf__open_opts(ms_bpf_open_opts());
 	if (!skel)
 		ms_bpf_fail("opening sys's BPF object", errno);
 	ms_test_map_sizes(skel->obj);

@@ -11,6 +11,9 @@
 #include <sys/stat.h>
 #include "cli.h"
 #include "hooks.h"
+#include "procfs.h"
+#include "output.h"
+#include "util.h"
 
 void ms_vmessage(const char *fmt, va_list ap)
 {
@@ -19,14 +22,31 @@ void ms_vmessage(const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
-void ms_usage_error(const char *fmt, ...)
+void ms_message(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	ms_vmessage(fmt, ap);
 	va_end(ap);
-	exit(MS_EXIT_USAGE);
+}
+
+void ms_vfail(int status, const char *fmt, va_list ap)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	fprintf(stderr, "%s: %s\n", ms_prog, msg);
+	out_error_record(msg, status);
+	exit(status);
+}
+
+void ms_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ms_vfail(MS_EXIT_USAGE, fmt, ap);
 }
 
 double ms_parse_double(const char *what, const char *s, double min, double max)
@@ -74,23 +94,46 @@ static bool pid_exists(int pid)
 	return stat(path, &st) == 0;
 }
 
-int ms_parse_pid_list(const char *what, const char *s, int *pids, int max)
+void ms_check_list(const char *what, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n)
+		ms_usage_error("%s needs a value", what);
+	if (s[0] == ',' || s[n - 1] == ',' || strstr(s, ",,"))
+		ms_usage_error("%s: empty element in the list '%s'", what, s);
+}
+
+int ms_parse_pid_list(const char *what, const char *s, int *pids, int n, int max)
 {
 	char buf[1024], *tok, *save;
-	int n = 0;
 
 	if (!s || !*s)
 		ms_usage_error("%s needs a PID", what);
+	ms_check_list(what, s);
 	if (strlen(s) >= sizeof(buf))
 		ms_usage_error("%s: list too long", what);
 	strcpy(buf, s);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		long pid = ms_parse_long(what, tok, 1, INT_MAX);
 
-		if (n == max)
-			ms_usage_error("%s: at most %d PIDs", what, max);
+		bool dup = false;
+		long long tgid;
+
 		if (!pid_exists(pid))
 			ms_usage_error("%s: no process with PID %ld", what, pid);
+		/* a thread's id stands for its process (filters match the thread group) */
+		if (proc_status_field(pid, "Tgid", &tgid) && tgid != pid) {
+			ms_message("%s: %ld is a thread of process %lld: that process is meant",
+				   what, pid, tgid);
+			pid = tgid;
+		}
+		for (int i = 0; i < n; i++)
+			dup |= pids[i] == pid;
+		if (dup)
+			continue;
+		if (n == max)
+			ms_usage_error("%s: at most %d PIDs", what, max);
 		pids[n++] = pid;
 	}
 	if (!n)
@@ -137,7 +180,6 @@ static const struct {
 	  "only processes whose command name is NAME" },
 };
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 void ms_print_version(void)
 {
@@ -186,6 +228,7 @@ void ms_parse_avoid_hooks(const char *arg)
 {
 	char err[128];
 
+	ms_check_list("--avoid-hooks", arg);
 	if (hooks_avoid(arg, err, sizeof(err)))
 		ms_usage_error("--avoid-hooks: %s", err);
 }
@@ -217,7 +260,8 @@ static void parse_shared(int c, const char *arg, struct ms_opts *o)
 			ms_usage_error("--duration: must be more than 0 seconds");
 		break;
 	case OPT_PID:
-		o->nr_pids = ms_parse_pid_list("--pid", arg, o->pids, MS_MAX_PIDS);
+		/* -p 1 -p 2 is -p 1,2 */
+		o->nr_pids = ms_parse_pid_list("--pid", arg, o->pids, o->nr_pids, MS_MAX_PIDS);
 		break;
 	case OPT_COMM:
 		if (!*arg)
@@ -229,6 +273,14 @@ static void parse_shared(int c, const char *arg, struct ms_opts *o)
 		o->has_comm = true;
 		break;
 	}
+}
+
+static bool long_known(const struct option *opts, const char *name, size_t len)
+{
+	for (; opts->name; opts++)
+		if (strlen(opts->name) == len && !strncmp(opts->name, name, len))
+			return true;
+	return false;
 }
 
 void ms_parse_command_args(const struct ms_cmd *cmd, int argc, char **argv, struct ms_opts *o)
@@ -269,11 +321,17 @@ void ms_parse_command_args(const struct ms_cmd *cmd, int argc, char **argv, stru
 		const struct ms_cmd_opt *co;
 
 		if (c == '?') {
-			if (optopt && optopt < 256)
-				ms_usage_error("%s: unknown option '-%c' (see '%s help %s')",
-					       cmd->name, optopt, ms_prog, cmd->name);
-			ms_usage_error("%s: unknown option '%s' (see '%s help %s')", cmd->name,
-				       argv[optind - 1], ms_prog, cmd->name);
+			const char *a = argv[optind - 1], *eq = strchr(a, '=');
+
+			/* a long option: name what the user typed, not its short twin */
+			if (!strncmp(a, "--", 2) && eq && long_known(longopts, a + 2, eq - a - 2))
+				ms_usage_error("%s: option '%.*s' takes no value (see '%s help %s')",
+					       cmd->name, (int)(eq - a), a, ms_prog, cmd->name);
+			if (!strncmp(a, "--", 2))
+				ms_usage_error("%s: unknown option '%s' (see '%s help %s')",
+					       cmd->name, a, ms_prog, cmd->name);
+			ms_usage_error("%s: unknown option '-%c' (see '%s help %s')", cmd->name,
+				       optopt ? optopt : '?', ms_prog, cmd->name);
 		}
 		if (c == ':')
 			ms_usage_error("%s: option '%s' needs a value", cmd->name,

@@ -94,7 +94,7 @@ static int try_kind(enum hook_kind k, char *why, size_t len)
 		snprintf(why, len, "tracefs not mounted and cannot be mounted");
 		return -1;
 	}
-	s = probe_bpf__open();
+	s = probe_bpf__open_opts(ms_bpf_open_opts());
 	if (!s) {
 		snprintf(why, len, "open: %s", strerror(errno));
 		return -1;

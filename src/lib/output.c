@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "output.h"
+#include "cli.h"
 #include "runtime.h"
+#include "textsafe.h"
 #include "units.h"
 
 #define MS_MAX_COLS 32
@@ -18,7 +22,8 @@ struct ms_table {
 	int nrows, cap;
 };
 
-static bool json_mode;
+static bool json_mode, json_errors;
+static int write_errno; /* the first failed write to stdout, other than a closed pipe */
 
 void out_init(bool json)
 {
@@ -30,14 +35,61 @@ bool out_json_mode(void)
 	return json_mode;
 }
 
-/* A closed pipe (memscope ... | head -1) ends the run quietly. */
+/*
+ * A closed pipe (memscope ... | head -1) ends the run quietly; any other failed
+ * write (a full disk, a bad descriptor) ends it too, and makes the exit status 1.
+ */
 static void check_stdout(void)
 {
 	if (ferror(stdout)) {
-		if (errno == EPIPE)
-			ms_request_stop(MS_STOP_PIPE);
+		if (errno != EPIPE && !write_errno)
+			write_errno = errno ? errno : EIO;
+		ms_request_stop(MS_STOP_PIPE);
 		clearerr(stdout);
 	}
+}
+
+void out_errors_as_json(bool on)
+{
+	json_errors = on;
+}
+
+void out_error_record(const char *message, int exit_status)
+{
+	json_object *r;
+
+	if (!json_errors || ms_stop_reason() == MS_STOP_PIPE)
+		return;
+	r = json_object_new_object();
+	json_object_object_add(r, "type", json_object_new_string("error"));
+	json_object_object_add(r, "message", json_object_new_string(message));
+	json_object_object_add(r, "exit_status", json_object_new_int(exit_status));
+	fputs(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN |
+						 JSON_C_TO_STRING_NOSLASHESCAPE), stdout);
+	fputc('\n', stdout);
+	fflush(stdout);
+	json_object_put(r);
+}
+
+void out_check_stdout_open(void)
+{
+	if (fcntl(STDOUT_FILENO, F_GETFD) < 0) {
+		/* keep fd 1 taken so no file memscope opens becomes "standard output" */
+		open("/dev/null", O_RDONLY | O_CLOEXEC);
+		fprintf(stderr, "%s: cannot write output: standard output is closed\n", ms_prog);
+		exit(MS_EXIT_RUNTIME);
+	}
+}
+
+int out_finish(int status)
+{
+	if (ms_stop_reason() != MS_STOP_PIPE && fflush(stdout))
+		check_stdout();
+	if (write_errno) {
+		fprintf(stderr, "%s: cannot write output: %s\n", ms_prog, strerror(write_errno));
+		return MS_EXIT_RUNTIME;
+	}
+	return status;
 }
 
 void out_flush(void)
@@ -47,15 +99,26 @@ void out_flush(void)
 	check_stdout();
 }
 
+/* Text for a terminal: what the kernel hands over (names, paths) is shown safely. */
 void out_printf(const char *fmt, ...)
 {
+	char *text = NULL, *safe;
 	va_list ap;
+	int n;
 
 	if (ms_stop_reason() == MS_STOP_PIPE)
 		return;
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	n = vasprintf(&text, fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		abort();
+	safe = malloc(n + 1);
+	if (!safe)
+		abort();
+	fputs(text_safe(text, n, true, safe, n + 1), stdout);
+	free(safe);
+	free(text);
 	check_stdout();
 }
 
@@ -67,10 +130,13 @@ json_object *json_u64(uint64_t v)
 void out_json(json_object *rec)
 {
 	if (ms_stop_reason() != MS_STOP_PIPE) {
-		fputs(json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN |
-							  JSON_C_TO_STRING_NOSLASHESCAPE),
-		      stdout);
+		const char *text = json_object_to_json_string_ext(
+			rec, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		char *fixed = json_utf8_fix(text); /* a process name may be any bytes */
+
+		fputs(fixed ? fixed : text, stdout);
 		fputc('\n', stdout);
+		free(fixed);
 		out_flush();
 	}
 	json_object_put(rec);
@@ -107,8 +173,8 @@ const char *out_format_value(json_object *v, enum ms_col_kind kind, char *buf, s
 	if (!v)
 		return "-";
 	switch (kind) {
-	case COL_STR:
-		return json_object_get_string(v);
+	case COL_STR: /* a cell is one line: no newline, no escape sequence */
+		return text_safe(json_object_get_string(v), len, false, buf, len);
 	case COL_INT:
 		if (json_object_is_type(v, json_type_int))
 			snprintf(buf, len, "%" PRId64, json_object_get_int64(v));
@@ -131,7 +197,7 @@ const char *out_format_value(json_object *v, enum ms_col_kind kind, char *buf, s
 void table_flush(struct ms_table *t)
 {
 	int width[MS_MAX_COLS] = { 0 };
-	char buf[128];
+	char buf[512];
 
 	if (json_mode || !t->nrows)
 		return;

@@ -47,6 +47,17 @@ void out_flush(void);
 /* Format one value as the text table would. */
 const char *out_format_value(json_object *v, enum ms_col_kind kind, char *buf, size_t len);
 
+/*
+ * -j was given: an error also ends the NDJSON stream on stdout with
+ * {"type":"error","message":...,"exit_status":N}, so a consumer sees why it ended.
+ */
+void out_errors_as_json(bool on);
+void out_error_record(const char *message, int exit_status);
+/* Standard output closed (memscope ... >&-): exit 1 now, before anything takes fd 1. */
+void out_check_stdout_open(void);
+/* After the command: flush; a failed write (disk full, ...) makes the status 1. */
+int out_finish(int status);
+
 /* json-c helpers */
 json_object *json_u64(uint64_t v);
 /* A value the running kernel cannot provide: JSON null. */

@@ -56,3 +56,34 @@ bool meminfo_value(const char *text, const char *key, uint64_t *value)
 	}
 	return false;
 }
+
+bool proc_status_field(int pid, const char *key, long long *value)
+{
+	char path[64], buf[4096];
+	size_t kl = strlen(key);
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (read_text_file(path, buf, sizeof(buf)) <= 0)
+		return false;
+	for (char *p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, key, kl) && p[kl] == ':') {
+			*value = strtoll(p + kl + 1, NULL, 10);
+			return true;
+		}
+	return false;
+}
+
+const char *proc_no_mm_reason(int pid)
+{
+	long long v;
+
+	/* "Kthread:" is printed since 6.1 (fs/proc/array.c); before, no VmSize says it */
+	if (proc_status_field(pid, "Kthread", &v) && v)
+		return "a kernel thread: it has no address space";
+	if (proc_status_field(pid, "VmSize", &v))
+		return NULL;
+	if (!proc_status_field(pid, "Kthread", &v) && proc_status_field(pid, "PPid", &v) &&
+	    (v == 2 || pid == 2))
+		return "a kernel thread: it has no address space";
+	return "it has no address space (exiting or a kernel thread)";
+}

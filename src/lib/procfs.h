@@ -14,4 +14,12 @@ bool read_line_file(const char *path, char *buf, size_t len);
 /* Value of "Key:  123 kB" in a meminfo-style text, in bytes when it has kB; false if absent. */
 bool meminfo_value(const char *text, const char *key, uint64_t *value);
 
+/* A number field of /proc/PID/status ("Tgid", "Kthread"); false when absent. */
+bool proc_status_field(int pid, const char *key, long long *value);
+/*
+ * Why a process has no memory to show: "a kernel thread: it has no address space",
+ * "no address space (exiting)", or NULL when it has one.
+ */
+const char *proc_no_mm_reason(int pid);
+
 #endif

@@ -10,6 +10,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <linux/capability.h>
 #include <bpf/libbpf.h>
 #include "cli.h"
 #include "runtime.h"
@@ -60,9 +61,7 @@ void ms_fatal(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	ms_vmessage(fmt, ap);
-	va_end(ap);
-	exit(MS_EXIT_RUNTIME);
+	ms_vfail(MS_EXIT_RUNTIME, fmt, ap);
 }
 
 void ms_warn(const char *fmt, ...)
@@ -74,34 +73,57 @@ void ms_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* CAP_PERFMON (38) and CAP_BPF (39), or CAP_SYS_ADMIN (21), from /proc/self/status. */
-static bool has_bpf_caps(void)
+/* The effective capabilities, from /proc/self/status (all when it cannot be read as root). */
+static unsigned long long cap_eff(void)
 {
 	unsigned long long eff = 0;
 	char line[256];
 	FILE *f = fopen("/proc/self/status", "r");
 
 	if (!f)
-		return geteuid() == 0;
+		return geteuid() == 0 ? ~0ULL : 0;
 	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "CapEff: %llx", &eff) == 1)
 			break;
 	fclose(f);
-	return (eff & (1ULL << 21)) || ((eff & (1ULL << 38)) && (eff & (1ULL << 39)));
+	return eff;
+}
+
+bool ms_has_cap(int cap)
+{
+	return cap_eff() & (1ULL << cap);
 }
 
 void ms_require_bpf(void)
 {
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	bool bpf = ms_has_cap(CAP_BPF), perfmon = ms_has_cap(CAP_PERFMON);
 
-	if (!has_bpf_caps())
-		ms_fatal("needs root (or CAP_BPF and CAP_PERFMON) to load BPF programs: "
-			 "run it with sudo");
+	/* CAP_SYS_ADMIN alone allows it too (kernels before 5.8 know no CAP_BPF) */
+	if (!ms_has_cap(CAP_SYS_ADMIN) && !(bpf && perfmon))
+		ms_fatal("needs root, or CAP_BPF and CAP_PERFMON, to load BPF programs "
+			 "(missing: %s%s%s): run it with sudo", bpf ? "" : "CAP_BPF",
+			 !bpf && !perfmon ? ", " : "", perfmon ? "" : "CAP_PERFMON");
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
 		ms_fatal("this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): "
 			 "use a kernel built with CONFIG_DEBUG_INFO_BTF=y");
 	/* Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK. */
 	setrlimit(RLIMIT_MEMLOCK, &rl);
+}
+
+const struct bpf_object_open_opts *ms_bpf_open_opts(void)
+{
+	/*
+	 * A CO-RE type absent from vmlinux (an old layout's flavor) makes libbpf search
+	 * kernel modules' BTF too, and iterating BTF objects needs CAP_SYS_ADMIN. Without
+	 * it, name vmlinux's BTF as the only source: memscope needs no module types.
+	 */
+	static struct bpf_object_open_opts vmlinux_only = {
+		.sz = sizeof(vmlinux_only),
+		.btf_custom_path = "/sys/kernel/btf/vmlinux",
+	};
+
+	return ms_has_cap(CAP_SYS_ADMIN) ? NULL : &vmlinux_only;
 }
 
 const char *ms_tracefs(void)

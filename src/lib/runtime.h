@@ -20,6 +20,11 @@ static inline bool ms_stopping(void)
 void ms_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void ms_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Is this capability (CAP_* of linux/capability.h) effective? */
+bool ms_has_cap(int cap);
+struct bpf_object_open_opts;
+/* Options for opening every BPF object (NULL: libbpf's defaults). */
+const struct bpf_object_open_opts *ms_bpf_open_opts(void);
 /* Exit 1 with a clear line unless we may load BPF programs and the kernel has BTF. */
 void ms_require_bpf(void);
 /* Mount tracefs when it is missing; returns its path or NULL (errno set). */

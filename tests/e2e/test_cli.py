@@ -64,6 +64,12 @@ BAD_INPUT = [
     ["proc", "--avoid-hooks", "iter/task"],
     ["features", "--avoid-hooks"],
     ["--avoid-hooks", ",", "features"],
+    ["proc", "--once", "-p", "1,,2"],
+    ["proc", "--once", "-p", ",1"],
+    ["proc", "--once", "-p", "1,"],
+    ["sys", "--on", "reclaim,,failure"],
+    ["paf", "--order", "3", "--min-order", "5"],
+    ["proc", "--once", "--json=1"],
 ]
 
 

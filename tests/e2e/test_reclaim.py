@@ -131,3 +131,15 @@ def test_no_activity_reports_zero():
         recs = [json.loads(l) for l in js.stdout.splitlines()]
         assert [r["scanned_pages"] for r in recs if r["type"] == "reclaim_interval"] == [0]
         assert not [r for r in recs if r["type"] in ("reclaim", "reclaim_stalls")]
+
+
+def test_nested_stalls_are_both_counted():
+    """memcg soft-limit reclaim (cgroup v1) runs inside direct reclaim: reclaim's own
+    stall programs, run with BPF_PROG_TEST_RUN in that order, must count the direct
+    stall as direct and the inner one as memcg (the inner one once swallowed the outer)."""
+    import os
+    from conftest import ROOT
+    tool = os.path.join(ROOT, "build", "tests", "stall_nest")
+    out = subprocess.run([tool], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out
+    assert out.stdout.split() == ["direct", "1", "7", "memcg", "1", "5"], out.stdout

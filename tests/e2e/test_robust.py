@@ -1,0 +1,166 @@
+# SPDX-License-Identifier: GPL-2.0
+"""What a hostile process, a full disk, a closed stdout or partial privileges do to memscope."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import MEMSCOPE, MemoryCgroup, data_file, drop_caches, run, run_json, \
+    wait_attached  # noqa: F401 (data_file is a fixture)
+
+# A process name with a colour escape, a newline, a tab and bytes that are not UTF-8:
+# prctl(PR_SET_NAME) accepts any bytes, and the kernel keeps 15 of them.
+EVIL = b"\x1b[31mred\n\tx\xff\xfe"
+
+
+@pytest.fixture
+def evil_process():
+    code = ("import ctypes, sys, time; ctypes.CDLL(None).prctl(15, %r, 0, 0, 0); "
+            "print('ready', flush=True); time.sleep(60)" % EVIL)
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    assert p.stdout.readline() == b"ready\n"
+    yield p
+    p.kill()
+    p.wait()
+
+
+def test_hostile_process_name_is_safe_in_text_and_valid_in_json(evil_process):
+    pid = evil_process.pid
+    with open(f"/proc/{pid}/comm", "rb") as f:
+        assert f.read().rstrip(b"\n") == EVIL[:15], "prctl did not set the name: void"
+    text = subprocess.run([MEMSCOPE, "proc", "--once", "-p", str(pid)],
+                          capture_output=True, timeout=60).stdout
+    assert b"\x1b" not in text and b"\t" not in text and b"\xff" not in text
+    lines = text.decode("utf-8").splitlines()  # strict: valid UTF-8
+    assert len(lines) == 2, lines  # the header and one row: no newline from the name
+    assert "?[31mred??x??" in lines[1]
+    raw = subprocess.run([MEMSCOPE, "-j", "proc", "--once", "-p", str(pid)],
+                         capture_output=True, timeout=60).stdout
+    recs = [json.loads(line.decode("utf-8")) for line in raw.splitlines()]
+    assert len(recs) == 1 and recs[0]["pid"] == pid
+    # the name's valid characters survive, each invalid byte is U+FFFD
+    assert recs[0]["comm"] == "\x1b[31mred\n\tx\ufffd\ufffd"
+
+
+def test_write_errors_exit_1_with_one_line():
+    for redirect in (">/dev/full", ">&-"):
+        p = subprocess.run(f"{MEMSCOPE} -j proc --once {redirect}", shell=True,
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 1, (redirect, p.returncode, p.stderr)
+        lines = p.stderr.strip().splitlines()
+        assert len(lines) == 1 and "cannot write output" in lines[0], (redirect, p.stderr)
+    # a closed pipe is not an error (memscope ... | head -1)
+    p = subprocess.run(f"{MEMSCOPE} proc --once | head -1", shell=True,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and p.stderr == ""
+
+
+SETPRIV = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+@pytest.mark.parametrize("args", [["proc", "--once"], ["oom", "-d", "1"], ["-d", "1"],
+                                  ["sys"], ["paf", "-d", "1"], ["reclaim", "-d", "1"],
+                                  ["features"], ["proc", "-d", "1"]],
+                         ids=lambda a: " ".join(a))
+def test_cap_bpf_and_cap_perfmon_suffice(args):
+    """The README promises CAP_BPF + CAP_PERFMON; without CAP_SYS_ADMIN libbpf may not
+    iterate kernel BTF objects, so memscope must not need to."""
+    p = subprocess.run(SETPRIV + ["--inh-caps=-all,+bpf,+perfmon",
+                                  "--ambient-caps=+bpf,+perfmon", MEMSCOPE, *args],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+
+
+def test_a_missing_capability_is_named():
+    p = subprocess.run(SETPRIV + ["--inh-caps=-all,+bpf", "--ambient-caps=+bpf",
+                                  MEMSCOPE, "proc", "--once"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and "missing: CAP_PERFMON" in lines[0], p.stderr
+
+
+def test_errors_end_the_json_stream_with_a_record():
+    p = run("-j", "proc", "--bogus")
+    assert p.returncode == 2
+    recs = [json.loads(line) for line in p.stdout.splitlines()]
+    assert recs == [{"type": "error", "message": recs[0]["message"], "exit_status": 2}]
+    assert "--bogus" in recs[0]["message"] and recs[0]["message"] in p.stderr
+    p = subprocess.run(SETPRIV + ["--inh-caps=-all", MEMSCOPE, "-j", "sys"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1
+    recs = [json.loads(line) for line in p.stdout.splitlines()]
+    assert len(recs) == 1 and recs[0]["type"] == "error" and recs[0]["exit_status"] == 1
+    assert run("proc", "--bogus").stdout == ""  # without -j stdout stays empty
+
+
+def test_global_flags_combine_and_errors_name_what_was_typed():
+    p = run("-jv", "gfp", "0xcc0")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["flags"] == "GFP_KERNEL"
+    p = run("proc", "--once", "--json=1")
+    assert p.returncode == 2 and "'--json' takes no value" in p.stderr, p.stderr
+    p = run("proc", "--once", "--no-such")
+    assert p.returncode == 2 and "'--no-such'" in p.stderr
+
+
+def test_pids_that_cannot_be_shown_say_why():
+    p = run("proc", "--once", "-p", "2")  # kthreadd
+    assert p.returncode == 0
+    assert "kernel thread" in p.stderr and "pid 2" in p.stderr
+    # a thread id stands for its process
+    code = "import threading, time; threading.Thread(target=time.sleep, args=(60,)).start()"
+    w = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        for _ in range(100):
+            tids = [int(t) for t in os.listdir(f"/proc/{w.pid}/task") if int(t) != w.pid]
+            if tids:
+                break
+            time.sleep(0.05)
+        p = run("-j", "proc", "--once", "-p", tids[0])
+        assert p.returncode == 0, p.stderr
+        assert f"{tids[0]} is a thread of process {w.pid}" in p.stderr
+        assert [json.loads(line)["pid"] for line in p.stdout.splitlines()] == [w.pid]
+        # -p twice adds up, as -p A,B does
+        p = run("-j", "proc", "--once", "-p", w.pid, "-p", os.getpid())
+        assert sorted(json.loads(line)["pid"] for line in p.stdout.splitlines()) == \
+            sorted([w.pid, os.getpid()])
+    finally:
+        w.kill()
+        w.wait()
+
+
+def test_full_process_table_is_reported_not_silent():
+    """proc's live table shrunk to 2 entries: the processes it cannot track are counted
+    and said, in text and in JSON."""
+    env = dict(os.environ, MEMSCOPE_TEST_MAP_MAX="procs=2")
+    p = subprocess.run([MEMSCOPE, "-j", "proc", "-i", "0.3", "-c", "3"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    lost = [json.loads(line) for line in p.stdout.splitlines() if '"lost"' in line]
+    assert lost and lost[-1]["command"] == "proc" and lost[-1]["untracked_processes"] > 0
+    p = subprocess.run([MEMSCOPE, "proc", "-i", "0.3", "-c", "3"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert "processes not tracked: the process table is full" in p.stderr, p.stderr
+
+
+def test_sys_on_event_text_names_order_zero(data_file):
+    """memcg reclaim starts at order 0: the text heading must say so (it printed nothing)."""
+    drop_caches()
+    cg = MemoryCgroup("memscope-test-order0", 64 << 20)
+    try:
+        live = subprocess.Popen([MEMSCOPE, "sys", "--on", "reclaim", "-c", "1", "-d", "30"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wait_attached(live)
+        cg.run(f"cat {data_file}").wait(timeout=60)
+        out, err = live.communicate(timeout=40)
+    finally:
+        cg.remove()
+    assert live.returncode == 0, err
+    heads = [l for l in out.splitlines() if " by pid " in l]
+    assert heads, out[:500]
+    assert ", order 0 — node" in heads[0], heads[0]
