@@ -99,10 +99,11 @@ E2E_BINS := $(OUT)/tests/fentry_only.bpf.o $(OUT)/tests/task_pids.bpf.o $(OUT)/t
 e2e: memscope $(E2E_BINS)
 	$(PYTHON) -m pytest -q -rs tests/e2e
 
-# The same suite again on the fallback variants (raw_tp where tp_btf is preferred):
-# no kernel of ours would choose them otherwise.
+# The same suite again on the fallback variants (raw_tp where tp_btf is preferred), and
+# on the last ones (classic tracepoints): no kernel of ours would choose them otherwise.
 e2e-fallback: memscope $(E2E_BINS)
 	MEMSCOPE_TEST_AVOID_HOOKS=tp_btf $(PYTHON) -m pytest -q -rs tests/e2e
+	MEMSCOPE_TEST_AVOID_HOOKS=tp_btf,raw_tp $(PYTHON) -m pytest -q -rs tests/e2e
 
 test: deps
 	@$(MAKE) --no-print-directory memscope unit

@@ -132,7 +132,9 @@ static void report_kill(struct kill *k)
 	json_object_object_add(v, "anon_rss_bytes", bytes_or_null(e->has_task, e->anon));
 	json_object_object_add(v, "file_rss_bytes", bytes_or_null(e->has_task, e->file));
 	json_object_object_add(v, "shmem_rss_bytes", bytes_or_null(e->has_task, e->shmem));
-	json_object_object_add(v, "swap_bytes", bytes_or_null(e->has_task, e->swap));
+	/* the classic record has no swap figure */
+	json_object_object_add(v, "swap_bytes", bytes_or_null(e->has_task && !e->from_record,
+							       e->swap));
 	json_object_object_add(v, "pgtables_bytes",
 			       e->has_task ? json_u64(e->pgtables_bytes) : NULL);
 	json_object_object_add(v, "exact", json_object_new_boolean(e->has_task && e->exact));
@@ -173,7 +175,8 @@ static void report_kill(struct kill *k)
 		constraint = !strcmp(cname, "none") ? "global" : cname;
 		snprintf(why, sizeof(why), "oom_control (%s on oom_kill_process)", control_hook);
 	} else if (at_limit)
-		snprintf(why, sizeof(why), "derived: the victim's memory cgroup was at its limit");
+		snprintf(why, sizeof(why), "derived: the %s memory cgroup was at its limit",
+			 e->memcg_of_trigger ? "invoking task's" : "victim's");
 	else if (e->has_memcg)
 		snprintf(why, sizeof(why), "unavailable on this kernel (no function hook on "
 			 "oom_kill_process); the victim's memory cgroup was not at a limit, so "
@@ -186,6 +189,9 @@ static void report_kill(struct kill *k)
 	if (e->has_memcg) {
 		mc = json_object_new_object();
 		json_object_object_add(mc, "path", path ? json_object_new_string(path) : NULL);
+		/* whose cgroup: the victim's, or (classic tracepoint) the trigger's */
+		json_object_object_add(mc, "of", json_object_new_string(e->memcg_of_trigger ?
+									 "trigger" : "victim"));
 		json_object_object_add(mc, "id", json_u64(e->memcg_id));
 		json_object_object_add(mc, "usage_bytes", json_u64(e->memcg_usage * page_size));
 		json_object_object_add(mc, "limit_bytes", limited ?
@@ -248,6 +254,7 @@ static void report_kill(struct kill *k)
 				   fmt_bytes(b[1], 32, counter_nonneg(e->anon) * page_size),
 				   fmt_bytes(b[2], 32, counter_nonneg(e->file) * page_size),
 				   fmt_bytes(b[3], 32, counter_nonneg(e->shmem) * page_size),
+				   e->from_record ? "-" :
 				   fmt_bytes(b[4], 32, counter_nonneg(e->swap) * page_size),
 				   fmt_bytes(b[5], 32, e->pgtables_bytes));
 		else
@@ -409,21 +416,24 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static struct hook_spec oom_hooks[] = {
-	{ "oom:mark_victim", false,
-	  { { HK_TP_BTF, "oom_victim_task_btf" }, { HK_RAW_TP, "oom_victim_task_raw" } } },
-	{ "oom:wake_reaper", true,
-	  { { HK_TP_BTF, "oom_wake_reaper_btf" }, { HK_RAW_TP, "oom_wake_reaper_raw" } } },
-	{ "oom:start_task_reaping", true,
-	  { { HK_TP_BTF, "oom_start_task_reaping_btf" }, { HK_RAW_TP, "oom_start_task_reaping_raw" } } },
-	{ "oom:finish_task_reaping", true,
-	  { { HK_TP_BTF, "oom_finish_task_reaping_btf" }, { HK_RAW_TP, "oom_finish_task_reaping_raw" } } },
-	{ "oom:skip_task_reaping", true,
-	  { { HK_TP_BTF, "oom_skip_task_reaping_btf" }, { HK_RAW_TP, "oom_skip_task_reaping_raw" } } },
-	{ "oom:oom_score_adj_update", true,
-	  { { HK_TP_BTF, "oom_adj_btf" }, { HK_RAW_TP, "oom_adj_raw" } } },
-	{ "oom_kill_process", true,
-	  { { HK_FENTRY, "oom_control_fentry" }, { HK_KPROBE, "oom_control_kprobe" } } },
+/*
+ * mark_victim(task, uid) since 2024 (and Debian's 6.1 by backport), mark_victim(pid)
+ * before: the first line is one of these two, chosen from the kernel's BTF.
+ */
+#define VICTIM(shape)                                                                      \
+	{ "oom:mark_victim", false,                                                        \
+	  { { HK_TP_BTF, "oom_victim_" shape "_btf" }, { HK_RAW_TP, "oom_victim_" shape "_raw" }, \
+	    { HK_TRACEPOINT, "oom_victim_tp" } } }
+static const struct hook_spec victim_task = VICTIM("task"), victim_pid = VICTIM("pid");
+
+static const struct hook_spec oom_hooks[] = {
+	VICTIM("task"),
+	HOOK_TP("oom:wake_reaper", "oom_wake_reaper", true),
+	HOOK_TP("oom:start_task_reaping", "oom_start_task_reaping", true),
+	HOOK_TP("oom:finish_task_reaping", "oom_finish_task_reaping", true),
+	HOOK_TP("oom:skip_task_reaping", "oom_skip_task_reaping", true),
+	HOOK_TP("oom:oom_score_adj_update", "oom_adj", true),
+	HOOK_FN("oom_kill_process", "oom_control", true),
 };
 #define NR_OOM_HOOKS (int)(sizeof(oom_hooks) / sizeof(oom_hooks[0]))
 
@@ -445,6 +455,7 @@ static void poll_events(int timeout_ms, void *ctx)
 /* Load and attach oom's programs for the current options; exits 1 on failure. */
 static struct oom_bpf *oom_open(void)
 {
+	struct hook_spec hooks[NR_OOM_HOOKS];
 	struct oom_bpf *skel;
 	struct bpf_link *iter;
 	int chosen[NR_OOM_HOOKS], err, idx[4];
@@ -454,10 +465,9 @@ static struct oom_bpf *oom_open(void)
 	if (kbtf_mm_counter_indices(&idx[0], &idx[1], &idx[2], &idx[3]))
 		ms_fatal("cannot find MM_ANONPAGES and friends in the kernel's BTF");
 	/* Before 2024 mark_victim gave only the pid: use the programs for that shape. */
-	if (kbtf_tp_arg_is_ptr("mark_victim", 0) == 0) {
-		oom_hooks[0].v[0].prog = "oom_victim_pid_btf";
-		oom_hooks[0].v[1].prog = "oom_victim_pid_raw";
-	}
+	memcpy(hooks, oom_hooks, sizeof(hooks));
+	hooks[hook_index(hooks, NR_OOM_HOOKS, "oom:mark_victim")] =
+		kbtf_tp_arg_is_ptr("mark_victim", 0) == 0 ? victim_pid : victim_task;
 	skel = oom_bpf__open_opts(ms_bpf_open_opts());
 	if (!skel)
 		ms_bpf_fail("opening oom's BPF object", errno);
@@ -470,18 +480,18 @@ static struct oom_bpf *oom_open(void)
 	skel->rodata->want_stack = cfg.stack;
 	skel->rodata->want_node = cfg.detail;
 	skel->rodata->want_adj = cfg.adj;
+	skel->rodata->page_kb = getpagesize() / 1024;
 	/* The other shape's programs are not ours to load. */
 	bpf_program__set_autoload(skel->progs.oom_victim_task_btf, false);
 	bpf_program__set_autoload(skel->progs.oom_victim_task_raw, false);
 	bpf_program__set_autoload(skel->progs.oom_victim_pid_btf, false);
 	bpf_program__set_autoload(skel->progs.oom_victim_pid_raw, false);
-	if (hooks_select(skel->obj, oom_hooks, NR_OOM_HOOKS, chosen, why, sizeof(why)))
+	if (hooks_select(skel->obj, hooks, NR_OOM_HOOKS, chosen, why, sizeof(why)))
 		ms_fatal("%s", why);
 	err = oom_bpf__load(skel);
 	if (err)
 		ms_bpf_fail("loading oom's BPF programs", err);
-	if (chosen[NR_OOM_HOOKS - 1] != HOOK_NONE)
-		control_hook = hook_kind_name(oom_hooks[NR_OOM_HOOKS - 1].v[chosen[NR_OOM_HOOKS - 1]].kind);
+	control_hook = hook_chosen_kind(hooks, NR_OOM_HOOKS, chosen, "oom_kill_process");
 	if (cfg.detail) {
 		iter = bpf_program__attach_iter(skel->progs.oom_nodes, NULL);
 		if (!iter)

@@ -17,6 +17,8 @@ struct oom_event {
 	char comm[16];	  /* the victim's */
 	__u32 has_task;	  /* the tracepoint gave the victim's task: the fields below are real */
 	__u32 exact;	  /* RSS counters include their per-CPU parts */
+	__u32 from_record; /* sizes from the classic tracepoint's record: no swap */
+	__u32 memcg_of_trigger; /* no victim task: the memcg is the trigger's */
 	__u32 uid;
 	__s32 oom_score_adj;
 	__u64 total_vm, anon, file, shmem, swap, pgtables_bytes; /* pages, except pgtables */

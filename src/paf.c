@@ -459,18 +459,12 @@ static void print_summary(struct paf_bpf *skel, double ts)
 }
 
 static const struct hook_spec paf_hooks[] = {
-	{ "kmem:mm_page_alloc", false,
-	  { { HK_TP_BTF, "paf_alloc_btf" }, { HK_RAW_TP, "paf_alloc_raw" } } },
-	{ "vmscan:mm_vmscan_direct_reclaim_begin", true,
-	  { { HK_TP_BTF, "paf_reclaim_begin_btf" }, { HK_RAW_TP, "paf_reclaim_begin_raw" } } },
-	{ "vmscan:mm_vmscan_direct_reclaim_end", true,
-	  { { HK_TP_BTF, "paf_reclaim_end_btf" }, { HK_RAW_TP, "paf_reclaim_end_raw" } } },
-	{ "oom:reclaim_retry_zone", true,
-	  { { HK_TP_BTF, "paf_retry_zone_btf" }, { HK_RAW_TP, "paf_retry_zone_raw" } } },
-	{ "oom:compact_retry", true,
-	  { { HK_TP_BTF, "paf_compact_retry_btf" }, { HK_RAW_TP, "paf_compact_retry_raw" } } },
-	{ "compaction:mm_compaction_try_to_compact_pages", true,
-	  { { HK_TP_BTF, "paf_compact_try_btf" }, { HK_RAW_TP, "paf_compact_try_raw" } } },
+	HOOK_TP("kmem:mm_page_alloc", "paf_alloc", false),
+	HOOK_TP("vmscan:mm_vmscan_direct_reclaim_begin", "paf_reclaim_begin", true),
+	HOOK_TP("vmscan:mm_vmscan_direct_reclaim_end", "paf_reclaim_end", true),
+	HOOK_TP("oom:reclaim_retry_zone", "paf_retry_zone", true),
+	HOOK_TP("oom:compact_retry", "paf_compact_retry", true),
+	HOOK_TP("compaction:mm_compaction_try_to_compact_pages", "paf_compact_try", true),
 };
 #define NR_PAF_HOOKS (int)(sizeof(paf_hooks) / sizeof(paf_hooks[0]))
 

@@ -223,12 +223,8 @@ static json_object *rec_json(const struct proc_rec *r, const struct proc_rec *pr
 /* ---- BPF ---- */
 
 static const struct hook_spec proc_hooks[] = {
-	{ "sched:sched_switch", false,
-	  { { HK_TP_BTF, "proc_switch_btf" }, { HK_RAW_TP, "proc_switch_raw" },
-	    { HK_TRACEPOINT, "proc_switch_tp" } } },
-	{ "sched:sched_process_exit", false,
-	  { { HK_TP_BTF, "proc_exit_btf" }, { HK_RAW_TP, "proc_exit_raw" },
-	    { HK_TRACEPOINT, "proc_exit_tp" } } },
+	HOOK_TP("sched:sched_switch", "proc_switch", false),
+	HOOK_TP("sched:sched_process_exit", "proc_exit", false),
 };
 #define NR_PROC_HOOKS (int)(sizeof(proc_hooks) / sizeof(proc_hooks[0]))
 

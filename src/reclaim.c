@@ -555,7 +555,7 @@ static void poll_events(int timeout_ms, void *ctx)
 }
 
 static const struct hook_spec reclaim_hooks[] = {
-#define H(tp, prog, opt) { "vmscan:" tp, opt, { { HK_TP_BTF, prog "_btf" }, { HK_RAW_TP, prog "_raw" } } }
+#define H(tp, prog, opt) HOOK_TP("vmscan:" tp, prog, opt)
 	H("mm_vmscan_lru_shrink_inactive", "rc_shrink_inactive", false),
 	H("mm_vmscan_lru_shrink_active", "rc_shrink_active", true),
 	H("mm_vmscan_lru_isolate", "rc_isolate", true),
@@ -572,12 +572,10 @@ static const struct hook_spec reclaim_hooks[] = {
 	H("mm_shrink_slab_start", "rc_slab_start", true),
 	H("mm_shrink_slab_end", "rc_slab_end", true),
 #undef H
-	{ "compaction:mm_compaction_try_to_compact_pages", true,
-	  { { HK_TP_BTF, "rc_compact_btf" }, { HK_RAW_TP, "rc_compact_raw" } } },
-	{ "shrink_folio_list", true,
-	  { { HK_FENTRY, "rc_folio_list_fentry" }, { HK_KPROBE, "rc_folio_list_kprobe" } } },
-	{ "shrink_page_list", true,
-	  { { HK_FENTRY, "rc_page_list_fentry" }, { HK_KPROBE, "rc_page_list_kprobe" } } },
+	HOOK_TP("compaction:mm_compaction_try_to_compact_pages", "rc_compact", true),
+	/* scan_control.nr_to_reclaim: shrink_folio_list, shrink_page_list before 6.1 */
+	HOOK_FN("shrink_folio_list", "rc_folio_list", true),
+	HOOK_FN("shrink_page_list", "rc_page_list", true),
 };
 #define NR_RECLAIM_HOOKS (int)(sizeof(reclaim_hooks) / sizeof(reclaim_hooks[0]))
 
@@ -600,12 +598,24 @@ static struct reclaim_bpf *reclaim_open(const struct ms_opts *o)
 	MS_SET_FILTERS(skel, o, &cfg.cgroup);
 	if (hooks_select(skel->obj, reclaim_hooks, NR_RECLAIM_HOOKS, chosen, why, sizeof(why)))
 		ms_fatal("%s", why);
+	if (hook_chosen_kind(reclaim_hooks, NR_RECLAIM_HOOKS, chosen,
+			     "vmscan:mm_vmscan_lru_shrink_inactive") == hook_kind_name(HK_TRACEPOINT)) {
+		long long wb;
+
+		/* the classic record says anon or file by a flag bit: its value from tracefs */
+		if (!trace_symbol_value("vmscan/mm_vmscan_lru_shrink_inactive", "RECLAIM_WB_FILE",
+					&wb))
+			skel->rodata->reclaim_wb_file = wb;
+		else
+			ms_warn("RECLAIM_WB_FILE not found in tracefs: anon/file split unknown");
+	}
 	err = reclaim_bpf__load(skel);
 	if (err)
 		ms_bpf_fail("loading reclaim's BPF programs", err);
-	for (int i = NR_RECLAIM_HOOKS - 2; i < NR_RECLAIM_HOOKS; i++)
-		if (chosen[i] != HOOK_NONE && !target_hook)
-			target_hook = hook_kind_name(reclaim_hooks[i].v[chosen[i]].kind);
+	target_hook = hook_chosen_kind(reclaim_hooks, NR_RECLAIM_HOOKS, chosen, "shrink_folio_list");
+	if (!target_hook)
+		target_hook = hook_chosen_kind(reclaim_hooks, NR_RECLAIM_HOOKS, chosen,
+					       "shrink_page_list");
 	ms_pid_filter_fill(bpf_map__fd(skel->maps.pid_filter), o);
 	err = reclaim_bpf__attach(skel);
 	if (err)

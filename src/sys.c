@@ -537,16 +537,11 @@ static void print_zone_lists_text(json_object **zones, int nr, const char *key, 
 /* ---- BPF ---- */
 
 static const struct hook_spec sys_hooks[] = {
-	{ "vmscan:mm_vmscan_direct_reclaim_begin", true,
-	  { { HK_TP_BTF, "sys_direct_reclaim_btf" }, { HK_RAW_TP, "sys_direct_reclaim_raw" } } },
-	{ "vmscan:mm_vmscan_memcg_reclaim_begin", true,
-	  { { HK_TP_BTF, "sys_memcg_reclaim_btf" }, { HK_RAW_TP, "sys_memcg_reclaim_raw" } } },
-	{ "vmscan:mm_vmscan_kswapd_wake", true,
-	  { { HK_TP_BTF, "sys_kswapd_wake_btf" }, { HK_RAW_TP, "sys_kswapd_wake_raw" } } },
-	{ "compaction:mm_compaction_begin", true,
-	  { { HK_TP_BTF, "sys_compaction_btf" }, { HK_RAW_TP, "sys_compaction_raw" } } },
-	{ "kmem:mm_page_alloc", true,
-	  { { HK_TP_BTF, "sys_alloc_btf" }, { HK_RAW_TP, "sys_alloc_raw" } } },
+	HOOK_TP("vmscan:mm_vmscan_direct_reclaim_begin", "sys_direct_reclaim", true),
+	HOOK_TP("vmscan:mm_vmscan_memcg_reclaim_begin", "sys_memcg_reclaim", true),
+	HOOK_TP("vmscan:mm_vmscan_kswapd_wake", "sys_kswapd_wake", true),
+	HOOK_TP("compaction:mm_compaction_begin", "sys_compaction", true),
+	HOOK_TP("kmem:mm_page_alloc", "sys_alloc", true),
 };
 #define NR_SYS_HOOKS (int)(sizeof(sys_hooks) / sizeof(sys_hooks[0]))
 /* Which --on event each hook serves. */
@@ -752,7 +747,7 @@ static struct sys_bpf *sys_load(unsigned int on, struct bpf_link **iter)
 			ms_fatal("%s", why);
 		for (int i = 0; i < NR_SYS_HOOKS; i++) {
 			if (!(on & hook_event[i]))
-				for (int v = 0; v < 4 && sys_hooks[i].v[v].prog; v++)
+				for (int v = 0; v < HOOK_MAX_VARIANTS && sys_hooks[i].v[v].prog; v++)
 					bpf_program__set_autoload(bpf_object__find_program_by_name(
 						skel->obj, sys_hooks[i].v[v].prog), false);
 			else if (chosen[i] == HOOK_NONE)

@@ -25,6 +25,21 @@
 		return 0;                                                                  \
 	}
 
+/*
+ * The classic tracepoint cat:tp as prog_tp, the last fallback (through tracefs, on
+ * every kernel with tracepoints). Its context is the event's record,
+ * struct trace_event_raw_<raw> (raw: the event's class, as vmlinux.h names it), whose
+ * fields CO-RE relocates; body reads them as ctx->field. The record holds values,
+ * not the kernel objects tp_btf and raw_tp receive: the body says what it can do.
+ */
+#define MS_CLASSIC(prog, cat, tp, raw, body)                                               \
+	SEC("tracepoint/" #cat "/" #tp)                                                    \
+	int prog##_tp(struct trace_event_raw_##raw *ctx)                                   \
+	{                                                                                  \
+		body;                                                                      \
+		return 0;                                                                  \
+	}
+
 /* kernel function fn as fentry (prog_fentry) and kprobe (prog_kprobe). */
 #define MS_FUNCTION(prog, fn, body, args...)                                               \
 	SEC("fentry/" #fn)                                                                 \

@@ -16,6 +16,7 @@
 #include "hook.bpf.h"
 
 const volatile bool want_stack, want_node, want_adj;
+const volatile __u32 page_kb = 4; /* the page size in KiB, set by user space */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -67,7 +68,31 @@ static __always_inline void read_memcg(struct task_struct *t, struct oom_event *
 	e->has_memcg = 1;
 }
 
-static __noinline void victim(void *ctx, struct task_struct *t, __u32 pid)
+/* The victim's sizes as the classic tracepoint's record has them (kernels since 2024). */
+static __always_inline void victim_record(struct trace_event_raw_mark_victim *rec,
+					  struct oom_event *e)
+{
+	__u32 loc;
+
+	if (!rec || !bpf_core_field_exists(rec->anon_rss))
+		return;
+	e->has_task = 1;
+	e->from_record = 1; /* get_mm_counter(): without the per-CPU parts */
+	loc = BPF_CORE_READ(rec, __data_loc_comm);
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), (void *)rec + (loc & 0xffff));
+	e->uid = BPF_CORE_READ(rec, uid);
+	e->oom_score_adj = BPF_CORE_READ(rec, oom_score_adj);
+	/* the record is in KiB (include/trace/events/oom.h) */
+	e->total_vm = BPF_CORE_READ(rec, total_vm) / page_kb;
+	e->anon = BPF_CORE_READ(rec, anon_rss) / page_kb;
+	e->file = BPF_CORE_READ(rec, file_rss) / page_kb;
+	e->shmem = BPF_CORE_READ(rec, shmem_rss) / page_kb;
+	e->pgtables_bytes = BPF_CORE_READ(rec, pgtables) * 1024;
+}
+
+/* t: the victim's task (tp_btf, raw_tp); rec: the classic record instead. */
+static __noinline void victim(void *ctx, struct task_struct *t, __u32 pid,
+			      struct trace_event_raw_mark_victim *rec)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct oom_event *e = reserve(OOM_EV_KILL, pid);
@@ -80,6 +105,7 @@ static __noinline void victim(void *ctx, struct task_struct *t, __u32 pid)
 	e->trigger_pid = id >> 32;
 	e->trigger_tid = (__u32)id;
 	bpf_get_current_comm(e->trigger_comm, sizeof(e->trigger_comm));
+	victim_record(rec, e);
 	if (t) {
 		e->has_task = 1;
 		BPF_CORE_READ_STR_INTO(&e->comm, t, comm);
@@ -96,6 +122,14 @@ static __noinline void victim(void *ctx, struct task_struct *t, __u32 pid)
 			e->exact = exact;
 		}
 		read_memcg(t, e);
+	} else {
+		/*
+		 * No victim task (a pid-only mark_victim, or the classic record). The task
+		 * that invoked the killer charged the memory cgroup whose limit was hit (or
+		 * one below it): its memcg, and said so.
+		 */
+		read_memcg(bpf_get_current_task_btf(), e);
+		e->memcg_of_trigger = e->has_memcg;
 	}
 	e->stack_bytes = want_stack ? bpf_get_stack(ctx, e->stack, sizeof(e->stack), 0) : 0;
 	pgdat = want_node ? node_by_id(bpf_get_numa_node_id()) : NULL;
@@ -106,11 +140,13 @@ static __noinline void victim(void *ctx, struct task_struct *t, __u32 pid)
 }
 
 /* Kernels since 2024: mark_victim(task, uid) */
-MS_TRACEPOINT(oom_victim_task, mark_victim, victim(ctx, t, BPF_CORE_READ(t, pid)),
+MS_TRACEPOINT(oom_victim_task, mark_victim, victim(ctx, t, BPF_CORE_READ(t, pid), NULL),
 	      struct task_struct *t)
 
 /* Older kernels: mark_victim(pid) */
-MS_TRACEPOINT(oom_victim_pid, mark_victim, victim(ctx, NULL, pid), int pid)
+MS_TRACEPOINT(oom_victim_pid, mark_victim, victim(ctx, NULL, pid, NULL), int pid)
+/* Any kernel: the record, with the victim's sizes where the kernel puts them in it. */
+MS_CLASSIC(oom_victim, oom, mark_victim, mark_victim, victim(ctx, NULL, ctx->pid, ctx))
 
 static __always_inline void reaper(__u32 kind, int pid)
 {
@@ -121,7 +157,9 @@ static __always_inline void reaper(__u32 kind, int pid)
 }
 
 /* the reaper's tracepoints all carry just the victim's pid */
-#define REAPER(name, kind) MS_TRACEPOINT(oom_##name, name, reaper(kind, pid), int pid)
+#define REAPER(name, kind)                                                                 \
+	MS_TRACEPOINT(oom_##name, name, reaper(kind, pid), int pid)                        \
+	MS_CLASSIC(oom_##name, oom, name, name, reaper(kind, ctx->pid))
 
 REAPER(wake_reaper, OOM_EV_WAKE_REAPER)
 REAPER(start_task_reaping, OOM_EV_START_REAPING)
@@ -145,6 +183,23 @@ static __always_inline void adj_update(struct task_struct *t)
 }
 
 MS_TRACEPOINT(oom_adj, oom_score_adj_update, adj_update(t), struct task_struct *t)
+
+static __always_inline void adj_record(struct trace_event_raw_oom_score_adj_update *rec)
+{
+	struct oom_event *e;
+
+	if (!want_adj)
+		return;
+	e = reserve(OOM_EV_ADJ, rec->pid);
+	if (!e)
+		return;
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), rec->comm);
+	e->oom_score_adj = rec->oom_score_adj;
+	e->trigger_pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(e->trigger_comm, sizeof(e->trigger_comm));
+	bpf_ringbuf_submit(e, 0);
+}
+MS_CLASSIC(oom_adj, oom, oom_score_adj_update, oom_score_adj_update, adj_record(ctx))
 
 /*
  * The kernel's own view of the kill, where a function hook works: struct

@@ -150,10 +150,10 @@ out:
 		story_end(tid);
 }
 
-static __always_inline void on_alloc(void *ctx, struct page *page, __u32 order, __u64 gfp,
+static __always_inline void on_alloc(void *ctx, bool failed, __u32 order, __u64 gfp,
 				     int migratetype)
 {
-	if (page) {
+	if (!failed) {
 		/* The hot path: nothing to do unless some thread has a story open. */
 		if (open_stories)
 			story_end((__u32)bpf_get_current_pid_tgid());
@@ -162,8 +162,11 @@ static __always_inline void on_alloc(void *ctx, struct page *page, __u32 order, 
 	on_failure(ctx, order, gfp, migratetype);
 }
 
-MS_TRACEPOINT(paf_alloc, mm_page_alloc, on_alloc(ctx, page, order, gfp, migratetype),
+MS_TRACEPOINT(paf_alloc, mm_page_alloc, on_alloc(ctx, !page, order, gfp, migratetype),
 	      struct page *page, unsigned int order, gfp_t gfp, int migratetype)
+/* the record's pfn is -1UL when the allocation failed (include/trace/events/kmem.h) */
+MS_CLASSIC(paf_alloc, kmem, mm_page_alloc, mm_page_alloc,
+	   on_alloc(ctx, ctx->pfn == -1UL, ctx->order, ctx->gfp_flags, ctx->migratetype))
 
 /* ---- the slow path's story ---- */
 
@@ -188,7 +191,7 @@ static __always_inline void reclaim_end(unsigned long nr_reclaimed)
 	}
 }
 
-static __always_inline void retry_zone(struct zoneref *zref, unsigned long reclaimable,
+static __always_inline void retry_zone(int zone_idx, unsigned long reclaimable,
 				       unsigned long available, unsigned long min_wmark,
 				       int no_progress_loops, bool wmark_check)
 {
@@ -203,7 +206,7 @@ static __always_inline void retry_zone(struct zoneref *zref, unsigned long recla
 	s->last_available = available;
 	s->last_reclaimable = reclaimable;
 	s->last_min_wmark = min_wmark;
-	s->last_retry_zone_idx = BPF_CORE_READ(zref, zone_idx);
+	s->last_retry_zone_idx = zone_idx;
 }
 
 static __always_inline void compact_retry(int priority, int result, bool should_retry)
@@ -232,7 +235,8 @@ MS_TRACEPOINT(paf_reclaim_end, mm_vmscan_direct_reclaim_end, reclaim_end(nr_recl
 	      unsigned long nr_reclaimed)
 
 MS_TRACEPOINT(paf_retry_zone, reclaim_retry_zone,
-	      retry_zone(zref, reclaimable, available, min_wmark, no_progress_loops, wmark_check),
+	      retry_zone(BPF_CORE_READ(zref, zone_idx), reclaimable, available, min_wmark,
+			 no_progress_loops, wmark_check),
 	      struct zoneref *zref, int order, unsigned long reclaimable, unsigned long available,
 	      unsigned long min_wmark, int no_progress_loops, bool wmark_check)
 
@@ -240,5 +244,17 @@ MS_TRACEPOINT(paf_compact_retry, compact_retry, compact_retry(priority, result, 
 	      int order, int priority, int result, int retries, int max_retries, bool ret)
 
 MS_TRACEPOINT(paf_compact_try, mm_compaction_try_to_compact_pages, compact_try())
+
+MS_CLASSIC(paf_reclaim_begin, vmscan, mm_vmscan_direct_reclaim_begin,
+	   mm_vmscan_direct_reclaim_begin_template, reclaim_begin())
+MS_CLASSIC(paf_reclaim_end, vmscan, mm_vmscan_direct_reclaim_end,
+	   mm_vmscan_direct_reclaim_end_template, reclaim_end(ctx->nr_reclaimed))
+MS_CLASSIC(paf_retry_zone, oom, reclaim_retry_zone, reclaim_retry_zone,
+	   retry_zone(ctx->zone_idx, ctx->reclaimable, ctx->available, ctx->min_wmark,
+		      ctx->no_progress_loops, ctx->wmark_check))
+MS_CLASSIC(paf_compact_retry, oom, compact_retry, compact_retry,
+	   compact_retry(ctx->priority, ctx->result, ctx->ret))
+MS_CLASSIC(paf_compact_try, compaction, mm_compaction_try_to_compact_pages,
+	   mm_compaction_try_to_compact_pages, compact_try())
 
 char LICENSE[] SEC("license") = "GPL";

@@ -154,40 +154,91 @@ static __always_inline struct rc_stats *stats_of(int nid)
 	return bpf_map_lookup_elem(&stats, &key);
 }
 
-static __always_inline void shrink_inactive(int nid, unsigned long scanned,
-					    unsigned long reclaimed, struct reclaim_stat *rs,
-					    int prio, int file)
+/* What one mm_vmscan_lru_shrink_inactive reports (struct reclaim_stat and more). */
+struct shrink_result {
+	unsigned long scanned, reclaimed, dirty, writeback, congested, immediate;
+	unsigned long activate_anon, activate_file, ref_keep, unmap_fail;
+};
+
+/* The RECLAIM_WB_FILE bit of reclaim_flags, from tracefs (the classic variant only). */
+const volatile int reclaim_wb_file;
+
+static __always_inline void shrink_inactive(int nid, const struct shrink_result *r, int prio,
+					    int file)
 {
 	struct rc_stats *st = stats_of(nid);
 
 	if (!st)
 		return;
 	st->shrink_calls++;
-	st->scanned += scanned;
-	st->reclaimed += reclaimed;
-	if (file) {
-		st->scanned_file += scanned;
-		st->reclaimed_file += reclaimed;
-	} else {
-		st->scanned_anon += scanned;
-		st->reclaimed_anon += reclaimed;
+	st->scanned += r->scanned;
+	st->reclaimed += r->reclaimed;
+	if (file > 0) {
+		st->scanned_file += r->scanned;
+		st->reclaimed_file += r->reclaimed;
+	} else if (file == 0) {
+		st->scanned_anon += r->scanned;
+		st->reclaimed_anon += r->reclaimed;
 	}
-	st->dirty += BPF_CORE_READ(rs, nr_dirty);
-	st->writeback += BPF_CORE_READ(rs, nr_writeback);
-	st->congested += BPF_CORE_READ(rs, nr_congested);
-	st->immediate += BPF_CORE_READ(rs, nr_immediate);
-	st->activate_anon += BPF_CORE_READ(rs, nr_activate[0]);
-	st->activate_file += BPF_CORE_READ(rs, nr_activate[1]);
-	st->ref_keep += BPF_CORE_READ(rs, nr_ref_keep);
-	st->unmap_fail += BPF_CORE_READ(rs, nr_unmap_fail);
+	st->dirty += r->dirty;
+	st->writeback += r->writeback;
+	st->congested += r->congested;
+	st->immediate += r->immediate;
+	st->activate_anon += r->activate_anon;
+	st->activate_file += r->activate_file;
+	st->ref_keep += r->ref_keep;
+	st->unmap_fail += r->unmap_fail;
 	if (prio >= 0 && prio < RC_NR_PRIO)
 		st->prio[prio]++;
 }
 
+static __always_inline void shrink_inactive_rs(int nid, unsigned long scanned,
+					       unsigned long reclaimed, struct reclaim_stat *rs,
+					       int prio, int file)
+{
+	struct shrink_result r = {
+		.scanned = scanned,
+		.reclaimed = reclaimed,
+		.dirty = BPF_CORE_READ(rs, nr_dirty),
+		.writeback = BPF_CORE_READ(rs, nr_writeback),
+		.congested = BPF_CORE_READ(rs, nr_congested),
+		.immediate = BPF_CORE_READ(rs, nr_immediate),
+		.activate_anon = BPF_CORE_READ(rs, nr_activate[0]),
+		.activate_file = BPF_CORE_READ(rs, nr_activate[1]),
+		.ref_keep = BPF_CORE_READ(rs, nr_ref_keep),
+		.unmap_fail = BPF_CORE_READ(rs, nr_unmap_fail),
+	};
+
+	shrink_inactive(nid, &r, prio, file);
+}
+
 MS_TRACEPOINT(rc_shrink_inactive, mm_vmscan_lru_shrink_inactive,
-	      shrink_inactive(nid, scanned, reclaimed, rs, prio, file),
+	      shrink_inactive_rs(nid, scanned, reclaimed, rs, prio, file),
 	      int nid, unsigned long scanned, unsigned long reclaimed, struct reclaim_stat *rs,
 	      int prio, int file)
+
+/* The record has the counts, and anon/file only as a bit of reclaim_flags. */
+static __always_inline void shrink_inactive_classic(struct trace_event_raw_mm_vmscan_lru_shrink_inactive *ctx)
+{
+	struct shrink_result r = {
+		.scanned = ctx->nr_scanned,
+		.reclaimed = ctx->nr_reclaimed,
+		.dirty = ctx->nr_dirty,
+		.writeback = ctx->nr_writeback,
+		.congested = ctx->nr_congested,
+		.immediate = ctx->nr_immediate,
+		.activate_anon = ctx->nr_activate0,
+		.activate_file = ctx->nr_activate1,
+		.ref_keep = ctx->nr_ref_keep,
+		.unmap_fail = ctx->nr_unmap_fail,
+	};
+	int file = reclaim_wb_file ? !!(ctx->reclaim_flags & reclaim_wb_file) : -1;
+
+	shrink_inactive(ctx->nid, &r, ctx->priority, file);
+}
+
+MS_CLASSIC(rc_shrink_inactive, vmscan, mm_vmscan_lru_shrink_inactive,
+	   mm_vmscan_lru_shrink_inactive, shrink_inactive_classic(ctx))
 
 static __always_inline void shrink_active(int nid, unsigned long taken, unsigned long active,
 					  unsigned long deactivated, unsigned long referenced)
@@ -205,6 +256,9 @@ MS_TRACEPOINT(rc_shrink_active, mm_vmscan_lru_shrink_active,
 	      shrink_active(nid, taken, active, deactivated, referenced),
 	      int nid, unsigned long taken, unsigned long active, unsigned long deactivated,
 	      unsigned long referenced)
+MS_CLASSIC(rc_shrink_active, vmscan, mm_vmscan_lru_shrink_active, mm_vmscan_lru_shrink_active,
+	   shrink_active(ctx->nid, ctx->nr_taken, ctx->nr_active, ctx->nr_deactivated,
+			 ctx->nr_referenced))
 
 /* The count arguments sit at the same places on every kernel we support. */
 static __always_inline void lru_isolate(unsigned long requested, unsigned long scanned,
@@ -225,6 +279,8 @@ static __always_inline void lru_isolate(unsigned long requested, unsigned long s
 MS_TRACEPOINT(rc_isolate, mm_vmscan_lru_isolate, lru_isolate(requested, scanned, skipped, taken),
 	      int zoneidx, int order, unsigned long requested, unsigned long scanned,
 	      unsigned long skipped, unsigned long taken)
+MS_CLASSIC(rc_isolate, vmscan, mm_vmscan_lru_isolate, mm_vmscan_lru_isolate,
+	   lru_isolate(ctx->nr_requested, ctx->nr_scanned, ctx->nr_skipped, ctx->nr_taken))
 
 /* ---- stalls: direct, memcg and node reclaim hold up the allocating task ---- */
 
@@ -346,17 +402,27 @@ out:
 		bpf_map_delete_elem(&in_stall, &tid);
 }
 
-/* a reclaim stall: the begin tracepoint (order and gfp, after other fields) and its end */
-#define STALL_PAIR(name, kind, args...)                                                    \
+/*
+ * A reclaim stall: the begin tracepoint (order and gfp, after other fields) and its
+ * end, in all three variants; begin_raw is the classic begin record's class.
+ */
+#define STALL_PAIR(name, kind, begin_raw, args...)                                         \
 	MS_TRACEPOINT(rc_##name##_begin, mm_vmscan_##name##_begin, stall_begin(kind, order, gfp), \
 		      args)                                                                \
 	MS_TRACEPOINT(rc_##name##_end, mm_vmscan_##name##_end, stall_end(reclaimed),        \
-		      unsigned long reclaimed)
+		      unsigned long reclaimed)                                             \
+	MS_CLASSIC(rc_##name##_begin, vmscan, mm_vmscan_##name##_begin, begin_raw,          \
+		   stall_begin(kind, ctx->order, ctx->gfp_flags))                          \
+	MS_CLASSIC(rc_##name##_end, vmscan, mm_vmscan_##name##_end,                         \
+		   mm_vmscan_direct_reclaim_end_template, stall_end(ctx->nr_reclaimed))
 
-STALL_PAIR(direct_reclaim, RC_DIRECT, int order, gfp_t gfp)
-STALL_PAIR(memcg_reclaim, RC_MEMCG, int order, gfp_t gfp)
-STALL_PAIR(memcg_softlimit_reclaim, RC_MEMCG, int order, gfp_t gfp)
-STALL_PAIR(node_reclaim, RC_NODE, int nid, int order, gfp_t gfp)
+STALL_PAIR(direct_reclaim, RC_DIRECT, mm_vmscan_direct_reclaim_begin_template, int order,
+	   gfp_t gfp)
+STALL_PAIR(memcg_reclaim, RC_MEMCG, mm_vmscan_direct_reclaim_begin_template, int order,
+	   gfp_t gfp)
+STALL_PAIR(memcg_softlimit_reclaim, RC_MEMCG, mm_vmscan_direct_reclaim_begin_template,
+	   int order, gfp_t gfp)
+STALL_PAIR(node_reclaim, RC_NODE, mm_vmscan_node_reclaim_begin, int nid, int order, gfp_t gfp)
 
 /* ---- kswapd ---- */
 
@@ -392,14 +458,17 @@ MS_TRACEPOINT(rc_kswapd_wake, mm_vmscan_kswapd_wake, kswapd_wake(nid, zid, order
 	      int nid, int zid, int order)
 
 MS_TRACEPOINT(rc_kswapd_sleep, mm_vmscan_kswapd_sleep, kswapd_sleep(nid), int nid)
+MS_CLASSIC(rc_kswapd_wake, vmscan, mm_vmscan_kswapd_wake, mm_vmscan_kswapd_wake,
+	   kswapd_wake(ctx->nid, ctx->zid, ctx->order))
+MS_CLASSIC(rc_kswapd_sleep, vmscan, mm_vmscan_kswapd_sleep, mm_vmscan_kswapd_sleep,
+	   kswapd_sleep(ctx->nid))
 
 /* ---- shrinkers (--slab) ---- */
 
-static __always_inline void slab_start(struct shrinker *shr)
+static __always_inline void slab_start(__u64 scan_fn)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct slab_start s = { .ts = bpf_ktime_get_boot_ns(),
-				.scan_fn = (__u64)BPF_CORE_READ(shr, scan_objects) };
+	struct slab_start s = { .ts = bpf_ktime_get_boot_ns(), .scan_fn = scan_fn };
 
 	if (want_slab)
 		bpf_map_update_elem(&in_slab, &tid, &s, BPF_ANY);
@@ -433,10 +502,15 @@ static __always_inline void slab_end(int freed, long total_scan)
 	bpf_map_delete_elem(&in_slab, &tid);
 }
 
-MS_TRACEPOINT(rc_slab_start, mm_shrink_slab_start, slab_start(shr), struct shrinker *shr)
-
+MS_TRACEPOINT(rc_slab_start, mm_shrink_slab_start,
+	      slab_start((__u64)BPF_CORE_READ(shr, scan_objects)), struct shrinker *shr)
 MS_TRACEPOINT(rc_slab_end, mm_shrink_slab_end, slab_end(freed, total_scan),
 	      struct shrinker *shr, int nid, int freed, long unused, long new_scan, long total_scan)
+/* the records name the shrinker by its scan function already ("shrink") */
+MS_CLASSIC(rc_slab_start, vmscan, mm_shrink_slab_start, mm_shrink_slab_start,
+	   slab_start((__u64)ctx->shrink))
+MS_CLASSIC(rc_slab_end, vmscan, mm_shrink_slab_end, mm_shrink_slab_end,
+	   slab_end(ctx->retval, ctx->total_scan))
 
 /* ---- the reclaim target: needs a function hook (struct scan_control) ---- */
 
@@ -485,5 +559,7 @@ static __always_inline void compact_try(void)
 }
 
 MS_TRACEPOINT(rc_compact, mm_compaction_try_to_compact_pages, compact_try())
+MS_CLASSIC(rc_compact, compaction, mm_compaction_try_to_compact_pages,
+	   mm_compaction_try_to_compact_pages, compact_try())
 
 char LICENSE[] SEC("license") = "GPL";

@@ -89,6 +89,17 @@ MS_TRACEPOINT(sys_kswapd_wake, mm_vmscan_kswapd_wake,
 
 MS_TRACEPOINT(sys_compaction, mm_compaction_begin, snapshot_event(SYS_EV_COMPACTION, -1, -1))
 
+MS_CLASSIC(sys_direct_reclaim, vmscan, mm_vmscan_direct_reclaim_begin,
+	   mm_vmscan_direct_reclaim_begin_template,
+	   snapshot_event(SYS_EV_DIRECT_RECLAIM, ctx->order, -1))
+MS_CLASSIC(sys_memcg_reclaim, vmscan, mm_vmscan_memcg_reclaim_begin,
+	   mm_vmscan_direct_reclaim_begin_template,
+	   snapshot_event(SYS_EV_MEMCG_RECLAIM, ctx->order, -1))
+MS_CLASSIC(sys_kswapd_wake, vmscan, mm_vmscan_kswapd_wake, mm_vmscan_kswapd_wake,
+	   snapshot_event(SYS_EV_KSWAPD_WAKE, ctx->order, ctx->nid))
+MS_CLASSIC(sys_compaction, compaction, mm_compaction_begin, mm_compaction_begin,
+	   snapshot_event(SYS_EV_COMPACTION, -1, -1))
+
 /* mm_page_alloc runs for every page allocation: leave at once unless it failed. */
 SEC("tp_btf/mm_page_alloc")
 int BPF_PROG(sys_alloc_btf, struct page *page, unsigned int order)
@@ -105,5 +116,9 @@ int BPF_PROG(sys_alloc_raw, struct page *page, unsigned int order)
 		snapshot_event(SYS_EV_ALLOC_FAILURE, order, -1);
 	return 0;
 }
+
+/* the record carries the pfn: -1UL when the allocation failed (include/trace/events/kmem.h) */
+MS_CLASSIC(sys_alloc, kmem, mm_page_alloc, mm_page_alloc,
+	   if (ctx->pfn == -1UL) snapshot_event(SYS_EV_ALLOC_FAILURE, ctx->order, -1))
 
 char LICENSE[] SEC("license") = "GPL";

@@ -334,13 +334,20 @@ int trace_symbol_value(const char *event, const char *name, long long *value)
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
-	if (getdelim(&buf, &cap, '\0', f) > 0 && (p = strstr(buf, "__print_symbolic(")) &&
-	    parse_pairs(&t, p, NULL) > 0)
+	if (getdelim(&buf, &cap, '\0', f) <= 0)
+		goto out;
+	/* the value's name in a symbol table (enums) or a flag table (bits) */
+	for (int k = 0; k < 2 && rc; k++) {
+		p = strstr(buf, k ? "__print_flags(" : "__print_symbolic(");
+		if (!p || parse_pairs(&t, p, NULL) <= 0)
+			continue;
 		for (int i = 0; i < t.n && rc; i++)
 			if (!strcmp(t.flag[i].name, name)) {
 				*value = (long long)t.flag[i].mask;
 				rc = 0;
 			}
+	}
+out:
 	free(buf);
 	fclose(f);
 	return rc;

@@ -42,8 +42,9 @@ int gfp_eval_expr(const char *expr, unsigned long *value, gfp_ident_fn ident);
 unsigned long gfp_flag_mask(const struct gfp_table *t, const char *name);
 
 /*
- * The value of a name in an event's __print_symbolic() table, e.g. MM_ANONPAGES in
- * kmem/rss_stat: tracefs prints enum values resolved. 0, or -1 when not found.
+ * The value of a name in an event's __print_symbolic() or __print_flags() table,
+ * e.g. MM_ANONPAGES in kmem/rss_stat (tracefs prints enum values resolved) or
+ * RECLAIM_WB_FILE in vmscan/mm_vmscan_lru_shrink_inactive. 0, or -1 when not found.
  */
 int trace_symbol_value(const char *event, const char *name, long long *value);
 

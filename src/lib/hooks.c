@@ -243,7 +243,7 @@ bool hook_kind_avoided(enum hook_kind k)
 
 int hook_spec_choice(const struct hook_spec *spec)
 {
-	for (int v = 0; v < 4 && spec->v[v].prog; v++) {
+	for (int v = 0; v < HOOK_MAX_VARIANTS && spec->v[v].prog; v++) {
 		enum hook_kind k = spec->v[v].kind;
 
 		if (!kind_avoided[k] && target_exists(spec, k) && hook_kind_works(k))
@@ -265,12 +265,15 @@ int hooks_select(struct bpf_object *obj, const struct hook_spec *specs, int n, i
 {
 	for (int i = 0; i < n; i++) {
 		chosen[i] = hook_spec_choice(&specs[i]);
-		for (int v = 0; v < 4 && specs[i].v[v].prog; v++) {
+		for (int v = 0; v < HOOK_MAX_VARIANTS && specs[i].v[v].prog; v++) {
 			struct bpf_program *p =
 				bpf_object__find_program_by_name(obj, specs[i].v[v].prog);
 
-			if (p)
-				bpf_program__set_autoload(p, v == chosen[i]);
+			/* a typo here would load every variant of the probe */
+			if (!p)
+				ms_fatal("internal error: no BPF program %s for %s",
+					 specs[i].v[v].prog, specs[i].name);
+			bpf_program__set_autoload(p, v == chosen[i]);
 		}
 		if (chosen[i] == HOOK_NONE && !specs[i].optional) {
 			snprintf(err, errlen,
@@ -281,4 +284,20 @@ int hooks_select(struct bpf_object *obj, const struct hook_spec *specs, int n, i
 	}
 	kbtf_release(); /* before libbpf parses its own copy for the load */
 	return 0;
+}
+
+int hook_index(const struct hook_spec *specs, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(specs[i].name, name))
+			return i;
+	ms_fatal("internal error: no probe named %s", name);
+}
+
+const char *hook_chosen_kind(const struct hook_spec *specs, int n, const int *chosen,
+			     const char *name)
+{
+	int i = hook_index(specs, n, name);
+
+	return chosen[i] == HOOK_NONE ? NULL : hook_kind_name(specs[i].v[chosen[i]].kind);
 }

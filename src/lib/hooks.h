@@ -38,6 +38,9 @@ bool tracepoint_in_btf(const char *event);
 /* A function the kernel can hook by name (BTF FUNC, not inlined away). */
 bool kernel_func_in_btf(const char *name);
 
+/* The most variants a probe has (bounds loops over hook_spec.v[]). */
+#define HOOK_MAX_VARIANTS 4
+
 struct hook_variant {
 	enum hook_kind kind;
 	const char *prog; /* program name in the command's BPF object */
@@ -47,10 +50,28 @@ struct hook_variant {
 struct hook_spec {
 	const char *name; /* "kmem:mm_page_alloc" or a function name */
 	bool optional;	  /* the command still works without it */
-	struct hook_variant v[4];
+	struct hook_variant v[HOOK_MAX_VARIANTS];
 };
 
 #define HOOK_NONE (-1)
+
+/*
+ * Table lines whose program names are those src/bpf/hook.bpf.h makes:
+ * MS_TRACEPOINT + MS_CLASSIC(prog) give prog_btf, prog_raw and prog_tp;
+ * MS_FUNCTION(prog) gives prog_fentry and prog_kprobe.
+ */
+#define HOOK_TP(tp, prog, optional)                                                        \
+	{ tp, optional,                                                                    \
+	  { { HK_TP_BTF, prog "_btf" }, { HK_RAW_TP, prog "_raw" },                        \
+	    { HK_TRACEPOINT, prog "_tp" } } }
+#define HOOK_FN(fn, prog, optional)                                                        \
+	{ fn, optional, { { HK_FENTRY, prog "_fentry" }, { HK_KPROBE, prog "_kprobe" } } }
+
+/* Index of the probe named name in specs; an unknown name is a bug: exit 1. */
+int hook_index(const struct hook_spec *specs, int n, const char *name);
+/* The kind chosen for probe name (after hooks_select), or NULL when it has none. */
+const char *hook_chosen_kind(const struct hook_spec *specs, int n, const int *chosen,
+			     const char *name);
 
 /*
  * For each spec pick the first variant that works here, disable the autoload

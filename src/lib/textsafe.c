@@ -34,7 +34,7 @@ size_t utf8_seq_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-char *text_safe(const char *in, size_t in_len, bool keep_newline, char *out, size_t out_len)
+char *text_safe(const char *in, size_t in_len, bool keep_layout, char *out, size_t out_len)
 {
 	const unsigned char *s = (const unsigned char *)in;
 	size_t n = strnlen(in, in_len), o = 0;
@@ -43,7 +43,7 @@ char *text_safe(const char *in, size_t in_len, bool keep_newline, char *out, siz
 		size_t l = utf8_seq_len(s + i, n - i);
 
 		if (!l || (l == 1 && (s[i] < 0x20 || s[i] == 0x7f) &&
-			   !(keep_newline && s[i] == '\n'))) {
+			   !(keep_layout && (s[i] == '\n' || s[i] == '\t')))) {
 			out[o++] = '?';
 			i++;
 			continue;

@@ -14,9 +14,9 @@
 size_t utf8_seq_len(const unsigned char *s, size_t n);
 /*
  * Copy in (at most in_len bytes, stops at NUL) to out for a terminal: control
- * characters (newline too unless keep_newline) and invalid UTF-8 become '?'.
+ * characters (newline and tab too unless keep_layout) and invalid UTF-8 become '?'.
  */
-char *text_safe(const char *in, size_t in_len, bool keep_newline, char *out, size_t out_len);
+char *text_safe(const char *in, size_t in_len, bool keep_layout, char *out, size_t out_len);
 /* A process name (kernel comm, 16 bytes) for text output. */
 #define COMM_TEXT_LEN 17
 static inline char *comm_text(const char *comm, char out[COMM_TEXT_LEN])

@@ -13,6 +13,9 @@ MEMSCOPE = os.path.join(ROOT, "memscope")
 # variants: every memscope the tests start gets --avoid-hooks (an exec, so the pid and
 # the comm stay memscope's).
 AVOID_HOOKS = [k for k in os.environ.get("MEMSCOPE_TEST_AVOID_HOOKS", "").split(",") if k]
+# The pass on classic tracepoints (tp_btf and raw_tp avoided): each one is attached through
+# tracefs (perf_event_open), ~70 ms apiece here, and tracefs is root's only.
+CLASSIC = "tp_btf" in AVOID_HOOKS and "raw_tp" in AVOID_HOOKS
 if AVOID_HOOKS:
     import tempfile
     _dir = tempfile.mkdtemp(prefix="memscope-test-")

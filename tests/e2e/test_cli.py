@@ -101,8 +101,8 @@ def test_not_root_is_a_runtime_error():
 
 
 def test_no_hook_left_is_a_runtime_error(no_bpf_leak):
-    # reclaim's tracepoints have tp_btf and raw_tp variants only
-    p = run("--avoid-hooks", "tp_btf,raw_tp", "reclaim", "-d", "1")
+    # every tracepoint probe has tp_btf, raw_tp and classic tracepoint variants
+    p = run("--avoid-hooks", "tp_btf,raw_tp,tracepoint", "reclaim", "-d", "1")
     assert p.returncode == 1, p.stderr
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and "no working hook" in lines[0] and "--avoid-hooks" in lines[0]

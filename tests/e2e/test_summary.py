@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import (MEMSCOPE, WORKLOAD, MemoryCgroup, drop_caches, meminfo, run,
+from conftest import (CLASSIC, MEMSCOPE, WORKLOAD, MemoryCgroup, drop_caches, meminfo, run,
                       run_json, SLOWDOWN, wait_attached, within_bracket)
 
 
@@ -46,7 +46,8 @@ def test_quiet_report_is_timely_and_agrees_with_sys_proc_and_meminfo():
     procs = {p["pid"]: p for p in run_json("proc", "--once")}
     # the sample time plus at most 1 s to load, read and print (the bound, at
     # native speed; MEMSCOPE_TEST_SLOWDOWN scales it under emulation)
-    assert elapsed < 2 + 1 * SLOWDOWN, elapsed
+    # (classic tracepoints: ~30 attached at ~70 ms each, measured, and as many detached)
+    assert elapsed < 2 + 1 * SLOWDOWN + (4 * SLOWDOWN if CLASSIC else 0), elapsed
     assert during, "no /proc/meminfo reading while the report ran"
     m = r["memory"]
     assert m["total_bytes"] == sys_total["total_bytes"] == after["MemTotal"]

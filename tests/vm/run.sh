@@ -7,7 +7,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${MEMSCOPE_VM_CACHE:-/var/cache/memscope-vm}
 mem=${MEMSCOPE_VM_MEM:-1G}
-timeout_s=${MEMSCOPE_VM_TIMEOUT:-900}
+timeout_s=${MEMSCOPE_VM_TIMEOUT:-1500}
 # Arguments go to pytest (default: the whole e2e suite, quietly).
 pytest_args=${*:--q -rs tests/e2e}
 
@@ -79,10 +79,11 @@ ulimit -l unlimited
 # victim raise their own score.
 echo -1000 > /proc/self/oom_score_adj
 echo "guest: \$(uname -r), \$(grep MemTotal /proc/meminfo)" > /results/guest
-# Two passes: the hooks memscope prefers here, then their fallbacks (kprobe for fentry,
-# raw_tp for tp_btf), which no kernel of ours would otherwise choose.
+# Three passes: the hooks memscope prefers here, then their fallbacks (kprobe for fentry,
+# raw_tp for tp_btf), then the last ones (classic tracepoints for raw_tp), which no
+# kernel of ours would otherwise choose.
 n=0
-for avoid in "" fentry,tp_btf; do
+for avoid in "" fentry,tp_btf fentry,tp_btf,raw_tp; do
 	n=\$((n + 1))
 	echo "=== pass \$n: \${avoid:+--avoid-hooks }\${avoid:-preferred hooks}" >> /results/log
 	chroot /host /bin/sh -c "cd $top && PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
@@ -122,7 +123,7 @@ timeout "$timeout_s" qemu-system-x86_64 -accel "$accel" -nographic -no-reboot -m
 grep -iE "killed process|out of memory" "$work/results/dmesg" 2>/dev/null | tail -n 5 || true
 cat "$work/results/log" 2>/dev/null || { echo "test-vm: no test log; console:"; tail -n 40 "$work/console.log"; }
 rc=0
-for pass in 1 2; do
+for pass in 1 2 3; do
 	[ "$(cat "$work/results/rc$pass" 2>/dev/null)" = 0 ] || rc=1
 done
 # A kernel complaint (lockup, stall, BUG, WARNING) whose report names memscope or BPF
