@@ -199,7 +199,13 @@ def test_cgroup_filter(tmp_path):
         w.wait_stopped()
         recs = run_json("proc", "--once", "--cgroup", cg)
         assert [r["pid"] for r in recs] == [w.pid]
+        # the name the kernel prints (/proc/PID/cgroup) means the same cgroup
+        rel = "/memscope-test-proc"
+        with open(f"/proc/{w.pid}/cgroup") as f:
+            assert any(line.rstrip().endswith(":" + rel) for line in f), "void: not there"
+        assert [r["pid"] for r in run_json("proc", "--once", "--cgroup", rel)] == [w.pid]
         assert run_json("proc", "--once", "--cgroup", base)  # the root holds everybody
+        assert run_json("proc", "--once", "--cgroup", "/")
     finally:
         if w:
             w.kill()
