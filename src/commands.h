@@ -8,22 +8,6 @@
 extern const struct ms_cmd cmd_features, cmd_gfp, cmd_proc, cmd_sys, cmd_paf,
 	cmd_reclaim, cmd_oom, cmd_summary;
 
-/* proc's snapshot, for other commands (oom --detail): the n largest by RSS. */
-struct proc_rec;
-struct proc_snap;
-struct proc_snap *proc_snap_open(void);
-int proc_snap_top(struct proc_snap *ps, struct proc_rec *out, int n);
-void proc_snap_close(struct proc_snap *ps);
-/* A proc_rec as proc prints it in JSON (sizes in bytes). */
-struct json_object *proc_rec_json(const struct proc_rec *r);
-
-/* sys's records of a node's counters and of one zone (for oom --detail, paf). */
-struct sys_node;
-struct json_object *sys_node_json(const struct sys_node *n, int nid);
-struct json_object *sys_zone_json(const struct sys_node *n, int zone);
-/* The "total" record over all nodes (/proc/meminfo's view). */
-struct json_object *sys_total_json(const struct sys_node *nodes, int nr);
-
 /* reclaim's counters since a session opened, for the health report. */
 struct reclaim_totals {
 	unsigned long long scanned, reclaimed, kswapd_wakeups, compact_stalls;
@@ -59,7 +43,5 @@ struct oom_session *oom_session_open(void);
 int oom_session_read(struct oom_session *os, const struct oom_victim **out);
 void oom_session_close(struct oom_session *os);
 
-/* Every node's state now, sorted by node id; returns the number of nodes. */
-int sys_read_nodes(struct sys_node *out, int max);
 
 #endif

@@ -5,6 +5,10 @@
 #include "cli.h"
 #include "commands.h"
 #include "output.h"
+#include "nodes.h"
+#include "procs.h"
+#include "record.h"
+#include "util.h"
 #include "runtime.h"
 
 
@@ -20,6 +24,14 @@ const struct ms_cmd *const ms_commands[] = {
 	&cmd_gfp,
 };
 const int ms_nr_commands = sizeof(ms_commands) / sizeof(ms_commands[0]);
+
+/* Every record type memscope prints: `memscope help fields`, the contract test. */
+const struct record_desc *const ms_record_types[] = {
+	&proc_desc,
+	&node_desc,
+	&zone_desc,
+};
+const int ms_nr_record_types = ARRAY_SIZE(ms_record_types);
 
 const struct ms_cmd *ms_find_command(const char *name)
 {
@@ -38,7 +50,8 @@ void ms_print_main_help(void)
 	       ms_prog);
 	for (int i = 0; i < ms_nr_commands; i++)
 		printf("  %-10s %s\n", ms_commands[i]->name, ms_commands[i]->summary);
-	printf("  %-10s %s\n", "help", "help of one command: help COMMAND");
+	printf("  %-10s %s\n", "help", "help of one command: help COMMAND; 'help fields': every "
+	       "JSON field");
 	printf("\nGlobal options:\n"
 	       "  -j, --json        one JSON object per line (NDJSON); sizes in bytes\n"
 	       "  -v, --verbose     show the libbpf and verifier log on stderr\n"
@@ -138,6 +151,10 @@ int main(int argc, char **argv)
 		if (i + 1 >= argc) {
 			ms_print_main_help();
 			return 0;
+		}
+		if (!strcmp(argv[i + 1], "fields")) { /* the JSON records, from their descriptions */
+			record_docs(stdout);
+			return out_finish(0);
 		}
 		cmd = ms_find_command(argv[i + 1]);
 		if (!cmd)

@@ -22,7 +22,9 @@
 #include "units.h"
 #include "counters.h"
 #include "oom.h"
-#include "proc.h"
+#include "nodes.h"
+#include "procs.h"
+#include "record.h"
 #include "oom.skel.h"
 
 #define TOP_N 5
@@ -69,7 +71,7 @@ static void oom_parse_opt(int id, const char *arg)
 
 static unsigned long page_size;
 static struct ksyms *ksyms;
-static struct proc_snap *snap;
+static struct procs *procs; /* --detail: the processes at each kill */
 
 /* The memory cgroup's path as the kernel prints it ("/a/b"), or NULL. */
 static const char *memcg_path(uint64_t id)
@@ -107,6 +109,23 @@ static json_object *bytes_or_null(bool have, int64_t pages)
 	return have ? json_u64(counter_nonneg(pages) * page_size) : NULL;
 }
 
+/* --detail: the node's and its zones' state at the kill, as sys records them. */
+static json_object *node_json(const struct sys_node *n)
+{
+	struct node_row row;
+
+	node_row_of(n, &row);
+	return record_json(&node_desc, &row, ms_wall_now());
+}
+
+static json_object *zone_json(const struct sys_node *n, int z)
+{
+	struct zone_row row;
+
+	zone_row_of(n, z, &row);
+	return record_json(&zone_desc, &row, ms_wall_now());
+}
+
 static void report_kill(struct kill *k)
 {
 	const struct oom_event *e = &k->ev, *control = k->has_control ? &k->control : NULL;
@@ -128,14 +147,14 @@ static void report_kill(struct kill *k)
 	json_object_object_add(v, "uid", e->has_task ? json_object_new_int(e->uid) : NULL);
 	json_object_object_add(v, "oom_score_adj",
 			       e->has_task ? json_object_new_int(e->oom_score_adj) : NULL);
-	json_object_object_add(v, "total_vm_bytes", bytes_or_null(e->has_task, e->total_vm));
-	json_object_object_add(v, "anon_rss_bytes", bytes_or_null(e->has_task, e->anon));
-	json_object_object_add(v, "file_rss_bytes", bytes_or_null(e->has_task, e->file));
-	json_object_object_add(v, "shmem_rss_bytes", bytes_or_null(e->has_task, e->shmem));
+	json_object_object_add(v, "vsz_bytes", bytes_or_null(e->has_task, e->total_vm));
+	json_object_object_add(v, "rss_anon_bytes", bytes_or_null(e->has_task, e->anon));
+	json_object_object_add(v, "rss_file_bytes", bytes_or_null(e->has_task, e->file));
+	json_object_object_add(v, "rss_shmem_bytes", bytes_or_null(e->has_task, e->shmem));
 	/* the classic record has no swap figure */
 	json_object_object_add(v, "swap_bytes", bytes_or_null(e->has_task && !e->from_record,
 							       e->swap));
-	json_object_object_add(v, "pgtables_bytes",
+	json_object_object_add(v, "page_tables_bytes",
 			       e->has_task ? json_u64(e->pgtables_bytes) : NULL);
 	json_object_object_add(v, "exact", json_object_new_boolean(e->has_task && e->exact));
 	json_object_object_add(r, "victim", v);
@@ -223,11 +242,11 @@ static void report_kill(struct kill *k)
 	if (cfg.detail) {
 		json_object *d = json_object_new_object(), *zones = json_object_new_array();
 
-		json_object_object_add(d, "node", e->has_node ? sys_node_json(&e->node, e->node.nid)
+		json_object_object_add(d, "node", e->has_node ? node_json(&e->node)
 							  : NULL);
 		if (e->has_node)
 			for (int z = 0; z < (int)e->node.nr_zones && z < SYS_MAX_ZONES; z++)
-				json_object_array_add(zones, sys_zone_json(&e->node, z));
+				json_object_array_add(zones, zone_json(&e->node, z));
 		json_object_object_add(d, "zones", zones);
 		json_object_object_add(d, "top_processes_after", json_object_get(k->top));
 		json_object_object_add(r, "detail", d);
@@ -309,6 +328,24 @@ static void report_kill(struct kill *k)
 		ms_request_stop(MS_STOP_DONE);
 }
 
+/* --detail: the largest processes right after the kill. */
+static json_object *top_processes(double ts)
+{
+	json_object *a = json_object_new_array();
+	struct proc_list l = { 0 };
+
+	procs_snapshot(procs, &l);
+	proc_list_sort_rss(&l);
+	for (size_t i = 0; i < l.n && i < TOP_N; i++) {
+		struct proc_row row;
+
+		proc_row_of(&l.r[i], NULL, &row);
+		json_object_array_add(a, record_json(&proc_desc, &row, ts));
+	}
+	proc_list_free(&l);
+	return a;
+}
+
 static struct kill *find_kill(__u32 pid)
 {
 	for (int i = nkills - 1; i >= 0; i--)
@@ -384,14 +421,8 @@ static int on_event(void *ctx, void *data, size_t len)
 				controls[i].pid = 0;
 				break;
 			}
-		if (snap) {
-			struct proc_rec top[TOP_N];
-			int n = proc_snap_top(snap, top, TOP_N);
-
-			k->top = json_object_new_array();
-			for (int i = 0; i < n; i++)
-				json_object_array_add(k->top, proc_rec_json(&top[i]));
-		}
+		if (procs)
+			k->top = top_processes(ms_wall_now());
 		break;
 	case OOM_EV_WAKE_REAPER:
 		if ((k = find_kill(e->pid)))
@@ -573,8 +604,11 @@ static int oom_run(const struct ms_opts *o)
 	if (cfg.stack && !(ksyms = ksyms_load(NULL)))
 		ms_fatal("--stack: cannot read /proc/kallsyms");
 	skel = oom_open();
-	if (cfg.detail)
-		snap = proc_snap_open();
+	if (cfg.detail) {
+		struct ms_filter all = { 0 };
+
+		procs = procs_open(&all, false);
+	}
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
 	if (!rb)
 		ms_bpf_fail("creating the event ring buffer", errno);
@@ -597,7 +631,7 @@ static int oom_run(const struct ms_opts *o)
 
 	ms_report_losses("oom", &lost, 1);
 	ring_buffer__free(rb);
-	proc_snap_close(snap);
+	procs_close(procs);
 	oom_bpf__destroy(skel);
 	ksyms_free(ksyms);
 	return 0;

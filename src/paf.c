@@ -18,6 +18,8 @@
 #include "kbtf.h"
 #include "ksyms.h"
 #include "loss.h"
+#include "nodes.h"
+#include "counters.h"
 #include "output.h"
 #include "runtime.h"
 #include "units.h"
@@ -165,6 +167,10 @@ static void story_text(const struct paf_event *e, char *buf, size_t len)
 		snprintf(buf, len, "slow path entered, nothing tried");
 }
 
+/*
+ * The zones the allocation could use (up to hi), as sys records them, with what this
+ * allocation had to leave in each (its lowmem reserve) and the free blocks it could use.
+ */
 static json_object *zones_json(const struct paf_event *e, int hi, struct verdict_input *vin)
 {
 	json_object *arr = json_object_new_array();
@@ -175,6 +181,7 @@ static json_object *zones_json(const struct paf_event *e, int hi, struct verdict
 		const struct sys_zone *zn = &n->zone[z];
 		json_object *o = json_object_new_object(), *blocks = json_object_new_array();
 		struct verdict_zone *vz = &vin->zone[vin->nr_zones++];
+		struct zone_row row;
 
 		vz->name = zn->name;
 		vz->populated = zn->present != 0;
@@ -184,17 +191,10 @@ static json_object *zones_json(const struct paf_event *e, int hi, struct verdict
 		vz->reserve = hi < (int)n->nr_protection ? zn->protection[hi] : 0;
 		for (unsigned int i = 0; i < n->nr_orders && i < VERDICT_MAX_ORDERS; i++)
 			vz->nr_free[i] = zn->nr_free[i];
-		json_object_object_add(o, "zone", json_object_new_string(zn->name));
-		json_object_object_add(o, "free_pages", json_u64(zn->free));
-		json_object_object_add(o, "free_cma_pages",
-				       zn->has_free_cma ? json_u64(zn->free_cma) : NULL);
-		json_object_object_add(o, "min_pages", json_u64(zn->wmark[0] + zn->boost));
-		json_object_object_add(o, "low_pages", json_u64(zn->wmark[1] + zn->boost));
-		json_object_object_add(o, "high_pages", json_u64(zn->wmark[2] + zn->boost));
-		json_object_object_add(o, "boost_pages", json_u64(zn->boost));
-		json_object_object_add(o, "reserve_pages", json_object_new_int64(vz->reserve));
-		json_object_object_add(o, "present_pages", json_u64(zn->present));
-		json_object_object_add(o, "managed_pages", json_u64(zn->managed));
+		zone_row_of(n, z, &row);
+		record_json_fields(&zone_desc, &row, o);
+		json_object_object_add(o, "reserve_bytes",
+				       json_u64(counter_nonneg(vz->reserve) * page_size));
 		for (unsigned int i = e->order; i < n->nr_orders && i < SYS_MAX_ORDERS; i++)
 			json_object_array_add(blocks, json_u64(zn->nr_free[i]));
 		/* free blocks of the requested order and above, from that order up */
@@ -226,9 +226,9 @@ static void print_event_text(json_object *r, const struct paf_event *e, double t
 			   "reserve", e->order);
 		for (size_t i = 0; i < json_object_array_length(zones); i++) {
 			json_object *z = json_object_array_get_idx(zones, i), *v;
-			static const char *const keys[] = { "free_pages", "free_cma_pages",
-							     "min_pages", "low_pages", "high_pages",
-							     "boost_pages" };
+			static const char *const keys[] = { "free_bytes", "free_cma_bytes",
+							     "min_bytes", "low_bytes", "high_bytes",
+							     "boost_bytes" };
 			char total[32];
 			unsigned long long blocks = 0;
 
@@ -236,13 +236,10 @@ static void print_event_text(json_object *r, const struct paf_event *e, double t
 			out_printf("          %-8s", json_object_get_string(v));
 			for (int k = 0; k < 6; k++) {
 				json_object_object_get_ex(z, keys[k], &v);
-				out_printf(" %10s", v ? fmt_bytes(b[1], sizeof(b[1]),
-						json_object_get_uint64(v) * page_size) : "-");
+				out_printf(" %10s", out_format_value(v, COL_BYTES, b[1], sizeof(b[1])));
 			}
-			json_object_object_get_ex(z, "reserve_pages", &v);
-			out_printf(" %10s", fmt_bytes(b[2], sizeof(b[2]),
-				   (uint64_t)(json_object_get_int64(v) > 0 ?
-				   json_object_get_int64(v) : 0) * page_size));
+			json_object_object_get_ex(z, "reserve_bytes", &v);
+			out_printf(" %10s", out_format_value(v, COL_BYTES, b[2], sizeof(b[2])));
 			json_object_object_get_ex(z, "free_blocks_from_order", &v);
 			for (size_t o = 0; o < json_object_array_length(v); o++)
 				blocks += json_object_get_uint64(json_object_array_get_idx(v, o));
@@ -477,6 +474,7 @@ static void ignore_rec(const void *rec, void *ctx)
 /* Load and attach paf's programs; events=false counts in the kernel only. */
 static struct paf_bpf *paf_open(const struct ms_opts *o, bool events)
 {
+	struct ms_filter filter = ms_filter_of(o, &cfg.cgroup);
 	struct bpf_link *iter;
 	struct paf_bpf *skel;
 	int chosen[NR_PAF_HOOKS], err;
@@ -491,13 +489,13 @@ static struct paf_bpf *paf_open(const struct ms_opts *o, bool events)
 	skel->rodata->want_stack = cfg.stack;
 	skel->rodata->order_eq = cfg.order_eq;
 	skel->rodata->order_min = cfg.order_min;
-	MS_SET_FILTERS(skel, o, &cfg.cgroup);
+	MS_SET_FILTERS(skel, &filter);
 	if (hooks_select(skel->obj, paf_hooks, NR_PAF_HOOKS, chosen, why, sizeof(why)))
 		ms_fatal("%s", why);
 	err = paf_bpf__load(skel);
 	if (err)
 		ms_bpf_fail("loading paf's BPF programs", err);
-	ms_pid_filter_fill(bpf_map__fd(skel->maps.pid_filter), o);
+	ms_pid_filter_fill(bpf_map__fd(skel->maps.pid_filter), &filter);
 	iter = bpf_program__attach_iter(skel->progs.paf_nodes, NULL);
 	if (!iter)
 		ms_bpf_fail("attaching the node iterator", errno);

@@ -582,6 +582,7 @@ static const struct hook_spec reclaim_hooks[] = {
 /* Load and attach reclaim's programs for these options; exits 1 on failure. */
 static struct reclaim_bpf *reclaim_open(const struct ms_opts *o)
 {
+	struct ms_filter filter = ms_filter_of(o, &cfg.cgroup);
 	struct reclaim_bpf *skel;
 	int chosen[NR_RECLAIM_HOOKS], err;
 	char why[256];
@@ -595,7 +596,7 @@ static struct reclaim_bpf *reclaim_open(const struct ms_opts *o)
 	skel->rodata->want_events = cfg.events;
 	skel->rodata->want_by_process = cfg.by_process;
 	skel->rodata->want_slab = cfg.slab;
-	MS_SET_FILTERS(skel, o, &cfg.cgroup);
+	MS_SET_FILTERS(skel, &filter);
 	if (hooks_select(skel->obj, reclaim_hooks, NR_RECLAIM_HOOKS, chosen, why, sizeof(why)))
 		ms_fatal("%s", why);
 	if (hook_chosen_kind(reclaim_hooks, NR_RECLAIM_HOOKS, chosen,
@@ -616,7 +617,7 @@ static struct reclaim_bpf *reclaim_open(const struct ms_opts *o)
 	if (!target_hook)
 		target_hook = hook_chosen_kind(reclaim_hooks, NR_RECLAIM_HOOKS, chosen,
 					       "shrink_page_list");
-	ms_pid_filter_fill(bpf_map__fd(skel->maps.pid_filter), o);
+	ms_pid_filter_fill(bpf_map__fd(skel->maps.pid_filter), &filter);
 	err = reclaim_bpf__attach(skel);
 	if (err)
 		ms_bpf_fail("attaching reclaim's BPF programs", err);

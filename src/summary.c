@@ -21,7 +21,10 @@
 #include "units.h"
 #include "strbuf.h"
 #include "counters.h"
-#include "proc.h"
+#include "meminfo.h"
+#include "nodes.h"
+#include "procs.h"
+#include "record.h"
 #include "reclaim.h"
 #include "sys.h"
 
@@ -90,8 +93,7 @@ static int summary_run(const struct ms_opts *o)
 	struct paf_totals pt;
 	const struct oom_victim *victims;
 	struct sys_node *nodes = calloc(SYS_MAX_NODES, sizeof(*nodes));
-	struct proc_rec top[TOP_N];
-	struct proc_snap *snap;
+	struct proc_list procs = { 0 };
 	int nv, nn, ntop;
 	uint64_t t0;
 	double secs;
@@ -126,10 +128,21 @@ static int summary_run(const struct ms_opts *o)
 	reclaim_session_read(rs, &rt);
 	paf_session_read(ps, &pt);
 	nv = oom_session_read(os, &victims);
-	nn = sys_read_nodes(nodes, SYS_MAX_NODES);
-	snap = proc_snap_open();
-	ntop = proc_snap_top(snap, top, TOP_N);
-	proc_snap_close(snap);
+	{
+		struct nodes *n = nodes_open(0);
+
+		nn = nodes_read(n, nodes, SYS_MAX_NODES);
+		nodes_close(n);
+	}
+	{
+		struct ms_filter all = { 0 };
+		struct procs *p = procs_open(&all, false);
+
+		procs_snapshot(p, &procs);
+		procs_close(p);
+		proc_list_sort_rss(&procs);
+		ntop = procs.n < TOP_N ? (int)procs.n : TOP_N;
+	}
 	psi = read_psi();
 	have_swap = read_text_file("/proc/meminfo", meminfo, sizeof(meminfo)) > 0 &&
 		    meminfo_value(meminfo, "SwapTotal", &swap_total) &&
@@ -137,7 +150,13 @@ static int summary_run(const struct ms_opts *o)
 
 	/* memory */
 	/* The system's totals are /proc/meminfo's (sys's total record). */
-	total = sys_total_json(nodes, nn);
+	{
+		struct ms_meminfo mi;
+		struct node_row row;
+
+		total_row_of(nodes, nn, meminfo_read(&mi) ? &mi : NULL, &row);
+		total = record_json(&node_desc, &row, ms_wall_now());
+	}
 	avail = get_u64(total, "available_bytes");
 	{
 		static const char *const keys[] = {
@@ -153,12 +172,15 @@ static int summary_run(const struct ms_opts *o)
 	/* Swap has no per-node counter: these two come from /proc/meminfo. */
 	json_object_object_add(mem, "swap_total_bytes", have_swap ? json_u64(swap_total) : NULL);
 	json_object_object_add(mem, "swap_free_bytes", have_swap ? json_u64(swap_free) : NULL);
-	if (nn > 1)
-		for (int i = 0; i < nn; i++)
-			json_object_array_add(nodes_json, sys_node_json(&nodes[i], nodes[i].nid));
+	for (int i = 0; i < nn; i++) {
+		struct node_row row;
+
+		node_row_of(&nodes[i], &row);
+		json_object_array_add(nodes_json, record_json(&node_desc, &row, ms_wall_now()));
+	}
 
 	/* activity during the sample */
-	json_object_object_add(act, "seconds", json_object_new_double(secs));
+	json_object_object_add(act, "seconds", json_fixed(secs, 3));
 	json_object_object_add(act, "alloc_failures", json_u64(pt.failures));
 	json_object_object_add(act, "alloc_failure_worst_order",
 			       pt.worst_order >= 0 ? json_object_new_int(pt.worst_order) : NULL);
@@ -182,13 +204,17 @@ static int summary_run(const struct ms_opts *o)
 		json_object_object_add(v, "comm", json_object_new_string(victims[i].comm));
 		json_object_object_add(v, "memcg", victims[i].memcg[0] ?
 				       json_object_new_string(victims[i].memcg) : NULL);
-		json_object_object_add(v, "anon_rss_bytes", victims[i].has_sizes ?
+		json_object_object_add(v, "rss_anon_bytes", victims[i].has_sizes ?
 				       json_u64(victims[i].anon_bytes) : NULL);
 		json_object_array_add(vic, v);
 	}
 	json_object_object_add(act, "oom_kills", vic);
-	for (int i = 0; i < ntop; i++)
-		json_object_array_add(tops, proc_rec_json(&top[i]));
+	for (int i = 0; i < ntop; i++) {
+		struct proc_row row;
+
+		proc_row_of(&procs.r[i], NULL, &row);
+		json_object_array_add(tops, record_json(&proc_desc, &row, ms_wall_now()));
+	}
 
 	/* the verdict */
 	sb_init(&reasons, reasons_buf, sizeof(reasons_buf));
@@ -310,26 +336,25 @@ static int summary_run(const struct ms_opts *o)
 		}
 		out_printf("\ntop %d processes by RSS                                        "
 			   "→ memscope proc\n", ntop);
-		out_printf("%7s %-16s %10s %10s %10s %10s %10s %10s\n", "PID", "COMM", "RSS", "ANON",
-			   "FILE", "SHMEM", "SWAP", "PTE");
-		for (int i = 0; i < ntop; i++) {
-			const struct proc_rec *r = &top[i];
-			const int64_t rss[3] = { r->anon, r->file, r->shmem };
+		{
+			static const char *const keys[] = { "pid", "comm", "rss_bytes",
+							    "rss_anon_bytes", "rss_file_bytes",
+							    "rss_shmem_bytes", "swap_bytes",
+							    "page_tables_bytes", NULL };
+			struct ms_col cols[8];
+			struct ms_table *t = table_new(cols, record_cols_pick(&proc_desc, keys, cols, 8));
 
-			out_printf("%7u %-16s %10s %10s %10s %10s %10s %10s\n", r->pid,
-				   comm_text(r->comm, cbuf),
-				   fmt_bytes(b[0], 32, counters_sum_nonneg(rss, 3) * page_size),
-				   fmt_bytes(b[1], 32, counter_nonneg(r->anon) * page_size),
-				   fmt_bytes(b[2], 32, counter_nonneg(r->file) * page_size),
-				   fmt_bytes(b[3], 32, counter_nonneg(r->shmem) * page_size),
-				   fmt_bytes(b[4], 32, counter_nonneg(r->swap) * page_size),
-				   fmt_bytes(b[5], 32, r->pgtables_bytes));
+			for (int i = 0; i < ntop; i++)
+				table_add(t, json_object_get(json_object_array_get_idx(tops, i)));
+			table_flush(t);
+			table_free(t);
 		}
 		out_flush();
 	}
 	json_object_put(total);
 out:
 	json_object_put(rec);
+	proc_list_free(&procs);
 	oom_session_close(os);
 	paf_session_close(ps);
 	reclaim_session_close(rs);

@@ -38,10 +38,21 @@ void ms_cgroup_filter_parse(const char *arg, struct ms_cgroup_filter *cg)
 	cg->id = st.st_ino;
 }
 
-void ms_pid_filter_fill(int map_fd, const struct ms_opts *o)
+struct ms_filter ms_filter_of(const struct ms_opts *o, const struct ms_cgroup_filter *cg)
 {
-	for (int i = 0; i < o->nr_pids; i++) {
-		__u32 pid = o->pids[i];
+	struct ms_filter f = { .pids = o->pids, .nr_pids = o->nr_pids };
+
+	if (o->has_comm)
+		memcpy(f.comm, o->comm, sizeof(f.comm));
+	if (cg)
+		f.cgroup = *cg;
+	return f;
+}
+
+void ms_pid_filter_fill(int map_fd, const struct ms_filter *f)
+{
+	for (int i = 0; i < f->nr_pids; i++) {
+		__u32 pid = f->pids[i];
 		__u8 one = 1;
 
 		if (bpf_map_update_elem(map_fd, &pid, &one, BPF_ANY))

@@ -18,19 +18,29 @@ struct ms_cgroup_filter {
 	char path[256];
 };
 
+/* Which processes a collector looks at: -p, --comm, --cgroup. */
+struct ms_filter {
+	const int *pids;
+	int nr_pids;
+	char comm[MS_COMM_LEN]; /* "" when not filtering by name */
+	struct ms_cgroup_filter cgroup; /* id 0 when not filtering by cgroup */
+};
+
+/* The filter of the shared options and a command's --cgroup (NULL: none). */
+struct ms_filter ms_filter_of(const struct ms_opts *o, const struct ms_cgroup_filter *cg);
 /* Resolve --cgroup PATH; bad input (not a memory cgroup directory) exits 2. */
 void ms_cgroup_filter_parse(const char *path, struct ms_cgroup_filter *cg);
 /* Fill a skeleton's pid_filter map after load; exits 1 on failure. */
-void ms_pid_filter_fill(int map_fd, const struct ms_opts *o);
+void ms_pid_filter_fill(int map_fd, const struct ms_filter *f);
 
-#define MS_SET_FILTERS(skel, o, cg)                                                        \
+#define MS_SET_FILTERS(skel, f)                                                            \
 	do {                                                                               \
-		(skel)->rodata->filter_pids = (o)->nr_pids > 0;                            \
-		(skel)->rodata->filter_comm = (o)->has_comm;                               \
-		memcpy((void *)(skel)->rodata->comm_filter, (o)->comm,                     \
+		(skel)->rodata->filter_pids = (f)->nr_pids > 0;                            \
+		(skel)->rodata->filter_comm = (f)->comm[0] != 0;                           \
+		memcpy((void *)(skel)->rodata->comm_filter, (f)->comm,                     \
 		       sizeof((skel)->rodata->comm_filter));                               \
-		(skel)->rodata->filter_cgroup_id = (cg)->id;                               \
-		(skel)->rodata->filter_cgroup_v2 = (cg)->v2;                               \
+		(skel)->rodata->filter_cgroup_id = (f)->cgroup.id;                         \
+		(skel)->rodata->filter_cgroup_v2 = (f)->cgroup.v2;                         \
 	} while (0)
 
 #endif

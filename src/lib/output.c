@@ -10,6 +10,7 @@
 #include "output.h"
 #include "cli.h"
 #include "runtime.h"
+#include "strbuf.h"
 #include "textsafe.h"
 #include "units.h"
 
@@ -127,6 +128,19 @@ json_object *json_u64(uint64_t v)
 	return json_object_new_uint64(v);
 }
 
+json_object *json_fixed(double v, int decimals)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+	return json_object_new_double_s(v, buf);
+}
+
+json_object *json_ts(double ts)
+{
+	return json_fixed(ts, 6);
+}
+
 void out_json(json_object *rec)
 {
 	if (ms_stop_reason() != MS_STOP_PIPE) {
@@ -190,6 +204,19 @@ const char *out_format_value(json_object *v, enum ms_col_kind kind, char *buf, s
 	case COL_FLOAT3:
 		snprintf(buf, len, "%.3f", json_object_get_double(v));
 		return buf;
+	case COL_DURATION:
+		return fmt_duration_ns(buf, len, json_object_get_uint64(v));
+	case COL_BYTES_LIST: {
+		struct strbuf sb;
+		char one[32];
+
+		sb_init(&sb, buf, len);
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			sb_add(&sb, "%s%s", i ? "," : "",
+			       fmt_bytes(one, sizeof(one),
+					 json_object_get_uint64(json_object_array_get_idx(v, i))));
+		return buf;
+	}
 	}
 	return "?";
 }

@@ -18,6 +18,8 @@ enum ms_col_kind {
 	COL_BYTES_DELTA, /* signed bytes -> +8.0 MiB */
 	COL_COUNT,	 /* number -> 1.2k */
 	COL_FLOAT3,	 /* number with 3 decimals */
+	COL_DURATION,	 /* nanoseconds -> 12.3 us */
+	COL_BYTES_LIST,	 /* array of bytes -> 0 B,1.5 MiB */
 };
 
 struct ms_col {
@@ -60,6 +62,10 @@ int out_finish(int status);
 
 /* json-c helpers */
 json_object *json_u64(uint64_t v);
+/* A number printed with this many decimals, no float noise ("5.000", not 5.00022875). */
+json_object *json_fixed(double v, int decimals);
+/* A wall-clock timestamp, seconds since the epoch to the microsecond. */
+json_object *json_ts(double ts);
 /* A value the running kernel cannot provide: JSON null. */
 #define json_absent() NULL
 

@@ -168,6 +168,14 @@ uint64_t ms_now_ns(void)
 	return clock_ns(CLOCK_MONOTONIC);
 }
 
+double ms_wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 uint64_t ms_boot_ns(void)
 {
 	return clock_ns(CLOCK_BOOTTIME);

@@ -33,6 +33,7 @@ const char *ms_tracefs(void);
 const char *ms_require_tracefs(void);
 
 uint64_t ms_now_ns(void); /* CLOCK_MONOTONIC */
+double ms_wall_now(void); /* CLOCK_REALTIME, seconds since the epoch */
 uint64_t ms_boot_ns(void); /* CLOCK_BOOTTIME, the clock of bpf_ktime_get_boot_ns */
 /*
  * While sleeping, call fn(timeout_ms, ctx) instead of nanosleep, e.g. to poll a

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <inttypes.h>
 #include <stdio.h>
+#include <time.h>
 #include "units.h"
 
 char *fmt_bytes(char *buf, size_t len, uint64_t bytes)
@@ -66,5 +67,20 @@ char *fmt_duration_ns(char *buf, size_t len, uint64_t ns)
 		snprintf(buf, len, "%.1f ms", ns / 1e6);
 	else
 		snprintf(buf, len, "%.2f s", ns / 1e9);
+	return buf;
+}
+
+char *fmt_clock(char *buf, size_t len, double ts, bool millis)
+{
+	time_t secs = (time_t)ts;
+	char hms[16];
+	struct tm tm;
+
+	localtime_r(&secs, &tm);
+	strftime(hms, sizeof(hms), "%H:%M:%S", &tm);
+	if (millis)
+		snprintf(buf, len, "%s.%03d", hms, (int)((ts - secs) * 1000));
+	else
+		snprintf(buf, len, "%s", hms);
 	return buf;
 }

@@ -3,6 +3,7 @@
 #ifndef MEMSCOPE_UNITS_H
 #define MEMSCOPE_UNITS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,5 +15,8 @@ char *fmt_bytes_delta(char *buf, size_t len, int64_t delta);
 char *fmt_count(char *buf, size_t len, double v);
 /* Durations: 850 ns, 12.3 us, 41.0 ms, 1.20 s. */
 char *fmt_duration_ns(char *buf, size_t len, uint64_t ns);
+
+/* Local wall-clock time of day of ts (seconds since the epoch): 23:40:14 or 23:40:14.275. */
+char *fmt_clock(char *buf, size_t len, double ts, bool millis);
 
 #endif

@@ -41,9 +41,9 @@ def test_memcg_oom_kill_reported():
     assert kernel, "tracefs saw no mark_victim for the workload: test is void"
     kernel_anon_kb = int(re.search(r"anon-rss=(\d+)kB", kernel[0])[1])
     # the kernel printed anon-rss from the same mm at the same tracepoint
-    assert abs(v["anon_rss_bytes"] - kernel_anon_kb * 1024) <= 1 << 20, \
-        (v["anon_rss_bytes"], kernel_anon_kb)
-    assert v["anon_rss_bytes"] >= 32 << 20
+    assert abs(v["rss_anon_bytes"] - kernel_anon_kb * 1024) <= 1 << 20, \
+        (v["rss_anon_bytes"], kernel_anon_kb)
+    assert v["rss_anon_bytes"] >= 32 << 20
     assert k["constraint"] == "memcg"
     hooks = run_json("features")[0]["hooks"]
     if hooks["fentry"]["available"] or hooks["kprobe"]["available"]:

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import (MEMSCOPE, HugepageOvershoot, TraceInstance, Workload, scaled_mib,
                       wait_attached)
-from test_sys import zoneinfo
+from test_sys import PAGE, zoneinfo
 
 # The classic tracepoint's pfn is -1UL for a failed allocation.
 FAILED = "pfn == 18446744073709551615"
@@ -59,7 +59,7 @@ def test_hugepage_overshoot_failure_is_reported_and_explained(overshoot):
     for z in f["zones"]:
         key = (node, z["zone"])
         for w in ("min", "low", "high"):
-            assert z[f"{w}_pages"] in (zi_before[key][w], zi_after[key][w]), (key, w)
+            assert z[f"{w}_bytes"] // PAGE in (zi_before[key][w], zi_after[key][w]), (key, w)
     # gfp_zone(__GFP_HIGHMEM|__GFP_MOVABLE) is ZONE_MOVABLE where the kernel has that zone
     assert f["highest_zone"] == ("Movable" if (node, "Movable") in zi_after else "Normal")
     # the slow path's story and a verdict

@@ -21,7 +21,7 @@ FIELDS = {
     "rss_shmem_bytes": "RssShmem",
     "swap_bytes": "VmSwap",
     "data_bytes": "VmData",
-    "pte_bytes": "VmPTE",
+    "page_tables_bytes": "VmPTE",
     "stack_bytes": "VmStk",
     "rss_bytes": "VmRSS",
 }

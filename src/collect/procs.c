@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "counters.h"
+#include "hooks.h"
+#include "iter.h"
+#include "kbtf.h"
+#include "procs.h"
+#include "runtime.h"
+#include "util.h"
+#include "proc.skel.h"
+
+void proc_list_push(struct proc_list *l, const struct proc_rec *r)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 256;
+		l->r = realloc(l->r, l->cap * sizeof(*l->r));
+		if (!l->r)
+			ms_fatal("out of memory");
+	}
+	l->r[l->n++] = *r;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	const struct proc_rec *x = a, *y = b;
+
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+void proc_list_sort_pid(struct proc_list *l)
+{
+	if (l->n)
+		qsort(l->r, l->n, sizeof(*l->r), cmp_pid);
+}
+
+const struct proc_rec *proc_list_find(const struct proc_list *l, __u32 pid)
+{
+	struct proc_rec key = { .pid = pid };
+
+	return l->n ? bsearch(&key, l->r, l->n, sizeof(key), cmp_pid) : NULL;
+}
+
+static int cmp_rss(const void *a, const void *b)
+{
+	const struct proc_rec *x = a, *y = b;
+	uint64_t rx = proc_rss_pages(x), ry = proc_rss_pages(y);
+
+	if (rx != ry)
+		return rx > ry ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+void proc_list_sort_rss(struct proc_list *l)
+{
+	if (l->n)
+		qsort(l->r, l->n, sizeof(*l->r), cmp_rss);
+}
+
+void proc_list_free(struct proc_list *l)
+{
+	free(l->r);
+	memset(l, 0, sizeof(*l));
+}
+
+const struct hook_spec procs_hooks[PROCS_NR_HOOKS] = {
+	HOOK_TP("sched:sched_switch", "proc_switch", false),
+	HOOK_TP("sched:sched_process_exit", "proc_exit", false),
+};
+
+struct procs {
+	struct proc_bpf *skel;
+	struct bpf_link *iter;
+	struct ms_loss losses[2];
+};
+
+static struct proc_bpf *load(const struct ms_filter *f, bool live)
+{
+	struct proc_bpf *skel;
+	int chosen[ARRAY_SIZE(procs_hooks)], err, idx[4];
+	char why[256];
+
+	ms_require_bpf();
+	if (kbtf_mm_counter_indices(&idx[0], &idx[1], &idx[2], &idx[3]))
+		ms_fatal("cannot find MM_ANONPAGES and friends in the kernel's BTF");
+	skel = proc_bpf__open_opts(ms_bpf_open_opts());
+	if (!skel)
+		ms_bpf_fail("opening proc's BPF object", errno);
+	skel->rodata->mm_idx_file = idx[0];
+	skel->rodata->mm_idx_anon = idx[1];
+	skel->rodata->mm_idx_shmem = idx[2];
+	skel->rodata->mm_idx_swap = idx[3];
+	skel->rodata->nr_cpus = libbpf_num_possible_cpus();
+	MS_SET_FILTERS(skel, f);
+	if (live) {
+		if (hooks_select(skel->obj, procs_hooks, PROCS_NR_HOOKS, chosen, why, sizeof(why)))
+			ms_fatal("%s", why);
+	} else {
+		struct bpf_program *p;
+
+		bpf_object__for_each_program(p, skel->obj)
+			bpf_program__set_autoload(p, p == skel->progs.proc_snapshot);
+		/* The live-mode maps are preallocated: a snapshot needs none of them. */
+		bpf_map__set_max_entries(skel->maps.procs, 1);
+		bpf_map__set_max_entries(skel->maps.exited, 1);
+	}
+	ms_test_map_sizes(skel->obj);
+	err = proc_bpf__load(skel);
+	if (err)
+		ms_bpf_fail("loading proc's BPF programs", err);
+	ms_pid_filter_fill(bpf_map__fd(skel->maps.pid_filter), f);
+	return skel;
+}
+
+struct procs *procs_open(const struct ms_filter *f, bool live)
+{
+	struct procs *p = calloc(1, sizeof(*p));
+	int err;
+
+	if (!p)
+		ms_fatal("out of memory");
+	p->skel = load(f, live);
+	if (live) {
+		err = proc_bpf__attach(p->skel);
+		if (err)
+			ms_bpf_fail("attaching proc's BPF programs", err);
+	}
+	p->iter = bpf_program__attach_iter(p->skel->progs.proc_snapshot, NULL);
+	if (!p->iter)
+		ms_bpf_fail("attaching the task iterator", errno);
+	p->losses[0] = (struct ms_loss){ "untracked_processes",
+					 "processes not tracked: the process table is full",
+					 &p->skel->bss->nr_dropped, 0 };
+	p->losses[1] = (struct ms_loss){ "exits_unseen",
+					 "process exits not seen: the exit queue was full",
+					 &p->skel->bss->nr_exit_lost, 0 };
+	return p;
+}
+
+static void push_rec(const void *rec, void *ctx)
+{
+	proc_list_push(ctx, rec);
+}
+
+void procs_snapshot(struct procs *p, struct proc_list *out)
+{
+	out->n = 0;
+	ms_iter_read(p->iter, sizeof(struct proc_rec), push_rec, out);
+	proc_list_sort_pid(out);
+}
+
+void procs_snapshot_of(struct procs *p, const struct proc_list *which, struct proc_list *out)
+{
+	int fd = bpf_map__fd(p->skel->maps.wanted);
+	size_t nwanted = 0;
+	__u8 one = 1;
+
+	out->n = 0;
+	for (size_t i = 0; i < which->n; i++)
+		if (!bpf_map_update_elem(fd, &which->r[i].pid, &one, BPF_ANY))
+			nwanted++;
+	if (!nwanted)
+		return;
+	p->skel->bss->use_wanted = true;
+	procs_snapshot(p, out);
+	p->skel->bss->use_wanted = false;
+	for (size_t i = 0; i < which->n; i++)
+		bpf_map_delete_elem(fd, &which->r[i].pid);
+}
+
+void procs_noted(struct procs *p, struct proc_list *out)
+{
+	int fd = bpf_map__fd(p->skel->maps.procs);
+	__u32 key, next;
+	bool first = true;
+
+	out->n = 0;
+	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+		struct proc_rec r;
+
+		if (!bpf_map_lookup_elem(fd, &next, &r))
+			proc_list_push(out, &r);
+		key = next;
+		first = false;
+	}
+	proc_list_sort_pid(out);
+}
+
+void procs_next_generation(struct procs *p)
+{
+	p->skel->data->generation++;
+}
+
+size_t procs_exited(struct procs *p, __u32 *pids, size_t max)
+{
+	int fd = bpf_map__fd(p->skel->maps.exited);
+	size_t n = 0;
+
+	while (n < max && !bpf_map_lookup_and_delete_elem(fd, NULL, &pids[n]))
+		n++;
+	return n;
+}
+
+struct ms_loss *procs_losses(struct procs *p, int *n)
+{
+	*n = ARRAY_SIZE(p->losses);
+	return p->losses;
+}
+
+void procs_close(struct procs *p)
+{
+	if (!p)
+		return;
+	bpf_link__destroy(p->iter);
+	proc_bpf__destroy(p->skel);
+	free(p);
+}
+
+/* ---- the record ---- */
+
+uint64_t proc_rss_pages(const struct proc_rec *r)
+{
+	const int64_t rss[3] = { r->anon, r->file, r->shmem };
+
+	return counters_sum_nonneg(rss, 3);
+}
+
+void proc_row_of(const struct proc_rec *r, const struct proc_rec *prev, struct proc_row *row)
+{
+	uint64_t page = getpagesize(), rss = proc_rss_pages(r);
+
+	memset(row, 0, sizeof(*row));
+	row->pid = r->pid;
+	memcpy(row->comm, r->comm, sizeof(row->comm));
+	row->rss_bytes = rss * page;
+	row->rss_anon_bytes = counter_nonneg(r->anon) * page;
+	row->rss_file_bytes = counter_nonneg(r->file) * page;
+	row->rss_shmem_bytes = counter_nonneg(r->shmem) * page;
+	row->swap_bytes = counter_nonneg(r->swap) * page;
+	row->vsz_bytes = r->total_vm * page;
+	/* as /proc/PID/status computes VmHWM: the recorded peak, or the RSS if higher */
+	row->hwm_bytes = (r->hiwater_rss > rss ? r->hiwater_rss : rss) * page;
+	row->data_bytes = r->data_vm * page;
+	row->stack_bytes = r->stack_vm * page;
+	row->page_tables_bytes = r->pgtables_bytes;
+	row->exact = r->exact;
+	if (!prev) {
+		record_null(&proc_desc, row, "rss_delta_bytes");
+		record_null(&proc_desc, row, "rss_anon_delta_bytes");
+		return;
+	}
+	row->rss_delta_bytes = ((int64_t)rss - (int64_t)proc_rss_pages(prev)) * (int64_t)page;
+	row->rss_anon_delta_bytes =
+		((int64_t)counter_nonneg(r->anon) - (int64_t)counter_nonneg(prev->anon)) *
+		(int64_t)page;
+}
+
+#define P(m, key, head, ft, unit, kind, flags, help)                                       \
+	FLD(struct proc_row, m, key, head, ft, unit, kind, flags, help)
+#define D(m, key, head, help)                                                              \
+	FLD(struct proc_row, m, key, head, FT_S64, FU_BYTES, FK_GAUGE, FF_DELTA | FF_NULL, help)
+
+static const struct field proc_fields[] = {
+	P(pid, "pid", "PID", FT_U32, FU_NONE, FK_LABEL, 0, "process id (thread group id)"),
+	P(comm, "comm", "COMM", FT_STR, FU_NONE, FK_LABEL, FF_LEFT, "command name"),
+	P(rss_bytes, "rss_bytes", "RSS", FT_U64, FU_BYTES, FK_GAUGE, 0,
+	  "resident memory: anon + file + shmem (VmRSS)"),
+	D(rss_delta_bytes, "rss_delta_bytes", "+RSS",
+	  "change of rss_bytes since the previous report (live); null when first seen"),
+	P(rss_anon_bytes, "rss_anon_bytes", "ANON", FT_U64, FU_BYTES, FK_GAUGE, 0,
+	  "resident anonymous memory (RssAnon)"),
+	D(rss_anon_delta_bytes, "rss_anon_delta_bytes", "+ANON",
+	  "change of rss_anon_bytes since the previous report (live); null when first seen"),
+	P(rss_file_bytes, "rss_file_bytes", "FILE", FT_U64, FU_BYTES, FK_GAUGE, 0,
+	  "resident file-backed memory (RssFile)"),
+	P(rss_shmem_bytes, "rss_shmem_bytes", "SHMEM", FT_U64, FU_BYTES, FK_GAUGE, 0,
+	  "resident shared memory (RssShmem)"),
+	P(swap_bytes, "swap_bytes", "SWAP", FT_U64, FU_BYTES, FK_GAUGE, 0,
+	  "swapped-out anonymous memory (VmSwap)"),
+	P(vsz_bytes, "vsz_bytes", "VSZ", FT_U64, FU_BYTES, FK_GAUGE, 0, "virtual size (VmSize)"),
+	P(hwm_bytes, "hwm_bytes", "HWM", FT_U64, FU_BYTES, FK_GAUGE, 0,
+	  "peak resident memory (VmHWM)"),
+	P(data_bytes, "data_bytes", "DATA", FT_U64, FU_BYTES, FK_GAUGE, 0,
+	  "private writable mappings (VmData)"),
+	P(stack_bytes, "stack_bytes", "STACK", FT_U64, FU_BYTES, FK_GAUGE, 0,
+	  "stack mappings (VmStk)"),
+	P(page_tables_bytes, "page_tables_bytes", "PTE", FT_U64, FU_BYTES, FK_GAUGE, 0,
+	  "page tables (VmPTE)"),
+	P(exact, "exact", NULL, FT_BOOL, FU_NONE, FK_LABEL, 0,
+	  "the RSS counters include their per-CPU parts (as /proc shows them)"),
+};
+
+const struct record_desc proc_desc =
+	RECORD_DESC("proc", "one process: memscope proc, and the top lists of the health report "
+		    "and oom --detail", proc_fields, offsetof(struct proc_row, null_mask));

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Processes: each one's memory as its mm_struct holds it, exact (the per-CPU parts
+ * of the RSS counters summed in, as /proc/PID/status shows them). A snapshot is one
+ * pass of a BPF task iterator; live mode also hooks sched_switch, which notes each
+ * process at most once per generation in a kernel map, and sched_process_exit.
+ */
+#ifndef MEMSCOPE_COLLECT_PROCS_H
+#define MEMSCOPE_COLLECT_PROCS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "filters.h"
+#include "hooks.h"
+#include "loss.h"
+#include "proc.h"
+#include "record.h"
+
+struct proc_list {
+	struct proc_rec *r;
+	size_t n, cap;
+};
+
+void proc_list_push(struct proc_list *l, const struct proc_rec *r);
+void proc_list_sort_pid(struct proc_list *l);
+/* In a list sorted by pid. */
+const struct proc_rec *proc_list_find(const struct proc_list *l, __u32 pid);
+void proc_list_free(struct proc_list *l);
+/* Largest resident first (ties by pid), as the top lists show them. */
+void proc_list_sort_rss(struct proc_list *l);
+
+struct procs;
+/* Load (and in live mode attach) the programs; exits 1 on failure. */
+struct procs *procs_open(const struct ms_filter *f, bool live);
+/* Every matching process, exact, sorted by pid. */
+void procs_snapshot(struct procs *p, struct proc_list *out);
+/* Live: exact values of just these processes, sorted by pid. */
+void procs_snapshot_of(struct procs *p, const struct proc_list *which, struct proc_list *out);
+/* Live: what sched_switch noted since the last generation (approximate), sorted by pid. */
+void procs_noted(struct procs *p, struct proc_list *out);
+/* Live: let every process be noted once more. */
+void procs_next_generation(struct procs *p);
+/* Live: pids whose thread group ended since the last call; returns how many. */
+size_t procs_exited(struct procs *p, __u32 *pids, size_t max);
+/* Live: what could not be kept (full process table, exit queue). */
+struct ms_loss *procs_losses(struct procs *p, int *n);
+void procs_close(struct procs *p);
+
+/* The hooks live mode uses, for `features`. */
+#define PROCS_NR_HOOKS 2
+extern const struct hook_spec procs_hooks[PROCS_NR_HOOKS];
+
+/* ---- the "proc" record ---- */
+
+struct proc_row {
+	uint64_t null_mask;
+	__u32 pid;
+	char comm[PROC_COMM_LEN];
+	uint64_t rss_bytes, rss_anon_bytes, rss_file_bytes, rss_shmem_bytes, swap_bytes;
+	uint64_t vsz_bytes, hwm_bytes, data_bytes, stack_bytes, page_tables_bytes;
+	int64_t rss_delta_bytes, rss_anon_delta_bytes; /* live: null on the first sight */
+	bool exact;
+};
+
+/* The "proc" record (the deltas are null in a snapshot). */
+extern const struct record_desc proc_desc;
+
+/* The row of r; prev: the same process in the previous report (NULL: none). */
+void proc_row_of(const struct proc_rec *r, const struct proc_rec *prev, struct proc_row *row);
+/* RSS (anon + file + shmem) in pages, each counter clamped at 0 as the kernel does. */
+uint64_t proc_rss_pages(const struct proc_rec *r);
+
+#endif

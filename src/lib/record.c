@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "record.h"
+#include "units.h"
+
+static bool is_null(const struct record_desc *d, const void *rec, const struct field *f)
+{
+	uint64_t mask;
+
+	if (!(f->flags & FF_NULL) || d->null_off < 0)
+		return false;
+	memcpy(&mask, (const char *)rec + d->null_off, sizeof(mask));
+	return mask & (1ULL << (f - d->fields));
+}
+
+bool record_is_null(const struct record_desc *d, const void *rec, const char *key)
+{
+	for (int i = 0; i < d->nr; i++)
+		if (!strcmp(d->fields[i].key, key))
+			return is_null(d, rec, &d->fields[i]);
+	abort(); /* an unknown key: a bug */
+}
+
+void record_mark(const struct record_desc *d, void *rec, int idx, bool null)
+{
+	uint64_t mask;
+
+	/* a field that cannot be null, or a record without a mask: a bug */
+	if (idx < 0 || idx >= d->nr || idx >= 64 || !(d->fields[idx].flags & FF_NULL) ||
+	    d->null_off < 0)
+		abort();
+	memcpy(&mask, (char *)rec + d->null_off, sizeof(mask));
+	mask = null ? mask | 1ULL << idx : mask & ~(1ULL << idx);
+	memcpy((char *)rec + d->null_off, &mask, sizeof(mask));
+}
+
+void record_null(const struct record_desc *d, void *rec, const char *key)
+{
+	for (int i = 0; i < d->nr; i++)
+		if (!strcmp(d->fields[i].key, key)) {
+			record_mark(d, rec, i, true);
+			return;
+		}
+	abort(); /* an unknown key: a bug */
+}
+
+static json_object *array_json(const struct field *f, const void *rec)
+{
+	const char *p = (const char *)rec + f->off;
+	size_t max = f->size / 8;
+	json_object *a = json_object_new_array();
+	uint32_t n;
+
+	memcpy(&n, (const char *)rec + f->count_off, sizeof(n));
+	for (size_t i = 0; i < n && i < max; i++) {
+		uint64_t u;
+		int64_t s;
+		double d;
+
+		if (f->type == FT_U64S) {
+			memcpy(&u, p + 8 * i, 8);
+			json_object_array_add(a, json_u64(u));
+		} else if (f->type == FT_S64S) {
+			memcpy(&s, p + 8 * i, 8);
+			json_object_array_add(a, json_object_new_int64(s));
+		} else {
+			memcpy(&d, p + 8 * i, 8);
+			json_object_array_add(a, json_fixed(d, 3));
+		}
+	}
+	return a;
+}
+
+static json_object *field_json(const struct field *f, const void *rec)
+{
+	const char *p = (const char *)rec + f->off;
+	uint32_t u32;
+	int32_t s32;
+	uint64_t u64;
+	int64_t s64;
+	double f64;
+	bool b;
+
+	switch (f->type) {
+	case FT_STR:
+		return json_object_new_string_len(p, strnlen(p, f->size));
+	case FT_U32:
+		memcpy(&u32, p, sizeof(u32));
+		return json_object_new_int64(u32);
+	case FT_S32:
+		memcpy(&s32, p, sizeof(s32));
+		return json_object_new_int(s32);
+	case FT_U64:
+		memcpy(&u64, p, sizeof(u64));
+		return json_u64(u64);
+	case FT_S64:
+		memcpy(&s64, p, sizeof(s64));
+		return json_object_new_int64(s64);
+	case FT_F64:
+		memcpy(&f64, p, sizeof(f64));
+		return json_object_new_double(f64);
+	case FT_BOOL:
+		memcpy(&b, p, sizeof(b));
+		return json_object_new_boolean(b);
+	case FT_U64S:
+	case FT_S64S:
+	case FT_F64S:
+		return array_json(f, rec);
+	}
+	return NULL;
+}
+
+void record_json_fields(const struct record_desc *d, const void *rec, json_object *o)
+{
+	for (int i = 0; i < d->nr; i++) {
+		const struct field *f = &d->fields[i];
+
+		json_object_object_add(o, f->key, is_null(d, rec, f) ? NULL : field_json(f, rec));
+	}
+}
+
+json_object *record_json(const struct record_desc *d, const void *rec, double ts)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "type", json_object_new_string(d->type));
+	json_object_object_add(o, "ts", json_ts(ts));
+	record_json_fields(d, rec, o);
+	return o;
+}
+
+static enum ms_col_kind col_kind(const struct field *f)
+{
+	if (f->type == FT_STR || f->type == FT_BOOL)
+		return COL_STR;
+	if (f->type >= FT_U64S)
+		return f->unit == FU_BYTES ? COL_BYTES_LIST : COL_STR;
+	if (f->unit == FU_BYTES)
+		return f->flags & FF_DELTA ? COL_BYTES_DELTA : COL_BYTES;
+	if (f->unit == FU_NS)
+		return COL_DURATION;
+	if (f->flags & FF_COUNT)
+		return COL_COUNT;
+	return f->type == FT_F64 ? COL_FLOAT3 : COL_INT;
+}
+
+int record_cols(const struct record_desc *d, struct ms_col *cols, int max, unsigned omit)
+{
+	int n = 0;
+
+	for (int i = 0; i < d->nr && n < max; i++) {
+		const struct field *f = &d->fields[i];
+
+		if (!f->head || (f->flags & omit))
+			continue;
+		cols[n++] = (struct ms_col){ f->head, f->key, col_kind(f), f->flags & FF_LEFT };
+	}
+	return n;
+}
+
+int record_cols_pick(const struct record_desc *d, const char *const *keys, struct ms_col *cols,
+		     int max)
+{
+	int n = 0;
+
+	for (; *keys && n < max; keys++)
+		for (int i = 0; i < d->nr; i++) {
+			const struct field *f = &d->fields[i];
+
+			if (!strcmp(f->key, *keys) && f->head)
+				cols[n++] = (struct ms_col){ f->head, f->key, col_kind(f),
+							     f->flags & FF_LEFT };
+		}
+	return n;
+}
+
+const char *record_text(const struct record_desc *d, const void *rec, const char *key,
+			char *buf, size_t len)
+{
+	for (int i = 0; i < d->nr; i++) {
+		const struct field *f = &d->fields[i];
+		json_object *v;
+		const char *s;
+
+		if (strcmp(f->key, key))
+			continue;
+		v = is_null(d, rec, f) ? NULL : field_json(f, rec);
+		s = out_format_value(v, col_kind(f), buf, len);
+		if (s != buf)
+			snprintf(buf, len, "%s", s);
+		json_object_put(v);
+		return buf;
+	}
+	snprintf(buf, len, "?");
+	return buf;
+}
+
+static const char *const type_names[] = { "string", "u32", "s32", "u64", "s64", "number",
+					  "bool", "[u64]", "[s64]", "[number]" };
+static const char *const unit_names[] = { "", "bytes", "ns", "pages", "percent" };
+static const char *const kind_names[] = { "label", "gauge", "counter" };
+
+void record_docs(FILE *out)
+{
+	for (int t = 0; t < ms_nr_record_types; t++) {
+		const struct record_desc *d = ms_record_types[t];
+
+		fprintf(out, "### `%s`\n%s\n\n| field | type | unit | kind | null | text | meaning |\n"
+			"|---|---|---|---|---|---|---|\n", d->type, d->help);
+		fprintf(out, "| `type` | string | | label | no | | \"%s\" |\n", d->type);
+		fprintf(out, "| `ts` | number | | gauge | no | | wall-clock time, seconds since "
+			"the epoch |\n");
+		for (int i = 0; i < d->nr; i++) {
+			const struct field *f = &d->fields[i];
+
+			fprintf(out, "| `%s` | %s | %s | %s | %s | %s | %s |\n", f->key,
+				type_names[f->type], unit_names[f->unit], kind_names[f->kind],
+				f->flags & FF_NULL ? "yes" : "no", f->head ? f->head : "",
+				f->help);
+		}
+		fprintf(out, "\n");
+	}
+}
