@@ -53,6 +53,7 @@ static int features_run(const struct ms_opts *o)
 	psi = read_line_file("/proc/pressure/memory", buf, sizeof(buf));
 
 	json_object_object_add(rec, "type", json_object_new_string("features"));
+	json_object_object_add(rec, "ts", json_ts(ms_wall_now()));
 	json_object_object_add(rec, "kernel", json_object_new_string(un.release));
 	json_object_object_add(rec, "machine", json_object_new_string(un.machine));
 	json_object_object_add(rec, "page_size", json_object_new_int(getpagesize()));

@@ -44,6 +44,7 @@ static int gfp_run(const struct ms_opts *o)
 			json_object *r = json_object_new_object();
 
 			json_object_object_add(r, "type", json_object_new_string("gfp"));
+			json_object_object_add(r, "ts", json_ts(ms_wall_now()));
 			json_object_object_add(r, "mask", json_u64(mask));
 			json_object_object_add(r, "flags", json_object_new_string(buf));
 			json_object_object_add(r, "source",

@@ -589,6 +589,7 @@ static int paf_run(const struct ms_opts *o)
 		json_object *r = json_object_new_object();
 
 		json_object_object_add(r, "type", json_object_new_string("paf_stats"));
+		json_object_object_add(r, "ts", json_ts(ms_wall_now()));
 		json_object_object_add(r, "failures", json_u64(skel->bss->nr_failures));
 		json_object_object_add(r, "lost", json_u64(skel->bss->nr_lost));
 		json_object_object_add(r, "filtered", json_u64(skel->bss->nr_filtered));

@@ -269,8 +269,9 @@ static json_object *hist_json(const __u64 *hist)
 		if (!hist[i])
 			continue;
 		b = json_object_new_object();
-		json_object_object_add(b, "usecs_from", json_u64(i ? 1ULL << i : 0));
-		json_object_object_add(b, "usecs_to", json_u64((1ULL << (i + 1)) - 1));
+		/* the in-kernel buckets are log2 of microseconds */
+		json_object_object_add(b, "from_ns", json_u64(i ? (1ULL << i) * 1000 : 0));
+		json_object_object_add(b, "to_ns", json_u64(((1ULL << (i + 1)) - 1) * 1000));
 		json_object_object_add(b, "count", json_u64(hist[i]));
 		json_object_array_add(a, b);
 	}
@@ -370,9 +371,9 @@ static void report(struct reclaim_bpf *skel, const struct snapshot *cur,
 			json_object_object_add(o, "count", json_u64(d.count));
 			json_object_object_add(o, "total_ns", json_u64(d.total_ns));
 			json_object_object_add(o, "reclaimed_pages", json_u64(d.reclaimed));
-			json_object_object_add(o, "p50_ns_at_most", json_u64(hist_quantile(d.hist, 0.5)));
-			json_object_object_add(o, "p99_ns_at_most", json_u64(hist_quantile(d.hist, 0.99)));
-			json_object_object_add(o, "max_ns_since_start", json_u64(cur->stalls[k].max_ns));
+			json_object_object_add(o, "p50_at_most_ns", json_u64(hist_quantile(d.hist, 0.5)));
+			json_object_object_add(o, "p99_at_most_ns", json_u64(hist_quantile(d.hist, 0.99)));
+			json_object_object_add(o, "max_since_start_ns", json_u64(cur->stalls[k].max_ns));
 			json_object_object_add(o, "histogram", hist_json(d.hist));
 			out_json(o);
 		} else {
@@ -433,8 +434,8 @@ static void print_by_process(struct reclaim_bpf *skel)
 		{ "COMM", "comm", COL_STR, true },
 		{ "RECLAIMER", "reclaimer", COL_STR, true },
 		{ "STALLS", "count", COL_INT, false },
-		{ "TOTAL_MS", "total_ms", COL_FLOAT3, false },
-		{ "MAX_MS", "max_ms", COL_FLOAT3, false },
+		{ "TOTAL", "total_ns", COL_DURATION, false },
+		{ "MAX", "max_ns", COL_DURATION, false },
 		{ "RECLAIMED", "reclaimed_pages", COL_COUNT, false },
 	};
 	int fd = bpf_map__fd(skel->maps.by_process);
@@ -452,6 +453,7 @@ static void print_by_process(struct reclaim_bpf *skel)
 			continue;
 		o = json_object_new_object();
 		json_object_object_add(o, "type", json_object_new_string("reclaim_process"));
+		json_object_object_add(o, "ts", json_ts(ms_wall_now()));
 		json_object_object_add(o, "pid", json_object_new_int(key.pid));
 		json_object_object_add(o, "comm", json_object_new_string_len(
 					p.comm, strnlen(p.comm, sizeof(p.comm))));
@@ -460,8 +462,6 @@ static void print_by_process(struct reclaim_bpf *skel)
 		json_object_object_add(o, "count", json_u64(p.count));
 		json_object_object_add(o, "total_ns", json_u64(p.total_ns));
 		json_object_object_add(o, "max_ns", json_u64(p.max_ns));
-		json_object_object_add(o, "total_ms", json_object_new_double(p.total_ns / 1e6));
-		json_object_object_add(o, "max_ms", json_object_new_double(p.max_ns / 1e6));
 		json_object_object_add(o, "reclaimed_pages", json_u64(p.reclaimed));
 		table_add(t, o);
 	}
@@ -476,9 +476,9 @@ static void print_slab(struct reclaim_bpf *skel)
 	static const struct ms_col cols[] = {
 		{ "SHRINKER", "shrinker", COL_STR, true },
 		{ "CALLS", "calls", COL_INT, false },
-		{ "TOTAL_MS", "total_ms", COL_FLOAT3, false },
-		{ "FREED", "freed", COL_COUNT, false },
-		{ "SCANNED", "scanned", COL_COUNT, false },
+		{ "TOTAL", "total_ns", COL_DURATION, false },
+		{ "FREED", "freed_objects", COL_COUNT, false },
+		{ "SCANNED", "scanned_objects", COL_COUNT, false },
 	};
 	int fd = bpf_map__fd(skel->maps.slab);
 	struct ms_table *t = table_new(cols, 5);
@@ -497,12 +497,12 @@ static void print_slab(struct reclaim_bpf *skel)
 		k = ksyms_find(ksyms, key);
 		o = json_object_new_object();
 		json_object_object_add(o, "type", json_object_new_string("reclaim_shrinker"));
+		json_object_object_add(o, "ts", json_ts(ms_wall_now()));
 		json_object_object_add(o, "shrinker", json_object_new_string(k ? k->name : "?"));
 		json_object_object_add(o, "calls", json_u64(v.calls));
 		json_object_object_add(o, "total_ns", json_u64(v.total_ns));
-		json_object_object_add(o, "total_ms", json_object_new_double(v.total_ns / 1e6));
-		json_object_object_add(o, "freed", json_u64(v.freed));
-		json_object_object_add(o, "scanned", json_u64(v.scanned));
+		json_object_object_add(o, "freed_objects", json_u64(v.freed));
+		json_object_object_add(o, "scanned_objects", json_u64(v.scanned));
 		table_add(t, o);
 	}
 	if (!out_json_mode())

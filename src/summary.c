@@ -180,20 +180,20 @@ static int summary_run(const struct ms_opts *o)
 	}
 
 	/* activity during the sample */
-	json_object_object_add(act, "seconds", json_fixed(secs, 3));
+	json_object_object_add(act, "sample_ns", json_u64(secs * 1e9));
 	json_object_object_add(act, "alloc_failures", json_u64(pt.failures));
 	json_object_object_add(act, "alloc_failure_worst_order",
 			       pt.worst_order >= 0 ? json_object_new_int(pt.worst_order) : NULL);
 	json_object_object_add(act, "reclaim_scanned_pages", json_u64(rt.scanned));
 	json_object_object_add(act, "reclaim_reclaimed_pages", json_u64(rt.reclaimed));
-	json_object_object_add(act, "reclaim_scanned_per_s", json_object_new_double(rt.scanned / secs));
+	json_object_object_add(act, "reclaim_scanned_per_s", json_fixed(rt.scanned / secs, 1));
 	json_object_object_add(act, "reclaim_reclaimed_per_s",
-			       json_object_new_double(rt.reclaimed / secs));
+			       json_fixed(rt.reclaimed / secs, 1));
 	json_object_object_add(act, "direct_reclaim_stalls", json_u64(rt.stalls[RC_DIRECT]));
 	json_object_object_add(act, "memcg_reclaim_stalls", json_u64(rt.stalls[RC_MEMCG]));
-	json_object_object_add(act, "stall_p50_ns_at_most",
+	json_object_object_add(act, "stall_p50_at_most_ns",
 			       rt.stall_p50_ns ? json_u64(rt.stall_p50_ns) : NULL);
-	json_object_object_add(act, "stall_p99_ns_at_most",
+	json_object_object_add(act, "stall_p99_at_most_ns",
 			       rt.stall_p99_ns ? json_u64(rt.stall_p99_ns) : NULL);
 	json_object_object_add(act, "kswapd_wakeups", json_u64(rt.kswapd_wakeups));
 	json_object_object_add(act, "compaction_stalls", json_u64(rt.compact_stalls));
@@ -232,6 +232,7 @@ static int summary_run(const struct ms_opts *o)
 	if (avail < get_u64(total, "total_bytes") / 20)
 		add_reason(&reasons, reason_list, "only %s available", fmt_bytes(b[1], 32, avail));
 	json_object_object_add(rec, "type", json_object_new_string("summary"));
+	json_object_object_add(rec, "ts", json_ts(ms_wall_now()));
 	json_object_object_add(rec, "verdict", json_object_new_string(reasons.off ? "under pressure" : "OK"));
 	json_object_object_add(rec, "reasons", reason_list);
 	json_object_object_add(rec, "memory", mem);

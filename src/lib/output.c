@@ -63,6 +63,7 @@ void out_error_record(const char *message, int exit_status)
 		return;
 	r = json_object_new_object();
 	json_object_object_add(r, "type", json_object_new_string("error"));
+	json_object_object_add(r, "ts", json_ts(ms_wall_now()));
 	json_object_object_add(r, "message", json_object_new_string(message));
 	json_object_object_add(r, "exit_status", json_object_new_int(exit_status));
 	fputs(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN |

@@ -38,10 +38,18 @@ def run(*args, timeout=60, check=False, **kw):
     return p
 
 
+def loads(line):
+    """One NDJSON record, held to the output contract (test_contract.py) on the way."""
+    from test_contract import check_contract
+    rec = json.loads(line)
+    check_contract(rec)
+    return rec
+
+
 def run_json(*args, **kw):
     """Run memscope -j and parse its NDJSON lines."""
     p = run(*args, "--json", check=True, **kw)
-    return [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+    return [loads(line) for line in p.stdout.splitlines() if line.strip()]
 
 
 def bpf_prog_ids():

@@ -7,14 +7,14 @@ import subprocess
 
 import pytest
 
-from conftest import AVOID_HOOKS, ROOT, TRACEFS, ensure_tracefs, run, run_json
+from conftest import AVOID_HOOKS, ROOT, loads, TRACEFS, ensure_tracefs, run, run_json
 
 
 def test_features_json_is_one_valid_record():
     p = run("features", "--json", check=True)
     lines = p.stdout.strip().splitlines()
     assert len(lines) == 1
-    rec = json.loads(lines[0])
+    rec = loads(lines[0])
     assert rec["type"] == "features"
     assert rec["kernel"] == platform.release()
     assert rec["page_size"] == os.sysconf("SC_PAGE_SIZE")

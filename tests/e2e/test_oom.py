@@ -7,7 +7,7 @@ import signal
 import subprocess
 import time
 
-from conftest import (MEMSCOPE, WORKLOAD, MemoryCgroup, TraceInstance, run, run_json,
+from conftest import (loads, MEMSCOPE, WORKLOAD, MemoryCgroup, TraceInstance, run, run_json,
                       wait_attached)
 
 
@@ -32,7 +32,7 @@ def test_memcg_oom_kill_reported():
         cg.remove()
     assert status == -signal.SIGKILL  # the workload was killed
     assert p.returncode == 0, err
-    kills = [json.loads(l) for l in out.splitlines()]
+    kills = [loads(l) for l in out.splitlines()]
     kills = [k for k in kills if k["type"] == "oom"]
     assert len(kills) == 1, out
     k = kills[0]
@@ -100,7 +100,7 @@ def test_adj_updates():
         out, _ = p.communicate(timeout=20)
     finally:
         sleeper.kill()
-    recs = [json.loads(l) for l in out.splitlines()]
+    recs = [loads(l) for l in out.splitlines()]
     adj = [r for r in recs if r["type"] == "oom_score_adj" and r["pid"] == sleeper.pid]
     assert adj and adj[0]["oom_score_adj"] == 500 and adj[0]["comm"] == "sleep"
 

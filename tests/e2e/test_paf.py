@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import (MEMSCOPE, HugepageOvershoot, TraceInstance, Workload, scaled_mib,
+from conftest import (loads, MEMSCOPE, HugepageOvershoot, TraceInstance, Workload, scaled_mib,
                       wait_attached)
 from test_sys import PAGE, zoneinfo
 
@@ -43,7 +43,7 @@ def test_hugepage_overshoot_failure_is_reported_and_explained(overshoot):
     finally:
         trace.remove()
     assert paf.returncode == 0, err
-    recs = [json.loads(l) for l in out.splitlines()]
+    recs = [loads(l) for l in out.splitlines()]
     fails = [r for r in recs if r["type"] == "paf"]
     assert len(fails) == 1, out[:2000]
     f = fails[0]
@@ -94,7 +94,7 @@ def test_no_false_positives_under_ordinary_load(tmp_path):
         kernel_failures = len(trace_text)
     finally:
         trace.remove()
-    recs = [json.loads(l) for l in out.splitlines()]
+    recs = [loads(l) for l in out.splitlines()]
     reported = [r for r in recs if r["type"] == "paf"]
     stats = [r for r in recs if r["type"] == "paf_stats"][0]
     assert len(reported) == kernel_failures == stats["failures"], \
@@ -109,7 +109,7 @@ def test_summary_counts_by_order_and_flags(overshoot):
     paf.send_signal(signal.SIGINT)
     out, err = paf.communicate(timeout=30)
     assert paf.returncode == 0, err
-    rows = [json.loads(l) for l in out.splitlines()]
+    rows = [loads(l) for l in out.splitlines()]
     counted = [r for r in rows if r["type"] == "paf_summary" and r["count"] > 0]
     assert any(r["order"] == 9 and r["comm"] == "sh" and "__GFP_RETRY_MAYFAIL" in r["gfp_flags"]
                for r in counted), rows
@@ -122,7 +122,7 @@ def test_order_filter_in_kernel(overshoot):
     overshoot.run()
     paf.send_signal(signal.SIGINT)  # after the load, however long it took
     out, _ = paf.communicate(timeout=30)
-    recs = [json.loads(l) for l in out.splitlines()]
+    recs = [loads(l) for l in out.splitlines()]
     assert not [r for r in recs if r["type"] == "paf"]  # the order-9 failures were filtered
     stats = [r for r in recs if r["type"] == "paf_stats"][0]
     assert stats["filtered"] >= 1

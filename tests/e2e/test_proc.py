@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import (DATA_DIR, MEMSCOPE, ROOT, Workload, proc_status_kb, run, run_json,
+from conftest import (loads, DATA_DIR, MEMSCOPE, ROOT, Workload, proc_status_kb, run, run_json,
                       wait_attached)
 
 # memscope field -> /proc/PID/status line. On the kernels we run (<= 6.1 atomics,
@@ -79,7 +79,7 @@ def test_live_after_wake_and_stop_equals_proc_status(tmp_path):
         w.wait_stopped()
         out, _ = live.communicate(timeout=10)
         assert live.returncode == 0
-        rows = [json.loads(l) for l in out.splitlines() if l.strip()]
+        rows = [loads(l) for l in out.splitlines() if l.strip()]
         rows = [r for r in rows if r.get("pid") == w.pid]
         assert rows, out
         # the last report came after the second stop: equal to the kernel's truth
@@ -167,7 +167,7 @@ def test_exiting_process_disappears_without_error():
     exited = time.time()
     out, err = live.communicate(timeout=30)
     assert live.returncode == 0 and err == ""
-    rows = [json.loads(l) for l in out.splitlines()]
+    rows = [loads(l) for l in out.splitlines()]
     assert all(r["comm"] == "workload" for r in rows)
     assert any(r["pid"] == w.pid and r["ts"] < exited for r in rows)  # seen while alive
     later = [r for r in rows if r["ts"] > exited + 0.1]

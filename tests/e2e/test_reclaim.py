@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import (MEMSCOPE, HugepageOvershoot, MemoryCgroup, drop_caches, run,
+from conftest import (loads, MEMSCOPE, HugepageOvershoot, MemoryCgroup, drop_caches, run,
                       run_json, wait_attached)
 
 
@@ -46,7 +46,7 @@ def memcg_read(path):
 
 
 def records(out, kind):
-    return [r for r in (json.loads(l) for l in out.splitlines()) if r["type"] == kind]
+    return [r for r in (loads(l) for l in out.splitlines()) if r["type"] == kind]
 
 
 def test_memcg_reclaim_attributed_with_latency_and_events(data_file):
@@ -128,7 +128,7 @@ def test_no_activity_reports_zero():
     assert "no reclaim activity" in p.stdout
     js = run("reclaim", "-i", 1, "-c", 1, "--json", timeout=20)
     if pgscan(vmstat()) == pgscan(after):
-        recs = [json.loads(l) for l in js.stdout.splitlines()]
+        recs = [loads(l) for l in js.stdout.splitlines()]
         assert [r["scanned_pages"] for r in recs if r["type"] == "reclaim_interval"] == [0]
         assert not [r for r in recs if r["type"] in ("reclaim", "reclaim_stalls")]
 

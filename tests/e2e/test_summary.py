@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import (CLASSIC, MEMSCOPE, WORKLOAD, MemoryCgroup, drop_caches, meminfo, run,
+from conftest import (loads, CLASSIC, MEMSCOPE, WORKLOAD, MemoryCgroup, drop_caches, meminfo, run,
                       run_json, SLOWDOWN, wait_attached, within_bracket)
 
 
@@ -39,7 +39,7 @@ def test_quiet_report_is_timely_and_agrees_with_sys_proc_and_meminfo():
     out, err = p.communicate()
     assert p.returncode == 0, err
     after = meminfo()
-    recs = [json.loads(line) for line in out.splitlines() if line.strip()]
+    recs = [loads(line) for line in out.splitlines() if line.strip()]
     assert len(recs) == 1 and recs[0]["type"] == "summary"
     r = recs[0]
     sys_total = [x for x in run_json("sys") if x["type"] == "sys" and x["scope"] == "total"][0]
@@ -86,7 +86,7 @@ def test_memcg_reclaim_during_sample_is_pressure(data_file):
         out, _ = p.communicate(timeout=30)
     finally:
         cg.remove()
-    r = json.loads(out)
+    r = loads(out)
     a = r["activity"]
     assert a["reclaim_scanned_pages"] > 0 and a["memcg_reclaim_stalls"] > 0
     assert r["verdict"] == "under pressure" and any("memcg" in x for x in r["reasons"])

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import (MEMSCOPE, MemoryCgroup, Workload, drop_caches,
+from conftest import (loads, MEMSCOPE, MemoryCgroup, Workload, drop_caches,
                       kernel_has_enumerator, meminfo, run, run_json, scaled_mib, wait_attached,
                       within_bracket)
 
@@ -256,7 +256,7 @@ def test_free_memory_movement_shows_in_samples():
     out, _ = live.communicate(timeout=20)
     stop.set()
     t.join()
-    free = [json.loads(l)["free_bytes"] for l in out.splitlines() if '"scope":"total"' in l]
+    free = [loads(l)["free_bytes"] for l in out.splitlines() if '"scope":"total"' in l]
     assert len(free) >= 15
     truth_drop = max(truth) - min(truth)
     assert truth_drop >= min(128, mib // 4) << 20, "the workload did not move MemFree: void"
@@ -277,7 +277,7 @@ def test_on_reclaim_snapshots_during_memcg_reclaim(data_file):
         reader.wait(timeout=60)
         out, _ = live.communicate(timeout=30)
         assert live.returncode == 0
-        recs = [json.loads(l) for l in out.splitlines()]
+        recs = [loads(l) for l in out.splitlines()]
         evs = [r for r in recs if "event" in r]
         assert len(evs) >= 1, out[:500]
         assert all(r["event"]["kind"] in ("memcg_reclaim", "direct_reclaim") for r in evs)

@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The output contract, over every command's -j output: each line valid UTF-8 JSON with
+type and ts, every number's unit in its name, one name per fact; and the field
+documentation generated from the record descriptions is the one in the repository."""
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import MEMSCOPE, ROOT
+
+COMMANDS = [["features"], ["gfp", "0xcc0"], ["sys", "-c", "1", "--zones", "--frag"],
+            ["proc", "--once"], ["proc", "-i", "0.3", "-c", "2"], ["paf", "-d", "1"],
+            ["paf", "--summary", "-i", "0.5", "-d", "1"],
+            ["reclaim", "-i", "0.5", "-c", "2", "--by-process", "--slab"],
+            ["oom", "-d", "0.5"], ["-d", "0.5"], ["proc", "--bogus"]]
+
+# Where a unit suffix would be wrong: identities, labels, flags, and plain counts (of
+# events, pages scanned as such, blocks), ratios and indices.
+UNITS = ("_bytes", "_ns", "_pages", "_percent", "_per_s")
+UNITLESS = re.compile(
+    r"^(ts|id|pid|tid|.*_mask.*|.*_pid|.*_calls|node|nid|order|uid|mask|gfp|count|calls|cpu_node|"
+    r"numa_nodes|page_size|exit_status|oom_score_adj|priority|.*_count|nr_.*|.*_index|"
+    r".*_order|.*_order_.*|free_blocks.*|.*_avg\d+|.*_stalls|.*wakeups|.*_failures|failures|lost|"
+    r"filtered|"
+    r"retries|.*_retries|direct_reclaims|compaction_tries|reclaim_retries|kills|"
+    r"histogram|max_no_progress_loops|compact_priority|.*_points|zones|"
+    r"untracked_processes|exits_unseen|untimed_stalls|stall_events|snapshots|events|"
+    r"hist.*|\d+|chosen_points|totalpages)$")
+# Names that once stood for a fact another name now carries.
+RETIRED = {"pte_bytes", "anon_rss_bytes", "file_rss_bytes", "shmem_rss_bytes",
+           "total_vm_bytes", "pgtables_bytes", "free_pages", "min_pages", "low_pages",
+           "high_pages", "protection_pages", "usecs_from", "total_ms", "max_ms"}
+
+
+def numbers(obj, path=""):
+    """(key, value) of every number, however deep."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if isinstance(v, bool):
+                continue
+            if isinstance(v, (int, float)):
+                yield k, v
+            else:
+                yield from numbers(v, k)
+    elif isinstance(obj, list):
+        for v in obj:
+            if isinstance(v, (dict, list)):
+                yield from numbers(v, path)
+
+
+def keys(obj):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield k
+            yield from keys(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from keys(v)
+
+
+def check_contract(rec):
+    """type and ts, units in names, no retired name: for every record the suite parses."""
+    assert isinstance(rec.get("type"), str), rec
+    assert isinstance(rec.get("ts"), float) and rec["ts"] > 1.5e9, rec
+    for k, _ in numbers(rec):
+        assert k.endswith(UNITS) or UNITLESS.match(k), f"{rec['type']}: '{k}' has no unit"
+    retired = RETIRED & set(keys(rec))
+    assert not retired, f"{rec['type']}: retired names {retired}"
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a))
+def test_every_json_line_keeps_the_contract(args):
+    p = subprocess.run([MEMSCOPE, "-j", *args], capture_output=True, timeout=60)
+    assert p.returncode in (0, 2), p.stderr
+    lines = p.stdout.splitlines()
+    assert lines or args[0] == "oom", "no output: the test is void"
+    for raw in lines:
+        check_contract(json.loads(raw.decode("utf-8")))  # strict UTF-8
+
+
+def test_field_docs_are_generated_and_current():
+    p = subprocess.run([MEMSCOPE, "help", "fields"], capture_output=True, text=True,
+                       timeout=30, check=True)
+    with open(os.path.join(ROOT, "docs", "FIELDS.md")) as f:
+        doc = f.read()
+    assert p.stdout in doc, "docs/FIELDS.md is stale: make docs"
+
+
+def test_described_records_print_as_described():
+    """Each described record type's JSON keys are exactly its documented fields."""
+    doc = subprocess.run([MEMSCOPE, "help", "fields"], capture_output=True, text=True,
+                         timeout=30, check=True).stdout
+    described = {}
+    for block in doc.split("### ")[1:]:
+        name = re.match(r"`(\w+)`", block)[1]
+        described[name] = re.findall(r"^\| `(\w+)` \|", block, re.M)
+    out = subprocess.run([MEMSCOPE, "-j", "sys", "--zones"], capture_output=True, text=True,
+                         timeout=60, check=True).stdout.splitlines()
+    out += subprocess.run([MEMSCOPE, "-j", "proc", "--once"], capture_output=True, text=True,
+                          timeout=60, check=True).stdout.splitlines()
+    seen = set()
+    for line in out:
+        rec = json.loads(line)
+        assert list(rec) == described[rec["type"]], rec["type"]
+        seen.add(rec["type"])
+    assert seen == {"sys", "zone", "proc"}
