@@ -8,17 +8,6 @@
 extern const struct ms_cmd cmd_features, cmd_gfp, cmd_proc, cmd_sys, cmd_paf,
 	cmd_reclaim, cmd_oom, cmd_summary;
 
-/* reclaim's counters since a session opened, for the health report. */
-struct reclaim_totals {
-	unsigned long long scanned, reclaimed, kswapd_wakeups, compact_stalls;
-	unsigned long long stalls[5]; /* by enum rc_kind */
-	unsigned long long stall_p50_ns, stall_p99_ns; /* direct, memcg and node together */
-};
-struct reclaim_session;
-struct reclaim_session *reclaim_session_open(void);
-void reclaim_session_read(struct reclaim_session *rs, struct reclaim_totals *t);
-void reclaim_session_close(struct reclaim_session *rs);
-
 /* paf's failure counts since a session opened. */
 struct paf_totals {
 	unsigned long long failures;

@@ -7,6 +7,7 @@
 #include "output.h"
 #include "nodes.h"
 #include "procs.h"
+#include "vmscan.h"
 #include "record.h"
 #include "util.h"
 #include "runtime.h"
@@ -30,6 +31,7 @@ const struct record_desc *const ms_record_types[] = {
 	&proc_desc,
 	&node_desc,
 	&zone_desc,
+	&reclaim_desc,
 };
 const int ms_nr_record_types = ARRAY_SIZE(ms_record_types);
 

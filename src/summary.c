@@ -25,7 +25,7 @@
 #include "nodes.h"
 #include "procs.h"
 #include "record.h"
-#include "reclaim.h"
+#include "vmscan.h"
 #include "sys.h"
 
 #define DEFAULT_SAMPLE_S 5.0
@@ -86,7 +86,8 @@ static int summary_run(const struct ms_opts *o)
 {
 	double sample = o->duration > 0 ? o->duration : DEFAULT_SAMPLE_S;
 	char cbuf[COMM_TEXT_LEN];
-	struct reclaim_session *rs;
+	struct reclaim *rs;
+	struct reclaim_snapshot *rbase = calloc(2, sizeof(*rbase));
 	struct paf_session *ps;
 	struct oom_session *os;
 	struct reclaim_totals rt;
@@ -113,7 +114,15 @@ static int summary_run(const struct ms_opts *o)
 	if (!nodes)
 		ms_fatal("out of memory");
 	ms_require_bpf();
-	rs = reclaim_session_open();
+	{
+		static const struct ms_filter all;
+		static const struct reclaim_want none;
+
+		if (!rbase)
+			ms_fatal("out of memory");
+		rs = reclaim_open(&all, &none);
+		reclaim_read(rs, &rbase[0]);
+	}
 	ps = paf_session_open();
 	os = oom_session_open();
 	t0 = ms_now_ns();
@@ -125,7 +134,8 @@ static int summary_run(const struct ms_opts *o)
 	if (ms_stop_reason() == MS_STOP_PIPE)
 		goto out;
 	secs = (ms_now_ns() - t0) / 1e9;
-	reclaim_session_read(rs, &rt);
+	reclaim_read(rs, &rbase[1]);
+	reclaim_totals_between(&rbase[0], &rbase[1], &rt);
 	paf_session_read(ps, &pt);
 	nv = oom_session_read(os, &victims);
 	{
@@ -358,7 +368,8 @@ out:
 	proc_list_free(&procs);
 	oom_session_close(os);
 	paf_session_close(ps);
-	reclaim_session_close(rs);
+	reclaim_close(rs);
+	free(rbase);
 	free(nodes);
 	return 0;
 }

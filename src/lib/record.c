@@ -118,8 +118,20 @@ void record_json_fields(const struct record_desc *d, const void *rec, json_objec
 	for (int i = 0; i < d->nr; i++) {
 		const struct field *f = &d->fields[i];
 
+		if (f->flags & FF_TEXT)
+			continue;
 		json_object_object_add(o, f->key, is_null(d, rec, f) ? NULL : field_json(f, rec));
 	}
+}
+
+json_object *record_row(const struct record_desc *d, const void *rec, double ts)
+{
+	json_object *o = record_json(d, rec, ts);
+
+	for (int i = 0; i < d->nr; i++)
+		if (d->fields[i].flags & FF_TEXT)
+			json_object_object_add(o, d->fields[i].key, field_json(&d->fields[i], rec));
+	return o;
 }
 
 json_object *record_json(const struct record_desc *d, const void *rec, double ts)
@@ -216,6 +228,8 @@ void record_docs(FILE *out)
 		for (int i = 0; i < d->nr; i++) {
 			const struct field *f = &d->fields[i];
 
+			if (f->flags & FF_TEXT)
+				continue;
 			fprintf(out, "| `%s` | %s | %s | %s | %s | %s | %s |\n", f->key,
 				type_names[f->type], unit_names[f->unit], kind_names[f->kind],
 				f->flags & FF_NULL ? "yes" : "no", f->head ? f->head : "",

@@ -28,6 +28,7 @@ enum {
 	FF_DELTA = 1 << 1, /* a signed change since the previous report: +8.0 MiB */
 	FF_COUNT = 1 << 2, /* text: 1.2k instead of every digit */
 	FF_NULL = 1 << 3,  /* may be null: bit <field index> of the record's null mask */
+	FF_TEXT = 1 << 4,  /* a text rendering of other fields: a column, not a JSON key */
 };
 
 struct field {
@@ -71,6 +72,8 @@ void record_mark(const struct record_desc *d, void *rec, int idx, bool null);
 
 /* The record as a JSON object: "type", "ts" (wall-clock seconds), then every field. */
 json_object *record_json(const struct record_desc *d, const void *rec, double ts);
+/* For a text table: the JSON record plus the FF_TEXT fields its columns show. */
+json_object *record_row(const struct record_desc *d, const void *rec, double ts);
 /* Add a record's fields to an existing object (a nested part of a larger record). */
 void record_json_fields(const struct record_desc *d, const void *rec, json_object *o);
 /* The text columns of a record type, for table_new(), but for fields with any of the

@@ -32,7 +32,8 @@ UNITLESS = re.compile(
 # Names that once stood for a fact another name now carries.
 RETIRED = {"pte_bytes", "anon_rss_bytes", "file_rss_bytes", "shmem_rss_bytes",
            "total_vm_bytes", "pgtables_bytes", "free_pages", "min_pages", "low_pages",
-           "high_pages", "protection_pages", "usecs_from", "total_ms", "max_ms"}
+           "high_pages", "protection_pages", "usecs_from", "total_ms", "max_ms", "nr_to_reclaim",
+           "nr_requested"}
 
 
 def numbers(obj, path=""):

@@ -68,9 +68,9 @@ def test_memcg_reclaim_attributed_with_latency_and_events(data_file):
     hooks = run_json("features")[0]["hooks"]
     if hooks["fentry"]["available"] or hooks["kprobe"]["available"]:
         # a function hook on shrink_folio_list gives scan_control.nr_to_reclaim
-        assert any((r["nr_to_reclaim"] or 0) > 0 for r in memcg), memcg
+        assert any((r["to_reclaim_pages"] or 0) > 0 for r in memcg), memcg
     else:
-        assert all(r["nr_to_reclaim"] is None for r in rows)  # not made up here
+        assert all(r["to_reclaim_pages"] is None for r in rows)  # not made up here
 
 
 def test_totals_agree_with_vmstat(data_file):

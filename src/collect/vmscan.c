@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "gfp.h"
+#include "percpu.h"
+#include "reclaim.h"
+#include "runtime.h"
+#include "strbuf.h"
+#include "util.h"
+#include "vmscan.h"
+#include "reclaim.skel.h"
+
+const char *const reclaim_kind_names[RC_NR_KIND] = { "kswapd", "direct", "memcg", "node",
+						     "other" };
+
+const struct hook_spec reclaim_hooks[RECLAIM_NR_HOOKS] = {
+#define H(tp, prog, opt) HOOK_TP("vmscan:" tp, prog, opt)
+	H("mm_vmscan_lru_shrink_inactive", "rc_shrink_inactive", false),
+	H("mm_vmscan_lru_shrink_active", "rc_shrink_active", true),
+	H("mm_vmscan_lru_isolate", "rc_isolate", true),
+	H("mm_vmscan_direct_reclaim_begin", "rc_direct_reclaim_begin", false),
+	H("mm_vmscan_direct_reclaim_end", "rc_direct_reclaim_end", false),
+	H("mm_vmscan_memcg_reclaim_begin", "rc_memcg_reclaim_begin", true),
+	H("mm_vmscan_memcg_reclaim_end", "rc_memcg_reclaim_end", true),
+	H("mm_vmscan_memcg_softlimit_reclaim_begin", "rc_memcg_softlimit_reclaim_begin", true),
+	H("mm_vmscan_memcg_softlimit_reclaim_end", "rc_memcg_softlimit_reclaim_end", true),
+	H("mm_vmscan_node_reclaim_begin", "rc_node_reclaim_begin", true),
+	H("mm_vmscan_node_reclaim_end", "rc_node_reclaim_end", true),
+	H("mm_vmscan_kswapd_wake", "rc_kswapd_wake", true),
+	H("mm_vmscan_kswapd_sleep", "rc_kswapd_sleep", true),
+	H("mm_shrink_slab_start", "rc_slab_start", true),
+	H("mm_shrink_slab_end", "rc_slab_end", true),
+#undef H
+	HOOK_TP("compaction:mm_compaction_try_to_compact_pages", "rc_compact", true),
+	/* scan_control.nr_to_reclaim: shrink_folio_list, shrink_page_list before 6.1 */
+	HOOK_FN("shrink_folio_list", "rc_folio_list", true),
+	HOOK_FN("shrink_page_list", "rc_page_list", true),
+};
+
+struct reclaim {
+	struct reclaim_bpf *skel;
+	const char *target_hook;
+	int ncpus;
+	struct ms_loss losses[3];
+};
+
+/* The classic record says anon or file by a flag bit: its value from tracefs. */
+static void classic_file_bit(struct reclaim_bpf *skel, const int *chosen)
+{
+	long long wb;
+
+	if (hook_chosen_kind(reclaim_hooks, RECLAIM_NR_HOOKS, chosen,
+			     "vmscan:mm_vmscan_lru_shrink_inactive") != hook_kind_name(HK_TRACEPOINT))
+		return;
+	if (!trace_symbol_value("vmscan/mm_vmscan_lru_shrink_inactive", "RECLAIM_WB_FILE", &wb))
+		skel->rodata->reclaim_wb_file = wb;
+	else
+		ms_warn("RECLAIM_WB_FILE not found in tracefs: anon/file split unknown");
+}
+
+static struct reclaim_bpf *load(const struct ms_filter *f, const struct reclaim_want *w,
+				int *chosen)
+{
+	struct reclaim_bpf *skel;
+	char why[256];
+	int err;
+
+	ms_require_bpf();
+	skel = reclaim_bpf__open_opts(ms_bpf_open_opts());
+	if (!skel)
+		ms_bpf_fail("opening reclaim's BPF object", errno);
+	ms_test_map_sizes(skel->obj);
+	skel->rodata->want_events = w->events;
+	skel->rodata->want_by_process = w->by_process;
+	skel->rodata->want_slab = w->slab;
+	MS_SET_FILTERS(skel, f);
+	if (hooks_select(skel->obj, reclaim_hooks, RECLAIM_NR_HOOKS, chosen, why, sizeof(why)))
+		ms_fatal("%s", why);
+	classic_file_bit(skel, chosen);
+	err = reclaim_bpf__load(skel);
+	if (err)
+		ms_bpf_fail("loading reclaim's BPF programs", err);
+	ms_pid_filter_fill(bpf_map__fd(skel->maps.pid_filter), f);
+	err = reclaim_bpf__attach(skel);
+	if (err)
+		ms_bpf_fail("attaching reclaim's BPF programs", err);
+	return skel;
+}
+
+struct reclaim *reclaim_open(const struct ms_filter *f, const struct reclaim_want *w)
+{
+	struct reclaim *r = calloc(1, sizeof(*r));
+	int chosen[RECLAIM_NR_HOOKS];
+
+	if (!r)
+		ms_fatal("out of memory");
+	r->ncpus = libbpf_num_possible_cpus();
+	r->skel = load(f, w, chosen);
+	r->target_hook = hook_chosen_kind(reclaim_hooks, RECLAIM_NR_HOOKS, chosen,
+					  "shrink_folio_list");
+	if (!r->target_hook)
+		r->target_hook = hook_chosen_kind(reclaim_hooks, RECLAIM_NR_HOOKS, chosen,
+						  "shrink_page_list");
+	r->losses[0] = (struct ms_loss){ "stall_events",
+					 "stall events not shown: the ring buffer was full",
+					 &r->skel->bss->nr_lost, 0 };
+	r->losses[1] = (struct ms_loss){ "untracked_processes",
+					 "processes not counted by --by-process: its table is full",
+					 &r->skel->bss->nr_by_process_full, 0 };
+	r->losses[2] = (struct ms_loss){ "untimed_stalls",
+					 "stalls not timed: the per-thread table was full or they "
+					 "nested too deep", &r->skel->bss->nr_stalls_untimed, 0 };
+	return r;
+}
+
+/*
+ * Fold one key of a per-CPU array of u64-only structs into out (n u64 words): counts
+ * are summed, the words in max_mask (maxima) take the largest CPU's value.
+ */
+static void percpu_read(const struct reclaim *r, int fd, __u32 key, __u64 *out, size_t words,
+			uint64_t max_mask)
+{
+	__u64 *vals = calloc(r->ncpus, words * sizeof(__u64));
+
+	if (!vals)
+		ms_fatal("out of memory");
+	if (!bpf_map_lookup_elem(fd, &key, vals))
+		percpu_fold((const uint64_t *)vals, r->ncpus, words, max_mask, (uint64_t *)out);
+	else
+		memset(out, 0, words * sizeof(__u64));
+	free(vals);
+}
+
+/* rc_stall_stats.max_ns is a maximum per CPU: the largest wins, it is no sum */
+#define STALL_MAX_WORD (offsetof(struct rc_stall_stats, max_ns) / sizeof(__u64))
+
+void reclaim_read(struct reclaim *r, struct reclaim_snapshot *s)
+{
+	struct reclaim_bpf *skel = r->skel;
+	int kfd = bpf_map__fd(skel->maps.kswapd), tfd = bpf_map__fd(skel->maps.target);
+
+	for (__u32 k = 0; k < RC_MAX_NODES * RC_NR_KIND; k++) {
+		if (bpf_map_lookup_elem(tfd, &k, &s->target[k]))
+			memset(&s->target[k], 0, sizeof(s->target[k]));
+		percpu_read(r, bpf_map__fd(skel->maps.stats), k, (__u64 *)&s->stats[k],
+			    RECLAIM_WORDS(struct rc_stats), 0);
+	}
+	for (__u32 k = 0; k < RC_NR_KIND; k++) {
+		percpu_read(r, bpf_map__fd(skel->maps.isolate), k, (__u64 *)&s->isolate[k],
+			    RECLAIM_WORDS(struct rc_isolate), 0);
+		percpu_read(r, bpf_map__fd(skel->maps.stalls), k, (__u64 *)&s->stalls[k],
+			    RECLAIM_WORDS(struct rc_stall_stats), PERCPU_MAX_WORD(STALL_MAX_WORD));
+	}
+	for (__u32 n = 0; n < RC_MAX_NODES; n++)
+		if (bpf_map_lookup_elem(kfd, &n, &s->kswapd[n]))
+			memset(&s->kswapd[n], 0, sizeof(s->kswapd[n]));
+	percpu_read(r, bpf_map__fd(skel->maps.compact), 0, &s->compact_stalls, 1, 0);
+}
+
+const char *reclaim_target_hook(const struct reclaim *r)
+{
+	return r->target_hook;
+}
+
+int reclaim_events_fd(struct reclaim *r)
+{
+	return bpf_map__fd(r->skel->maps.events);
+}
+
+struct ms_loss *reclaim_losses(struct reclaim *r, int *n)
+{
+	*n = ARRAY_SIZE(r->losses);
+	return r->losses;
+}
+
+void reclaim_each_process(struct reclaim *r,
+			  void (*cb)(const struct rc_proc_key *k, const struct rc_proc *p, void *ctx),
+			  void *ctx)
+{
+	int fd = bpf_map__fd(r->skel->maps.by_process);
+	struct rc_proc_key key, next;
+	bool first = true;
+
+	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+		struct rc_proc p;
+
+		first = false;
+		key = next;
+		if (!bpf_map_lookup_elem(fd, &key, &p))
+			cb(&key, &p, ctx);
+	}
+}
+
+void reclaim_each_shrinker(struct reclaim *r,
+			   void (*cb)(__u64 scan_fn, const struct rc_slab *s, void *ctx), void *ctx)
+{
+	int fd = bpf_map__fd(r->skel->maps.slab);
+	__u64 key, next;
+	bool first = true;
+
+	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+		struct rc_slab v;
+
+		first = false;
+		key = next;
+		if (!bpf_map_lookup_elem(fd, &key, &v))
+			cb(key, &v, ctx);
+	}
+}
+
+void reclaim_close(struct reclaim *r)
+{
+	if (!r)
+		return;
+	reclaim_bpf__destroy(r->skel);
+	free(r);
+}
+
+void reclaim_delta(const void *cur, const void *prev, void *out, size_t words)
+{
+	const __u64 *c = cur, *p = prev;
+	__u64 *o = out;
+
+	for (size_t w = 0; w < words; w++)
+		o[w] = c[w] - p[w];
+}
+
+uint64_t reclaim_hist_quantile(const __u64 *hist, double q)
+{
+	__u64 total = 0, seen = 0;
+
+	for (int i = 0; i < RC_HIST_SLOTS; i++)
+		total += hist[i];
+	if (!total)
+		return 0;
+	for (int i = 0; i < RC_HIST_SLOTS; i++) {
+		seen += hist[i];
+		if (seen >= q * total)
+			return (1ULL << (i + 1)) * 1000; /* slot i holds [2^i, 2^(i+1)) us */
+	}
+	return 0;
+}
+
+void reclaim_totals_between(const struct reclaim_snapshot *base,
+			    const struct reclaim_snapshot *now, struct reclaim_totals *t)
+{
+	__u64 hist[RC_HIST_SLOTS] = { 0 };
+
+	memset(t, 0, sizeof(*t));
+	for (int i = 0; i < RC_MAX_NODES * RC_NR_KIND; i++) {
+		t->scanned += now->stats[i].scanned - base->stats[i].scanned;
+		t->reclaimed += now->stats[i].reclaimed - base->stats[i].reclaimed;
+	}
+	for (int k = RC_DIRECT; k <= RC_NODE; k++) {
+		struct rc_stall_stats d;
+
+		reclaim_delta(&now->stalls[k], &base->stalls[k], &d, RECLAIM_WORDS(d));
+		t->stalls[k] = d.count;
+		for (int i = 0; i < RC_HIST_SLOTS; i++)
+			hist[i] += d.hist[i];
+	}
+	t->stall_p50_ns = reclaim_hist_quantile(hist, 0.5);
+	t->stall_p99_ns = reclaim_hist_quantile(hist, 0.99);
+	for (int n = 0; n < RC_MAX_NODES; n++)
+		t->kswapd_wakeups += now->kswapd[n].wakeups - base->kswapd[n].wakeups;
+	t->compact_stalls = now->compact_stalls - base->compact_stalls;
+}
+
+/* ---- the "reclaim" record ---- */
+
+void reclaim_row_of(int node, int kind, const struct rc_stats *d, const struct rc_target *t,
+		    const struct rc_target *pt, const char *hook, struct reclaim_row *row)
+{
+	struct strbuf sb;
+
+	memset(row, 0, sizeof(*row));
+	row->node = node;
+	snprintf(row->reclaimer, sizeof(row->reclaimer), "%s", reclaim_kind_names[kind]);
+	row->scanned_pages = d->scanned;
+	row->reclaimed_pages = d->reclaimed;
+	row->scanned_anon_pages = d->scanned_anon;
+	row->scanned_file_pages = d->scanned_file;
+	row->reclaimed_anon_pages = d->reclaimed_anon;
+	row->reclaimed_file_pages = d->reclaimed_file;
+	row->dirty_pages = d->dirty;
+	row->writeback_pages = d->writeback;
+	row->congested_pages = d->congested;
+	row->immediate_pages = d->immediate;
+	row->activate_anon_pages = d->activate_anon;
+	row->activate_file_pages = d->activate_file;
+	row->ref_keep_pages = d->ref_keep;
+	row->unmap_fail_pages = d->unmap_fail;
+	row->active_taken_pages = d->active_taken;
+	row->active_deactivated_pages = d->active_deactivated;
+	row->shrink_inactive_calls = d->shrink_calls;
+	row->nr_prio = RC_NR_PRIO;
+	memcpy(row->priority_calls, d->prio, sizeof(row->priority_calls));
+	sb_init(&sb, row->priority_text, sizeof(row->priority_text));
+	for (int p = RC_NR_PRIO - 1; p >= 0; p--)
+		if (d->prio[p]) {
+			sb_sep(&sb, " ");
+			sb_add(&sb, "%d:%llu", p, (unsigned long long)d->prio[p]);
+		}
+	/* scan_control.nr_to_reclaim needs a function hook on shrink_folio_list */
+	if (hook && t->calls != pt->calls)
+		row->to_reclaim_pages = t->last;
+	else
+		record_null(&reclaim_desc, row, "to_reclaim_pages");
+	if (hook)
+		row->to_reclaim_calls = t->calls - pt->calls;
+	else
+		record_null(&reclaim_desc, row, "to_reclaim_calls");
+}
+
+#define R(m, head, flags, help)                                                            \
+	FLD(struct reclaim_row, m, #m, head, FT_U64, FU_PAGES, FK_COUNTER, FF_COUNT | (flags), help)
+static const struct field reclaim_fields[] = {
+	FLD(struct reclaim_row, node, "node", "NODE", FT_S32, FU_NONE, FK_LABEL, 0, "node id"),
+	FLD(struct reclaim_row, reclaimer, "reclaimer", "RECLAIMER", FT_STR, FU_NONE, FK_LABEL,
+	    FF_LEFT, "kswapd, direct, memcg, node (node_reclaim) or other"),
+	R(scanned_pages, "SCANNED", 0, "pages shrink-inactive scanned"),
+	R(reclaimed_pages, "RECLAIMED", 0, "pages it reclaimed"),
+	R(scanned_anon_pages, "ANON_SCAN", 0, "of the scanned, anonymous"),
+	R(scanned_file_pages, "FILE_SCAN", 0, "of the scanned, file"),
+	R(reclaimed_anon_pages, NULL, 0, "of the reclaimed, anonymous"),
+	R(reclaimed_file_pages, NULL, 0, "of the reclaimed, file"),
+	R(dirty_pages, "DIRTY", 0, "dirty pages found"),
+	R(writeback_pages, "WRITEBACK", 0, "pages under writeback found"),
+	R(congested_pages, "CONGESTED", 0, "pages on congested devices"),
+	R(immediate_pages, "IMMEDIATE", 0, "pages to reclaim immediately after writeback"),
+	R(activate_anon_pages, "ACT_ANON", 0, "anonymous pages moved back to the active list"),
+	R(activate_file_pages, "ACT_FILE", 0, "file pages moved back to the active list"),
+	R(ref_keep_pages, "REF_KEEP", 0, "referenced pages kept"),
+	R(unmap_fail_pages, "UNMAP_FAIL", 0, "pages that could not be unmapped"),
+	R(active_taken_pages, NULL, 0, "pages shrink-active took off the active lists"),
+	R(active_deactivated_pages, NULL, 0, "of those, deactivated"),
+	FLD(struct reclaim_row, shrink_inactive_calls, "shrink_inactive_calls", NULL, FT_U64,
+	    FU_NONE, FK_COUNTER, 0, "shrink-inactive calls"),
+	FLD_ARR(struct reclaim_row, priority_calls, nr_prio, "priority_calls", NULL, FT_U64S,
+		FU_NONE, FK_COUNTER, 0,
+		"shrink-inactive calls per scan priority, 0 first (12 is the gentlest)"),
+	R(to_reclaim_pages, "TO_RECLAIM", FF_NULL,
+	  "scan_control.nr_to_reclaim of the last call; null without a function hook"),
+	FLD(struct reclaim_row, to_reclaim_calls, "to_reclaim_calls", NULL, FT_U64, FU_NONE,
+	    FK_COUNTER, FF_NULL, "calls that to_reclaim_pages was read in; null without a hook"),
+	FLD(struct reclaim_row, priority_text, "priority_text", "PRIORITY", FT_STR, FU_NONE,
+	    FK_LABEL, FF_LEFT | FF_TEXT, "priority:calls, highest first"),
+};
+#undef R
+
+const struct record_desc reclaim_desc =
+	RECORD_DESC("reclaim", "one node and reclaimer over a report's interval (memscope reclaim)",
+		    reclaim_fields, offsetof(struct reclaim_row, null_mask));

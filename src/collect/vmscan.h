@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Page reclaim, from the vmscan tracepoints counted in the kernel: scanned and
+ * reclaimed per node and reclaimer, what shrink-inactive found, isolation, stalls of
+ * direct/memcg/node reclaim with log2 latency histograms, kswapd, shrinkers, direct
+ * compaction; one record per stall only when asked (events).
+ */
+#ifndef MEMSCOPE_COLLECT_VMSCAN_H
+#define MEMSCOPE_COLLECT_VMSCAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "filters.h"
+#include "hooks.h"
+#include "loss.h"
+#include "record.h"
+#include "reclaim.h"
+
+extern const char *const reclaim_kind_names[RC_NR_KIND];
+
+/* Everything counted since the programs were attached. */
+struct reclaim_snapshot {
+	struct rc_target target[RC_MAX_NODES * RC_NR_KIND];
+	struct rc_stats stats[RC_MAX_NODES * RC_NR_KIND];
+	struct rc_isolate isolate[RC_NR_KIND];
+	struct rc_stall_stats stalls[RC_NR_KIND];
+	struct rc_kswapd kswapd[RC_MAX_NODES];
+	__u64 compact_stalls;
+};
+
+struct reclaim_want {
+	bool events;	 /* one struct rc_event per stall, through reclaim_events_fd */
+	bool by_process; /* stalls per process */
+	bool slab;	 /* shrinker timing */
+};
+
+struct reclaim;
+/* Load and attach; exits 1 on failure. */
+struct reclaim *reclaim_open(const struct ms_filter *f, const struct reclaim_want *w);
+void reclaim_read(struct reclaim *r, struct reclaim_snapshot *s);
+/* The kind of function hook that reads scan_control.nr_to_reclaim, or NULL. */
+const char *reclaim_target_hook(const struct reclaim *r);
+int reclaim_events_fd(struct reclaim *r);
+struct ms_loss *reclaim_losses(struct reclaim *r, int *n);
+/* by_process: each (process, reclaimer) since start. */
+void reclaim_each_process(struct reclaim *r,
+			  void (*cb)(const struct rc_proc_key *k, const struct rc_proc *p, void *ctx),
+			  void *ctx);
+/* slab: each shrinker (by its scan function's address) since start. */
+void reclaim_each_shrinker(struct reclaim *r,
+			   void (*cb)(__u64 scan_fn, const struct rc_slab *s, void *ctx), void *ctx);
+void reclaim_close(struct reclaim *r);
+
+#define RECLAIM_NR_HOOKS 18
+extern const struct hook_spec reclaim_hooks[RECLAIM_NR_HOOKS];
+
+/* cur - prev, word by word, for any of the u64-only structs above. */
+void reclaim_delta(const void *cur, const void *prev, void *out, size_t words);
+#define RECLAIM_WORDS(type) (sizeof(type) / sizeof(__u64))
+/* Upper bound (ns) of the log2 histogram slot holding the q-quantile; 0 when empty. */
+uint64_t reclaim_hist_quantile(const __u64 *hist, double q);
+
+/* Between two snapshots: what the health report says of reclaim. */
+struct reclaim_totals {
+	unsigned long long scanned, reclaimed, kswapd_wakeups, compact_stalls;
+	unsigned long long stalls[RC_NR_KIND];
+	unsigned long long stall_p50_ns, stall_p99_ns; /* direct, memcg, node together; 0: none */
+};
+void reclaim_totals_between(const struct reclaim_snapshot *base,
+			    const struct reclaim_snapshot *now, struct reclaim_totals *t);
+
+/* The "reclaim" record: one node and reclaimer over an interval. */
+struct reclaim_row {
+	uint64_t null_mask;
+	int32_t node;
+	char reclaimer[8];
+	uint64_t scanned_pages, reclaimed_pages, scanned_anon_pages, scanned_file_pages;
+	uint64_t reclaimed_anon_pages, reclaimed_file_pages, dirty_pages, writeback_pages;
+	uint64_t congested_pages, immediate_pages, activate_anon_pages, activate_file_pages;
+	uint64_t ref_keep_pages, unmap_fail_pages, active_taken_pages, active_deactivated_pages;
+	uint64_t shrink_inactive_calls;
+	uint32_t nr_prio;
+	uint64_t priority_calls[RC_NR_PRIO];
+	char priority_text[96];
+	uint64_t to_reclaim_pages, to_reclaim_calls;
+};
+extern const struct record_desc reclaim_desc;
+/* d: the interval's counts; t, pt: the target now and before (hook may be NULL). */
+void reclaim_row_of(int node, int kind, const struct rc_stats *d, const struct rc_target *t,
+		    const struct rc_target *pt, const char *hook, struct reclaim_row *row);
+
+#endif
