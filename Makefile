@@ -15,7 +15,7 @@ VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -DMEMSCOPE_VERSION='"$(VERSION)"'
-CPPFLAGS += -Isrc -Isrc/lib -Isrc/collect -I$(OUT) -MMD -MP
+CPPFLAGS += -Isrc -Isrc/lib -Isrc/collect -Isrc/bpf -I$(OUT) -MMD -MP
 LDLIBS   += -lbpf -lelf -lz -ljson-c
 BPF_CFLAGS := -target bpf -g -O2 -Wall -D__TARGET_ARCH_$(ARCH) -I$(OUT) -Isrc -Isrc/bpf
 
@@ -50,7 +50,7 @@ $(OUT)/vmlinux.h:
 	@mkdir -p $(OUT)
 	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
-$(OUT)/%.bpf.o: src/bpf/%.bpf.c $(OUT)/vmlinux.h $(wildcard src/bpf/*.bpf.h) $(wildcard src/*.h)
+$(OUT)/%.bpf.o: src/bpf/%.bpf.c $(OUT)/vmlinux.h $(wildcard src/bpf/*.h)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
@@ -126,8 +126,8 @@ $(OUT)/bench/hooks.skel.h: $(OUT)/bench/hooks.bpf.o
 $(OUT)/bench/hooks: bench/hooks.c $(OUT)/bench/hooks.skel.h
 	$(CC) -O2 -Wall -I$(OUT)/bench -o $@ $< -lbpf -lelf -lz
 
-# links proc's own snapshot code: the in-process cost is memscope's, not a copy's
-$(OUT)/bench/snapshot_cost: bench/snapshot_cost.c $(OUT)/proc.o $(OUT)/libmemscope.a
+# links the process collector: the in-process cost is memscope's, not a copy's
+$(OUT)/bench/snapshot_cost: bench/snapshot_cost.c $(OUT)/libmemscope.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
 

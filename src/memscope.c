@@ -27,13 +27,12 @@ const struct ms_cmd *const ms_commands[] = {
 const int ms_nr_commands = sizeof(ms_commands) / sizeof(ms_commands[0]);
 
 /* Every record type memscope prints: `memscope help fields`, the contract test. */
-const struct record_desc *const ms_record_types[] = {
+static const struct record_desc *const record_types[] = {
 	&proc_desc,
 	&node_desc,
 	&zone_desc,
 	&reclaim_desc,
 };
-const int ms_nr_record_types = ARRAY_SIZE(ms_record_types);
 
 const struct ms_cmd *ms_find_command(const char *name)
 {
@@ -155,7 +154,7 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		if (!strcmp(argv[i + 1], "fields")) { /* the JSON records, from their descriptions */
-			record_docs(stdout);
+			record_docs(stdout, record_types, ARRAY_SIZE(record_types));
 			return out_finish(0);
 		}
 		cmd = ms_find_command(argv[i + 1]);

@@ -22,10 +22,10 @@
 #include "units.h"
 #include "counters.h"
 #include "oom.h"
+#include "kills.h"
 #include "nodes.h"
 #include "procs.h"
 #include "record.h"
-#include "oom.skel.h"
 
 #define TOP_N 5
 /*
@@ -447,33 +447,6 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-/*
- * mark_victim(task, uid) since 2024 (and Debian's 6.1 by backport), mark_victim(pid)
- * before: the first line is one of these two, chosen from the kernel's BTF.
- */
-#define VICTIM(shape)                                                                      \
-	{ "oom:mark_victim", false,                                                        \
-	  { { HK_TP_BTF, "oom_victim_" shape "_btf" }, { HK_RAW_TP, "oom_victim_" shape "_raw" }, \
-	    { HK_TRACEPOINT, "oom_victim_tp" } } }
-static const struct hook_spec victim_task = VICTIM("task"), victim_pid = VICTIM("pid");
-
-static const struct hook_spec oom_hooks[] = {
-	VICTIM("task"),
-	HOOK_TP("oom:wake_reaper", "oom_wake_reaper", true),
-	HOOK_TP("oom:start_task_reaping", "oom_start_task_reaping", true),
-	HOOK_TP("oom:finish_task_reaping", "oom_finish_task_reaping", true),
-	HOOK_TP("oom:skip_task_reaping", "oom_skip_task_reaping", true),
-	HOOK_TP("oom:oom_score_adj_update", "oom_adj", true),
-	HOOK_FN("oom_kill_process", "oom_control", true),
-};
-#define NR_OOM_HOOKS (int)(sizeof(oom_hooks) / sizeof(oom_hooks[0]))
-
-static void ignore_rec(const void *rec, void *ctx)
-{
-	(void)rec;
-	(void)ctx;
-}
-
 static void poll_events(int timeout_ms, void *ctx)
 {
 	int err = ring_buffer__poll(ctx, timeout_ms < 100 ? timeout_ms : 100);
@@ -483,133 +456,24 @@ static void poll_events(int timeout_ms, void *ctx)
 	flush_kills(false);
 }
 
-/* Load and attach oom's programs for the current options; exits 1 on failure. */
-static struct oom_bpf *oom_open(void)
-{
-	struct hook_spec hooks[NR_OOM_HOOKS];
-	struct oom_bpf *skel;
-	struct bpf_link *iter;
-	int chosen[NR_OOM_HOOKS], err, idx[4];
-	char why[256];
-
-	ms_require_bpf();
-	if (kbtf_mm_counter_indices(&idx[0], &idx[1], &idx[2], &idx[3]))
-		ms_fatal("cannot find MM_ANONPAGES and friends in the kernel's BTF");
-	/* Before 2024 mark_victim gave only the pid: use the programs for that shape. */
-	memcpy(hooks, oom_hooks, sizeof(hooks));
-	hooks[hook_index(hooks, NR_OOM_HOOKS, "oom:mark_victim")] =
-		kbtf_tp_arg_is_ptr("mark_victim", 0) == 0 ? victim_pid : victim_task;
-	skel = oom_bpf__open_opts(ms_bpf_open_opts());
-	if (!skel)
-		ms_bpf_fail("opening oom's BPF object", errno);
-	ms_test_map_sizes(skel->obj);
-	skel->rodata->mm_idx_file = idx[0];
-	skel->rodata->mm_idx_anon = idx[1];
-	skel->rodata->mm_idx_shmem = idx[2];
-	skel->rodata->mm_idx_swap = idx[3];
-	skel->rodata->nr_cpus = libbpf_num_possible_cpus();
-	skel->rodata->want_stack = cfg.stack;
-	skel->rodata->want_node = cfg.detail;
-	skel->rodata->want_adj = cfg.adj;
-	skel->rodata->page_kb = getpagesize() / 1024;
-	/* The other shape's programs are not ours to load. */
-	bpf_program__set_autoload(skel->progs.oom_victim_task_btf, false);
-	bpf_program__set_autoload(skel->progs.oom_victim_task_raw, false);
-	bpf_program__set_autoload(skel->progs.oom_victim_pid_btf, false);
-	bpf_program__set_autoload(skel->progs.oom_victim_pid_raw, false);
-	if (hooks_select(skel->obj, hooks, NR_OOM_HOOKS, chosen, why, sizeof(why)))
-		ms_fatal("%s", why);
-	err = oom_bpf__load(skel);
-	if (err)
-		ms_bpf_fail("loading oom's BPF programs", err);
-	control_hook = hook_chosen_kind(hooks, NR_OOM_HOOKS, chosen, "oom_kill_process");
-	if (cfg.detail) {
-		iter = bpf_program__attach_iter(skel->progs.oom_nodes, NULL);
-		if (!iter)
-			ms_bpf_fail("attaching the node iterator", errno);
-		ms_iter_read(iter, 1, ignore_rec, NULL);
-		bpf_link__destroy(iter);
-	}
-	err = oom_bpf__attach(skel);
-	if (err)
-		ms_bpf_fail("attaching oom's BPF programs", err);
-	return skel;
-}
-
-/* ---- for the health report: the victims since a session opened ---- */
-
-struct oom_session {
-	struct oom_bpf *skel;
-	struct ring_buffer *rb;
-	struct oom_victim v[32];
-	int n;
-};
-
-static int session_event(void *ctx, void *data, size_t len)
-{
-	struct oom_session *os = ctx;
-	const struct oom_event *e = data;
-	struct oom_victim *v;
-	const char *path;
-
-	if (len < sizeof(*e) || e->kind != OOM_EV_KILL || os->n == 32)
-		return 0;
-	v = &os->v[os->n++];
-	memset(v, 0, sizeof(*v));
-	v->pid = e->pid;
-	snprintf(v->comm, sizeof(v->comm), "%.16s", e->has_task ? e->comm : "?");
-	v->has_sizes = e->has_task; /* a pid-only mark_victim gives no sizes */
-	v->anon_bytes = e->has_task ? counter_nonneg(e->anon) * getpagesize() : 0;
-	path = e->has_memcg ? memcg_path(e->memcg_id) : NULL;
-	snprintf(v->memcg, sizeof(v->memcg), "%.255s", path ? path : "");
-	return 0;
-}
-
-struct oom_session *oom_session_open(void)
-{
-	struct oom_session *os = calloc(1, sizeof(*os));
-
-	if (!os)
-		ms_fatal("out of memory");
-	os->skel = oom_open();
-	os->rb = ring_buffer__new(bpf_map__fd(os->skel->maps.events), session_event, os, NULL);
-	if (!os->rb)
-		ms_bpf_fail("creating the event ring buffer", errno);
-	return os;
-}
-
-int oom_session_read(struct oom_session *os, const struct oom_victim **out)
-{
-	ring_buffer__consume(os->rb);
-	*out = os->v;
-	return os->n;
-}
-
-void oom_session_close(struct oom_session *os)
-{
-	if (!os)
-		return;
-	ring_buffer__free(os->rb);
-	oom_bpf__destroy(os->skel);
-	free(os);
-}
-
 static int oom_run(const struct ms_opts *o)
 {
+	struct kills_want w = { cfg.stack, cfg.detail, cfg.adj };
 	struct ring_buffer *rb;
-	struct oom_bpf *skel;
+	struct kills *kills;
 
 	page_size = getpagesize();
 	rc.limit = o->count;
 	if (cfg.stack && !(ksyms = ksyms_load(NULL)))
 		ms_fatal("--stack: cannot read /proc/kallsyms");
-	skel = oom_open();
+	kills = kills_open(&w);
+	control_hook = kills_control_hook(kills);
 	if (cfg.detail) {
 		struct ms_filter all = { 0 };
 
 		procs = procs_open(&all, false);
 	}
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
+	rb = ring_buffer__new(kills_events_fd(kills), on_event, NULL, NULL);
 	if (!rb)
 		ms_bpf_fail("creating the event ring buffer", errno);
 	ms_boot_ns_to_real(0);
@@ -627,12 +491,12 @@ static int oom_run(const struct ms_opts *o)
 	if (ms_stop_reason() != MS_STOP_PIPE)
 		flush_kills(true);
 	struct ms_loss lost = { "events", "OOM events lost: the ring buffer was full",
-				&skel->bss->nr_lost, 0 };
+				kills_lost(kills), 0 };
 
 	ms_report_losses("oom", &lost, 1);
 	ring_buffer__free(rb);
 	procs_close(procs);
-	oom_bpf__destroy(skel);
+	kills_close(kills);
 	ksyms_free(ksyms);
 	return 0;
 }
@@ -654,6 +518,6 @@ const struct ms_cmd cmd_oom = {
 	.opts = oom_opts,
 	.parse_opt = oom_parse_opt,
 	.run = oom_run,
-	.hooks = oom_hooks,
-	.nr_hooks = NR_OOM_HOOKS,
+	.hooks = kills_hooks,
+	.nr_hooks = KILLS_NR_HOOKS,
 };

@@ -18,9 +18,11 @@
 #include "kbtf.h"
 #include "ksyms.h"
 #include "loss.h"
+#include "failures.h"
 #include "nodes.h"
 #include "counters.h"
 #include "output.h"
+#include "util.h"
 #include "runtime.h"
 #include "units.h"
 #include "verdict.h"
@@ -404,50 +406,40 @@ static const struct ms_col summary_cols[] = {
 	{ "GFP_FLAGS", "gfp_flags", COL_STR, true },
 };
 
-static void print_summary(struct paf_bpf *skel, double ts)
+static void add_count(const struct paf_key *key, __u64 count, void *ctx)
 {
-	int fd = bpf_map__fd(skel->maps.fail_counts);
-	struct ms_table *t = table_new(summary_cols, 4);
-	struct paf_key key, next;
-	bool first = true;
-	long rows = 0;
-	char tbuf[32];
-	time_t secs = (time_t)ts;
-	struct tm tm;
+	json_object *r = json_object_new_object();
+	char flags[1024];
 
-	localtime_r(&secs, &tm);
-	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
-	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
-		__u64 count;
-		char flags[1024];
-		json_object *r;
+	json_object_object_add(r, "type", json_object_new_string("paf_summary"));
+	json_object_object_add(r, "ts", json_ts(ms_wall_now()));
+	json_object_object_add(r, "count", json_u64(count));
+	json_object_object_add(r, "order", json_object_new_int(key->order));
+	json_object_object_add(r, "comm",
+			       json_object_new_string_len(key->comm, strnlen(key->comm, sizeof(key->comm))));
+	json_object_object_add(r, "gfp", json_u64(key->gfp));
+	json_object_object_add(r, "gfp_flags",
+			       json_object_new_string(gfp_format(&gfp, key->gfp, flags, sizeof(flags))));
+	table_add(ctx, r);
+}
 
-		first = false;
-		key = next;
-		if (bpf_map_lookup_and_delete_elem(fd, &key, &count))
-			continue;
-		first = true; /* the key is gone: start over from the beginning */
-		r = json_object_new_object();
-		json_object_object_add(r, "type", json_object_new_string("paf_summary"));
-		json_object_object_add(r, "ts", json_object_new_double(ts));
-		json_object_object_add(r, "count", json_u64(count));
-		json_object_object_add(r, "order", json_object_new_int(key.order));
-		json_object_object_add(r, "comm", json_object_new_string_len(
-					key.comm, strnlen(key.comm, sizeof(key.comm))));
-		json_object_object_add(r, "gfp", json_u64(key.gfp));
-		json_object_object_add(r, "gfp_flags", json_object_new_string(
-					gfp_format(&gfp, key.gfp, flags, sizeof(flags))));
-		table_add(t, r);
-		rows++;
-	}
+static void print_summary(struct failures *fl, double ts)
+{
+	struct ms_table *t = table_new(summary_cols, ARRAY_SIZE(summary_cols));
+	long rows;
+	char when[16];
+
+	failures_each_count(fl, true, add_count, t);
+	rows = table_rows(t);
 	if (!out_json_mode()) {
-		out_printf("%s  %ld kind%s of failure\n", tbuf, rows, rows == 1 ? "" : "s");
+		out_printf("%s  %ld kind%s of failure\n", fmt_clock(when, sizeof(when), ts, false), rows,
+			   rows == 1 ? "" : "s");
 		table_flush(t);
 	} else if (!rows) {
 		json_object *r = json_object_new_object();
 
 		json_object_object_add(r, "type", json_object_new_string("paf_summary"));
-		json_object_object_add(r, "ts", json_object_new_double(ts));
+		json_object_object_add(r, "ts", json_ts(ts));
 		json_object_object_add(r, "count", json_object_new_int(0));
 		out_json(r);
 	}
@@ -455,111 +447,36 @@ static void print_summary(struct paf_bpf *skel, double ts)
 	out_flush();
 }
 
-static const struct hook_spec paf_hooks[] = {
-	HOOK_TP("kmem:mm_page_alloc", "paf_alloc", false),
-	HOOK_TP("vmscan:mm_vmscan_direct_reclaim_begin", "paf_reclaim_begin", true),
-	HOOK_TP("vmscan:mm_vmscan_direct_reclaim_end", "paf_reclaim_end", true),
-	HOOK_TP("oom:reclaim_retry_zone", "paf_retry_zone", true),
-	HOOK_TP("oom:compact_retry", "paf_compact_retry", true),
-	HOOK_TP("compaction:mm_compaction_try_to_compact_pages", "paf_compact_try", true),
-};
-#define NR_PAF_HOOKS (int)(sizeof(paf_hooks) / sizeof(paf_hooks[0]))
-
-static void ignore_rec(const void *rec, void *ctx)
+/* What was seen and what was lost; in JSON as a final record. */
+static void print_totals(struct failures *fl)
 {
-	(void)rec;
-	(void)ctx;
-}
+	struct failures_totals t;
 
-/* Load and attach paf's programs; events=false counts in the kernel only. */
-static struct paf_bpf *paf_open(const struct ms_opts *o, bool events)
-{
-	struct ms_filter filter = ms_filter_of(o, &cfg.cgroup);
-	struct bpf_link *iter;
-	struct paf_bpf *skel;
-	int chosen[NR_PAF_HOOKS], err;
-	char why[256];
+	failures_totals(fl, &t);
+	if (out_json_mode()) {
+		json_object *r = json_object_new_object();
 
-	ms_require_bpf();
-	skel = paf_bpf__open_opts(ms_bpf_open_opts());
-	if (!skel)
-		ms_bpf_fail("opening paf's BPF object", errno);
-	ms_test_map_sizes(skel->obj);
-	skel->rodata->want_events = events;
-	skel->rodata->want_stack = cfg.stack;
-	skel->rodata->order_eq = cfg.order_eq;
-	skel->rodata->order_min = cfg.order_min;
-	MS_SET_FILTERS(skel, &filter);
-	if (hooks_select(skel->obj, paf_hooks, NR_PAF_HOOKS, chosen, why, sizeof(why)))
-		ms_fatal("%s", why);
-	err = paf_bpf__load(skel);
-	if (err)
-		ms_bpf_fail("loading paf's BPF programs", err);
-	ms_pid_filter_fill(bpf_map__fd(skel->maps.pid_filter), &filter);
-	iter = bpf_program__attach_iter(skel->progs.paf_nodes, NULL);
-	if (!iter)
-		ms_bpf_fail("attaching the node iterator", errno);
-	ms_iter_read(iter, 1, ignore_rec, NULL); /* remembers each node's pglist_data */
-	bpf_link__destroy(iter);
-	if (events && !skel->bss->nodes_found)
-		ms_warn("found no memory node: failures will have no zone state");
-	err = paf_bpf__attach(skel);
-	if (err)
-		ms_bpf_fail("attaching paf's BPF programs", err);
-	return skel;
-}
-
-struct paf_session {
-	struct paf_bpf *skel;
-};
-
-struct paf_session *paf_session_open(void)
-{
-	static const struct ms_opts none;
-	struct paf_session *ps = calloc(1, sizeof(*ps));
-
-	if (!ps)
-		ms_fatal("out of memory");
-	ps->skel = paf_open(&none, false);
-	return ps;
-}
-
-void paf_session_read(struct paf_session *ps, struct paf_totals *t)
-{
-	int fd = bpf_map__fd(ps->skel->maps.fail_counts);
-	struct paf_key key, next;
-	bool first = true;
-
-	memset(t, 0, sizeof(*t));
-	t->failures = ps->skel->bss->nr_failures;
-	t->worst_order = -1;
-	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
-		__u64 n;
-
-		first = false;
-		key = next;
-		if (bpf_map_lookup_elem(fd, &key, &n) || !n)
-			continue;
-		if ((int)key.order > t->worst_order) {
-			t->worst_order = key.order;
-			snprintf(t->worst_comm, sizeof(t->worst_comm), "%.16s", key.comm);
-		}
+		json_object_object_add(r, "type", json_object_new_string("paf_stats"));
+		json_object_object_add(r, "ts", json_ts(ms_wall_now()));
+		json_object_object_add(r, "failures", json_u64(t.failures));
+		json_object_object_add(r, "lost", json_u64(t.lost));
+		json_object_object_add(r, "filtered", json_u64(t.filtered));
+		out_json(r);
+	} else if (ms_stop_reason() != MS_STOP_PIPE) {
+		out_printf("%llu failure%s seen", t.failures, t.failures == 1 ? "" : "s");
+		if (t.lost)
+			out_printf(", %llu not shown: the ring buffer was full", t.lost);
+		out_printf("\n");
+		out_flush();
 	}
-}
-
-void paf_session_close(struct paf_session *ps)
-{
-	if (!ps)
-		return;
-	paf_bpf__destroy(ps->skel);
-	free(ps);
 }
 
 static int paf_run(const struct ms_opts *o)
 {
 	struct run_ctx rc = { .limit = cfg.summary ? 0 : o->count };
-	struct paf_bpf *skel;
-	struct timespec rt;
+	struct ms_filter f = ms_filter_of(o, &cfg.cgroup);
+	struct failures_want w = { !cfg.summary, cfg.stack, cfg.order_eq, cfg.order_min };
+	struct failures *fl;
 
 	page_size = getpagesize();
 	if (gfp_table_load(&gfp) < 0)
@@ -567,7 +484,7 @@ static int paf_run(const struct ms_opts *o)
 	kbtf_enum_value("MIGRATE_MOVABLE", &migrate_movable);
 	if (cfg.stack && !(ksyms = ksyms_load(NULL)))
 		ms_fatal("--stack: cannot read /proc/kallsyms");
-	skel = paf_open(o, !cfg.summary);
+	fl = failures_open(&f, &w);
 	if (!out_json_mode()) {
 		out_printf(cfg.summary ? "counting page allocation failures; Ctrl-C to stop\n"
 				       : "watching for page allocation failures; Ctrl-C to stop\n");
@@ -577,33 +494,13 @@ static int paf_run(const struct ms_opts *o)
 		struct ms_ticker tk;
 
 		ticker_init(&tk, o->interval, o->count, o->duration);
-		while (ticker_wait(&tk)) {
-			clock_gettime(CLOCK_REALTIME, &rt);
-			print_summary(skel, rt.tv_sec + rt.tv_nsec / 1e9);
-		}
+		while (ticker_wait(&tk))
+			print_summary(fl, ms_wall_now());
 	} else {
-		ms_ringbuf_run(bpf_map__fd(skel->maps.events), on_event, &rc, o->duration);
+		ms_ringbuf_run(failures_events_fd(fl), on_event, &rc, o->duration);
 	}
-	/* Say what was lost; in JSON as a final record. */
-	if (out_json_mode()) {
-		json_object *r = json_object_new_object();
-
-		json_object_object_add(r, "type", json_object_new_string("paf_stats"));
-		json_object_object_add(r, "ts", json_ts(ms_wall_now()));
-		json_object_object_add(r, "failures", json_u64(skel->bss->nr_failures));
-		json_object_object_add(r, "lost", json_u64(skel->bss->nr_lost));
-		json_object_object_add(r, "filtered", json_u64(skel->bss->nr_filtered));
-		out_json(r);
-	} else if (ms_stop_reason() != MS_STOP_PIPE) {
-		out_printf("%llu failure%s seen", (unsigned long long)skel->bss->nr_failures,
-			   skel->bss->nr_failures == 1 ? "" : "s");
-		if (skel->bss->nr_lost)
-			out_printf(", %llu not shown: the ring buffer was full",
-				   (unsigned long long)skel->bss->nr_lost);
-		out_printf("\n");
-		out_flush();
-	}
-	paf_bpf__destroy(skel);
+	print_totals(fl);
+	failures_close(fl);
 	ksyms_free(ksyms);
 	return 0;
 }
@@ -627,6 +524,6 @@ const struct ms_cmd cmd_paf = {
 	.parse_opt = paf_parse_opt,
 	.check = paf_check,
 	.run = paf_run,
-	.hooks = paf_hooks,
-	.nr_hooks = NR_PAF_HOOKS,
+	.hooks = failures_hooks,
+	.nr_hooks = FAILURES_NR_HOOKS,
 };

@@ -21,6 +21,8 @@
 #include "units.h"
 #include "strbuf.h"
 #include "counters.h"
+#include "failures.h"
+#include "kills.h"
 #include "meminfo.h"
 #include "nodes.h"
 #include "procs.h"
@@ -88,11 +90,11 @@ static int summary_run(const struct ms_opts *o)
 	char cbuf[COMM_TEXT_LEN];
 	struct reclaim *rs;
 	struct reclaim_snapshot *rbase = calloc(2, sizeof(*rbase));
-	struct paf_session *ps;
-	struct oom_session *os;
+	struct failures *ps;
+	struct kills *os;
+	struct oom_victim victims[32];
 	struct reclaim_totals rt;
-	struct paf_totals pt;
-	const struct oom_victim *victims;
+	struct failures_totals pt;
 	struct sys_node *nodes = calloc(SYS_MAX_NODES, sizeof(*nodes));
 	struct proc_list procs = { 0 };
 	int nv, nn, ntop;
@@ -123,8 +125,17 @@ static int summary_run(const struct ms_opts *o)
 		rs = reclaim_open(&all, &none);
 		reclaim_read(rs, &rbase[0]);
 	}
-	ps = paf_session_open();
-	os = oom_session_open();
+	{
+		static const struct ms_filter all;
+		static const struct failures_want counts = { .order_eq = -1, .order_min = -1 };
+
+		ps = failures_open(&all, &counts);
+	}
+	{
+		static const struct kills_want plain;
+
+		os = kills_open(&plain);
+	}
 	t0 = ms_now_ns();
 	if (!out_json_mode()) {
 		out_printf("sampling for %.1f s...\n", sample);
@@ -136,8 +147,8 @@ static int summary_run(const struct ms_opts *o)
 	secs = (ms_now_ns() - t0) / 1e9;
 	reclaim_read(rs, &rbase[1]);
 	reclaim_totals_between(&rbase[0], &rbase[1], &rt);
-	paf_session_read(ps, &pt);
-	nv = oom_session_read(os, &victims);
+	failures_totals(ps, &pt);
+	nv = kills_victims(os, victims, 32);
 	{
 		struct nodes *n = nodes_open(0);
 
@@ -215,7 +226,7 @@ static int summary_run(const struct ms_opts *o)
 		json_object_object_add(v, "memcg", victims[i].memcg[0] ?
 				       json_object_new_string(victims[i].memcg) : NULL);
 		json_object_object_add(v, "rss_anon_bytes", victims[i].has_sizes ?
-				       json_u64(victims[i].anon_bytes) : NULL);
+				       json_u64(victims[i].rss_anon_bytes) : NULL);
 		json_object_array_add(vic, v);
 	}
 	json_object_object_add(act, "oom_kills", vic);
@@ -366,8 +377,8 @@ static int summary_run(const struct ms_opts *o)
 out:
 	json_object_put(rec);
 	proc_list_free(&procs);
-	oom_session_close(os);
-	paf_session_close(ps);
+	kills_close(os);
+	failures_close(ps);
 	reclaim_close(rs);
 	free(rbase);
 	free(nodes);

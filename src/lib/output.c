@@ -21,6 +21,7 @@ struct ms_table {
 	int ncols;
 	json_object **rows;
 	int nrows, cap;
+	long printed; /* JSON mode: rows printed at once */
 };
 
 static bool json_mode, json_errors;
@@ -172,6 +173,7 @@ void table_add(struct ms_table *t, json_object *row)
 {
 	if (json_mode) {
 		out_json(row);
+		t->printed++;
 		return;
 	}
 	if (t->nrows == t->cap) {
@@ -181,6 +183,11 @@ void table_add(struct ms_table *t, json_object *row)
 			abort();
 	}
 	t->rows[t->nrows++] = row;
+}
+
+long table_rows(const struct ms_table *t)
+{
+	return t->nrows + t->printed;
 }
 
 const char *out_format_value(json_object *v, enum ms_col_kind kind, char *buf, size_t len)

@@ -37,6 +37,8 @@ bool out_json_mode(void);
 struct ms_table *table_new(const struct ms_col *cols, int ncols);
 /* Takes ownership of row. JSON mode prints it at once. */
 void table_add(struct ms_table *t, json_object *row);
+/* Rows added since the last flush (text mode; JSON prints each row at once). */
+long table_rows(const struct ms_table *t);
 /* Text mode: print header and rows, aligned; then empty the table. */
 void table_flush(struct ms_table *t);
 void table_free(struct ms_table *t);

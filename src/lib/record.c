@@ -215,10 +215,10 @@ static const char *const type_names[] = { "string", "u32", "s32", "u64", "s64", 
 static const char *const unit_names[] = { "", "bytes", "ns", "pages", "percent" };
 static const char *const kind_names[] = { "label", "gauge", "counter" };
 
-void record_docs(FILE *out)
+void record_docs(FILE *out, const struct record_desc *const *types, int n)
 {
-	for (int t = 0; t < ms_nr_record_types; t++) {
-		const struct record_desc *d = ms_record_types[t];
+	for (int t = 0; t < n; t++) {
+		const struct record_desc *d = types[t];
 
 		fprintf(out, "### `%s`\n%s\n\n| field | type | unit | kind | null | text | meaning |\n"
 			"|---|---|---|---|---|---|---|\n", d->type, d->help);

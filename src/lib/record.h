@@ -85,10 +85,7 @@ int record_cols_pick(const struct record_desc *d, const char *const *keys, struc
 /* One field's value as text, the way its column shows it. */
 const char *record_text(const struct record_desc *d, const void *rec, const char *key,
 			char *buf, size_t len);
-/* Every record type memscope prints, for `memscope help fields` and the contract test. */
-extern const struct record_desc *const ms_record_types[];
-extern const int ms_nr_record_types;
-/* The field documentation: Markdown, one table per record type. */
-void record_docs(FILE *out);
+/* The field documentation of these record types: Markdown, one table each. */
+void record_docs(FILE *out, const struct record_desc *const *types, int n);
 
 #endif
