@@ -1,59 +1,121 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * memscope (no command): the one-screen memory health report. Watches a short
- * sample with reclaim's, paf's and oom's programs, then reads every node with
- * sys's iterator and the largest processes with proc's: one answer to "is
+ * sample with the reclaim, allocation-failure and OOM-kill collectors, then reads
+ * the system's totals, every node and the largest processes: one answer to "is
  * memory OK here, and if not, where do I look".
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/utsname.h>
-#include <linux/types.h>
-#include "textsafe.h"
 #include "commands.h"
-#include "output.h"
-#include "procfs.h"
-#include "runtime.h"
-#include "units.h"
-#include "strbuf.h"
-#include "counters.h"
 #include "failures.h"
 #include "kills.h"
 #include "meminfo.h"
 #include "nodes.h"
+#include "output.h"
+#include "pressure.h"
 #include "procs.h"
 #include "record.h"
+#include "runtime.h"
+#include "strbuf.h"
+#include "textsafe.h"
+#include "units.h"
+#include "util.h"
 #include "vmscan.h"
-#include "sys.h"
 
 #define DEFAULT_SAMPLE_S 5.0
 #define TOP_N 10
+#define MAX_VICTIMS 32
 
-static unsigned long page_size;
-
-struct psi {
-	bool ok;
-	double some10, some60, full10, full60;
+/* What watches the sample. */
+struct watchers {
+	struct reclaim *reclaim;
+	struct reclaim_snapshot before, after;
+	struct failures *failures;
+	struct kills *kills;
 };
 
-static struct psi read_psi(void)
-{
-	struct psi p = { 0 };
-	char buf[512], *full;
+/* Everything the report says, gathered at the end of the sample. */
+struct sample {
+	double secs;
+	struct reclaim_totals rt;
+	struct failures_totals ft;
+	struct oom_victim victims[MAX_VICTIMS];
+	int nv;
+	struct sys_node nodes[SYS_MAX_NODES];
+	struct node_row node_rows[SYS_MAX_NODES], total;
+	int nn;
+	struct ms_meminfo mi;
+	bool have_mi, have_psi;
+	struct psi psi;
+	struct proc_list procs; /* largest first, memscope itself left out */
+	uint64_t self_rss_bytes;
+};
 
-	if (read_text_file("/proc/pressure/memory", buf, sizeof(buf)) <= 0)
-		return p;
-	full = strstr(buf, "full");
-	p.ok = sscanf(buf, "some avg10=%lf avg60=%lf", &p.some10, &p.some60) == 2 && full &&
-	       sscanf(full, "full avg10=%lf avg60=%lf", &p.full10, &p.full60) == 2;
-	return p;
+static void watch(struct watchers *w)
+{
+	static const struct ms_filter all;
+	static const struct reclaim_want no_extras;
+	static const struct failures_want counts = { .order_eq = -1, .order_min = -1 };
+	static const struct kills_want plain;
+
+	w->reclaim = reclaim_open(&all, &no_extras);
+	reclaim_read(w->reclaim, &w->before);
+	w->failures = failures_open(&all, &counts);
+	w->kills = kills_open(&plain);
 }
 
-/* One finding of the verdict: to the JSON list and the text line. */
+static void unwatch(struct watchers *w)
+{
+	kills_close(w->kills);
+	failures_close(w->failures);
+	reclaim_close(w->reclaim);
+}
+
+/* The largest processes; memscope's own footprint is said apart, not listed. */
+static void gather_processes(struct sample *s)
+{
+	static const struct ms_filter all;
+	struct procs *p = procs_open(&all, false);
+	size_t k = 0;
+
+	procs_snapshot(p, &s->procs);
+	procs_close(p);
+	for (size_t i = 0; i < s->procs.n; i++)
+		if (s->procs.r[i].pid == (__u32)getpid())
+			s->self_rss_bytes = proc_rss_pages(&s->procs.r[i]) * getpagesize();
+		else
+			s->procs.r[k++] = s->procs.r[i];
+	s->procs.n = k;
+	proc_list_sort_rss(&s->procs);
+}
+
+static void gather(struct watchers *w, struct sample *s)
+{
+	struct nodes *n;
+
+	reclaim_read(w->reclaim, &w->after);
+	reclaim_totals_between(&w->before, &w->after, &s->rt);
+	failures_totals(w->failures, &s->ft);
+	s->nv = kills_victims(w->kills, s->victims, MAX_VICTIMS);
+	n = nodes_open(0);
+	s->nn = nodes_read(n, s->nodes, SYS_MAX_NODES);
+	nodes_close(n);
+	s->have_mi = meminfo_read(&s->mi);
+	total_row_of(s->nodes, s->nn, s->have_mi ? &s->mi : NULL, &s->total);
+	for (int i = 0; i < s->nn; i++)
+		node_row_of(&s->nodes[i], &s->node_rows[i]);
+	s->have_psi = psi_read_memory(&s->psi);
+	gather_processes(s);
+}
+
+/* ---- the verdict ---- */
+
+/* One finding: to the JSON list and the text line. */
 static void __attribute__((format(printf, 3, 4)))
 add_reason(struct strbuf *text, json_object *list, const char *fmt, ...)
 {
@@ -68,6 +130,142 @@ add_reason(struct strbuf *text, json_object *list, const char *fmt, ...)
 	sb_add(text, "%s", one);
 }
 
+static void verdict(const struct sample *s, struct strbuf *text, json_object *list)
+{
+	const struct reclaim_totals *rt = &s->rt;
+	char b[32];
+
+	if (s->nv)
+		add_reason(text, list, "%d OOM kill%s%s%s", s->nv, s->nv == 1 ? "" : "s",
+			   s->victims[0].memcg[0] ? " in memcg " : "", s->victims[0].memcg);
+	if (s->ft.failures)
+		add_reason(text, list, "%llu allocation failure%s (worst order %d)", s->ft.failures,
+			   s->ft.failures == 1 ? "" : "s", s->ft.worst_order);
+	if (rt->stalls[RC_DIRECT] + rt->stalls[RC_MEMCG] + rt->stalls[RC_NODE])
+		add_reason(text, list, "reclaim stalls: %llu direct, %llu memcg, p99 <= %s",
+			   rt->stalls[RC_DIRECT], rt->stalls[RC_MEMCG],
+			   fmt_duration_ns(b, sizeof(b), rt->stall_p99_ns));
+	if (s->have_psi && s->psi.some_avg10 >= 1.0)
+		add_reason(text, list, "PSI memory some avg10 %.2f%%", s->psi.some_avg10);
+	if (s->total.v[NF_available] < s->total.v[NF_total] / 20)
+		add_reason(text, list, "only %s available",
+			   fmt_bytes(b, sizeof(b), s->total.v[NF_available]));
+}
+
+/* ---- the record ---- */
+
+/* The system's figures the report shows: a part of the "sys" total record. */
+static const char *const memory_keys[] = {
+	"total_bytes", "free_bytes", "available_bytes", "used_bytes", "unmanaged_bytes",
+	"unmanaged_reason", "anon_pages_bytes", "file_pages_bytes", "shmem_bytes", "slab_bytes",
+	"sreclaimable_bytes", "page_tables_bytes", "kernel_stack_bytes", "anon_huge_pages_bytes",
+	"shmem_huge_pages_bytes", "dirty_bytes", "writeback_bytes",
+};
+
+static json_object *memory_json(const struct sample *s, double ts)
+{
+	json_object *total = record_json(&node_desc, &s->total, ts), *mem = json_object_new_object();
+	bool swap = s->have_mi && meminfo_has(&s->mi, MI_SWAP_TOTAL) &&
+		    meminfo_has(&s->mi, MI_SWAP_FREE);
+
+	for (size_t i = 0; i < ARRAY_SIZE(memory_keys); i++) {
+		json_object *v = NULL;
+
+		json_object_object_get_ex(total, memory_keys[i], &v);
+		json_object_object_add(mem, memory_keys[i], json_object_get(v));
+	}
+	json_object_put(total);
+	/* Swap has no per-node counter: these come from /proc/meminfo. */
+	json_object_object_add(mem, "swap_total_bytes",
+			       swap ? json_u64(s->mi.bytes[MI_SWAP_TOTAL]) : NULL);
+	json_object_object_add(mem, "swap_free_bytes",
+			       swap ? json_u64(s->mi.bytes[MI_SWAP_FREE]) : NULL);
+	/* memscope's own resident memory, in the figures above but not in the top list */
+	json_object_object_add(mem, "memscope_rss_bytes", json_u64(s->self_rss_bytes));
+	return mem;
+}
+
+static json_object *activity_json(const struct sample *s, double ts)
+{
+	const struct reclaim_totals *rt = &s->rt;
+	json_object *a = json_object_new_object(), *vic = json_object_new_array();
+
+	(void)ts;
+	json_object_object_add(a, "sample_ns", json_u64(s->secs * 1e9));
+	json_object_object_add(a, "alloc_failures", json_u64(s->ft.failures));
+	json_object_object_add(a, "alloc_failure_worst_order",
+			       s->ft.worst_order >= 0 ? json_object_new_int(s->ft.worst_order) : NULL);
+	json_object_object_add(a, "reclaim_scanned_pages", json_u64(rt->scanned));
+	json_object_object_add(a, "reclaim_reclaimed_pages", json_u64(rt->reclaimed));
+	json_object_object_add(a, "reclaim_scanned_per_s", json_fixed(rt->scanned / s->secs, 1));
+	json_object_object_add(a, "reclaim_reclaimed_per_s", json_fixed(rt->reclaimed / s->secs, 1));
+	json_object_object_add(a, "direct_reclaim_stalls", json_u64(rt->stalls[RC_DIRECT]));
+	json_object_object_add(a, "memcg_reclaim_stalls", json_u64(rt->stalls[RC_MEMCG]));
+	json_object_object_add(a, "stall_p50_at_most_ns",
+			       rt->stall_p50_ns ? json_u64(rt->stall_p50_ns) : NULL);
+	json_object_object_add(a, "stall_p99_at_most_ns",
+			       rt->stall_p99_ns ? json_u64(rt->stall_p99_ns) : NULL);
+	json_object_object_add(a, "kswapd_wakeups", json_u64(rt->kswapd_wakeups));
+	json_object_object_add(a, "compaction_stalls", json_u64(rt->compact_stalls));
+	for (int i = 0; i < s->nv; i++) {
+		const struct oom_victim *v = &s->victims[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "pid", json_object_new_int(v->pid));
+		json_object_object_add(o, "comm", json_object_new_string(v->comm));
+		json_object_object_add(o, "memcg", v->memcg[0] ? json_object_new_string(v->memcg) : NULL);
+		json_object_object_add(o, "rss_anon_bytes",
+				       v->has_sizes ? json_u64(v->rss_anon_bytes) : NULL);
+		json_object_array_add(vic, o);
+	}
+	json_object_object_add(a, "oom_kills", vic);
+	return a;
+}
+
+static json_object *psi_json(const struct sample *s)
+{
+	json_object *p;
+
+	if (!s->have_psi)
+		return NULL;
+	p = json_object_new_object();
+	json_object_object_add(p, "some_avg10", json_fixed(s->psi.some_avg10, 2));
+	json_object_object_add(p, "some_avg60", json_fixed(s->psi.some_avg60, 2));
+	json_object_object_add(p, "full_avg10", json_fixed(s->psi.full_avg10, 2));
+	json_object_object_add(p, "full_avg60", json_fixed(s->psi.full_avg60, 2));
+	json_object_object_add(p, "some_total_ns", json_u64(s->psi.some_total_ns));
+	json_object_object_add(p, "full_total_ns", json_u64(s->psi.full_total_ns));
+	return p;
+}
+
+static json_object *report_json(const struct sample *s, json_object *reasons, double ts)
+{
+	json_object *r = json_object_new_object(), *nodes = json_object_new_array();
+	json_object *tops = json_object_new_array();
+
+	for (int i = 0; i < s->nn; i++)
+		json_object_array_add(nodes, record_json(&node_desc, &s->node_rows[i], ts));
+	for (size_t i = 0; i < s->procs.n && i < TOP_N; i++) {
+		struct proc_row row;
+
+		proc_row_of(&s->procs.r[i], NULL, &row);
+		json_object_array_add(tops, record_json(&proc_desc, &row, ts));
+	}
+	json_object_object_add(r, "type", json_object_new_string("summary"));
+	json_object_object_add(r, "ts", json_ts(ts));
+	json_object_object_add(r, "verdict", json_object_new_string(
+				       json_object_array_length(reasons) ? "under pressure" : "OK"));
+	json_object_object_add(r, "reasons", reasons);
+	json_object_object_add(r, "memory", memory_json(s, ts));
+	json_object_object_add(r, "nodes", nodes);
+	json_object_object_add(r, "psi", psi_json(s));
+	json_object_object_add(r, "activity", activity_json(s, ts));
+	json_object_object_add(r, "top_processes", tops);
+	return r;
+}
+
+/* ---- text ---- */
+
 static uint64_t get_u64(json_object *o, const char *key)
 {
 	json_object *v = NULL;
@@ -76,312 +274,158 @@ static uint64_t get_u64(json_object *o, const char *key)
 	return v ? json_object_get_uint64(v) : 0;
 }
 
-static void copy_key(json_object *dst, json_object *src, const char *key)
+static void print_memory(const struct sample *s, json_object *mem)
 {
-	json_object *v = NULL;
+	static const char *const used_by[][2] = {
+		{ "anon", "anon_pages_bytes" }, { "file cache", "file_pages_bytes" },
+		{ "shmem", "shmem_bytes" }, { "slab", "slab_bytes" },
+		{ "page tables", "page_tables_bytes" }, { "kernel stacks", "kernel_stack_bytes" },
+		{ "THP anon", "anon_huge_pages_bytes" }, { "THP shmem", "shmem_huge_pages_bytes" },
+	};
+	char a[32], b[32], c[32], d[32];
+	json_object *why = NULL;
 
-	json_object_object_get_ex(src, key, &v);
-	json_object_object_add(dst, key, json_object_get(v));
+	out_printf("memory   total %s, free %s, available %s, used %s\n",
+		   fmt_bytes(a, 32, get_u64(mem, "total_bytes")),
+		   fmt_bytes(b, 32, get_u64(mem, "free_bytes")),
+		   fmt_bytes(c, 32, get_u64(mem, "available_bytes")),
+		   fmt_bytes(d, 32, get_u64(mem, "used_bytes")));
+	json_object_object_get_ex(mem, "unmanaged_reason", &why);
+	if (why)
+		out_printf("  note: %s of it in no zone yet: %s\n",
+			   fmt_bytes(a, 32, get_u64(mem, "unmanaged_bytes")), json_object_get_string(why));
+	out_printf("  used by");
+	for (size_t i = 0; i < ARRAY_SIZE(used_by); i++)
+		out_printf("%s %s %s", i ? "," : "", used_by[i][0],
+			   fmt_bytes(a, 32, get_u64(mem, used_by[i][1])));
+	out_printf("\n  dirty %s, writeback %s; ", fmt_bytes(a, 32, get_u64(mem, "dirty_bytes")),
+		   fmt_bytes(b, 32, get_u64(mem, "writeback_bytes")));
+	if (!s->have_mi)
+		out_printf("swap unknown\n");
+	else if (!s->mi.bytes[MI_SWAP_TOTAL])
+		out_printf("no swap configured\n");
+	else
+		out_printf("swap %s used of %s\n",
+			   fmt_bytes(a, 32, s->mi.bytes[MI_SWAP_TOTAL] - s->mi.bytes[MI_SWAP_FREE]),
+			   fmt_bytes(b, 32, s->mi.bytes[MI_SWAP_TOTAL]));
+	for (int i = 0; s->nn > 1 && i < s->nn; i++)
+		out_printf("  node %d: total %s, free %s, file %s, anon %s\n", s->node_rows[i].node,
+			   fmt_bytes(a, 32, s->node_rows[i].v[NF_total]),
+			   fmt_bytes(b, 32, s->node_rows[i].v[NF_free]),
+			   fmt_bytes(c, 32, s->node_rows[i].v[NF_file_pages]),
+			   fmt_bytes(d, 32, s->node_rows[i].v[NF_anon_pages]));
+	if (s->have_psi)
+		out_printf("pressure PSI memory some %.2f%% (10 s) %.2f%% (60 s), full %.2f%% / %.2f%%\n",
+			   s->psi.some_avg10, s->psi.some_avg60, s->psi.full_avg10, s->psi.full_avg60);
+	else
+		out_printf("pressure PSI not available on this kernel\n");
+}
+
+/* One finding a line, and the command that digs deeper. */
+static void finding(const char *what, const char *value, const char *next)
+{
+	out_printf("  %-22s %-44s %s %s\n", what, value, out_arrow(), next);
+}
+
+static void print_activity(const struct sample *s)
+{
+	const struct reclaim_totals *rt = &s->rt;
+	char line[320], a[32], b[32], c[32], d[32], comm[COMM_TEXT_LEN];
+
+	out_printf("\nduring the sample\n");
+	if (s->ft.failures)
+		snprintf(line, sizeof(line), "%llu, worst order %d", s->ft.failures, s->ft.worst_order);
+	finding("allocation failures", s->ft.failures ? line : "none", "memscope paf --stack");
+	snprintf(line, sizeof(line), "scanned %s/s, reclaimed %s/s (pages)",
+		 fmt_count(a, 32, rt->scanned / s->secs), fmt_count(b, 32, rt->reclaimed / s->secs));
+	finding("reclaim", line, "memscope reclaim");
+	snprintf(line, sizeof(line), "%llu direct, %llu memcg; p50 <= %s, p99 <= %s",
+		 rt->stalls[RC_DIRECT], rt->stalls[RC_MEMCG],
+		 rt->stall_p50_ns ? fmt_duration_ns(c, 32, rt->stall_p50_ns) : "-",
+		 rt->stall_p99_ns ? fmt_duration_ns(d, 32, rt->stall_p99_ns) : "-");
+	finding("reclaim stalls", line, "memscope reclaim --events --by-process");
+	snprintf(line, sizeof(line), "%llu", rt->kswapd_wakeups);
+	finding("kswapd wakeups", line, "memscope reclaim");
+	snprintf(line, sizeof(line), "%llu", rt->compact_stalls);
+	finding("compaction stalls", line, "memscope sys --zones --frag");
+	if (s->nv)
+		snprintf(line, sizeof(line), "%d: pid %d (%s)%s%s", s->nv, s->victims[0].pid,
+			 comm_text(s->victims[0].comm, comm), s->victims[0].memcg[0] ? " in " : "",
+			 s->victims[0].memcg);
+	finding("OOM kills", s->nv ? line : "none", "memscope oom --detail");
+}
+
+static void print_top(json_object *tops, const struct sample *s)
+{
+	static const char *const keys[] = { "pid", "comm", "rss_bytes", "rss_anon_bytes",
+					    "rss_file_bytes", "rss_shmem_bytes", "swap_bytes",
+					    "page_tables_bytes", NULL };
+	struct ms_col cols[8];
+	struct ms_table *t = table_new(cols, record_cols_pick(&proc_desc, keys, cols, 8));
+	char own[32];
+
+	out_printf("\ntop %zu processes by RSS (memscope's own %s left out) %s memscope proc\n",
+		   json_object_array_length(tops), fmt_bytes(own, sizeof(own), s->self_rss_bytes),
+		   out_arrow());
+	for (size_t i = 0; i < json_object_array_length(tops); i++)
+		table_add(t, json_object_get(json_object_array_get_idx(tops, i)));
+	table_flush(t);
+	table_free(t);
+}
+
+static void print_report(const struct sample *s, json_object *rec, const char *reasons)
+{
+	json_object *mem = NULL, *tops = NULL;
+	struct utsname un;
+
+	uname(&un);
+	json_object_object_get_ex(rec, "memory", &mem);
+	json_object_object_get_ex(rec, "top_processes", &tops);
+	out_printf("\nmemscope health report: %.1f s sample, kernel %s\n", s->secs, un.release);
+	out_printf("verdict: %s%s\n\n", *reasons ? "under pressure: " : "OK", reasons);
+	print_memory(s, mem);
+	print_activity(s);
+	print_top(tops, s);
+	out_flush();
 }
 
 static int summary_run(const struct ms_opts *o)
 {
-	double sample = o->duration > 0 ? o->duration : DEFAULT_SAMPLE_S;
-	char cbuf[COMM_TEXT_LEN];
-	struct reclaim *rs;
-	struct reclaim_snapshot *rbase = calloc(2, sizeof(*rbase));
-	struct failures *ps;
-	struct kills *os;
-	struct oom_victim victims[32];
-	struct reclaim_totals rt;
-	struct failures_totals pt;
-	struct sys_node *nodes = calloc(SYS_MAX_NODES, sizeof(*nodes));
-	struct proc_list procs = { 0 };
-	int nv, nn, ntop;
+	double want = o->duration > 0 ? o->duration : DEFAULT_SAMPLE_S;
+	struct sample *s = calloc(1, sizeof(*s));
+	struct watchers *w = calloc(1, sizeof(*w));
+	json_object *reasons = json_object_new_array(), *rec;
+	char text[1024];
+	struct strbuf sb;
 	uint64_t t0;
-	double secs;
-	struct psi psi;
-	char reasons_buf[1024], b[8][32];
-	struct strbuf reasons;
-	json_object *reason_list = json_object_new_array();
-	json_object *rec = json_object_new_object(), *total, *mem = json_object_new_object();
-	json_object *act = json_object_new_object(), *tops = json_object_new_array();
-	json_object *vic = json_object_new_array(), *nodes_json = json_object_new_array();
-	uint64_t swap_total = 0, swap_free = 0, avail;
-	char meminfo[8192];
-	bool have_swap;
-	struct utsname un;
 
-	page_size = getpagesize();
-	if (!nodes)
+	if (!s || !w)
 		ms_fatal("out of memory");
 	ms_require_bpf();
-	{
-		static const struct ms_filter all;
-		static const struct reclaim_want none;
-
-		if (!rbase)
-			ms_fatal("out of memory");
-		rs = reclaim_open(&all, &none);
-		reclaim_read(rs, &rbase[0]);
-	}
-	{
-		static const struct ms_filter all;
-		static const struct failures_want counts = { .order_eq = -1, .order_min = -1 };
-
-		ps = failures_open(&all, &counts);
-	}
-	{
-		static const struct kills_want plain;
-
-		os = kills_open(&plain);
-	}
+	watch(w);
 	t0 = ms_now_ns();
 	if (!out_json_mode()) {
-		out_printf("sampling for %.1f s...\n", sample);
+		out_printf("sampling for %.1f s...\n", want);
 		out_flush();
 	}
-	ms_sleep_ns(sample * 1e9);
-	if (ms_stop_reason() == MS_STOP_PIPE)
-		goto out;
-	secs = (ms_now_ns() - t0) / 1e9;
-	reclaim_read(rs, &rbase[1]);
-	reclaim_totals_between(&rbase[0], &rbase[1], &rt);
-	failures_totals(ps, &pt);
-	nv = kills_victims(os, victims, 32);
-	{
-		struct nodes *n = nodes_open(0);
-
-		nn = nodes_read(n, nodes, SYS_MAX_NODES);
-		nodes_close(n);
-	}
-	{
-		struct ms_filter all = { 0 };
-		struct procs *p = procs_open(&all, false);
-
-		procs_snapshot(p, &procs);
-		procs_close(p);
-		proc_list_sort_rss(&procs);
-		ntop = procs.n < TOP_N ? (int)procs.n : TOP_N;
-	}
-	psi = read_psi();
-	have_swap = read_text_file("/proc/meminfo", meminfo, sizeof(meminfo)) > 0 &&
-		    meminfo_value(meminfo, "SwapTotal", &swap_total) &&
-		    meminfo_value(meminfo, "SwapFree", &swap_free);
-
-	/* memory */
-	/* The system's totals are /proc/meminfo's (sys's total record). */
-	{
-		struct ms_meminfo mi;
-		struct node_row row;
-
-		total_row_of(nodes, nn, meminfo_read(&mi) ? &mi : NULL, &row);
-		total = record_json(&node_desc, &row, ms_wall_now());
-	}
-	avail = get_u64(total, "available_bytes");
-	{
-		static const char *const keys[] = {
-			"total_bytes", "free_bytes", "available_bytes", "used_bytes",
-			"unmanaged_bytes", "unmanaged_reason", "anon_pages_bytes",
-			"file_pages_bytes", "shmem_bytes", "slab_bytes", "sreclaimable_bytes",
-			"page_tables_bytes", "kernel_stack_bytes", "anon_huge_pages_bytes",
-			"shmem_huge_pages_bytes", "dirty_bytes", "writeback_bytes" };
-
-		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			copy_key(mem, total, keys[i]);
-	}
-	/* Swap has no per-node counter: these two come from /proc/meminfo. */
-	json_object_object_add(mem, "swap_total_bytes", have_swap ? json_u64(swap_total) : NULL);
-	json_object_object_add(mem, "swap_free_bytes", have_swap ? json_u64(swap_free) : NULL);
-	for (int i = 0; i < nn; i++) {
-		struct node_row row;
-
-		node_row_of(&nodes[i], &row);
-		json_object_array_add(nodes_json, record_json(&node_desc, &row, ms_wall_now()));
-	}
-
-	/* activity during the sample */
-	json_object_object_add(act, "sample_ns", json_u64(secs * 1e9));
-	json_object_object_add(act, "alloc_failures", json_u64(pt.failures));
-	json_object_object_add(act, "alloc_failure_worst_order",
-			       pt.worst_order >= 0 ? json_object_new_int(pt.worst_order) : NULL);
-	json_object_object_add(act, "reclaim_scanned_pages", json_u64(rt.scanned));
-	json_object_object_add(act, "reclaim_reclaimed_pages", json_u64(rt.reclaimed));
-	json_object_object_add(act, "reclaim_scanned_per_s", json_fixed(rt.scanned / secs, 1));
-	json_object_object_add(act, "reclaim_reclaimed_per_s",
-			       json_fixed(rt.reclaimed / secs, 1));
-	json_object_object_add(act, "direct_reclaim_stalls", json_u64(rt.stalls[RC_DIRECT]));
-	json_object_object_add(act, "memcg_reclaim_stalls", json_u64(rt.stalls[RC_MEMCG]));
-	json_object_object_add(act, "stall_p50_at_most_ns",
-			       rt.stall_p50_ns ? json_u64(rt.stall_p50_ns) : NULL);
-	json_object_object_add(act, "stall_p99_at_most_ns",
-			       rt.stall_p99_ns ? json_u64(rt.stall_p99_ns) : NULL);
-	json_object_object_add(act, "kswapd_wakeups", json_u64(rt.kswapd_wakeups));
-	json_object_object_add(act, "compaction_stalls", json_u64(rt.compact_stalls));
-	for (int i = 0; i < nv; i++) {
-		json_object *v = json_object_new_object();
-
-		json_object_object_add(v, "pid", json_object_new_int(victims[i].pid));
-		json_object_object_add(v, "comm", json_object_new_string(victims[i].comm));
-		json_object_object_add(v, "memcg", victims[i].memcg[0] ?
-				       json_object_new_string(victims[i].memcg) : NULL);
-		json_object_object_add(v, "rss_anon_bytes", victims[i].has_sizes ?
-				       json_u64(victims[i].rss_anon_bytes) : NULL);
-		json_object_array_add(vic, v);
-	}
-	json_object_object_add(act, "oom_kills", vic);
-	for (int i = 0; i < ntop; i++) {
-		struct proc_row row;
-
-		proc_row_of(&procs.r[i], NULL, &row);
-		json_object_array_add(tops, record_json(&proc_desc, &row, ms_wall_now()));
-	}
-
-	/* the verdict */
-	sb_init(&reasons, reasons_buf, sizeof(reasons_buf));
-	if (nv)
-		add_reason(&reasons, reason_list, "%d OOM kill%s%s%s", nv, nv == 1 ? "" : "s",
-		       victims[0].memcg[0] ? " in memcg " : "", victims[0].memcg);
-	if (pt.failures)
-		add_reason(&reasons, reason_list, "%llu allocation failure%s (worst order %d)", pt.failures,
-		       pt.failures == 1 ? "" : "s", pt.worst_order);
-	if (rt.stalls[RC_DIRECT] + rt.stalls[RC_MEMCG] + rt.stalls[RC_NODE])
-		add_reason(&reasons, reason_list, "reclaim stalls: %llu direct, %llu memcg, p99 <= %s", rt.stalls[RC_DIRECT],
-		       rt.stalls[RC_MEMCG], fmt_duration_ns(b[0], 32, rt.stall_p99_ns));
-	if (psi.ok && psi.some10 >= 1.0)
-		add_reason(&reasons, reason_list, "PSI memory some avg10 %.2f%%", psi.some10);
-	if (avail < get_u64(total, "total_bytes") / 20)
-		add_reason(&reasons, reason_list, "only %s available", fmt_bytes(b[1], 32, avail));
-	json_object_object_add(rec, "type", json_object_new_string("summary"));
-	json_object_object_add(rec, "ts", json_ts(ms_wall_now()));
-	json_object_object_add(rec, "verdict", json_object_new_string(reasons.off ? "under pressure" : "OK"));
-	json_object_object_add(rec, "reasons", reason_list);
-	json_object_object_add(rec, "memory", mem);
-	json_object_object_add(rec, "nodes", nodes_json);
-	if (psi.ok) {
-		json_object *p = json_object_new_object();
-
-		json_object_object_add(p, "some_avg10", json_object_new_double(psi.some10));
-		json_object_object_add(p, "some_avg60", json_object_new_double(psi.some60));
-		json_object_object_add(p, "full_avg10", json_object_new_double(psi.full10));
-		json_object_object_add(p, "full_avg60", json_object_new_double(psi.full60));
-		json_object_object_add(rec, "psi", p);
-	} else {
-		json_object_object_add(rec, "psi", NULL);
-	}
-	json_object_object_add(rec, "activity", act);
-	json_object_object_add(rec, "top_processes", tops);
-
-	if (out_json_mode()) {
-		out_json(json_object_get(rec));
-	} else {
-		uname(&un);
-		out_printf("\nmemscope health report: %.1f s sample, kernel %s\n", secs, un.release);
-		out_printf("verdict: %s%s%s\n\n", reasons.off ? "under pressure: " : "OK", reasons_buf, "");
-		out_printf("memory   total %s, free %s, available %s, used %s\n",
-			   fmt_bytes(b[0], 32, get_u64(mem, "total_bytes")),
-			   fmt_bytes(b[1], 32, get_u64(mem, "free_bytes")), fmt_bytes(b[2], 32, avail),
-			   fmt_bytes(b[3], 32, get_u64(mem, "used_bytes")));
-		{
-			json_object *why = NULL;
-
-			json_object_object_get_ex(mem, "unmanaged_reason", &why);
-			if (why)
-				out_printf("  note: %s of it in no zone yet: %s\n",
-					   fmt_bytes(b[0], 32, get_u64(mem, "unmanaged_bytes")),
-					   json_object_get_string(why));
-		}
-		out_printf("  used by anon %s, file cache %s, shmem %s, slab %s, page tables %s, "
-			   "kernel stacks %s, THP anon %s / shmem %s\n",
-			   fmt_bytes(b[0], 32, get_u64(mem, "anon_pages_bytes")),
-			   fmt_bytes(b[1], 32, get_u64(mem, "file_pages_bytes")),
-			   fmt_bytes(b[2], 32, get_u64(mem, "shmem_bytes")),
-			   fmt_bytes(b[3], 32, get_u64(mem, "slab_bytes")),
-			   fmt_bytes(b[4], 32, get_u64(mem, "page_tables_bytes")),
-			   fmt_bytes(b[5], 32, get_u64(mem, "kernel_stack_bytes")),
-			   fmt_bytes(b[6], 32, get_u64(mem, "anon_huge_pages_bytes")),
-			   fmt_bytes(b[7], 32, get_u64(mem, "shmem_huge_pages_bytes")));
-		out_printf("  dirty %s, writeback %s; ", fmt_bytes(b[0], 32, get_u64(mem, "dirty_bytes")),
-			   fmt_bytes(b[1], 32, get_u64(mem, "writeback_bytes")));
-		if (!have_swap)
-			out_printf("swap unknown\n");
-		else if (!swap_total)
-			out_printf("no swap configured\n");
+	ms_sleep_ns(want * 1e9);
+	if (ms_stop_reason() != MS_STOP_PIPE) {
+		s->secs = (ms_now_ns() - t0) / 1e9;
+		gather(w, s);
+		sb_init(&sb, text, sizeof(text));
+		verdict(s, &sb, reasons);
+		rec = report_json(s, json_object_get(reasons), ms_wall_now());
+		if (out_json_mode())
+			out_json(json_object_get(rec));
 		else
-			out_printf("swap %s used of %s\n", fmt_bytes(b[2], 32, swap_total - swap_free),
-				   fmt_bytes(b[3], 32, swap_total));
-		for (int i = 0; nn > 1 && i < nn; i++) {
-			json_object *n = json_object_array_get_idx(nodes_json, i);
-
-			out_printf("  node %d: total %s, free %s, file %s, anon %s\n", nodes[i].nid,
-				   fmt_bytes(b[0], 32, get_u64(n, "total_bytes")),
-				   fmt_bytes(b[1], 32, get_u64(n, "free_bytes")),
-				   fmt_bytes(b[2], 32, get_u64(n, "file_pages_bytes")),
-				   fmt_bytes(b[3], 32, get_u64(n, "anon_pages_bytes")));
-		}
-		if (psi.ok)
-			out_printf("pressure PSI memory some %.2f%% (10 s) %.2f%% (60 s), full %.2f%% / "
-				   "%.2f%%\n", psi.some10, psi.some60, psi.full10, psi.full60);
-		else
-			out_printf("pressure PSI not available on this kernel\n");
-		char failures[64];
-
-		out_printf("\nduring the sample\n");
-		out_printf("  %-22s %-44s → memscope paf --stack\n", "allocation failures",
-			   pt.failures ? (snprintf(failures, sizeof(failures), "%llu, worst order %d",
-						   pt.failures, pt.worst_order), failures) : "none");
-		snprintf(b[4], 32, "%.20s/s", fmt_count(b[1], 32, rt.scanned / secs));
-		snprintf(b[5], 32, "%.20s/s", fmt_count(b[2], 32, rt.reclaimed / secs));
-		{
-			char line[320];
-
-			snprintf(line, sizeof(line), "scanned %s, reclaimed %s (pages)", b[4], b[5]);
-			out_printf("  %-22s %-44s → memscope reclaim\n", "reclaim", line);
-			snprintf(line, sizeof(line), "%llu direct, %llu memcg; p50 <= %s, p99 <= %s",
-				 rt.stalls[RC_DIRECT], rt.stalls[RC_MEMCG],
-				 rt.stall_p50_ns ? fmt_duration_ns(b[0], 32, rt.stall_p50_ns) : "-",
-				 rt.stall_p99_ns ? fmt_duration_ns(b[1], 32, rt.stall_p99_ns) : "-");
-			out_printf("  %-22s %-44s → memscope reclaim --events --by-process\n",
-				   "reclaim stalls", line);
-			snprintf(line, sizeof(line), "%llu", rt.kswapd_wakeups);
-			out_printf("  %-22s %-44s → memscope reclaim\n", "kswapd wakeups", line);
-			snprintf(line, sizeof(line), "%llu", rt.compact_stalls);
-			out_printf("  %-22s %-44s → memscope sys --zones --frag\n", "compaction stalls",
-				   line);
-			if (!nv)
-				snprintf(line, sizeof(line), "none");
-			else
-				snprintf(line, sizeof(line), "%d: pid %d (%s)%s%s", nv, victims[0].pid,
-					 comm_text(victims[0].comm, cbuf), victims[0].memcg[0] ? " in " : "",
-					 victims[0].memcg);
-			out_printf("  %-22s %-44s → memscope oom --detail\n", "OOM kills", line);
-		}
-		out_printf("\ntop %d processes by RSS                                        "
-			   "→ memscope proc\n", ntop);
-		{
-			static const char *const keys[] = { "pid", "comm", "rss_bytes",
-							    "rss_anon_bytes", "rss_file_bytes",
-							    "rss_shmem_bytes", "swap_bytes",
-							    "page_tables_bytes", NULL };
-			struct ms_col cols[8];
-			struct ms_table *t = table_new(cols, record_cols_pick(&proc_desc, keys, cols, 8));
-
-			for (int i = 0; i < ntop; i++)
-				table_add(t, json_object_get(json_object_array_get_idx(tops, i)));
-			table_flush(t);
-			table_free(t);
-		}
-		out_flush();
+			print_report(s, rec, text);
+		json_object_put(rec);
 	}
-	json_object_put(total);
-out:
-	json_object_put(rec);
-	proc_list_free(&procs);
-	kills_close(os);
-	failures_close(ps);
-	reclaim_close(rs);
-	free(rbase);
-	free(nodes);
+	json_object_put(reasons);
+	unwatch(w);
+	proc_list_free(&s->procs);
+	free(s);
+	free(w);
 	return 0;
 }
 
@@ -390,9 +434,9 @@ const struct ms_cmd cmd_summary = {
 	.summary = "one-screen memory health report (the default when no command is given)",
 	.details =
 		"Watches a short sample (default 5 s, -d to change) for allocation failures,\n"
-		"reclaim, stalls, kswapd, compaction and OOM kills, then reads every node and\n"
-		"the largest processes: a verdict, and for each finding the command that digs\n"
-		"deeper.",
+		"reclaim, stalls, kswapd, compaction and OOM kills, then reads the system's\n"
+		"totals (/proc/meminfo's), every node and the largest processes: a verdict,\n"
+		"and for each finding the command that digs deeper.",
 	.examples = "  memscope                  a 5 s sample\n"
 		    "  memscope -d 30 -j         30 s, one JSON record\n",
 	.shared = MS_OPT_DURATION,

@@ -263,9 +263,9 @@ static int on_event(void *ctx, void *data, size_t len)
 	ec->seen++;
 	if ((int)e->order >= 0)
 		snprintf(order, sizeof(order), ", order %d", (int)e->order);
-	snprintf(when, sizeof(when), "%s  %s by pid %u (%s)%s — node %u:",
+	snprintf(when, sizeof(when), "%s  %s by pid %u (%s)%s %s node %u:",
 		 fmt_clock(clock, sizeof(clock), ts, true), event_name(e->kind), e->pid,
-		 comm_text(e->comm, comm), order, e->node.nid);
+		 comm_text(e->comm, comm), order, out_dash(), e->node.nid);
 	/* the node's own view at that instant, not a total of one node */
 	gather(&e->node, 1, false, &ec->r);
 	ev = event_json(e, ts);

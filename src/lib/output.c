@@ -27,6 +27,32 @@ struct ms_table {
 static bool json_mode, json_errors;
 static int write_errno; /* the first failed write to stdout, other than a closed pipe */
 
+bool out_utf8(void)
+{
+	static int utf8 = -1;
+
+	if (utf8 < 0) {
+		static const char *const vars[] = { "LC_ALL", "LC_CTYPE", "LANG" };
+		const char *v = NULL;
+
+		/* the first one set decides, as setlocale() would */
+		for (size_t i = 0; i < 3 && !(v && *v); i++)
+			v = getenv(vars[i]);
+		utf8 = v && (strcasestr(v, "utf-8") || strcasestr(v, "utf8"));
+	}
+	return utf8;
+}
+
+const char *out_arrow(void)
+{
+	return out_utf8() ? "\u2192" : "->";
+}
+
+const char *out_dash(void)
+{
+	return out_utf8() ? "\u2014" : "-";
+}
+
 void out_init(bool json)
 {
 	json_mode = json;

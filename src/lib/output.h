@@ -62,6 +62,12 @@ void out_check_stdout_open(void);
 /* After the command: flush; a failed write (disk full, ...) makes the status 1. */
 int out_finish(int status);
 
+/* Does the locale (LC_ALL, LC_CTYPE, LANG) say UTF-8? Else text is plain ASCII. */
+bool out_utf8(void);
+/* "→" in a UTF-8 locale, "->" otherwise; out_dash: "—" or "-". */
+const char *out_arrow(void);
+const char *out_dash(void);
+
 /* json-c helpers */
 json_object *json_u64(uint64_t v);
 /* A number printed with this many decimals, no float noise ("5.000", not 5.00022875). */

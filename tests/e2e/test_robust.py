@@ -174,4 +174,4 @@ def test_sys_on_event_text_names_order_zero(data_file):
     assert live.returncode == 0, err
     heads = [l for l in out.splitlines() if " by pid " in l]
     assert heads, out[:500]
-    assert ", order 0 — node" in heads[0], heads[0]
+    assert ", order 0 — node" in heads[0] or ", order 0 - node" in heads[0], heads[0]
