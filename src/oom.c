@@ -126,199 +126,244 @@ static json_object *zone_json(const struct sys_node *n, int z)
 	return record_json(&zone_desc, &row, ms_wall_now());
 }
 
-static void report_kill(struct kill *k)
-{
-	const struct oom_event *e = &k->ev, *control = k->has_control ? &k->control : NULL;
-	json_object *r = json_object_new_object(), *v = json_object_new_object();
-	json_object *tr = json_object_new_object(), *mc = NULL, *rp = json_object_new_object();
-	const char *path = e->has_memcg ? memcg_path(e->memcg_id) : NULL;
-	/* page_counter.max of a cgroup without a limit is PAGE_COUNTER_MAX, LONG_MAX / PAGE_SIZE */
-	bool limited = e->has_memcg && e->memcg_max < (unsigned long long)LONG_MAX / page_size;
-	bool at_limit = limited && e->memcg_usage + AT_LIMIT_MARGIN_PAGES >= e->memcg_max;
-	const char *constraint = at_limit ? "memcg" : NULL;
-	char why[256], b[8][32], cname[48];
-	double ts = ms_boot_ns_to_real(e->ts_ns);
+/* The kill's constraint: the kernel's own (oom_control), derived, or unavailable. */
+struct verdict_of_kill {
+	const char *path;	/* the memory cgroup's name, or NULL */
+	bool limited, at_limit;
+	const char *constraint; /* NULL: unknown */
+	char why[256], cname[48];
+};
 
-	json_object_object_add(r, "type", json_object_new_string("oom"));
-	json_object_object_add(r, "ts", json_object_new_double(ts));
+static void explain_kill(const struct kill *k, struct verdict_of_kill *v)
+{
+	const struct oom_event *e = &k->ev;
+
+	memset(v, 0, sizeof(*v));
+	v->path = e->has_memcg ? memcg_path(e->memcg_id) : NULL;
+	/* page_counter.max of a cgroup without a limit is PAGE_COUNTER_MAX, LONG_MAX / PAGE_SIZE */
+	v->limited = e->has_memcg && e->memcg_max < (unsigned long long)LONG_MAX / page_size;
+	v->at_limit = v->limited && e->memcg_usage + AT_LIMIT_MARGIN_PAGES >= e->memcg_max;
+	v->constraint = v->at_limit ? "memcg" : NULL;
+	/* struct oom_control (the kernel's own constraint) needs a hook on oom_kill_process. */
+	if (k->has_control) {
+		kbtf_enum_short("oom_constraint", k->control.constraint, "CONSTRAINT_", v->cname,
+				sizeof(v->cname));
+		v->constraint = !strcmp(v->cname, "none") ? "global" : v->cname;
+		snprintf(v->why, sizeof(v->why), "oom_control (%s on oom_kill_process)",
+			 control_hook);
+	} else if (v->at_limit) {
+		snprintf(v->why, sizeof(v->why), "derived: the %s memory cgroup was at its limit",
+			 e->memcg_of_trigger ? "invoking task's" : "victim's");
+	} else {
+		snprintf(v->why, sizeof(v->why), "unavailable on this kernel (no function hook on "
+			 "oom_kill_process)%s", e->has_memcg ? "; the memory cgroup was not at a "
+			 "limit, so global, cpuset or mempolicy" : "");
+	}
+}
+
+static json_object *victim_json(const struct oom_event *e)
+{
+	json_object *v = json_object_new_object();
+	bool t = e->has_task;
+
 	json_object_object_add(v, "pid", json_object_new_int(e->pid));
-	json_object_object_add(v, "comm", e->has_task ? json_object_new_string_len(
+	json_object_object_add(v, "comm", t ? json_object_new_string_len(
 				e->comm, strnlen(e->comm, sizeof(e->comm))) : NULL);
-	json_object_object_add(v, "uid", e->has_task ? json_object_new_int(e->uid) : NULL);
-	json_object_object_add(v, "oom_score_adj",
-			       e->has_task ? json_object_new_int(e->oom_score_adj) : NULL);
-	json_object_object_add(v, "vsz_bytes", bytes_or_null(e->has_task, e->total_vm));
-	json_object_object_add(v, "rss_anon_bytes", bytes_or_null(e->has_task, e->anon));
-	json_object_object_add(v, "rss_file_bytes", bytes_or_null(e->has_task, e->file));
-	json_object_object_add(v, "rss_shmem_bytes", bytes_or_null(e->has_task, e->shmem));
+	json_object_object_add(v, "uid", t ? json_object_new_int(e->uid) : NULL);
+	json_object_object_add(v, "oom_score_adj", t ? json_object_new_int(e->oom_score_adj) : NULL);
+	json_object_object_add(v, "vsz_bytes", bytes_or_null(t, e->total_vm));
+	json_object_object_add(v, "rss_anon_bytes", bytes_or_null(t, e->anon));
+	json_object_object_add(v, "rss_file_bytes", bytes_or_null(t, e->file));
+	json_object_object_add(v, "rss_shmem_bytes", bytes_or_null(t, e->shmem));
 	/* the classic record has no swap figure */
-	json_object_object_add(v, "swap_bytes", bytes_or_null(e->has_task && !e->from_record,
-							       e->swap));
-	json_object_object_add(v, "page_tables_bytes",
-			       e->has_task ? json_u64(e->pgtables_bytes) : NULL);
-	json_object_object_add(v, "exact", json_object_new_boolean(e->has_task && e->exact));
-	json_object_object_add(r, "victim", v);
+	json_object_object_add(v, "swap_bytes", bytes_or_null(t && !e->from_record, e->swap));
+	json_object_object_add(v, "page_tables_bytes", t ? json_u64(e->pgtables_bytes) : NULL);
+	json_object_object_add(v, "exact", json_object_new_boolean(t && e->exact));
+	return v;
+}
+
+static json_object *trigger_json(const struct oom_event *e)
+{
+	json_object *tr = json_object_new_object();
+	int n = e->stack_bytes > 0 ? e->stack_bytes / 8 : 0;
 
 	json_object_object_add(tr, "pid", json_object_new_int(e->trigger_pid));
 	json_object_object_add(tr, "tid", json_object_new_int(e->trigger_tid));
 	json_object_object_add(tr, "comm", json_object_new_string_len(
 				e->trigger_comm, strnlen(e->trigger_comm, sizeof(e->trigger_comm))));
-	if (cfg.stack) {
-		json_object *st = json_object_new_array();
-		int n = e->stack_bytes > 0 ? e->stack_bytes / 8 : 0, first = 0;
-		char sym[256];
+	if (cfg.stack)
+		json_object_object_add(tr, "stack", ksyms_stack_json(ksyms, (const uint64_t *)e->stack,
+								     n < OOM_MAX_STACK ? n : OOM_MAX_STACK));
+	return tr;
+}
 
-		for (int i = 0; i < n && i < OOM_MAX_STACK; i++) {
-			const struct ksym *ks = ksyms_find(ksyms, e->stack[i]);
+static json_object *memcg_json(const struct oom_event *e, const struct verdict_of_kill *v)
+{
+	json_object *mc;
 
-			if (ks && (!strncmp(ks->name, "bpf_trace_run", 13) ||
-				   !strncmp(ks->name, "__traceiter_", 12)))
-				first = i + 1; /* memscope's own program and the tracepoint glue */
-		}
-		for (int i = first; i < n && i < OOM_MAX_STACK; i++)
-			json_object_array_add(st, json_object_new_string(
-				ksyms_format(ksyms, e->stack[i], sym, sizeof(sym))));
-		json_object_object_add(tr, "stack", st);
-	}
-	json_object_object_add(r, "trigger", tr);
+	if (!e->has_memcg)
+		return NULL;
+	mc = json_object_new_object();
+	json_object_object_add(mc, "path", v->path ? json_object_new_string(v->path) : NULL);
+	/* whose cgroup: the victim's, or (without the victim's task) the trigger's */
+	json_object_object_add(mc, "of", json_object_new_string(e->memcg_of_trigger ? "trigger"
+										  : "victim"));
+	json_object_object_add(mc, "id", json_u64(e->memcg_id));
+	json_object_object_add(mc, "usage_bytes", json_u64(e->memcg_usage * page_size));
+	json_object_object_add(mc, "limit_bytes",
+			       v->limited ? json_u64(e->memcg_max * page_size) : NULL);
+	json_object_object_add(mc, "at_limit", json_object_new_boolean(v->at_limit));
+	return mc;
+}
 
-	/* struct oom_control (the kernel's own constraint) needs a hook on oom_kill_process. */
-	if (control) {
-		const char *n = kbtf_enum_name("oom_constraint", control->constraint);
+static json_object *control_json(const struct kill *k)
+{
+	const struct oom_event *c = &k->control;
+	const char *op;
+	json_object *oc;
 
-		snprintf(cname, sizeof(cname), "%s", n ? n : "?");
-		if (!strncmp(cname, "CONSTRAINT_", 11))
-			memmove(cname, cname + 11, strlen(cname + 11) + 1);
-		for (char *c = cname; *c; c++)
-			*c = *c >= 'A' && *c <= 'Z' ? *c + 'a' - 'A' : *c;
-		constraint = !strcmp(cname, "none") ? "global" : cname;
-		snprintf(why, sizeof(why), "oom_control (%s on oom_kill_process)", control_hook);
-	} else if (at_limit)
-		snprintf(why, sizeof(why), "derived: the %s memory cgroup was at its limit",
-			 e->memcg_of_trigger ? "invoking task's" : "victim's");
-	else if (e->has_memcg)
-		snprintf(why, sizeof(why), "unavailable on this kernel (no function hook on "
-			 "oom_kill_process); the victim's memory cgroup was not at a limit, so "
-			 "global, cpuset or mempolicy");
-	else
-		snprintf(why, sizeof(why), "unavailable on this kernel (no function hook on "
-			 "oom_kill_process)");
-	json_object_object_add(r, "constraint", constraint ? json_object_new_string(constraint) : NULL);
-	json_object_object_add(r, "constraint_source", json_object_new_string(why));
-	if (e->has_memcg) {
-		mc = json_object_new_object();
-		json_object_object_add(mc, "path", path ? json_object_new_string(path) : NULL);
-		/* whose cgroup: the victim's, or (classic tracepoint) the trigger's */
-		json_object_object_add(mc, "of", json_object_new_string(e->memcg_of_trigger ?
-									 "trigger" : "victim"));
-		json_object_object_add(mc, "id", json_u64(e->memcg_id));
-		json_object_object_add(mc, "usage_bytes", json_u64(e->memcg_usage * page_size));
-		json_object_object_add(mc, "limit_bytes", limited ?
-				       json_u64(e->memcg_max * page_size) : NULL);
-		json_object_object_add(mc, "at_limit", json_object_new_boolean(at_limit));
-	}
-	json_object_object_add(r, "memcg", mc);
-	if (control) {
-		const char *op = control->has_memcg ? memcg_path(control->memcg_id) : NULL;
-		json_object *oc = json_object_new_object();
+	if (!k->has_control)
+		return NULL;
+	op = c->has_memcg ? memcg_path(c->memcg_id) : NULL;
+	oc = json_object_new_object();
+	/* the memory cgroup whose limit was hit: the victim's or an ancestor */
+	json_object_object_add(oc, "memcg", op ? json_object_new_string(op) : NULL);
+	json_object_object_add(oc, "order", json_object_new_int(c->oc_order));
+	json_object_object_add(oc, "gfp", json_u64(c->oc_gfp));
+	json_object_object_add(oc, "totalpages", json_u64(c->totalpages));
+	json_object_object_add(oc, "chosen_points", json_object_new_int64(c->chosen_points));
+	return oc;
+}
 
-		/* the memory cgroup whose limit was hit: the victim's or an ancestor */
-		json_object_object_add(oc, "memcg", op ? json_object_new_string(op) : NULL);
-		json_object_object_add(oc, "order", json_object_new_int(control->oc_order));
-		json_object_object_add(oc, "gfp", json_u64(control->oc_gfp));
-		json_object_object_add(oc, "totalpages", json_u64(control->totalpages));
-		json_object_object_add(oc, "chosen_points",
-				       json_object_new_int64(control->chosen_points));
-		json_object_object_add(r, "oom_control", oc);
-	} else {
-		json_object_object_add(r, "oom_control", NULL);
-	}
-	json_object_object_add(rp, "woken_after_ns", k->wake_ns ? json_u64(k->wake_ns - e->ts_ns) : NULL);
+static json_object *reaper_json(const struct kill *k)
+{
+	json_object *rp = json_object_new_object();
+
+	json_object_object_add(rp, "woken_after_ns",
+			       k->wake_ns ? json_u64(k->wake_ns - k->ev.ts_ns) : NULL);
 	json_object_object_add(rp, "reaping_ns", k->start_ns && k->end_ns && !k->skipped ?
 			       json_u64(k->end_ns - k->start_ns) : NULL);
 	json_object_object_add(rp, "skipped", json_object_new_boolean(k->skipped));
 	json_object_object_add(rp, "woken", json_object_new_boolean(k->wake_ns != 0));
-	json_object_object_add(r, "reaper", rp);
-	if (cfg.detail) {
-		json_object *d = json_object_new_object(), *zones = json_object_new_array();
+	return rp;
+}
 
-		json_object_object_add(d, "node", e->has_node ? node_json(&e->node)
-							  : NULL);
-		if (e->has_node)
-			for (int z = 0; z < (int)e->node.nr_zones && z < SYS_MAX_ZONES; z++)
-				json_object_array_add(zones, zone_json(&e->node, z));
-		json_object_object_add(d, "zones", zones);
-		json_object_object_add(d, "top_processes_after", json_object_get(k->top));
-		json_object_object_add(r, "detail", d);
+static json_object *detail_json(const struct kill *k)
+{
+	const struct oom_event *e = &k->ev;
+	json_object *d = json_object_new_object(), *zones = json_object_new_array();
+
+	json_object_object_add(d, "node", e->has_node ? node_json(&e->node) : NULL);
+	for (int z = 0; e->has_node && z < (int)e->node.nr_zones && z < SYS_MAX_ZONES; z++)
+		json_object_array_add(zones, zone_json(&e->node, z));
+	json_object_object_add(d, "zones", zones);
+	json_object_object_add(d, "top_processes_after", json_object_get(k->top));
+	return d;
+}
+
+static json_object *kill_json(const struct kill *k, const struct verdict_of_kill *v)
+{
+	const struct oom_event *e = &k->ev;
+	json_object *r = json_object_new_object();
+
+	json_object_object_add(r, "type", json_object_new_string("oom"));
+	json_object_object_add(r, "ts", json_ts(ms_boot_ns_to_real(e->ts_ns)));
+	json_object_object_add(r, "victim", victim_json(e));
+	json_object_object_add(r, "trigger", trigger_json(e));
+	json_object_object_add(r, "constraint",
+			       v->constraint ? json_object_new_string(v->constraint) : NULL);
+	json_object_object_add(r, "constraint_source", json_object_new_string(v->why));
+	json_object_object_add(r, "memcg", memcg_json(e, v));
+	json_object_object_add(r, "oom_control", control_json(k));
+	json_object_object_add(r, "reaper", reaper_json(k));
+	if (cfg.detail)
+		json_object_object_add(r, "detail", detail_json(k));
+	return r;
+}
+
+static void print_victim(const struct oom_event *e)
+{
+	char b[6][32], when[24], comm[COMM_TEXT_LEN];
+
+	out_printf("%s  OOM kill: pid %u (%s)",
+		   fmt_clock(when, sizeof(when), ms_boot_ns_to_real(e->ts_ns), true), e->pid,
+		   e->has_task ? comm_text(e->comm, comm) : "?");
+	if (e->has_task)
+		out_printf(", uid %u, oom_score_adj %d", e->uid, e->oom_score_adj);
+	out_printf("\n");
+	if (!e->has_task) {
+		out_printf("  victim     sizes unavailable: this kernel's mark_victim gives only the "
+			   "pid\n");
+		return;
 	}
+	out_printf("  victim     total-vm %s, anon %s, file %s, shmem %s, swap %s, page tables %s\n",
+		   fmt_bytes(b[0], 32, e->total_vm * page_size),
+		   fmt_bytes(b[1], 32, counter_nonneg(e->anon) * page_size),
+		   fmt_bytes(b[2], 32, counter_nonneg(e->file) * page_size),
+		   fmt_bytes(b[3], 32, counter_nonneg(e->shmem) * page_size),
+		   e->from_record ? "-" : fmt_bytes(b[4], 32, counter_nonneg(e->swap) * page_size),
+		   fmt_bytes(b[5], 32, e->pgtables_bytes));
+}
 
+static void print_reaper(const struct kill *k)
+{
+	char lat[32];
+
+	if (k->skipped)
+		out_printf("  reaper     skipped (the victim's memory was already going away)\n");
+	else if (k->end_ns && k->start_ns)
+		out_printf("  reaper     reaped in %s\n",
+			   fmt_duration_ns(lat, sizeof(lat), k->end_ns - k->start_ns));
+	else if (k->wake_ns)
+		out_printf("  reaper     woken, still reaping after 3 s\n");
+	else
+		out_printf("  reaper     not needed: the victim released its memory by itself\n");
+}
+
+static void print_kill(const struct kill *k, const struct verdict_of_kill *v, json_object *r)
+{
+	const struct oom_event *e = &k->ev;
+	char a[32], b[32], comm[COMM_TEXT_LEN];
+	json_object *tr = NULL, *st = NULL;
+
+	print_victim(e);
+	out_printf("  trigger    pid %u (%s)\n", e->trigger_pid, comm_text(e->trigger_comm, comm));
+	out_printf("  constraint %s (%s)\n", v->constraint ? v->constraint : "-", v->why);
+	if (e->has_memcg)
+		out_printf("  memcg      %s: usage %s of %s\n", v->path ? v->path : "?",
+			   fmt_bytes(a, 32, e->memcg_usage * page_size),
+			   v->limited ? fmt_bytes(b, 32, e->memcg_max * page_size) : "no limit");
+	print_reaper(k);
+	json_object_object_get_ex(r, "trigger", &tr);
+	if (cfg.stack && json_object_object_get_ex(tr, "stack", &st))
+		for (size_t i = 0; i < json_object_array_length(st); i++)
+			out_printf("    %s\n", json_object_get_string(json_object_array_get_idx(st, i)));
+	if (cfg.detail && k->top) {
+		static const char *const keys[] = { "pid", "comm", "rss_bytes", NULL };
+		struct ms_col cols[3];
+		struct ms_table *t = table_new(cols, record_cols_pick(&proc_desc, keys, cols, 3));
+
+		out_printf("  largest processes right after the kill:\n");
+		for (size_t i = 0; i < json_object_array_length(k->top); i++)
+			table_add(t, json_object_get(json_object_array_get_idx(k->top, i)));
+		table_flush(t);
+		table_free(t);
+	}
+	out_printf("\n");
+	out_flush();
+}
+
+static void report_kill(struct kill *k)
+{
+	struct verdict_of_kill v;
+	json_object *r;
+
+	explain_kill(k, &v);
+	r = kill_json(k, &v);
 	if (out_json_mode()) {
 		out_json(r);
 	} else {
-		char tbuf[16], lat[32], cbuf[2][COMM_TEXT_LEN];
-		time_t secs = (time_t)ts;
-		struct tm tm;
-
-		localtime_r(&secs, &tm);
-		strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
-		out_printf("%s.%03d  OOM kill: pid %u (%s)", tbuf, (int)((ts - secs) * 1000), e->pid,
-			   e->has_task ? comm_text(e->comm, cbuf[0]) : "?");
-		if (e->has_task)
-			out_printf(", uid %u, oom_score_adj %d", e->uid, e->oom_score_adj);
-		out_printf("\n");
-		if (e->has_task)
-			out_printf("  victim     total-vm %s, anon %s, file %s, shmem %s, swap %s, "
-				   "page tables %s\n",
-				   fmt_bytes(b[0], 32, e->total_vm * page_size),
-				   fmt_bytes(b[1], 32, counter_nonneg(e->anon) * page_size),
-				   fmt_bytes(b[2], 32, counter_nonneg(e->file) * page_size),
-				   fmt_bytes(b[3], 32, counter_nonneg(e->shmem) * page_size),
-				   e->from_record ? "-" :
-				   fmt_bytes(b[4], 32, counter_nonneg(e->swap) * page_size),
-				   fmt_bytes(b[5], 32, e->pgtables_bytes));
-		else
-			out_printf("  victim     sizes unavailable: this kernel's mark_victim gives "
-				   "only the pid\n");
-		out_printf("  trigger    pid %u (%s)\n", e->trigger_pid,
-			   comm_text(e->trigger_comm, cbuf[1]));
-		out_printf("  constraint %s (%s)\n", constraint ? constraint : "-", why);
-		if (e->has_memcg)
-			out_printf("  memcg      %s: usage %s of %s\n", path ? path : "?",
-				   fmt_bytes(b[6], 32, e->memcg_usage * page_size),
-				   limited ?
-					   fmt_bytes(b[7], 32, e->memcg_max * page_size) : "no limit");
-		if (k->skipped)
-			out_printf("  reaper     skipped (the victim's memory was already going away)\n");
-		else if (k->end_ns && k->start_ns)
-			out_printf("  reaper     reaped in %s\n",
-				   fmt_duration_ns(lat, sizeof(lat), k->end_ns - k->start_ns));
-		else if (k->wake_ns)
-			out_printf("  reaper     woken, still reaping after 3 s\n");
-		else
-			out_printf("  reaper     not needed: the victim released its memory by itself\n");
-		if (cfg.stack) {
-			json_object *st;
-
-			json_object_object_get_ex(tr, "stack", &st);
-			for (size_t i = 0; i < json_object_array_length(st); i++)
-				out_printf("    %s\n",
-					   json_object_get_string(json_object_array_get_idx(st, i)));
-		}
-		if (cfg.detail && k->top) {
-			out_printf("  largest processes right after the kill:\n");
-			for (size_t i = 0; i < json_object_array_length(k->top); i++) {
-				json_object *p = json_object_array_get_idx(k->top, i), *x, *y, *z;
-
-				json_object_object_get_ex(p, "pid", &x);
-				json_object_object_get_ex(p, "comm", &y);
-				json_object_object_get_ex(p, "rss_bytes", &z);
-				out_printf("    %7d %-16s %s\n", json_object_get_int(x),
-					   json_object_get_string(y),
-					   fmt_bytes(b[0], 32, json_object_get_uint64(z)));
-			}
-		}
-		out_printf("\n");
-		out_flush();
+		print_kill(k, &v, r);
 		json_object_put(r);
 	}
 	json_object_put(k->top);

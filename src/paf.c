@@ -90,24 +90,6 @@ static struct ksyms *ksyms;
 static long long migrate_movable = -1;
 static unsigned long page_size;
 
-static const char *enum_short(const char *enum_name, long long v, const char *prefix, char *buf,
-			      size_t len)
-{
-	const char *n = kbtf_enum_name(enum_name, v);
-
-	if (!n) {
-		snprintf(buf, len, "%lld", v);
-		return buf;
-	}
-	if (prefix && !strncmp(n, prefix, strlen(prefix)))
-		n += strlen(prefix);
-	snprintf(buf, len, "%s", n);
-	for (char *p = buf; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p += 'a' - 'A';
-	return buf;
-}
-
 /* The highest zone the request may use: gfp_zone() from the kernel's own flag bits. */
 static int highest_zone(const struct sys_node *n, unsigned long mask)
 {
@@ -157,7 +139,7 @@ static void story_text(const struct paf_event *e, char *buf, size_t len)
 		sb_sep(&sb, "; ");
 		sb_add(&sb, "compaction x%u%s%s", s->compact_tries,
 		       s->compact_retries ? ", last result " : "",
-		       s->compact_retries ? enum_short("compact_result", s->compact_result,
+		       s->compact_retries ? kbtf_enum_short("compact_result", s->compact_result,
 						       "COMPACT_", res, sizeof(res)) : "");
 	}
 	if (s->retry_zone_count) {
@@ -220,7 +202,7 @@ static void print_event_text(json_object *r, const struct paf_event *e, double t
 	out_printf("%s.%03d  allocation failure: pid %u tid %u (%s), order %u (%s), %s\n",
 		   tbuf, (int)((ts - secs) * 1000), e->pid, e->tid, comm_text(e->comm, cbuf), e->order,
 		   fmt_bytes(b[0], sizeof(b[0]), (uint64_t)page_size << e->order),
-		   enum_short("migratetype", e->migratetype, "MIGRATE_", mt, sizeof(mt)));
+		   kbtf_enum_short("migratetype", e->migratetype, "MIGRATE_", mt, sizeof(mt)));
 	out_printf("  gfp      %#llx %s\n", (unsigned long long)e->gfp, flags);
 	if (json_object_object_get_ex(r, "zones", &zones) && zones) {
 		out_printf("  node %u  %-8s %10s %10s %10s %10s %10s %10s %10s  blocks>=o%u\n",
@@ -269,24 +251,9 @@ static void print_event_text(json_object *r, const struct paf_event *e, double t
  */
 static json_object *stack_json(const struct paf_event *e)
 {
-	json_object *st = json_object_new_array();
-	int n = e->stack_bytes > 0 ? e->stack_bytes / 8 : 0, first = 0;
-	char sym[256];
+	int n = e->stack_bytes > 0 ? e->stack_bytes / 8 : 0;
 
-	if (n > PAF_MAX_STACK)
-		n = PAF_MAX_STACK;
-	for (int i = 0; i < n; i++) {
-		const struct ksym *k = ksyms_find(ksyms, e->stack[i]);
-
-		if (k && (!strncmp(k->name, "bpf_trace_run", 13) ||
-			  !strncmp(k->name, "__bpf_trace_", 12) ||
-			  !strncmp(k->name, "__traceiter_", 12)))
-			first = i + 1;
-	}
-	for (int i = first; i < n; i++)
-		json_object_array_add(st, json_object_new_string(
-			ksyms_format(ksyms, e->stack[i], sym, sizeof(sym))));
-	return st;
+	return ksyms_stack_json(ksyms, (const uint64_t *)e->stack, n < PAF_MAX_STACK ? n : PAF_MAX_STACK);
 }
 
 struct run_ctx {
@@ -321,7 +288,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	json_object_object_add(r, "gfp", json_u64(e->gfp));
 	json_object_object_add(r, "gfp_flags", json_object_new_string(flags));
 	json_object_object_add(r, "migratetype", json_object_new_string(
-		enum_short("migratetype", e->migratetype, "MIGRATE_", mt, sizeof(mt))));
+		kbtf_enum_short("migratetype", e->migratetype, "MIGRATE_", mt, sizeof(mt))));
 	json_object_object_add(r, "cpu_node", json_object_new_int(e->cpu_node));
 
 	vin.order = e->order;
@@ -345,7 +312,7 @@ static int on_event(void *ctx, void *data, size_t len)
 		vin.retry_zone_count = e->story.retry_zone_count;
 		vin.max_no_progress_loops = e->story.max_no_progress_loops;
 		if (e->story.compact_retries)
-			vin.compact_result = strdupa(enum_short("compact_result",
+			vin.compact_result = strdupa(kbtf_enum_short("compact_result",
 						e->story.compact_result, "COMPACT_", res, sizeof(res)));
 	}
 	if (e->has_node) {
@@ -368,10 +335,10 @@ static int on_event(void *ctx, void *data, size_t len)
 		json_object_object_add(so, "compaction_tries", json_object_new_int(s->compact_tries));
 		json_object_object_add(so, "compact_retries", json_object_new_int(s->compact_retries));
 		json_object_object_add(so, "last_compact_result", s->compact_retries ?
-			json_object_new_string(enum_short("compact_result", s->compact_result,
+			json_object_new_string(kbtf_enum_short("compact_result", s->compact_result,
 							  "COMPACT_", res, sizeof(res))) : NULL);
 		json_object_object_add(so, "last_compact_priority", s->compact_retries ?
-			json_object_new_string(enum_short("compact_priority", s->compact_priority,
+			json_object_new_string(kbtf_enum_short("compact_priority", s->compact_priority,
 							  "COMPACT_PRIO_", prio, sizeof(prio))) : NULL);
 		json_object_object_add(so, "reclaim_retries", json_object_new_int(s->retry_zone_count));
 		json_object_object_add(so, "max_no_progress_loops",

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -141,4 +142,21 @@ int kbtf_tp_arg_is_ptr(const char *event, int n)
 	id = p->type;
 	t = skip_mods(btf, &id);
 	return t && btf_is_ptr(t);
+}
+
+const char *kbtf_enum_short(const char *enum_name, long long value, const char *prefix,
+			    char *buf, size_t len)
+{
+	const char *n = kbtf_enum_name(enum_name, value);
+
+	if (!n) {
+		snprintf(buf, len, "%lld", value);
+		return buf;
+	}
+	if (prefix && !strncmp(n, prefix, strlen(prefix)))
+		n += strlen(prefix);
+	snprintf(buf, len, "%s", n);
+	for (char *p = buf; *p; p++)
+		*p = tolower((unsigned char)*p);
+	return buf;
 }

@@ -22,6 +22,12 @@ int kbtf_mm_counter_indices(int *file, int *anon, int *shmem, int *swap);
 
 /* Name of the enumerator with this value in the named enum (e.g. "compact_result"), or NULL. */
 const char *kbtf_enum_name(const char *enum_name, long long value);
+/*
+ * The same, without its prefix and in lower case, as the output shows it
+ * ("COMPACT_COMPLETE" -> "complete"); the number when the kernel has no such value.
+ */
+const char *kbtf_enum_short(const char *enum_name, long long value, const char *prefix,
+			    char *buf, size_t len);
 
 /* Is argument n (0-based, after the hidden context) of tracepoint `event` a pointer? -1 if unknown. */
 int kbtf_tp_arg_is_ptr(const char *event, int n);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <json-c/json.h>
 #include "ksyms.h"
 
 static int cmp_addr(const void *a, const void *b)
@@ -93,4 +94,30 @@ const char *ksyms_format(const struct ksyms *k, uint64_t addr, char *buf, size_t
 	else
 		snprintf(buf, len, "0x%" PRIx64, addr);
 	return buf;
+}
+
+int ksyms_stack_start(const struct ksyms *k, const uint64_t *ips, int n)
+{
+	static const char *const glue[] = { "bpf_trace_run", "__bpf_trace_", "__traceiter_" };
+	int first = 0;
+
+	for (int i = 0; i < n; i++) {
+		const struct ksym *s = ksyms_find(k, ips[i]);
+
+		for (size_t g = 0; s && g < sizeof(glue) / sizeof(glue[0]); g++)
+			if (!strncmp(s->name, glue[g], strlen(glue[g])))
+				first = i + 1;
+	}
+	return first;
+}
+
+struct json_object *ksyms_stack_json(const struct ksyms *k, const uint64_t *ips, int n)
+{
+	json_object *a = json_object_new_array();
+	char sym[256];
+
+	for (int i = ksyms_stack_start(k, ips, n); i < n; i++)
+		json_object_array_add(a, json_object_new_string(ksyms_format(k, ips[i], sym,
+									     sizeof(sym))));
+	return a;
 }

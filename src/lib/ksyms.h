@@ -23,5 +23,14 @@ void ksyms_free(struct ksyms *k);
 const struct ksym *ksyms_find(const struct ksyms *k, uint64_t addr);
 /* "name+0x1c" or "0xffff..." when unknown. */
 const char *ksyms_format(const struct ksyms *k, uint64_t addr, char *buf, size_t len);
+/*
+ * A kernel stack taken by one of memscope's programs starts in that program and the
+ * tracepoint glue that called it (bpf_trace_run*, __bpf_trace_*, __traceiter_*): the
+ * index of the first frame after them.
+ */
+int ksyms_stack_start(const struct ksyms *k, const uint64_t *ips, int n);
+struct json_object;
+/* The stack from its first own frame, symbolized, as a JSON array of strings. */
+struct json_object *ksyms_stack_json(const struct ksyms *k, const uint64_t *ips, int n);
 
 #endif
