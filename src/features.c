@@ -56,7 +56,7 @@ static int features_run(const struct ms_opts *o)
 	json_object_object_add(rec, "ts", json_ts(ms_wall_now()));
 	json_object_object_add(rec, "kernel", json_object_new_string(un.release));
 	json_object_object_add(rec, "machine", json_object_new_string(un.machine));
-	json_object_object_add(rec, "page_size", json_object_new_int(getpagesize()));
+	json_object_object_add(rec, "page_size_bytes", json_u64(ms_page_size()));
 	json_object_object_add(rec, "numa_nodes", json_object_new_int(count_numa_nodes()));
 	json_object_object_add(rec, "memcg_v1", json_str_or_null(v1));
 	json_object_object_add(rec, "memcg_v2", json_str_or_null(v2));
@@ -112,8 +112,8 @@ static int features_run(const struct ms_opts *o)
 		return 0;
 	}
 
-	out_printf("kernel        %s (%s), page size %d, %d NUMA node%s\n", un.release, un.machine,
-		   getpagesize(), count_numa_nodes(), count_numa_nodes() > 1 ? "s" : "");
+	out_printf("kernel        %s (%s), page size %lu, %d NUMA node%s\n", un.release, un.machine,
+		   ms_page_size(), count_numa_nodes(), count_numa_nodes() > 1 ? "s" : "");
 	out_printf("BTF           %s\n", btf ? "/sys/kernel/btf/vmlinux" : "missing");
 	out_printf("tracefs       %s\n", ms_tracefs() ? ms_tracefs() : "missing");
 	out_printf("memcg         v1: %s, v2: %s\n", v1[0] ? v1 : "no", v2[0] ? v2 : "no");

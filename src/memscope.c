@@ -24,7 +24,7 @@ const struct ms_cmd *const ms_commands[] = {
 	&cmd_features,
 	&cmd_gfp,
 };
-const int ms_nr_commands = sizeof(ms_commands) / sizeof(ms_commands[0]);
+const int ms_nr_commands = ARRAY_SIZE(ms_commands);
 
 /* Every record type memscope prints: `memscope help fields`, the contract test. */
 static const struct record_desc *const record_types[] = {

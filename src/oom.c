@@ -20,6 +20,7 @@
 #include "output.h"
 #include "runtime.h"
 #include "units.h"
+#include "util.h"
 #include "counters.h"
 #include "oom.h"
 #include "kills.h"
@@ -69,7 +70,6 @@ static void oom_parse_opt(int id, const char *arg)
 		cfg.adj = true;
 }
 
-static unsigned long page_size;
 static struct ksyms *ksyms;
 static struct procs *procs; /* --detail: the processes at each kill */
 
@@ -106,7 +106,7 @@ static struct run_ctx {
 
 static json_object *bytes_or_null(bool have, int64_t pages)
 {
-	return have ? json_u64(counter_nonneg(pages) * page_size) : NULL;
+	return have ? json_u64(counter_nonneg(pages) * ms_page_size()) : NULL;
 }
 
 /* --detail: the node's and its zones' state at the kill, as sys records them. */
@@ -141,7 +141,7 @@ static void explain_kill(const struct kill *k, struct verdict_of_kill *v)
 	memset(v, 0, sizeof(*v));
 	v->path = e->has_memcg ? memcg_path(e->memcg_id) : NULL;
 	/* page_counter.max of a cgroup without a limit is PAGE_COUNTER_MAX, LONG_MAX / PAGE_SIZE */
-	v->limited = e->has_memcg && e->memcg_max < (unsigned long long)LONG_MAX / page_size;
+	v->limited = e->has_memcg && e->memcg_max < (unsigned long long)LONG_MAX / ms_page_size();
 	v->at_limit = v->limited && e->memcg_usage + AT_LIMIT_MARGIN_PAGES >= e->memcg_max;
 	v->constraint = v->at_limit ? "memcg" : NULL;
 	/* struct oom_control (the kernel's own constraint) needs a hook on oom_kill_process. */
@@ -209,9 +209,9 @@ static json_object *memcg_json(const struct oom_event *e, const struct verdict_o
 	json_object_object_add(mc, "of", json_object_new_string(e->memcg_of_trigger ? "trigger"
 										  : "victim"));
 	json_object_object_add(mc, "id", json_u64(e->memcg_id));
-	json_object_object_add(mc, "usage_bytes", json_u64(e->memcg_usage * page_size));
+	json_object_object_add(mc, "usage_bytes", json_u64(e->memcg_usage * ms_page_size()));
 	json_object_object_add(mc, "limit_bytes",
-			       v->limited ? json_u64(e->memcg_max * page_size) : NULL);
+			       v->limited ? json_u64(e->memcg_max * ms_page_size()) : NULL);
 	json_object_object_add(mc, "at_limit", json_object_new_boolean(v->at_limit));
 	return mc;
 }
@@ -297,11 +297,11 @@ static void print_victim(const struct oom_event *e)
 		return;
 	}
 	out_printf("  victim     total-vm %s, anon %s, file %s, shmem %s, swap %s, page tables %s\n",
-		   fmt_bytes(b[0], 32, e->total_vm * page_size),
-		   fmt_bytes(b[1], 32, counter_nonneg(e->anon) * page_size),
-		   fmt_bytes(b[2], 32, counter_nonneg(e->file) * page_size),
-		   fmt_bytes(b[3], 32, counter_nonneg(e->shmem) * page_size),
-		   e->from_record ? "-" : fmt_bytes(b[4], 32, counter_nonneg(e->swap) * page_size),
+		   fmt_bytes(b[0], 32, e->total_vm * ms_page_size()),
+		   fmt_bytes(b[1], 32, counter_nonneg(e->anon) * ms_page_size()),
+		   fmt_bytes(b[2], 32, counter_nonneg(e->file) * ms_page_size()),
+		   fmt_bytes(b[3], 32, counter_nonneg(e->shmem) * ms_page_size()),
+		   e->from_record ? "-" : fmt_bytes(b[4], 32, counter_nonneg(e->swap) * ms_page_size()),
 		   fmt_bytes(b[5], 32, e->pgtables_bytes));
 }
 
@@ -331,8 +331,8 @@ static void print_kill(const struct kill *k, const struct verdict_of_kill *v, js
 	out_printf("  constraint %s (%s)\n", v->constraint ? v->constraint : "-", v->why);
 	if (e->has_memcg)
 		out_printf("  memcg      %s: usage %s of %s\n", v->path ? v->path : "?",
-			   fmt_bytes(a, 32, e->memcg_usage * page_size),
-			   v->limited ? fmt_bytes(b, 32, e->memcg_max * page_size) : "no limit");
+			   fmt_bytes(a, 32, e->memcg_usage * ms_page_size()),
+			   v->limited ? fmt_bytes(b, 32, e->memcg_max * ms_page_size()) : "no limit");
 	print_reaper(k);
 	json_object_object_get_ex(r, "trigger", &tr);
 	if (cfg.stack && json_object_object_get_ex(tr, "stack", &st))
@@ -449,12 +449,12 @@ static int on_event(void *ctx, void *data, size_t len)
 		return 0;
 	switch (e->kind) {
 	case OOM_EV_CONTROL:
-		if (ncontrols == (int)(sizeof(controls) / sizeof(controls[0])))
+		if (ncontrols == (int)ARRAY_SIZE(controls))
 			ncontrols = 0;
 		controls[ncontrols++] = *e;
 		break;
 	case OOM_EV_KILL:
-		if (nkills == (int)(sizeof(kills) / sizeof(kills[0])))
+		if (nkills == (int)ARRAY_SIZE(kills))
 			flush_kills(true);
 		k = &kills[nkills++];
 		memset(k, 0, sizeof(*k));
@@ -507,7 +507,6 @@ static int oom_run(const struct ms_opts *o)
 	struct ring_buffer *rb;
 	struct kills *kills;
 
-	page_size = getpagesize();
 	rc.limit = o->count;
 	if (cfg.stack && !(ksyms = ksyms_load(NULL)))
 		ms_fatal("--stack: cannot read /proc/kallsyms");

@@ -88,7 +88,6 @@ static void paf_check(const struct ms_opts *o)
 static struct gfp_table gfp;
 static struct ksyms *ksyms;
 static long long migrate_movable = -1;
-static unsigned long page_size;
 
 /* The highest zone the request may use: gfp_zone() from the kernel's own flag bits. */
 static int highest_zone(const struct sys_node *n, unsigned long mask)
@@ -178,7 +177,7 @@ static json_object *zones_json(const struct paf_event *e, int hi, struct verdict
 		zone_row_of(n, z, &row);
 		record_json_fields(&zone_desc, &row, o);
 		json_object_object_add(o, "reserve_bytes",
-				       json_u64(counter_nonneg(vz->reserve) * page_size));
+				       json_u64(counter_nonneg(vz->reserve) * ms_page_size()));
 		for (unsigned int i = e->order; i < n->nr_orders && i < SYS_MAX_ORDERS; i++)
 			json_object_array_add(blocks, json_u64(zn->nr_free[i]));
 		/* free blocks of the requested order and above, from that order up */
@@ -201,7 +200,7 @@ static void print_event_text(json_object *r, const struct paf_event *e, double t
 	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
 	out_printf("%s.%03d  allocation failure: pid %u tid %u (%s), order %u (%s), %s\n",
 		   tbuf, (int)((ts - secs) * 1000), e->pid, e->tid, comm_text(e->comm, cbuf), e->order,
-		   fmt_bytes(b[0], sizeof(b[0]), (uint64_t)page_size << e->order),
+		   fmt_bytes(b[0], sizeof(b[0]), (uint64_t)ms_page_size() << e->order),
 		   kbtf_enum_short("migratetype", e->migratetype, "MIGRATE_", mt, sizeof(mt)));
 	out_printf("  gfp      %#llx %s\n", (unsigned long long)e->gfp, flags);
 	if (json_object_object_get_ex(r, "zones", &zones) && zones) {
@@ -284,7 +283,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	json_object_object_add(r, "comm", json_object_new_string_len(
 				e->comm, strnlen(e->comm, sizeof(e->comm))));
 	json_object_object_add(r, "order", json_object_new_int(e->order));
-	json_object_object_add(r, "size_bytes", json_u64((uint64_t)page_size << e->order));
+	json_object_object_add(r, "size_bytes", json_u64((uint64_t)ms_page_size() << e->order));
 	json_object_object_add(r, "gfp", json_u64(e->gfp));
 	json_object_object_add(r, "gfp_flags", json_object_new_string(flags));
 	json_object_object_add(r, "migratetype", json_object_new_string(
@@ -292,7 +291,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	json_object_object_add(r, "cpu_node", json_object_new_int(e->cpu_node));
 
 	vin.order = e->order;
-	vin.page_size = page_size;
+	vin.page_size = ms_page_size();
 	vin.nr_orders = e->node.nr_orders;
 	vin.has_zones = e->has_node;
 	vin.can_use_cma = migrate_movable >= 0 && e->migratetype == migrate_movable;
@@ -445,7 +444,6 @@ static int paf_run(const struct ms_opts *o)
 	struct failures_want w = { !cfg.summary, cfg.stack, cfg.order_eq, cfg.order_min };
 	struct failures *fl;
 
-	page_size = getpagesize();
 	if (gfp_table_load(&gfp) < 0)
 		ms_warn("cannot read the kernel's GFP flag names; flags print in hex");
 	kbtf_enum_value("MIGRATE_MOVABLE", &migrate_movable);

@@ -87,7 +87,7 @@ static void gather_processes(struct sample *s)
 	procs_close(p);
 	for (size_t i = 0; i < s->procs.n; i++)
 		if (s->procs.r[i].pid == (__u32)getpid())
-			s->self_rss_bytes = proc_rss_pages(&s->procs.r[i]) * getpagesize();
+			s->self_rss_bytes = proc_rss_pages(&s->procs.r[i]) * ms_page_size();
 		else
 			s->procs.r[k++] = s->procs.r[i];
 	s->procs.n = k;

@@ -3,6 +3,8 @@
 #ifndef MEMSCOPE_FILTER_BPF_H
 #define MEMSCOPE_FILTER_BPF_H
 
+#include "comm.h"
+
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
@@ -12,7 +14,7 @@
 
 const volatile bool filter_pids;
 const volatile bool filter_comm;
-const volatile char comm_filter[16];
+const volatile char comm_filter[MS_COMM_LEN];
 /* --cgroup: the kernfs id (inode number) of a memory cgroup directory. */
 const volatile __u64 filter_cgroup_id;
 const volatile bool filter_cgroup_v2; /* else a v1 memory-controller hierarchy */
@@ -26,7 +28,7 @@ struct {
 
 static __always_inline bool comm_matches(struct task_struct *leader)
 {
-	char comm[16];
+	char comm[MS_COMM_LEN];
 
 	BPF_CORE_READ_STR_INTO(&comm, leader, comm);
 	for (int i = 0; i < 16; i++) {

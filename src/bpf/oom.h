@@ -3,6 +3,8 @@
 #ifndef MEMSCOPE_OOM_H
 #define MEMSCOPE_OOM_H
 
+#include "comm.h"
+
 #include "sys.h"
 
 #define OOM_MAX_STACK 32
@@ -14,7 +16,7 @@ struct oom_event {
 	__u32 kind;
 	__u32 pid;	  /* the victim (or the task whose adj changed) */
 	__u64 ts_ns;	  /* boot clock */
-	char comm[16];	  /* the victim's */
+	char comm[MS_COMM_LEN];	  /* the victim's */
 	__u32 has_task;	  /* the tracepoint gave the victim's task: the fields below are real */
 	__u32 exact;	  /* RSS counters include their per-CPU parts */
 	__u32 from_record; /* sizes from the classic tracepoint's record: no swap */
@@ -24,7 +26,7 @@ struct oom_event {
 	__u64 total_vm, anon, file, shmem, swap, pgtables_bytes; /* pages, except pgtables */
 	/* the task that ran the OOM killer (current at mark_victim) */
 	__u32 trigger_pid, trigger_tid;
-	char trigger_comm[16];
+	char trigger_comm[MS_COMM_LEN];
 	/* the victim's memory cgroup */
 	__u64 memcg_id;	  /* kernfs id: the directory's inode number */
 	__u64 memcg_usage, memcg_max; /* pages */

@@ -15,6 +15,7 @@
 #include "zone.bpf.h"
 #include "filter.bpf.h"
 #include "hook.bpf.h"
+#include "task.bpf.h"
 
 /* A gap this long between slow-path events starts a new story. */
 #define STORY_GAP_NS (500 * 1000000ULL)
@@ -111,14 +112,14 @@ static __noinline void on_failure(void *ctx, __u32 order, __u64 gfp, int migrate
 	__sync_fetch_and_add(&nr_failures, 1);
 	if (!want_events) {
 		struct paf_key k = { .order = order, .gfp = gfp };
-		__u64 one = 1, *n;
+		__u64 *n;
+
+		__u64 zero = 0;
 
 		bpf_get_current_comm(k.comm, sizeof(k.comm));
-		n = bpf_map_lookup_elem(&fail_counts, &k);
+		n = lookup_or_init(&fail_counts, &k, &zero);
 		if (n)
 			__sync_fetch_and_add(n, 1);
-		else
-			bpf_map_update_elem(&fail_counts, &k, &one, BPF_NOEXIST);
 		goto out;
 	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);

@@ -3,6 +3,8 @@
 #ifndef MEMSCOPE_PAF_H
 #define MEMSCOPE_PAF_H
 
+#include "comm.h"
+
 #include "sys.h"
 
 #define PAF_MAX_STACK 32
@@ -29,7 +31,7 @@ struct paf_story {
 struct paf_event {
 	__u64 ts_ns; /* bpf_ktime_get_boot_ns */
 	__u32 pid, tid;
-	char comm[16];
+	char comm[MS_COMM_LEN];
 	__u32 order;
 	__s32 migratetype;
 	__u64 gfp;
@@ -47,7 +49,7 @@ struct paf_key {
 	__u32 order;
 	__u32 pad;
 	__u64 gfp;
-	char comm[16];
+	char comm[MS_COMM_LEN];
 };
 
 #endif

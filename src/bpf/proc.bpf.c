@@ -16,6 +16,7 @@
 #include "proc.h"
 #include "mm.bpf.h"
 #include "filter.bpf.h"
+#include "task.bpf.h"
 
 /*
  * Live processes; sched_process_exit deletes them. A plain hash, not an LRU one:
@@ -111,14 +112,11 @@ static __noinline void refresh(struct task_struct *t, struct mm_struct *mm, __u3
 		if (!task_passes_filters(leader, tgid))
 			return;
 		fresh.pid = tgid;
-		if (bpf_map_update_elem(&procs, &tgid, &fresh, BPF_NOEXIST) &&
-		    !bpf_map_lookup_elem(&procs, &tgid)) {
+		r = lookup_or_init(&procs, &tgid, &fresh);
+		if (!r) { /* the table is full: counted, and reported */
 			__sync_fetch_and_add(&nr_dropped, 1);
 			return;
 		}
-		r = bpf_map_lookup_elem(&procs, &tgid);
-		if (!r)
-			return;
 	}
 	fill_rec(r, t, mm, false);
 	r->seen_gen = generation;

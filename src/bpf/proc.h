@@ -3,13 +3,14 @@
 #ifndef MEMSCOPE_PROC_H
 #define MEMSCOPE_PROC_H
 
-#define PROC_COMM_LEN 16
+#include "comm.h"
+
 
 /* One process (thread group) as its mm_struct describes it; sizes in pages unless named. */
 struct proc_rec {
 	__u32 pid;
 	__u32 exact; /* 1: per-CPU counter parts summed in; 0: global part only */
-	char comm[PROC_COMM_LEN];
+	char comm[MS_COMM_LEN];
 	__u64 total_vm;
 	__u64 hiwater_rss;
 	__u64 data_vm;

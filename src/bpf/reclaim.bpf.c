@@ -12,6 +12,7 @@
 #include "reclaim.h"
 #include "filter.bpf.h"
 #include "hook.bpf.h"
+#include "task.bpf.h"
 
 const volatile bool want_events, want_by_process, want_slab;
 
@@ -129,19 +130,10 @@ static __always_inline __u32 current_kind(void)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct stall_stack *st = bpf_map_lookup_elem(&in_stall, &tid);
 	struct stall_start *s = st ? stall_top(st) : NULL;
-	struct task_struct *t;
-	char comm[8];
 
 	if (s)
 		return s->kind;
-	t = (struct task_struct *)bpf_get_current_task();
-	if (!BPF_CORE_READ(t, mm)) {
-		bpf_get_current_comm(comm, sizeof(comm));
-		if (comm[0] == 'k' && comm[1] == 's' && comm[2] == 'w' && comm[3] == 'a' &&
-		    comm[4] == 'p' && comm[5] == 'd')
-			return RC_KSWAPD;
-	}
-	return RC_OTHER;
+	return task_is_kswapd((struct task_struct *)bpf_get_current_task()) ? RC_KSWAPD : RC_OTHER;
 }
 
 static __always_inline struct rc_stats *stats_of(int nid)
@@ -294,8 +286,7 @@ static __always_inline void stall_begin(__u32 kind, int order, __u64 gfp)
 	if (!st) {
 		struct stall_stack fresh = {};
 
-		bpf_map_update_elem(&in_stall, &tid, &fresh, BPF_NOEXIST);
-		st = bpf_map_lookup_elem(&in_stall, &tid);
+		st = lookup_or_init(&in_stall, &tid, &fresh);
 		if (!st) {
 			__sync_fetch_and_add(&nr_stalls_untimed, 1);
 			return;
@@ -366,10 +357,9 @@ static __always_inline void stall_end(unsigned long reclaimed)
 			struct rc_proc fresh = {};
 
 			bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
-			if (bpf_map_update_elem(&by_process, &k, &fresh, BPF_NOEXIST) &&
-			    !bpf_map_lookup_elem(&by_process, &k))
+			p = lookup_or_init(&by_process, &k, &fresh);
+			if (!p)
 				__sync_fetch_and_add(&nr_by_process_full, 1);
-			p = bpf_map_lookup_elem(&by_process, &k);
 		}
 		if (p) {
 			__sync_fetch_and_add(&p->count, 1);
@@ -484,12 +474,10 @@ static __always_inline void slab_end(int freed, long total_scan)
 	if (!s)
 		return;
 	fn = s->scan_fn;
-	v = bpf_map_lookup_elem(&slab, &fn);
-	if (!v) {
+	{
 		struct rc_slab fresh = {};
 
-		bpf_map_update_elem(&slab, &fn, &fresh, BPF_NOEXIST);
-		v = bpf_map_lookup_elem(&slab, &fn);
+		v = lookup_or_init(&slab, &fn, &fresh);
 	}
 	if (v) {
 		__sync_fetch_and_add(&v->calls, 1);

@@ -3,6 +3,8 @@
 #ifndef MEMSCOPE_RECLAIM_H
 #define MEMSCOPE_RECLAIM_H
 
+#include "comm.h"
+
 #define RC_MAX_NODES	64
 #define RC_NR_PRIO	13 /* DEF_PRIORITY 12 .. 0 */
 #define RC_HIST_SLOTS	32 /* log2 of microseconds */
@@ -43,7 +45,7 @@ struct rc_proc_key {
 
 struct rc_proc {
 	__u64 count, total_ns, max_ns, reclaimed;
-	char comm[16];
+	char comm[MS_COMM_LEN];
 };
 
 struct rc_event {
@@ -53,7 +55,7 @@ struct rc_event {
 	__u64 gfp;
 	__u32 pid, tid;
 	__u32 kind, order;
-	char comm[16];
+	char comm[MS_COMM_LEN];
 };
 
 /* scan_control.nr_to_reclaim, from a function hook on shrink_folio_list */

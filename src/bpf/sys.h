@@ -3,6 +3,8 @@
 #ifndef MEMSCOPE_SYS_H
 #define MEMSCOPE_SYS_H
 
+#include "comm.h"
+
 #define SYS_MAX_ZONES  8
 #define SYS_MAX_ORDERS 16
 #define SYS_MAX_NODES  64
@@ -68,7 +70,7 @@ enum sys_event_kind {
 struct sys_event {
 	__u32 kind;
 	__u32 pid;
-	char comm[16];
+	char comm[MS_COMM_LEN];
 	__u64 ts_ns; /* bpf_ktime_get_boot_ns */
 	__u32 order; /* where the event has one, else -1 */
 	__u32 event_nid;

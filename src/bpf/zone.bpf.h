@@ -13,6 +13,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include "sys.h"
+#include "task.bpf.h"
 
 /*
  * Our own flavors of the kernel's enums: libbpf matches enumerators by name
@@ -183,13 +184,8 @@ static __always_inline struct pglist_data *kswapd_pgdat(struct task_struct *t)
 {
 	struct kthread *kt;
 	struct pglist_data *pgdat;
-	char comm[8];
 
-	if (BPF_CORE_READ(t, mm))
-		return NULL;
-	BPF_CORE_READ_STR_INTO(&comm, t, comm);
-	if (comm[0] != 'k' || comm[1] != 's' || comm[2] != 'w' || comm[3] != 'a' ||
-	    comm[4] != 'p' || comm[5] != 'd')
+	if (!task_is_kswapd(t))
 		return NULL;
 	if (bpf_core_field_exists(t->worker_private))
 		kt = BPF_CORE_READ(t, worker_private);

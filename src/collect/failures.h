@@ -31,7 +31,7 @@ void failures_each_count(struct failures *fl, bool take,
 struct failures_totals {
 	unsigned long long failures, lost, filtered;
 	int worst_order; /* -1 when none */
-	char worst_comm[17];
+	char worst_comm[MS_COMM_LEN + 1];
 };
 void failures_totals(struct failures *fl, struct failures_totals *t);
 void failures_close(struct failures *fl);

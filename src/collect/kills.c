@@ -63,7 +63,7 @@ static void set_rodata(struct oom_bpf *skel, const struct kills_want *w)
 	skel->rodata->want_stack = w->stack;
 	skel->rodata->want_node = w->node;
 	skel->rodata->want_adj = w->adj;
-	skel->rodata->page_kb = getpagesize() / 1024;
+	skel->rodata->page_kb = ms_page_size() / 1024;
 }
 
 struct kills *kills_open(const struct kills_want *w)
@@ -139,7 +139,7 @@ static int add_victim(void *ctx, void *data, size_t len)
 	v->pid = e->pid;
 	snprintf(v->comm, sizeof(v->comm), "%.16s", e->has_task ? e->comm : "?");
 	v->has_sizes = e->has_task; /* a pid-only mark_victim gives no sizes */
-	v->rss_anon_bytes = e->has_task ? counter_nonneg(e->anon) * getpagesize() : 0;
+	v->rss_anon_bytes = e->has_task ? counter_nonneg(e->anon) * ms_page_size() : 0;
 	if (e->has_memcg && memcg_path_by_id(e->memcg_id, path, sizeof(path)))
 		snprintf(v->memcg, sizeof(v->memcg), "%s", path);
 	return 0;

@@ -30,7 +30,7 @@ void kills_close(struct kills *k);
 /* A kill as the health report lists it. */
 struct oom_victim {
 	int pid;
-	char comm[17];
+	char comm[MS_COMM_LEN + 1];
 	char memcg[256]; /* the kernel's name of the memory cgroup, "" when unknown */
 	bool has_sizes;	 /* false: this kernel's mark_victim gives only the pid */
 	unsigned long long rss_anon_bytes;

@@ -163,12 +163,12 @@ static uint64_t item_bytes(const struct sys_node *n, int item)
 	uint64_t v = counter_nonneg(n->item[item]);
 
 	return item == SN_KERNEL_STACK_KB ? v * 1024 /* the kernel counts stacks in KiB */
-					  : v * getpagesize();
+					  : v * ms_page_size();
 }
 
 void node_row_of(const struct sys_node *n, struct node_row *row)
 {
-	uint64_t managed = 0, free = 0, mlock = 0, page = getpagesize();
+	uint64_t managed = 0, free = 0, mlock = 0, page = ms_page_size();
 	bool has_mlock = true;
 
 	memset(row, 0, sizeof(*row));
@@ -238,7 +238,7 @@ static void add_coverage(struct node_row *row, const struct sys_node *nodes, int
 			managed += nodes[i].zone[z].managed;
 			present += nodes[i].zone[z].present;
 		}
-	mem_coverage(mi->bytes[MI_MEM_TOTAL], managed, present, getpagesize(),
+	mem_coverage(mi->bytes[MI_MEM_TOTAL], managed, present, ms_page_size(),
 		     kernel_defers_memory_init(), &c);
 	record_mark(&node_desc, row, FI_UNMANAGED, false);
 	record_mark(&node_desc, row, FI_PRESENT_UNMANAGED, false);
@@ -281,7 +281,7 @@ void total_row_of(const struct sys_node *nodes, int nr, const struct ms_meminfo 
 void zone_row_of(const struct sys_node *n, int z, struct zone_row *row)
 {
 	const struct sys_zone *zn = &n->zone[z];
-	uint64_t page = getpagesize();
+	uint64_t page = ms_page_size();
 	int orders = n->nr_orders < SYS_MAX_ORDERS ? n->nr_orders : SYS_MAX_ORDERS;
 
 	memset(row, 0, sizeof(*row));

@@ -231,7 +231,7 @@ uint64_t proc_rss_pages(const struct proc_rec *r)
 
 void proc_row_of(const struct proc_rec *r, const struct proc_rec *prev, struct proc_row *row)
 {
-	uint64_t page = getpagesize(), rss = proc_rss_pages(r);
+	uint64_t page = ms_page_size(), rss = proc_rss_pages(r);
 
 	memset(row, 0, sizeof(*row));
 	row->pid = r->pid;

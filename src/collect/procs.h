@@ -57,7 +57,7 @@ extern const struct hook_spec procs_hooks[PROCS_NR_HOOKS];
 struct proc_row {
 	uint64_t null_mask;
 	__u32 pid;
-	char comm[PROC_COMM_LEN];
+	char comm[MS_COMM_LEN];
 	uint64_t rss_bytes, rss_anon_bytes, rss_file_bytes, rss_shmem_bytes, swap_bytes;
 	uint64_t vsz_bytes, hwm_bytes, data_bytes, stack_bytes, page_tables_bytes;
 	int64_t rss_delta_bytes, rss_anon_delta_bytes; /* live: null on the first sight */

@@ -6,11 +6,11 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <getopt.h>
+#include "comm.h"
 
 struct hook_spec;
 
 #define MS_MAX_PIDS 64
-#define MS_COMM_LEN 16
 
 /* Exit statuses: 2 for bad input, 1 for a runtime failure. */
 #define MS_EXIT_USAGE	2

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <json-c/json.h>
 #include "ksyms.h"
+#include "util.h"
 
 static int cmp_addr(const void *a, const void *b)
 {
@@ -104,7 +105,7 @@ int ksyms_stack_start(const struct ksyms *k, const uint64_t *ips, int n)
 	for (int i = 0; i < n; i++) {
 		const struct ksym *s = ksyms_find(k, ips[i]);
 
-		for (size_t g = 0; s && g < sizeof(glue) / sizeof(glue[0]); g++)
+		for (size_t g = 0; s && g < ARRAY_SIZE(glue); g++)
 			if (!strncmp(s->name, glue[g], strlen(glue[g])))
 				first = i + 1;
 	}

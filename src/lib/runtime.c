@@ -168,6 +168,15 @@ uint64_t ms_now_ns(void)
 	return clock_ns(CLOCK_MONOTONIC);
 }
 
+unsigned long ms_page_size(void)
+{
+	static unsigned long page;
+
+	if (!page)
+		page = sysconf(_SC_PAGESIZE);
+	return page;
+}
+
 double ms_wall_now(void)
 {
 	struct timespec ts;

@@ -32,6 +32,8 @@ const char *ms_tracefs(void);
 /* Like ms_tracefs, but exit 1 with the fix when it cannot be had. */
 const char *ms_require_tracefs(void);
 
+/* The page size (the kernel's counters and records are in pages). */
+unsigned long ms_page_size(void);
 uint64_t ms_now_ns(void); /* CLOCK_MONOTONIC */
 double ms_wall_now(void); /* CLOCK_REALTIME, seconds since the epoch */
 uint64_t ms_boot_ns(void); /* CLOCK_BOOTTIME, the clock of bpf_ktime_get_boot_ns */

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "comm.h"
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), 0 when invalid. */
 size_t utf8_seq_len(const unsigned char *s, size_t n);
@@ -18,7 +19,7 @@ size_t utf8_seq_len(const unsigned char *s, size_t n);
  */
 char *text_safe(const char *in, size_t in_len, bool keep_layout, char *out, size_t out_len);
 /* A process name (kernel comm, 16 bytes) for text output. */
-#define COMM_TEXT_LEN 17
+#define COMM_TEXT_LEN (MS_COMM_LEN + 1)
 static inline char *comm_text(const char *comm, char out[COMM_TEXT_LEN])
 {
 	return text_safe(comm, COMM_TEXT_LEN - 1, false, out, COMM_TEXT_LEN);

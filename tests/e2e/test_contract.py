@@ -22,7 +22,7 @@ COMMANDS = [["features"], ["gfp", "0xcc0"], ["sys", "-c", "1", "--zones", "--fra
 UNITS = ("_bytes", "_ns", "_pages", "_percent", "_per_s")
 UNITLESS = re.compile(
     r"^(ts|id|pid|tid|.*_mask.*|.*_pid|.*_calls|node|nid|order|uid|mask|gfp|count|calls|cpu_node|"
-    r"numa_nodes|page_size|exit_status|oom_score_adj|priority|.*_count|nr_.*|.*_index|"
+    r"numa_nodes|exit_status|oom_score_adj|priority|.*_count|nr_.*|.*_index|"
     r".*_order|.*_order_.*|free_blocks.*|.*_avg\d+|.*_stalls|.*wakeups|.*_failures|failures|lost|"
     r"filtered|"
     r"retries|.*_retries|direct_reclaims|compaction_tries|reclaim_retries|kills|"

@@ -17,7 +17,7 @@ def test_features_json_is_one_valid_record():
     rec = loads(lines[0])
     assert rec["type"] == "features"
     assert rec["kernel"] == platform.release()
-    assert rec["page_size"] == os.sysconf("SC_PAGE_SIZE")
+    assert rec["page_size_bytes"] == os.sysconf("SC_PAGE_SIZE")
     assert rec["btf"] == os.path.exists("/sys/kernel/btf/vmlinux")
     assert rec["psi"] == os.path.exists("/proc/pressure/memory")
     nodes = [d for d in os.listdir("/sys/devices/system/node") if d.startswith("node")
