@@ -4,7 +4,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "gfp.h"
+#include "tracefmt.h"
 #include "percpu.h"
 #include "reclaim.h"
 #include "runtime.h"

@@ -11,43 +11,9 @@
 #include <sys/stat.h>
 #include "cli.h"
 #include "hooks.h"
+#include "msg.h"
 #include "procfs.h"
-#include "output.h"
 #include "util.h"
-
-void ms_vmessage(const char *fmt, va_list ap)
-{
-	fprintf(stderr, "%s: ", ms_prog);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-}
-
-void ms_message(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	ms_vmessage(fmt, ap);
-	va_end(ap);
-}
-
-void ms_vfail(int status, const char *fmt, va_list ap)
-{
-	char msg[1024];
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	fprintf(stderr, "%s: %s\n", ms_prog, msg);
-	out_error_record(msg, status);
-	exit(status);
-}
-
-void ms_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	ms_vfail(MS_EXIT_USAGE, fmt, ap);
-}
 
 double ms_parse_double(const char *what, const char *s, double min, double max)
 {

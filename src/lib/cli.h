@@ -7,14 +7,12 @@
 #include <stdbool.h>
 #include <getopt.h>
 #include "comm.h"
+#include "msg.h"
 
 struct hook_spec;
 
 #define MS_MAX_PIDS 64
 
-/* Exit statuses: 2 for bad input, 1 for a runtime failure. */
-#define MS_EXIT_USAGE	2
-#define MS_EXIT_RUNTIME 1
 
 struct ms_opts {
 	bool json;
@@ -84,14 +82,6 @@ void ms_print_command_help(const struct ms_cmd *cmd);
 void ms_print_main_help(void);
 void ms_print_version(void) __attribute__((noreturn));
 
-/* Bad input: one line on stderr, exit 2. */
-/* "memscope: <message>" on stderr: the one shape of every error and warning line. */
-void ms_vmessage(const char *fmt, va_list ap);
-void ms_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* The message line, a JSON error record when -j is on (see output.h), exit status. */
-void ms_vfail(int status, const char *fmt, va_list ap) __attribute__((noreturn));
-void ms_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
 /* Number parsing shared by all options; `what` names the option in messages. */
 double ms_parse_double(const char *what, const char *s, double min, double max);
 long ms_parse_long(const char *what, const char *s, long min, long max);
@@ -100,6 +90,5 @@ int ms_parse_pid_list(const char *what, const char *s, int *pids, int n, int max
 /* A comma-separated list must not be empty nor have empty elements ("1,,2"). */
 void ms_check_list(const char *what, const char *s);
 
-extern const char *ms_prog;
 
 #endif

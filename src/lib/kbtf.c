@@ -5,7 +5,7 @@
 #include <string.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
-#include "gfp.h"
+#include "tracefmt.h"
 #include "kbtf.h"
 
 static struct btf *vmlinux_btf;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "output.h"
-#include "cli.h"
+#include "msg.h"
 #include "runtime.h"
 #include "strbuf.h"
 #include "textsafe.h"
@@ -80,6 +80,7 @@ static void check_stdout(void)
 void out_errors_as_json(bool on)
 {
 	json_errors = on;
+	ms_on_fail(on ? out_error_record : NULL);
 }
 
 void out_error_record(const char *message, int exit_status)

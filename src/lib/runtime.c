@@ -12,10 +12,9 @@
 #include <sys/stat.h>
 #include <linux/capability.h>
 #include <bpf/libbpf.h>
-#include "cli.h"
+#include "msg.h"
 #include "runtime.h"
 
-const char *ms_prog = "memscope";
 static volatile sig_atomic_t stop_reason;
 static bool verbose_log;
 
@@ -54,23 +53,6 @@ void ms_runtime_init(bool verbose)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN); /* seen as EPIPE on write instead */
 	libbpf_set_print(libbpf_print);
-}
-
-void ms_fatal(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	ms_vfail(MS_EXIT_RUNTIME, fmt, ap);
-}
-
-void ms_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	ms_vmessage(fmt, ap);
-	va_end(ap);
 }
 
 /* The effective capabilities, from /proc/self/status (all when it cannot be read as root). */

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "msg.h"
 
 enum ms_stop_reason { MS_RUNNING, MS_STOP_SIGNAL, MS_STOP_PIPE, MS_STOP_DONE };
 
@@ -16,9 +17,6 @@ static inline bool ms_stopping(void)
 	return ms_stop_reason() != MS_RUNNING;
 }
 
-/* Runtime failure: one line with the fix, exit 1. */
-void ms_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-void ms_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Is this capability (CAP_* of linux/capability.h) effective? */
 bool ms_has_cap(int cap);

@@ -5,6 +5,13 @@
 #include "units.h"
 #include "verdict.h"
 
+/*
+ * Orders above this are "costly" (include/linux/mmzone.h): the allocator gives up on
+ * them sooner and never invokes the OOM killer for them (mm/page_alloc.c). A kernel
+ * constant that is no enum and in no BTF; unchanged since it was introduced (2.6.23).
+ */
+#define PAGE_ALLOC_COSTLY_ORDER 3
+
 const char *verdict_kind_name(enum verdict_kind k)
 {
 	static const char *const names[] = { "unknown", "low_memory", "cma_not_usable",
@@ -42,7 +49,7 @@ static const char *stop_reason(const struct verdict_input *in)
 	if (in->retry_mayfail)
 		return "__GFP_RETRY_MAYFAIL: retried until reclaim made no progress, then gave up "
 		       "instead of invoking the OOM killer";
-	if (in->order > 3)
+	if (in->order > PAGE_ALLOC_COSTLY_ORDER)
 		return "a costly order (> 3): the kernel does not retry these as hard and never "
 		       "OOM-kills for them";
 	return NULL;
