@@ -190,16 +190,13 @@ static json_object *zones_json(const struct paf_event *e, int hi, struct verdict
 static void print_event_text(json_object *r, const struct paf_event *e, double ts,
 			     const char *flags, const char *story, const char *verdict)
 {
-	char tbuf[32], b[6][32], mt[48];
-	time_t secs = (time_t)ts;
+	char when[24], b[6][32], mt[48];
 	json_object *zones;
 	char cbuf[COMM_TEXT_LEN];
-	struct tm tm;
 
-	localtime_r(&secs, &tm);
-	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
-	out_printf("%s.%03d  allocation failure: pid %u tid %u (%s), order %u (%s), %s\n",
-		   tbuf, (int)((ts - secs) * 1000), e->pid, e->tid, comm_text(e->comm, cbuf), e->order,
+	out_printf("%s  allocation failure: pid %u tid %u (%s), order %u (%s), %s\n",
+		   fmt_clock(when, sizeof(when), ts, true), e->pid, e->tid, comm_text(e->comm, cbuf),
+		   e->order,
 		   fmt_bytes(b[0], sizeof(b[0]), (uint64_t)ms_page_size() << e->order),
 		   kbtf_enum_short("migratetype", e->migratetype, "MIGRATE_", mt, sizeof(mt)));
 	out_printf("  gfp      %#llx %s\n", (unsigned long long)e->gfp, flags);
@@ -259,29 +256,80 @@ struct run_ctx {
 	long seen, limit;
 };
 
-static int on_event(void *ctx, void *data, size_t len)
+/* What the verdict needs of the failure: its flags, and the slow path's story. */
+static void verdict_input_of(const struct paf_event *e, struct verdict_input *vin, char *res,
+			     size_t res_len)
 {
-	struct run_ctx *rc = ctx;
-	const struct paf_event *e = data;
-	double ts = ms_boot_ns_to_real(e->ts_ns);
-	char flags[1024], story[512], verdict[1024], mt[48];
-	struct verdict_input vin = { 0 };
+	memset(vin, 0, sizeof(*vin));
+	vin->order = e->order;
+	vin->page_size = ms_page_size();
+	vin->nr_orders = e->node.nr_orders;
+	vin->has_zones = e->has_node;
+	vin->can_use_cma = migrate_movable >= 0 && e->migratetype == migrate_movable;
+	vin->direct_reclaim = has_flag(e->gfp, "__GFP_DIRECT_RECLAIM");
+	vin->noretry = has_flag(e->gfp, "__GFP_NORETRY");
+	vin->retry_mayfail = has_flag(e->gfp, "__GFP_RETRY_MAYFAIL");
+	vin->nofail = has_flag(e->gfp, "__GFP_NOFAIL");
+	vin->thisnode = has_flag(e->gfp, "__GFP_THISNODE");
+	vin->has_story = e->has_story;
+	if (!e->has_story)
+		return;
+	vin->reclaim_count = e->story.reclaim_count;
+	vin->reclaimed = e->story.reclaimed;
+	vin->compact_tries = e->story.compact_tries;
+	vin->compact_retries = e->story.compact_retries;
+	vin->retry_zone_count = e->story.retry_zone_count;
+	vin->max_no_progress_loops = e->story.max_no_progress_loops;
+	if (e->story.compact_retries)
+		vin->compact_result = kbtf_enum_short("compact_result", e->story.compact_result,
+						      "COMPACT_", res, res_len);
+}
+
+static json_object *slow_path_json(const struct paf_event *e)
+{
+	const struct paf_story *s = &e->story;
+	json_object *so;
+	char res[48], prio[48];
+
+	if (!e->has_story)
+		return NULL;
+	so = json_object_new_object();
+	json_object_object_add(so, "direct_reclaims", json_object_new_int(s->reclaim_count));
+	json_object_object_add(so, "reclaimed_pages", json_u64(s->reclaimed));
+	json_object_object_add(so, "reclaim_ns", json_u64(s->reclaim_ns));
+	json_object_object_add(so, "compaction_tries", json_object_new_int(s->compact_tries));
+	json_object_object_add(so, "compact_retries", json_object_new_int(s->compact_retries));
+	json_object_object_add(so, "last_compact_result", s->compact_retries ?
+		json_object_new_string(kbtf_enum_short("compact_result", s->compact_result,
+						       "COMPACT_", res, sizeof(res))) : NULL);
+	json_object_object_add(so, "last_compact_priority", s->compact_retries ?
+		json_object_new_string(kbtf_enum_short("compact_priority", s->compact_priority,
+						       "COMPACT_PRIO_", prio, sizeof(prio))) : NULL);
+	json_object_object_add(so, "reclaim_retries", json_object_new_int(s->retry_zone_count));
+	json_object_object_add(so, "max_no_progress_loops",
+			       json_object_new_int(s->max_no_progress_loops));
+	json_object_object_add(so, "duration_ns", json_u64(s->last_ns - s->first_ns));
+	return so;
+}
+
+/* The failure's record; flags, story and verdict are also handed back for the text. */
+static json_object *failure_json(const struct paf_event *e, char *flags, size_t flen,
+				 char *story, size_t slen, char *verdict, size_t vlen)
+{
+	json_object *r = json_object_new_object();
+	struct verdict_input vin;
 	enum verdict_kind kind;
-	json_object *r;
+	char mt[48], res[48];
 
-	if (len < sizeof(*e) || (rc->limit && rc->seen >= rc->limit))
-		return 0;
-	rc->seen++;
-	gfp_format(&gfp, e->gfp, flags, sizeof(flags));
-	story_text(e, story, sizeof(story));
-
-	r = json_object_new_object();
+	gfp_format(&gfp, e->gfp, flags, flen);
+	story_text(e, story, slen);
+	verdict_input_of(e, &vin, res, sizeof(res));
 	json_object_object_add(r, "type", json_object_new_string("paf"));
-	json_object_object_add(r, "ts", json_object_new_double(ts));
+	json_object_object_add(r, "ts", json_ts(ms_boot_ns_to_real(e->ts_ns)));
 	json_object_object_add(r, "pid", json_object_new_int(e->pid));
 	json_object_object_add(r, "tid", json_object_new_int(e->tid));
-	json_object_object_add(r, "comm", json_object_new_string_len(
-				e->comm, strnlen(e->comm, sizeof(e->comm))));
+	json_object_object_add(r, "comm",
+			       json_object_new_string_len(e->comm, strnlen(e->comm, sizeof(e->comm))));
 	json_object_object_add(r, "order", json_object_new_int(e->order));
 	json_object_object_add(r, "size_bytes", json_u64((uint64_t)ms_page_size() << e->order));
 	json_object_object_add(r, "gfp", json_u64(e->gfp));
@@ -289,31 +337,6 @@ static int on_event(void *ctx, void *data, size_t len)
 	json_object_object_add(r, "migratetype", json_object_new_string(
 		kbtf_enum_short("migratetype", e->migratetype, "MIGRATE_", mt, sizeof(mt))));
 	json_object_object_add(r, "cpu_node", json_object_new_int(e->cpu_node));
-
-	vin.order = e->order;
-	vin.page_size = ms_page_size();
-	vin.nr_orders = e->node.nr_orders;
-	vin.has_zones = e->has_node;
-	vin.can_use_cma = migrate_movable >= 0 && e->migratetype == migrate_movable;
-	vin.direct_reclaim = has_flag(e->gfp, "__GFP_DIRECT_RECLAIM");
-	vin.noretry = has_flag(e->gfp, "__GFP_NORETRY");
-	vin.retry_mayfail = has_flag(e->gfp, "__GFP_RETRY_MAYFAIL");
-	vin.nofail = has_flag(e->gfp, "__GFP_NOFAIL");
-	vin.thisnode = has_flag(e->gfp, "__GFP_THISNODE");
-	vin.has_story = e->has_story;
-	if (e->has_story) {
-		char res[48];
-
-		vin.reclaim_count = e->story.reclaim_count;
-		vin.reclaimed = e->story.reclaimed;
-		vin.compact_tries = e->story.compact_tries;
-		vin.compact_retries = e->story.compact_retries;
-		vin.retry_zone_count = e->story.retry_zone_count;
-		vin.max_no_progress_loops = e->story.max_no_progress_loops;
-		if (e->story.compact_retries)
-			vin.compact_result = strdupa(kbtf_enum_short("compact_result",
-						e->story.compact_result, "COMPACT_", res, sizeof(res)));
-	}
 	if (e->has_node) {
 		int hi = highest_zone(&e->node, e->gfp);
 
@@ -323,40 +346,31 @@ static int on_event(void *ctx, void *data, size_t len)
 		json_object_object_add(r, "highest_zone", NULL);
 		json_object_object_add(r, "zones", NULL);
 	}
-	if (e->has_story) {
-		const struct paf_story *s = &e->story;
-		json_object *so = json_object_new_object();
-		char res[48], prio[48];
-
-		json_object_object_add(so, "direct_reclaims", json_object_new_int(s->reclaim_count));
-		json_object_object_add(so, "reclaimed_pages", json_u64(s->reclaimed));
-		json_object_object_add(so, "reclaim_ns", json_u64(s->reclaim_ns));
-		json_object_object_add(so, "compaction_tries", json_object_new_int(s->compact_tries));
-		json_object_object_add(so, "compact_retries", json_object_new_int(s->compact_retries));
-		json_object_object_add(so, "last_compact_result", s->compact_retries ?
-			json_object_new_string(kbtf_enum_short("compact_result", s->compact_result,
-							  "COMPACT_", res, sizeof(res))) : NULL);
-		json_object_object_add(so, "last_compact_priority", s->compact_retries ?
-			json_object_new_string(kbtf_enum_short("compact_priority", s->compact_priority,
-							  "COMPACT_PRIO_", prio, sizeof(prio))) : NULL);
-		json_object_object_add(so, "reclaim_retries", json_object_new_int(s->retry_zone_count));
-		json_object_object_add(so, "max_no_progress_loops",
-				       json_object_new_int(s->max_no_progress_loops));
-		json_object_object_add(so, "duration_ns", json_u64(s->last_ns - s->first_ns));
-		json_object_object_add(r, "slow_path", so);
-	} else {
-		json_object_object_add(r, "slow_path", NULL);
-	}
+	json_object_object_add(r, "slow_path", slow_path_json(e));
 	json_object_object_add(r, "slow_path_summary", json_object_new_string(story));
-	kind = verdict_explain(&vin, verdict, sizeof(verdict));
+	kind = verdict_explain(&vin, verdict, vlen);
 	json_object_object_add(r, "verdict", json_object_new_string(verdict));
 	json_object_object_add(r, "verdict_kind", json_object_new_string(verdict_kind_name(kind)));
 	if (cfg.stack)
 		json_object_object_add(r, "stack", stack_json(e));
-	if (out_json_mode())
+	return r;
+}
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct run_ctx *rc = ctx;
+	const struct paf_event *e = data;
+	char flags[1024], story[512], verdict[1024];
+	json_object *r;
+
+	if (len < sizeof(*e) || (rc->limit && rc->seen >= rc->limit))
+		return 0;
+	rc->seen++;
+	r = failure_json(e, flags, sizeof(flags), story, sizeof(story), verdict, sizeof(verdict));
+	if (out_json_mode()) {
 		out_json(r);
-	else {
-		print_event_text(r, e, ts, flags, story, verdict);
+	} else {
+		print_event_text(r, e, ms_boot_ns_to_real(e->ts_ns), flags, story, verdict);
 		json_object_put(r);
 	}
 	if (rc->limit && rc->seen >= rc->limit)

@@ -55,21 +55,18 @@ static const char *stop_reason(const struct verdict_input *in)
 	return NULL;
 }
 
-enum verdict_kind verdict_explain(const struct verdict_input *in, char *buf, size_t len)
+/* The zones as the kernel's watermark check sees them at the failure. */
+struct zone_scan {
+	const struct verdict_zone *best;	  /* the most usable free memory */
+	const struct verdict_zone *pass_wmark;	  /* above min + reserve (with a block if any) */
+	const struct verdict_zone *pass_with_cma; /* would pass only with CMA it may not use */
+};
+
+static void scan_zones(const struct verdict_input *in, struct zone_scan *zs)
 {
-	char size[32], a[32], b[32], c[32], d[32], story[256] = "";
-	const struct verdict_zone *best = NULL, *pass_wmark = NULL, *pass_with_cma = NULL;
-	enum verdict_kind kind;
-	const char *why = stop_reason(in);
-	struct strbuf sb;
 	int64_t best_free = -1;
 
-	fmt_bytes(size, sizeof(size), (uint64_t)in->page_size << in->order);
-	if (!in->has_zones || in->nr_zones <= 0) {
-		snprintf(buf, len, "order-%u (%s) request: the zone state at the failure is not "
-			 "known (node not found), so no verdict", in->order, size);
-		return VERDICT_UNKNOWN;
-	}
+	memset(zs, 0, sizeof(*zs));
 	for (int i = in->nr_zones - 1; i >= 0; i--) {
 		const struct verdict_zone *z = &in->zone[i];
 		int64_t free = usable_free(in, z), need = z->min + z->reserve;
@@ -78,80 +75,119 @@ enum verdict_kind verdict_explain(const struct verdict_input *in, char *buf, siz
 			continue;
 		if (free > best_free) {
 			best_free = free;
-			best = z;
+			zs->best = z;
 		}
 		if (free > need) {
-			if (!pass_wmark || has_block(in, z))
-				pass_wmark = z;
+			if (!zs->pass_wmark || has_block(in, z))
+				zs->pass_wmark = z;
 		} else if (!in->can_use_cma && free + (int64_t)z->free_cma > need) {
-			pass_with_cma = z;
+			zs->pass_with_cma = z;
 		}
 	}
-	sb_init(&sb, story, sizeof(story));
-	if (in->has_story) {
-		if (in->reclaim_count)
-			sb_add(&sb, "; direct reclaim x%u freed %llu page%s", in->reclaim_count,
-			       (unsigned long long)in->reclaimed, in->reclaimed == 1 ? "" : "s");
-		if (in->compact_tries || in->compact_retries)
-			sb_add(&sb, "; compaction x%u%s%s%s",
-			       in->compact_tries ? in->compact_tries : in->compact_retries,
-			       in->compact_result ? " (last: " : "",
-			       in->compact_result ? in->compact_result : "",
-			       in->compact_result ? ")" : "");
-		if (in->retry_zone_count)
-			sb_add(&sb, "; %u reclaim retries, up to %u without progress",
-			       in->retry_zone_count, in->max_no_progress_loops);
-	}
-	if (!best) {
-		snprintf(buf, len, "order-%u (%s) request: no populated zone it may use", in->order,
-			 size);
-		return VERDICT_UNKNOWN;
-	}
-	if (pass_wmark && has_block(in, pass_wmark)) {
-		kind = VERDICT_GAVE_UP;
+}
+
+/* "; direct reclaim x2 freed ...": what the slow path did, for the verdict's tail. */
+static void story_of(const struct verdict_input *in, char *story, size_t len)
+{
+	struct strbuf sb;
+
+	sb_init(&sb, story, len);
+	if (!in->has_story)
+		return;
+	if (in->reclaim_count)
+		sb_add(&sb, "; direct reclaim x%u freed %llu page%s", in->reclaim_count,
+		       (unsigned long long)in->reclaimed, in->reclaimed == 1 ? "" : "s");
+	if (in->compact_tries || in->compact_retries)
+		sb_add(&sb, "; compaction x%u%s%s%s",
+		       in->compact_tries ? in->compact_tries : in->compact_retries,
+		       in->compact_result ? " (last: " : "",
+		       in->compact_result ? in->compact_result : "", in->compact_result ? ")" : "");
+	if (in->retry_zone_count)
+		sb_add(&sb, "; %u reclaim retries, up to %u without progress", in->retry_zone_count,
+		       in->max_no_progress_loops);
+}
+
+static enum verdict_kind explain_passing(const struct verdict_input *in,
+					 const struct verdict_zone *z, const char *size,
+					 const char *why, const char *story, char *buf, size_t len)
+{
+	char a[32], b[32];
+
+	fmt_bytes(a, sizeof(a), usable_free(in, z) * in->page_size);
+	fmt_bytes(b, sizeof(b), z->min * in->page_size);
+	if (has_block(in, z)) {
 		snprintf(buf, len,
 			 "order-%u (%s) request: at the failure %s had %s free above min %s + "
 			 "reserve and a free block of order >= %u, so memory was there but the slow "
 			 "path had already stopped%s%s%s",
-			 in->order, size, pass_wmark->name,
-			 fmt_bytes(a, sizeof(a), usable_free(in, pass_wmark) * in->page_size),
-			 fmt_bytes(b, sizeof(b), pass_wmark->min * in->page_size), in->order,
-			 why ? ": " : "", why ? why : "", story);
-	} else if (pass_wmark) {
-		kind = VERDICT_FRAGMENTATION;
-		snprintf(buf, len,
-			 "order-%u (%s) request: %s free in %s (above min %s + reserve) but no free "
-			 "block of order >= %u: fragmentation%s%s%s%s",
-			 in->order, size,
-			 fmt_bytes(a, sizeof(a), usable_free(in, pass_wmark) * in->page_size),
-			 pass_wmark->name, fmt_bytes(b, sizeof(b), pass_wmark->min * in->page_size),
-			 in->order,
-			 in->compact_result ? "; compaction could not make one" : "",
-			 why ? "; " : "", why ? why : "", story);
-	} else if (pass_with_cma) {
-		kind = VERDICT_CMA;
-		snprintf(buf, len,
-			 "order-%u (%s) request: free %s - CMA %s < min %s + reserve %s in %s: CMA "
-			 "is not usable by this %s request%s",
-			 in->order, size,
-			 fmt_bytes(a, sizeof(a), pass_with_cma->free * in->page_size),
-			 fmt_bytes(b, sizeof(b), pass_with_cma->free_cma * in->page_size),
-			 fmt_bytes(c, sizeof(c), pass_with_cma->min * in->page_size),
-			 fmt_bytes(d, sizeof(d), (uint64_t)pass_with_cma->reserve * in->page_size),
-			 pass_with_cma->name, "non-movable", story);
-	} else {
-		kind = VERDICT_LOW_MEMORY;
-		snprintf(buf, len,
-			 "order-%u (%s) request: out of memory in every zone it may use: best was "
-			 "%s with %s free%s, at or below min %s + reserve %s%s%s%s%s",
-			 in->order, size, best->name,
-			 fmt_bytes(a, sizeof(a), best->free * in->page_size),
-			 in->can_use_cma || !best->free_cma ? "" : " (CMA excluded)",
-			 fmt_bytes(b, sizeof(b), best->min * in->page_size),
-			 fmt_bytes(c, sizeof(c), (uint64_t)(best->reserve > 0 ? best->reserve : 0) *
-							 in->page_size),
-			 in->thisnode ? " (__GFP_THISNODE: this node only)" : "",
-			 why ? "; " : "", why ? why : "", story);
+			 in->order, size, z->name, a, b, in->order, why ? ": " : "", why ? why : "",
+			 story);
+		return VERDICT_GAVE_UP;
 	}
-	return kind;
+	snprintf(buf, len,
+		 "order-%u (%s) request: %s free in %s (above min %s + reserve) but no free "
+		 "block of order >= %u: fragmentation%s%s%s%s",
+		 in->order, size, a, z->name, b, in->order,
+		 in->compact_result ? "; compaction could not make one" : "", why ? "; " : "",
+		 why ? why : "", story);
+	return VERDICT_FRAGMENTATION;
+}
+
+static enum verdict_kind explain_cma(const struct verdict_input *in, const struct verdict_zone *z,
+				     const char *size, const char *story, char *buf, size_t len)
+{
+	char a[32], b[32], c[32], d[32];
+
+	snprintf(buf, len,
+		 "order-%u (%s) request: free %s - CMA %s < min %s + reserve %s in %s: CMA is not "
+		 "usable by this non-movable request%s",
+		 in->order, size, fmt_bytes(a, sizeof(a), z->free * in->page_size),
+		 fmt_bytes(b, sizeof(b), z->free_cma * in->page_size),
+		 fmt_bytes(c, sizeof(c), z->min * in->page_size),
+		 fmt_bytes(d, sizeof(d), (uint64_t)z->reserve * in->page_size), z->name, story);
+	return VERDICT_CMA;
+}
+
+static enum verdict_kind explain_low(const struct verdict_input *in, const struct verdict_zone *z,
+				     const char *size, const char *why, const char *story, char *buf,
+				     size_t len)
+{
+	char a[32], b[32], c[32];
+
+	snprintf(buf, len,
+		 "order-%u (%s) request: out of memory in every zone it may use: best was %s with "
+		 "%s free%s, at or below min %s + reserve %s%s%s%s%s",
+		 in->order, size, z->name, fmt_bytes(a, sizeof(a), z->free * in->page_size),
+		 in->can_use_cma || !z->free_cma ? "" : " (CMA excluded)",
+		 fmt_bytes(b, sizeof(b), z->min * in->page_size),
+		 fmt_bytes(c, sizeof(c), (uint64_t)(z->reserve > 0 ? z->reserve : 0) * in->page_size),
+		 in->thisnode ? " (__GFP_THISNODE: this node only)" : "", why ? "; " : "",
+		 why ? why : "", story);
+	return VERDICT_LOW_MEMORY;
+}
+
+enum verdict_kind verdict_explain(const struct verdict_input *in, char *buf, size_t len)
+{
+	char size[32], story[256];
+	const char *why = stop_reason(in);
+	struct zone_scan zs;
+
+	fmt_bytes(size, sizeof(size), (uint64_t)in->page_size << in->order);
+	if (!in->has_zones || in->nr_zones <= 0) {
+		snprintf(buf, len, "order-%u (%s) request: the zone state at the failure is not "
+			 "known (node not found), so no verdict", in->order, size);
+		return VERDICT_UNKNOWN;
+	}
+	scan_zones(in, &zs);
+	story_of(in, story, sizeof(story));
+	if (!zs.best) {
+		snprintf(buf, len, "order-%u (%s) request: no populated zone it may use", in->order,
+			 size);
+		return VERDICT_UNKNOWN;
+	}
+	if (zs.pass_wmark)
+		return explain_passing(in, zs.pass_wmark, size, why, story, buf, len);
+	if (zs.pass_with_cma)
+		return explain_cma(in, zs.pass_with_cma, size, story, buf, len);
+	return explain_low(in, zs.best, size, why, story, buf, len);
 }
