@@ -320,74 +320,87 @@ static __always_inline __u32 log2_slot(__u64 us)
 	return slot;
 }
 
+/* The stall's latency into its reclaimer's histogram (per CPU: no atomics needed). */
+static __always_inline void count_stall(__u32 kind, __u64 lat, unsigned long reclaimed)
+{
+	struct rc_stall_stats *ss = bpf_map_lookup_elem(&stalls, &kind);
+	__u32 slot = log2_slot(lat / 1000);
+
+	if (!ss)
+		return;
+	ss->count++;
+	ss->total_ns += lat;
+	ss->reclaimed += reclaimed;
+	if (lat > ss->max_ns)
+		ss->max_ns = lat;
+	if (slot < RC_HIST_SLOTS)
+		ss->hist[slot]++;
+}
+
+/* --by-process: the stall to the process's (shared) counters. */
+static __always_inline void count_process(__u32 pid, __u32 kind, __u64 lat,
+					  unsigned long reclaimed)
+{
+	struct rc_proc_key k = { .pid = pid, .kind = kind };
+	struct rc_proc *p = bpf_map_lookup_elem(&by_process, &k);
+
+	if (!p) {
+		struct rc_proc fresh = {};
+
+		bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
+		p = lookup_or_init(&by_process, &k, &fresh);
+		if (!p) {
+			__sync_fetch_and_add(&nr_by_process_full, 1);
+			return;
+		}
+	}
+	__sync_fetch_and_add(&p->count, 1);
+	__sync_fetch_and_add(&p->total_ns, lat);
+	__sync_fetch_and_add(&p->reclaimed, reclaimed);
+	if (lat > p->max_ns)
+		p->max_ns = lat;
+}
+
+/* --events: one record for this stall. */
+static __always_inline void send_stall(const struct stall_start *s, __u64 id, __u64 now,
+				       __u64 lat, unsigned long reclaimed)
+{
+	struct rc_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		__sync_fetch_and_add(&nr_lost, 1);
+		return;
+	}
+	e->ts_ns = now;
+	e->latency_ns = lat;
+	e->reclaimed = reclaimed;
+	e->gfp = s->gfp;
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->kind = s->kind;
+	e->order = s->order;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+}
+
 static __always_inline void stall_end(unsigned long reclaimed)
 {
 	__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_boot_ns(), lat;
-	__u32 tid = (__u32)id, kind;
+	__u32 tid = (__u32)id;
 	struct stall_stack *st = bpf_map_lookup_elem(&in_stall, &tid);
-	struct rc_stall_stats *ss;
 	struct stall_start *s;
 
 	if (!st || !st->depth)
 		return;
-	s = stall_top(st);
-	if (!s) /* a level too deep to be timed */
-		goto out;
-	kind = s->kind;
-	lat = now - s->ts;
-	if (!s->counted)
-		goto out;
-	ss = bpf_map_lookup_elem(&stalls, &kind);
-	if (ss) {
-		__u32 slot = log2_slot(lat / 1000);
-
-		ss->count++;
-		ss->total_ns += lat;
-		ss->reclaimed += reclaimed;
-		if (lat > ss->max_ns)
-			ss->max_ns = lat;
-		if (slot < RC_HIST_SLOTS)
-			ss->hist[slot]++;
+	s = stall_top(st); /* NULL: a level too deep to be timed */
+	if (s && s->counted) {
+		lat = now - s->ts;
+		count_stall(s->kind, lat, reclaimed);
+		if (want_by_process)
+			count_process(id >> 32, s->kind, lat, reclaimed);
+		if (want_events)
+			send_stall(s, id, now, lat, reclaimed);
 	}
-	if (want_by_process) {
-		struct rc_proc_key k = { .pid = id >> 32, .kind = kind };
-		struct rc_proc *p = bpf_map_lookup_elem(&by_process, &k);
-
-		if (!p) {
-			struct rc_proc fresh = {};
-
-			bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
-			p = lookup_or_init(&by_process, &k, &fresh);
-			if (!p)
-				__sync_fetch_and_add(&nr_by_process_full, 1);
-		}
-		if (p) {
-			__sync_fetch_and_add(&p->count, 1);
-			__sync_fetch_and_add(&p->total_ns, lat);
-			__sync_fetch_and_add(&p->reclaimed, reclaimed);
-			if (lat > p->max_ns)
-				p->max_ns = lat;
-		}
-	}
-	if (want_events) {
-		struct rc_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-
-		if (!e) {
-			__sync_fetch_and_add(&nr_lost, 1);
-		} else {
-			e->ts_ns = now;
-			e->latency_ns = lat;
-			e->reclaimed = reclaimed;
-			e->gfp = s->gfp;
-			e->pid = id >> 32;
-			e->tid = tid;
-			e->kind = kind;
-			e->order = s->order;
-			bpf_get_current_comm(e->comm, sizeof(e->comm));
-			bpf_ringbuf_submit(e, 0);
-		}
-	}
-out:
 	if (--st->depth == 0)
 		bpf_map_delete_elem(&in_stall, &tid);
 }

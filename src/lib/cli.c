@@ -249,12 +249,12 @@ static bool long_known(const struct option *opts, const char *name, size_t len)
 	return false;
 }
 
-void ms_parse_command_args(const struct ms_cmd *cmd, int argc, char **argv, struct ms_opts *o)
+/* getopt's tables for this command: global, the shared options it takes, its own. */
+static void build_options(const struct ms_cmd *cmd, struct option *longopts, char *shortopts)
 {
-	struct option longopts[64];
-	char shortopts[128] = ":jvhV";
-	int n = 0, c;
+	int n = 0;
 
+	strcpy(shortopts, ":jvhV");
 	for (size_t i = 0; i < ARRAY_SIZE(global_long); i++)
 		longopts[n++] = global_long[i];
 	for (size_t i = 0; i < ARRAY_SIZE(shared_long); i++) {
@@ -280,41 +280,58 @@ void ms_parse_command_args(const struct ms_cmd *cmd, int argc, char **argv, stru
 		}
 	}
 	longopts[n] = (struct option){ 0 };
+}
 
+/* An option getopt did not know: name what the user typed, not its short twin. */
+static void __attribute__((noreturn))
+unknown_option(const struct ms_cmd *cmd, const struct option *longopts, const char *a)
+{
+	const char *eq = strchr(a, '=');
+
+	if (!strncmp(a, "--", 2) && eq && long_known(longopts, a + 2, eq - a - 2))
+		ms_usage_error("%s: option '%.*s' takes no value (see '%s help %s')", cmd->name,
+			       (int)(eq - a), a, ms_prog, cmd->name);
+	if (!strncmp(a, "--", 2))
+		ms_usage_error("%s: unknown option '%s' (see '%s help %s')", cmd->name, a, ms_prog,
+			       cmd->name);
+	ms_usage_error("%s: unknown option '-%c' (see '%s help %s')", cmd->name,
+		       optopt ? optopt : '?', ms_prog, cmd->name);
+}
+
+static void take_option(const struct ms_cmd *cmd, int c, struct ms_opts *o)
+{
+	const struct ms_cmd_opt *co;
+
+	if (c == OPT_HELP) {
+		ms_print_command_help(cmd);
+		exit(0);
+	}
+	if (c == OPT_VERSION)
+		ms_print_version();
+	for (co = cmd->opts; co && co->name; co++)
+		if (c == (co->short_name ? co->short_name : OPT_CMD_BASE + co->id))
+			break;
+	if (co && co->name)
+		cmd->parse_opt(co->id, optarg);
+	else
+		parse_shared(c, optarg, o);
+}
+
+void ms_parse_command_args(const struct ms_cmd *cmd, int argc, char **argv, struct ms_opts *o)
+{
+	struct option longopts[64];
+	char shortopts[128];
+	int c;
+
+	build_options(cmd, longopts, shortopts);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		const struct ms_cmd_opt *co;
-
-		if (c == '?') {
-			const char *a = argv[optind - 1], *eq = strchr(a, '=');
-
-			/* a long option: name what the user typed, not its short twin */
-			if (!strncmp(a, "--", 2) && eq && long_known(longopts, a + 2, eq - a - 2))
-				ms_usage_error("%s: option '%.*s' takes no value (see '%s help %s')",
-					       cmd->name, (int)(eq - a), a, ms_prog, cmd->name);
-			if (!strncmp(a, "--", 2))
-				ms_usage_error("%s: unknown option '%s' (see '%s help %s')",
-					       cmd->name, a, ms_prog, cmd->name);
-			ms_usage_error("%s: unknown option '-%c' (see '%s help %s')", cmd->name,
-				       optopt ? optopt : '?', ms_prog, cmd->name);
-		}
+		if (c == '?')
+			unknown_option(cmd, longopts, argv[optind - 1]);
 		if (c == ':')
-			ms_usage_error("%s: option '%s' needs a value", cmd->name,
-				       argv[optind - 1]);
-		if (c == OPT_HELP) {
-			ms_print_command_help(cmd);
-			exit(0);
-		}
-		if (c == OPT_VERSION)
-			ms_print_version();
-		for (co = cmd->opts; co && co->name; co++)
-			if (c == (co->short_name ? co->short_name : OPT_CMD_BASE + co->id))
-				break;
-		if (co && co->name)
-			cmd->parse_opt(co->id, optarg);
-		else
-			parse_shared(c, optarg, o);
+			ms_usage_error("%s: option '%s' needs a value", cmd->name, argv[optind - 1]);
+		take_option(cmd, c, o);
 	}
 	if (optind < argc && !cmd->operands)
 		ms_usage_error("%s: unexpected argument '%s'", cmd->name, argv[optind]);

@@ -11,6 +11,7 @@
 #include "hooks.h"
 #include "kbtf.h"
 #include "runtime.h"
+#include "util.h"
 #include "probe.skel.h"
 
 static const char *const kind_names[HK_NR] = {
@@ -73,6 +74,57 @@ static struct bpf_program *probe_prog(struct probe_bpf *s, enum hook_kind k)
 	}
 }
 
+static int try_ringbuf(char *why, size_t len)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0, ms_page_size(), NULL);
+
+	if (fd < 0) {
+		snprintf(why, len, "map create: %s", strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* A cgroup iterator needs a cgroup to start from: any hierarchy's root. */
+static struct bpf_link *attach_cgroup_iter(struct bpf_program *prog)
+{
+	static const char *const roots[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup",
+					     "/sys/fs/cgroup/memory" };
+	union bpf_iter_link_info li = { .cgroup.order = BPF_CGROUP_ITER_SELF_ONLY };
+	LIBBPF_OPTS(bpf_iter_attach_opts, io, .link_info = &li, .link_info_len = sizeof(li));
+	struct bpf_link *link;
+	int err = -ENOENT;
+
+	for (size_t i = 0; i < ARRAY_SIZE(roots); i++) {
+		int fd = open(roots[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (fd < 0)
+			continue;
+		li.cgroup.cgroup_fd = fd;
+		link = bpf_program__attach_iter(prog, &io);
+		err = libbpf_get_error(link);
+		close(fd);
+		if (!err)
+			return link;
+	}
+	return ERR_PTR_LINK(err);
+}
+
+static struct bpf_link *attach_kind(struct bpf_program *prog, enum hook_kind k)
+{
+	if (k == HK_UPROBE) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = "memscope_uprobe_target");
+
+		return bpf_program__attach_uprobe_opts(prog, 0, "/proc/self/exe", 0, &uo);
+	}
+	if (k == HK_ITER_CGROUP)
+		return attach_cgroup_iter(prog);
+	if (k >= HK_ITER_TASK && k <= HK_ITER_KMEM_CACHE)
+		return bpf_program__attach_iter(prog, NULL);
+	return bpf_program__attach(prog);
+}
+
 static int try_kind(enum hook_kind k, char *why, size_t len)
 {
 	struct bpf_program *prog, *p;
@@ -80,16 +132,8 @@ static int try_kind(enum hook_kind k, char *why, size_t len)
 	struct probe_bpf *s;
 	int err;
 
-	if (k == HK_RINGBUF) {
-		int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0, getpagesize(), NULL);
-
-		if (fd < 0) {
-			snprintf(why, len, "map create: %s", strerror(errno));
-			return -1;
-		}
-		close(fd);
-		return 0;
-	}
+	if (k == HK_RINGBUF)
+		return try_ringbuf(why, len);
 	if (k == HK_TRACEPOINT && !ms_tracefs()) {
 		snprintf(why, len, "tracefs not mounted and cannot be mounted");
 		return -1;
@@ -105,45 +149,14 @@ static int try_kind(enum hook_kind k, char *why, size_t len)
 	err = probe_bpf__load(s);
 	if (err) {
 		snprintf(why, len, "load: %s", strerror(-err));
-		goto out;
-	}
-	if (k == HK_UPROBE) {
-		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = "memscope_uprobe_target");
-
-		link = bpf_program__attach_uprobe_opts(prog, 0, "/proc/self/exe", 0, &uo);
-	} else if (k == HK_ITER_CGROUP) {
-		/* A cgroup iterator needs a cgroup to start from: any hierarchy's root. */
-		static const char *const roots[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup",
-						     "/sys/fs/cgroup/memory" };
-		union bpf_iter_link_info li = { .cgroup.order = BPF_CGROUP_ITER_SELF_ONLY };
-		LIBBPF_OPTS(bpf_iter_attach_opts, io, .link_info = &li, .link_info_len = sizeof(li));
-
-		err = -ENOENT;
-		for (int i = 0; i < 3 && err; i++) {
-			int fd = open(roots[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-			if (fd < 0)
-				continue;
-			li.cgroup.cgroup_fd = fd;
-			link = bpf_program__attach_iter(prog, &io);
-			err = libbpf_get_error(link);
-			if (err)
-				link = NULL;
-			close(fd);
-		}
-		if (err)
-			link = ERR_PTR_LINK(err);
-	} else if (k >= HK_ITER_TASK && k <= HK_ITER_KMEM_CACHE) {
-		link = bpf_program__attach_iter(prog, NULL);
 	} else {
-		link = bpf_program__attach(prog);
+		link = attach_kind(prog, k);
+		err = libbpf_get_error(link);
+		if (err) {
+			link = NULL;
+			snprintf(why, len, "attach: %s", strerror(-err));
+		}
 	}
-	err = libbpf_get_error(link);
-	if (err) {
-		link = NULL;
-		snprintf(why, len, "attach: %s", strerror(-err));
-	}
-out:
 	bpf_link__destroy(link);
 	probe_bpf__destroy(s);
 	return err ? -1 : 0;

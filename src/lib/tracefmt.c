@@ -30,6 +30,7 @@ static bool is_ident_start(char c)
 }
 
 static unsigned long parse_or(struct lexer *lx);
+static unsigned long parse_unary(struct lexer *lx);
 
 /* Is the parenthesis at p the start of a cast: "(" identifiers [*] ")" then an operand? */
 static const char *cast_end(const char *p)
@@ -59,71 +60,83 @@ static const char *cast_end(const char *p)
 	return NULL;
 }
 
-static unsigned long parse_unary(struct lexer *lx)
+/* "(expr)" or a cast "( type)" before a value, which leaves the value as it is. */
+static unsigned long parse_paren(struct lexer *lx)
+{
+	const char *after = cast_end(lx->p);
+	unsigned long v;
+
+	if (after) {
+		lx->p = after;
+		return parse_unary(lx);
+	}
+	lx->p++;
+	v = parse_or(lx);
+	skip_ws(lx);
+	if (*lx->p != ')') {
+		lx->err = -EINVAL;
+		return 0;
+	}
+	lx->p++;
+	return v;
+}
+
+/* A number with its U/L suffixes. */
+static unsigned long parse_number(struct lexer *lx)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(lx->p, &end, 0);
+	if (errno) {
+		lx->err = -EINVAL;
+		return 0;
+	}
+	lx->p = end;
+	while (*lx->p == 'u' || *lx->p == 'U' || *lx->p == 'l' || *lx->p == 'L')
+		lx->p++;
+	return v;
+}
+
+/* A name the format leaves unresolved (an enum constant): the caller resolves it. */
+static unsigned long parse_ident(struct lexer *lx)
 {
 	unsigned long v = 0;
+	char name[128];
+	size_t n = 0;
+
+	while ((isalnum((unsigned char)*lx->p) || *lx->p == '_') && n < sizeof(name) - 1)
+		name[n++] = *lx->p++;
+	name[n] = 0;
+	if (!lx->ident || lx->ident(name, &v)) {
+		lx->err = -ENOENT;
+		return 0;
+	}
+	return v;
+}
+
+static unsigned long parse_unary(struct lexer *lx)
+{
+	char c;
 
 	skip_ws(lx);
 	if (lx->err)
 		return 0;
-	switch (*lx->p) {
-	case '~':
-		lx->p++;
-		return ~parse_unary(lx);
-	case '!':
-		lx->p++;
-		return !parse_unary(lx);
-	case '-':
-		lx->p++;
-		return -parse_unary(lx);
-	case '+':
-		lx->p++;
-		return parse_unary(lx);
-	case '(': {
-		const char *after = cast_end(lx->p);
+	c = *lx->p;
+	if (c == '~' || c == '!' || c == '-' || c == '+') {
+		unsigned long v;
 
-		if (after) { /* the value is unchanged by the casts we meet here */
-			lx->p = after;
-			return parse_unary(lx);
-		}
 		lx->p++;
-		v = parse_or(lx);
-		skip_ws(lx);
-		if (*lx->p != ')') {
-			lx->err = -EINVAL;
-			return 0;
-		}
-		lx->p++;
-		return v;
+		v = parse_unary(lx);
+		return c == '~' ? ~v : c == '!' ? !v : c == '-' ? -v : v;
 	}
-	}
-	if (isdigit((unsigned char)*lx->p)) {
-		char *end;
-
-		errno = 0;
-		v = strtoul(lx->p, &end, 0);
-		if (errno) {
-			lx->err = -EINVAL;
-			return 0;
-		}
-		lx->p = end;
-		while (*lx->p == 'u' || *lx->p == 'U' || *lx->p == 'l' || *lx->p == 'L')
-			lx->p++;
-		return v;
-	}
-	if (is_ident_start(*lx->p)) {
-		char name[128];
-		size_t n = 0;
-
-		while ((isalnum((unsigned char)*lx->p) || *lx->p == '_') && n < sizeof(name) - 1)
-			name[n++] = *lx->p++;
-		name[n] = 0;
-		if (!lx->ident || lx->ident(name, &v)) {
-			lx->err = -ENOENT;
-			return 0;
-		}
-		return v;
-	}
+	if (c == '(')
+		return parse_paren(lx);
+	if (isdigit((unsigned char)c))
+		return parse_number(lx);
+	if (is_ident_start(c))
+		return parse_ident(lx);
 	lx->err = -EINVAL;
 	return 0;
 }
