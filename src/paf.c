@@ -229,8 +229,8 @@ static void print_event_text(json_object *r, const struct paf_event *e, double t
 	} else {
 		out_printf("  zones    unknown (node %u not found)\n", e->cpu_node);
 	}
-	out_printf("  slow path %s\n", story);
-	out_printf("  verdict  %s\n", verdict);
+	out_wrap("  slow path ", "            ", story);
+	out_wrap("  verdict  ", "           ", verdict);
 	if (json_object_object_get_ex(r, "stack", &zones)) {
 		out_printf("  stack\n");
 		for (size_t i = 0; i < json_object_array_length(zones); i++)

@@ -111,12 +111,19 @@ static int cmp_sort(const void *a, const void *b)
 
 /* ---- output ---- */
 
-/* The first --top of l by --sort; prev: the previous report's values (live). */
-static void print_list(struct proc_list *l, const struct proc_list *prev, bool live, double ts)
+/* The text table of proc records (live: with the deltas); widths kept while it lives. */
+static struct ms_table *proc_table(bool live)
 {
-	struct ms_col cols[32];
-	int ncols = record_cols(&proc_desc, cols, ARRAY_SIZE(cols), live ? 0 : FF_DELTA);
-	struct ms_table *t = table_new(cols, ncols);
+	static struct ms_col cols[2][32];
+
+	return table_new(cols[live], record_cols(&proc_desc, cols[live], ARRAY_SIZE(cols[live]),
+						 live ? 0 : FF_DELTA));
+}
+
+/* The first --top of l by --sort into t; prev: the previous report's values (live). */
+static void print_list(struct ms_table *t, struct proc_list *l, const struct proc_list *prev,
+		       double ts)
+{
 	size_t n = l->n;
 
 	qsort_key = cfg.sort;
@@ -131,7 +138,6 @@ static void print_list(struct proc_list *l, const struct proc_list *prev, bool l
 		table_add(t, record_json(&proc_desc, &row, ts));
 	}
 	table_flush(t);
-	table_free(t);
 	proc_list_sort_pid(l);
 }
 
@@ -162,10 +168,12 @@ static int run_once(const struct ms_opts *o)
 	struct ms_filter f = ms_filter_of(o, &cfg.cgroup);
 	struct procs *p = procs_open(&f, false);
 	struct proc_list l = { 0 };
+	struct ms_table *t = proc_table(false);
 
 	procs_snapshot(p, &l);
 	explain_missing(o, &l);
-	print_list(&l, NULL, false, ms_wall_now());
+	print_list(t, &l, NULL, ms_wall_now());
+	table_free(t);
 	procs_close(p);
 	proc_list_free(&l);
 	return 0;
@@ -183,6 +191,7 @@ static bool same_state(const struct proc_rec *a, const struct proc_rec *b)
 
 struct live {
 	struct procs *p;
+	struct ms_table *table;
 	struct proc_list noted, prev_noted, exact, shown, moved;
 };
 
@@ -254,14 +263,14 @@ static void live_print(struct live *lv, double ts)
 				   lv->exact.n == 1 ? "" : "es");
 	}
 	if (lv->exact.n)
-		print_list(&lv->exact, &lv->shown, true, ts);
+		print_list(lv->table, &lv->exact, &lv->shown, ts);
 	out_flush();
 }
 
 static int run_live(const struct ms_opts *o)
 {
 	struct ms_filter f = ms_filter_of(o, &cfg.cgroup);
-	struct live lv = { .p = procs_open(&f, true) };
+	struct live lv = { .p = procs_open(&f, true), .table = proc_table(true) };
 	struct ms_loss *losses;
 	struct ms_ticker tk;
 	int nloss;
@@ -279,6 +288,7 @@ static int run_live(const struct ms_opts *o)
 		ms_report_losses("proc", losses, nloss);
 	}
 	procs_close(lv.p);
+	table_free(lv.table);
 	proc_list_free(&lv.noted);
 	proc_list_free(&lv.prev_noted);
 	proc_list_free(&lv.exact);

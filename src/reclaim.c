@@ -116,10 +116,13 @@ static json_object *hist_json(const __u64 *hist)
 static int report_nodes(const struct reclaim_snapshot *cur, const struct reclaim_snapshot *prev,
 			double ts, __u64 *scanned, __u64 *reclaimed)
 {
-	struct ms_col cols[32];
-	struct ms_table *t = table_new(cols, record_cols(&reclaim_desc, cols, ARRAY_SIZE(cols), 0));
+	/* one table for the whole run: its columns keep their widths between intervals */
+	static struct ms_col cols[32];
+	static struct ms_table *t;
 	int rows = 0;
 
+	if (!t)
+		t = table_new(cols, record_cols(&reclaim_desc, cols, ARRAY_SIZE(cols), 0));
 	*scanned = *reclaimed = 0;
 	for (int n = 0; n < RC_MAX_NODES; n++)
 		for (int k = 0; k < RC_NR_KIND; k++) {
@@ -162,7 +165,6 @@ static int report_nodes(const struct reclaim_snapshot *cur, const struct reclaim
 		out_printf("\n");
 	}
 	table_flush(t);
-	table_free(t);
 	return rows;
 }
 
@@ -330,7 +332,7 @@ static void print_by_process(struct reclaim *r)
 	struct ms_table *t = table_new(cols, ARRAY_SIZE(cols));
 
 	reclaim_each_process(r, add_process, t);
-	if (!out_json_mode())
+	if (!out_json_mode() && table_rows(t))
 		out_printf("  stalls by process (since start):\n");
 	table_flush(t);
 	table_free(t);
@@ -363,7 +365,7 @@ static void print_slab(struct reclaim *r)
 	struct ms_table *t = table_new(cols, ARRAY_SIZE(cols));
 
 	reclaim_each_shrinker(r, add_shrinker, t);
-	if (!out_json_mode())
+	if (!out_json_mode() && table_rows(t))
 		out_printf("  shrinkers (since start):\n");
 	table_flush(t);
 	table_free(t);

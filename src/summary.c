@@ -290,15 +290,22 @@ static void print_memory(const struct sample *s, json_object *mem)
 		   fmt_bytes(b, 32, get_u64(mem, "free_bytes")),
 		   fmt_bytes(c, 32, get_u64(mem, "available_bytes")),
 		   fmt_bytes(d, 32, get_u64(mem, "used_bytes")));
+	char text[512];
+	struct strbuf sb;
+
 	json_object_object_get_ex(mem, "unmanaged_reason", &why);
-	if (why)
-		out_printf("  note: %s of it in no zone yet: %s\n",
-			   fmt_bytes(a, 32, get_u64(mem, "unmanaged_bytes")), json_object_get_string(why));
-	out_printf("  used by");
-	for (size_t i = 0; i < ARRAY_SIZE(used_by); i++)
-		out_printf("%s %s %s", i ? "," : "", used_by[i][0],
-			   fmt_bytes(a, 32, get_u64(mem, used_by[i][1])));
-	out_printf("\n  dirty %s, writeback %s; ", fmt_bytes(a, 32, get_u64(mem, "dirty_bytes")),
+	if (why) {
+		snprintf(text, sizeof(text), "%s of it in no zone yet: %s",
+			 fmt_bytes(a, 32, get_u64(mem, "unmanaged_bytes")), json_object_get_string(why));
+		out_wrap("  note: ", "        ", text);
+	}
+	sb_init(&sb, text, sizeof(text));
+	for (size_t i = 0; i < ARRAY_SIZE(used_by); i++) {
+		sb_sep(&sb, ", ");
+		sb_add(&sb, "%s %s", used_by[i][0], fmt_bytes(a, 32, get_u64(mem, used_by[i][1])));
+	}
+	out_wrap("  used by ", "    ", text);
+	out_printf("  dirty %s, writeback %s; ", fmt_bytes(a, 32, get_u64(mem, "dirty_bytes")),
 		   fmt_bytes(b, 32, get_u64(mem, "writeback_bytes")));
 	if (!s->have_mi)
 		out_printf("swap unknown\n");
@@ -315,16 +322,23 @@ static void print_memory(const struct sample *s, json_object *mem)
 			   fmt_bytes(c, 32, s->node_rows[i].v[NF_file_pages]),
 			   fmt_bytes(d, 32, s->node_rows[i].v[NF_anon_pages]));
 	if (s->have_psi)
-		out_printf("pressure PSI memory some %.2f%% (10 s) %.2f%% (60 s), full %.2f%% / %.2f%%\n",
-			   s->psi.some_avg10, s->psi.some_avg60, s->psi.full_avg10, s->psi.full_avg60);
+		out_printf("pressure PSI memory some %.2f%% (10 s) %.2f%% (60 s), full %.2f%% / "
+			   "%.2f%%\n", s->psi.some_avg10, s->psi.some_avg60, s->psi.full_avg10,
+			   s->psi.full_avg60);
 	else
 		out_printf("pressure PSI not available on this kernel\n");
 }
 
-/* One finding a line, and the command that digs deeper. */
+/* One finding a line, and the command that digs deeper: beside it when the line has room. */
 static void finding(const char *what, const char *value, const char *next)
 {
-	out_printf("  %-22s %-44s %s %s\n", what, value, out_arrow(), next);
+	int room = out_width() - 26 - (int)strlen(next) - 3;
+
+	if ((int)strlen(value) <= room)
+		out_printf("  %-22s %-*s %s %s\n", what, room < 44 ? room : 44, value, out_arrow(),
+			   next);
+	else
+		out_printf("  %-22s %s\n  %-22s %s %s\n", what, value, "", out_arrow(), next);
 }
 
 static void print_activity(const struct sample *s)
@@ -364,7 +378,7 @@ static void print_top(json_object *tops, const struct sample *s)
 	struct ms_table *t = table_new(cols, record_cols_pick(&proc_desc, keys, cols, 8));
 	char own[32];
 
-	out_printf("\ntop %zu processes by RSS (memscope's own %s left out) %s memscope proc\n",
+	out_printf("\ntop %zu processes by RSS (memscope's own %s not listed) %s memscope proc\n",
 		   json_object_array_length(tops), fmt_bytes(own, sizeof(own), s->self_rss_bytes),
 		   out_arrow());
 	for (size_t i = 0; i < json_object_array_length(tops); i++)
@@ -382,7 +396,11 @@ static void print_report(const struct sample *s, json_object *rec, const char *r
 	json_object_object_get_ex(rec, "memory", &mem);
 	json_object_object_get_ex(rec, "top_processes", &tops);
 	out_printf("\nmemscope health report: %.1f s sample, kernel %s\n", s->secs, un.release);
-	out_printf("verdict: %s%s\n\n", *reasons ? "under pressure: " : "OK", reasons);
+	if (*reasons)
+		out_wrap("verdict: under pressure: ", "         ", reasons);
+	else
+		out_printf("verdict: OK\n");
+	out_printf("\n");
 	print_memory(s, mem);
 	print_activity(s);
 	print_top(tops, s);

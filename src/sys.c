@@ -83,19 +83,19 @@ static void sys_parse_opt(int id, const char *arg)
 /* Where MemTotal and the zones disagree: by how much, and why. */
 static void print_coverage_note(const struct node_row *total)
 {
-	char a[32], b[32];
+	char a[32], b[32], text[512];
 	int64_t d = total->unmanaged_bytes;
 
 	if (record_is_null(&node_desc, total, "unmanaged_reason"))
 		return;
-	out_printf("note: %s%s of MemTotal %s: %s\n", d < 0 ? "-" : "",
-		   fmt_bytes(a, sizeof(a), d < 0 ? -d : d),
-		   d < 0 ? "beyond what the zones manage" : "in no zone's managed pages",
-		   total->unmanaged_reason);
-	out_printf("      the zones hold %s of present pages they do not manage (sys --zones);\n"
-		   "      total, free and available are /proc/meminfo's, node columns the "
-		   "zones' own\n",
-		   fmt_bytes(b, sizeof(b), total->zones_present_unmanaged_bytes));
+	snprintf(text, sizeof(text), "%s%s of MemTotal %s: %s. The zones hold %s of present "
+		 "pages they do not manage (sys --zones); total, free and available are "
+		 "/proc/meminfo's, node columns the zones' own.", d < 0 ? "-" : "",
+		 fmt_bytes(a, sizeof(a), d < 0 ? -d : d),
+		 d < 0 ? "beyond what the zones manage" : "in no zone's managed pages",
+		 total->unmanaged_reason,
+		 fmt_bytes(b, sizeof(b), total->zones_present_unmanaged_bytes));
+	out_wrap("note: ", "      ", text);
 }
 
 /* One column per record (the total, then each node), one line per fact. */
@@ -126,27 +126,37 @@ static void print_counters(const struct node_row *rows, int nr)
 /* Per order, one line per populated zone: free blocks, or a fragmentation index. */
 static void print_orders(const struct zone_row *z, int nr, const char *title, int which)
 {
-	bool header = false;
+	static char keys[SYS_MAX_ORDERS][8];
+	struct ms_col cols[2 + SYS_MAX_ORDERS] = {
+		{ "NODE", "node", COL_INT, false }, { title, "zone", COL_STR, true },
+	};
+	uint32_t orders = 0;
+	struct ms_table *t;
 
+	for (int i = 0; i < nr; i++)
+		if (z[i].populated && z[i].nr_orders > orders)
+			orders = z[i].nr_orders;
+	for (uint32_t o = 0; o < orders; o++) {
+		snprintf(keys[o], sizeof(keys[o]), "o%u", o);
+		cols[2 + o] = (struct ms_col){ keys[o], keys[o], which ? COL_FLOAT3 : COL_INT, false };
+	}
+	t = table_new(cols, 2 + orders);
 	for (int i = 0; i < nr; i++) {
+		json_object *row;
+
 		if (!z[i].populated)
 			continue;
-		if (!header) {
-			out_printf("%-12s", title);
-			for (uint32_t o = 0; o < z[i].nr_orders; o++)
-				out_printf(" %7s%u", "o", o);
-			out_printf("\n");
-			header = true;
-		}
-		out_printf("%d %-10s", z[i].node, z[i].zone);
-		for (uint32_t o = 0; o < z[i].nr_orders; o++)
-			if (which == 0)
-				out_printf(" %8llu", (unsigned long long)z[i].free_blocks[o]);
-			else
-				out_printf(" %8.3f", which == 1 ? z[i].unusable_index[o]
-								: z[i].fragmentation_index[o]);
-		out_printf("\n");
+		row = json_object_new_object();
+		json_object_object_add(row, "node", json_object_new_int(z[i].node));
+		json_object_object_add(row, "zone", json_object_new_string(z[i].zone));
+		for (uint32_t o = 0; o < z[i].nr_orders && o < orders; o++)
+			json_object_object_add(row, keys[o], which == 0 ? json_u64(z[i].free_blocks[o])
+						: json_object_new_double(which == 1 ?
+							z[i].unusable_index[o] : z[i].fragmentation_index[o]));
+		table_add(t, row);
 	}
+	table_flush(t);
+	table_free(t);
 }
 
 static void print_zones(const struct zone_row *z, int nr, double ts)
@@ -164,8 +174,8 @@ static void print_zones(const struct zone_row *z, int nr, double ts)
 	if (cfg.frag) {
 		out_printf("\nunusable: the fraction of free memory too fragmented for the order\n");
 		print_orders(z, nr, "unusable", 1);
-		out_printf("\nextfrag: toward 1 a failure would be fragmentation, toward 0 lack of "
-			   "memory; -1.000: a block of the order is free\n");
+		out_printf("\nextfrag: toward 1 a failure would be fragmentation, toward 0 lack of\n"
+			   "         memory; -1.000: a block of the order is free\n");
 		print_orders(z, nr, "extfrag", 2);
 	}
 }

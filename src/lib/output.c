@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,8 @@ struct ms_table {
 	json_object **rows;
 	int nrows, cap;
 	long printed; /* JSON mode: rows printed at once */
+	int width[MS_MAX_COLS];
+	bool hint_given;
 };
 
 static bool json_mode, json_errors;
@@ -256,39 +259,145 @@ const char *out_format_value(json_object *v, enum ms_col_kind kind, char *buf, s
 	return "?";
 }
 
+/* Columns on a terminal line: COLUMNS, else the terminal's, else 80. */
+int out_width(void)
+{
+	const char *env = getenv("COLUMNS");
+	struct winsize ws;
+
+	if (env && atoi(env) > 0)
+		return atoi(env);
+	if (isatty(STDOUT_FILENO) && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col > 0)
+		return ws.ws_col;
+	return 80;
+}
+
+/* Width on a terminal: characters, not bytes (each UTF-8 sequence counts once). */
+static int display_width_n(const char *s, size_t n)
+{
+	int w = 0;
+
+	for (size_t i = 0; i < n && s[i]; i++)
+		w += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return w;
+}
+
+static int display_width(const char *s)
+{
+	return display_width_n(s, (size_t)-1);
+}
+
+void out_wrap(const char *first, const char *indent, const char *text)
+{
+	int limit = out_width(), col = display_width(first), start = col;
+	const char *p = text;
+
+	out_printf("%s", first);
+	while (*p) {
+		size_t word = strcspn(p, " ");
+		int w = display_width_n(p, word);
+
+		if (word) {
+			/* the space goes before a word, so no line ends in one */
+			if (col > start && col + 1 + w > limit) {
+				out_printf("\n%s", indent);
+				col = start = display_width(indent);
+			} else if (col > start) {
+				out_printf(" ");
+				col++;
+			}
+			out_printf("%.*s", (int)word, p);
+			col += w;
+		}
+		p += word;
+		p += strspn(p, " ");
+	}
+	out_printf("\n");
+}
+
+/* One cell, padded to w characters (not after the line's last cell). */
+static void cell(struct strbuf *sb, const char *text, int w, bool left, bool first, bool last)
+{
+	int pad = w - display_width(text);
+
+	if (!first)
+		sb_add(sb, " ");
+	if (!left)
+		sb_add(sb, "%*s", pad > 0 ? pad : 0, "");
+	sb_add(sb, "%s", text);
+	if (left && !last)
+		sb_add(sb, "%*s", pad > 0 ? pad : 0, "");
+}
+
+/* Widths only grow while a table lives, so columns stay put between intervals. */
+static void measure(struct ms_table *t, char *buf, size_t len)
+{
+	for (int c = 0; c < t->ncols; c++) {
+		int w = display_width(t->cols[c].head);
+
+		if (w > t->width[c])
+			t->width[c] = w;
+		for (int r = 0; r < t->nrows; r++) {
+			json_object *v = NULL;
+
+			json_object_object_get_ex(t->rows[r], t->cols[c].key, &v);
+			w = display_width(out_format_value(v, t->cols[c].kind, buf, len));
+			if (w > t->width[c])
+				t->width[c] = w;
+		}
+	}
+}
+
+/* How many columns, from the left, fit the line (at least two). */
+static int columns_that_fit(const struct ms_table *t)
+{
+	int used = 0, n = 0, limit = out_width();
+
+	while (n < t->ncols && (n < 2 || used + 1 + t->width[n] <= limit)) {
+		used += (n ? 1 : 0) + t->width[n];
+		n++;
+	}
+	return n;
+}
+
+static void print_line(const struct ms_table *t, int ncols, json_object *row, char *buf,
+		       size_t len)
+{
+	char line[4096];
+	struct strbuf sb;
+
+	sb_init(&sb, line, sizeof(line));
+	for (int c = 0; c < ncols; c++) {
+		json_object *v = NULL;
+		const char *text = t->cols[c].head;
+
+		if (row) {
+			json_object_object_get_ex(row, t->cols[c].key, &v);
+			text = out_format_value(v, t->cols[c].kind, buf, len);
+		}
+		cell(&sb, text, t->width[c], t->cols[c].left, c == 0, c == ncols - 1);
+	}
+	out_printf("%s\n", line);
+}
+
 void table_flush(struct ms_table *t)
 {
-	int width[MS_MAX_COLS] = { 0 };
 	char buf[512];
+	int ncols;
 
 	if (json_mode || !t->nrows)
 		return;
-	for (int c = 0; c < t->ncols; c++) {
-		width[c] = strlen(t->cols[c].head);
-		for (int r = 0; r < t->nrows; r++) {
-			json_object *v = NULL;
-			int w;
-
-			json_object_object_get_ex(t->rows[r], t->cols[c].key, &v);
-			w = strlen(out_format_value(v, t->cols[c].kind, buf, sizeof(buf)));
-			if (w > width[c])
-				width[c] = w;
-		}
-	}
-	for (int c = 0; c < t->ncols; c++)
-		out_printf(c ? " %*s" : "%*s", t->cols[c].left ? -width[c] : width[c],
-			   t->cols[c].head);
-	out_printf("\n");
+	measure(t, buf, sizeof(buf));
+	ncols = columns_that_fit(t);
+	print_line(t, ncols, NULL, buf, sizeof(buf));
 	for (int r = 0; r < t->nrows; r++) {
-		for (int c = 0; c < t->ncols; c++) {
-			json_object *v = NULL;
-
-			json_object_object_get_ex(t->rows[r], t->cols[c].key, &v);
-			out_printf(c ? " %*s" : "%*s", t->cols[c].left ? -width[c] : width[c],
-				   out_format_value(v, t->cols[c].kind, buf, sizeof(buf)));
-		}
-		out_printf("\n");
+		print_line(t, ncols, t->rows[r], buf, sizeof(buf));
 		json_object_put(t->rows[r]);
+	}
+	if (ncols < t->ncols && !t->hint_given) {
+		out_printf("(%d more column%s past %d: set COLUMNS, widen the terminal, or -j)\n",
+			   t->ncols - ncols, t->ncols - ncols == 1 ? "" : "s", out_width());
+		t->hint_given = true;
 	}
 	t->nrows = 0;
 	out_flush();

@@ -62,6 +62,13 @@ void out_check_stdout_open(void);
 /* After the command: flush; a failed write (disk full, ...) makes the status 1. */
 int out_finish(int status);
 
+/* Columns on a terminal line: COLUMNS, else the terminal's width, else 80. */
+int out_width(void);
+/*
+ * Text printed as paragraphs that fit the line: first begins the first line (it
+ * counts toward the width), indent each further one; breaks at spaces.
+ */
+void out_wrap(const char *first, const char *indent, const char *text);
 /* Does the locale (LC_ALL, LC_CTYPE, LANG) say UTF-8? Else text is plain ASCII. */
 bool out_utf8(void);
 /* "→" in a UTF-8 locale, "->" otherwise; out_dash: "—" or "-". */

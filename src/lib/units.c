@@ -31,8 +31,8 @@ char *fmt_bytes_delta(char *buf, size_t len, int64_t delta)
 {
 	uint64_t mag = delta < 0 ? -(uint64_t)delta : (uint64_t)delta;
 
-	if (!delta) {
-		snprintf(buf, len, "0");
+	if (!delta) { /* the same zero as every size column */
+		snprintf(buf, len, "0 B");
 		return buf;
 	}
 	buf[0] = delta < 0 ? '-' : '+';

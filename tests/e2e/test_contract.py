@@ -108,3 +108,36 @@ def test_described_records_print_as_described():
         assert list(rec) == described[rec["type"]], rec["type"]
         seen.add(rec["type"])
     assert seen == {"sys", "zone", "proc"}
+
+
+TEXT_COMMANDS = [["sys"], ["sys", "--zones", "--frag"], ["proc", "--once"],
+                 ["proc", "-i", "0.3", "-c", "2"], ["reclaim", "-i", "0.3", "-c", "1"],
+                 ["features"], ["-d", "0.5"]]  # gfp prints "mask<TAB>flags" lines for scripts
+
+
+@pytest.mark.parametrize("args", TEXT_COMMANDS, ids=lambda a: " ".join(a))
+def test_text_fits_80_columns_without_trailing_spaces(args):
+    """Not on a terminal and without COLUMNS, text fits 80 columns (characters, not
+    bytes); no line ends in a space. (paf and oom blocks need load: their verdicts wrap
+    through the same writer.)"""
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    p = subprocess.run([MEMSCOPE, *args], capture_output=True, timeout=60, env=env)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.decode("utf-8").splitlines()
+    assert lines
+    for line in lines:
+        assert len(line) <= 80, (len(line), line)
+        assert not line.endswith(" "), repr(line)
+    wide = subprocess.run([MEMSCOPE, *args], capture_output=True, timeout=60,
+                          env=dict(env, COLUMNS="250")).stdout.decode("utf-8").splitlines()
+    assert max(map(len, wide)) >= max(map(len, lines))
+
+
+def test_ascii_outside_a_utf8_locale():
+    env = {k: v for k, v in os.environ.items() if k not in ("LANG", "LC_ALL", "LC_CTYPE")}
+    out = subprocess.run([MEMSCOPE, "-d", "0.3"], capture_output=True, timeout=60,
+                         env=dict(env, LANG="C")).stdout
+    assert out.isascii(), [c for c in out.decode() if not c.isascii()]
+    out = subprocess.run([MEMSCOPE, "-d", "0.3"], capture_output=True, timeout=60,
+                         env=dict(env, LANG="C.UTF-8")).stdout.decode()
+    assert "\u2192" in out

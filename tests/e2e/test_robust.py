@@ -32,8 +32,8 @@ def test_hostile_process_name_is_safe_in_text_and_valid_in_json(evil_process):
     pid = evil_process.pid
     with open(f"/proc/{pid}/comm", "rb") as f:
         assert f.read().rstrip(b"\n") == EVIL[:15], "prctl did not set the name: void"
-    text = subprocess.run([MEMSCOPE, "proc", "--once", "-p", str(pid)],
-                          capture_output=True, timeout=60).stdout
+    text = subprocess.run([MEMSCOPE, "proc", "--once", "-p", str(pid)], capture_output=True,
+                          timeout=60, env=dict(os.environ, COLUMNS="250")).stdout
     assert b"\x1b" not in text and b"\t" not in text and b"\xff" not in text
     lines = text.decode("utf-8").splitlines()  # strict: valid UTF-8
     assert len(lines) == 2, lines  # the header and one row: no newline from the name
