@@ -32,6 +32,14 @@ static const struct record_desc *const record_types[] = {
 	&node_desc,
 	&zone_desc,
 	&reclaim_desc,
+	&reclaim_interval_desc,
+	&reclaim_isolate_desc,
+	&reclaim_stalls_desc,
+	&hist_bucket_desc,
+	&reclaim_kswapd_desc,
+	&reclaim_process_desc,
+	&reclaim_shrinker_desc,
+	&reclaim_stall_desc,
 };
 
 const struct ms_cmd *ms_find_command(const char *name)

@@ -93,25 +93,6 @@ static void print_hist(const __u64 *hist)
 	}
 }
 
-static json_object *hist_json(const __u64 *hist)
-{
-	json_object *a = json_object_new_array();
-
-	for (int i = 0; i < RC_HIST_SLOTS; i++) {
-		json_object *b;
-
-		if (!hist[i])
-			continue;
-		b = json_object_new_object();
-		/* the in-kernel buckets are log2 of microseconds */
-		json_object_object_add(b, "from_ns", json_u64(i ? (1ULL << i) * 1000 : 0));
-		json_object_object_add(b, "to_ns", json_u64(((1ULL << (i + 1)) - 1) * 1000));
-		json_object_object_add(b, "count", json_u64(hist[i]));
-		json_object_array_add(a, b);
-	}
-	return a;
-}
-
 /* Per node and reclaimer: the table; returns pages scanned and reclaimed in sum. */
 static int report_nodes(const struct reclaim_snapshot *cur, const struct reclaim_snapshot *prev,
 			double ts, __u64 *scanned, __u64 *reclaimed)
@@ -141,19 +122,20 @@ static int report_nodes(const struct reclaim_snapshot *cur, const struct reclaim
 						     : record_row(&reclaim_desc, &row, ts));
 		}
 	if (out_json_mode()) {
-		json_object *o = json_object_new_object();
+		struct reclaim_interval_row iv = { .scanned_pages = *scanned,
+						   .reclaimed_pages = *reclaimed };
 
-		json_object_object_add(o, "type", json_object_new_string("reclaim_interval"));
-		json_object_object_add(o, "ts", json_ts(ts));
-		json_object_object_add(o, "scanned_pages", json_u64(*scanned));
-		json_object_object_add(o, "reclaimed_pages", json_u64(*reclaimed));
-		json_object_object_add(o, "to_reclaim_hook",
-				       target_hook ? json_object_new_string(target_hook) : NULL);
+		if (target_hook)
+			snprintf(iv.to_reclaim_hook, sizeof(iv.to_reclaim_hook), "%s", target_hook);
+		else
+			record_null(&reclaim_interval_desc, &iv, "to_reclaim_hook");
 		if (!target_hook)
-			json_object_object_add(o, "to_reclaim_unavailable", json_object_new_string(
-				"needs a function hook (fentry or kprobe) on shrink_folio_list; "
-				"this kernel has neither"));
-		out_json(o);
+			snprintf(iv.to_reclaim_unavailable, sizeof(iv.to_reclaim_unavailable),
+				 "needs a function hook (fentry or kprobe) on shrink_folio_list; "
+				 "this kernel has neither");
+		else
+			record_null(&reclaim_interval_desc, &iv, "to_reclaim_unavailable");
+		out_json(record_json(&reclaim_interval_desc, &iv, ts));
 	} else if (rows) {
 		char when[16], a[32], b[32];
 
@@ -183,17 +165,13 @@ static bool report_isolate(const struct reclaim_snapshot *cur, const struct recl
 			continue;
 		any = true;
 		if (out_json_mode()) {
-			json_object *o = json_object_new_object();
+			struct reclaim_isolate_row row = { .requested_pages = d.requested,
+							   .scanned_pages = d.scanned,
+							   .skipped_pages = d.skipped,
+							   .taken_pages = d.taken };
 
-			json_object_object_add(o, "type", json_object_new_string("reclaim_isolate"));
-			json_object_object_add(o, "ts", json_ts(ts));
-			json_object_object_add(o, "reclaimer", json_object_new_string(kind_names[k]));
-			/* requested is the scan budget; taken counts pages of (large) folios */
-			json_object_object_add(o, "requested_pages", json_u64(d.requested));
-			json_object_object_add(o, "scanned_pages", json_u64(d.scanned));
-			json_object_object_add(o, "skipped_pages", json_u64(d.skipped));
-			json_object_object_add(o, "taken_pages", json_u64(d.taken));
-			out_json(o);
+			snprintf(row.reclaimer, sizeof(row.reclaimer), "%s", kind_names[k]);
+			out_json(record_json(&reclaim_isolate_desc, &row, ts));
 		} else {
 			out_printf("  isolate %-7s requested %s, taken %s pages, skipped %s\n",
 				   kind_names[k], fmt_count(a, sizeof(a), d.requested),
@@ -218,21 +196,10 @@ static bool report_stalls(const struct reclaim_snapshot *cur, const struct recla
 			continue;
 		any = true;
 		if (out_json_mode()) {
-			json_object *o = json_object_new_object();
+			struct reclaim_stalls_row row;
 
-			json_object_object_add(o, "type", json_object_new_string("reclaim_stalls"));
-			json_object_object_add(o, "ts", json_ts(ts));
-			json_object_object_add(o, "reclaimer", json_object_new_string(kind_names[k]));
-			json_object_object_add(o, "count", json_u64(d.count));
-			json_object_object_add(o, "total_ns", json_u64(d.total_ns));
-			json_object_object_add(o, "reclaimed_pages", json_u64(d.reclaimed));
-			json_object_object_add(o, "p50_at_most_ns",
-					       json_u64(reclaim_hist_quantile(d.hist, 0.5)));
-			json_object_object_add(o, "p99_at_most_ns",
-					       json_u64(reclaim_hist_quantile(d.hist, 0.99)));
-			json_object_object_add(o, "max_since_start_ns", json_u64(cur->stalls[k].max_ns));
-			json_object_object_add(o, "histogram", hist_json(d.hist));
-			out_json(o);
+			reclaim_stalls_row_of(k, &d, cur->stalls[k].max_ns, &row);
+			out_json(record_json(&reclaim_stalls_desc, &row, ts));
 			continue;
 		}
 		out_printf("  %s reclaim stalls: %llu, total %s, p50 <= %s, p99 <= %s, "
@@ -267,16 +234,11 @@ static bool report_kswapd(const struct reclaim_snapshot *cur, const struct recla
 				   (unsigned long long)cur->kswapd[n].max_order);
 			continue;
 		}
-		json_object *o = json_object_new_object();
+		struct reclaim_kswapd_row row = { .node = n, .wakeups = wakeups, .awake_ns = awake,
+						  .max_order_since_start = cur->kswapd[n].max_order,
+						  .zone_mask_since_start = cur->kswapd[n].zones };
 
-		json_object_object_add(o, "type", json_object_new_string("reclaim_kswapd"));
-		json_object_object_add(o, "ts", json_ts(ts));
-		json_object_object_add(o, "node", json_object_new_int(n));
-		json_object_object_add(o, "wakeups", json_u64(wakeups));
-		json_object_object_add(o, "awake_ns", json_u64(awake));
-		json_object_object_add(o, "max_order_since_start", json_u64(cur->kswapd[n].max_order));
-		json_object_object_add(o, "zone_mask_since_start", json_u64(cur->kswapd[n].zones));
-		out_json(o);
+		out_json(record_json(&reclaim_kswapd_desc, &row, ts));
 	}
 	return any;
 }
@@ -303,33 +265,25 @@ static void report(const struct reclaim_snapshot *cur, const struct reclaim_snap
 
 static void add_process(const struct rc_proc_key *key, const struct rc_proc *p, void *ctx)
 {
-	json_object *o = json_object_new_object();
+	struct reclaim_process_row row = { .pid = key->pid, .count = p->count,
+					   .total_ns = p->total_ns, .max_ns = p->max_ns,
+					   .reclaimed_pages = p->reclaimed };
 
-	json_object_object_add(o, "type", json_object_new_string("reclaim_process"));
-	json_object_object_add(o, "ts", json_ts(ms_wall_now()));
-	json_object_object_add(o, "pid", json_object_new_int(key->pid));
-	json_object_object_add(o, "comm",
-			       json_object_new_string_len(p->comm, strnlen(p->comm, sizeof(p->comm))));
-	json_object_object_add(o, "reclaimer", json_object_new_string(kind_names[key->kind % RC_NR_KIND]));
-	json_object_object_add(o, "count", json_u64(p->count));
-	json_object_object_add(o, "total_ns", json_u64(p->total_ns));
-	json_object_object_add(o, "max_ns", json_u64(p->max_ns));
-	json_object_object_add(o, "reclaimed_pages", json_u64(p->reclaimed));
-	table_add(ctx, o);
+	memcpy(row.comm, p->comm, sizeof(row.comm));
+	snprintf(row.reclaimer, sizeof(row.reclaimer), "%s", kind_names[key->kind % RC_NR_KIND]);
+	table_add(ctx, record_json(&reclaim_process_desc, &row, ms_wall_now()));
+}
+
+/* A table of a record type's text columns. */
+static struct ms_table *desc_table(const struct record_desc *d, struct ms_col *cols, int max)
+{
+	return table_new(cols, record_cols(d, cols, max, 0));
 }
 
 static void print_by_process(struct reclaim *r)
 {
-	static const struct ms_col cols[] = {
-		{ "PID", "pid", COL_INT, false },
-		{ "COMM", "comm", COL_STR, true },
-		{ "RECLAIMER", "reclaimer", COL_STR, true },
-		{ "STALLS", "count", COL_INT, false },
-		{ "TOTAL", "total_ns", COL_DURATION, false },
-		{ "MAX", "max_ns", COL_DURATION, false },
-		{ "RECLAIMED", "reclaimed_pages", COL_COUNT, false },
-	};
-	struct ms_table *t = table_new(cols, ARRAY_SIZE(cols));
+	struct ms_col cols[16];
+	struct ms_table *t = desc_table(&reclaim_process_desc, cols, ARRAY_SIZE(cols));
 
 	reclaim_each_process(r, add_process, t);
 	if (!out_json_mode() && table_rows(t))
@@ -341,28 +295,18 @@ static void print_by_process(struct reclaim *r)
 static void add_shrinker(__u64 fn, const struct rc_slab *v, void *ctx)
 {
 	const struct ksym *k = ksyms_find(ksyms, fn);
-	json_object *o = json_object_new_object();
+	struct reclaim_shrinker_row row = { .calls = v->calls, .total_ns = v->total_ns,
+					    .freed_objects = v->freed,
+					    .scanned_objects = v->scanned };
 
-	json_object_object_add(o, "type", json_object_new_string("reclaim_shrinker"));
-	json_object_object_add(o, "ts", json_ts(ms_wall_now()));
-	json_object_object_add(o, "shrinker", json_object_new_string(k ? k->name : "?"));
-	json_object_object_add(o, "calls", json_u64(v->calls));
-	json_object_object_add(o, "total_ns", json_u64(v->total_ns));
-	json_object_object_add(o, "freed_objects", json_u64(v->freed));
-	json_object_object_add(o, "scanned_objects", json_u64(v->scanned));
-	table_add(ctx, o);
+	snprintf(row.shrinker, sizeof(row.shrinker), "%s", k ? k->name : "?");
+	table_add(ctx, record_json(&reclaim_shrinker_desc, &row, ms_wall_now()));
 }
 
 static void print_slab(struct reclaim *r)
 {
-	static const struct ms_col cols[] = {
-		{ "SHRINKER", "shrinker", COL_STR, true },
-		{ "CALLS", "calls", COL_INT, false },
-		{ "TOTAL", "total_ns", COL_DURATION, false },
-		{ "FREED", "freed_objects", COL_COUNT, false },
-		{ "SCANNED", "scanned_objects", COL_COUNT, false },
-	};
-	struct ms_table *t = table_new(cols, ARRAY_SIZE(cols));
+	struct ms_col cols[16];
+	struct ms_table *t = desc_table(&reclaim_shrinker_desc, cols, ARRAY_SIZE(cols));
 
 	reclaim_each_shrinker(r, add_shrinker, t);
 	if (!out_json_mode() && table_rows(t))
@@ -374,8 +318,7 @@ static void print_slab(struct reclaim *r)
 static int on_stall_event(void *ctx, void *data, size_t len)
 {
 	const struct rc_event *e = data;
-	char flags[1024], lat[32], cbuf[COMM_TEXT_LEN];
-	json_object *o;
+	char flags[512], lat[32], cbuf[COMM_TEXT_LEN];
 
 	(void)ctx;
 	if (len < sizeof(*e))
@@ -389,20 +332,17 @@ static int on_stall_event(void *ctx, void *data, size_t len)
 			   fmt_duration_ns(lat, sizeof(lat), e->latency_ns));
 		return 0;
 	}
-	o = json_object_new_object();
-	json_object_object_add(o, "type", json_object_new_string("reclaim_stall"));
-	json_object_object_add(o, "ts", json_ts(ms_boot_ns_to_real(e->ts_ns)));
-	json_object_object_add(o, "pid", json_object_new_int(e->pid));
-	json_object_object_add(o, "tid", json_object_new_int(e->tid));
-	json_object_object_add(o, "comm",
-			       json_object_new_string_len(e->comm, strnlen(e->comm, sizeof(e->comm))));
-	json_object_object_add(o, "reclaimer", json_object_new_string(kind_names[e->kind % RC_NR_KIND]));
-	json_object_object_add(o, "order", json_object_new_int(e->order));
-	json_object_object_add(o, "gfp", json_u64(e->gfp));
-	json_object_object_add(o, "gfp_flags", json_object_new_string(flags));
-	json_object_object_add(o, "reclaimed_pages", json_u64(e->reclaimed));
-	json_object_object_add(o, "latency_ns", json_u64(e->latency_ns));
-	out_json(o);
+	{
+		struct reclaim_stall_row row = { .pid = e->pid, .tid = e->tid, .order = e->order,
+						 .gfp = e->gfp, .reclaimed_pages = e->reclaimed,
+						 .latency_ns = e->latency_ns };
+
+		memcpy(row.comm, e->comm, sizeof(row.comm));
+		snprintf(row.reclaimer, sizeof(row.reclaimer), "%s",
+			 kind_names[e->kind % RC_NR_KIND]);
+		snprintf(row.gfp_flags, sizeof(row.gfp_flags), "%s", flags);
+		out_json(record_json(&reclaim_stall_desc, &row, ms_boot_ns_to_real(e->ts_ns)));
+	}
 	return 0;
 }
 

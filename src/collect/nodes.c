@@ -341,7 +341,7 @@ static const struct field node_fields[] = {
 
 const struct record_desc node_desc =
 	RECORD_DESC("sys", "the memory of one node, or of the system (memscope sys, the health "
-		    "report, oom --detail)", node_fields, offsetof(struct node_row, null_mask));
+		    "report, oom --detail)", node_fields, struct node_row);
 
 #define Z(m, head, help)                                                                   \
 	FLD(struct zone_row, m, #m, head, FT_U64, FU_BYTES, FK_GAUGE, 0, help)
@@ -381,5 +381,5 @@ static const struct field zone_fields[] = {
 
 const struct record_desc zone_desc =
 	RECORD_DESC("zone", "one zone of a node (sys --zones, paf, oom --detail)", zone_fields,
-		    offsetof(struct zone_row, null_mask));
+		    struct zone_row);
 #undef Z

@@ -296,4 +296,4 @@ static const struct field proc_fields[] = {
 
 const struct record_desc proc_desc =
 	RECORD_DESC("proc", "one process: memscope proc, and the top lists of the health report "
-		    "and oom --detail", proc_fields, offsetof(struct proc_row, null_mask));
+		    "and oom --detail", proc_fields, struct proc_row);

@@ -353,4 +353,161 @@ static const struct field reclaim_fields[] = {
 
 const struct record_desc reclaim_desc =
 	RECORD_DESC("reclaim", "one node and reclaimer over a report's interval (memscope reclaim)",
-		    reclaim_fields, offsetof(struct reclaim_row, null_mask));
+		    reclaim_fields, struct reclaim_row);
+
+/* ---- the other records ---- */
+
+void reclaim_stalls_row_of(int kind, const struct rc_stall_stats *d, __u64 max_since_start_ns,
+			   struct reclaim_stalls_row *row)
+{
+	memset(row, 0, sizeof(*row));
+	snprintf(row->reclaimer, sizeof(row->reclaimer), "%s", reclaim_kind_names[kind]);
+	row->count = d->count;
+	row->total_ns = d->total_ns;
+	row->reclaimed_pages = d->reclaimed;
+	row->p50_at_most_ns = reclaim_hist_quantile(d->hist, 0.5);
+	row->p99_at_most_ns = reclaim_hist_quantile(d->hist, 0.99);
+	row->max_since_start_ns = max_since_start_ns;
+	for (int i = 0; i < RC_HIST_SLOTS; i++) {
+		struct hist_bucket *b;
+
+		if (!d->hist[i])
+			continue;
+		/* the in-kernel buckets are log2 of microseconds */
+		b = &row->histogram[row->nr_buckets++];
+		b->from_ns = i ? (1ULL << i) * 1000 : 0;
+		b->to_ns = ((1ULL << (i + 1)) - 1) * 1000;
+		b->count = d->hist[i];
+	}
+}
+
+#define U64(st, m, head, unit, kind, help)                                                 \
+	FLD(st, m, #m, head, FT_U64, unit, kind, 0, help)
+#define RECLAIMER(st)                                                                      \
+	FLD(st, reclaimer, "reclaimer", "RECLAIMER", FT_STR, FU_NONE, FK_LABEL, FF_LEFT,    \
+	    "kswapd, direct, memcg, node or other")
+
+static const struct field interval_fields[] = {
+	U64(struct reclaim_interval_row, scanned_pages, NULL, FU_PAGES, FK_COUNTER,
+	    "pages scanned in the interval, every node and reclaimer"),
+	U64(struct reclaim_interval_row, reclaimed_pages, NULL, FU_PAGES, FK_COUNTER,
+	    "pages reclaimed in the interval"),
+	FLD(struct reclaim_interval_row, to_reclaim_hook, "to_reclaim_hook", NULL, FT_STR, FU_NONE,
+	    FK_LABEL, FF_NULL, "the hook that reads scan_control.nr_to_reclaim; null: none"),
+	FLD(struct reclaim_interval_row, to_reclaim_unavailable, "to_reclaim_unavailable", NULL,
+	    FT_STR, FU_NONE, FK_LABEL, FF_NULL, "why to_reclaim_pages is null; null when not"),
+};
+const struct record_desc reclaim_interval_desc =
+	RECORD_DESC("reclaim_interval", "memscope reclaim: the interval's totals", interval_fields,
+		    struct reclaim_interval_row);
+
+static const struct field isolate_fields[] = {
+	RECLAIMER(struct reclaim_isolate_row),
+	U64(struct reclaim_isolate_row, requested_pages, "REQUESTED", FU_PAGES, FK_COUNTER,
+	    "the scan budget isolation was given"),
+	U64(struct reclaim_isolate_row, scanned_pages, "SCANNED", FU_PAGES, FK_COUNTER,
+	    "pages looked at"),
+	U64(struct reclaim_isolate_row, skipped_pages, "SKIPPED", FU_PAGES, FK_COUNTER,
+	    "pages skipped (zones above the allocation's)"),
+	U64(struct reclaim_isolate_row, taken_pages, "TAKEN", FU_PAGES, FK_COUNTER,
+	    "pages taken off the LRU (of large folios, each page)"),
+};
+const struct record_desc reclaim_isolate_desc =
+	RECORD_DESC("reclaim_isolate", "memscope reclaim: LRU isolation per reclaimer",
+		    isolate_fields, struct reclaim_isolate_row);
+
+static const struct field bucket_fields[] = {
+	U64(struct hist_bucket, from_ns, NULL, FU_NS, FK_LABEL, "the bucket's lower bound"),
+	U64(struct hist_bucket, to_ns, NULL, FU_NS, FK_LABEL, "its upper bound"),
+	U64(struct hist_bucket, count, NULL, FU_NONE, FK_COUNTER, "stalls that long"),
+};
+const struct record_desc hist_bucket_desc =
+	RECORD_DESC("histogram_bucket", "one log2 latency bucket (part of reclaim_stalls)",
+		    bucket_fields, struct hist_bucket);
+
+static const struct field stalls_fields[] = {
+	RECLAIMER(struct reclaim_stalls_row),
+	U64(struct reclaim_stalls_row, count, "STALLS", FU_NONE, FK_COUNTER,
+	    "stalls that ended in the interval"),
+	U64(struct reclaim_stalls_row, total_ns, "TOTAL", FU_NS, FK_COUNTER, "their time"),
+	U64(struct reclaim_stalls_row, reclaimed_pages, "RECLAIMED", FU_PAGES, FK_COUNTER,
+	    "pages they reclaimed"),
+	U64(struct reclaim_stalls_row, p50_at_most_ns, "P50<=", FU_NS, FK_GAUGE,
+	    "median, as the upper bound of its log2 bucket"),
+	U64(struct reclaim_stalls_row, p99_at_most_ns, "P99<=", FU_NS, FK_GAUGE,
+	    "99th percentile, as the upper bound of its log2 bucket"),
+	U64(struct reclaim_stalls_row, max_since_start_ns, "MAX", FU_NS, FK_GAUGE,
+	    "the longest since memscope started"),
+	FLD_RECS(struct reclaim_stalls_row, histogram, nr_buckets, "histogram", &hist_bucket_desc,
+		 "the non-empty log2 buckets"),
+};
+const struct record_desc reclaim_stalls_desc =
+	RECORD_DESC("reclaim_stalls", "memscope reclaim: stalls per reclaimer over the interval",
+		    stalls_fields, struct reclaim_stalls_row);
+
+static const struct field kswapd_fields[] = {
+	FLD(struct reclaim_kswapd_row, node, "node", "NODE", FT_S32, FU_NONE, FK_LABEL, 0,
+	    "node id"),
+	U64(struct reclaim_kswapd_row, wakeups, "WAKEUPS", FU_NONE, FK_COUNTER,
+	    "kswapd wake-ups in the interval"),
+	U64(struct reclaim_kswapd_row, awake_ns, "AWAKE", FU_NS, FK_COUNTER,
+	    "time kswapd was awake"),
+	U64(struct reclaim_kswapd_row, max_order_since_start, "MAX_ORDER", FU_NONE, FK_GAUGE,
+	    "the highest order it was woken for, since start"),
+	U64(struct reclaim_kswapd_row, zone_mask_since_start, NULL, FU_NONE, FK_LABEL,
+	    "bit per zone index it was woken for, since start"),
+};
+const struct record_desc reclaim_kswapd_desc =
+	RECORD_DESC("reclaim_kswapd", "memscope reclaim: kswapd per node", kswapd_fields,
+		    struct reclaim_kswapd_row);
+
+static const struct field process_fields[] = {
+	FLD(struct reclaim_process_row, pid, "pid", "PID", FT_U32, FU_NONE, FK_LABEL, 0,
+	    "process id"),
+	FLD(struct reclaim_process_row, comm, "comm", "COMM", FT_STR, FU_NONE, FK_LABEL, FF_LEFT,
+	    "command name"),
+	RECLAIMER(struct reclaim_process_row),
+	U64(struct reclaim_process_row, count, "STALLS", FU_NONE, FK_COUNTER, "its stalls"),
+	U64(struct reclaim_process_row, total_ns, "TOTAL", FU_NS, FK_COUNTER, "their time"),
+	U64(struct reclaim_process_row, max_ns, "MAX", FU_NS, FK_GAUGE, "the longest"),
+	FLD(struct reclaim_process_row, reclaimed_pages, "reclaimed_pages", "RECLAIMED", FT_U64,
+	    FU_PAGES, FK_COUNTER, FF_COUNT, "pages they reclaimed"),
+};
+const struct record_desc reclaim_process_desc =
+	RECORD_DESC("reclaim_process", "reclaim --by-process: stalls per process, since start",
+		    process_fields, struct reclaim_process_row);
+
+static const struct field shrinker_fields[] = {
+	FLD(struct reclaim_shrinker_row, shrinker, "shrinker", "SHRINKER", FT_STR, FU_NONE,
+	    FK_LABEL, FF_LEFT, "the shrinker's scan function"),
+	U64(struct reclaim_shrinker_row, calls, "CALLS", FU_NONE, FK_COUNTER, "calls"),
+	U64(struct reclaim_shrinker_row, total_ns, "TOTAL", FU_NS, FK_COUNTER, "their time"),
+	FLD(struct reclaim_shrinker_row, freed_objects, "freed_objects", "FREED", FT_U64, FU_NONE,
+	    FK_COUNTER, FF_COUNT, "objects freed"),
+	FLD(struct reclaim_shrinker_row, scanned_objects, "scanned_objects", "SCANNED", FT_U64,
+	    FU_NONE, FK_COUNTER, FF_COUNT, "objects scanned"),
+};
+const struct record_desc reclaim_shrinker_desc =
+	RECORD_DESC("reclaim_shrinker", "reclaim --slab: shrinkers, since start", shrinker_fields,
+		    struct reclaim_shrinker_row);
+
+static const struct field stall_fields[] = {
+	FLD(struct reclaim_stall_row, pid, "pid", NULL, FT_U32, FU_NONE, FK_LABEL, 0, "process id"),
+	FLD(struct reclaim_stall_row, tid, "tid", NULL, FT_U32, FU_NONE, FK_LABEL, 0, "thread id"),
+	FLD(struct reclaim_stall_row, comm, "comm", NULL, FT_STR, FU_NONE, FK_LABEL, 0,
+	    "command name"),
+	RECLAIMER(struct reclaim_stall_row),
+	FLD(struct reclaim_stall_row, order, "order", NULL, FT_S32, FU_NONE, FK_LABEL, 0,
+	    "the allocation's order"),
+	FLD(struct reclaim_stall_row, gfp, "gfp", NULL, FT_U64, FU_NONE, FK_LABEL, 0,
+	    "its GFP mask"),
+	FLD(struct reclaim_stall_row, gfp_flags, "gfp_flags", NULL, FT_STR, FU_NONE, FK_LABEL, 0,
+	    "the mask in the kernel's own flag names"),
+	U64(struct reclaim_stall_row, reclaimed_pages, NULL, FU_PAGES, FK_GAUGE, "pages reclaimed"),
+	U64(struct reclaim_stall_row, latency_ns, NULL, FU_NS, FK_GAUGE, "how long it stalled"),
+};
+const struct record_desc reclaim_stall_desc =
+	RECORD_DESC("reclaim_stall", "reclaim --events: one direct/memcg/node reclaim stall",
+		    stall_fields, struct reclaim_stall_row);
+#undef U64
+#undef RECLAIMER

@@ -91,3 +91,71 @@ void reclaim_row_of(int node, int kind, const struct rc_stats *d, const struct r
 		    const struct rc_target *pt, const char *hook, struct reclaim_row *row);
 
 #endif
+
+/* ---- the other records of memscope reclaim ---- */
+
+struct reclaim_interval_row {
+	uint64_t null_mask;
+	uint64_t scanned_pages, reclaimed_pages;
+	char to_reclaim_hook[16];	     /* null: no function hook works here */
+	char to_reclaim_unavailable[160]; /* why, when null */
+};
+
+struct reclaim_isolate_row {
+	uint64_t null_mask;
+	char reclaimer[8];
+	uint64_t requested_pages, scanned_pages, skipped_pages, taken_pages;
+};
+
+struct hist_bucket {
+	uint64_t null_mask;
+	uint64_t from_ns, to_ns, count;
+};
+
+struct reclaim_stalls_row {
+	uint64_t null_mask;
+	char reclaimer[8];
+	uint64_t count, total_ns, reclaimed_pages, p50_at_most_ns, p99_at_most_ns;
+	uint64_t max_since_start_ns;
+	uint32_t nr_buckets;
+	struct hist_bucket histogram[RC_HIST_SLOTS];
+};
+
+struct reclaim_kswapd_row {
+	uint64_t null_mask;
+	int32_t node;
+	uint64_t wakeups, awake_ns, max_order_since_start, zone_mask_since_start;
+};
+
+struct reclaim_process_row {
+	uint64_t null_mask;
+	uint32_t pid;
+	char comm[MS_COMM_LEN];
+	char reclaimer[8];
+	uint64_t count, total_ns, max_ns, reclaimed_pages;
+};
+
+struct reclaim_shrinker_row {
+	uint64_t null_mask;
+	char shrinker[128];
+	uint64_t calls, total_ns, freed_objects, scanned_objects;
+};
+
+struct reclaim_stall_row {
+	uint64_t null_mask;
+	uint32_t pid, tid;
+	char comm[MS_COMM_LEN];
+	char reclaimer[8];
+	int32_t order;
+	uint64_t gfp;
+	char gfp_flags[512];
+	uint64_t reclaimed_pages, latency_ns;
+};
+
+extern const struct record_desc reclaim_interval_desc, reclaim_isolate_desc, hist_bucket_desc,
+	reclaim_stalls_desc, reclaim_kswapd_desc, reclaim_process_desc, reclaim_shrinker_desc,
+	reclaim_stall_desc;
+
+/* A stall row's statistics and log2 histogram (buckets of microseconds, as ns). */
+void reclaim_stalls_row_of(int kind, const struct rc_stall_stats *d, __u64 max_since_start_ns,
+			   struct reclaim_stalls_row *row);

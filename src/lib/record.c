@@ -74,6 +74,8 @@ static json_object *array_json(const struct field *f, const void *rec)
 	return a;
 }
 
+static json_object *sub_json(const struct field *f, const void *rec);
+
 static json_object *field_json(const struct field *f, const void *rec)
 {
 	const char *p = (const char *)rec + f->off;
@@ -109,8 +111,35 @@ static json_object *field_json(const struct field *f, const void *rec)
 	case FT_S64S:
 	case FT_F64S:
 		return array_json(f, rec);
+	case FT_REC:
+	case FT_RECS:
+		return sub_json(f, rec);
 	}
 	return NULL;
+}
+
+/* A nested record, or an array of them. */
+static json_object *sub_json(const struct field *f, const void *rec)
+{
+	const char *p = (const char *)rec + f->off;
+	json_object *a;
+	uint32_t n;
+
+	if (f->type == FT_REC) {
+		json_object *o = json_object_new_object();
+
+		record_json_fields(f->sub, p, o);
+		return o;
+	}
+	memcpy(&n, (const char *)rec + f->count_off, sizeof(n));
+	a = json_object_new_array();
+	for (uint32_t i = 0; i < n && (i + 1) * f->sub->size <= f->size; i++) {
+		json_object *o = json_object_new_object();
+
+		record_json_fields(f->sub, p + i * f->sub->size, o);
+		json_object_array_add(a, o);
+	}
+	return a;
 }
 
 void record_json_fields(const struct record_desc *d, const void *rec, json_object *o)
@@ -211,7 +240,7 @@ const char *record_text(const struct record_desc *d, const void *rec, const char
 }
 
 static const char *const type_names[] = { "string", "u32", "s32", "u64", "s64", "number",
-					  "bool", "[u64]", "[s64]", "[number]" };
+					  "bool", "[u64]", "[s64]", "[number]", "object", "[object]" };
 static const char *const unit_names[] = { "", "bytes", "ns", "pages", "percent" };
 static const char *const kind_names[] = { "label", "gauge", "counter" };
 
@@ -230,10 +259,10 @@ void record_docs(FILE *out, const struct record_desc *const *types, int n)
 
 			if (f->flags & FF_TEXT)
 				continue;
-			fprintf(out, "| `%s` | %s | %s | %s | %s | %s | %s |\n", f->key,
-				type_names[f->type], unit_names[f->unit], kind_names[f->kind],
-				f->flags & FF_NULL ? "yes" : "no", f->head ? f->head : "",
-				f->help);
+			fprintf(out, "| `%s` | %s%s%s%s | %s | %s | %s | %s | %s |\n", f->key,
+				type_names[f->type], f->sub ? " `" : "", f->sub ? f->sub->type : "",
+				f->sub ? "`" : "", unit_names[f->unit], kind_names[f->kind],
+				f->flags & FF_NULL ? "yes" : "no", f->head ? f->head : "", f->help);
 		}
 		fprintf(out, "\n");
 	}

@@ -18,7 +18,9 @@
 
 enum fld_type { FT_STR, FT_U32, FT_S32, FT_U64, FT_S64, FT_F64, FT_BOOL,
 		/* arrays, with their length in a u32 member (count_off) */
-		FT_U64S, FT_S64S, FT_F64S };
+		FT_U64S, FT_S64S, FT_F64S,
+		/* a nested record (sub), or an array of them with their count at count_off */
+		FT_REC, FT_RECS };
 /* The unit is in the name too: "_bytes", "_ns", "_pages", "_percent" (tested). */
 enum fld_unit { FU_NONE, FU_BYTES, FU_NS, FU_PAGES, FU_PERCENT };
 enum fld_kind { FK_LABEL, FK_GAUGE, FK_COUNTER };
@@ -42,6 +44,7 @@ struct field {
 	unsigned short count_off; /* arrays: offset of the u32 element count */
 	unsigned char flags;
 	const char *help;
+	const struct record_desc *sub; /* FT_REC, FT_RECS */
 };
 
 struct record_desc {
@@ -50,18 +53,28 @@ struct record_desc {
 	const struct field *fields;
 	int nr;
 	int null_off; /* offset of the struct's u64 null mask; -1: none */
+	size_t size;  /* of the struct, for arrays of it */
 };
 
-#define RECORD_DESC(type_, help_, fields_, null_off_)                                      \
-	{ type_, help_, fields_, (int)(sizeof(fields_) / sizeof((fields_)[0])), null_off_ }
+#define RECORD_DESC(type_, help_, fields_, st)                                             \
+	{ type_, help_, fields_, (int)(sizeof(fields_) / sizeof((fields_)[0])),           \
+	  offsetof(st, null_mask), sizeof(st) }
 
 /* A field of struct st's member m (its C type given as ft); FF_NULL: it may be null. */
 #define FLD(st, m, key, head, ft, unit, kind, flags, help)                                 \
-	{ key, head, ft, unit, kind, offsetof(st, m), sizeof(((st *)0)->m), 0, flags, help }
+	{ key, head, ft, unit, kind, offsetof(st, m), sizeof(((st *)0)->m), 0, flags, help, NULL }
+/* A member m that is a record described by sub (a part of a larger record). */
+#define FLD_REC(st, m, key, flags, sub_, help)                                             \
+	{ key, NULL, FT_REC, FU_NONE, FK_LABEL, offsetof(st, m), sizeof(((st *)0)->m), 0, flags, \
+	  help, sub_ }
+/* An array member m of records described by sub, cnt of them. */
+#define FLD_RECS(st, m, cnt, key, sub_, help)                                              \
+	{ key, NULL, FT_RECS, FU_NONE, FK_LABEL, offsetof(st, m), sizeof(((st *)0)->m),     \
+	  offsetof(st, cnt), 0, help, sub_ }
 /* An array member m whose length is the u32 member cnt. */
 #define FLD_ARR(st, m, cnt, key, head, ft, unit, kind, flags, help)                        \
 	{ key, head, ft, unit, kind, offsetof(st, m), sizeof(((st *)0)->m), offsetof(st, cnt), \
-	  flags, help }
+	  flags, help, NULL }
 
 /* Say the kernel cannot provide this (FF_NULL) field of rec: JSON null, '-' in text. */
 void record_null(const struct record_desc *d, void *rec, const char *key);
