@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "output.h"
+#include "kills.h"
 #include "nodes.h"
 #include "procs.h"
 #include "vmscan.h"
@@ -40,6 +41,13 @@ static const struct record_desc *const record_types[] = {
 	&reclaim_process_desc,
 	&reclaim_shrinker_desc,
 	&reclaim_stall_desc,
+	&oom_desc,
+	&oom_victim_desc,
+	&oom_trigger_desc,
+	&oom_memcg_desc,
+	&oom_control_desc,
+	&oom_reaper_desc,
+	&oom_detail_desc,
 };
 
 const struct ms_cmd *ms_find_command(const char *name)

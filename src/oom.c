@@ -76,7 +76,7 @@ static struct procs *procs; /* --detail: the processes at each kill */
 /* The memory cgroup's path as the kernel prints it ("/a/b"), or NULL. */
 static const char *memcg_path(uint64_t id)
 {
-	static char path[512];
+	static char path[256];
 
 	return memcg_path_by_id(id, path, sizeof(path)) ? path : NULL;
 }
@@ -95,7 +95,8 @@ struct kill {
 	bool has_control;
 	__u64 wake_ns, start_ns, end_ns;
 	bool skipped, done;
-	json_object *top; /* detail: processes right after the kill */
+	struct proc_row top[OOM_TOP_N]; /* detail: processes right after the kill */
+	uint32_t nr_top;
 };
 
 static struct kill kills[64];
@@ -103,28 +104,6 @@ static int nkills;
 static struct run_ctx {
 	long reported, limit;
 } rc;
-
-static json_object *bytes_or_null(bool have, int64_t pages)
-{
-	return have ? json_u64(counter_nonneg(pages) * ms_page_size()) : NULL;
-}
-
-/* --detail: the node's and its zones' state at the kill, as sys records them. */
-static json_object *node_json(const struct sys_node *n)
-{
-	struct node_row row;
-
-	node_row_of(n, &row);
-	return record_json(&node_desc, &row, ms_wall_now());
-}
-
-static json_object *zone_json(const struct sys_node *n, int z)
-{
-	struct zone_row row;
-
-	zone_row_of(n, z, &row);
-	return record_json(&zone_desc, &row, ms_wall_now());
-}
 
 /* The kill's constraint: the kernel's own (oom_control), derived, or unavailable. */
 struct verdict_of_kill {
@@ -161,124 +140,112 @@ static void explain_kill(const struct kill *k, struct verdict_of_kill *v)
 	}
 }
 
-static json_object *victim_json(const struct oom_event *e)
+static void trigger_row_of(const struct oom_event *e, struct oom_trigger_row *t)
 {
-	json_object *v = json_object_new_object();
-	bool t = e->has_task;
-
-	json_object_object_add(v, "pid", json_object_new_int(e->pid));
-	json_object_object_add(v, "comm", t ? json_object_new_string_len(
-				e->comm, strnlen(e->comm, sizeof(e->comm))) : NULL);
-	json_object_object_add(v, "uid", t ? json_object_new_int(e->uid) : NULL);
-	json_object_object_add(v, "oom_score_adj", t ? json_object_new_int(e->oom_score_adj) : NULL);
-	json_object_object_add(v, "vsz_bytes", bytes_or_null(t, e->total_vm));
-	json_object_object_add(v, "rss_anon_bytes", bytes_or_null(t, e->anon));
-	json_object_object_add(v, "rss_file_bytes", bytes_or_null(t, e->file));
-	json_object_object_add(v, "rss_shmem_bytes", bytes_or_null(t, e->shmem));
-	/* the classic record has no swap figure */
-	json_object_object_add(v, "swap_bytes", bytes_or_null(t && !e->from_record, e->swap));
-	json_object_object_add(v, "page_tables_bytes", t ? json_u64(e->pgtables_bytes) : NULL);
-	json_object_object_add(v, "exact", json_object_new_boolean(t && e->exact));
-	return v;
-}
-
-static json_object *trigger_json(const struct oom_event *e)
-{
-	json_object *tr = json_object_new_object();
 	int n = e->stack_bytes > 0 ? e->stack_bytes / 8 : 0;
 
-	json_object_object_add(tr, "pid", json_object_new_int(e->trigger_pid));
-	json_object_object_add(tr, "tid", json_object_new_int(e->trigger_tid));
-	json_object_object_add(tr, "comm", json_object_new_string_len(
-				e->trigger_comm, strnlen(e->trigger_comm, sizeof(e->trigger_comm))));
-	if (cfg.stack)
-		json_object_object_add(tr, "stack", ksyms_stack_json(ksyms, (const uint64_t *)e->stack,
-								     n < OOM_MAX_STACK ? n : OOM_MAX_STACK));
-	return tr;
+	memset(t, 0, sizeof(*t));
+	t->pid = e->trigger_pid;
+	t->tid = e->trigger_tid;
+	memcpy(t->comm, e->trigger_comm, sizeof(t->comm));
+	if (!cfg.stack) {
+		record_null(&oom_trigger_desc, t, "stack");
+		return;
+	}
+	if (n > OOM_MAX_STACK)
+		n = OOM_MAX_STACK;
+	for (int i = ksyms_stack_start(ksyms, (const uint64_t *)e->stack, n); i < n; i++)
+		ksyms_format(ksyms, e->stack[i], t->stack[t->nr_stack++], sizeof(t->stack[0]));
 }
 
-static json_object *memcg_json(const struct oom_event *e, const struct verdict_of_kill *v)
+static void memcg_row_of(const struct oom_event *e, const struct verdict_of_kill *v,
+			 struct oom_memcg_row *m)
 {
-	json_object *mc;
-
-	if (!e->has_memcg)
-		return NULL;
-	mc = json_object_new_object();
-	json_object_object_add(mc, "path", v->path ? json_object_new_string(v->path) : NULL);
+	memset(m, 0, sizeof(*m));
+	if (v->path)
+		snprintf(m->path, sizeof(m->path), "%s", v->path);
+	else
+		record_null(&oom_memcg_desc, m, "path");
 	/* whose cgroup: the victim's, or (without the victim's task) the trigger's */
-	json_object_object_add(mc, "of", json_object_new_string(e->memcg_of_trigger ? "trigger"
-										  : "victim"));
-	json_object_object_add(mc, "id", json_u64(e->memcg_id));
-	json_object_object_add(mc, "usage_bytes", json_u64(e->memcg_usage * ms_page_size()));
-	json_object_object_add(mc, "limit_bytes",
-			       v->limited ? json_u64(e->memcg_max * ms_page_size()) : NULL);
-	json_object_object_add(mc, "at_limit", json_object_new_boolean(v->at_limit));
-	return mc;
+	snprintf(m->of, sizeof(m->of), "%s", e->memcg_of_trigger ? "trigger" : "victim");
+	m->id = e->memcg_id;
+	m->usage_bytes = e->memcg_usage * ms_page_size();
+	m->limit_bytes = e->memcg_max * ms_page_size();
+	if (!v->limited)
+		record_null(&oom_memcg_desc, m, "limit_bytes");
+	m->at_limit = v->at_limit;
 }
 
-static json_object *control_json(const struct kill *k)
+static void control_row_of(const struct oom_event *c, struct oom_control_row *oc)
 {
-	const struct oom_event *c = &k->control;
-	const char *op;
-	json_object *oc;
+	const char *op = c->has_memcg ? memcg_path(c->memcg_id) : NULL;
 
-	if (!k->has_control)
-		return NULL;
-	op = c->has_memcg ? memcg_path(c->memcg_id) : NULL;
-	oc = json_object_new_object();
+	memset(oc, 0, sizeof(*oc));
 	/* the memory cgroup whose limit was hit: the victim's or an ancestor */
-	json_object_object_add(oc, "memcg", op ? json_object_new_string(op) : NULL);
-	json_object_object_add(oc, "order", json_object_new_int(c->oc_order));
-	json_object_object_add(oc, "gfp", json_u64(c->oc_gfp));
-	json_object_object_add(oc, "totalpages", json_u64(c->totalpages));
-	json_object_object_add(oc, "chosen_points", json_object_new_int64(c->chosen_points));
-	return oc;
+	if (op)
+		snprintf(oc->memcg, sizeof(oc->memcg), "%s", op);
+	else
+		record_null(&oom_control_desc, oc, "memcg");
+	oc->order = c->oc_order;
+	oc->gfp = c->oc_gfp;
+	oc->total_pages = c->totalpages;
+	oc->chosen_points = c->chosen_points;
 }
 
-static json_object *reaper_json(const struct kill *k)
+static void reaper_row_of(const struct kill *k, struct oom_reaper_row *r)
 {
-	json_object *rp = json_object_new_object();
-
-	json_object_object_add(rp, "woken_after_ns",
-			       k->wake_ns ? json_u64(k->wake_ns - k->ev.ts_ns) : NULL);
-	json_object_object_add(rp, "reaping_ns", k->start_ns && k->end_ns && !k->skipped ?
-			       json_u64(k->end_ns - k->start_ns) : NULL);
-	json_object_object_add(rp, "skipped", json_object_new_boolean(k->skipped));
-	json_object_object_add(rp, "woken", json_object_new_boolean(k->wake_ns != 0));
-	return rp;
+	memset(r, 0, sizeof(*r));
+	r->woken_after_ns = k->wake_ns - k->ev.ts_ns;
+	if (!k->wake_ns)
+		record_null(&oom_reaper_desc, r, "woken_after_ns");
+	r->reaping_ns = k->end_ns - k->start_ns;
+	if (!(k->start_ns && k->end_ns && !k->skipped))
+		record_null(&oom_reaper_desc, r, "reaping_ns");
+	r->skipped = k->skipped;
+	r->woken = k->wake_ns != 0;
 }
 
-static json_object *detail_json(const struct kill *k)
+static void detail_row_of(const struct kill *k, struct oom_detail_row *d)
 {
 	const struct oom_event *e = &k->ev;
-	json_object *d = json_object_new_object(), *zones = json_object_new_array();
 
-	json_object_object_add(d, "node", e->has_node ? node_json(&e->node) : NULL);
+	memset(d, 0, sizeof(*d));
+	if (e->has_node)
+		node_row_of(&e->node, &d->node);
+	else
+		record_null(&oom_detail_desc, d, "node");
 	for (int z = 0; e->has_node && z < (int)e->node.nr_zones && z < SYS_MAX_ZONES; z++)
-		json_object_array_add(zones, zone_json(&e->node, z));
-	json_object_object_add(d, "zones", zones);
-	json_object_object_add(d, "top_processes_after", json_object_get(k->top));
-	return d;
+		zone_row_of(&e->node, z, &d->zones[d->nr_zones++]);
+	d->nr_top = k->nr_top;
+	memcpy(d->top_processes_after, k->top, sizeof(k->top));
 }
 
-static json_object *kill_json(const struct kill *k, const struct verdict_of_kill *v)
+/* The kill as the "oom" record describes it. */
+static void kill_row_of(const struct kill *k, const struct verdict_of_kill *v, struct oom_row *r)
 {
 	const struct oom_event *e = &k->ev;
-	json_object *r = json_object_new_object();
 
-	json_object_object_add(r, "type", json_object_new_string("oom"));
-	json_object_object_add(r, "ts", json_ts(ms_boot_ns_to_real(e->ts_ns)));
-	json_object_object_add(r, "victim", victim_json(e));
-	json_object_object_add(r, "trigger", trigger_json(e));
-	json_object_object_add(r, "constraint",
-			       v->constraint ? json_object_new_string(v->constraint) : NULL);
-	json_object_object_add(r, "constraint_source", json_object_new_string(v->why));
-	json_object_object_add(r, "memcg", memcg_json(e, v));
-	json_object_object_add(r, "oom_control", control_json(k));
-	json_object_object_add(r, "reaper", reaper_json(k));
+	memset(r, 0, sizeof(*r));
+	oom_victim_row_of(e, &r->victim);
+	trigger_row_of(e, &r->trigger);
+	if (v->constraint)
+		snprintf(r->constraint, sizeof(r->constraint), "%s", v->constraint);
+	else
+		record_null(&oom_desc, r, "constraint");
+	snprintf(r->constraint_source, sizeof(r->constraint_source), "%s", v->why);
+	if (e->has_memcg)
+		memcg_row_of(e, v, &r->memcg);
+	else
+		record_null(&oom_desc, r, "memcg");
+	if (k->has_control)
+		control_row_of(&k->control, &r->oom_control);
+	else
+		record_null(&oom_desc, r, "oom_control");
+	reaper_row_of(k, &r->reaper);
 	if (cfg.detail)
-		json_object_object_add(r, "detail", detail_json(k));
-	return r;
+		detail_row_of(k, &r->detail);
+	else
+		record_null(&oom_desc, r, "detail");
 }
 
 static void print_victim(const struct oom_event *e)
@@ -320,11 +287,11 @@ static void print_reaper(const struct kill *k)
 		out_printf("  reaper     not needed: the victim released its memory by itself\n");
 }
 
-static void print_kill(const struct kill *k, const struct verdict_of_kill *v, json_object *r)
+static void print_kill(const struct kill *k, const struct verdict_of_kill *v,
+		       const struct oom_row *r)
 {
 	const struct oom_event *e = &k->ev;
 	char a[32], b[32], comm[COMM_TEXT_LEN];
-	json_object *tr = NULL, *st = NULL;
 
 	print_victim(e);
 	out_printf("  trigger    pid %u (%s)\n", e->trigger_pid, comm_text(e->trigger_comm, comm));
@@ -334,18 +301,16 @@ static void print_kill(const struct kill *k, const struct verdict_of_kill *v, js
 			   fmt_bytes(a, 32, e->memcg_usage * ms_page_size()),
 			   v->limited ? fmt_bytes(b, 32, e->memcg_max * ms_page_size()) : "no limit");
 	print_reaper(k);
-	json_object_object_get_ex(r, "trigger", &tr);
-	if (cfg.stack && json_object_object_get_ex(tr, "stack", &st))
-		for (size_t i = 0; i < json_object_array_length(st); i++)
-			out_printf("    %s\n", json_object_get_string(json_object_array_get_idx(st, i)));
-	if (cfg.detail && k->top) {
+	for (uint32_t i = 0; cfg.stack && i < r->trigger.nr_stack; i++)
+		out_printf("    %s\n", r->trigger.stack[i]);
+	if (cfg.detail && k->nr_top) {
 		static const char *const keys[] = { "pid", "comm", "rss_bytes", NULL };
 		struct ms_col cols[3];
 		struct ms_table *t = table_new(cols, record_cols_pick(&proc_desc, keys, cols, 3));
 
 		out_printf("  largest processes right after the kill:\n");
-		for (size_t i = 0; i < json_object_array_length(k->top); i++)
-			table_add(t, json_object_get(json_object_array_get_idx(k->top, i)));
+		for (uint32_t i = 0; i < k->nr_top; i++)
+			table_add(t, record_json(&proc_desc, &k->top[i], ms_wall_now()));
 		table_flush(t);
 		table_free(t);
 	}
@@ -355,40 +320,33 @@ static void print_kill(const struct kill *k, const struct verdict_of_kill *v, js
 
 static void report_kill(struct kill *k)
 {
+	struct oom_row *r = calloc(1, sizeof(*r));
 	struct verdict_of_kill v;
-	json_object *r;
 
+	if (!r)
+		ms_fatal("out of memory");
 	explain_kill(k, &v);
-	r = kill_json(k, &v);
-	if (out_json_mode()) {
-		out_json(r);
-	} else {
+	kill_row_of(k, &v, r);
+	if (out_json_mode())
+		out_json(record_json(&oom_desc, r, ms_boot_ns_to_real(k->ev.ts_ns)));
+	else
 		print_kill(k, &v, r);
-		json_object_put(r);
-	}
-	json_object_put(k->top);
-	k->top = NULL;
+	free(r);
 	k->done = true;
 	if (rc.limit && ++rc.reported >= rc.limit)
 		ms_request_stop(MS_STOP_DONE);
 }
 
 /* --detail: the largest processes right after the kill. */
-static json_object *top_processes(double ts)
+static void top_processes(struct kill *k)
 {
-	json_object *a = json_object_new_array();
 	struct proc_list l = { 0 };
 
 	procs_snapshot(procs, &l);
 	proc_list_sort_rss(&l);
-	for (size_t i = 0; i < l.n && i < TOP_N; i++) {
-		struct proc_row row;
-
-		proc_row_of(&l.r[i], NULL, &row);
-		json_object_array_add(a, record_json(&proc_desc, &row, ts));
-	}
+	for (k->nr_top = 0; k->nr_top < l.n && k->nr_top < OOM_TOP_N; k->nr_top++)
+		proc_row_of(&l.r[k->nr_top], NULL, &k->top[k->nr_top]);
 	proc_list_free(&l);
-	return a;
 }
 
 static struct kill *find_kill(__u32 pid)
@@ -467,7 +425,7 @@ static int on_event(void *ctx, void *data, size_t len)
 				break;
 			}
 		if (procs)
-			k->top = top_processes(ms_wall_now());
+			top_processes(k);
 		break;
 	case OOM_EV_WAKE_REAPER:
 		if ((k = find_kill(e->pid)))

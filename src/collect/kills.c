@@ -167,3 +167,144 @@ void kills_close(struct kills *k)
 	oom_bpf__destroy(k->skel);
 	free(k);
 }
+
+/* ---- the "oom" record ---- */
+
+void oom_victim_row_of(const struct oom_event *e, struct oom_victim_row *v)
+{
+	static const char *const sizes[] = { "comm", "uid", "oom_score_adj", "vsz_bytes",
+					     "rss_anon_bytes", "rss_file_bytes", "rss_shmem_bytes",
+					     "swap_bytes", "page_tables_bytes" };
+	uint64_t page = ms_page_size();
+
+	memset(v, 0, sizeof(*v));
+	v->pid = e->pid;
+	if (!e->has_task) { /* a pid-only mark_victim */
+		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+			record_null(&oom_victim_desc, v, sizes[i]);
+		return;
+	}
+	memcpy(v->comm, e->comm, sizeof(v->comm));
+	v->uid = e->uid;
+	v->oom_score_adj = e->oom_score_adj;
+	v->vsz_bytes = e->total_vm * page;
+	v->rss_anon_bytes = counter_nonneg(e->anon) * page;
+	v->rss_file_bytes = counter_nonneg(e->file) * page;
+	v->rss_shmem_bytes = counter_nonneg(e->shmem) * page;
+	v->swap_bytes = counter_nonneg(e->swap) * page;
+	if (e->from_record) /* the classic record has no swap figure */
+		record_null(&oom_victim_desc, v, "swap_bytes");
+	v->page_tables_bytes = e->pgtables_bytes;
+	v->exact = e->exact;
+}
+
+#define V(m, key, ft, unit, flags, help) FLD(struct oom_victim_row, m, key, NULL, ft, unit, \
+					      FK_GAUGE, flags, help)
+static const struct field victim_fields[] = {
+	V(pid, "pid", FT_U32, FU_NONE, 0, "the victim's process id"),
+	V(comm, "comm", FT_STR, FU_NONE, FF_NULL, "its command name; null: only the pid is known"),
+	V(uid, "uid", FT_U32, FU_NONE, FF_NULL, "its user id"),
+	V(oom_score_adj, "oom_score_adj", FT_S32, FU_NONE, FF_NULL, "its oom_score_adj"),
+	V(vsz_bytes, "vsz_bytes", FT_U64, FU_BYTES, FF_NULL, "virtual size at the kill"),
+	V(rss_anon_bytes, "rss_anon_bytes", FT_U64, FU_BYTES, FF_NULL, "resident anonymous memory"),
+	V(rss_file_bytes, "rss_file_bytes", FT_U64, FU_BYTES, FF_NULL, "resident file memory"),
+	V(rss_shmem_bytes, "rss_shmem_bytes", FT_U64, FU_BYTES, FF_NULL, "resident shared memory"),
+	V(swap_bytes, "swap_bytes", FT_U64, FU_BYTES, FF_NULL,
+	  "swapped out; null also where the kernel's record has no such figure"),
+	V(page_tables_bytes, "page_tables_bytes", FT_U64, FU_BYTES, FF_NULL, "page tables"),
+	V(exact, "exact", FT_BOOL, FU_NONE, 0, "RSS read with its per-CPU parts"),
+};
+#undef V
+const struct record_desc oom_victim_desc =
+	RECORD_DESC("oom.victim", "the killed process, read from its mm at the kill", victim_fields,
+		    struct oom_victim_row);
+
+static const struct field trigger_fields[] = {
+	FLD(struct oom_trigger_row, pid, "pid", NULL, FT_U32, FU_NONE, FK_LABEL, 0,
+	    "the process that invoked the OOM killer"),
+	FLD(struct oom_trigger_row, tid, "tid", NULL, FT_U32, FU_NONE, FK_LABEL, 0, "its thread"),
+	FLD(struct oom_trigger_row, comm, "comm", NULL, FT_STR, FU_NONE, FK_LABEL, 0,
+	    "its command name"),
+	FLD_STRS(struct oom_trigger_row, stack, nr_stack, "stack", FF_NULL,
+		 "its kernel stack (oom --stack); null without --stack"),
+};
+const struct record_desc oom_trigger_desc =
+	RECORD_DESC("oom.trigger", "the task that ran the OOM killer", trigger_fields,
+		    struct oom_trigger_row);
+
+static const struct field memcg_fields[] = {
+	FLD(struct oom_memcg_row, path, "path", NULL, FT_STR, FU_NONE, FK_LABEL, FF_NULL,
+	    "the memory cgroup as the kernel names it (/a/b); null when not found"),
+	FLD(struct oom_memcg_row, of, "of", NULL, FT_STR, FU_NONE, FK_LABEL, 0,
+	    "whose: \"victim\", or \"trigger\" where the victim's task was not at hand"),
+	FLD(struct oom_memcg_row, id, "id", NULL, FT_U64, FU_NONE, FK_LABEL, 0,
+	    "its kernfs id (the directory's inode number)"),
+	FLD(struct oom_memcg_row, usage_bytes, "usage_bytes", NULL, FT_U64, FU_BYTES, FK_GAUGE, 0,
+	    "its usage at the kill"),
+	FLD(struct oom_memcg_row, limit_bytes, "limit_bytes", NULL, FT_U64, FU_BYTES, FK_GAUGE,
+	    FF_NULL, "its limit; null when unlimited"),
+	FLD(struct oom_memcg_row, at_limit, "at_limit", NULL, FT_BOOL, FU_NONE, FK_LABEL, 0,
+	    "usage within a charge batch of the limit"),
+};
+const struct record_desc oom_memcg_desc =
+	RECORD_DESC("oom.memcg", "the memory cgroup of the kill", memcg_fields,
+		    struct oom_memcg_row);
+
+static const struct field control_fields[] = {
+	FLD(struct oom_control_row, memcg, "memcg", NULL, FT_STR, FU_NONE, FK_LABEL, FF_NULL,
+	    "the memory cgroup whose limit was hit (the victim's or an ancestor); null: none"),
+	FLD(struct oom_control_row, order, "order", NULL, FT_S32, FU_NONE, FK_LABEL, 0,
+	    "the allocation's order"),
+	FLD(struct oom_control_row, gfp, "gfp", NULL, FT_U64, FU_NONE, FK_LABEL, 0,
+	    "its GFP mask"),
+	FLD(struct oom_control_row, total_pages, "total_pages", NULL, FT_U64, FU_PAGES, FK_GAUGE, 0,
+	    "the memory the killer weighed the victims against (the memcg's limit, or RAM)"),
+	FLD(struct oom_control_row, chosen_points, "chosen_points", NULL, FT_S64, FU_NONE, FK_GAUGE,
+	    0, "the victim's badness points"),
+};
+const struct record_desc oom_control_desc =
+	RECORD_DESC("oom.oom_control", "struct oom_control, from a function hook on "
+		    "oom_kill_process", control_fields, struct oom_control_row);
+
+static const struct field reaper_fields[] = {
+	FLD(struct oom_reaper_row, woken_after_ns, "woken_after_ns", NULL, FT_U64, FU_NS, FK_GAUGE,
+	    FF_NULL, "from the kill to the reaper's wake-up; null: not woken"),
+	FLD(struct oom_reaper_row, reaping_ns, "reaping_ns", NULL, FT_U64, FU_NS, FK_GAUGE, FF_NULL,
+	    "how long reaping took; null: did not reap"),
+	FLD(struct oom_reaper_row, skipped, "skipped", NULL, FT_BOOL, FU_NONE, FK_LABEL, 0,
+	    "the reaper skipped the victim"),
+	FLD(struct oom_reaper_row, woken, "woken", NULL, FT_BOOL, FU_NONE, FK_LABEL, 0,
+	    "the reaper was woken for it"),
+};
+const struct record_desc oom_reaper_desc =
+	RECORD_DESC("oom.reaper", "the OOM reaper's part", reaper_fields, struct oom_reaper_row);
+
+static const struct field detail_fields[] = {
+	FLD_REC(struct oom_detail_row, node, "node", FF_NULL, &node_desc,
+		"the node's state at the kill; null when the node was not found"),
+	FLD_RECS(struct oom_detail_row, zones, nr_zones, "zones", &zone_desc, "its zones"),
+	FLD_RECS(struct oom_detail_row, top_processes_after, nr_top, "top_processes_after",
+		 &proc_desc, "the largest processes right after the kill"),
+};
+const struct record_desc oom_detail_desc =
+	RECORD_DESC("oom.detail", "oom --detail: the state at the kill", detail_fields,
+		    struct oom_detail_row);
+
+static const struct field oom_fields[] = {
+	FLD_REC(struct oom_row, victim, "victim", 0, &oom_victim_desc, "the killed process"),
+	FLD_REC(struct oom_row, trigger, "trigger", 0, &oom_trigger_desc,
+		"the task that invoked the killer"),
+	FLD(struct oom_row, constraint, "constraint", NULL, FT_STR, FU_NONE, FK_LABEL, FF_NULL,
+	    "memcg, global, cpuset or memory_policy; null when unknown"),
+	FLD(struct oom_row, constraint_source, "constraint_source", NULL, FT_STR, FU_NONE, FK_LABEL,
+	    0, "where the constraint comes from: oom_control, derived, or why unavailable"),
+	FLD_REC(struct oom_row, memcg, "memcg", FF_NULL, &oom_memcg_desc,
+		"the memory cgroup; null where the kernel has none"),
+	FLD_REC(struct oom_row, oom_control, "oom_control", FF_NULL, &oom_control_desc,
+		"the kernel's own view; null without a function hook"),
+	FLD_REC(struct oom_row, reaper, "reaper", 0, &oom_reaper_desc, "the OOM reaper"),
+	FLD_REC(struct oom_row, detail, "detail", FF_NULL, &oom_detail_desc,
+		"the state at the kill; null without --detail"),
+};
+const struct record_desc oom_desc =
+	RECORD_DESC("oom", "memscope oom: one OOM kill", oom_fields, struct oom_row);

@@ -10,7 +10,10 @@
 
 #include <stdbool.h>
 #include "hooks.h"
+#include "nodes.h"
 #include "oom.h"
+#include "procs.h"
+#include "record.h"
 
 struct kills_want {
 	bool stack; /* the invoking task's kernel stack */
@@ -42,3 +45,74 @@ int kills_victims(struct kills *k, struct oom_victim *out, int max);
 extern const struct hook_spec kills_hooks[KILLS_NR_HOOKS];
 
 #endif
+
+/* ---- the "oom" record: one kill ---- */
+
+#define OOM_TOP_N 5
+
+struct oom_victim_row {
+	uint64_t null_mask;
+	uint32_t pid;
+	char comm[MS_COMM_LEN];
+	uint32_t uid;
+	int32_t oom_score_adj;
+	uint64_t vsz_bytes, rss_anon_bytes, rss_file_bytes, rss_shmem_bytes, swap_bytes;
+	uint64_t page_tables_bytes;
+	bool exact;
+};
+
+struct oom_trigger_row {
+	uint64_t null_mask;
+	uint32_t pid, tid;
+	char comm[MS_COMM_LEN];
+	uint32_t nr_stack;
+	char stack[OOM_MAX_STACK][96];
+};
+
+struct oom_memcg_row {
+	uint64_t null_mask;
+	char path[256];
+	char of[8]; /* "victim", or "trigger" when the victim's task was not at hand */
+	uint64_t id, usage_bytes, limit_bytes;
+	bool at_limit;
+};
+
+struct oom_control_row {
+	uint64_t null_mask;
+	char memcg[256];
+	int32_t order;
+	uint64_t gfp, total_pages;
+	int64_t chosen_points;
+};
+
+struct oom_reaper_row {
+	uint64_t null_mask;
+	uint64_t woken_after_ns, reaping_ns;
+	bool skipped, woken;
+};
+
+struct oom_detail_row {
+	uint64_t null_mask;
+	struct node_row node;
+	uint32_t nr_zones, nr_top;
+	struct zone_row zones[SYS_MAX_ZONES];
+	struct proc_row top_processes_after[OOM_TOP_N];
+};
+
+struct oom_row {
+	uint64_t null_mask;
+	struct oom_victim_row victim;
+	struct oom_trigger_row trigger;
+	char constraint[16];
+	char constraint_source[256];
+	struct oom_memcg_row memcg;
+	struct oom_control_row oom_control;
+	struct oom_reaper_row reaper;
+	struct oom_detail_row detail;
+};
+
+extern const struct record_desc oom_desc, oom_victim_desc, oom_trigger_desc, oom_memcg_desc,
+	oom_control_desc, oom_reaper_desc, oom_detail_desc;
+
+/* The victim part from the event; sizes null where the kernel gave only the pid. */
+void oom_victim_row_of(const struct oom_event *e, struct oom_victim_row *v);

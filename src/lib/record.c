@@ -114,6 +114,16 @@ static json_object *field_json(const struct field *f, const void *rec)
 	case FT_REC:
 	case FT_RECS:
 		return sub_json(f, rec);
+	case FT_STRS: {
+		json_object *a = json_object_new_array();
+		uint32_t n;
+
+		memcpy(&n, (const char *)rec + f->count_off, sizeof(n));
+		for (uint32_t i = 0; i < n && (i + 1) * f->elem <= f->size; i++)
+			json_object_array_add(a, json_object_new_string_len(
+				p + i * f->elem, strnlen(p + i * f->elem, f->elem)));
+		return a;
+	}
 	}
 	return NULL;
 }
@@ -240,7 +250,8 @@ const char *record_text(const struct record_desc *d, const void *rec, const char
 }
 
 static const char *const type_names[] = { "string", "u32", "s32", "u64", "s64", "number",
-					  "bool", "[u64]", "[s64]", "[number]", "object", "[object]" };
+					  "bool", "[u64]", "[s64]", "[number]", "object", "[object]",
+					  "[string]" };
 static const char *const unit_names[] = { "", "bytes", "ns", "pages", "percent" };
 static const char *const kind_names[] = { "label", "gauge", "counter" };
 

@@ -20,7 +20,9 @@ enum fld_type { FT_STR, FT_U32, FT_S32, FT_U64, FT_S64, FT_F64, FT_BOOL,
 		/* arrays, with their length in a u32 member (count_off) */
 		FT_U64S, FT_S64S, FT_F64S,
 		/* a nested record (sub), or an array of them with their count at count_off */
-		FT_REC, FT_RECS };
+		FT_REC, FT_RECS,
+		/* an array of strings of elem bytes each */
+		FT_STRS };
 /* The unit is in the name too: "_bytes", "_ns", "_pages", "_percent" (tested). */
 enum fld_unit { FU_NONE, FU_BYTES, FU_NS, FU_PAGES, FU_PERCENT };
 enum fld_kind { FK_LABEL, FK_GAUGE, FK_COUNTER };
@@ -42,6 +44,7 @@ struct field {
 	unsigned short off;  /* offset in the record struct */
 	unsigned short size; /* FT_STR: the char array's size */
 	unsigned short count_off; /* arrays: offset of the u32 element count */
+	unsigned short elem;	  /* FT_STRS: bytes of one string */
 	unsigned char flags;
 	const char *help;
 	const struct record_desc *sub; /* FT_REC, FT_RECS */
@@ -61,20 +64,28 @@ struct record_desc {
 	  offsetof(st, null_mask), sizeof(st) }
 
 /* A field of struct st's member m (its C type given as ft); FF_NULL: it may be null. */
-#define FLD(st, m, key, head, ft, unit, kind, flags, help)                                 \
-	{ key, head, ft, unit, kind, offsetof(st, m), sizeof(((st *)0)->m), 0, flags, help, NULL }
-/* A member m that is a record described by sub (a part of a larger record). */
-#define FLD_REC(st, m, key, flags, sub_, help)                                             \
-	{ key, NULL, FT_REC, FU_NONE, FK_LABEL, offsetof(st, m), sizeof(((st *)0)->m), 0, flags, \
-	  help, sub_ }
-/* An array member m of records described by sub, cnt of them. */
-#define FLD_RECS(st, m, cnt, key, sub_, help)                                              \
-	{ key, NULL, FT_RECS, FU_NONE, FK_LABEL, offsetof(st, m), sizeof(((st *)0)->m),     \
-	  offsetof(st, cnt), 0, help, sub_ }
+#define FLD(st, m, key_, head_, ft, unit_, kind_, flags_, help_)                           \
+	{ .key = key_, .head = head_, .type = ft, .unit = unit_, .kind = kind_,            \
+	  .off = offsetof(st, m), .size = sizeof(((st *)0)->m), .flags = flags_, .help = help_ }
 /* An array member m whose length is the u32 member cnt. */
-#define FLD_ARR(st, m, cnt, key, head, ft, unit, kind, flags, help)                        \
-	{ key, head, ft, unit, kind, offsetof(st, m), sizeof(((st *)0)->m), offsetof(st, cnt), \
-	  flags, help, NULL }
+#define FLD_ARR(st, m, cnt, key_, head_, ft, unit_, kind_, flags_, help_)                  \
+	{ .key = key_, .head = head_, .type = ft, .unit = unit_, .kind = kind_,            \
+	  .off = offsetof(st, m), .size = sizeof(((st *)0)->m), .count_off = offsetof(st, cnt), \
+	  .flags = flags_, .help = help_ }
+/* An array member m of strings (char m[N][LEN]), cnt of them. */
+#define FLD_STRS(st, m, cnt, key_, flags_, help_)                                          \
+	{ .key = key_, .type = FT_STRS, .kind = FK_LABEL, .off = offsetof(st, m),            \
+	  .size = sizeof(((st *)0)->m), .count_off = offsetof(st, cnt),                     \
+	  .elem = sizeof(((st *)0)->m[0]), .flags = flags_, .help = help_ }
+/* A member m that is a record described by sub (a part of a larger record). */
+#define FLD_REC(st, m, key_, flags_, sub_, help_)                                          \
+	{ .key = key_, .type = FT_REC, .kind = FK_LABEL, .off = offsetof(st, m),             \
+	  .size = sizeof(((st *)0)->m), .flags = flags_, .help = help_, .sub = sub_ }
+/* An array member m of records described by sub, cnt of them. */
+#define FLD_RECS(st, m, cnt, key_, sub_, help_)                                            \
+	{ .key = key_, .type = FT_RECS, .kind = FK_LABEL, .off = offsetof(st, m),            \
+	  .size = sizeof(((st *)0)->m), .count_off = offsetof(st, cnt), .help = help_,      \
+	  .sub = sub_ }
 
 /* Say the kernel cannot provide this (FF_NULL) field of rec: JSON null, '-' in text. */
 void record_null(const struct record_desc *d, void *rec, const char *key);

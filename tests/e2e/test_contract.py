@@ -28,12 +28,12 @@ UNITLESS = re.compile(
     r"retries|.*_retries|direct_reclaims|compaction_tries|reclaim_retries|kills|"
     r"histogram|max_no_progress_loops|compact_priority|.*_points|zones|"
     r"untracked_processes|exits_unseen|untimed_stalls|stall_events|snapshots|events|"
-    r"hist.*|\d+|chosen_points|totalpages)$")
+    r"hist.*|\d+|chosen_points)$")
 # Names that once stood for a fact another name now carries.
 RETIRED = {"pte_bytes", "anon_rss_bytes", "file_rss_bytes", "shmem_rss_bytes",
            "total_vm_bytes", "pgtables_bytes", "free_pages", "min_pages", "low_pages",
            "high_pages", "protection_pages", "usecs_from", "total_ms", "max_ms", "nr_to_reclaim",
-           "nr_requested"}
+           "nr_requested", "totalpages"}
 
 
 def numbers(obj, path=""):
@@ -96,7 +96,7 @@ def test_described_records_print_as_described():
                          timeout=30, check=True).stdout
     described = {}
     for block in doc.split("### ")[1:]:
-        name = re.match(r"`(\w+)`", block)[1]
+        name = re.match(r"`([\w.]+)`", block)[1]
         described[name] = re.findall(r"^\| `(\w+)` \|", block, re.M)
     out = subprocess.run([MEMSCOPE, "-j", "sys", "--zones"], capture_output=True, text=True,
                          timeout=60, check=True).stdout.splitlines()

@@ -50,7 +50,7 @@ def test_memcg_oom_kill_reported():
         # a function hook works: the kernel's own struct oom_control
         assert k["constraint_source"].startswith("oom_control"), k["constraint_source"]
         assert k["oom_control"]["memcg"] == cg.rel
-        assert k["oom_control"]["totalpages"] == 64 << 20 >> 12  # the memcg limit, in pages
+        assert k["oom_control"]["total_pages"] == 64 << 20 >> 12  # the memcg limit, in pages
     else:
         # no hook on oom_kill_process here: derived from the memcg being at its limit
         assert k["constraint_source"].startswith("derived")
@@ -142,4 +142,4 @@ def test_oom_storm_records_belong_together():
         assert k["memcg"]["limit_bytes"] == cg.limit, (pid, k)
         if k["oom_control"] is not None:
             assert k["oom_control"]["memcg"] == kernel[pid]["oom_memcg"] == cg.rel, (pid, k)
-            assert k["oom_control"]["totalpages"] << 12 == cg.limit, (pid, k)
+            assert k["oom_control"]["total_pages"] << 12 == cg.limit, (pid, k)
