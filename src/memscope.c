@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "output.h"
+#include "failures.h"
 #include "kills.h"
 #include "nodes.h"
 #include "procs.h"
@@ -48,6 +49,11 @@ static const struct record_desc *const record_types[] = {
 	&oom_control_desc,
 	&oom_reaper_desc,
 	&oom_detail_desc,
+	&paf_desc,
+	&paf_zone_desc,
+	&paf_slow_path_desc,
+	&paf_count_desc,
+	&paf_stats_desc,
 };
 
 const struct ms_cmd *ms_find_command(const char *name)

@@ -152,19 +152,19 @@ static void story_text(const struct paf_event *e, char *buf, size_t len)
 
 /*
  * The zones the allocation could use (up to hi), as sys records them, with what this
- * allocation had to leave in each (its lowmem reserve) and the free blocks it could use.
+ * allocation had to leave in each (its lowmem reserve) and the free blocks it could use;
+ * and the same for the verdict.
  */
-static json_object *zones_json(const struct paf_event *e, int hi, struct verdict_input *vin)
+static void zones_of(const struct paf_event *e, int hi, struct paf_row *r,
+		     struct verdict_input *vin)
 {
-	json_object *arr = json_object_new_array();
 	const struct sys_node *n = &e->node;
 
 	vin->nr_zones = 0;
 	for (int z = 0; z <= hi && z < SYS_MAX_ZONES; z++) {
 		const struct sys_zone *zn = &n->zone[z];
-		json_object *o = json_object_new_object(), *blocks = json_object_new_array();
 		struct verdict_zone *vz = &vin->zone[vin->nr_zones++];
-		struct zone_row row;
+		struct paf_zone_row *pz = &r->zones[r->nr_zones++];
 
 		vz->name = zn->name;
 		vz->populated = zn->present != 0;
@@ -174,17 +174,11 @@ static json_object *zones_json(const struct paf_event *e, int hi, struct verdict
 		vz->reserve = hi < (int)n->nr_protection ? zn->protection[hi] : 0;
 		for (unsigned int i = 0; i < n->nr_orders && i < VERDICT_MAX_ORDERS; i++)
 			vz->nr_free[i] = zn->nr_free[i];
-		zone_row_of(n, z, &row);
-		record_json_fields(&zone_desc, &row, o);
-		json_object_object_add(o, "reserve_bytes",
-				       json_u64(counter_nonneg(vz->reserve) * ms_page_size()));
+		zone_row_of(n, z, &pz->zone);
+		pz->reserve_bytes = counter_nonneg(vz->reserve) * ms_page_size();
 		for (unsigned int i = e->order; i < n->nr_orders && i < SYS_MAX_ORDERS; i++)
-			json_object_array_add(blocks, json_u64(zn->nr_free[i]));
-		/* free blocks of the requested order and above, from that order up */
-		json_object_object_add(o, "free_blocks_from_order", blocks);
-		json_object_array_add(arr, o);
+			pz->free_blocks_from_order[pz->nr_blocks++] = zn->nr_free[i];
 	}
-	return arr;
 }
 
 static void print_event_text(json_object *r, const struct paf_event *e, double ts,
@@ -231,7 +225,7 @@ static void print_event_text(json_object *r, const struct paf_event *e, double t
 	}
 	out_wrap("  slow path ", "            ", story);
 	out_wrap("  verdict  ", "           ", verdict);
-	if (json_object_object_get_ex(r, "stack", &zones)) {
+	if (json_object_object_get_ex(r, "stack", &zones) && zones) {
 		out_printf("  stack\n");
 		for (size_t i = 0; i < json_object_array_length(zones); i++)
 			out_printf("    %s\n",
@@ -241,15 +235,15 @@ static void print_event_text(json_object *r, const struct paf_event *e, double t
 	out_flush();
 }
 
-/*
- * The kernel stack of the failure, symbolized. The first frames are memscope's
- * own program and the tracepoint glue that called it (bpf_trace_run*): skip them.
- */
-static json_object *stack_json(const struct paf_event *e)
+/* The kernel stack of the failure, symbolized, without memscope's own frames. */
+static void stack_of(const struct paf_event *e, struct paf_row *r)
 {
 	int n = e->stack_bytes > 0 ? e->stack_bytes / 8 : 0;
 
-	return ksyms_stack_json(ksyms, (const uint64_t *)e->stack, n < PAF_MAX_STACK ? n : PAF_MAX_STACK);
+	if (n > PAF_MAX_STACK)
+		n = PAF_MAX_STACK;
+	for (int i = ksyms_stack_start(ksyms, (const uint64_t *)e->stack, n); i < n; i++)
+		ksyms_format(ksyms, e->stack[i], r->stack[r->nr_stack++], sizeof(r->stack[0]));
 }
 
 struct run_ctx {
@@ -285,127 +279,112 @@ static void verdict_input_of(const struct paf_event *e, struct verdict_input *vi
 						      "COMPACT_", res, res_len);
 }
 
-static json_object *slow_path_json(const struct paf_event *e)
+static void slow_path_of(const struct paf_event *e, struct paf_row *r)
 {
 	const struct paf_story *s = &e->story;
-	json_object *so;
-	char res[48], prio[48];
+	struct paf_slow_path_row *sp = &r->slow_path;
 
-	if (!e->has_story)
-		return NULL;
-	so = json_object_new_object();
-	json_object_object_add(so, "direct_reclaims", json_object_new_int(s->reclaim_count));
-	json_object_object_add(so, "reclaimed_pages", json_u64(s->reclaimed));
-	json_object_object_add(so, "reclaim_ns", json_u64(s->reclaim_ns));
-	json_object_object_add(so, "compaction_tries", json_object_new_int(s->compact_tries));
-	json_object_object_add(so, "compact_retries", json_object_new_int(s->compact_retries));
-	json_object_object_add(so, "last_compact_result", s->compact_retries ?
-		json_object_new_string(kbtf_enum_short("compact_result", s->compact_result,
-						       "COMPACT_", res, sizeof(res))) : NULL);
-	json_object_object_add(so, "last_compact_priority", s->compact_retries ?
-		json_object_new_string(kbtf_enum_short("compact_priority", s->compact_priority,
-						       "COMPACT_PRIO_", prio, sizeof(prio))) : NULL);
-	json_object_object_add(so, "reclaim_retries", json_object_new_int(s->retry_zone_count));
-	json_object_object_add(so, "max_no_progress_loops",
-			       json_object_new_int(s->max_no_progress_loops));
-	json_object_object_add(so, "duration_ns", json_u64(s->last_ns - s->first_ns));
-	return so;
+	if (!e->has_story) {
+		record_null(&paf_desc, r, "slow_path");
+		return;
+	}
+	sp->direct_reclaims = s->reclaim_count;
+	sp->reclaimed_pages = s->reclaimed;
+	sp->reclaim_ns = s->reclaim_ns;
+	sp->compaction_tries = s->compact_tries;
+	sp->compact_retries = s->compact_retries;
+	if (s->compact_retries) {
+		kbtf_enum_short("compact_result", s->compact_result, "COMPACT_",
+				sp->last_compact_result, sizeof(sp->last_compact_result));
+		kbtf_enum_short("compact_priority", s->compact_priority, "COMPACT_PRIO_",
+				sp->last_compact_priority, sizeof(sp->last_compact_priority));
+	} else {
+		record_null(&paf_slow_path_desc, sp, "last_compact_result");
+		record_null(&paf_slow_path_desc, sp, "last_compact_priority");
+	}
+	sp->reclaim_retries = s->retry_zone_count;
+	sp->max_no_progress_loops = s->max_no_progress_loops;
+	sp->duration_ns = s->last_ns - s->first_ns;
 }
 
-/* The failure's record; flags, story and verdict are also handed back for the text. */
-static json_object *failure_json(const struct paf_event *e, char *flags, size_t flen,
-				 char *story, size_t slen, char *verdict, size_t vlen)
+/* The failure as the "paf" record describes it. */
+static void failure_row(const struct paf_event *e, struct paf_row *r)
 {
-	json_object *r = json_object_new_object();
 	struct verdict_input vin;
-	enum verdict_kind kind;
-	char mt[48], res[48];
+	char res[48];
 
-	gfp_format(&gfp, e->gfp, flags, flen);
-	story_text(e, story, slen);
+	memset(r, 0, sizeof(*r));
+	r->pid = e->pid;
+	r->tid = e->tid;
+	memcpy(r->comm, e->comm, sizeof(r->comm));
+	r->order = e->order;
+	r->size_bytes = (uint64_t)ms_page_size() << e->order;
+	r->gfp = e->gfp;
+	gfp_format(&gfp, e->gfp, r->gfp_flags, sizeof(r->gfp_flags));
+	kbtf_enum_short("migratetype", e->migratetype, "MIGRATE_", r->migratetype,
+			sizeof(r->migratetype));
+	r->cpu_node = e->cpu_node;
 	verdict_input_of(e, &vin, res, sizeof(res));
-	json_object_object_add(r, "type", json_object_new_string("paf"));
-	json_object_object_add(r, "ts", json_ts(ms_boot_ns_to_real(e->ts_ns)));
-	json_object_object_add(r, "pid", json_object_new_int(e->pid));
-	json_object_object_add(r, "tid", json_object_new_int(e->tid));
-	json_object_object_add(r, "comm",
-			       json_object_new_string_len(e->comm, strnlen(e->comm, sizeof(e->comm))));
-	json_object_object_add(r, "order", json_object_new_int(e->order));
-	json_object_object_add(r, "size_bytes", json_u64((uint64_t)ms_page_size() << e->order));
-	json_object_object_add(r, "gfp", json_u64(e->gfp));
-	json_object_object_add(r, "gfp_flags", json_object_new_string(flags));
-	json_object_object_add(r, "migratetype", json_object_new_string(
-		kbtf_enum_short("migratetype", e->migratetype, "MIGRATE_", mt, sizeof(mt))));
-	json_object_object_add(r, "cpu_node", json_object_new_int(e->cpu_node));
 	if (e->has_node) {
 		int hi = highest_zone(&e->node, e->gfp);
 
-		json_object_object_add(r, "highest_zone", json_object_new_string(e->node.zone[hi].name));
-		json_object_object_add(r, "zones", zones_json(e, hi, &vin));
+		snprintf(r->highest_zone, sizeof(r->highest_zone), "%s", e->node.zone[hi].name);
+		zones_of(e, hi, r, &vin);
 	} else {
-		json_object_object_add(r, "highest_zone", NULL);
-		json_object_object_add(r, "zones", NULL);
+		record_null(&paf_desc, r, "highest_zone");
 	}
-	json_object_object_add(r, "slow_path", slow_path_json(e));
-	json_object_object_add(r, "slow_path_summary", json_object_new_string(story));
-	kind = verdict_explain(&vin, verdict, vlen);
-	json_object_object_add(r, "verdict", json_object_new_string(verdict));
-	json_object_object_add(r, "verdict_kind", json_object_new_string(verdict_kind_name(kind)));
+	slow_path_of(e, r);
+	story_text(e, r->slow_path_summary, sizeof(r->slow_path_summary));
+	snprintf(r->verdict_kind, sizeof(r->verdict_kind), "%s",
+		 verdict_kind_name(verdict_explain(&vin, r->verdict, sizeof(r->verdict))));
 	if (cfg.stack)
-		json_object_object_add(r, "stack", stack_json(e));
-	return r;
+		stack_of(e, r);
+	else
+		record_null(&paf_desc, r, "stack");
 }
 
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct run_ctx *rc = ctx;
 	const struct paf_event *e = data;
-	char flags[1024], story[512], verdict[1024];
+	double ts = ms_boot_ns_to_real(e->ts_ns);
+	struct paf_row *row;
 	json_object *r;
 
 	if (len < sizeof(*e) || (rc->limit && rc->seen >= rc->limit))
 		return 0;
 	rc->seen++;
-	r = failure_json(e, flags, sizeof(flags), story, sizeof(story), verdict, sizeof(verdict));
+	row = calloc(1, sizeof(*row));
+	if (!row)
+		ms_fatal("out of memory");
+	failure_row(e, row);
+	r = record_json(&paf_desc, row, ts);
 	if (out_json_mode()) {
 		out_json(r);
 	} else {
-		print_event_text(r, e, ms_boot_ns_to_real(e->ts_ns), flags, story, verdict);
+		print_event_text(r, e, ts, row->gfp_flags, row->slow_path_summary, row->verdict);
 		json_object_put(r);
 	}
+	free(row);
 	if (rc->limit && rc->seen >= rc->limit)
 		ms_request_stop(MS_STOP_DONE);
 	return 0;
 }
 
 /* --summary: drain the kernel's per-(order, flags, comm) counts. */
-static const struct ms_col summary_cols[] = {
-	{ "COUNT", "count", COL_INT, false },
-	{ "ORDER", "order", COL_INT, false },
-	{ "COMM", "comm", COL_STR, true },
-	{ "GFP_FLAGS", "gfp_flags", COL_STR, true },
-};
-
 static void add_count(const struct paf_key *key, __u64 count, void *ctx)
 {
-	json_object *r = json_object_new_object();
-	char flags[1024];
+	struct paf_count_row row = { .count = count, .order = key->order, .gfp = key->gfp };
 
-	json_object_object_add(r, "type", json_object_new_string("paf_summary"));
-	json_object_object_add(r, "ts", json_ts(ms_wall_now()));
-	json_object_object_add(r, "count", json_u64(count));
-	json_object_object_add(r, "order", json_object_new_int(key->order));
-	json_object_object_add(r, "comm",
-			       json_object_new_string_len(key->comm, strnlen(key->comm, sizeof(key->comm))));
-	json_object_object_add(r, "gfp", json_u64(key->gfp));
-	json_object_object_add(r, "gfp_flags",
-			       json_object_new_string(gfp_format(&gfp, key->gfp, flags, sizeof(flags))));
-	table_add(ctx, r);
+	memcpy(row.comm, key->comm, sizeof(row.comm));
+	gfp_format(&gfp, key->gfp, row.gfp_flags, sizeof(row.gfp_flags));
+	table_add(ctx, record_json(&paf_count_desc, &row, ms_wall_now()));
 }
 
 static void print_summary(struct failures *fl, double ts)
 {
-	struct ms_table *t = table_new(summary_cols, ARRAY_SIZE(summary_cols));
+	struct ms_col cols[8];
+	struct ms_table *t = table_new(cols, record_cols(&paf_count_desc, cols, 8, 0));
 	long rows;
 	char when[16];
 
@@ -416,12 +395,14 @@ static void print_summary(struct failures *fl, double ts)
 			   rows == 1 ? "" : "s");
 		table_flush(t);
 	} else if (!rows) {
-		json_object *r = json_object_new_object();
+		/* an interval without failures says so */
+		struct paf_count_row none = { 0 };
 
-		json_object_object_add(r, "type", json_object_new_string("paf_summary"));
-		json_object_object_add(r, "ts", json_ts(ts));
-		json_object_object_add(r, "count", json_object_new_int(0));
-		out_json(r);
+		record_null(&paf_count_desc, &none, "order");
+		record_null(&paf_count_desc, &none, "comm");
+		record_null(&paf_count_desc, &none, "gfp");
+		record_null(&paf_count_desc, &none, "gfp_flags");
+		out_json(record_json(&paf_count_desc, &none, ts));
 	}
 	table_free(t);
 	out_flush();
@@ -434,14 +415,10 @@ static void print_totals(struct failures *fl)
 
 	failures_totals(fl, &t);
 	if (out_json_mode()) {
-		json_object *r = json_object_new_object();
+		struct paf_stats_row row = { .failures = t.failures, .lost = t.lost,
+					     .filtered = t.filtered };
 
-		json_object_object_add(r, "type", json_object_new_string("paf_stats"));
-		json_object_object_add(r, "ts", json_ts(ms_wall_now()));
-		json_object_object_add(r, "failures", json_u64(t.failures));
-		json_object_object_add(r, "lost", json_u64(t.lost));
-		json_object_object_add(r, "filtered", json_u64(t.filtered));
-		out_json(r);
+		out_json(record_json(&paf_stats_desc, &row, ms_wall_now()));
 	} else if (ms_stop_reason() != MS_STOP_PIPE) {
 		out_printf("%llu failure%s seen", t.failures, t.failures == 1 ? "" : "s");
 		if (t.lost)

@@ -129,3 +129,97 @@ void failures_close(struct failures *fl)
 	paf_bpf__destroy(fl->skel);
 	free(fl);
 }
+
+/* ---- the records ---- */
+
+static const struct field zone_fields[] = {
+	FLD_REC(struct paf_zone_row, zone, "zone", FF_INLINE, &zone_desc, "the zone record"),
+	FLD(struct paf_zone_row, reserve_bytes, "reserve_bytes", NULL, FT_U64, FU_BYTES, FK_GAUGE,
+	    0, "what this allocation had to leave free in the zone (its lowmem reserve)"),
+	FLD_ARR(struct paf_zone_row, free_blocks_from_order, nr_blocks, "free_blocks_from_order",
+		NULL, FT_U64S, FU_NONE, FK_GAUGE, 0,
+		"free blocks of the requested order and above, from that order up"),
+};
+const struct record_desc paf_zone_desc =
+	RECORD_DESC("paf.zones", "a zone the failed allocation could use", zone_fields,
+		    struct paf_zone_row);
+
+#define S(m, key, ft, unit, flags, help)                                                   \
+	FLD(struct paf_slow_path_row, m, key, NULL, ft, unit, FK_GAUGE, flags, help)
+static const struct field slow_fields[] = {
+	S(direct_reclaims, "direct_reclaims", FT_U32, FU_NONE, 0, "direct reclaim runs"),
+	S(reclaimed_pages, "reclaimed_pages", FT_U64, FU_PAGES, 0, "pages they reclaimed"),
+	S(reclaim_ns, "reclaim_ns", FT_U64, FU_NS, 0, "time in direct reclaim"),
+	S(compaction_tries, "compaction_tries", FT_U32, FU_NONE, 0, "try_to_compact_pages calls"),
+	S(compact_retries, "compact_retries", FT_U32, FU_NONE, 0, "compact_retry events"),
+	S(last_compact_result, "last_compact_result", FT_STR, FU_NONE, FF_NULL,
+	  "the last compaction's result; null without one"),
+	S(last_compact_priority, "last_compact_priority", FT_STR, FU_NONE, FF_NULL,
+	  "its priority; null without one"),
+	S(reclaim_retries, "reclaim_retries", FT_U32, FU_NONE, 0, "reclaim_retry_zone events"),
+	S(max_no_progress_loops, "max_no_progress_loops", FT_U32, FU_NONE, 0,
+	  "the most retries without progress"),
+	S(duration_ns, "duration_ns", FT_U64, FU_NS, 0, "from the first slow-path event to the last"),
+};
+#undef S
+const struct record_desc paf_slow_path_desc =
+	RECORD_DESC("paf.slow_path", "what the allocator's slow path did before it failed",
+		    slow_fields, struct paf_slow_path_row);
+
+#define P(m, key, ft, unit, flags, help)                                                   \
+	FLD(struct paf_row, m, key, NULL, ft, unit, FK_LABEL, flags, help)
+static const struct field paf_fields[] = {
+	P(pid, "pid", FT_U32, FU_NONE, 0, "process id"),
+	P(tid, "tid", FT_U32, FU_NONE, 0, "thread id"),
+	P(comm, "comm", FT_STR, FU_NONE, 0, "command name"),
+	P(order, "order", FT_U32, FU_NONE, 0, "the allocation's order"),
+	P(size_bytes, "size_bytes", FT_U64, FU_BYTES, 0, "its size"),
+	P(gfp, "gfp", FT_U64, FU_NONE, 0, "its GFP mask"),
+	P(gfp_flags, "gfp_flags", FT_STR, FU_NONE, 0, "the mask in the kernel's own flag names"),
+	P(migratetype, "migratetype", FT_STR, FU_NONE, 0, "its migrate type"),
+	P(cpu_node, "cpu_node", FT_U32, FU_NONE, 0,
+	  "the node of the CPU that failed (the preferred node unless a policy says else)"),
+	P(highest_zone, "highest_zone", FT_STR, FU_NONE, FF_NULL,
+	  "the highest zone the flags allow; null when the node was not found"),
+	FLD_RECS(struct paf_row, zones, nr_zones, "zones", &paf_zone_desc,
+		 "the zones it could use, at the instant of the failure"),
+	FLD_REC(struct paf_row, slow_path, "slow_path", FF_NULL, &paf_slow_path_desc,
+		"the slow path's story; null when none was seen"),
+	P(slow_path_summary, "slow_path_summary", FT_STR, FU_NONE, 0, "the story in words"),
+	P(verdict, "verdict", FT_STR, FU_NONE, 0, "why it failed, in words"),
+	P(verdict_kind, "verdict_kind", FT_STR, FU_NONE, 0,
+	  "fragmentation, low_memory, cma, gave_up or unknown"),
+	FLD_STRS(struct paf_row, stack, nr_stack, "stack", FF_NULL,
+		 "the kernel stack (paf --stack); null without --stack"),
+};
+#undef P
+const struct record_desc paf_desc =
+	RECORD_DESC("paf", "memscope paf: one page allocation failure", paf_fields, struct paf_row);
+
+static const struct field count_fields[] = {
+	FLD(struct paf_count_row, count, "count", "COUNT", FT_U64, FU_NONE, FK_COUNTER, 0,
+	    "failures in the interval"),
+	FLD(struct paf_count_row, order, "order", "ORDER", FT_U32, FU_NONE, FK_LABEL, FF_NULL,
+	    "order; null in the record of an interval without failures"),
+	FLD(struct paf_count_row, comm, "comm", "COMM", FT_STR, FU_NONE, FK_LABEL,
+	    FF_LEFT | FF_NULL, "command name"),
+	FLD(struct paf_count_row, gfp, "gfp", NULL, FT_U64, FU_NONE, FK_LABEL, FF_NULL,
+	    "GFP mask"),
+	FLD(struct paf_count_row, gfp_flags, "gfp_flags", "GFP_FLAGS", FT_STR, FU_NONE, FK_LABEL,
+	    FF_LEFT | FF_NULL, "the mask's flag names"),
+};
+const struct record_desc paf_count_desc =
+	RECORD_DESC("paf_summary", "paf --summary: failures per order, flags and command",
+		    count_fields, struct paf_count_row);
+
+static const struct field stats_fields[] = {
+	FLD(struct paf_stats_row, failures, "failures", NULL, FT_U64, FU_NONE, FK_COUNTER, 0,
+	    "failures seen"),
+	FLD(struct paf_stats_row, lost, "lost", NULL, FT_U64, FU_NONE, FK_COUNTER, 0,
+	    "failures not shown: the ring buffer was full"),
+	FLD(struct paf_stats_row, filtered, "filtered", NULL, FT_U64, FU_NONE, FK_COUNTER, 0,
+	    "failures of processes the filters left out"),
+};
+const struct record_desc paf_stats_desc =
+	RECORD_DESC("paf_stats", "memscope paf: the run's totals, last", stats_fields,
+		    struct paf_stats_row);

@@ -9,10 +9,13 @@
 #define MEMSCOPE_COLLECT_FAILURES_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <linux/types.h>
 #include "filters.h"
 #include "hooks.h"
+#include "nodes.h"
 #include "paf.h"
+#include "record.h"
 
 struct failures_want {
 	bool events; /* one struct paf_event per failure (else counts only) */
@@ -35,6 +38,60 @@ struct failures_totals {
 };
 void failures_totals(struct failures *fl, struct failures_totals *t);
 void failures_close(struct failures *fl);
+
+/* ---- the records of memscope paf ---- */
+
+/* A zone the failed allocation could use: the zone record, and what it had to leave. */
+struct paf_zone_row {
+	uint64_t null_mask;
+	struct zone_row zone;
+	uint64_t reserve_bytes;
+	uint32_t nr_blocks;
+	uint64_t free_blocks_from_order[SYS_MAX_ORDERS];
+};
+
+struct paf_slow_path_row {
+	uint64_t null_mask;
+	uint32_t direct_reclaims, compaction_tries, compact_retries, reclaim_retries;
+	uint32_t max_no_progress_loops;
+	uint64_t reclaimed_pages, reclaim_ns, duration_ns;
+	char last_compact_result[32], last_compact_priority[32];
+};
+
+struct paf_row {
+	uint64_t null_mask;
+	uint32_t pid, tid;
+	char comm[MS_COMM_LEN];
+	uint32_t order;
+	uint64_t size_bytes, gfp;
+	char gfp_flags[512], migratetype[32];
+	uint32_t cpu_node;
+	char highest_zone[SYS_ZONE_NAME];
+	uint32_t nr_zones;
+	struct paf_zone_row zones[SYS_MAX_ZONES];
+	struct paf_slow_path_row slow_path;
+	char slow_path_summary[512], verdict[1024], verdict_kind[24];
+	uint32_t nr_stack;
+	char stack[PAF_MAX_STACK][96];
+};
+
+/* --summary: failures of one (order, gfp, comm) over the interval. */
+struct paf_count_row {
+	uint64_t null_mask;
+	uint64_t count;
+	uint32_t order;
+	char comm[MS_COMM_LEN];
+	uint64_t gfp;
+	char gfp_flags[512];
+};
+
+struct paf_stats_row {
+	uint64_t null_mask;
+	uint64_t failures, lost, filtered;
+};
+
+extern const struct record_desc paf_desc, paf_zone_desc, paf_slow_path_desc, paf_count_desc,
+	paf_stats_desc;
 
 #define FAILURES_NR_HOOKS 6
 extern const struct hook_spec failures_hooks[FAILURES_NR_HOOKS];

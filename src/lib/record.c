@@ -159,6 +159,10 @@ void record_json_fields(const struct record_desc *d, const void *rec, json_objec
 
 		if (f->flags & FF_TEXT)
 			continue;
+		if (f->flags & FF_INLINE) {
+			record_json_fields(f->sub, (const char *)rec + f->off, o);
+			continue;
+		}
 		json_object_object_add(o, f->key, is_null(d, rec, f) ? NULL : field_json(f, rec));
 	}
 }
@@ -270,6 +274,11 @@ void record_docs(FILE *out, const struct record_desc *const *types, int n)
 
 			if (f->flags & FF_TEXT)
 				continue;
+			if (f->flags & FF_INLINE) {
+				fprintf(out, "| (every field of `%s`) | | | | | | %s |\n",
+					f->sub->type, f->help);
+				continue;
+			}
 			fprintf(out, "| `%s` | %s%s%s%s | %s | %s | %s | %s | %s |\n", f->key,
 				type_names[f->type], f->sub ? " `" : "", f->sub ? f->sub->type : "",
 				f->sub ? "`" : "", unit_names[f->unit], kind_names[f->kind],

@@ -33,6 +33,7 @@ enum {
 	FF_COUNT = 1 << 2, /* text: 1.2k instead of every digit */
 	FF_NULL = 1 << 3,  /* may be null: bit <field index> of the record's null mask */
 	FF_TEXT = 1 << 4,  /* a text rendering of other fields: a column, not a JSON key */
+	FF_INLINE = 1 << 5, /* FT_REC: the part's fields stand in the record itself */
 };
 
 struct field {
