@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "gfp.h"
 #include "output.h"
+#include "record.h"
 #include "runtime.h"
 
 static const char *source_name(enum gfp_source s)
@@ -28,6 +29,23 @@ static void gfp_check(const struct ms_opts *o)
 	}
 }
 
+struct gfp_row {
+	uint64_t null_mask;
+	uint64_t mask;
+	char flags[1024];
+	char source[8];
+};
+
+static const struct field gfp_fields[] = {
+	FLD(struct gfp_row, mask, "mask", NULL, FT_U64, FU_NONE, FK_LABEL, 0, "the GFP mask"),
+	FLD(struct gfp_row, flags, "flags", NULL, FT_STR, FU_NONE, FK_LABEL, 0,
+	    "the mask in the running kernel's own flag names"),
+	FLD(struct gfp_row, source, "source", NULL, FT_STR, FU_NONE, FK_LABEL, 0,
+	    "where the names come from: tracefs or btf"),
+};
+static const struct record_desc gfp_desc =
+	RECORD_DESC("gfp", "memscope gfp: one decoded mask", gfp_fields, struct gfp_row);
+
 static int gfp_run(const struct ms_opts *o)
 {
 	struct gfp_table t;
@@ -41,15 +59,11 @@ static int gfp_run(const struct ms_opts *o)
 
 		gfp_format(&t, mask, buf, sizeof(buf));
 		if (out_json_mode()) {
-			json_object *r = json_object_new_object();
+			struct gfp_row row = { .mask = mask };
 
-			json_object_object_add(r, "type", json_object_new_string("gfp"));
-			json_object_object_add(r, "ts", json_ts(ms_wall_now()));
-			json_object_object_add(r, "mask", json_u64(mask));
-			json_object_object_add(r, "flags", json_object_new_string(buf));
-			json_object_object_add(r, "source",
-					       json_object_new_string(source_name(t.source)));
-			out_json(r);
+			snprintf(row.flags, sizeof(row.flags), "%s", buf);
+			snprintf(row.source, sizeof(row.source), "%s", source_name(t.source));
+			out_json(record_json(&gfp_desc, &row, ms_wall_now()));
 		} else {
 			out_printf("%#lx\t%s\n", mask, buf);
 		}
@@ -68,4 +82,5 @@ const struct ms_cmd cmd_gfp = {
 	.operands = "MASK...",
 	.check = gfp_check,
 	.run = gfp_run,
+	.records = (const struct record_desc *const[]){ &gfp_desc, NULL },
 };

@@ -5,11 +5,6 @@
 #include "cli.h"
 #include "commands.h"
 #include "output.h"
-#include "failures.h"
-#include "kills.h"
-#include "nodes.h"
-#include "procs.h"
-#include "vmscan.h"
 #include "record.h"
 #include "util.h"
 #include "runtime.h"
@@ -28,33 +23,24 @@ const struct ms_cmd *const ms_commands[] = {
 };
 const int ms_nr_commands = ARRAY_SIZE(ms_commands);
 
-/* Every record type memscope prints: `memscope help fields`, the contract test. */
-static const struct record_desc *const record_types[] = {
-	&proc_desc,
-	&node_desc,
-	&zone_desc,
-	&reclaim_desc,
-	&reclaim_interval_desc,
-	&reclaim_isolate_desc,
-	&reclaim_stalls_desc,
-	&hist_bucket_desc,
-	&reclaim_kswapd_desc,
-	&reclaim_process_desc,
-	&reclaim_shrinker_desc,
-	&reclaim_stall_desc,
-	&oom_desc,
-	&oom_victim_desc,
-	&oom_trigger_desc,
-	&oom_memcg_desc,
-	&oom_control_desc,
-	&oom_reaper_desc,
-	&oom_detail_desc,
-	&paf_desc,
-	&paf_zone_desc,
-	&paf_slow_path_desc,
-	&paf_count_desc,
-	&paf_stats_desc,
-};
+/* `memscope help fields`: every record type the commands print, each once. */
+static void print_fields(void)
+{
+	const struct record_desc *seen[128];
+	int n = 0;
+
+	for (int c = 0; c < ms_nr_commands; c++)
+		for (const struct record_desc *const *r = ms_commands[c]->records; r && *r; r++) {
+			int i;
+
+			for (i = 0; i < n && seen[i] != *r; i++)
+				;
+			if (i == n && n < (int)ARRAY_SIZE(seen))
+				seen[n++] = *r;
+		}
+	seen[n++] = &error_desc;
+	record_docs(stdout, seen, n);
+}
 
 const struct ms_cmd *ms_find_command(const char *name)
 {
@@ -176,7 +162,7 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		if (!strcmp(argv[i + 1], "fields")) { /* the JSON records, from their descriptions */
-			record_docs(stdout, record_types, ARRAY_SIZE(record_types));
+			print_fields();
 			return out_finish(0);
 		}
 		cmd = ms_find_command(argv[i + 1]);

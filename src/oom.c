@@ -374,27 +374,20 @@ static void flush_kills(bool all)
 
 static void print_adj(const struct oom_event *e)
 {
-	json_object *r = json_object_new_object();
+	struct oom_adj_row row = { .pid = e->pid, .oom_score_adj = e->oom_score_adj,
+				   .by_pid = e->trigger_pid };
 	char cbuf[2][COMM_TEXT_LEN];
 
-	json_object_object_add(r, "type", json_object_new_string("oom_score_adj"));
-	json_object_object_add(r, "ts", json_object_new_double(ms_boot_ns_to_real(e->ts_ns)));
-	json_object_object_add(r, "pid", json_object_new_int(e->pid));
-	json_object_object_add(r, "comm", json_object_new_string_len(
-				e->comm, strnlen(e->comm, sizeof(e->comm))));
-	json_object_object_add(r, "oom_score_adj", json_object_new_int(e->oom_score_adj));
-	json_object_object_add(r, "by_pid", json_object_new_int(e->trigger_pid));
-	json_object_object_add(r, "by_comm", json_object_new_string_len(
-				e->trigger_comm, strnlen(e->trigger_comm, sizeof(e->trigger_comm))));
+	memcpy(row.comm, e->comm, sizeof(row.comm));
+	memcpy(row.by_comm, e->trigger_comm, sizeof(row.by_comm));
 	if (out_json_mode()) {
-		out_json(r);
+		out_json(record_json(&oom_adj_desc, &row, ms_boot_ns_to_real(e->ts_ns)));
 		return;
 	}
 	out_printf("oom_score_adj of pid %u (%s) set to %d by pid %u (%s)\n", e->pid,
 		   comm_text(e->comm, cbuf[0]), e->oom_score_adj, e->trigger_pid,
 		   comm_text(e->trigger_comm, cbuf[1]));
 	out_flush();
-	json_object_put(r);
 }
 
 static int on_event(void *ctx, void *data, size_t len)
@@ -522,4 +515,8 @@ const struct ms_cmd cmd_oom = {
 	.run = oom_run,
 	.hooks = kills_hooks,
 	.nr_hooks = KILLS_NR_HOOKS,
+	.records = (const struct record_desc *const[]){ &oom_desc, &oom_victim_desc,
+		&oom_trigger_desc, &oom_memcg_desc, &oom_control_desc, &oom_reaper_desc,
+		&oom_detail_desc, &oom_adj_desc, &node_desc, &zone_desc, &proc_desc, &lost_desc,
+		NULL },
 };

@@ -482,4 +482,6 @@ const struct ms_cmd cmd_paf = {
 	.run = paf_run,
 	.hooks = failures_hooks,
 	.nr_hooks = FAILURES_NR_HOOKS,
+	.records = (const struct record_desc *const[]){ &paf_desc, &paf_zone_desc,
+		&paf_slow_path_desc, &paf_count_desc, &paf_stats_desc, &zone_desc, NULL },
 };

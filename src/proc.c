@@ -326,4 +326,5 @@ const struct ms_cmd cmd_proc = {
 	.run = proc_run,
 	.hooks = procs_hooks,
 	.nr_hooks = PROCS_NR_HOOKS,
+	.records = (const struct record_desc *const[]){ &proc_desc, &lost_desc, NULL },
 };

@@ -431,4 +431,8 @@ const struct ms_cmd cmd_reclaim = {
 	.run = reclaim_run,
 	.hooks = reclaim_hooks,
 	.nr_hooks = RECLAIM_NR_HOOKS,
+	.records = (const struct record_desc *const[]){ &reclaim_desc, &reclaim_interval_desc,
+		&reclaim_isolate_desc, &reclaim_stalls_desc, &hist_bucket_desc,
+		&reclaim_kswapd_desc, &reclaim_process_desc, &reclaim_shrinker_desc,
+		&reclaim_stall_desc, &lost_desc, NULL },
 };

@@ -204,16 +204,18 @@ static void gather(const struct sys_node *nodes, int nr, bool with_total, struct
 				zone_row_of(&nodes[i], z, &r->zones[r->nzones++]);
 }
 
-/* when: the heading in text; extra: added to each JSON record (the event), or NULL. */
-static void render(const struct report *r, const char *when, double ts, json_object *extra)
+/* when: the heading in text; ev: the kernel event of the snapshot (--on), or NULL. */
+static void render(const struct report *r, const char *when, double ts,
+		   const struct node_event_part *ev)
 {
 	if (out_json_mode()) {
 		for (int i = 0; i < r->nrows; i++) {
-			json_object *o = record_json(&node_desc, &r->rows[i], ts);
+			struct node_event_row er = { .node = r->rows[i] };
 
-			if (extra)
-				json_object_object_add(o, "event", json_object_get(extra));
-			out_json(o);
+			if (ev)
+				er.event = *ev;
+			out_json(ev ? record_json(&node_event_desc, &er, ts)
+				    : record_json(&node_desc, &r->rows[i], ts));
 		}
 		for (int i = 0; i < r->nzones; i++)
 			out_json(record_json(&zone_desc, &r->zones[i], ts));
@@ -247,17 +249,15 @@ struct event_ctx {
 	struct report r;
 };
 
-static json_object *event_json(const struct sys_event *e, double ts)
+static void event_part_of(const struct sys_event *e, struct node_event_part *ev)
 {
-	json_object *ev = json_object_new_object();
-
-	json_object_object_add(ev, "kind", json_object_new_string(event_name(e->kind)));
-	json_object_object_add(ev, "pid", json_object_new_int(e->pid));
-	json_object_object_add(ev, "comm",
-			       json_object_new_string_len(e->comm, strnlen(e->comm, sizeof(e->comm))));
-	json_object_object_add(ev, "order", (int)e->order >= 0 ? json_object_new_int(e->order) : NULL);
-	json_object_object_add(ev, "ts", json_ts(ts));
-	return ev;
+	memset(ev, 0, sizeof(*ev));
+	snprintf(ev->kind, sizeof(ev->kind), "%s", event_name(e->kind));
+	ev->pid = e->pid;
+	memcpy(ev->comm, e->comm, sizeof(ev->comm));
+	ev->order = e->order;
+	if ((int)e->order < 0)
+		record_null(&node_event_part_desc, ev, "order");
 }
 
 static int on_event(void *ctx, void *data, size_t len)
@@ -266,7 +266,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	const struct sys_event *e = data;
 	double ts = ms_boot_ns_to_real(e->ts_ns);
 	char when[192], clock[24], order[24] = "", comm[COMM_TEXT_LEN];
-	json_object *ev;
+	struct node_event_part ev;
 
 	if (len < sizeof(*e) || (ec->limit && ec->seen >= ec->limit))
 		return 0;
@@ -278,9 +278,8 @@ static int on_event(void *ctx, void *data, size_t len)
 		 comm_text(e->comm, comm), order, out_dash(), e->node.nid);
 	/* the node's own view at that instant, not a total of one node */
 	gather(&e->node, 1, false, &ec->r);
-	ev = event_json(e, ts);
-	render(&ec->r, when, ts, ev);
-	json_object_put(ev);
+	event_part_of(e, &ev);
+	render(&ec->r, when, ts, &ev);
 	if (ec->limit && ec->seen >= ec->limit)
 		ms_request_stop(MS_STOP_DONE);
 	return 0;
@@ -365,4 +364,6 @@ const struct ms_cmd cmd_sys = {
 	.run = sys_run,
 	.hooks = nodes_hooks,
 	.nr_hooks = NODES_NR_HOOKS,
+	.records = (const struct record_desc *const[]){ &node_desc, &zone_desc, &node_event_desc,
+		&node_event_part_desc, &lost_desc, NULL },
 };

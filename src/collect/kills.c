@@ -308,3 +308,17 @@ static const struct field oom_fields[] = {
 };
 const struct record_desc oom_desc =
 	RECORD_DESC("oom", "memscope oom: one OOM kill", oom_fields, struct oom_row);
+
+static const struct field adj_fields[] = {
+	FLD(struct oom_adj_row, pid, "pid", NULL, FT_U32, FU_NONE, FK_LABEL, 0,
+	    "the process whose oom_score_adj changed"),
+	FLD(struct oom_adj_row, comm, "comm", NULL, FT_STR, FU_NONE, FK_LABEL, 0, "its name"),
+	FLD(struct oom_adj_row, oom_score_adj, "oom_score_adj", NULL, FT_S32, FU_NONE, FK_GAUGE, 0,
+	    "the new value"),
+	FLD(struct oom_adj_row, by_pid, "by_pid", NULL, FT_U32, FU_NONE, FK_LABEL, 0,
+	    "the process that set it"),
+	FLD(struct oom_adj_row, by_comm, "by_comm", NULL, FT_STR, FU_NONE, FK_LABEL, 0, "its name"),
+};
+const struct record_desc oom_adj_desc =
+	RECORD_DESC("oom_score_adj", "oom --adj: an oom_score_adj change", adj_fields,
+		    struct oom_adj_row);

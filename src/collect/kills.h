@@ -111,6 +111,17 @@ struct oom_row {
 	struct oom_detail_row detail;
 };
 
+/* oom --adj: an oom_score_adj change. */
+struct oom_adj_row {
+	uint64_t null_mask;
+	uint32_t pid;
+	char comm[MS_COMM_LEN];
+	int32_t oom_score_adj;
+	uint32_t by_pid;
+	char by_comm[MS_COMM_LEN];
+};
+
+extern const struct record_desc oom_adj_desc;
 extern const struct record_desc oom_desc, oom_victim_desc, oom_trigger_desc, oom_memcg_desc,
 	oom_control_desc, oom_reaper_desc, oom_detail_desc;
 

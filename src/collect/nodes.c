@@ -383,3 +383,25 @@ const struct record_desc zone_desc =
 	RECORD_DESC("zone", "one zone of a node (sys --zones, paf, oom --detail)", zone_fields,
 		    struct zone_row);
 #undef Z
+
+static const struct field event_part_fields[] = {
+	FLD(struct node_event_part, kind, "kind", NULL, FT_STR, FU_NONE, FK_LABEL, 0,
+	    "direct_reclaim, memcg_reclaim, kswapd_wake, compaction or alloc_failure"),
+	FLD(struct node_event_part, pid, "pid", NULL, FT_U32, FU_NONE, FK_LABEL, 0,
+	    "the process it happened in"),
+	FLD(struct node_event_part, comm, "comm", NULL, FT_STR, FU_NONE, FK_LABEL, 0, "its name"),
+	FLD(struct node_event_part, order, "order", NULL, FT_S32, FU_NONE, FK_LABEL, FF_NULL,
+	    "the allocation order where the event has one"),
+};
+const struct record_desc node_event_part_desc =
+	RECORD_DESC("sys_event.event", "the kernel event", event_part_fields,
+		    struct node_event_part);
+
+static const struct field event_fields[] = {
+	FLD_REC(struct node_event_row, node, "node", FF_INLINE, &node_desc,
+		"the node's record at the event's instant"),
+	FLD_REC(struct node_event_row, event, "event", 0, &node_event_part_desc, "the event"),
+};
+const struct record_desc node_event_desc =
+	RECORD_DESC("sys_event", "sys --on: a node at the instant of a kernel event",
+		    event_fields, struct node_event_row);

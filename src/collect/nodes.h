@@ -125,7 +125,22 @@ struct zone_row {
 	double unusable_index[SYS_MAX_ORDERS], fragmentation_index[SYS_MAX_ORDERS];
 };
 
-extern const struct record_desc node_desc, zone_desc;
+/* sys --on: the node at the instant of a kernel event. */
+struct node_event_part {
+	uint64_t null_mask;
+	char kind[16];
+	uint32_t pid;
+	char comm[MS_COMM_LEN];
+	int32_t order;
+};
+
+struct node_event_row {
+	uint64_t null_mask;
+	struct node_row node;
+	struct node_event_part event;
+};
+
+extern const struct record_desc node_desc, zone_desc, node_event_desc, node_event_part_desc;
 /* The group heading of a fact in the text view ("" continues the group above). */
 extern const char *const node_fact_group[NF_NR];
 

@@ -10,6 +10,7 @@
 #include "msg.h"
 
 struct hook_spec;
+struct record_desc;
 
 #define MS_MAX_PIDS 64
 
@@ -66,6 +67,8 @@ struct ms_cmd {
 	/* The kernel hooks this command uses, for `features` and hook selection. */
 	const struct hook_spec *hooks;
 	int nr_hooks;
+	/* The record types it prints (NULL-terminated), for `memscope help fields`. */
+	const struct record_desc *const *records;
 };
 
 extern const struct ms_cmd *const ms_commands[];

@@ -6,7 +6,23 @@
 #include <bpf/libbpf.h>
 #include "loss.h"
 #include "output.h"
+#include "record.h"
 #include "runtime.h"
+
+struct lost_row {
+	uint64_t null_mask;
+	char command[16];
+};
+
+static const struct field lost_fields[] = {
+	FLD(struct lost_row, command, "command", NULL, FT_STR, FU_NONE, FK_LABEL, 0,
+	    "the command that lost something; each further field is one of its counts "
+	    "(untracked_processes, exits_unseen, stall_events, untimed_stalls, snapshots, "
+	    "events), the total since start"),
+};
+const struct record_desc lost_desc =
+	RECORD_DESC("lost", "what a command could not keep (full map or ring buffer), when it "
+		    "grew", lost_fields, struct lost_row);
 
 void ms_report_losses(const char *command, struct ms_loss *l, int n)
 {
@@ -25,10 +41,16 @@ void ms_report_losses(const char *command, struct ms_loss *l, int n)
 	}
 	if (!r)
 		return;
-	clock_gettime(CLOCK_REALTIME, &now);
-	json_object_object_add(r, "type", json_object_new_string("lost"));
-	json_object_object_add(r, "ts", json_object_new_double(now.tv_sec + now.tv_nsec / 1e9));
-	json_object_object_add(r, "command", json_object_new_string(command));
+	{
+		struct lost_row row = { 0 };
+		json_object *head;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		snprintf(row.command, sizeof(row.command), "%s", command);
+		head = record_json(&lost_desc, &row, now.tv_sec + now.tv_nsec / 1e9);
+		json_object_put(r);
+		r = head;
+	}
 	for (int i = 0; i < n; i++)
 		json_object_object_add(r, l[i].field, json_u64(l[i].reported));
 	if (out_json_mode())

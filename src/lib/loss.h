@@ -16,6 +16,14 @@ struct ms_loss {
 	uint64_t reported;
 };
 
+struct record_desc;
+/*
+ * The "lost" record: the command, and each of its counts under its own field name
+ * (ms_loss.field), totals so far. Its fixed part is described here; the counts are the
+ * losses the command declares.
+ */
+extern const struct record_desc lost_desc;
+
 /* Report what grew since the last call; command names the record's source. */
 void ms_report_losses(const char *command, struct ms_loss *l, int n);
 

@@ -11,6 +11,7 @@
 #include "output.h"
 #include "msg.h"
 #include "runtime.h"
+#include "record.h"
 #include "strbuf.h"
 #include "textsafe.h"
 #include "units.h"
@@ -86,17 +87,31 @@ void out_errors_as_json(bool on)
 	ms_on_fail(on ? out_error_record : NULL);
 }
 
+struct error_row {
+	uint64_t null_mask;
+	char message[1024];
+	int32_t exit_status;
+};
+
+static const struct field error_fields[] = {
+	FLD(struct error_row, message, "message", NULL, FT_STR, FU_NONE, FK_LABEL, 0,
+	    "the line memscope wrote on stderr"),
+	FLD(struct error_row, exit_status, "exit_status", NULL, FT_S32, FU_NONE, FK_LABEL, 0,
+	    "2: bad input, 1: a runtime failure"),
+};
+const struct record_desc error_desc =
+	RECORD_DESC("error", "with -j, the last record when memscope ends with an error",
+		    error_fields, struct error_row);
+
 void out_error_record(const char *message, int exit_status)
 {
+	struct error_row row = { .exit_status = exit_status };
 	json_object *r;
 
 	if (!json_errors || ms_stop_reason() == MS_STOP_PIPE)
 		return;
-	r = json_object_new_object();
-	json_object_object_add(r, "type", json_object_new_string("error"));
-	json_object_object_add(r, "ts", json_ts(ms_wall_now()));
-	json_object_object_add(r, "message", json_object_new_string(message));
-	json_object_object_add(r, "exit_status", json_object_new_int(exit_status));
+	snprintf(row.message, sizeof(row.message), "%s", message);
+	r = record_json(&error_desc, &row, ms_wall_now());
 	fputs(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN |
 						 JSON_C_TO_STRING_NOSLASHESCAPE), stdout);
 	fputc('\n', stdout);

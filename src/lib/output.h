@@ -57,6 +57,8 @@ const char *out_format_value(json_object *v, enum ms_col_kind kind, char *buf, s
  */
 void out_errors_as_json(bool on);
 void out_error_record(const char *message, int exit_status);
+struct record_desc;
+extern const struct record_desc error_desc;
 /* Standard output closed (memscope ... >&-): exit 1 now, before anything takes fd 1. */
 void out_check_stdout_open(void);
 /* After the command: flush; a failed write (disk full, ...) makes the status 1. */
