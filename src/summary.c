@@ -115,153 +115,282 @@ static void gather(struct watchers *w, struct sample *s)
 
 /* ---- the verdict ---- */
 
-/* One finding: to the JSON list and the text line. */
-static void __attribute__((format(printf, 3, 4)))
-add_reason(struct strbuf *text, json_object *list, const char *fmt, ...)
+/* The findings, one a line of the verdict. */
+struct findings {
+	char text[8][256];
+	int n;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+add_reason(struct findings *f, const char *fmt, ...)
 {
-	char one[256];
 	va_list ap;
 
+	if (f->n == 8)
+		return;
 	va_start(ap, fmt);
-	vsnprintf(one, sizeof(one), fmt, ap);
+	vsnprintf(f->text[f->n++], sizeof(f->text[0]), fmt, ap);
 	va_end(ap);
-	json_object_array_add(list, json_object_new_string(one));
-	sb_sep(text, ", ");
-	sb_add(text, "%s", one);
 }
 
-static void verdict(const struct sample *s, struct strbuf *text, json_object *list)
+static void verdict(const struct sample *s, struct findings *f)
 {
 	const struct reclaim_totals *rt = &s->rt;
 	char b[32];
 
 	if (s->nv)
-		add_reason(text, list, "%d OOM kill%s%s%s", s->nv, s->nv == 1 ? "" : "s",
+		add_reason(f, "%d OOM kill%s%s%s", s->nv, s->nv == 1 ? "" : "s",
 			   s->victims[0].memcg[0] ? " in memcg " : "", s->victims[0].memcg);
 	if (s->ft.failures)
-		add_reason(text, list, "%llu allocation failure%s (worst order %d)", s->ft.failures,
+		add_reason(f, "%llu allocation failure%s (worst order %d)", s->ft.failures,
 			   s->ft.failures == 1 ? "" : "s", s->ft.worst_order);
 	if (rt->stalls[RC_DIRECT] + rt->stalls[RC_MEMCG] + rt->stalls[RC_NODE])
-		add_reason(text, list, "reclaim stalls: %llu direct, %llu memcg, p99 <= %s",
+		add_reason(f, "reclaim stalls: %llu direct, %llu memcg, p99 <= %s",
 			   rt->stalls[RC_DIRECT], rt->stalls[RC_MEMCG],
 			   fmt_duration_ns(b, sizeof(b), rt->stall_p99_ns));
 	if (s->have_psi && s->psi.some_avg10 >= 1.0)
-		add_reason(text, list, "PSI memory some avg10 %.2f%%", s->psi.some_avg10);
+		add_reason(f, "PSI memory some avg10 %.2f%%", s->psi.some_avg10);
 	if (s->total.v[NF_available] < s->total.v[NF_total] / 20)
-		add_reason(text, list, "only %s available",
-			   fmt_bytes(b, sizeof(b), s->total.v[NF_available]));
+		add_reason(f, "only %s available", fmt_bytes(b, sizeof(b), s->total.v[NF_available]));
 }
 
 /* ---- the record ---- */
 
-/* The system's figures the report shows: a part of the "sys" total record. */
-static const char *const memory_keys[] = {
-	"total_bytes", "free_bytes", "available_bytes", "used_bytes", "unmanaged_bytes",
-	"unmanaged_reason", "anon_pages_bytes", "file_pages_bytes", "shmem_bytes", "slab_bytes",
-	"sreclaimable_bytes", "page_tables_bytes", "kernel_stack_bytes", "anon_huge_pages_bytes",
-	"shmem_huge_pages_bytes", "dirty_bytes", "writeback_bytes",
+#define MAX_REASONS 8
+
+/* The system's figures the report shows: sys's total record's, and swap and self. */
+#define MEMORY_FACTS(X)                                                                    \
+	X(total) X(free) X(available) X(used) X(anon_pages) X(file_pages) X(shmem) X(slab)  \
+	X(sreclaimable) X(page_tables) X(kernel_stack) X(anon_huge_pages)                   \
+	X(shmem_huge_pages) X(dirty) X(writeback)
+
+struct memory_part {
+	uint64_t null_mask;
+#define M(name) uint64_t name##_bytes;
+	MEMORY_FACTS(M)
+#undef M
+	int64_t unmanaged_bytes;
+	char unmanaged_reason[160];
+	uint64_t swap_total_bytes, swap_free_bytes, memscope_rss_bytes;
 };
 
-static json_object *memory_json(const struct sample *s, double ts)
+struct psi_part {
+	uint64_t null_mask;
+	double some_avg10, some_avg60, full_avg10, full_avg60;
+	uint64_t some_total_ns, full_total_ns;
+};
+
+struct victim_part {
+	uint64_t null_mask;
+	int32_t pid;
+	char comm[MS_COMM_LEN + 1];
+	char memcg[256];
+	uint64_t rss_anon_bytes;
+};
+
+struct activity_part {
+	uint64_t null_mask;
+	uint64_t sample_ns, alloc_failures;
+	int32_t alloc_failure_worst_order;
+	uint64_t reclaim_scanned_pages, reclaim_reclaimed_pages;
+	double reclaim_scanned_per_s, reclaim_reclaimed_per_s;
+	uint64_t direct_reclaim_stalls, memcg_reclaim_stalls;
+	uint64_t stall_p50_at_most_ns, stall_p99_at_most_ns, kswapd_wakeups, compaction_stalls;
+	uint32_t nr_kills;
+	struct victim_part oom_kills[MAX_VICTIMS];
+};
+
+struct summary_row {
+	uint64_t null_mask;
+	char verdict[16];
+	uint32_t nr_reasons, nr_nodes, nr_top;
+	char reasons[MAX_REASONS][256];
+	struct memory_part memory;
+	struct node_row nodes[SYS_MAX_NODES];
+	struct psi_part psi;
+	struct activity_part activity;
+	struct proc_row top_processes[TOP_N];
+};
+
+#define M(name)                                                                            \
+	FLD(struct memory_part, name##_bytes, #name "_bytes", NULL, FT_U64, FU_BYTES,       \
+	    FK_GAUGE, 0, "as the sys total record's " #name "_bytes"),
+static const struct field memory_fields[] = {
+	MEMORY_FACTS(M)
+	FLD(struct memory_part, unmanaged_bytes, "unmanaged_bytes", NULL, FT_S64, FU_BYTES,
+	    FK_GAUGE, FF_NULL, "MemTotal minus the zones' managed pages"),
+	FLD(struct memory_part, unmanaged_reason, "unmanaged_reason", NULL, FT_STR, FU_NONE,
+	    FK_LABEL, FF_NULL, "why that is beyond 1 %; null when not"),
+	FLD(struct memory_part, swap_total_bytes, "swap_total_bytes", NULL, FT_U64, FU_BYTES,
+	    FK_GAUGE, FF_NULL, "SwapTotal"),
+	FLD(struct memory_part, swap_free_bytes, "swap_free_bytes", NULL, FT_U64, FU_BYTES,
+	    FK_GAUGE, FF_NULL, "SwapFree"),
+	FLD(struct memory_part, memscope_rss_bytes, "memscope_rss_bytes", NULL, FT_U64, FU_BYTES,
+	    FK_GAUGE, 0, "memscope's own resident memory (in the figures, not in the top list)"),
+};
+#undef M
+static const struct record_desc memory_desc =
+	RECORD_DESC("summary.memory", "the system's memory (/proc/meminfo's figures)",
+		    memory_fields, struct memory_part);
+
+#define P(m, help) FLD(struct psi_part, m, #m, NULL, FT_F64, FU_PERCENT, FK_GAUGE, 0, help)
+static const struct field psi_fields[] = {
+	P(some_avg10, "percent of the last 10 s some task stalled on memory"),
+	P(some_avg60, "the same over 60 s"),
+	P(full_avg10, "percent of the last 10 s all non-idle tasks stalled"),
+	P(full_avg60, "the same over 60 s"),
+	FLD(struct psi_part, some_total_ns, "some_total_ns", NULL, FT_U64, FU_NS, FK_COUNTER, 0,
+	    "time some task stalled, since boot"),
+	FLD(struct psi_part, full_total_ns, "full_total_ns", NULL, FT_U64, FU_NS, FK_COUNTER, 0,
+	    "time all stalled, since boot"),
+};
+#undef P
+static const struct record_desc psi_desc =
+	RECORD_DESC("summary.psi", "memory pressure (/proc/pressure/memory)", psi_fields,
+		    struct psi_part);
+
+static const struct field victim_fields[] = {
+	FLD(struct victim_part, pid, "pid", NULL, FT_S32, FU_NONE, FK_LABEL, 0, "the victim"),
+	FLD(struct victim_part, comm, "comm", NULL, FT_STR, FU_NONE, FK_LABEL, 0, "its name"),
+	FLD(struct victim_part, memcg, "memcg", NULL, FT_STR, FU_NONE, FK_LABEL, FF_NULL,
+	    "its memory cgroup (/a/b); null when unknown"),
+	FLD(struct victim_part, rss_anon_bytes, "rss_anon_bytes", NULL, FT_U64, FU_BYTES, FK_GAUGE,
+	    FF_NULL, "its anonymous memory at the kill; null where the kernel gave only the pid"),
+};
+static const struct record_desc victim_desc =
+	RECORD_DESC("summary.activity.oom_kills", "an OOM kill during the sample", victim_fields,
+		    struct victim_part);
+
+#define A(m, ft, unit, flags, help)                                                        \
+	FLD(struct activity_part, m, #m, NULL, ft, unit, FK_GAUGE, flags, help)
+static const struct field activity_fields[] = {
+	A(sample_ns, FT_U64, FU_NS, 0, "the sample's length"),
+	A(alloc_failures, FT_U64, FU_NONE, 0, "page allocation failures"),
+	A(alloc_failure_worst_order, FT_S32, FU_NONE, FF_NULL, "the highest order that failed"),
+	A(reclaim_scanned_pages, FT_U64, FU_PAGES, 0, "pages reclaim scanned"),
+	A(reclaim_reclaimed_pages, FT_U64, FU_PAGES, 0, "pages it reclaimed"),
+	A(reclaim_scanned_per_s, FT_F64, FU_NONE, 0, "pages scanned per second"),
+	A(reclaim_reclaimed_per_s, FT_F64, FU_NONE, 0, "pages reclaimed per second"),
+	A(direct_reclaim_stalls, FT_U64, FU_NONE, 0, "direct reclaim stalls"),
+	A(memcg_reclaim_stalls, FT_U64, FU_NONE, 0, "memcg reclaim stalls"),
+	A(stall_p50_at_most_ns, FT_U64, FU_NS, FF_NULL, "stall median (upper bound); null: none"),
+	A(stall_p99_at_most_ns, FT_U64, FU_NS, FF_NULL, "stall 99th percentile (upper bound)"),
+	A(kswapd_wakeups, FT_U64, FU_NONE, 0, "kswapd wake-ups"),
+	A(compaction_stalls, FT_U64, FU_NONE, 0, "direct compaction runs"),
+	FLD_RECS(struct activity_part, oom_kills, nr_kills, "oom_kills", &victim_desc,
+		 "OOM kills"),
+};
+#undef A
+static const struct record_desc activity_desc =
+	RECORD_DESC("summary.activity", "what happened during the sample", activity_fields,
+		    struct activity_part);
+
+static const struct field summary_fields[] = {
+	FLD(struct summary_row, verdict, "verdict", NULL, FT_STR, FU_NONE, FK_LABEL, 0,
+	    "OK, or under pressure"),
+	FLD_STRS(struct summary_row, reasons, nr_reasons, "reasons", 0, "why, one finding each"),
+	FLD_REC(struct summary_row, memory, "memory", 0, &memory_desc, "the system's memory"),
+	FLD_RECS(struct summary_row, nodes, nr_nodes, "nodes", &node_desc, "every node"),
+	FLD_REC(struct summary_row, psi, "psi", FF_NULL, &psi_desc,
+		"memory pressure; null without PSI"),
+	FLD_REC(struct summary_row, activity, "activity", 0, &activity_desc, "during the sample"),
+	FLD_RECS(struct summary_row, top_processes, nr_top, "top_processes", &proc_desc,
+		 "the largest processes (memscope itself not listed)"),
+};
+static const struct record_desc summary_desc =
+	RECORD_DESC("summary", "the health report (memscope with no command)", summary_fields,
+		    struct summary_row);
+
+static void memory_of(const struct sample *s, struct memory_part *m)
 {
-	json_object *total = record_json(&node_desc, &s->total, ts), *mem = json_object_new_object();
+	const struct node_row *t = &s->total;
 	bool swap = s->have_mi && meminfo_has(&s->mi, MI_SWAP_TOTAL) &&
 		    meminfo_has(&s->mi, MI_SWAP_FREE);
 
-	for (size_t i = 0; i < ARRAY_SIZE(memory_keys); i++) {
-		json_object *v = NULL;
-
-		json_object_object_get_ex(total, memory_keys[i], &v);
-		json_object_object_add(mem, memory_keys[i], json_object_get(v));
-	}
-	json_object_put(total);
+#define M(name) m->name##_bytes = t->v[NF_##name];
+	MEMORY_FACTS(M)
+#undef M
+	m->unmanaged_bytes = t->unmanaged_bytes;
+	if (record_is_null(&node_desc, t, "unmanaged_bytes"))
+		record_null(&memory_desc, m, "unmanaged_bytes");
+	snprintf(m->unmanaged_reason, sizeof(m->unmanaged_reason), "%s", t->unmanaged_reason);
+	if (record_is_null(&node_desc, t, "unmanaged_reason"))
+		record_null(&memory_desc, m, "unmanaged_reason");
 	/* Swap has no per-node counter: these come from /proc/meminfo. */
-	json_object_object_add(mem, "swap_total_bytes",
-			       swap ? json_u64(s->mi.bytes[MI_SWAP_TOTAL]) : NULL);
-	json_object_object_add(mem, "swap_free_bytes",
-			       swap ? json_u64(s->mi.bytes[MI_SWAP_FREE]) : NULL);
-	/* memscope's own resident memory, in the figures above but not in the top list */
-	json_object_object_add(mem, "memscope_rss_bytes", json_u64(s->self_rss_bytes));
-	return mem;
+	m->swap_total_bytes = s->mi.bytes[MI_SWAP_TOTAL];
+	m->swap_free_bytes = s->mi.bytes[MI_SWAP_FREE];
+	if (!swap) {
+		record_null(&memory_desc, m, "swap_total_bytes");
+		record_null(&memory_desc, m, "swap_free_bytes");
+	}
+	m->memscope_rss_bytes = s->self_rss_bytes;
 }
 
-static json_object *activity_json(const struct sample *s, double ts)
+static void activity_of(const struct sample *s, struct activity_part *a)
 {
 	const struct reclaim_totals *rt = &s->rt;
-	json_object *a = json_object_new_object(), *vic = json_object_new_array();
 
-	(void)ts;
-	json_object_object_add(a, "sample_ns", json_u64(s->secs * 1e9));
-	json_object_object_add(a, "alloc_failures", json_u64(s->ft.failures));
-	json_object_object_add(a, "alloc_failure_worst_order",
-			       s->ft.worst_order >= 0 ? json_object_new_int(s->ft.worst_order) : NULL);
-	json_object_object_add(a, "reclaim_scanned_pages", json_u64(rt->scanned));
-	json_object_object_add(a, "reclaim_reclaimed_pages", json_u64(rt->reclaimed));
-	json_object_object_add(a, "reclaim_scanned_per_s", json_fixed(rt->scanned / s->secs, 1));
-	json_object_object_add(a, "reclaim_reclaimed_per_s", json_fixed(rt->reclaimed / s->secs, 1));
-	json_object_object_add(a, "direct_reclaim_stalls", json_u64(rt->stalls[RC_DIRECT]));
-	json_object_object_add(a, "memcg_reclaim_stalls", json_u64(rt->stalls[RC_MEMCG]));
-	json_object_object_add(a, "stall_p50_at_most_ns",
-			       rt->stall_p50_ns ? json_u64(rt->stall_p50_ns) : NULL);
-	json_object_object_add(a, "stall_p99_at_most_ns",
-			       rt->stall_p99_ns ? json_u64(rt->stall_p99_ns) : NULL);
-	json_object_object_add(a, "kswapd_wakeups", json_u64(rt->kswapd_wakeups));
-	json_object_object_add(a, "compaction_stalls", json_u64(rt->compact_stalls));
+	a->sample_ns = s->secs * 1e9;
+	a->alloc_failures = s->ft.failures;
+	a->alloc_failure_worst_order = s->ft.worst_order;
+	if (s->ft.worst_order < 0)
+		record_null(&activity_desc, a, "alloc_failure_worst_order");
+	a->reclaim_scanned_pages = rt->scanned;
+	a->reclaim_reclaimed_pages = rt->reclaimed;
+	a->reclaim_scanned_per_s = (int64_t)(rt->scanned / s->secs * 10) / 10.0;
+	a->reclaim_reclaimed_per_s = (int64_t)(rt->reclaimed / s->secs * 10) / 10.0;
+	a->direct_reclaim_stalls = rt->stalls[RC_DIRECT];
+	a->memcg_reclaim_stalls = rt->stalls[RC_MEMCG];
+	a->stall_p50_at_most_ns = rt->stall_p50_ns;
+	a->stall_p99_at_most_ns = rt->stall_p99_ns;
+	if (!rt->stall_p50_ns)
+		record_null(&activity_desc, a, "stall_p50_at_most_ns");
+	if (!rt->stall_p99_ns)
+		record_null(&activity_desc, a, "stall_p99_at_most_ns");
+	a->kswapd_wakeups = rt->kswapd_wakeups;
+	a->compaction_stalls = rt->compact_stalls;
 	for (int i = 0; i < s->nv; i++) {
-		const struct oom_victim *v = &s->victims[i];
-		json_object *o = json_object_new_object();
+		struct victim_part *v = &a->oom_kills[a->nr_kills++];
 
-		json_object_object_add(o, "pid", json_object_new_int(v->pid));
-		json_object_object_add(o, "comm", json_object_new_string(v->comm));
-		json_object_object_add(o, "memcg", v->memcg[0] ? json_object_new_string(v->memcg) : NULL);
-		json_object_object_add(o, "rss_anon_bytes",
-				       v->has_sizes ? json_u64(v->rss_anon_bytes) : NULL);
-		json_object_array_add(vic, o);
+		v->pid = s->victims[i].pid;
+		snprintf(v->comm, sizeof(v->comm), "%s", s->victims[i].comm);
+		snprintf(v->memcg, sizeof(v->memcg), "%s", s->victims[i].memcg);
+		if (!v->memcg[0])
+			record_null(&victim_desc, v, "memcg");
+		v->rss_anon_bytes = s->victims[i].rss_anon_bytes;
+		if (!s->victims[i].has_sizes)
+			record_null(&victim_desc, v, "rss_anon_bytes");
 	}
-	json_object_object_add(a, "oom_kills", vic);
-	return a;
 }
 
-static json_object *psi_json(const struct sample *s)
+static void psi_of(const struct sample *s, struct summary_row *r)
 {
-	json_object *p;
-
+	/* two decimals, as the kernel prints them */
+	r->psi.some_avg10 = s->psi.some_avg10;
+	r->psi.some_avg60 = s->psi.some_avg60;
+	r->psi.full_avg10 = s->psi.full_avg10;
+	r->psi.full_avg60 = s->psi.full_avg60;
+	r->psi.some_total_ns = s->psi.some_total_ns;
+	r->psi.full_total_ns = s->psi.full_total_ns;
 	if (!s->have_psi)
-		return NULL;
-	p = json_object_new_object();
-	json_object_object_add(p, "some_avg10", json_fixed(s->psi.some_avg10, 2));
-	json_object_object_add(p, "some_avg60", json_fixed(s->psi.some_avg60, 2));
-	json_object_object_add(p, "full_avg10", json_fixed(s->psi.full_avg10, 2));
-	json_object_object_add(p, "full_avg60", json_fixed(s->psi.full_avg60, 2));
-	json_object_object_add(p, "some_total_ns", json_u64(s->psi.some_total_ns));
-	json_object_object_add(p, "full_total_ns", json_u64(s->psi.full_total_ns));
-	return p;
+		record_null(&summary_desc, r, "psi");
 }
 
-static json_object *report_json(const struct sample *s, json_object *reasons, double ts)
+static void report_row(const struct sample *s, const char (*reasons)[256], int nr,
+		       struct summary_row *r)
 {
-	json_object *r = json_object_new_object(), *nodes = json_object_new_array();
-	json_object *tops = json_object_new_array();
-
-	for (int i = 0; i < s->nn; i++)
-		json_object_array_add(nodes, record_json(&node_desc, &s->node_rows[i], ts));
-	for (size_t i = 0; i < s->procs.n && i < TOP_N; i++) {
-		struct proc_row row;
-
-		proc_row_of(&s->procs.r[i], NULL, &row);
-		json_object_array_add(tops, record_json(&proc_desc, &row, ts));
-	}
-	json_object_object_add(r, "type", json_object_new_string("summary"));
-	json_object_object_add(r, "ts", json_ts(ts));
-	json_object_object_add(r, "verdict", json_object_new_string(
-				       json_object_array_length(reasons) ? "under pressure" : "OK"));
-	json_object_object_add(r, "reasons", reasons);
-	json_object_object_add(r, "memory", memory_json(s, ts));
-	json_object_object_add(r, "nodes", nodes);
-	json_object_object_add(r, "psi", psi_json(s));
-	json_object_object_add(r, "activity", activity_json(s, ts));
-	json_object_object_add(r, "top_processes", tops);
-	return r;
+	memset(r, 0, sizeof(*r));
+	snprintf(r->verdict, sizeof(r->verdict), "%s", nr ? "under pressure" : "OK");
+	for (r->nr_reasons = 0; (int)r->nr_reasons < nr && r->nr_reasons < MAX_REASONS;
+	     r->nr_reasons++)
+		memcpy(r->reasons[r->nr_reasons], reasons[r->nr_reasons], sizeof(r->reasons[0]));
+	memory_of(s, &r->memory);
+	r->nr_nodes = s->nn;
+	memcpy(r->nodes, s->node_rows, s->nn * sizeof(r->nodes[0]));
+	psi_of(s, r);
+	activity_of(s, &r->activity);
+	for (r->nr_top = 0; r->nr_top < s->procs.n && r->nr_top < TOP_N; r->nr_top++)
+		proc_row_of(&s->procs.r[r->nr_top], NULL, &r->top_processes[r->nr_top]);
 }
 
 /* ---- text ---- */
@@ -291,7 +420,6 @@ static void print_memory(const struct sample *s, json_object *mem)
 		   fmt_bytes(c, 32, get_u64(mem, "available_bytes")),
 		   fmt_bytes(d, 32, get_u64(mem, "used_bytes")));
 	char text[512];
-	struct strbuf sb;
 
 	json_object_object_get_ex(mem, "unmanaged_reason", &why);
 	if (why) {
@@ -299,12 +427,17 @@ static void print_memory(const struct sample *s, json_object *mem)
 			 fmt_bytes(a, 32, get_u64(mem, "unmanaged_bytes")), json_object_get_string(why));
 		out_wrap("  note: ", "        ", text);
 	}
-	sb_init(&sb, text, sizeof(text));
-	for (size_t i = 0; i < ARRAY_SIZE(used_by); i++) {
-		sb_sep(&sb, ", ");
-		sb_add(&sb, "%s %s", used_by[i][0], fmt_bytes(a, 32, get_u64(mem, used_by[i][1])));
+	{
+		char items[ARRAY_SIZE(used_by)][64];
+		const char *list[ARRAY_SIZE(used_by)];
+
+		for (size_t i = 0; i < ARRAY_SIZE(used_by); i++) {
+			snprintf(items[i], sizeof(items[i]), "%s %s", used_by[i][0],
+				 fmt_bytes(a, 32, get_u64(mem, used_by[i][1])));
+			list[i] = items[i];
+		}
+		out_wrap_list("  used by ", "    ", list, ARRAY_SIZE(used_by));
 	}
-	out_wrap("  used by ", "    ", text);
 	out_printf("  dirty %s, writeback %s; ", fmt_bytes(a, 32, get_u64(mem, "dirty_bytes")),
 		   fmt_bytes(b, 32, get_u64(mem, "writeback_bytes")));
 	if (!s->have_mi)
@@ -387,14 +520,22 @@ static void print_top(json_object *tops, const struct sample *s)
 	table_free(t);
 }
 
-static void print_report(const struct sample *s, json_object *rec, const char *reasons)
+static void print_report(const struct sample *s, json_object *rec, const struct findings *f)
 {
+	char reasons[1024];
+	struct strbuf sb;
+
 	json_object *mem = NULL, *tops = NULL;
 	struct utsname un;
 
 	uname(&un);
 	json_object_object_get_ex(rec, "memory", &mem);
 	json_object_object_get_ex(rec, "top_processes", &tops);
+	sb_init(&sb, reasons, sizeof(reasons));
+	for (int i = 0; i < f->n; i++) {
+		sb_sep(&sb, ", ");
+		sb_add(&sb, "%s", f->text[i]);
+	}
 	out_printf("\nmemscope health report: %.1f s sample, kernel %s\n", s->secs, un.release);
 	if (*reasons)
 		out_wrap("verdict: under pressure: ", "         ", reasons);
@@ -412,12 +553,12 @@ static int summary_run(const struct ms_opts *o)
 	double want = o->duration > 0 ? o->duration : DEFAULT_SAMPLE_S;
 	struct sample *s = calloc(1, sizeof(*s));
 	struct watchers *w = calloc(1, sizeof(*w));
-	json_object *reasons = json_object_new_array(), *rec;
-	char text[1024];
-	struct strbuf sb;
+	struct summary_row *row = calloc(1, sizeof(*row));
+	struct findings f = { .n = 0 };
+	json_object *rec;
 	uint64_t t0;
 
-	if (!s || !w)
+	if (!s || !w || !row)
 		ms_fatal("out of memory");
 	ms_require_bpf();
 	watch(w);
@@ -430,18 +571,18 @@ static int summary_run(const struct ms_opts *o)
 	if (ms_stop_reason() != MS_STOP_PIPE) {
 		s->secs = (ms_now_ns() - t0) / 1e9;
 		gather(w, s);
-		sb_init(&sb, text, sizeof(text));
-		verdict(s, &sb, reasons);
-		rec = report_json(s, json_object_get(reasons), ms_wall_now());
+		verdict(s, &f);
+		report_row(s, f.text, f.n, row);
+		rec = record_json(&summary_desc, row, ms_wall_now());
 		if (out_json_mode())
 			out_json(json_object_get(rec));
 		else
-			print_report(s, rec, text);
+			print_report(s, rec, &f);
 		json_object_put(rec);
 	}
-	json_object_put(reasons);
 	unwatch(w);
 	proc_list_free(&s->procs);
+	free(row);
 	free(s);
 	free(w);
 	return 0;
@@ -459,4 +600,6 @@ const struct ms_cmd cmd_summary = {
 		    "  memscope -d 30 -j         30 s, one JSON record\n",
 	.shared = MS_OPT_DURATION,
 	.run = summary_run,
+	.records = (const struct record_desc *const[]){ &summary_desc, &memory_desc, &psi_desc,
+		&activity_desc, &victim_desc, &node_desc, &proc_desc, NULL },
 };

@@ -302,6 +302,27 @@ static int display_width(const char *s)
 	return display_width_n(s, (size_t)-1);
 }
 
+void out_wrap_list(const char *first, const char *indent, const char *const *items, int n)
+{
+	int limit = out_width(), col = display_width(first), start = col;
+
+	out_printf("%s", first);
+	for (int i = 0; i < n; i++) {
+		int w = display_width(items[i]) + (i < n - 1); /* the comma stays with it */
+
+		if (col > start && col + 1 + w > limit) {
+			out_printf("\n%s", indent);
+			col = start = display_width(indent);
+		} else if (col > start) {
+			out_printf(" ");
+			col++;
+		}
+		out_printf("%s%s", items[i], i < n - 1 ? "," : "");
+		col += w;
+	}
+	out_printf("\n");
+}
+
 void out_wrap(const char *first, const char *indent, const char *text)
 {
 	int limit = out_width(), col = display_width(first), start = col;
