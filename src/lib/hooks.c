@@ -14,19 +14,9 @@
 #include "util.h"
 #include "probe.skel.h"
 
-static const char *const kind_names[HK_NR] = {
-	[HK_TP_BTF] = "tp_btf",
-	[HK_RAW_TP] = "raw_tp",
-	[HK_TRACEPOINT] = "tracepoint",
-	[HK_FENTRY] = "fentry",
-	[HK_KPROBE] = "kprobe",
-	[HK_UPROBE] = "uprobe",
-	[HK_ITER_TASK] = "iter/task",
-	[HK_ITER_TASK_VMA] = "iter/task_vma",
-	[HK_ITER_CGROUP] = "iter/cgroup",
-	[HK_ITER_KMEM_CACHE] = "iter/kmem_cache",
-	[HK_RINGBUF] = "ringbuf",
-};
+#define HK_NAME(e, name) [e] = name,
+static const char *const kind_names[HK_NR] = { HOOK_KINDS(HK_NAME) };
+#undef HK_NAME
 
 enum { UNKNOWN, WORKS, FAILS };
 static int kind_state[HK_NR];

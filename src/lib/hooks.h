@@ -11,20 +11,23 @@
 
 struct bpf_object;
 
-enum hook_kind {
-	HK_TP_BTF,
-	HK_RAW_TP,
-	HK_TRACEPOINT,
-	HK_FENTRY,
-	HK_KPROBE,
-	HK_UPROBE,
-	HK_ITER_TASK,
-	HK_ITER_TASK_VMA,
-	HK_ITER_CGROUP,
-	HK_ITER_KMEM_CACHE,
-	HK_RINGBUF,
-	HK_NR,
-};
+/* Each kind of hook: X(enumerator, the name users see). */
+#define HOOK_KINDS(X)                                                                      \
+	X(HK_TP_BTF, "tp_btf")                                                             \
+	X(HK_RAW_TP, "raw_tp")                                                             \
+	X(HK_TRACEPOINT, "tracepoint")                                                     \
+	X(HK_FENTRY, "fentry")                                                             \
+	X(HK_KPROBE, "kprobe")                                                             \
+	X(HK_UPROBE, "uprobe")                                                             \
+	X(HK_ITER_TASK, "iter/task")                                                       \
+	X(HK_ITER_TASK_VMA, "iter/task_vma")                                               \
+	X(HK_ITER_CGROUP, "iter/cgroup")                                                   \
+	X(HK_ITER_KMEM_CACHE, "iter/kmem_cache")                                           \
+	X(HK_RINGBUF, "ringbuf")
+
+#define HK_ENUM(e, name) e,
+enum hook_kind { HOOK_KINDS(HK_ENUM) HK_NR };
+#undef HK_ENUM
 
 const char *hook_kind_name(enum hook_kind k);
 /* Really load (and attach) a tiny program of this kind; cached per run. */

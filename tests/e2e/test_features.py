@@ -59,7 +59,8 @@ def test_tp_btf_iterators_ringbuf_available_on_a_btf_kernel():
 def test_tracepoints_listed_match_tracefs():
     ensure_tracefs()
     rec = run_json("features")[0]
-    for name, where in rec["tracepoints"].items():
+    for where in rec["tracepoints"]:
+        name = where["name"]
         cat, ev = name.split(":")
         assert where["tracefs"] == os.path.isdir(os.path.join(TRACEFS, "events", cat, ev)), name
     for p in rec["probes"]:
