@@ -180,8 +180,10 @@ static __always_inline void shrink_inactive(int nid, const struct shrink_result 
 	st->activate_file += r->activate_file;
 	st->ref_keep += r->ref_keep;
 	st->unmap_fail += r->unmap_fail;
+	/* the mask keeps the index in bounds where an older verifier loses the check
+	 * across a spill (6.1 does, on the classic variant) */
 	if (prio >= 0 && prio < RC_NR_PRIO)
-		st->prio[prio]++;
+		st->prio[(__u32)prio & (RC_PRIO_SLOTS - 1)]++;
 }
 
 static __always_inline void shrink_inactive_rs(int nid, unsigned long scanned,

@@ -7,6 +7,7 @@
 
 #define RC_MAX_NODES	64
 #define RC_NR_PRIO	13 /* DEF_PRIORITY 12 .. 0 */
+#define RC_PRIO_SLOTS	16 /* a power of two: the BPF side masks the index with it */
 #define RC_HIST_SLOTS	32 /* log2 of microseconds */
 
 /* Who reclaims: from the begin/end tracepoints around the work, or the thread. */
@@ -20,7 +21,7 @@ struct rc_stats {
 	__u64 dirty, writeback, congested, immediate;
 	__u64 activate_anon, activate_file, ref_keep, unmap_fail;
 	__u64 active_taken, active_deactivated, active_referenced;
-	__u64 prio[RC_NR_PRIO]; /* shrink-inactive calls per priority */
+	__u64 prio[RC_PRIO_SLOTS]; /* shrink-inactive calls per priority (RC_NR_PRIO used) */
 };
 
 /* Per reclaimer: isolation (no node in that tracepoint). */
