@@ -24,21 +24,10 @@ struct failures {
 	struct paf_bpf *skel;
 };
 
-static void ignore_rec(const void *rec, void *ctx)
-{
-	(void)rec;
-	(void)ctx;
-}
-
 /* One pass of the node iterator remembers each node's pglist_data for the events. */
 static void find_nodes(struct paf_bpf *skel, bool events)
 {
-	struct bpf_link *iter = bpf_program__attach_iter(skel->progs.paf_nodes, NULL);
-
-	if (!iter)
-		ms_bpf_fail("attaching the node iterator", errno);
-	ms_iter_read(iter, 1, ignore_rec, NULL);
-	bpf_link__destroy(iter);
+	ms_iter_run_once(skel->progs.paf_nodes);
 	if (events && !skel->bss->nodes_found)
 		ms_warn("found no memory node: failures will have no zone state");
 }

@@ -43,12 +43,6 @@ struct kills {
 	int nv;
 };
 
-static void ignore_rec(const void *rec, void *ctx)
-{
-	(void)rec;
-	(void)ctx;
-}
-
 static void set_rodata(struct oom_bpf *skel, const struct kills_want *w)
 {
 	int idx[4];
@@ -96,14 +90,8 @@ struct kills *kills_open(const struct kills_want *w)
 	if (err)
 		ms_bpf_fail("loading oom's BPF programs", err);
 	k->control_hook = hook_chosen_kind(hooks, KILLS_NR_HOOKS, chosen, "oom_kill_process");
-	if (w->node) { /* one pass remembers each node's pglist_data */
-		struct bpf_link *iter = bpf_program__attach_iter(k->skel->progs.oom_nodes, NULL);
-
-		if (!iter)
-			ms_bpf_fail("attaching the node iterator", errno);
-		ms_iter_read(iter, 1, ignore_rec, NULL);
-		bpf_link__destroy(iter);
-	}
+	if (w->node) /* one pass remembers each node's pglist_data */
+		ms_iter_run_once(k->skel->progs.oom_nodes);
 	err = oom_bpf__attach(k->skel);
 	if (err)
 		ms_bpf_fail("attaching oom's BPF programs", err);

@@ -41,3 +41,19 @@ long ms_iter_read(struct bpf_link *link, size_t rec_size, void (*cb)(const void 
 	free(buf);
 	return nrec;
 }
+
+static void ignore_rec(const void *rec, void *ctx)
+{
+	(void)rec;
+	(void)ctx;
+}
+
+void ms_iter_run_once(struct bpf_program *prog)
+{
+	struct bpf_link *link = bpf_program__attach_iter(prog, NULL);
+
+	if (!link)
+		ms_bpf_fail("attaching an iterator", errno);
+	ms_iter_read(link, 1, ignore_rec, NULL);
+	bpf_link__destroy(link);
+}

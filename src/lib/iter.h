@@ -11,4 +11,8 @@ struct bpf_link;
 long ms_iter_read(struct bpf_link *link, size_t rec_size, void (*cb)(const void *rec, void *ctx),
 		  void *ctx);
 
+struct bpf_program;
+/* Run an iterator program once for its side effects (e.g. noting each node); exits 1. */
+void ms_iter_run_once(struct bpf_program *prog);
+
 #endif

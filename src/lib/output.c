@@ -302,51 +302,61 @@ static int display_width(const char *s)
 	return display_width_n(s, (size_t)-1);
 }
 
+/* A paragraph being wrapped: where the line is, where it began. */
+struct wrap {
+	const char *indent;
+	int limit, col, start;
+};
+
+static void wrap_begin(struct wrap *w, const char *first, const char *indent)
+{
+	w->indent = indent;
+	w->limit = out_width();
+	w->col = w->start = display_width(first);
+	out_printf("%s", first);
+}
+
+/* One unbreakable piece of n bytes (w characters); the space goes before it, so no
+ * line ends in one. */
+static void wrap_piece(struct wrap *w, const char *s, size_t n, int width)
+{
+	if (w->col > w->start && w->col + 1 + width > w->limit) {
+		out_printf("\n%s", w->indent);
+		w->col = w->start = display_width(w->indent);
+	} else if (w->col > w->start) {
+		out_printf(" ");
+		w->col++;
+	}
+	out_printf("%.*s", (int)n, s);
+	w->col += width;
+}
+
 void out_wrap_list(const char *first, const char *indent, const char *const *items, int n)
 {
-	int limit = out_width(), col = display_width(first), start = col;
+	struct wrap w;
+	char one[256];
 
-	out_printf("%s", first);
+	wrap_begin(&w, first, indent);
 	for (int i = 0; i < n; i++) {
-		int w = display_width(items[i]) + (i < n - 1); /* the comma stays with it */
+		/* the comma stays with its item */
+		int len = snprintf(one, sizeof(one), "%s%s", items[i], i < n - 1 ? "," : "");
 
-		if (col > start && col + 1 + w > limit) {
-			out_printf("\n%s", indent);
-			col = start = display_width(indent);
-		} else if (col > start) {
-			out_printf(" ");
-			col++;
-		}
-		out_printf("%s%s", items[i], i < n - 1 ? "," : "");
-		col += w;
+		wrap_piece(&w, one, len, display_width(one));
 	}
 	out_printf("\n");
 }
 
 void out_wrap(const char *first, const char *indent, const char *text)
 {
-	int limit = out_width(), col = display_width(first), start = col;
-	const char *p = text;
+	struct wrap w;
 
-	out_printf("%s", first);
-	while (*p) {
+	wrap_begin(&w, first, indent);
+	for (const char *p = text; *p; p += strspn(p, " ")) {
 		size_t word = strcspn(p, " ");
-		int w = display_width_n(p, word);
 
-		if (word) {
-			/* the space goes before a word, so no line ends in one */
-			if (col > start && col + 1 + w > limit) {
-				out_printf("\n%s", indent);
-				col = start = display_width(indent);
-			} else if (col > start) {
-				out_printf(" ");
-				col++;
-			}
-			out_printf("%.*s", (int)word, p);
-			col += w;
-		}
+		if (word)
+			wrap_piece(&w, p, word, display_width_n(p, word));
 		p += word;
-		p += strspn(p, " ");
 	}
 	out_printf("\n");
 }

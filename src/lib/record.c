@@ -101,9 +101,15 @@ static json_object *field_json(const struct field *f, const void *rec)
 	case FT_S64:
 		memcpy(&s64, p, sizeof(s64));
 		return json_object_new_int64(s64);
-	case FT_F64:
+	case FT_F64: { /* six significant digits: 0.05, not 0.050000000000000003 */
+		char buf[32];
+
 		memcpy(&f64, p, sizeof(f64));
-		return json_object_new_double(f64);
+		snprintf(buf, sizeof(buf), "%.6g", f64);
+		if (!strpbrk(buf, ".en"))
+			strcat(buf, ".0"); /* stays a number with a fraction in JSON */
+		return json_object_new_double_s(f64, buf);
+	}
 	case FT_BOOL:
 		memcpy(&b, p, sizeof(b));
 		return json_object_new_boolean(b);

@@ -80,6 +80,8 @@ def test_every_json_line_keeps_the_contract(args):
     assert lines or args[0] == "oom", "no output: the test is void"
     for raw in lines:
         check_contract(json.loads(raw.decode("utf-8")))  # strict UTF-8
+        # no float noise (0.05, not 0.050000000000000003); ts has microseconds
+        assert not re.search(rb"\.\d{7,}", raw), raw
 
 
 def test_field_docs_are_generated_and_current():
