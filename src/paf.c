@@ -181,55 +181,81 @@ static void zones_of(const struct paf_event *e, int hi, struct paf_row *r,
 	}
 }
 
+/* The zones at the failure: a table (cut to the line), with the blocks it could use. */
+static void print_zones(json_object *zones, const struct paf_event *e)
+{
+	static char blocks_head[16];
+	struct ms_col cols[] = {
+		{ "ZONE", "zone", COL_STR, true },
+		{ "FREE", "free_bytes", COL_BYTES, false },
+		{ "MIN", "min_bytes", COL_BYTES, false },
+		{ "LOW", "low_bytes", COL_BYTES, false },
+		{ "HIGH", "high_bytes", COL_BYTES, false },
+		{ "RESERVE", "reserve_bytes", COL_BYTES, false },
+		{ blocks_head, "blocks", COL_INT, false },
+		{ "BOOST", "boost_bytes", COL_BYTES, false },
+		{ "FREE_CMA", "free_cma_bytes", COL_BYTES, false },
+	};
+	struct ms_table *t;
+
+	snprintf(blocks_head, sizeof(blocks_head), "BLOCKS>=O%u", e->order);
+	t = table_new(cols, ARRAY_SIZE(cols));
+	out_printf("  node %u:\n", e->cpu_node);
+	for (size_t i = 0; i < json_object_array_length(zones); i++) {
+		json_object *z = json_object_array_get_idx(zones, i), *v, *row;
+		unsigned long long blocks = 0;
+
+		json_object_object_get_ex(z, "free_blocks_from_order", &v);
+		for (size_t o = 0; o < json_object_array_length(v); o++)
+			blocks += json_object_get_uint64(json_object_array_get_idx(v, o));
+		row = json_object_get(z);
+		json_object_object_add(row, "blocks", json_u64(blocks));
+		table_add(t, row);
+	}
+	table_flush(t);
+	table_free(t);
+}
+
 static void print_event_text(json_object *r, const struct paf_event *e, double ts,
 			     const char *flags, const char *story, const char *verdict)
 {
-	char when[24], b[6][32], mt[48];
-	json_object *zones;
-	char cbuf[COMM_TEXT_LEN];
+	char when[24], size[32], mt[48], head[160], cbuf[COMM_TEXT_LEN];
+	json_object *zones, *stack;
 
-	out_printf("%s  allocation failure: pid %u tid %u (%s), order %u (%s), %s\n",
-		   fmt_clock(when, sizeof(when), ts, true), e->pid, e->tid, comm_text(e->comm, cbuf),
-		   e->order,
-		   fmt_bytes(b[0], sizeof(b[0]), (uint64_t)ms_page_size() << e->order),
-		   kbtf_enum_short("migratetype", e->migratetype, "MIGRATE_", mt, sizeof(mt)));
-	out_printf("  gfp      %#llx %s\n", (unsigned long long)e->gfp, flags);
-	if (json_object_object_get_ex(r, "zones", &zones) && zones) {
-		out_printf("  node %u  %-8s %10s %10s %10s %10s %10s %10s %10s  blocks>=o%u\n",
-			   e->cpu_node, "zone", "free", "free_cma", "min", "low", "high", "boost",
-			   "reserve", e->order);
-		for (size_t i = 0; i < json_object_array_length(zones); i++) {
-			json_object *z = json_object_array_get_idx(zones, i), *v;
-			static const char *const keys[] = { "free_bytes", "free_cma_bytes",
-							     "min_bytes", "low_bytes", "high_bytes",
-							     "boost_bytes" };
-			char total[32];
-			unsigned long long blocks = 0;
+	snprintf(head, sizeof(head), "allocation failure: pid %u tid %u (%s), order %u (%s), %s",
+		 e->pid, e->tid, comm_text(e->comm, cbuf), e->order,
+		 fmt_bytes(size, sizeof(size), (uint64_t)ms_page_size() << e->order),
+		 kbtf_enum_short("migratetype", e->migratetype, "MIGRATE_", mt, sizeof(mt)));
+	fmt_clock(when, sizeof(when), ts, true);
+	strcat(when, "  ");
+	out_wrap(when, "  ", head);
+	{
+		/* the flags wrap between names, which stay joined by '|' */
+		char names[32][48], first[48];
+		const char *list[33];
+		int n = 0;
 
-			json_object_object_get_ex(z, "zone", &v);
-			out_printf("          %-8s", json_object_get_string(v));
-			for (int k = 0; k < 6; k++) {
-				json_object_object_get_ex(z, keys[k], &v);
-				out_printf(" %10s", out_format_value(v, COL_BYTES, b[1], sizeof(b[1])));
-			}
-			json_object_object_get_ex(z, "reserve_bytes", &v);
-			out_printf(" %10s", out_format_value(v, COL_BYTES, b[2], sizeof(b[2])));
-			json_object_object_get_ex(z, "free_blocks_from_order", &v);
-			for (size_t o = 0; o < json_object_array_length(v); o++)
-				blocks += json_object_get_uint64(json_object_array_get_idx(v, o));
-			snprintf(total, sizeof(total), "%llu", blocks);
-			out_printf("  %s\n", total);
+		snprintf(first, sizeof(first), "  gfp      %#llx ", (unsigned long long)e->gfp);
+		for (const char *p = flags; *p && n < 32; n++) {
+			size_t l = strcspn(p, "|");
+
+			snprintf(names[n], sizeof(names[n]), "%.*s", (int)l, p);
+			list[n] = names[n];
+			p += l + (p[l] == '|');
 		}
-	} else {
-		out_printf("  zones    unknown (node %u not found)\n", e->cpu_node);
+		out_wrap_list(first, "           ", list, n, "|", false);
 	}
+	if (json_object_object_get_ex(r, "zones", &zones) && zones)
+		print_zones(zones, e);
+	else
+		out_printf("  zones    unknown (node %u not found)\n", e->cpu_node);
 	out_wrap("  slow path ", "            ", story);
 	out_wrap("  verdict  ", "           ", verdict);
-	if (json_object_object_get_ex(r, "stack", &zones) && zones) {
+	if (json_object_object_get_ex(r, "stack", &stack) && stack) {
 		out_printf("  stack\n");
-		for (size_t i = 0; i < json_object_array_length(zones); i++)
+		for (size_t i = 0; i < json_object_array_length(stack); i++)
 			out_printf("    %s\n",
-				   json_object_get_string(json_object_array_get_idx(zones, i)));
+				   json_object_get_string(json_object_array_get_idx(stack, i)));
 	}
 	out_printf("\n");
 	out_flush();

@@ -436,7 +436,7 @@ static void print_memory(const struct sample *s, json_object *mem)
 				 fmt_bytes(a, 32, get_u64(mem, used_by[i][1])));
 			list[i] = items[i];
 		}
-		out_wrap_list("  used by ", "    ", list, ARRAY_SIZE(used_by));
+		out_wrap_list("  used by ", "    ", list, ARRAY_SIZE(used_by), ",", true);
 	}
 	out_printf("  dirty %s, writeback %s; ", fmt_bytes(a, 32, get_u64(mem, "dirty_bytes")),
 		   fmt_bytes(b, 32, get_u64(mem, "writeback_bytes")));

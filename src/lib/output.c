@@ -316,14 +316,14 @@ static void wrap_begin(struct wrap *w, const char *first, const char *indent)
 	out_printf("%s", first);
 }
 
-/* One unbreakable piece of n bytes (w characters); the space goes before it, so no
- * line ends in one. */
-static void wrap_piece(struct wrap *w, const char *s, size_t n, int width)
+/* One unbreakable piece of n bytes (w characters); the space (if any) goes before it,
+ * so no line ends in one. */
+static void wrap_piece(struct wrap *w, const char *s, size_t n, int width, bool space)
 {
-	if (w->col > w->start && w->col + 1 + width > w->limit) {
+	if (w->col > w->start && w->col + space + width > w->limit) {
 		out_printf("\n%s", w->indent);
 		w->col = w->start = display_width(w->indent);
-	} else if (w->col > w->start) {
+	} else if (w->col > w->start && space) {
 		out_printf(" ");
 		w->col++;
 	}
@@ -331,17 +331,18 @@ static void wrap_piece(struct wrap *w, const char *s, size_t n, int width)
 	w->col += width;
 }
 
-void out_wrap_list(const char *first, const char *indent, const char *const *items, int n)
+void out_wrap_list(const char *first, const char *indent, const char *const *items, int n,
+		   const char *sep, bool space)
 {
 	struct wrap w;
 	char one[256];
 
 	wrap_begin(&w, first, indent);
 	for (int i = 0; i < n; i++) {
-		/* the comma stays with its item */
-		int len = snprintf(one, sizeof(one), "%s%s", items[i], i < n - 1 ? "," : "");
+		/* the separator stays with its item */
+		int len = snprintf(one, sizeof(one), "%s%s", items[i], i < n - 1 ? sep : "");
 
-		wrap_piece(&w, one, len, display_width(one));
+		wrap_piece(&w, one, len, display_width(one), space);
 	}
 	out_printf("\n");
 }
@@ -355,7 +356,7 @@ void out_wrap(const char *first, const char *indent, const char *text)
 		size_t word = strcspn(p, " ");
 
 		if (word)
-			wrap_piece(&w, p, word, display_width_n(p, word));
+			wrap_piece(&w, p, word, display_width_n(p, word), true);
 		p += word;
 	}
 	out_printf("\n");

@@ -71,8 +71,9 @@ int out_width(void);
  * counts toward the width), indent each further one; breaks at spaces.
  */
 void out_wrap(const char *first, const char *indent, const char *text);
-/* A comma-separated list, wrapped between its items only. */
-void out_wrap_list(const char *first, const char *indent, const char *const *items, int n);
+/* A list (items joined by sep, and a space when space), wrapped between items only. */
+void out_wrap_list(const char *first, const char *indent, const char *const *items, int n,
+		   const char *sep, bool space);
 /* Does the locale (LC_ALL, LC_CTYPE, LANG) say UTF-8? Else text is plain ASCII. */
 bool out_utf8(void);
 /* "→" in a UTF-8 locale, "->" otherwise; out_dash: "—" or "-". */

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """memscope paf reports real allocation failures, as the kernel's tracefs sees them."""
 import json
+import os
 import re
 import signal
 import subprocess
@@ -129,10 +130,14 @@ def test_order_filter_in_kernel(overshoot):
 
 
 def test_text_block(overshoot):
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
     p = subprocess.Popen([MEMSCOPE, "paf", "-c", "1", "-d", "20", "--order", "9", "--comm", "sh"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     wait_attached(p)
     overshoot.run()
     out, _ = p.communicate(timeout=40)
-    assert "allocation failure: pid" in out and "order 9 (2.0 MiB)" in out
+    joined = " ".join(l.strip() for l in out.splitlines())  # prose wraps to the line
+    assert "allocation failure: pid" in joined and "order 9 (2.0 MiB)" in joined
     assert "verdict" in out and "slow path" in out and "Normal" in out
+    # without COLUMNS or a terminal the block fits 80 columns (the table is cut)
+    assert all(len(l) <= 80 for l in out.splitlines()), max(out.splitlines(), key=len)
