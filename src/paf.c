@@ -274,7 +274,19 @@ static void stack_of(const struct paf_event *e, struct paf_row *r)
 
 struct run_ctx {
 	long seen, limit;
+	struct failures *fl;
 };
+
+/* Every failure the kernel counted (and did not drop or filter) was delivered? */
+static bool caught_up(void *ctx)
+{
+	struct run_ctx *rc = ctx;
+	struct failures_totals t;
+
+	failures_totals(rc->fl, &t);
+	return (rc->limit && rc->seen >= rc->limit) ||
+	       (unsigned long long)rc->seen >= t.failures - t.lost; /* filtered ones are not counted */
+}
 
 /* What the verdict needs of the failure: its flags, and the slow path's story. */
 static void verdict_input_of(const struct paf_event *e, struct verdict_input *vin, char *res,
@@ -479,7 +491,9 @@ static int paf_run(const struct ms_opts *o)
 		while (ticker_wait(&tk))
 			print_summary(fl, ms_wall_now());
 	} else {
+		rc.fl = fl;
 		ms_ringbuf_run(failures_events_fd(fl), on_event, &rc, o->duration);
+		ms_ringbuf_drain(failures_events_fd(fl), on_event, &rc, caught_up, 500);
 	}
 	print_totals(fl);
 	failures_close(fl);

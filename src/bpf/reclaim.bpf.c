@@ -180,10 +180,17 @@ static __always_inline void shrink_inactive(int nid, const struct shrink_result 
 	st->activate_file += r->activate_file;
 	st->ref_keep += r->ref_keep;
 	st->unmap_fail += r->unmap_fail;
-	/* the mask keeps the index in bounds where an older verifier loses the check
-	 * across a spill (6.1 does, on the classic variant) */
-	if (prio >= 0 && prio < RC_NR_PRIO)
-		st->prio[(__u32)prio & (RC_PRIO_SLOTS - 1)]++;
+	/*
+	 * The mask keeps the index in bounds where an older verifier loses the check across
+	 * a spill (6.1 does, on the classic variant); the empty asm keeps the compiler from
+	 * dropping the mask as redundant after the check.
+	 */
+	__u32 i = prio;
+
+	if (i < RC_NR_PRIO) {
+		asm volatile("" : "+r"(i));
+		st->prio[i & (RC_PRIO_SLOTS - 1)]++;
+	}
 }
 
 static __always_inline void shrink_inactive_rs(int nid, unsigned long scanned,

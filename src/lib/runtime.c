@@ -278,3 +278,19 @@ void ms_ringbuf_run(int map_fd, int (*cb)(void *ctx, void *data, size_t len), vo
 		ring_buffer__consume(rb);
 	ring_buffer__free(rb);
 }
+
+void ms_ringbuf_drain(int map_fd, int (*cb)(void *ctx, void *data, size_t len), void *ctx,
+		      bool (*caught_up)(void *ctx), int timeout_ms)
+{
+	uint64_t end = ms_now_ns() + timeout_ms * 1000000ULL;
+	struct ring_buffer *rb;
+
+	if (ms_stop_reason() == MS_STOP_PIPE || caught_up(ctx))
+		return;
+	rb = ring_buffer__new(map_fd, cb, ctx, NULL);
+	if (!rb)
+		return;
+	while (!caught_up(ctx) && ms_now_ns() < end)
+		ring_buffer__poll(rb, 20);
+	ring_buffer__free(rb);
+}

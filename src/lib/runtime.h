@@ -66,4 +66,12 @@ double ms_boot_ns_to_real(uint64_t boot_ns);
 void ms_ringbuf_run(int map_fd, int (*cb)(void *ctx, void *data, size_t len), void *ctx,
 		    double duration);
 
+/*
+ * After a run: deliver records still arriving until caught_up(ctx) says all that the
+ * kernel counted was delivered, or timeout_ms passed (a record reserved just before the
+ * end is submitted a moment later).
+ */
+void ms_ringbuf_drain(int map_fd, int (*cb)(void *ctx, void *data, size_t len), void *ctx,
+		      bool (*caught_up)(void *ctx), int timeout_ms);
+
 #endif

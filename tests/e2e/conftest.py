@@ -116,9 +116,10 @@ class Workload:
                 f.write(str(self.pid))
 
     def wait_stopped(self, timeout=10):
-        """Wait until the process has stopped itself (state T)."""
+        """Wait until the process has stopped itself (state T); the timeout scales with
+        MEMSCOPE_TEST_SLOWDOWN (an emulated guest touches memory slowly)."""
         import time
-        end = time.time() + timeout
+        end = time.time() + timeout * SLOWDOWN
         while time.time() < end:
             if proc_state(self.pid) == "T":
                 return
