@@ -84,12 +84,18 @@ def test_totals_agree_with_vmstat(data_file):
     # overshoot takes (under emulation it may outlast any fixed duration)
     p = start("-i", 600, "-d", 600)
     before = vmstat()
-    try:
-        h.run()
-    finally:
-        h.restore()
-    time.sleep(2)  # let kswapd finish what the overshoot started
-    after = vmstat()
+    # An overshoot may find enough free memory (zones still growing after boot, the cache
+    # already dropped) to reclaim little: repeat it, within the same window, a few times.
+    for _ in range(3):
+        try:
+            h.run()
+        finally:
+            h.restore()
+        time.sleep(2)  # let kswapd finish what the overshoot started
+        after = vmstat()
+        if pgscan(after) - pgscan(before) > 1000:
+            break
+        subprocess.run(["cat", data_file], stdout=subprocess.DEVNULL, check=True)
     p.send_signal(signal.SIGINT)
     out, _ = p.communicate(timeout=30)
     rows = [r for r in records(out, "reclaim") if r["reclaimer"] != "memcg"]
