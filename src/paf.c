@@ -493,8 +493,6 @@ static int paf_run(const struct ms_opts *o)
 	} else {
 		rc.fl = fl;
 		ms_ringbuf_run(failures_events_fd(fl), on_event, &rc, o->duration);
-		/* the totals then count exactly the failures whose records were delivered */
-		failures_stop(fl);
 		ms_ringbuf_drain(failures_events_fd(fl), on_event, &rc, caught_up, 2000);
 	}
 	print_totals(fl);

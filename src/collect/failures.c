@@ -111,12 +111,6 @@ void failures_totals(struct failures *fl, struct failures_totals *t)
 	failures_each_count(fl, false, worst, t);
 }
 
-/* Close the window: no failure is counted after this, so what was counted can be drained. */
-void failures_stop(struct failures *fl)
-{
-	paf_bpf__detach(fl->skel);
-}
-
 void failures_close(struct failures *fl)
 {
 	if (!fl)

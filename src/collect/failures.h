@@ -37,8 +37,6 @@ struct failures_totals {
 	char worst_comm[MS_COMM_LEN + 1];
 };
 void failures_totals(struct failures *fl, struct failures_totals *t);
-/* Detach the programs (counters and records stay readable). */
-void failures_stop(struct failures *fl);
 void failures_close(struct failures *fl);
 
 /* ---- the records of memscope paf ---- */
