@@ -30,12 +30,6 @@
 
 #define TOP_N 5
 /*
- * "At its limit" without struct oom_control: the charge that failed was at most a
- * charge batch (MEMCG_CHARGE_BATCH, 64 pages) plus the allocation itself, so usage
- * within this many pages of the limit means the limit was hit.
- */
-#define AT_LIMIT_MARGIN_PAGES 256
-/*
  * A kill is reported when its reaping ends, or this long after it at the latest:
  * the kernel wakes the OOM reaper only after OOM_REAPER_DELAY (2 s), and not at
  * all (no wake_reaper event) when the victim released its memory by itself.
@@ -105,41 +99,6 @@ static struct run_ctx {
 	long reported, limit;
 } rc;
 
-/* The kill's constraint: the kernel's own (oom_control), derived, or unavailable. */
-struct verdict_of_kill {
-	const char *path;	/* the memory cgroup's name, or NULL */
-	bool limited, at_limit;
-	const char *constraint; /* NULL: unknown */
-	char why[256], cname[48];
-};
-
-static void explain_kill(const struct kill *k, struct verdict_of_kill *v)
-{
-	const struct oom_event *e = &k->ev;
-
-	memset(v, 0, sizeof(*v));
-	v->path = e->has_memcg ? memcg_path(e->memcg_id) : NULL;
-	/* page_counter.max of a cgroup without a limit is PAGE_COUNTER_MAX, LONG_MAX / PAGE_SIZE */
-	v->limited = e->has_memcg && e->memcg_max < (unsigned long long)LONG_MAX / ms_page_size();
-	v->at_limit = v->limited && e->memcg_usage + AT_LIMIT_MARGIN_PAGES >= e->memcg_max;
-	v->constraint = v->at_limit ? "memcg" : NULL;
-	/* struct oom_control (the kernel's own constraint) needs a hook on oom_kill_process. */
-	if (k->has_control) {
-		kbtf_enum_short("oom_constraint", k->control.constraint, "CONSTRAINT_", v->cname,
-				sizeof(v->cname));
-		v->constraint = !strcmp(v->cname, "none") ? "global" : v->cname;
-		snprintf(v->why, sizeof(v->why), "oom_control (%s on oom_kill_process)",
-			 control_hook);
-	} else if (v->at_limit) {
-		snprintf(v->why, sizeof(v->why), "derived: the %s memory cgroup was at its limit",
-			 e->memcg_of_trigger ? "invoking task's" : "victim's");
-	} else {
-		snprintf(v->why, sizeof(v->why), "unavailable on this kernel (no function hook on "
-			 "oom_kill_process)%s", e->has_memcg ? "; the memory cgroup was not at a "
-			 "limit, so global, cpuset or mempolicy" : "");
-	}
-}
-
 static void trigger_row_of(const struct oom_event *e, struct oom_trigger_row *t)
 {
 	int n = e->stack_bytes > 0 ? e->stack_bytes / 8 : 0;
@@ -158,7 +117,7 @@ static void trigger_row_of(const struct oom_event *e, struct oom_trigger_row *t)
 		ksyms_format(ksyms, e->stack[i], t->stack[t->nr_stack++], sizeof(t->stack[0]));
 }
 
-static void memcg_row_of(const struct oom_event *e, const struct verdict_of_kill *v,
+static void memcg_row_of(const struct oom_event *e, const struct kill_verdict *v,
 			 struct oom_memcg_row *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -221,7 +180,7 @@ static void detail_row_of(const struct kill *k, struct oom_detail_row *d)
 }
 
 /* The kill as the "oom" record describes it. */
-static void kill_row_of(const struct kill *k, const struct verdict_of_kill *v, struct oom_row *r)
+static void kill_row_of(const struct kill *k, const struct kill_verdict *v, struct oom_row *r)
 {
 	const struct oom_event *e = &k->ev;
 
@@ -287,7 +246,7 @@ static void print_reaper(const struct kill *k)
 		out_printf("  reaper     not needed: the victim released its memory by itself\n");
 }
 
-static void print_kill(const struct kill *k, const struct verdict_of_kill *v,
+static void print_kill(const struct kill *k, const struct kill_verdict *v,
 		       const struct oom_row *r)
 {
 	const struct oom_event *e = &k->ev;
@@ -321,11 +280,11 @@ static void print_kill(const struct kill *k, const struct verdict_of_kill *v,
 static void report_kill(struct kill *k)
 {
 	struct oom_row *r = calloc(1, sizeof(*r));
-	struct verdict_of_kill v;
+	struct kill_verdict v;
 
 	if (!r)
 		ms_fatal("out of memory");
-	explain_kill(k, &v);
+	kill_explain(&k->ev, k->has_control ? &k->control : NULL, control_hook, &v);
 	kill_row_of(k, &v, r);
 	if (out_json_mode())
 		out_json(record_json(&oom_desc, r, ms_boot_ns_to_real(k->ev.ts_ns)));

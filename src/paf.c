@@ -85,101 +85,7 @@ static void paf_check(const struct ms_opts *o)
 
 /* ---- decoding ---- */
 
-static struct gfp_table gfp;
-static struct ksyms *ksyms;
-static long long migrate_movable = -1;
-
-/* The highest zone the request may use: gfp_zone() from the kernel's own flag bits. */
-static int highest_zone(const struct sys_node *n, unsigned long mask)
-{
-	const char *want = "Normal";
-	unsigned long highmem = gfp_flag_mask(&gfp, "__GFP_HIGHMEM");
-
-	if (mask & gfp_flag_mask(&gfp, "__GFP_DMA"))
-		want = "DMA";
-	else if (mask & gfp_flag_mask(&gfp, "__GFP_DMA32"))
-		want = "DMA32";
-	else if ((mask & highmem) && (mask & gfp_flag_mask(&gfp, "__GFP_MOVABLE")))
-		want = "Movable";
-	else if (mask & highmem)
-		want = "HighMem";
-	for (int pass = 0; pass < 2; pass++) {
-		for (int z = 0; z < (int)n->nr_zones && z < SYS_MAX_ZONES; z++)
-			if (!strcmp(n->zone[z].name, want))
-				return z;
-		want = "Normal"; /* no HighMem on 64-bit kernels */
-	}
-	return n->nr_zones - 1;
-}
-
-static bool has_flag(unsigned long mask, const char *name)
-{
-	unsigned long m = gfp_flag_mask(&gfp, name);
-
-	return m && (mask & m) == m;
-}
-
-static void story_text(const struct paf_event *e, char *buf, size_t len)
-{
-	const struct paf_story *s = &e->story;
-	char d[32], res[48];
-	struct strbuf sb;
-
-	sb_init(&sb, buf, len);
-	if (!e->has_story) {
-		snprintf(buf, len, "none seen (no direct reclaim, compaction or retry)");
-		return;
-	}
-	if (s->reclaim_count)
-		sb_add(&sb, "direct reclaim x%u (reclaimed %llu page%s, %s)", s->reclaim_count,
-		       (unsigned long long)s->reclaimed, s->reclaimed == 1 ? "" : "s",
-		       fmt_duration_ns(d, sizeof(d), s->reclaim_ns));
-	if (s->compact_tries || s->compact_retries) {
-		sb_sep(&sb, "; ");
-		sb_add(&sb, "compaction x%u%s%s", s->compact_tries,
-		       s->compact_retries ? ", last result " : "",
-		       s->compact_retries ? kbtf_enum_short("compact_result", s->compact_result,
-						       "COMPACT_", res, sizeof(res)) : "");
-	}
-	if (s->retry_zone_count) {
-		sb_sep(&sb, "; ");
-		sb_add(&sb, "%u reclaim retries, up to %u without progress", s->retry_zone_count,
-		       s->max_no_progress_loops);
-	}
-	if (!sb.off)
-		snprintf(buf, len, "slow path entered, nothing tried");
-}
-
-/*
- * The zones the allocation could use (up to hi), as sys records them, with what this
- * allocation had to leave in each (its lowmem reserve) and the free blocks it could use;
- * and the same for the verdict.
- */
-static void zones_of(const struct paf_event *e, int hi, struct paf_row *r,
-		     struct verdict_input *vin)
-{
-	const struct sys_node *n = &e->node;
-
-	vin->nr_zones = 0;
-	for (int z = 0; z <= hi && z < SYS_MAX_ZONES; z++) {
-		const struct sys_zone *zn = &n->zone[z];
-		struct verdict_zone *vz = &vin->zone[vin->nr_zones++];
-		struct paf_zone_row *pz = &r->zones[r->nr_zones++];
-
-		vz->name = zn->name;
-		vz->populated = zn->present != 0;
-		vz->free = zn->free;
-		vz->free_cma = zn->free_cma;
-		vz->min = zn->wmark[0] + zn->boost;
-		vz->reserve = hi < (int)n->nr_protection ? zn->protection[hi] : 0;
-		for (unsigned int i = 0; i < n->nr_orders && i < VERDICT_MAX_ORDERS; i++)
-			vz->nr_free[i] = zn->nr_free[i];
-		zone_row_of(n, z, &pz->zone);
-		pz->reserve_bytes = counter_nonneg(vz->reserve) * ms_page_size();
-		for (unsigned int i = e->order; i < n->nr_orders && i < SYS_MAX_ORDERS; i++)
-			pz->free_blocks_from_order[pz->nr_blocks++] = zn->nr_free[i];
-	}
-}
+static struct paf_decoder dec;
 
 /* The zones at the failure: a table (cut to the line), with the blocks it could use. */
 static void print_zones(json_object *zones, const struct paf_event *e)
@@ -261,17 +167,6 @@ static void print_event_text(json_object *r, const struct paf_event *e, double t
 	out_flush();
 }
 
-/* The kernel stack of the failure, symbolized, without memscope's own frames. */
-static void stack_of(const struct paf_event *e, struct paf_row *r)
-{
-	int n = e->stack_bytes > 0 ? e->stack_bytes / 8 : 0;
-
-	if (n > PAF_MAX_STACK)
-		n = PAF_MAX_STACK;
-	for (int i = ksyms_stack_start(ksyms, (const uint64_t *)e->stack, n); i < n; i++)
-		ksyms_format(ksyms, e->stack[i], r->stack[r->nr_stack++], sizeof(r->stack[0]));
-}
-
 struct run_ctx {
 	long seen, limit;
 	struct failures *fl;
@@ -288,99 +183,6 @@ static bool caught_up(void *ctx)
 	       (unsigned long long)rc->seen >= t.failures - t.lost; /* filtered ones are not counted */
 }
 
-/* What the verdict needs of the failure: its flags, and the slow path's story. */
-static void verdict_input_of(const struct paf_event *e, struct verdict_input *vin, char *res,
-			     size_t res_len)
-{
-	memset(vin, 0, sizeof(*vin));
-	vin->order = e->order;
-	vin->page_size = ms_page_size();
-	vin->nr_orders = e->node.nr_orders;
-	vin->has_zones = e->has_node;
-	vin->can_use_cma = migrate_movable >= 0 && e->migratetype == migrate_movable;
-	vin->direct_reclaim = has_flag(e->gfp, "__GFP_DIRECT_RECLAIM");
-	vin->noretry = has_flag(e->gfp, "__GFP_NORETRY");
-	vin->retry_mayfail = has_flag(e->gfp, "__GFP_RETRY_MAYFAIL");
-	vin->nofail = has_flag(e->gfp, "__GFP_NOFAIL");
-	vin->thisnode = has_flag(e->gfp, "__GFP_THISNODE");
-	vin->has_story = e->has_story;
-	if (!e->has_story)
-		return;
-	vin->reclaim_count = e->story.reclaim_count;
-	vin->reclaimed = e->story.reclaimed;
-	vin->compact_tries = e->story.compact_tries;
-	vin->compact_retries = e->story.compact_retries;
-	vin->retry_zone_count = e->story.retry_zone_count;
-	vin->max_no_progress_loops = e->story.max_no_progress_loops;
-	if (e->story.compact_retries)
-		vin->compact_result = kbtf_enum_short("compact_result", e->story.compact_result,
-						      "COMPACT_", res, res_len);
-}
-
-static void slow_path_of(const struct paf_event *e, struct paf_row *r)
-{
-	const struct paf_story *s = &e->story;
-	struct paf_slow_path_row *sp = &r->slow_path;
-
-	if (!e->has_story) {
-		record_null(&paf_desc, r, "slow_path");
-		return;
-	}
-	sp->direct_reclaims = s->reclaim_count;
-	sp->reclaimed_pages = s->reclaimed;
-	sp->reclaim_ns = s->reclaim_ns;
-	sp->compaction_tries = s->compact_tries;
-	sp->compact_retries = s->compact_retries;
-	if (s->compact_retries) {
-		kbtf_enum_short("compact_result", s->compact_result, "COMPACT_",
-				sp->last_compact_result, sizeof(sp->last_compact_result));
-		kbtf_enum_short("compact_priority", s->compact_priority, "COMPACT_PRIO_",
-				sp->last_compact_priority, sizeof(sp->last_compact_priority));
-	} else {
-		record_null(&paf_slow_path_desc, sp, "last_compact_result");
-		record_null(&paf_slow_path_desc, sp, "last_compact_priority");
-	}
-	sp->reclaim_retries = s->retry_zone_count;
-	sp->max_no_progress_loops = s->max_no_progress_loops;
-	sp->duration_ns = s->last_ns - s->first_ns;
-}
-
-/* The failure as the "paf" record describes it. */
-static void failure_row(const struct paf_event *e, struct paf_row *r)
-{
-	struct verdict_input vin;
-	char res[48];
-
-	memset(r, 0, sizeof(*r));
-	r->pid = e->pid;
-	r->tid = e->tid;
-	memcpy(r->comm, e->comm, sizeof(r->comm));
-	r->order = e->order;
-	r->size_bytes = (uint64_t)ms_page_size() << e->order;
-	r->gfp = e->gfp;
-	gfp_format(&gfp, e->gfp, r->gfp_flags, sizeof(r->gfp_flags));
-	kbtf_enum_short("migratetype", e->migratetype, "MIGRATE_", r->migratetype,
-			sizeof(r->migratetype));
-	r->cpu_node = e->cpu_node;
-	verdict_input_of(e, &vin, res, sizeof(res));
-	if (e->has_node) {
-		int hi = highest_zone(&e->node, e->gfp);
-
-		snprintf(r->highest_zone, sizeof(r->highest_zone), "%s", e->node.zone[hi].name);
-		zones_of(e, hi, r, &vin);
-	} else {
-		record_null(&paf_desc, r, "highest_zone");
-	}
-	slow_path_of(e, r);
-	story_text(e, r->slow_path_summary, sizeof(r->slow_path_summary));
-	snprintf(r->verdict_kind, sizeof(r->verdict_kind), "%s",
-		 verdict_kind_name(verdict_explain(&vin, r->verdict, sizeof(r->verdict))));
-	if (cfg.stack)
-		stack_of(e, r);
-	else
-		record_null(&paf_desc, r, "stack");
-}
-
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct run_ctx *rc = ctx;
@@ -395,7 +197,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	row = calloc(1, sizeof(*row));
 	if (!row)
 		ms_fatal("out of memory");
-	failure_row(e, row);
+	paf_row_of(&dec, e, row);
 	r = record_json(&paf_desc, row, ts);
 	if (out_json_mode()) {
 		out_json(r);
@@ -415,7 +217,7 @@ static void add_count(const struct paf_key *key, __u64 count, void *ctx)
 	struct paf_count_row row = { .count = count, .order = key->order, .gfp = key->gfp };
 
 	memcpy(row.comm, key->comm, sizeof(row.comm));
-	gfp_format(&gfp, key->gfp, row.gfp_flags, sizeof(row.gfp_flags));
+	gfp_format(&dec.gfp, key->gfp, row.gfp_flags, sizeof(row.gfp_flags));
 	table_add(ctx, record_json(&paf_count_desc, &row, ms_wall_now()));
 }
 
@@ -473,11 +275,7 @@ static int paf_run(const struct ms_opts *o)
 	struct failures_want w = { !cfg.summary, cfg.stack, cfg.order_eq, cfg.order_min };
 	struct failures *fl;
 
-	if (gfp_table_load(&gfp) < 0)
-		ms_warn("cannot read the kernel's GFP flag names; flags print in hex");
-	kbtf_enum_value("MIGRATE_MOVABLE", &migrate_movable);
-	if (cfg.stack && !(ksyms = ksyms_load(NULL)))
-		ms_fatal("--stack: cannot read /proc/kallsyms");
+	paf_decoder_init(&dec, cfg.stack);
 	fl = failures_open(&f, &w);
 	if (!out_json_mode()) {
 		out_printf(cfg.summary ? "counting page allocation failures; Ctrl-C to stop\n"
@@ -497,7 +295,7 @@ static int paf_run(const struct ms_opts *o)
 	}
 	print_totals(fl);
 	failures_close(fl);
-	ksyms_free(ksyms);
+	paf_decoder_free(&dec);
 	return 0;
 }
 

@@ -12,7 +12,9 @@
 #include <stdint.h>
 #include <linux/types.h>
 #include "filters.h"
+#include "gfp.h"
 #include "hooks.h"
+#include "ksyms.h"
 #include "nodes.h"
 #include "paf.h"
 #include "record.h"
@@ -89,6 +91,18 @@ struct paf_stats_row {
 	uint64_t null_mask;
 	uint64_t failures, lost, filtered;
 };
+
+/* What turning a failure event into its record needs of the running kernel. */
+struct paf_decoder {
+	struct gfp_table gfp;
+	struct ksyms *ksyms; /* NULL: records without the stack */
+	long long migrate_movable;
+};
+/* The kernel's GFP names and MIGRATE_MOVABLE, and kallsyms when stack; exits 1 without. */
+void paf_decoder_init(struct paf_decoder *d, bool stack);
+void paf_decoder_free(struct paf_decoder *d);
+/* The failure as the "paf" record describes it, with its verdict. */
+void paf_row_of(const struct paf_decoder *d, const struct paf_event *e, struct paf_row *r);
 
 extern const struct record_desc paf_desc, paf_zone_desc, paf_slow_path_desc, paf_count_desc,
 	paf_stats_desc;

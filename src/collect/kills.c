@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,40 @@ void kills_close(struct kills *k)
 	ring_buffer__free(k->rb);
 	oom_bpf__destroy(k->skel);
 	free(k);
+}
+
+/*
+ * "At its limit" without struct oom_control: the charge that failed was at most a
+ * charge batch (MEMCG_CHARGE_BATCH, 64 pages) plus the allocation itself, so usage
+ * within this many pages of the limit means the limit was hit.
+ */
+#define AT_LIMIT_MARGIN_PAGES 256
+
+void kill_explain(const struct oom_event *e, const struct oom_event *control, const char *hook,
+		  struct kill_verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	if (e->has_memcg && memcg_path_by_id(e->memcg_id, v->path_buf, sizeof(v->path_buf)))
+		v->path = v->path_buf;
+	/* page_counter.max of a cgroup without a limit is PAGE_COUNTER_MAX, LONG_MAX / PAGE_SIZE */
+	v->limited = e->has_memcg && e->memcg_max < (unsigned long long)LONG_MAX / ms_page_size();
+	v->at_limit = v->limited && e->memcg_usage + AT_LIMIT_MARGIN_PAGES >= e->memcg_max;
+	v->constraint = v->at_limit ? "memcg" : NULL;
+	/* struct oom_control (the kernel's own constraint) needs a hook on oom_kill_process. */
+	if (control) {
+		kbtf_enum_short("oom_constraint", control->constraint, "CONSTRAINT_", v->cname,
+				sizeof(v->cname));
+		v->constraint = !strcmp(v->cname, "none") ? "global" : v->cname;
+		snprintf(v->why, sizeof(v->why), "oom_control (%s on oom_kill_process)",
+			 hook);
+	} else if (v->at_limit) {
+		snprintf(v->why, sizeof(v->why), "derived: the %s memory cgroup was at its limit",
+			 e->memcg_of_trigger ? "invoking task's" : "victim's");
+	} else {
+		snprintf(v->why, sizeof(v->why), "unavailable on this kernel (no function hook on "
+			 "oom_kill_process)%s", e->has_memcg ? "; the memory cgroup was not at a "
+			 "limit, so global, cpuset or mempolicy" : "");
+	}
 }
 
 /* ---- the "oom" record ---- */

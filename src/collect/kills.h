@@ -41,6 +41,17 @@ struct oom_victim {
 /* The kills among events delivered so far (up to max). */
 int kills_victims(struct kills *k, struct oom_victim *out, int max);
 
+/* The kill's constraint: the kernel's own (oom_control), derived, or unavailable. */
+struct kill_verdict {
+	const char *path; /* the memory cgroup's name, or NULL */
+	bool limited, at_limit;
+	const char *constraint; /* NULL: unknown */
+	char why[256], cname[48], path_buf[256];
+};
+/* control: the kill's struct oom_control event, NULL without; hook: the hook that read it. */
+void kill_explain(const struct oom_event *e, const struct oom_event *control, const char *hook,
+		  struct kill_verdict *v);
+
 #define KILLS_NR_HOOKS 7
 extern const struct hook_spec kills_hooks[KILLS_NR_HOOKS];
 
