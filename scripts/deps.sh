@@ -4,7 +4,8 @@
 set -e
 
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
-libjson-c-dev libcmocka-dev python3 python3-pytest procps util-linux"
+libjson-c-dev libcmocka-dev libmicrohttpd-dev python3 python3-pytest procps util-linux
+prometheus curl"
 # scripts/deps.sh vm: also what make test-vm needs
 [ "${1:-}" = vm ] && PKGS="$PKGS qemu-system-x86 busybox-static cpio e2fsprogs"
 
@@ -21,6 +22,13 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "installing:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+# Packages with a service (prometheus) must not start it: the tests start what they
+# need on free ports. policy-rc.d refuses every start while we install.
+rcd=/usr/sbin/policy-rc.d
+if [ ! -e "$rcd" ]; then
+	printf '#!/bin/sh\nexit 101\n' > "$rcd" && chmod +x "$rcd"
+	trap 'rm -f "$rcd"' EXIT
+fi
 apt-get update -qq >/dev/null
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null

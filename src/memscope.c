@@ -18,6 +18,7 @@ const struct ms_cmd *const ms_commands[] = {
 	&cmd_paf,
 	&cmd_reclaim,
 	&cmd_oom,
+	&cmd_exporter,
 	&cmd_features,
 	&cmd_gfp,
 };
@@ -165,6 +166,11 @@ int main(int argc, char **argv)
 			print_fields();
 			return out_finish(0);
 		}
+		for (int c = 0; c < ms_nr_commands; c++)
+			if (ms_commands[c]->topic && !strcmp(argv[i + 1], ms_commands[c]->topic)) {
+				ms_commands[c]->topic_docs();
+				return out_finish(0);
+			}
 		cmd = ms_find_command(argv[i + 1]);
 		if (!cmd)
 			ms_usage_error("unknown command '%s' (see '%s --help')", argv[i + 1],

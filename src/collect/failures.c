@@ -125,8 +125,8 @@ static const struct field zone_fields[] = {
 	FLD_REC(struct paf_zone_row, zone, "zone", FF_INLINE, &zone_desc, "the zone record"),
 	FLD(struct paf_zone_row, reserve_bytes, "reserve_bytes", NULL, FT_U64, FU_BYTES, FK_GAUGE,
 	    0, "what this allocation had to leave free in the zone (its lowmem reserve)"),
-	FLD_ARR(struct paf_zone_row, free_blocks_from_order, nr_blocks, "free_blocks_from_order",
-		NULL, FT_U64S, FU_NONE, FK_GAUGE, 0,
+	FLD_ARR(struct paf_zone_row, free_blocks_from_order, nr_blocks, NULL,
+		"free_blocks_from_order", NULL, FT_U64S, FU_NONE, FK_GAUGE, 0,
 		"free blocks of the requested order and above, from that order up"),
 };
 const struct record_desc paf_zone_desc =

@@ -69,6 +69,9 @@ struct ms_cmd {
 	int nr_hooks;
 	/* The record types it prints (NULL-terminated), for `memscope help fields`. */
 	const struct record_desc *const *records;
+	/* A documentation topic of its own (`memscope help TOPIC`), e.g. "metrics". */
+	const char *topic;
+	void (*topic_docs)(void);
 };
 
 extern const struct ms_cmd *const ms_commands[];

@@ -49,6 +49,8 @@ struct field {
 	unsigned char flags;
 	const char *help;
 	const struct record_desc *sub; /* FT_REC, FT_RECS */
+	const char *index; /* arrays: the metric label an element's index is ("order"); NULL:
+			    * not a metric */
 };
 
 struct record_desc {
@@ -68,11 +70,11 @@ struct record_desc {
 #define FLD(st, m, key_, head_, ft, unit_, kind_, flags_, help_)                           \
 	{ .key = key_, .head = head_, .type = ft, .unit = unit_, .kind = kind_,            \
 	  .off = offsetof(st, m), .size = sizeof(((st *)0)->m), .flags = flags_, .help = help_ }
-/* An array member m whose length is the u32 member cnt. */
-#define FLD_ARR(st, m, cnt, key_, head_, ft, unit_, kind_, flags_, help_)                  \
+/* An array member m whose length is the u32 member cnt; idx_: see struct field.index. */
+#define FLD_ARR(st, m, cnt, idx_, key_, head_, ft, unit_, kind_, flags_, help_)            \
 	{ .key = key_, .head = head_, .type = ft, .unit = unit_, .kind = kind_,            \
 	  .off = offsetof(st, m), .size = sizeof(((st *)0)->m), .count_off = offsetof(st, cnt), \
-	  .flags = flags_, .help = help_ }
+	  .flags = flags_, .help = help_, .index = idx_ }
 /* An array member m of strings (char m[N][LEN]), cnt of them. */
 #define FLD_STRS(st, m, cnt, key_, flags_, help_)                                          \
 	{ .key = key_, .type = FT_STRS, .kind = FK_LABEL, .off = offsetof(st, m),            \

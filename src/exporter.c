@@ -1,0 +1,790 @@
+// SPDX-License-Identifier: GPL-2.0
+/* memscope exporter: the memory subsystem as Prometheus metrics, always on. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include <microhttpd.h>
+#include "commands.h"
+#include "failures.h"
+#include "kills.h"
+#include "meminfo.h"
+#include "metrics.h"
+#include "nodes.h"
+#include "output.h"
+#include "pressure.h"
+#include "procs.h"
+#include "runtime.h"
+#include "util.h"
+#include "vmscan.h"
+
+/*
+ * Prometheus' list of default ports (github.com/prometheus/prometheus/wiki/
+ * Default-port-allocations) filled 9100-9999; newer exporters take ports past it.
+ */
+#define EXPORTER_DEFAULT_PORT 39177
+#define MAX_CONNECTIONS 32
+#define REQUEST_MEMORY 16384 /* bytes per connection: a larger request is refused */
+#define REQUEST_TIMEOUT_S 10 /* an idle or slow client is dropped after this */
+
+static struct {
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	char listen[128];
+	long processes, memcgs;
+} cfg = { .memcgs = 10 };
+
+enum { OPT_LISTEN, OPT_PROCESSES, OPT_MEMCGS };
+
+static const struct ms_cmd_opt exporter_opts[] = {
+	{ "listen", 'l', required_argument, "ADDR:PORT",
+	  "where to serve (default 127.0.0.1:39177); [::1]:PORT for IPv6; :PORT for every "
+	  "interface", OPT_LISTEN },
+	{ "processes", 0, required_argument, "N",
+	  "also the N largest processes by RSS, labelled pid and comm (default 0: none)",
+	  OPT_PROCESSES },
+	{ "memcgs", 0, required_argument, "N",
+	  "OOM kills keep their memory cgroup label for the first N cgroups, then \"other\" "
+	  "(default 10)", OPT_MEMCGS },
+	{ NULL, 0, 0, NULL, NULL, 0 },
+};
+
+/* "ADDR:PORT", "[ADDR6]:PORT"; bad input exits 2. */
+static void parse_listen(const char *arg)
+{
+	char host[64];
+	const char *colon = strrchr(arg, ':');
+	size_t hl = colon ? (size_t)(colon - arg) : 0;
+	long port;
+
+	if (!colon || hl >= sizeof(host) || strlen(arg) >= sizeof(cfg.listen))
+		ms_usage_error("--listen: give ADDR:PORT, e.g. 127.0.0.1:%d or [::1]:%d",
+			       EXPORTER_DEFAULT_PORT, EXPORTER_DEFAULT_PORT);
+	port = ms_parse_long("--listen port", colon + 1, 1, 65535);
+	memcpy(host, arg, hl);
+	host[hl] = 0;
+	if (!hl) /* ":PORT", as Go exporters take it: every IPv4 interface */
+		strcpy(host, "0.0.0.0");
+	else if (!strcmp(host, "localhost"))
+		strcpy(host, "127.0.0.1");
+	memset(&cfg.addr, 0, sizeof(cfg.addr));
+	if (hl > 1 && host[0] == '[' && host[hl - 1] == ']') {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&cfg.addr;
+
+		host[hl - 1] = 0;
+		if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1)
+			ms_usage_error("--listen: '%s' is no IPv6 address", host + 1);
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(port);
+		cfg.addr_len = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&cfg.addr;
+
+		if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+			ms_usage_error("--listen: '%s' is no IPv4 address (IPv6: [ADDR]:PORT)",
+				       host);
+		a->sin_family = AF_INET;
+		a->sin_port = htons(port);
+		cfg.addr_len = sizeof(*a);
+	}
+	snprintf(cfg.listen, sizeof(cfg.listen), "%s", arg);
+}
+
+static void exporter_parse_opt(int id, const char *arg)
+{
+	if (id == OPT_LISTEN)
+		parse_listen(arg);
+	else if (id == OPT_PROCESSES)
+		cfg.processes = ms_parse_long("--processes", arg, 0, 100000);
+	else
+		cfg.memcgs = ms_parse_long("--memcgs", arg, 0, 10000);
+}
+
+static void exporter_check(const struct ms_opts *o)
+{
+	(void)o;
+	if (!cfg.addr_len) {
+		char def[32];
+
+		snprintf(def, sizeof(def), "127.0.0.1:%d", EXPORTER_DEFAULT_PORT);
+		parse_listen(def);
+	}
+}
+
+static bool is_loopback(void)
+{
+	if (cfg.addr.ss_family == AF_INET)
+		return (ntohl(((struct sockaddr_in *)&cfg.addr)->sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&cfg.addr)->sin6_addr);
+}
+
+/* The listening socket, made here so that a port in use is said plainly. */
+static int listen_socket(void)
+{
+	int one = 1, fd = socket(cfg.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		ms_fatal("exporter: cannot create a socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (cfg.addr.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&cfg.addr, cfg.addr_len) < 0) {
+		int e = errno;
+
+		ms_fatal("exporter: cannot listen on %s: %s%s", cfg.listen, strerror(e),
+			 e == EADDRINUSE ? " (another program has the port; pick another with "
+			 "--listen)" : e == EADDRNOTAVAIL ? " (no interface has that address)" : "");
+	}
+	if (listen(fd, 64) < 0)
+		ms_fatal("exporter: cannot listen on %s: %s", cfg.listen, strerror(errno));
+	return fd;
+}
+
+/* ---- what the events counted (the ring buffers are read under the lock) ---- */
+
+struct failure_count {
+	uint32_t order;
+	char zone[SYS_ZONE_NAME], reason[24];
+	uint64_t n;
+};
+
+struct kill_count {
+	char constraint[16], memcg[256];
+	uint64_t n;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct ring_buffer *rb;
+	struct paf_decoder dec;
+	struct paf_row *row; /* scratch for one failure */
+	struct failure_count *fail;
+	int nfail;
+	struct kill_count *kill;
+	int nkill, nmemcgs;
+	struct oom_event controls[16]; /* oom_kill_process's oom_control, for the next kill */
+	int ncontrols;
+	const char *control_hook;
+	struct oom_victim_row last_victim;
+	bool has_victim;
+	uint64_t scrapes, requests_refused;
+	struct nodes *nodes;
+	struct reclaim *reclaim;
+	struct failures *failures;
+	struct kills *kills;
+	struct procs *procs;
+} ex = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void *grow(void *p, int n, size_t size)
+{
+	/* arrays grow by 16 entries; a closed set of labels keeps them small */
+	if (n % 16 == 0 && !(p = realloc(p, (n + 16) * size)))
+		ms_fatal("out of memory");
+	return p;
+}
+
+static int on_failure(void *ctx, void *data, size_t len)
+{
+	const struct paf_event *e = data;
+	const char *zone;
+	int i;
+
+	(void)ctx;
+	if (len < sizeof(*e))
+		return 0;
+	paf_row_of(&ex.dec, e, ex.row);
+	zone = record_is_null(&paf_desc, ex.row, "highest_zone") ? "unknown" : ex.row->highest_zone;
+	for (i = 0; i < ex.nfail; i++)
+		if (ex.fail[i].order == e->order && !strcmp(ex.fail[i].zone, zone) &&
+		    !strcmp(ex.fail[i].reason, ex.row->verdict_kind))
+			break;
+	if (i == ex.nfail) {
+		ex.fail = grow(ex.fail, ex.nfail++, sizeof(*ex.fail));
+		memset(&ex.fail[i], 0, sizeof(ex.fail[i]));
+		ex.fail[i].order = e->order;
+		snprintf(ex.fail[i].zone, sizeof(ex.fail[i].zone), "%s", zone);
+		snprintf(ex.fail[i].reason, sizeof(ex.fail[i].reason), "%s", ex.row->verdict_kind);
+	}
+	ex.fail[i].n++;
+	return 0;
+}
+
+/* The memcg label: its path for the first --memcgs cgroups, then "other". */
+static const char *memcg_label(const struct kill_verdict *v)
+{
+	if (!v->path)
+		return "unknown";
+	for (int i = 0; i < ex.nkill; i++)
+		if (!strcmp(ex.kill[i].memcg, v->path))
+			return v->path;
+	return ex.nmemcgs < cfg.memcgs ? v->path : "other";
+}
+
+static void count_kill(const struct oom_event *e)
+{
+	const struct oom_event *control = NULL;
+	struct kill_verdict v;
+	const char *memcg;
+	int i;
+
+	for (i = ex.ncontrols - 1; i >= 0 && !control; i--)
+		if (ex.controls[i].pid == e->pid)
+			control = &ex.controls[i];
+	kill_explain(e, control, ex.control_hook, &v);
+	memcg = memcg_label(&v);
+	for (i = 0; i < ex.nkill; i++)
+		if (!strcmp(ex.kill[i].memcg, memcg) &&
+		    !strcmp(ex.kill[i].constraint, v.constraint ? v.constraint : "unknown"))
+			break;
+	if (i == ex.nkill) {
+		bool new_memcg = strcmp(memcg, "other") && strcmp(memcg, "unknown");
+
+		for (int j = 0; j < ex.nkill && new_memcg; j++)
+			new_memcg = strcmp(ex.kill[j].memcg, memcg) != 0;
+		ex.nmemcgs += new_memcg;
+		ex.kill = grow(ex.kill, ex.nkill++, sizeof(*ex.kill));
+		memset(&ex.kill[i], 0, sizeof(ex.kill[i]));
+		snprintf(ex.kill[i].constraint, sizeof(ex.kill[i].constraint), "%s",
+			 v.constraint ? v.constraint : "unknown");
+		snprintf(ex.kill[i].memcg, sizeof(ex.kill[i].memcg), "%s", memcg);
+	}
+	ex.kill[i].n++;
+	oom_victim_row_of(e, &ex.last_victim);
+	ex.has_victim = true;
+}
+
+static int on_oom(void *ctx, void *data, size_t len)
+{
+	const struct oom_event *e = data;
+
+	(void)ctx;
+	if (len < sizeof(*e))
+		return 0;
+	if (e->kind == OOM_EV_CONTROL) {
+		if (ex.ncontrols == (int)ARRAY_SIZE(ex.controls))
+			ex.ncontrols = 0;
+		ex.controls[ex.ncontrols++] = *e;
+	} else if (e->kind == OOM_EV_KILL) {
+		count_kill(e);
+	}
+	return 0;
+}
+
+/* ---- the families: named once, for the scrape and the documentation ---- */
+
+static const char *const node_labels[] = { "node", NULL };
+static const char *const zone_labels[] = { "node", "zone", NULL };
+static const char *const reclaim_labels[] = { "node", "reclaimer", NULL };
+static const char *const proc_labels[] = { "pid", "comm", NULL };
+
+/* Families made from a record's description: prefix + field key (metrics.h). */
+struct record_view {
+	const char *title;
+	struct metrics_view v;
+};
+
+/* system-wide facts, null for a node: no node family */
+static const char *const total_only[] = { "available_bytes", "used_bytes", "unmanaged_bytes",
+					  "zones_present_unmanaged_bytes", NULL };
+
+enum { V_SYSTEM, V_NODE, V_ZONE, V_RECLAIM, V_KSWAPD, V_VICTIM, V_PROCESS, V_NR };
+
+static const struct record_view views[V_NR] = {
+	[V_SYSTEM] = { "The system (/proc/meminfo's figures, as `sys`'s total)",
+		       { "memscope_system_", &node_desc, NULL, NULL } },
+	[V_NODE] = { "Each NUMA node (its zones' and node's counters)",
+		     { "memscope_node_", &node_desc, node_labels, total_only } },
+	[V_ZONE] = { "Each zone of each node", { "memscope_zone_", &zone_desc, zone_labels, NULL } },
+	[V_RECLAIM] = { "Reclaim per node and reclaimer, since start",
+			{ "memscope_reclaim_", &reclaim_desc, reclaim_labels, NULL } },
+	[V_KSWAPD] = { "kswapd per node, since start",
+		       { "memscope_reclaim_kswapd_", &reclaim_kswapd_desc, node_labels, NULL } },
+	[V_VICTIM] = { "The last OOM kill's victim (once there was one)",
+		       { "memscope_oom_last_victim_", &oom_victim_desc, proc_labels, NULL } },
+	[V_PROCESS] = { "The largest processes by RSS (--processes N)",
+			{ "memscope_process_", &proc_desc, proc_labels, NULL } },
+};
+
+/* Families made here. */
+struct family {
+	const char *name, *type, *labels, *help, *equivalent;
+};
+
+enum { F_PSI_SOME, F_PSI_FULL, F_STALL, F_STALL_MAX, F_COMPACT, F_FAILURES, F_KILLS, F_LOST,
+       F_BUILD, F_SCRAPES, F_SCRAPE_TIME, F_NR };
+
+static const struct family fams[F_NR] = {
+	[F_PSI_SOME] = { "memscope_pressure_memory_some_seconds_total", "counter", "",
+			 "time some task stalled on memory (/proc/pressure/memory, some)",
+			 "node_pressure_memory_waiting_seconds_total" },
+	[F_PSI_FULL] = { "memscope_pressure_memory_full_seconds_total", "counter", "",
+			 "time all non-idle tasks stalled on memory (/proc/pressure/memory, full)",
+			 "node_pressure_memory_stalled_seconds_total" },
+	[F_STALL] = { "memscope_reclaim_stall_seconds", "histogram", "reclaimer, le",
+		      "time a task spent stalled in reclaim, per stall (direct, memcg, node, "
+		      "other); buckets are the in-kernel log2 microsecond slots", NULL },
+	[F_STALL_MAX] = { "memscope_reclaim_stall_max_seconds", "gauge", "reclaimer",
+			  "the longest stall since memscope started", NULL },
+	[F_COMPACT] = { "memscope_compaction_stalls_total", "counter", "",
+			"allocations that stalled to compact memory (direct compaction)",
+			"node_vmstat_compact_stall (with --collector.vmstat.fields)" },
+	[F_FAILURES] = { "memscope_page_alloc_failures_total", "counter", "order, zone, reason",
+			 "failed page allocations by order, the highest zone the request may use, "
+			 "and the verdict's class: low_memory, fragmentation, cma_not_usable, "
+			 "gave_up or unknown", NULL },
+	[F_KILLS] = { "memscope_oom_kills_total", "counter", "constraint, memcg",
+		      "OOM kills by constraint (memcg, global, cpuset, memory_policy or unknown) "
+		      "and the victim's memory cgroup (the first --memcgs, then \"other\")",
+		      "node_vmstat_oom_kill (the sum)" },
+	[F_LOST] = { "memscope_events_lost_total", "counter", "source",
+		     "kernel events memscope could not receive (a full ring buffer): paf or oom",
+		     NULL },
+	[F_BUILD] = { "memscope_build_info", "gauge", "version",
+		      "the memscope that serves these metrics (always 1)", NULL },
+	[F_SCRAPES] = { "memscope_exporter_scrapes_total", "counter", "",
+			"scrapes served, this one included", NULL },
+	[F_SCRAPE_TIME] = { "memscope_exporter_scrape_duration_seconds", "gauge", "",
+			    "time this scrape took to gather, before rendering", NULL },
+};
+
+static void add(struct metrics *m, int f, const char *labels, double v)
+{
+	metrics_add(m, fams[f].name, fams[f].type, fams[f].help, labels, v);
+}
+
+static void add_u64(struct metrics *m, int f, const char *labels, uint64_t v)
+{
+	metrics_add_u64(m, fams[f].name, fams[f].type, fams[f].help, labels, v);
+}
+
+static void add_view(struct metrics *m, int v, const void *rec, const char *labels)
+{
+	metrics_record(m, &views[v].v, rec, labels);
+}
+
+/* ---- a scrape: current state, and the counters kept since start ---- */
+
+static void scrape_nodes(struct metrics *m, int *node_ids, int *nr)
+{
+	static struct sys_node nodes[SYS_MAX_NODES];
+	struct ms_meminfo mi;
+	struct node_row row;
+	int n = nodes_read(ex.nodes, nodes, SYS_MAX_NODES);
+
+	total_row_of(nodes, n, meminfo_read(&mi) ? &mi : NULL, &row);
+	add_view(m, V_SYSTEM, &row, NULL);
+	for (int i = 0; i < n; i++) {
+		node_row_of(&nodes[i], &row);
+		add_view(m, V_NODE, &row, NULL);
+		for (int z = 0; z < (int)nodes[i].nr_zones && z < SYS_MAX_ZONES; z++) {
+			struct zone_row zr;
+
+			zone_row_of(&nodes[i], z, &zr);
+			add_view(m, V_ZONE, &zr, NULL);
+		}
+		node_ids[i] = nodes[i].nid;
+	}
+	*nr = n;
+}
+
+static void scrape_pressure(struct metrics *m)
+{
+	struct psi p;
+
+	if (!psi_read_memory(&p))
+		return; /* no PSI in this kernel (or psi=0): no series, not zeros */
+	add(m, F_PSI_SOME, NULL, p.some_total_ns / 1e9);
+	add(m, F_PSI_FULL, NULL, p.full_total_ns / 1e9);
+}
+
+/* Stall latency from the in-kernel log2 buckets: slot i holds [2^i, 2^(i+1)) us. */
+static void stall_histogram(struct metrics *m, int kind, const struct rc_stall_stats *s)
+{
+	double le[RC_HIST_SLOTS];
+	char lab[64];
+
+	for (int i = 0; i < RC_HIST_SLOTS; i++)
+		le[i] = (double)(1ULL << (i + 1)) * 1e-6;
+	metrics_labels(lab, sizeof(lab), "reclaimer", reclaim_kind_names[kind], NULL);
+	metrics_histogram(m, fams[F_STALL].name, fams[F_STALL].help, lab, le,
+			  (const uint64_t *)s->hist, RC_HIST_SLOTS, s->total_ns / 1e9);
+	add(m, F_STALL_MAX, lab, s->max_ns / 1e9);
+}
+
+static void scrape_reclaim(struct metrics *m, const int *node_ids, int nr)
+{
+	static struct reclaim_snapshot s;
+	static const struct rc_target none;
+
+	reclaim_read(ex.reclaim, &s);
+	for (int i = 0; i < nr; i++) {
+		int n = node_ids[i];
+		struct reclaim_kswapd_row kr = { .node = n, .wakeups = s.kswapd[n].wakeups,
+						 .awake_ns = s.kswapd[n].awake_ns,
+						 .max_order_since_start = s.kswapd[n].max_order };
+
+		if (n < 0 || n >= RC_MAX_NODES)
+			continue;
+		for (int k = 0; k < RC_NR_KIND; k++) {
+			struct reclaim_row row;
+
+			reclaim_row_of(n, k, &s.stats[n * RC_NR_KIND + k], &s.target[n * RC_NR_KIND + k],
+				       &none, reclaim_target_hook(ex.reclaim), &row);
+			add_view(m, V_RECLAIM, &row, NULL);
+		}
+		add_view(m, V_KSWAPD, &kr, NULL);
+	}
+	for (int k = 0; k < RC_NR_KIND; k++)
+		if (k != RC_KSWAPD) /* kswapd is the reclaimer nobody waits for */
+			stall_histogram(m, k, &s.stalls[k]);
+	add_u64(m, F_COMPACT, NULL, s.compact_stalls);
+}
+
+static void scrape_events(struct metrics *m)
+{
+	char lab[512], order[16];
+
+	for (int i = 0; i < ex.nfail; i++) {
+		snprintf(order, sizeof(order), "%u", ex.fail[i].order);
+		metrics_labels(lab, sizeof(lab), "order", order, "zone", ex.fail[i].zone, "reason",
+			       ex.fail[i].reason, NULL);
+		add_u64(m, F_FAILURES, lab, ex.fail[i].n);
+	}
+	for (int i = 0; i < ex.nkill; i++) {
+		metrics_labels(lab, sizeof(lab), "constraint", ex.kill[i].constraint, "memcg",
+			       ex.kill[i].memcg, NULL);
+		add_u64(m, F_KILLS, lab, ex.kill[i].n);
+	}
+	if (ex.has_victim)
+		add_view(m, V_VICTIM, &ex.last_victim, NULL);
+}
+
+static void scrape_processes(struct metrics *m)
+{
+	struct proc_list l = { 0 };
+
+	procs_snapshot(ex.procs, &l);
+	proc_list_sort_rss(&l);
+	for (size_t i = 0; i < l.n && i < (size_t)cfg.processes; i++) {
+		struct proc_row row;
+
+		proc_row_of(&l.r[i], NULL, &row);
+		add_view(m, V_PROCESS, &row, NULL);
+	}
+	proc_list_free(&l);
+}
+
+static void scrape_self(struct metrics *m, uint64_t start_ns)
+{
+	struct failures_totals ft;
+	char lab[128];
+
+	failures_totals(ex.failures, &ft);
+	add_u64(m, F_LOST, metrics_labels(lab, sizeof(lab), "source", "paf", NULL), ft.lost);
+	add_u64(m, F_LOST, metrics_labels(lab, sizeof(lab), "source", "oom", NULL),
+		*kills_lost(ex.kills));
+	add(m, F_BUILD, metrics_labels(lab, sizeof(lab), "version", MEMSCOPE_VERSION, NULL), 1);
+	add_u64(m, F_SCRAPES, NULL, ++ex.scrapes);
+	add(m, F_SCRAPE_TIME, NULL, (ms_now_ns() - start_ns) / 1e9);
+}
+
+/* The whole exposition; called under the lock. */
+static char *scrape(size_t *len)
+{
+	uint64_t start = ms_now_ns();
+	struct metrics *m = metrics_new();
+	int node_ids[SYS_MAX_NODES], nr;
+	char *text;
+
+	ring_buffer__consume(ex.rb); /* events up to now count in this scrape */
+	scrape_nodes(m, node_ids, &nr);
+	scrape_pressure(m);
+	scrape_reclaim(m, node_ids, nr);
+	scrape_events(m);
+	if (cfg.processes)
+		scrape_processes(m);
+	scrape_self(m, start);
+	text = metrics_render(m, len);
+	metrics_free(m);
+	return text;
+}
+
+/* ---- HTTP ---- */
+
+static const char index_page[] =
+	"<!DOCTYPE html>\n<html><head><title>memscope exporter</title></head><body>\n"
+	"<h1>memscope exporter</h1>\n<p>The Linux memory subsystem as Prometheus metrics: "
+	"<a href=\"/metrics\">/metrics</a>.</p>\n</body></html>\n";
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, const char *type,
+			     void *body, size_t len, enum MHD_ResponseMemoryMode mode)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result error_reply(struct MHD_Connection *c, unsigned int status,
+				   const char *text)
+{
+	return reply(c, status, "text/plain; charset=utf-8", (void *)text, strlen(text),
+		     MHD_RESPMEM_PERSISTENT);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **state)
+{
+	static int headers_seen;
+	bool get = !strcmp(method, MHD_HTTP_METHOD_GET), head = !strcmp(method, "HEAD");
+	size_t len;
+	char *text;
+
+	(void)cls, (void)version, (void)upload;
+	if (!*state) { /* headers only: wait for the body (if any) before answering */
+		*state = &headers_seen;
+		return MHD_YES;
+	}
+	if (*upload_size) { /* a body is ignored: nothing here takes input */
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (!get && !head)
+		return error_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+	if (!strcmp(url, "/"))
+		return reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", (void *)index_page,
+			     sizeof(index_page) - 1, MHD_RESPMEM_PERSISTENT);
+	if (strcmp(url, "/metrics"))
+		return error_reply(c, MHD_HTTP_NOT_FOUND, "not found: try /metrics\n");
+	pthread_mutex_lock(&ex.lock);
+	text = scrape(&len);
+	pthread_mutex_unlock(&ex.lock);
+	return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text, len,
+		     MHD_RESPMEM_MUST_FREE);
+}
+
+static struct MHD_Daemon *serve(int fd)
+{
+	struct MHD_Daemon *d;
+
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+			     (cfg.addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+			     0, NULL, NULL, on_request, NULL,
+			     MHD_OPTION_LISTEN_SOCKET, fd,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)REQUEST_TIMEOUT_S,
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)REQUEST_MEMORY,
+			     MHD_OPTION_END);
+	if (!d)
+		ms_fatal("exporter: cannot start the HTTP server on %s", cfg.listen);
+	return d;
+}
+
+/* ---- the run ---- */
+
+static void open_collectors(void)
+{
+	static const struct ms_filter all;
+	static const struct reclaim_want plain;
+	static const struct failures_want events = { .events = true, .order_eq = -1,
+						     .order_min = -1 };
+	static const struct kills_want kills_plain;
+
+	ex.nodes = nodes_open(0);
+	ex.reclaim = reclaim_open(&all, &plain);
+	ex.failures = failures_open(&all, &events);
+	ex.kills = kills_open(&kills_plain);
+	ex.control_hook = kills_control_hook(ex.kills);
+	if (cfg.processes)
+		ex.procs = procs_open(&all, false);
+	paf_decoder_init(&ex.dec, false);
+	if (!(ex.row = calloc(1, sizeof(*ex.row))))
+		ms_fatal("out of memory");
+	ex.rb = ring_buffer__new(failures_events_fd(ex.failures), on_failure, NULL, NULL);
+	if (!ex.rb || ring_buffer__add(ex.rb, kills_events_fd(ex.kills), on_oom, NULL))
+		ms_bpf_fail("creating the event ring buffers", errno);
+}
+
+static void close_collectors(void)
+{
+	ring_buffer__free(ex.rb);
+	procs_close(ex.procs);
+	kills_close(ex.kills);
+	failures_close(ex.failures);
+	reclaim_close(ex.reclaim);
+	nodes_close(ex.nodes);
+	paf_decoder_free(&ex.dec);
+	free(ex.row);
+	free(ex.fail);
+	free(ex.kill);
+}
+
+static void say_serving(void)
+{
+	if (out_json_mode()) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "type", json_object_new_string("exporter"));
+		json_object_object_add(o, "listen", json_object_new_string(cfg.listen));
+		json_object_object_add(o, "url_path", json_object_new_string("/metrics"));
+		out_json(o);
+	} else {
+		out_printf("serving Prometheus metrics on http://%s/metrics; Ctrl-C to stop\n",
+			   cfg.listen);
+	}
+	out_flush();
+}
+
+/* Read events as they come, so the counters are current between scrapes. */
+static void event_loop(double duration)
+{
+	uint64_t end = duration > 0 ? ms_now_ns() + (uint64_t)(duration * 1e9) : 0;
+	int efd = ring_buffer__epoll_fd(ex.rb);
+
+	while (!ms_stopping() && (!end || ms_now_ns() < end)) {
+		struct epoll_event ev;
+		int n = epoll_wait(efd, &ev, 1, 200);
+
+		if (n < 0 && errno != EINTR)
+			ms_fatal("exporter: waiting for events: %s", strerror(errno));
+		if (n <= 0)
+			continue;
+		pthread_mutex_lock(&ex.lock);
+		ring_buffer__consume(ex.rb);
+		pthread_mutex_unlock(&ex.lock);
+	}
+}
+
+static int exporter_run(const struct ms_opts *o)
+{
+	int fd = listen_socket();
+	struct MHD_Daemon *d;
+
+	if (!is_loopback())
+		ms_warn("exporter: %s is reachable from other machines; the metrics name "
+			"processes and cgroups (loopback only: --listen 127.0.0.1:PORT)",
+			cfg.listen);
+	open_collectors();
+	d = serve(fd);
+	say_serving();
+	event_loop(o->duration);
+	MHD_stop_daemon(d);
+	close(fd);
+	close_collectors();
+	return 0;
+}
+
+/* ---- the documentation: memscope help metrics ---- */
+
+#define NF_MEMINFO(name, group, label, a, b, m1, m2, m3, help) { #name "_bytes", m1, m2 },
+static const struct {
+	const char *key;
+	enum mi_item one, two;
+} node_sources[] = { NODE_FACTS(NF_MEMINFO) };
+#undef NF_MEMINFO
+
+static const struct {
+	const char *ours, *theirs;
+} equivalents[] = {
+	{ "memscope_zone_free_blocks", "node_buddyinfo_blocks (size is the order)" },
+	{ "memscope_zone_free_bytes", "node_zoneinfo_nr_free_pages (pages)" },
+	{ "memscope_zone_min_bytes", "node_zoneinfo_min_pages (pages)" },
+	{ "memscope_zone_low_bytes", "node_zoneinfo_low_pages (pages)" },
+	{ "memscope_zone_high_bytes", "node_zoneinfo_high_pages (pages)" },
+	{ "memscope_zone_managed_bytes", "node_zoneinfo_managed_pages (pages)" },
+	{ "memscope_zone_present_bytes", "node_zoneinfo_present_pages (pages)" },
+	{ "memscope_zone_spanned_bytes", "node_zoneinfo_spanned_pages (pages)" },
+};
+
+/* The node_exporter family of the same fact: meminfo lines, buddyinfo, zoneinfo. */
+static const char *equivalent(const char *name)
+{
+	static char buf[96];
+	const char *key = name + strlen(views[V_SYSTEM].v.prefix);
+
+	for (size_t i = 0; i < ARRAY_SIZE(equivalents); i++)
+		if (!strcmp(name, equivalents[i].ours))
+			return equivalents[i].theirs;
+	if (strncmp(name, views[V_SYSTEM].v.prefix, strlen(views[V_SYSTEM].v.prefix)))
+		return NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(node_sources); i++) {
+		char *p;
+
+		if (strcmp(key, node_sources[i].key) || node_sources[i].one == MI_NR ||
+		    node_sources[i].two != MI_NR)
+			continue;
+		/* node_exporter's names: "Active(anon)" becomes Active_anon */
+		snprintf(buf, sizeof(buf), "node_memory_%s", meminfo_name(node_sources[i].one));
+		while ((p = strchr(buf, '(')))
+			*p = '_';
+		while ((p = strchr(buf, ')')))
+			memmove(p, p + 1, strlen(p));
+		strcat(buf, "_bytes");
+		return buf;
+	}
+	return NULL;
+}
+
+static void table_head(const char *title)
+{
+	printf("\n## %s\n\n| metric | type | labels | meaning | node_exporter |\n"
+	       "|---|---|---|---|---|\n", title);
+}
+
+static void exporter_docs(void)
+{
+	printf("# memscope metrics\n\nGenerated by `make docs` from the record descriptions "
+	       "(`memscope help metrics`).\n`memscope exporter` serves them on GET /metrics "
+	       "(Prometheus text format 0.0.4).\nNames: the `memscope_` prefix, base units "
+	       "(`_bytes`, `_seconds`), `_total` for counters.\nA value the kernel cannot "
+	       "give has no series (absent), never a made-up zero.\n"
+	       "Counters count from the exporter's start and never reset while it runs.\n"
+	       "Cardinality: `pid` and `comm` only with `--processes N` (N series per family; "
+	       "processes come and go, so keep N small), `memcg` capped by `--memcgs N`.\n");
+	for (int v = 0; v < V_NR; v++) {
+		table_head(views[v].title);
+		metrics_record_docs(stdout, &views[v].v, equivalent);
+	}
+	table_head("Events, pressure and the exporter itself");
+	for (int f = 0; f < F_NR; f++)
+		metrics_doc_row(stdout, fams[f].name, fams[f].type, fams[f].labels, fams[f].help,
+				fams[f].equivalent);
+}
+
+const struct ms_cmd cmd_exporter = {
+	.name = "exporter",
+	.summary = "serve the memory subsystem as Prometheus metrics (always on, for fleets)",
+	.details =
+		"Serves GET /metrics in the Prometheus text format 0.0.4: system, node and zone\n"
+		"state, PSI, reclaim counters and stall-latency histograms, page allocation\n"
+		"failures by verdict, OOM kills by constraint and memory cgroup, and optionally\n"
+		"the largest processes. Counters live in kernel maps from start to exit: a\n"
+		"scrape never resets them and never waits. Listens on loopback unless told\n"
+		"otherwise. Metric names and labels: docs/METRICS.md (memscope help metrics).",
+	.examples = "  memscope exporter                          127.0.0.1:39177\n"
+		    "  memscope exporter --listen 0.0.0.0:39177   for a fleet's Prometheus\n"
+		    "  memscope exporter --processes 20           with the 20 largest processes\n"
+		    "  curl -s localhost:39177/metrics | grep memscope_oom_kills_total\n",
+	.shared = MS_OPT_DURATION,
+	.opts = exporter_opts,
+	.parse_opt = exporter_parse_opt,
+	.check = exporter_check,
+	.run = exporter_run,
+	.topic = "metrics",
+	.topic_docs = exporter_docs,
+};

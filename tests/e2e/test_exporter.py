@@ -1,0 +1,389 @@
+# SPDX-License-Identifier: GPL-2.0
+"""memscope exporter, scraped directly and by a real Prometheus server (Debian's), checked
+against /proc/meminfo, real kills and failures, and memscope reclaim's own count."""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import json
+
+import pytest
+
+from conftest import (MEMSCOPE, ROOT, SLOWDOWN, WORKLOAD, HugepageOvershoot, MemoryCgroup,
+                      drop_caches, loads, meminfo, run, wait_attached, within_bracket)
+
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def parse(text):
+    """The exposition as {name: [(labels dict, value)]}, with each family's TYPE."""
+    samples, types = {}, {}
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ", 3)
+            types[name] = kind
+            continue
+        if not line or line.startswith("#"):
+            continue
+        m = SAMPLE.match(line)
+        assert m, f"not a sample line: {line!r}"
+        labels = dict(LABEL.findall(m[2] or ""))
+        samples.setdefault(m[1], []).append((labels, float(m[3])))
+    return samples, types
+
+
+def value(samples, name, **labels):
+    """The one sample of name whose labels include these."""
+    found = [v for l, v in samples.get(name, []) if all(l.get(k) == x for k, x in labels.items())]
+    assert len(found) == 1, (name, labels, samples.get(name))
+    return found[0]
+
+
+def total(samples, name, **labels):
+    return sum(v for l, v in samples.get(name, [])
+               if all(l.get(k) == x for k, x in labels.items()))
+
+
+class Exporter:
+    def __init__(self, *args):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.p = subprocess.Popen([MEMSCOPE, "exporter", "--listen", f"127.0.0.1:{self.port}",
+                                   *map(str, args)], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        wait_attached(self.p)
+        self.get("/")  # serving
+
+    def get(self, path="/metrics", method="GET", timeout=30 * SLOWDOWN):
+        end = time.time() + timeout
+        while True:
+            try:
+                req = urllib.request.Request(self.url + path, method=method)
+                with urllib.request.urlopen(req, timeout=timeout) as r:
+                    return r.status, dict(r.headers), r.read().decode()
+            except urllib.error.HTTPError as e:
+                return e.code, dict(e.headers), e.read().decode()
+            except (ConnectionError, urllib.error.URLError):
+                if time.time() > end:
+                    raise
+                time.sleep(0.1)
+
+    def scrape(self):
+        status, headers, body = self.get()
+        assert status == 200 and headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        return body
+
+    def stop(self):
+        self.p.send_signal(signal.SIGTERM)
+        out, err = self.p.communicate(timeout=30 * SLOWDOWN)
+        assert self.p.returncode == 0, err
+        return out, err
+
+
+@pytest.fixture
+def exporter():
+    e = Exporter("--processes", 5)
+    yield e
+    if e.p.poll() is None:
+        e.stop()
+
+
+def documented():
+    """docs/METRICS.md's families and their labels."""
+    with open(os.path.join(ROOT, "docs", "METRICS.md")) as f:
+        rows = re.findall(r"^\| `(memscope_\w+)` \| (\w+) \| ([^|]*) \|", f.read(), re.M)
+    return {n: (t, {l.strip() for l in lab.split(",") if l.strip()}) for n, t, lab in rows}
+
+
+def test_metrics_docs_are_generated_and_current():
+    p = run("help", "metrics", check=True)
+    with open(os.path.join(ROOT, "docs", "METRICS.md")) as f:
+        assert p.stdout == f.read(), "docs/METRICS.md is stale: make docs"
+
+
+def test_promtool_accepts_a_scrape_and_the_rules(exporter):
+    body = exporter.scrape()
+    p = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True,
+                       text=True)
+    assert p.returncode == 0 and not p.stdout.strip() and not p.stderr.strip(), \
+        p.stdout + p.stderr
+    rules = os.path.join(ROOT, "contrib", "prometheus", "memscope-rules.yml")
+    p = subprocess.run(["promtool", "check", "rules", rules], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_families_documented_with_their_labels_and_values_true(exporter):
+    before = meminfo()
+    samples, types = parse(exporter.scrape())
+    after = meminfo()
+    docs = documented()
+    for name, kind in types.items():
+        assert name in docs, f"{name} is served but not in docs/METRICS.md"
+        assert docs[name][0] == kind, (name, kind, docs[name])
+    for name, rows in samples.items():
+        family = re.sub(r"_(bucket|sum|count)$", "", name) if name not in docs else name
+        want = docs[family][1] - ({"le"} if not name.endswith("_bucket") else set())
+        for labels, _ in rows:
+            assert set(labels) == want, (name, labels, want)
+    # every always-present family is there (the rest need an event or --processes)
+    needs_event = {"memscope_page_alloc_failures_total", "memscope_oom_kills_total"}
+    for name in docs:
+        if name.startswith("memscope_oom_last_victim_") or name in needs_event:
+            continue
+        if name.startswith("memscope_pressure_") and not os.path.exists("/proc/pressure/memory"):
+            continue
+        if name.startswith("memscope_reclaim_to_reclaim") or name in (
+                "memscope_system_writeback_tmp_bytes", "memscope_system_nfs_unstable_bytes",
+                "memscope_node_writeback_tmp_bytes", "memscope_node_nfs_unstable_bytes",
+                "memscope_zone_promo_bytes", "memscope_zone_free_cma_bytes",
+                "memscope_zone_unusable_index", "memscope_zone_fragmentation_index"):
+            continue  # absent where this kernel has no such counter (or no hook)
+        assert name in types, f"{name} documented but not served"
+    # the values: within /proc/meminfo read around the scrape
+    for ours, theirs in (("free", "MemFree"), ("available", "MemAvailable"),
+                         ("total", "MemTotal")):
+        got = value(samples, f"memscope_system_{ours}_bytes")
+        assert within_bracket(got, before[theirs], after[theirs]), (ours, got, before[theirs])
+    assert value(samples, "memscope_build_info") == 1
+    assert len(samples["memscope_process_rss_bytes"]) == 5
+    mine = [l for l, _ in samples["memscope_process_rss_bytes"] if l["pid"] == str(exporter.p.pid)]
+    assert mine and mine[0]["comm"] == "memscope"
+
+
+def test_counters_never_decrease_between_scrapes(exporter):
+    first, types = parse(exporter.scrape())
+    drop_caches()
+    second, _ = parse(exporter.scrape())
+    counters = [n for n, t in types.items() if t == "counter"]
+    assert "memscope_reclaim_scanned_pages_total" in counters
+    for name in counters:
+        for labels, v in first[name]:
+            later = [w for l, w in second[name] if l == labels]
+            assert later and later[0] >= v, (name, labels, v, later)
+    assert value(second, "memscope_exporter_scrapes_total") == \
+        value(first, "memscope_exporter_scrapes_total") + 1
+
+
+def memcg_read(path):
+    """A file not in the page cache read in a 64 MiB memory cgroup: memcg reclaim stalls."""
+    drop_caches()
+    cg = MemoryCgroup("memscope-test-exporter-reclaim", 64 << 20)
+    try:
+        cg.run(f"cat {path}").wait(timeout=120 * SLOWDOWN)
+    finally:
+        cg.remove()
+
+
+def test_stall_histogram_counts_what_reclaim_counts(exporter, data_file):
+    reclaim = subprocess.Popen([MEMSCOPE, "reclaim", "--json", "-i", "1"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_attached(reclaim)
+    before, _ = parse(exporter.scrape())
+    memcg_read(data_file)
+    time.sleep(1.5)  # reclaim's interval holding the last stall has ended
+    after, _ = parse(exporter.scrape())
+    reclaim.send_signal(signal.SIGINT)
+    out, err = reclaim.communicate(timeout=30 * SLOWDOWN)
+    assert reclaim.returncode == 0, err
+    counted = sum(r["count"] for r in map(loads, out.splitlines())
+                  if r["type"] == "reclaim_stalls" and r["reclaimer"] == "memcg")
+    assert counted > 0, "the workload caused no memcg reclaim stall: test is void"
+    name = "memscope_reclaim_stall_seconds"
+    grew = (value(after, name + "_count", reclaimer="memcg") -
+            value(before, name + "_count", reclaimer="memcg"))
+    assert grew == counted
+    buckets = [(float(l["le"]), v) for l, v in after[name + "_bucket"]
+               if l["reclaimer"] == "memcg"]
+    assert [b for b, _ in buckets] == sorted(b for b, _ in buckets)
+    assert all(a[1] <= b[1] for a, b in zip(buckets, buckets[1:])), "not cumulative"
+    assert buckets[-1] == (float("inf"), value(after, name + "_count", reclaimer="memcg"))
+    assert value(after, name + "_sum", reclaimer="memcg") > value(before, name + "_sum",
+                                                                  reclaimer="memcg")
+
+
+class Prometheus:
+    """Debian's Prometheus server, scraping the exporter every second."""
+
+    def __init__(self, target):
+        self.dir = tempfile.mkdtemp(prefix="memscope-prom-")
+        self.port = free_port()
+        cfg = os.path.join(self.dir, "prometheus.yml")
+        with open(cfg, "w") as f:
+            f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+                    "scrape_configs:\n  - job_name: memscope\n    static_configs:\n"
+                    f"      - targets: ['{target}']\n")
+        self.p = subprocess.Popen(["prometheus", f"--config.file={cfg}",
+                                   f"--storage.tsdb.path={self.dir}/data",
+                                   f"--web.listen-address=127.0.0.1:{self.port}",
+                                   "--log.level=warn"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.wait(lambda: self.api("query", query="up")["data"]["result"], 60 * SLOWDOWN)
+
+    def api(self, what, **params):
+        url = f"http://127.0.0.1:{self.port}/api/v1/{what}?{urllib.parse.urlencode(params)}"
+        try:
+            with urllib.request.urlopen(url, timeout=10 * SLOWDOWN) as r:
+                return json.load(r)
+        except (ConnectionError, urllib.error.URLError):
+            if self.p.poll() is not None:
+                raise AssertionError("prometheus exited: " + self.p.stderr.read())
+            return {"data": {"result": []}}
+
+    def query(self, q):
+        """{labels without __name__: value} of an instant query."""
+        res = self.api("query", query=q)["data"]["result"]
+        return {tuple(sorted((k, v) for k, v in r["metric"].items() if k != "__name__")):
+                float(r["value"][1]) for r in res}
+
+    def wait(self, cond, timeout):
+        end = time.time() + timeout
+        while time.time() < end:
+            got = cond()
+            if got:
+                return got
+            time.sleep(0.5)
+        raise AssertionError("prometheus: timed out")
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait(timeout=30)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def test_prometheus_scrapes_kills_and_failures(exporter):
+    prom = Prometheus(f"127.0.0.1:{exporter.port}")
+    cg = MemoryCgroup("memscope-test-exporter-oom", 64 << 20)
+    try:
+        up = prom.wait(lambda: prom.query('up{job="memscope"} == 1'), 30 * SLOWDOWN)
+        assert up
+        # every documented always-there family arrived through Prometheus with its labels
+        for name in ("memscope_system_available_bytes", "memscope_zone_free_blocks",
+                     "memscope_reclaim_scanned_pages_total", "memscope_reclaim_stall_seconds_bucket",
+                     "memscope_build_info", "memscope_process_rss_bytes"):
+            rows = prom.wait(lambda: prom.query(name), 30 * SLOWDOWN)
+            want = documented().get(name, documented().get(name[:-7], (None, set())))[1]
+            for labels in rows:
+                assert {k for k, _ in labels} == want | {"instance", "job"}, (name, labels)
+        base = prom.query("sum(memscope_page_alloc_failures_total{order=\"9\"})")
+        w = cg.run(f"{WORKLOAD} --anon 256")
+        assert w.wait(timeout=60 * SLOWDOWN) == -signal.SIGKILL
+        HugepageOvershoot().run()
+        kills = prom.wait(lambda: prom.query(
+            f'memscope_oom_kills_total{{memcg="{cg.rel}",constraint="memcg"}} >= 1'),
+            30 * SLOWDOWN)
+        assert list(kills.values()) == [1.0]
+        rose = prom.wait(lambda: prom.query(
+            'sum(memscope_page_alloc_failures_total{order="9"})'), 30 * SLOWDOWN)
+        assert list(rose.values())[0] >= 1 + (list(base.values())[0] if base else 0)
+        victim = prom.query(f'memscope_oom_last_victim_rss_anon_bytes{{pid="{w.pid}"}}')
+        assert victim and list(victim.values())[0] >= 32 << 20
+    finally:
+        prom.stop()
+        cg.remove()
+
+
+# ---- bad input and hostile clients ----
+
+def test_bad_listen_is_a_usage_error():
+    for arg in ("nonsense", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:70000", "300.1.1.1:9",
+                "[::1:9", "localhost", "example.com:80", ""):
+        p = run("exporter", "--listen", arg)
+        assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, (arg, p.stderr)
+    p = run("exporter", "--processes", "-1")
+    assert p.returncode == 2
+
+
+def test_port_in_use_is_one_line_and_exit_1():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        p = run("exporter", "--listen", f"127.0.0.1:{s.getsockname()[1]}", "-d", 5)
+    assert p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert "in use" in p.stderr
+
+
+def test_non_loopback_listen_warns():
+    port = free_port()
+    p = run("exporter", "--listen", f"0.0.0.0:{port}", "-d", 1, timeout=120 * SLOWDOWN)
+    assert p.returncode == 0, p.stderr
+    assert "reachable from other machines" in p.stderr
+
+
+def raw(port, data, wait=5):
+    """Send raw bytes; the status code of the answer, or None when the server closed."""
+    with socket.create_connection(("127.0.0.1", port), timeout=wait * SLOWDOWN) as s:
+        try:
+            s.sendall(data)
+            got = s.recv(4096)
+        except (ConnectionError, socket.timeout):
+            return None
+    m = re.match(rb"HTTP/1\.[01] (\d{3})", got)
+    return int(m[1]) if m else None
+
+
+def test_hostile_requests_are_refused_and_others_still_served(exporter):
+    port = exporter.port
+    assert raw(port, b"\x00\x01\x02 garbage\r\n\r\n") in (400, None)
+    big = raw(port, b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 65536 + b"\r\n\r\n")
+    assert big is None or 400 <= big < 500, big
+    # a slow client holds a connection with half a request; others are still served
+    slow = socket.create_connection(("127.0.0.1", port))
+    slow.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+    try:
+        assert exporter.get("/metrics")[0] == 200
+        assert exporter.get("/nope")[0] == 404
+        status, headers, _ = exporter.get("/metrics", method="POST")
+        assert status == 405 and "GET" in headers.get("Allow", "")
+        status, _, body = exporter.get("/metrics", method="HEAD")
+        assert status == 200 and body == ""
+        # no query parameter changes what is served
+        a, _ = parse(exporter.get("/metrics?processes=0&debug=1")[2])
+        assert set(a) == set(parse(exporter.scrape())[0])
+        assert "memscope_process_rss_bytes" in a
+    finally:
+        slow.close()
+    assert exporter.p.poll() is None
+
+
+def test_exit_on_sigterm_leaves_nothing(no_bpf_leak):
+    e = Exporter()
+    e.scrape()
+    e.stop()
+
+
+def test_runs_as_nobody_with_cap_bpf_and_cap_perfmon():
+    """contrib's systemd unit grants exactly these two capabilities."""
+    from conftest import CLASSIC
+    if CLASSIC:
+        pytest.skip("classic tracepoints are attached through tracefs, root's only")
+    port = free_port()
+    p = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                          "--inh-caps=-all,+bpf,+perfmon", "--ambient-caps=+bpf,+perfmon",
+                          MEMSCOPE, "exporter", "--listen", f"127.0.0.1:{port}",
+                          "--processes", "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        wait_attached(p)
+        e = Exporter.__new__(Exporter)
+        e.port, e.url, e.p = port, f"http://127.0.0.1:{port}", p
+        samples, _ = parse(e.scrape())
+        assert len(samples["memscope_process_rss_bytes"]) == 3
+        assert value(samples, "memscope_system_available_bytes") > 0
+    finally:
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=30 * SLOWDOWN)
+    assert p.returncode == 0, err
