@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The Prometheus text made from a record description: names, units, grouping, escaping. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "metrics.h"
+
+struct rec {
+	uint64_t null_mask;
+	char name[16];
+	uint32_t node;
+	uint64_t scanned_pages, wait_ns, free_bytes, gone_bytes;
+	int64_t delta_bytes;
+	uint32_t nr;
+	uint64_t blocks[4];
+};
+
+static const struct field fields[] = {
+	FLD(struct rec, name, "name", NULL, FT_STR, FU_NONE, FK_LABEL, 0, "a name"),
+	FLD(struct rec, node, "node", NULL, FT_U32, FU_NONE, FK_LABEL, 0, "node id"),
+	FLD(struct rec, scanned_pages, "scanned_pages", NULL, FT_U64, FU_PAGES, FK_COUNTER, 0,
+	    "pages scanned"),
+	FLD(struct rec, wait_ns, "wait_ns", NULL, FT_U64, FU_NS, FK_COUNTER, 0, "time waited"),
+	FLD(struct rec, free_bytes, "free_bytes", NULL, FT_U64, FU_BYTES, FK_GAUGE, 0,
+	    "free, with a \\ and a\nnewline"),
+	FLD(struct rec, gone_bytes, "gone_bytes", NULL, FT_U64, FU_BYTES, FK_GAUGE, FF_NULL,
+	    "unknown here"),
+	FLD(struct rec, delta_bytes, "delta_bytes", NULL, FT_S64, FU_BYTES, FK_GAUGE, FF_DELTA,
+	    "a change: no metric"),
+	FLD_ARR(struct rec, blocks, nr, "order", "blocks", NULL, FT_U64S, FU_NONE, FK_GAUGE, 0,
+		"per order"),
+};
+static const struct record_desc desc = RECORD_DESC("t", "test", fields, struct rec);
+static const char *const labels[] = { "name", "node", NULL };
+static const struct metrics_view view = { "x_", &desc, labels, NULL };
+
+static void test_record_families_grouped_named_and_escaped(void **state)
+{
+	struct rec a = { .name = "a\"b\\c\n", .node = 0, .scanned_pages = 18446744073709551615ULL,
+			 .wait_ns = 1500000000, .free_bytes = 4096, .nr = 2, .blocks = { 7, 8 } };
+	struct rec b = { .name = "\xff", .node = 1, .scanned_pages = 2, .wait_ns = 1,
+			 .free_bytes = 0, .nr = 1, .blocks = { 9 } };
+	struct metrics *m = metrics_new();
+	size_t len;
+	char *text;
+	(void)state;
+
+	record_null(&desc, &a, "gone_bytes");
+	record_null(&desc, &b, "gone_bytes");
+	metrics_record(m, &view, &a, NULL);
+	metrics_record(m, &view, &b, "extra=\"1\"");
+	text = metrics_render(m, &len);
+	assert_int_equal(strlen(text), len);
+	/* one HELP/TYPE per family, samples of both records under it; counters exact */
+	assert_non_null(strstr(text,
+		"# HELP x_scanned_pages_total pages scanned\n# TYPE x_scanned_pages_total counter\n"
+		"x_scanned_pages_total{name=\"a\\\"b\\\\c\\n\",node=\"0\"} 18446744073709551615\n"
+		"x_scanned_pages_total{name=\"\xef\xbf\xbd\",node=\"1\",extra=\"1\"} 2\n"));
+	/* _ns in seconds, as a counter */
+	assert_non_null(strstr(text, "# TYPE x_wait_seconds_total counter\n"
+				     "x_wait_seconds_total{name=\"a\\\"b\\\\c\\n\",node=\"0\"} 1.5\n"));
+	assert_non_null(strstr(text, "# HELP x_free_bytes free, with a \\\\ and a\\nnewline\n"));
+	assert_non_null(strstr(text, "x_blocks{name=\"\xef\xbf\xbd\",node=\"1\",extra=\"1\","
+				     "order=\"0\"} 9\n"));
+	assert_non_null(strstr(text, "order=\"1\"} 8\n"));
+	assert_null(strstr(text, "order=\"2\""));
+	/* null: no sample at all; a delta: no family */
+	assert_null(strstr(text, "x_gone_bytes"));
+	assert_null(strstr(text, "delta"));
+	free(text);
+	metrics_free(m);
+}
+
+static void test_histogram_is_cumulative_with_inf(void **state)
+{
+	double le[] = { 0.001, 0.002, 0.004 };
+	uint64_t in[] = { 3, 0, 2 };
+	struct metrics *m = metrics_new();
+	size_t len;
+	char *text;
+	(void)state;
+
+	metrics_histogram(m, "h_seconds", "help", "k=\"v\"", le, in, 3, 0.25);
+	metrics_add(m, "a_first", "gauge", "sorts first", NULL, 1);
+	text = metrics_render(m, &len);
+	assert_string_equal(text,
+		"# HELP a_first sorts first\n# TYPE a_first gauge\na_first 1\n"
+		"# HELP h_seconds help\n# TYPE h_seconds histogram\n"
+		"h_seconds_bucket{k=\"v\",le=\"0.001\"} 3\n"
+		"h_seconds_bucket{k=\"v\",le=\"0.002\"} 3\n"
+		"h_seconds_bucket{k=\"v\",le=\"0.004\"} 5\n"
+		"h_seconds_bucket{k=\"v\",le=\"+Inf\"} 5\n"
+		"h_seconds_sum{k=\"v\"} 0.25\n"
+		"h_seconds_count{k=\"v\"} 5\n");
+	free(text);
+	metrics_free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_record_families_grouped_named_and_escaped),
+		cmocka_unit_test(test_histogram_is_cumulative_with_inf),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
