@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* memscope exporter: the memory subsystem as Prometheus metrics, always on. */
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -14,6 +15,7 @@
 #include <microhttpd.h>
 #include "commands.h"
 #include "failures.h"
+#include "kbtf.h"
 #include "kills.h"
 #include "meminfo.h"
 #include "metrics.h"
@@ -145,6 +147,16 @@ static int listen_socket(void)
 	if (listen(fd, 64) < 0)
 		ms_fatal("exporter: cannot listen on %s: %s", cfg.listen, strerror(errno));
 	return fd;
+}
+
+/*
+ * Give back what decoding took: the kernel's BTF (several MiB parsed) is loaded again for
+ * the next event that needs an enum's name. Events are rare; a resident exporter is not.
+ */
+static void shrink(void)
+{
+	kbtf_release();
+	malloc_trim(0);
 }
 
 /* ---- what the events counted (the ring buffers are read under the lock) ---- */
@@ -503,7 +515,8 @@ static char *scrape(size_t *len)
 	int node_ids[SYS_MAX_NODES], nr;
 	char *text;
 
-	ring_buffer__consume(ex.rb); /* events up to now count in this scrape */
+	if (ring_buffer__consume(ex.rb) > 0) /* events up to now count in this scrape */
+		shrink();
 	scrape_nodes(m, node_ids, &nr);
 	scrape_pressure(m);
 	scrape_reclaim(m, node_ids, nr);
@@ -601,9 +614,14 @@ static void open_collectors(void)
 {
 	static const struct ms_filter all;
 	static const struct reclaim_want plain;
+	/*
+	 * Smaller event rings than the watching commands take: the loop reads them as they
+	 * fill, and the kernel maps each ring's pages twice into our RSS. A burst past
+	 * them is counted in memscope_events_lost_total.
+	 */
 	static const struct failures_want events = { .events = true, .order_eq = -1,
-						     .order_min = -1 };
-	static const struct kills_want kills_plain;
+						     .order_min = -1, .ring_bytes = 512 << 10 };
+	static const struct kills_want kills_plain = { .ring_bytes = 256 << 10 };
 
 	ex.nodes = nodes_open(0);
 	ex.reclaim = reclaim_open(&all, &plain);
@@ -665,7 +683,8 @@ static void event_loop(double duration)
 		if (n <= 0)
 			continue;
 		pthread_mutex_lock(&ex.lock);
-		ring_buffer__consume(ex.rb);
+		if (ring_buffer__consume(ex.rb) > 0)
+			shrink();
 		pthread_mutex_unlock(&ex.lock);
 	}
 }
@@ -680,6 +699,7 @@ static int exporter_run(const struct ms_opts *o)
 			"processes and cgroups (loopback only: --listen 127.0.0.1:PORT)",
 			cfg.listen);
 	open_collectors();
+	shrink();
 	d = serve(fd);
 	say_serving();
 	event_loop(o->duration);

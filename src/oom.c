@@ -413,7 +413,7 @@ static void poll_events(int timeout_ms, void *ctx)
 
 static int oom_run(const struct ms_opts *o)
 {
-	struct kills_want w = { cfg.stack, cfg.detail, cfg.adj };
+	struct kills_want w = { .stack = cfg.stack, .node = cfg.detail, .adj = cfg.adj };
 	struct ring_buffer *rb;
 	struct kills *kills;
 

@@ -272,7 +272,8 @@ static int paf_run(const struct ms_opts *o)
 {
 	struct run_ctx rc = { .limit = cfg.summary ? 0 : o->count };
 	struct ms_filter f = ms_filter_of(o, &cfg.cgroup);
-	struct failures_want w = { !cfg.summary, cfg.stack, cfg.order_eq, cfg.order_min };
+	struct failures_want w = { .events = !cfg.summary, .stack = cfg.stack,
+				   .order_eq = cfg.order_eq, .order_min = cfg.order_min };
 	struct failures *fl;
 
 	paf_decoder_init(&dec, cfg.stack);

@@ -46,6 +46,8 @@ struct failures *failures_open(const struct ms_filter *f, const struct failures_
 	if (!skel)
 		ms_bpf_fail("opening paf's BPF object", errno);
 	ms_test_map_sizes(skel->obj);
+	if (w->ring_bytes)
+		bpf_map__set_max_entries(skel->maps.events, w->ring_bytes);
 	skel->rodata->want_events = w->events;
 	skel->rodata->want_stack = w->stack;
 	skel->rodata->order_eq = w->order_eq;

@@ -23,6 +23,7 @@ struct failures_want {
 	bool events; /* one struct paf_event per failure (else counts only) */
 	bool stack;  /* with the kernel stack */
 	int order_eq, order_min; /* -1: any */
+	unsigned int ring_bytes; /* the event ring buffer (a power of 2 pages); 0: default */
 };
 
 struct failures;

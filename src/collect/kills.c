@@ -79,6 +79,8 @@ struct kills *kills_open(const struct kills_want *w)
 	if (!k->skel)
 		ms_bpf_fail("opening oom's BPF object", errno);
 	ms_test_map_sizes(k->skel->obj);
+	if (w->ring_bytes)
+		bpf_map__set_max_entries(k->skel->maps.events, w->ring_bytes);
 	set_rodata(k->skel, w);
 	/* The other shape's programs are not ours to load. */
 	bpf_program__set_autoload(k->skel->progs.oom_victim_task_btf, false);

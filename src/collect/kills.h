@@ -19,6 +19,7 @@ struct kills_want {
 	bool stack; /* the invoking task's kernel stack */
 	bool node;  /* the node's state at the kill */
 	bool adj;   /* oom_score_adj changes */
+	unsigned int ring_bytes; /* the event ring buffer (a power of 2 pages); 0: default */
 };
 
 struct kills;
