@@ -267,7 +267,109 @@ def b6():
                "<= 30 ns over empty", added <= 30, note + ")")
 
 
-BENCHES = {"B1": b1, "B2": b2, "B3": b3, "B4": b4, "B5": b5, "B6": b6}
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Scraper:
+    """GET /metrics over one kept-alive connection, as Prometheus does (no gzip asked:
+    both exporters then skip compressing)."""
+
+    def __init__(self, port):
+        import http.client
+        self.port = port
+        end = time.time() + 60
+        while True:
+            try:
+                self.c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                self.get()
+                return
+            except OSError:
+                if time.time() > end:
+                    raise
+                time.sleep(0.2)
+
+    def get(self):
+        t = time.perf_counter()
+        self.c.request("GET", "/metrics")
+        r = self.c.getresponse()
+        body = r.read()
+        assert r.status == 200 and body
+        return (time.perf_counter() - t) * 1e3
+
+
+def cpu_s(pid):
+    return proc_cpu_and_hwm(pid)[0]
+
+
+def b7():
+    """memscope exporter against node_exporter's meminfo, vmstat, pressure, buddyinfo and
+    zoneinfo collectors (the same facts), with 2,000 extra processes on the machine; and
+    memscope with --processes 10, which walks them all on each scrape."""
+    total = 60 if ARGS.quick else 200
+    sl = subprocess.Popen([os.path.join(B, "sleepers"), "2000"], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, text=True)
+    sl.stdout.readline()
+    ports = {k: free_port() for k in ("ne", "ms", "ms10")}
+    cmds = {"ne": ["prometheus-node-exporter", "--collector.disable-defaults",
+                   "--collector.meminfo", "--collector.vmstat", "--collector.pressure",
+                   "--collector.buddyinfo", "--collector.zoneinfo",
+                   f"--web.listen-address=127.0.0.1:{ports['ne']}"],
+            "ms": [MEMSCOPE, "exporter", "--listen", f"127.0.0.1:{ports['ms']}"],
+            "ms10": [MEMSCOPE, "exporter", "--listen", f"127.0.0.1:{ports['ms10']}",
+                     "--processes", "10"]}
+    procs = {k: subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for k, c in cmds.items()}
+    try:
+        scr = {k: Scraper(ports[k]) for k in cmds}
+        lat, cpu = {k: [] for k in cmds}, {k: 0.0 for k in cmds}
+        for k in scr:  # warm-up
+            for _ in range(10):
+                scr[k].get()
+        for _ in range(total // 20):  # alternate blocks of 20 scrapes
+            for k in scr:
+                c0 = cpu_s(procs[k].pid)
+                lat[k] += [scr[k].get() for _ in range(20)]
+                cpu[k] += cpu_s(procs[k].pid) - c0
+        b7_report(lat, cpu, {k: p.pid for k, p in procs.items()})
+    finally:
+        for p in procs.values():
+            p.terminate()
+            p.wait()
+        sl.stdin.close()
+        sl.wait()
+
+
+def b7_report(lat, cpu, pids):
+    n = len(lat["ms"])
+    med = {k: statistics.median(v) for k, v in lat.items()}
+    p99 = {k: sorted(v)[int(0.99 * (len(v) - 1))] for k, v in lat.items()}
+    per = {k: cpu[k] / n * 1e3 for k in cpu}
+    record("B7 scrape median: node_exporter / memscope", med["ne"], med["ms"], "ms",
+           [m / b for m, b in zip(lat["ms"], lat["ne"])], "<= node_exporter",
+           med["ms"] <= med["ne"], f"({n} scrapes each)")
+    record("B7 scrape p99: node_exporter / memscope", p99["ne"], p99["ms"], "ms", [],
+           "<= node_exporter", p99["ms"] <= p99["ne"])
+    record("B7 CPU per scrape: node_exporter / memscope", per["ne"], per["ms"], "ms", [],
+           "<= node_exporter", per["ms"] <= per["ne"], "(clock-tick resolution)")
+    record("B7 scrape median, --processes 10 (2,000)", med["ne"], med["ms10"], "ms",
+           [m / b for m, b in zip(lat["ms10"], lat["ne"])], "<= 5 ms", med["ms10"] <= 5,
+           f"(p99 {p99['ms10']:.1f} ms, CPU {per['ms10']:.1f} ms per scrape)")
+    rss = {k: proc_cpu_and_hwm(pids[k])[2] for k in pids}
+    record("B7 steady RSS: node_exporter / memscope", rss["ne"], rss["ms10"], "MiB", [],
+           "<= 12 MiB", rss["ms10"] <= 12, "(memscope with --processes 10)")
+    idle = 10 if ARGS.quick else 30
+    c0 = {k: cpu_s(pids[k]) for k in pids}
+    time.sleep(idle)
+    pct = {k: (cpu_s(pids[k]) - c0[k]) / idle * 100 for k in pids}
+    record(f"B7 idle CPU, {idle} s without a scrape", pct["ne"], pct["ms10"], "%", [],
+           "<= 0.2 % of a core", pct["ms10"] <= 0.2)
+
+
+BENCHES = {"B1": b1, "B2": b2, "B3": b3, "B4": b4, "B5": b5, "B6": b6, "B7": b7}
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,12 +138,43 @@ static void percpu_read(const struct reclaim *r, int fd, __u32 key, __u64 *out, 
 /* rc_stall_stats.max_ns is a maximum per CPU: the largest wins, it is no sum */
 #define STALL_MAX_WORD (offsetof(struct rc_stall_stats, max_ns) / sizeof(__u64))
 
+/*
+ * Node ids this machine may ever have (/sys/devices/system/node/possible, e.g. "0-3"):
+ * the maps' other slots stay zero, and a scrape need not read them one by one.
+ */
+static __u32 possible_nodes(void)
+{
+	static __u32 n;
+	char buf[256], *p;
+	FILE *f;
+
+	if (n)
+		return n;
+	n = RC_MAX_NODES;
+	f = fopen("/sys/devices/system/node/possible", "r");
+	if (!f)
+		return n;
+	if (fgets(buf, sizeof(buf), f)) {
+		/* the highest id is the last number of the list */
+		for (p = buf + strlen(buf); p > buf && !isdigit((unsigned char)p[-1]); p--)
+			;
+		while (p > buf && isdigit((unsigned char)p[-1]))
+			p--;
+		if (isdigit((unsigned char)*p) && atoi(p) < RC_MAX_NODES)
+			n = atoi(p) + 1;
+	}
+	fclose(f);
+	return n;
+}
+
 void reclaim_read(struct reclaim *r, struct reclaim_snapshot *s)
 {
 	struct reclaim_bpf *skel = r->skel;
 	int kfd = bpf_map__fd(skel->maps.kswapd), tfd = bpf_map__fd(skel->maps.target);
+	__u32 nodes = possible_nodes();
 
-	for (__u32 k = 0; k < RC_MAX_NODES * RC_NR_KIND; k++) {
+	memset(s, 0, sizeof(*s));
+	for (__u32 k = 0; k < nodes * RC_NR_KIND; k++) {
 		if (bpf_map_lookup_elem(tfd, &k, &s->target[k]))
 			memset(&s->target[k], 0, sizeof(s->target[k]));
 		percpu_read(r, bpf_map__fd(skel->maps.stats), k, (__u64 *)&s->stats[k],
@@ -154,7 +186,7 @@ void reclaim_read(struct reclaim *r, struct reclaim_snapshot *s)
 		percpu_read(r, bpf_map__fd(skel->maps.stalls), k, (__u64 *)&s->stalls[k],
 			    RECLAIM_WORDS(struct rc_stall_stats), PERCPU_MAX_WORD(STALL_MAX_WORD));
 	}
-	for (__u32 n = 0; n < RC_MAX_NODES; n++)
+	for (__u32 n = 0; n < nodes; n++)
 		if (bpf_map_lookup_elem(kfd, &n, &s->kswapd[n]))
 			memset(&s->kswapd[n], 0, sizeof(s->kswapd[n]));
 	percpu_read(r, bpf_map__fd(skel->maps.compact), 0, &s->compact_stalls, 1, 0);
