@@ -8,6 +8,7 @@
 #include "failures.h"
 #include "iter.h"
 #include "loss.h"
+#include "mapwalk.h"
 #include "runtime.h"
 #include "paf.skel.h"
 
@@ -72,25 +73,27 @@ int failures_events_fd(struct failures *fl)
 	return bpf_map__fd(fl->skel->maps.events);
 }
 
+struct count_walk {
+	void (*cb)(const struct paf_key *k, __u64 n, void *ctx);
+	void *ctx;
+};
+
+static void visit_count(const void *key, const void *value, void *ctx)
+{
+	const struct count_walk *w = ctx;
+	__u64 n;
+
+	memcpy(&n, value, sizeof(n));
+	w->cb(key, n, w->ctx);
+}
+
 void failures_each_count(struct failures *fl, bool take,
 			 void (*cb)(const struct paf_key *k, __u64 n, void *ctx), void *ctx)
 {
-	int fd = bpf_map__fd(fl->skel->maps.fail_counts);
-	struct paf_key key, next;
-	bool first = true;
+	struct count_walk w = { cb, ctx };
 
-	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
-		__u64 n;
-
-		first = false;
-		key = next;
-		if (take ? bpf_map_lookup_and_delete_elem(fd, &key, &n)
-			 : bpf_map_lookup_elem(fd, &key, &n))
-			continue;
-		if (take)
-			first = true; /* the key is gone: start over from the beginning */
-		cb(&key, n, ctx);
-	}
+	ms_map_each(bpf_map__fd(fl->skel->maps.fail_counts), sizeof(struct paf_key), sizeof(__u64),
+		    take, visit_count, &w);
 }
 
 static void worst(const struct paf_key *k, __u64 n, void *ctx)

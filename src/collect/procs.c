@@ -9,6 +9,7 @@
 #include "hooks.h"
 #include "iter.h"
 #include "kbtf.h"
+#include "mapwalk.h"
 #include "procs.h"
 #include "runtime.h"
 #include "util.h"
@@ -172,21 +173,17 @@ void procs_snapshot_of(struct procs *p, const struct proc_list *which, struct pr
 		bpf_map_delete_elem(fd, &which->r[i].pid);
 }
 
+static void visit_noted(const void *key, const void *value, void *ctx)
+{
+	(void)key;
+	proc_list_push(ctx, value);
+}
+
 void procs_noted(struct procs *p, struct proc_list *out)
 {
-	int fd = bpf_map__fd(p->skel->maps.procs);
-	__u32 key, next;
-	bool first = true;
-
 	out->n = 0;
-	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
-		struct proc_rec r;
-
-		if (!bpf_map_lookup_elem(fd, &next, &r))
-			proc_list_push(out, &r);
-		key = next;
-		first = false;
-	}
+	ms_map_each(bpf_map__fd(p->skel->maps.procs), sizeof(__u32), sizeof(struct proc_rec), false,
+		    visit_noted, out);
 	proc_list_sort_pid(out);
 }
 

@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "tracefmt.h"
+#include "mapwalk.h"
 #include "percpu.h"
 #include "reclaim.h"
 #include "runtime.h"
@@ -208,39 +209,42 @@ struct ms_loss *reclaim_losses(struct reclaim *r, int *n)
 	return r->losses;
 }
 
+struct walk {
+	void (*proc)(const struct rc_proc_key *k, const struct rc_proc *p, void *ctx);
+	void (*shrinker)(__u64 scan_fn, const struct rc_slab *s, void *ctx);
+	void *ctx;
+};
+
+static void visit(const void *key, const void *value, void *ctx)
+{
+	const struct walk *w = ctx;
+	__u64 fn;
+
+	if (w->proc) {
+		w->proc(key, value, w->ctx);
+	} else {
+		memcpy(&fn, key, sizeof(fn));
+		w->shrinker(fn, value, w->ctx);
+	}
+}
+
 void reclaim_each_process(struct reclaim *r,
 			  void (*cb)(const struct rc_proc_key *k, const struct rc_proc *p, void *ctx),
 			  void *ctx)
 {
-	int fd = bpf_map__fd(r->skel->maps.by_process);
-	struct rc_proc_key key, next;
-	bool first = true;
+	struct walk w = { .proc = cb, .ctx = ctx };
 
-	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
-		struct rc_proc p;
-
-		first = false;
-		key = next;
-		if (!bpf_map_lookup_elem(fd, &key, &p))
-			cb(&key, &p, ctx);
-	}
+	ms_map_each(bpf_map__fd(r->skel->maps.by_process), sizeof(struct rc_proc_key),
+		    sizeof(struct rc_proc), false, visit, &w);
 }
 
 void reclaim_each_shrinker(struct reclaim *r,
 			   void (*cb)(__u64 scan_fn, const struct rc_slab *s, void *ctx), void *ctx)
 {
-	int fd = bpf_map__fd(r->skel->maps.slab);
-	__u64 key, next;
-	bool first = true;
+	struct walk w = { .shrinker = cb, .ctx = ctx };
 
-	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
-		struct rc_slab v;
-
-		first = false;
-		key = next;
-		if (!bpf_map_lookup_elem(fd, &key, &v))
-			cb(key, &v, ctx);
-	}
+	ms_map_each(bpf_map__fd(r->skel->maps.slab), sizeof(__u64), sizeof(struct rc_slab), false,
+		    visit, &w);
 }
 
 void reclaim_close(struct reclaim *r)

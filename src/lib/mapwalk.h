@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Every entry of a BPF hash map, in one loop for all the collectors. */
+#ifndef MEMSCOPE_MAPWALK_H
+#define MEMSCOPE_MAPWALK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Call cb(key, value, ctx) for each entry of the map fd (keys and values of these
+ * sizes); take: delete each entry as it is read (an atomic lookup-and-delete, so a
+ * count that grows meanwhile is never lost). Entries deleted by the kernel during the
+ * walk are skipped.
+ */
+void ms_map_each(int fd, size_t key_size, size_t value_size, bool take,
+		 void (*cb)(const void *key, const void *value, void *ctx), void *ctx);
+
+#endif
