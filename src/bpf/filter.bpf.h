@@ -40,20 +40,36 @@ static __always_inline bool comm_matches(struct task_struct *leader)
 	return true;
 }
 
+/* The hierarchy memscope names memory cgroups in (memcg_root()): v1's memory controller
+ * when it is mounted, else v2. */
+const volatile bool memcg_hier_v2;
+
+/* The task's cgroup in the v2 tree, or in v1's memory-controller hierarchy. */
+static __always_inline struct cgroup *task_memcg(struct task_struct *t, bool v2)
+{
+	int id;
+
+	if (v2)
+		return BPF_CORE_READ(t, cgroups, dfl_cgrp);
+	id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+	if (id < 0 || id >= 16)
+		return NULL;
+	return BPF_CORE_READ(t, cgroups, subsys[id], cgroup);
+}
+
+/* Its kernfs id (the directory's inode number), 0 when unknown. */
+static __always_inline __u64 task_memcg_id(struct task_struct *t)
+{
+	struct cgroup *cg = task_memcg(t, memcg_hier_v2);
+
+	return cg ? BPF_CORE_READ(cg, kn, id) : 0;
+}
+
 /* Is the task's memory cgroup the filter's cgroup or one below it? */
 static __always_inline bool cgroup_matches(struct task_struct *t)
 {
-	struct cgroup *cg;
+	struct cgroup *cg = task_memcg(t, filter_cgroup_v2);
 
-	if (filter_cgroup_v2) {
-		cg = BPF_CORE_READ(t, cgroups, dfl_cgrp);
-	} else {
-		int id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
-
-		if (id < 0 || id >= 16)
-			return false;
-		cg = BPF_CORE_READ(t, cgroups, subsys[id], cgroup);
-	}
 	for (int depth = 0; depth < MS_CGROUP_MAX_DEPTH && cg; depth++) {
 		if (BPF_CORE_READ(cg, kn, id) == filter_cgroup_id)
 			return true;

@@ -59,6 +59,7 @@ static __always_inline void fill_rec(struct proc_rec *r, struct task_struct *t,
 	r->data_vm = BPF_CORE_READ(mm, data_vm);
 	r->stack_vm = BPF_CORE_READ(mm, stack_vm);
 	r->pgtables_bytes = BPF_CORE_READ(mm, pgtables_bytes.counter);
+	r->memcg_id = task_memcg_id(t);
 	if (exact) {
 		r->anon = mm_counter_exact(mm, mm_idx_anon, &ok);
 		r->file = mm_counter_exact(mm, mm_idx_file, &ok);

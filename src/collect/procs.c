@@ -9,6 +9,7 @@
 #include "hooks.h"
 #include "iter.h"
 #include "kbtf.h"
+#include "cgroups.h"
 #include "mapwalk.h"
 #include "procs.h"
 #include "runtime.h"
@@ -229,6 +230,7 @@ uint64_t proc_rss_pages(const struct proc_rec *r)
 void proc_row_of(const struct proc_rec *r, const struct proc_rec *prev, struct proc_row *row)
 {
 	uint64_t page = ms_page_size(), rss = proc_rss_pages(r);
+	const char *cg;
 
 	memset(row, 0, sizeof(*row));
 	row->pid = r->pid;
@@ -245,6 +247,11 @@ void proc_row_of(const struct proc_rec *r, const struct proc_rec *prev, struct p
 	row->stack_bytes = r->stack_vm * page;
 	row->page_tables_bytes = r->pgtables_bytes;
 	row->exact = r->exact;
+	cg = memcg_path_cached(r->memcg_id);
+	if (cg)
+		snprintf(row->cgroup, sizeof(row->cgroup), "%s", cg);
+	else
+		record_null(&proc_desc, row, "cgroup");
 	if (!prev) {
 		record_null(&proc_desc, row, "rss_delta_bytes");
 		record_null(&proc_desc, row, "rss_anon_delta_bytes");
@@ -289,6 +296,8 @@ static const struct field proc_fields[] = {
 	  "page tables (VmPTE)"),
 	P(exact, "exact", NULL, FT_BOOL, FU_NONE, FK_LABEL, 0,
 	  "the RSS counters include their per-CPU parts (as /proc shows them)"),
+	P(cgroup, "cgroup", "CGROUP", FT_STR, FU_NONE, FK_LABEL, FF_LEFT | FF_NULL,
+	  "its memory cgroup, as /proc/PID/cgroup names it (\"/\" the root); null when unknown"),
 };
 
 const struct record_desc proc_desc =

@@ -62,6 +62,7 @@ struct proc_row {
 	uint64_t vsz_bytes, hwm_bytes, data_bytes, stack_bytes, page_tables_bytes;
 	int64_t rss_delta_bytes, rss_anon_delta_bytes; /* live: null on the first sight */
 	bool exact;
+	char cgroup[256]; /* its memory cgroup, "/a/b"; null when unknown */
 };
 
 /* The "proc" record (the deltas are null in a snapshot). */

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <ftw.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include "cgroups.h"
 #include "procfs.h"
 
@@ -113,4 +115,103 @@ bool memcg_resolve(const char *arg, char *abs, size_t abs_len, char *rel, size_t
 	snprintf(abs, abs_len, "%s", arg);
 	snprintf(rel, rel_len, "%s", arg);
 	return is_dir(arg);
+}
+
+bool memcg_hier_is_v2(void)
+{
+	static int v2 = -1;
+
+	if (v2 < 0) {
+		char a[256], b[256];
+
+		memcg_mounts(a, b, sizeof(a));
+		v2 = !a[0] && b[0];
+	}
+	return v2;
+}
+
+static struct {
+	void (*cb)(const char *abs, const char *rel, uint64_t id, int depth, void *ctx);
+	void *ctx;
+	const char *root;
+} walk;
+
+static int walk_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	char rel[512];
+
+	if (flag == FTW_D && memcg_relative(walk.root, path, rel, sizeof(rel)))
+		walk.cb(path, rel, st->st_ino, f->level, walk.ctx);
+	return 0;
+}
+
+int memcg_walk(void (*cb)(const char *abs, const char *rel, uint64_t id, int depth, void *ctx),
+	       void *ctx)
+{
+	walk.root = memcg_root();
+	if (!walk.root)
+		return -1;
+	walk.cb = cb;
+	walk.ctx = ctx;
+	return nftw(walk.root, walk_one, 16, FTW_PHYS | FTW_MOUNT);
+}
+
+struct id_path {
+	uint64_t id;
+	char *path;
+};
+
+static struct {
+	struct id_path *e;
+	size_t n, cap;
+} ids;
+
+static void add_id(const char *abs, const char *rel, uint64_t id, int depth, void *ctx)
+{
+	(void)abs, (void)depth, (void)ctx;
+	if (ids.n == ids.cap) {
+		ids.cap = ids.cap ? ids.cap * 2 : 64;
+		ids.e = realloc(ids.e, ids.cap * sizeof(*ids.e));
+		if (!ids.e)
+			abort();
+	}
+	ids.e[ids.n].id = id;
+	ids.e[ids.n++].path = strdup(rel);
+}
+
+static int by_id(const void *a, const void *b)
+{
+	const struct id_path *x = a, *y = b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+static const char *find_id(uint64_t id)
+{
+	struct id_path key = { .id = id }, *e;
+
+	e = ids.n ? bsearch(&key, ids.e, ids.n, sizeof(*e), by_id) : NULL;
+	return e ? e->path : NULL;
+}
+
+const char *memcg_path_cached(uint64_t id)
+{
+	static struct timespec last;
+	const char *p = find_id(id);
+	struct timespec now;
+
+	if (p || !id)
+		return p;
+	/* a gone cgroup (its processes may outlive it) must not walk the tree per lookup */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (ids.n && (now.tv_sec - last.tv_sec) * 1000000000L + now.tv_nsec - last.tv_nsec <
+		     500000000L)
+		return NULL;
+	last = now;
+	for (size_t i = 0; i < ids.n; i++)
+		free(ids.e[i].path);
+	ids.n = 0;
+	memcg_walk(add_id, NULL); /* a cgroup made since: walk again */
+	qsort(ids.e, ids.n, sizeof(*ids.e), by_id);
+	return find_id(id);
 }

@@ -15,6 +15,17 @@
 void memcg_mounts(char *v1, char *v2, size_t len);
 /* The root of the memory hierarchy in use (v1 when mounted, else v2); NULL if none. */
 const char *memcg_root(void);
+/* Is memcg_root() a v2 tree (else v1's memory controller)? */
+bool memcg_hier_is_v2(void);
+/*
+ * The same from a table of every memory cgroup, walked again when id is not in it:
+ * for many lookups (a process list). NULL when no cgroup has that id.
+ */
+const char *memcg_path_cached(uint64_t id);
+/* Every memory cgroup directory: absolute and relative path, kernfs id, depth (root 0),
+ * parents before children. -1 when there is no memory hierarchy. */
+int memcg_walk(void (*cb)(const char *abs, const char *rel, uint64_t id, int depth, void *ctx),
+	       void *ctx);
 /* Relative path of the memory cgroup whose kernfs id (directory inode) is id. */
 bool memcg_path_by_id(uint64_t id, char *out, size_t len);
 /*

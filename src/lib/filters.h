@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include "cgroups.h"
 #include "cli.h"
 
 struct ms_cgroup_filter {
@@ -41,6 +42,7 @@ void ms_pid_filter_fill(int map_fd, const struct ms_filter *f);
 		       sizeof((skel)->rodata->comm_filter));                               \
 		(skel)->rodata->filter_cgroup_id = (f)->cgroup.id;                         \
 		(skel)->rodata->filter_cgroup_v2 = (f)->cgroup.v2;                         \
+		(skel)->rodata->memcg_hier_v2 = memcg_hier_is_v2();                        \
 	} while (0)
 
 #endif

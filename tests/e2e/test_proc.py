@@ -199,6 +199,7 @@ def test_cgroup_filter(tmp_path):
         w.wait_stopped()
         recs = run_json("proc", "--once", "--cgroup", cg)
         assert [r["pid"] for r in recs] == [w.pid]
+        assert recs[0]["cgroup"] == "/memscope-test-proc"
         # the name the kernel prints (/proc/PID/cgroup) means the same cgroup
         rel = "/memscope-test-proc"
         with open(f"/proc/{w.pid}/cgroup") as f:
@@ -211,6 +212,28 @@ def test_cgroup_filter(tmp_path):
             w.kill()
         time.sleep(0.1)
         os.rmdir(cg)
+
+
+def memcg_of(pid):
+    """The process's memory cgroup as /proc/PID/cgroup names it (v1's memory line, else
+    v2's unified one)."""
+    lines = open(f"/proc/{pid}/cgroup").read().splitlines()
+    v1 = [l.split(":", 2)[2] for l in lines if l.split(":", 2)[1].split(",").count("memory")]
+    v2 = [l.split(":", 2)[2] for l in lines if l.startswith("0::")]
+    return (v1 or v2)[0]
+
+
+def test_every_process_names_its_memory_cgroup_as_proc_does():
+    recs = run_json("proc", "--once")
+    checked = 0
+    for r in recs:
+        try:
+            truth = memcg_of(r["pid"])
+        except (OSError, IndexError):
+            continue  # exited meanwhile
+        assert r["cgroup"] == truth, (r["pid"], r["comm"], r["cgroup"], truth)
+        checked += 1
+    assert checked >= 3
 
 
 def test_text_output_has_units_and_header(stopped_workload):
