@@ -18,6 +18,7 @@ const struct ms_cmd *const ms_commands[] = {
 	&cmd_paf,
 	&cmd_reclaim,
 	&cmd_oom,
+	&cmd_cgroup,
 	&cmd_exporter,
 	&cmd_features,
 	&cmd_gfp,

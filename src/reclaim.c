@@ -358,7 +358,8 @@ static int reclaim_run(const struct ms_opts *o)
 {
 	struct reclaim_snapshot *cur = calloc(1, sizeof(*cur)), *prev = calloc(1, sizeof(*prev));
 	struct ms_filter f = ms_filter_of(o, &cfg.cgroup);
-	struct reclaim_want w = { cfg.events, cfg.by_process, cfg.slab };
+	struct reclaim_want w = { .events = cfg.events, .by_process = cfg.by_process,
+				  .slab = cfg.slab };
 	struct ring_buffer *rb = NULL;
 	struct ms_loss *losses;
 	struct reclaim *r;

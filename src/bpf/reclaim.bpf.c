@@ -14,7 +14,7 @@
 #include "hook.bpf.h"
 #include "task.bpf.h"
 
-const volatile bool want_events, want_by_process, want_slab;
+const volatile bool want_events, want_by_process, want_slab, want_by_memcg;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -112,7 +112,32 @@ struct {
 
 /* lost: ring buffer full; by_process_full: a process not counted (map full);
  * stalls_untimed: a stall not timed (thread table full, or nested too deep) */
-__u64 nr_lost, nr_by_process_full, nr_stalls_untimed;
+__u64 nr_lost, nr_by_process_full, nr_stalls_untimed, nr_by_memcg_full;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct rc_memcg_key);
+	__type(value, struct rc_memcg);
+} by_memcg SEC(".maps");
+
+/* --by-memcg: the current task's entry for this reclaimer (shared by all CPUs). */
+static __always_inline struct rc_memcg *memcg_entry(__u32 kind)
+{
+	struct rc_memcg_key k = { .kind = kind };
+	struct rc_memcg *m;
+
+	k.memcg_id = task_memcg_id(bpf_get_current_task_btf());
+	m = bpf_map_lookup_elem(&by_memcg, &k);
+	if (!m) {
+		static const struct rc_memcg fresh;
+
+		m = lookup_or_init(&by_memcg, &k, &fresh);
+		if (!m)
+			__sync_fetch_and_add(&nr_by_memcg_full, 1);
+	}
+	return m;
+}
 
 /* The innermost stall of this thread, or NULL. */
 static __always_inline struct stall_start *stall_top(struct stall_stack *st)
@@ -134,6 +159,19 @@ static __always_inline __u32 current_kind(void)
 	if (s)
 		return s->kind;
 	return task_is_kswapd((struct task_struct *)bpf_get_current_task()) ? RC_KSWAPD : RC_OTHER;
+}
+
+/* Pages the stalled task's own reclaim scanned and freed (kswapd's and others' are not
+ * any one memory cgroup's). */
+static __always_inline void memcg_scanned(unsigned long scanned, unsigned long reclaimed)
+{
+	__u32 kind = current_kind();
+	struct rc_memcg *m;
+
+	if (kind == RC_KSWAPD || kind == RC_OTHER || !(m = memcg_entry(kind)))
+		return;
+	__sync_fetch_and_add(&m->scanned_pages, scanned);
+	__sync_fetch_and_add(&m->reclaimed_pages, reclaimed);
 }
 
 static __always_inline struct rc_stats *stats_of(int nid)
@@ -162,6 +200,8 @@ static __always_inline void shrink_inactive(int nid, const struct shrink_result 
 
 	if (!st)
 		return;
+	if (want_by_memcg)
+		memcg_scanned(r->scanned, r->reclaimed);
 	st->shrink_calls++;
 	st->scanned += r->scanned;
 	st->reclaimed += r->reclaimed;
@@ -370,6 +410,23 @@ static __always_inline void count_process(__u32 pid, __u32 kind, __u64 lat,
 		p->max_ns = lat;
 }
 
+/* --by-memcg: the stall to the stalled task's memory cgroup. */
+static __always_inline void count_memcg(__u32 kind, __u64 lat, unsigned long reclaimed)
+{
+	struct rc_memcg *m = memcg_entry(kind);
+	__u32 slot = log2_slot(lat / 1000);
+
+	if (!m)
+		return;
+	__sync_fetch_and_add(&m->count, 1);
+	__sync_fetch_and_add(&m->total_ns, lat);
+	__sync_fetch_and_add(&m->reclaimed, reclaimed);
+	if (lat > m->max_ns)
+		m->max_ns = lat;
+	if (slot < RC_HIST_SLOTS)
+		__sync_fetch_and_add(&m->hist[slot], 1);
+}
+
 /* --events: one record for this stall. */
 static __always_inline void send_stall(const struct stall_start *s, __u64 id, __u64 now,
 				       __u64 lat, unsigned long reclaimed)
@@ -407,6 +464,8 @@ static __always_inline void stall_end(unsigned long reclaimed)
 		count_stall(s->kind, lat, reclaimed);
 		if (want_by_process)
 			count_process(id >> 32, s->kind, lat, reclaimed);
+		if (want_by_memcg)
+			count_memcg(s->kind, lat, reclaimed);
 		if (want_events)
 			send_stall(s, id, now, lat, reclaimed);
 	}

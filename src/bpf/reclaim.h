@@ -49,6 +49,19 @@ struct rc_proc {
 	char comm[MS_COMM_LEN];
 };
 
+/* --by-memcg: the memory cgroup of the task that stalls or reclaims, per reclaimer. */
+struct rc_memcg_key {
+	__u64 memcg_id; /* kernfs id, in the tree memcg_hier_v2 names */
+	__u32 kind;
+	__u32 pad;
+};
+
+struct rc_memcg {
+	__u64 count, total_ns, max_ns, reclaimed; /* stalls */
+	__u64 scanned_pages, reclaimed_pages;	  /* shrink-inactive in its reclaim */
+	__u64 hist[RC_HIST_SLOTS];
+};
+
 struct rc_event {
 	__u64 ts_ns; /* boot clock, at the end of the stall */
 	__u64 latency_ns;

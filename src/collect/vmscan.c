@@ -46,7 +46,7 @@ struct reclaim {
 	struct reclaim_bpf *skel;
 	const char *target_hook;
 	int ncpus;
-	struct ms_loss losses[3];
+	struct ms_loss losses[4];
 };
 
 /* The classic record says anon or file by a flag bit: its value from tracefs. */
@@ -78,6 +78,7 @@ static struct reclaim_bpf *load(const struct ms_filter *f, const struct reclaim_
 	skel->rodata->want_events = w->events;
 	skel->rodata->want_by_process = w->by_process;
 	skel->rodata->want_slab = w->slab;
+	skel->rodata->want_by_memcg = w->by_memcg;
 	MS_SET_FILTERS(skel, f);
 	if (hooks_select(skel->obj, reclaim_hooks, RECLAIM_NR_HOOKS, chosen, why, sizeof(why)))
 		ms_fatal("%s", why);
@@ -115,6 +116,9 @@ struct reclaim *reclaim_open(const struct ms_filter *f, const struct reclaim_wan
 	r->losses[2] = (struct ms_loss){ "untimed_stalls",
 					 "stalls not timed: the per-thread table was full or they "
 					 "nested too deep", &r->skel->bss->nr_stalls_untimed, 0 };
+	r->losses[3] = (struct ms_loss){ "untracked_memcgs",
+					 "memory cgroups not counted: the per-cgroup table is full",
+					 &r->skel->bss->nr_by_memcg_full, 0 };
 	return r;
 }
 
@@ -212,6 +216,7 @@ struct ms_loss *reclaim_losses(struct reclaim *r, int *n)
 struct walk {
 	void (*proc)(const struct rc_proc_key *k, const struct rc_proc *p, void *ctx);
 	void (*shrinker)(__u64 scan_fn, const struct rc_slab *s, void *ctx);
+	void (*memcg)(const struct rc_memcg_key *k, const struct rc_memcg *m, void *ctx);
 	void *ctx;
 };
 
@@ -222,6 +227,8 @@ static void visit(const void *key, const void *value, void *ctx)
 
 	if (w->proc) {
 		w->proc(key, value, w->ctx);
+	} else if (w->memcg) {
+		w->memcg(key, value, w->ctx);
 	} else {
 		memcpy(&fn, key, sizeof(fn));
 		w->shrinker(fn, value, w->ctx);
@@ -245,6 +252,16 @@ void reclaim_each_shrinker(struct reclaim *r,
 
 	ms_map_each(bpf_map__fd(r->skel->maps.slab), sizeof(__u64), sizeof(struct rc_slab), false,
 		    visit, &w);
+}
+
+void reclaim_each_memcg(struct reclaim *r,
+			void (*cb)(const struct rc_memcg_key *k, const struct rc_memcg *m, void *ctx),
+			void *ctx)
+{
+	struct walk w = { .memcg = cb, .ctx = ctx };
+
+	ms_map_each(bpf_map__fd(r->skel->maps.by_memcg), sizeof(struct rc_memcg_key),
+		    sizeof(struct rc_memcg), false, visit, &w);
 }
 
 void reclaim_close(struct reclaim *r)

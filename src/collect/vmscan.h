@@ -33,6 +33,7 @@ struct reclaim_want {
 	bool events;	 /* one struct rc_event per stall, through reclaim_events_fd */
 	bool by_process; /* stalls per process */
 	bool slab;	 /* shrinker timing */
+	bool by_memcg;	 /* stalls and reclaim per memory cgroup of the task */
 };
 
 struct reclaim;
@@ -50,6 +51,10 @@ void reclaim_each_process(struct reclaim *r,
 /* slab: each shrinker (by its scan function's address) since start. */
 void reclaim_each_shrinker(struct reclaim *r,
 			   void (*cb)(__u64 scan_fn, const struct rc_slab *s, void *ctx), void *ctx);
+/* by_memcg: each (memory cgroup, reclaimer) since start. */
+void reclaim_each_memcg(struct reclaim *r,
+			void (*cb)(const struct rc_memcg_key *k, const struct rc_memcg *m, void *ctx),
+			void *ctx);
 void reclaim_close(struct reclaim *r);
 
 #define RECLAIM_NR_HOOKS 18
