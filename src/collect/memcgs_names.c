@@ -88,7 +88,7 @@ static void set_container(struct memcg_row *row, const char *runtime, const char
 void memcg_names(const char *path, struct memcg_row *row)
 {
 	const char *runtime = NULL, *c = path, *last = path;
-	bool kube = false;
+	bool kube = false, docker = false;
 	char id[13] = "";
 	size_t n = 0;
 
@@ -107,7 +107,12 @@ void memcg_names(const char *path, struct memcg_row *row)
 			snprintf(row->qos_class, sizeof(row->qos_class), "burstable");
 		if (kube && !row->pod_uid[0])
 			pod_of(c, n, row);
-		runtime = container_of(c, n, id) ? container_of(c, n, id) : runtime;
+		if (container_of(c, n, id))
+			runtime = container_of(c, n, id);
+		/* a bare id is Docker's under /docker (cgroupfs driver), the CRI's in a pod */
+		if (runtime && !strcmp(runtime, "container") && docker)
+			runtime = "docker";
+		docker = n == 6 && !strncmp(c, "docker", 6);
 	}
 	if (kube && row->pod_uid[0] && !row->qos_class[0])
 		snprintf(row->qos_class, sizeof(row->qos_class), "guaranteed");

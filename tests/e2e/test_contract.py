@@ -28,7 +28,8 @@ UNITLESS = re.compile(
     r"retries|.*_retries|direct_reclaims|compaction_tries|reclaim_retries|kills|"
     r"histogram|max_no_progress_loops|compact_priority|.*_points|zones|"
     r"untracked_processes|exits_unseen|untimed_stalls|stall_events|snapshots|events|"
-    r"hist.*|\d+|chosen_points)$")
+    r"hist.*|\d+|chosen_points|version|depth|events_.*|failcnt|stalls|oom_kills|"
+    r"untracked_memcgs)$")
 # Names that once stood for a fact another name now carries.
 RETIRED = {"pte_bytes", "anon_rss_bytes", "file_rss_bytes", "shmem_rss_bytes",
            "total_vm_bytes", "pgtables_bytes", "free_pages", "min_pages", "low_pages",
