@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "failures.h"
 #include "kills.h"
+#include "memcgs.h"
 #include "meminfo.h"
 #include "nodes.h"
 #include "output.h"
@@ -30,6 +31,10 @@
 #define DEFAULT_SAMPLE_S 5.0
 #define TOP_N 10
 #define MAX_VICTIMS 32
+#define MAX_CGROUPS 8
+#define CGROUP_NEAR_LIMIT_PERCENT 90.0
+
+static const struct record_desc cgroup_part_desc;
 
 /* What watches the sample. */
 struct watchers {
@@ -37,6 +42,16 @@ struct watchers {
 	struct reclaim_snapshot before, after;
 	struct failures *failures;
 	struct kills *kills;
+	struct memcg_list cgroups_before; /* their OOM-kill counters at the start */
+};
+
+/* A memory cgroup the report names: near its limit, or OOM-killed in the sample. */
+struct cgroup_part {
+	uint64_t null_mask;
+	char path[256], container[128];
+	uint64_t usage_bytes, limit_bytes;
+	double limit_used_percent;
+	uint64_t oom_kills;
 };
 
 /* Everything the report says, gathered at the end of the sample. */
@@ -54,6 +69,8 @@ struct sample {
 	struct psi psi;
 	struct proc_list procs; /* largest first, memscope itself left out */
 	uint64_t self_rss_bytes;
+	struct cgroup_part cgroups[MAX_CGROUPS];
+	int ncg;
 };
 
 static void watch(struct watchers *w)
@@ -67,6 +84,7 @@ static void watch(struct watchers *w)
 	reclaim_read(w->reclaim, &w->before);
 	w->failures = failures_open(&all, &counts);
 	w->kills = kills_open(&plain);
+	memcgs_read(NULL, &w->cgroups_before); /* none: no hierarchy, nothing to say */
 }
 
 static void unwatch(struct watchers *w)
@@ -74,6 +92,49 @@ static void unwatch(struct watchers *w)
 	kills_close(w->kills);
 	failures_close(w->failures);
 	reclaim_close(w->reclaim);
+	memcg_list_free(&w->cgroups_before);
+}
+
+/* OOM kills in the cgroup during the sample, by its own counter. */
+static uint64_t kills_during(const struct watchers *w, const struct memcg_row *r)
+{
+	if (record_is_null(&memcg_desc, r, "events_oom_kill"))
+		return 0;
+	for (size_t i = 0; i < w->cgroups_before.n; i++)
+		if (w->cgroups_before.r[i].id == r->id)
+			return r->events_oom_kill - w->cgroups_before.r[i].events_oom_kill;
+	return r->events_oom_kill; /* made during the sample */
+}
+
+/* The cgroups at >= 90 % of their limit or OOM-killed during the sample. */
+static void gather_cgroups(const struct watchers *w, struct sample *s)
+{
+	struct memcg_list l = { 0 };
+
+	memcgs_read(NULL, &l);
+	for (size_t i = 0; i < l.n && s->ncg < MAX_CGROUPS; i++) {
+		const struct memcg_row *r = &l.r[i];
+		bool limited = !record_is_null(&memcg_desc, r, "limit_used_percent");
+		uint64_t kills = kills_during(w, r);
+		struct cgroup_part *c;
+
+		if (!kills && !(limited && r->limit_used_percent >= CGROUP_NEAR_LIMIT_PERCENT))
+			continue;
+		c = &s->cgroups[s->ncg++];
+		snprintf(c->path, sizeof(c->path), "%s", r->path);
+		snprintf(c->container, sizeof(c->container), "%s", r->container);
+		c->usage_bytes = r->usage_bytes;
+		c->limit_bytes = r->limit_bytes;
+		c->limit_used_percent = r->limit_used_percent;
+		c->oom_kills = kills;
+		if (!r->container[0])
+			record_null(&cgroup_part_desc, c, "container");
+		if (!limited) {
+			record_null(&cgroup_part_desc, c, "limit_bytes");
+			record_null(&cgroup_part_desc, c, "limit_used_percent");
+		}
+	}
+	memcg_list_free(&l);
 }
 
 /* The largest processes; memscope's own footprint is said apart, not listed. */
@@ -111,6 +172,7 @@ static void gather(struct watchers *w, struct sample *s)
 		node_row_of(&s->nodes[i], &s->node_rows[i]);
 	s->have_psi = psi_read_memory(&s->psi);
 	gather_processes(s);
+	gather_cgroups(w, s);
 }
 
 /* ---- the verdict ---- */
@@ -150,6 +212,12 @@ static void verdict(const struct sample *s, struct findings *f)
 			   fmt_duration_ns(b, sizeof(b), rt->stall_p99_ns));
 	if (s->have_psi && s->psi.some_avg10 >= 1.0)
 		add_reason(f, "PSI memory some avg10 %.2f%%", s->psi.some_avg10);
+	for (int i = 0; i < s->ncg; i++)
+		if (s->cgroups[i].oom_kills)
+			add_reason(f, "memory cgroup %s OOM-killed", s->cgroups[i].path);
+		else
+			add_reason(f, "memory cgroup %s at %.0f%% of its limit", s->cgroups[i].path,
+				   s->cgroups[i].limit_used_percent);
 	if (s->total.v[NF_available] < s->total.v[NF_total] / 20)
 		add_reason(f, "only %s available", fmt_bytes(b, sizeof(b), s->total.v[NF_available]));
 }
@@ -203,13 +271,14 @@ struct activity_part {
 struct summary_row {
 	uint64_t null_mask;
 	char verdict[16];
-	uint32_t nr_reasons, nr_nodes, nr_top;
+	uint32_t nr_reasons, nr_nodes, nr_top, nr_cgroups;
 	char reasons[MAX_REASONS][256];
 	struct memory_part memory;
 	struct node_row nodes[SYS_MAX_NODES];
 	struct psi_part psi;
 	struct activity_part activity;
 	struct proc_row top_processes[TOP_N];
+	struct cgroup_part cgroups[MAX_CGROUPS];
 };
 
 #define M(name)                                                                            \
@@ -285,6 +354,24 @@ static const struct record_desc activity_desc =
 	RECORD_DESC("summary.activity", "what happened during the sample", activity_fields,
 		    struct activity_part);
 
+static const struct field cgroup_part_fields[] = {
+	FLD(struct cgroup_part, path, "path", "CGROUP", FT_STR, FU_NONE, FK_LABEL, FF_LEFT,
+	    "the memory cgroup"),
+	FLD(struct cgroup_part, container, "container", "CONTAINER", FT_STR, FU_NONE, FK_LABEL,
+	    FF_LEFT | FF_NULL, "systemd unit, container or pod (memscope cgroup); null: none"),
+	FLD(struct cgroup_part, usage_bytes, "usage_bytes", "USAGE", FT_U64, FU_BYTES, FK_GAUGE, 0,
+	    "its usage at the end of the sample"),
+	FLD(struct cgroup_part, limit_bytes, "limit_bytes", "LIMIT", FT_U64, FU_BYTES, FK_GAUGE,
+	    FF_NULL, "its limit; null: none"),
+	FLD(struct cgroup_part, limit_used_percent, "limit_used_percent", "%LIM", FT_F64,
+	    FU_PERCENT, FK_GAUGE, FF_NULL, "usage of the limit"),
+	FLD(struct cgroup_part, oom_kills, "oom_kills", "OOM_KILLS", FT_U64, FU_NONE, FK_COUNTER, 0,
+	    "OOM kills in it during the sample, by its own counter"),
+};
+static const struct record_desc cgroup_part_desc =
+	RECORD_DESC("cgroup_alert", "a memory cgroup at >= 90 % of its limit or OOM-killed during "
+		    "the health report's sample", cgroup_part_fields, struct cgroup_part);
+
 static const struct field summary_fields[] = {
 	FLD(struct summary_row, verdict, "verdict", NULL, FT_STR, FU_NONE, FK_LABEL, 0,
 	    "OK, or under pressure"),
@@ -296,6 +383,8 @@ static const struct field summary_fields[] = {
 	FLD_REC(struct summary_row, activity, "activity", 0, &activity_desc, "during the sample"),
 	FLD_RECS(struct summary_row, top_processes, nr_top, "top_processes", &proc_desc,
 		 "the largest processes (memscope itself not listed)"),
+	FLD_RECS(struct summary_row, cgroups, nr_cgroups, "cgroups", &cgroup_part_desc,
+		 "memory cgroups at >= 90 % of their limit, or OOM-killed during the sample"),
 };
 static const struct record_desc summary_desc =
 	RECORD_DESC("summary", "the health report (memscope with no command)", summary_fields,
@@ -391,6 +480,8 @@ static void report_row(const struct sample *s, const char (*reasons)[256], int n
 	activity_of(s, &r->activity);
 	for (r->nr_top = 0; r->nr_top < s->procs.n && r->nr_top < TOP_N; r->nr_top++)
 		proc_row_of(&s->procs.r[r->nr_top], NULL, &r->top_processes[r->nr_top]);
+	r->nr_cgroups = s->ncg;
+	memcpy(r->cgroups, s->cgroups, sizeof(r->cgroups));
 }
 
 /* ---- text ---- */
@@ -520,17 +611,34 @@ static void print_top(json_object *tops, const struct sample *s)
 	table_free(t);
 }
 
+static void print_cgroups(json_object *list)
+{
+	struct ms_col cols[8];
+	struct ms_table *t;
+
+	if (!list || !json_object_array_length(list))
+		return;
+	t = table_new(cols, record_cols(&cgroup_part_desc, cols, 8, 0));
+	out_printf("\nmemory cgroups near their limit or OOM-killed %s memscope cgroup\n",
+		   out_arrow());
+	for (size_t i = 0; i < json_object_array_length(list); i++)
+		table_add(t, json_object_get(json_object_array_get_idx(list, i)));
+	table_flush(t);
+	table_free(t);
+}
+
 static void print_report(const struct sample *s, json_object *rec, const struct findings *f)
 {
 	char reasons[1024];
 	struct strbuf sb;
 
-	json_object *mem = NULL, *tops = NULL;
+	json_object *mem = NULL, *tops = NULL, *cgroups = NULL;
 	struct utsname un;
 
 	uname(&un);
 	json_object_object_get_ex(rec, "memory", &mem);
 	json_object_object_get_ex(rec, "top_processes", &tops);
+	json_object_object_get_ex(rec, "cgroups", &cgroups);
 	sb_init(&sb, reasons, sizeof(reasons));
 	for (int i = 0; i < f->n; i++) {
 		sb_sep(&sb, ", ");
@@ -545,6 +653,7 @@ static void print_report(const struct sample *s, json_object *rec, const struct 
 	print_memory(s, mem);
 	print_activity(s);
 	print_top(tops, s);
+	print_cgroups(cgroups);
 	out_flush();
 }
 
@@ -601,5 +710,5 @@ const struct ms_cmd cmd_summary = {
 	.shared = MS_OPT_DURATION,
 	.run = summary_run,
 	.records = (const struct record_desc *const[]){ &summary_desc, &memory_desc, &psi_desc,
-		&activity_desc, &victim_desc, &node_desc, &proc_desc, NULL },
+		&activity_desc, &victim_desc, &node_desc, &proc_desc, &cgroup_part_desc, NULL },
 };

@@ -1,14 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0
 """memscope (no command): the health report, against sys, proc and /proc/meminfo."""
 import json
+import os
 import signal
 import subprocess
 import time
 
 import pytest
 
-from conftest import (loads, CLASSIC, MEMSCOPE, WORKLOAD, MemoryCgroup, drop_caches, meminfo, run,
-                      run_json, SLOWDOWN, wait_attached, within_bracket)
+from conftest import (loads, proc_state, CLASSIC, MEMSCOPE, WORKLOAD, MemoryCgroup,
+                      drop_caches, meminfo, run, run_json, SLOWDOWN, wait_attached,
+                      within_bracket)
 
 
 def report(*args, **kw):
@@ -112,6 +114,34 @@ def test_memcg_oom_during_sample_names_the_victim():
     lines = out.splitlines()
     i = next(i for i, l in enumerate(lines) if l.strip().startswith("OOM kills"))
     assert f"pid {w.pid} (workload)" in lines[i] and cg.rel in lines[i]
+    # the cgroup is named by its own counter too, in the verdict and its own table
+    assert f"memory cgroup {cg.rel} OOM-killed" in out.replace("\n         ", " ")
+    j = next(i for i, l in enumerate(lines) if l.startswith("memory cgroups near their limit"))
+    assert any(l.startswith(cg.rel + " ") and l.split()[-1] == "1" for l in lines[j:]), out
     assert "verdict: under pressure" in out
     # where the line has no room left, the pointer goes on the next one
     assert "memscope oom --detail" in lines[i] + lines[i + 1]
+
+
+def test_cgroup_near_its_limit_is_listed():
+    cg = MemoryCgroup("memscope-test-summary-limit", 64 << 20)
+    w = cg.run(f"{WORKLOAD} --anon 60 --stop")
+    try:
+        end = time.time() + 30 * SLOWDOWN
+        while proc_state(w.pid) != "T":
+            assert time.time() < end and w.poll() is None, "the workload did not stop"
+            time.sleep(0.02)
+        with open(f"{cg.path}/memory.usage_in_bytes" if os.path.exists(
+                f"{cg.path}/memory.usage_in_bytes") else f"{cg.path}/memory.current") as f:
+            usage = int(f.read())
+        rec = [loads(l) for l in run("-j", "-d", 1, check=True).stdout.splitlines()][0]
+    finally:
+        w.kill()
+        w.wait()
+        cg.remove()
+    assert usage >= 0.9 * (64 << 20), "void: the workload is not near the limit"
+    mine = [c for c in rec["cgroups"] if c["path"] == cg.rel]
+    assert mine and mine[0]["limit_bytes"] == 64 << 20 and mine[0]["oom_kills"] == 0
+    assert abs(mine[0]["usage_bytes"] - usage) <= 1 << 20
+    assert mine[0]["limit_used_percent"] >= 90
+    assert any(cg.rel in r and "of its limit" in r for r in rec["reasons"])

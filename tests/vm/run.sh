@@ -60,6 +60,7 @@ cat > "$work/initrd/init" <<INIT
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+ifconfig lo 127.0.0.1 up # the exporter's tests serve and scrape on loopback
 for m in $mods; do insmod /modules/\$m.ko || echo "insmod \$m failed"; done
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot /host
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=loose results /results
