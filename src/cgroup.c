@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* memscope cgroup: memory per cgroup and container, with what BPF attributes to it. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,11 +222,21 @@ static struct memcg_row *row_of_id(struct memcg_list *l, uint64_t id)
 	return NULL;
 }
 
-static void add_processes(struct memcg_list *l)
+/* Load the task iterator (the first time) and take every process. */
+static void *snapshot_processes(void *arg)
 {
-	struct proc_list pl = { 0 };
+	static const struct ms_filter all;
 
-	procs_snapshot(st.procs, &pl);
+	if (!st.procs)
+		st.procs = procs_open(&all, false);
+	procs_snapshot(st.procs, arg);
+	return NULL;
+}
+
+static void add_processes(struct memcg_list *l, struct proc_list *pl_)
+{
+	struct proc_list pl = *pl_;
+
 	proc_list_sort_rss(&pl); /* largest first: the first few of each cgroup are its top */
 	for (size_t i = 0; i < pl.n; i++) {
 		struct memcg_row *r = row_of_id(l, pl.r[i].memcg_id);
@@ -308,14 +319,25 @@ static void tree_name(json_object *o, const struct memcg_row *r)
 	json_object_object_add(o, "path", json_object_new_string(name));
 }
 
+/* Paths in tree order: '/' before any other character, so a parent's subtree stays
+ * together ("/a", "/a/b", "/a-x"). */
+static int by_tree(const void *a, const void *b)
+{
+	const unsigned char *x = (const unsigned char *)((const struct memcg_row *)a)->path;
+	const unsigned char *y = (const unsigned char *)((const struct memcg_row *)b)->path;
+
+	for (; *x && *x == *y; x++, y++)
+		;
+	return (*x == '/' ? 1 : *x + 1) - (*y == '/' ? 1 : *y + 1);
+}
+
 static void print_list(struct memcg_list *l, bool live, double ts)
 {
 	static struct ms_col cols[2][24];
 	static struct ms_table *t[2];
 	size_t n = l->n;
 
-	if (!cfg.tree)
-		qsort(l->r, l->n, sizeof(*l->r), by_sort);
+	qsort(l->r, l->n, sizeof(*l->r), cfg.tree ? by_tree : by_sort);
 	if (cfg.top && (size_t)cfg.top < n)
 		n = cfg.top;
 	if (!out_json_mode() && !t[live])
@@ -352,12 +374,22 @@ static const char *under(void)
 	return cfg.cgroup.id ? cfg.cgroup.path : NULL;
 }
 
+/* The cgroups' files and the processes at once: loading BPF and reading a thousand
+ * small files each take tens of milliseconds. */
 static void read_list(struct memcg_list *l)
 {
+	struct proc_list pl = { 0 };
+	pthread_t t;
+	bool threaded = !pthread_create(&t, NULL, snapshot_processes, &pl);
+
+	if (!threaded)
+		snapshot_processes(&pl);
 	if (memcgs_read(under(), l) < 0)
 		ms_fatal("cgroup: no memory cgroup hierarchy is mounted (v1 memory controller "
 			 "or cgroup2 with +memory)");
-	add_processes(l);
+	if (threaded)
+		pthread_join(t, NULL);
+	add_processes(l, &pl);
 }
 
 static void open_live(void)
@@ -408,10 +440,8 @@ static void run_live(const struct ms_opts *o)
 
 static int cgroup_run(const struct ms_opts *o)
 {
-	static const struct ms_filter all;
 	bool live = o->interval || o->duration || o->count;
 
-	st.procs = procs_open(&all, false);
 	if (live) {
 		run_live(o);
 	} else {

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <pthread.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cgroups.h"
 #include "memcgs.h"
 #include "msg.h"
@@ -28,6 +31,28 @@ bool memcg_kv(const char *text, const char *key, uint64_t *value)
 	return false;
 }
 
+/*
+ * A cgroup file's text in one read where it fits (cgroupfs hands a seq_file's whole
+ * text to one read): a thousand cgroups are thousands of files.
+ */
+static long read_cgroup_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t off = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	while (off < len - 1 && (n = read(fd, buf + off, len - 1 - off)) > 0) {
+		off += n;
+		if (off < len / 2) /* a short read of a small file: it is all there */
+			break;
+	}
+	close(fd);
+	buf[off] = 0;
+	return off;
+}
+
 struct reader {
 	const char *dir;
 	struct memcg_row *row;
@@ -49,7 +74,7 @@ static bool number(const struct reader *rd, const char *file, uint64_t *v)
 	unsigned long long x;
 
 	snprintf(path, sizeof(path), "%s/%s", rd->dir, file);
-	if (!read_line_file(path, buf, sizeof(buf)) || sscanf(buf, "%llu", &x) != 1 ||
+	if (read_cgroup_file(path, buf, sizeof(buf)) <= 0 || sscanf(buf, "%llu", &x) != 1 ||
 	    x >= V1_UNLIMITED)
 		return false;
 	*v = x;
@@ -75,7 +100,7 @@ static bool read_text(const struct reader *rd, const char *file, char *buf, size
 	char path[600];
 
 	snprintf(path, sizeof(path), "%s/%s", rd->dir, file);
-	return read_text_file(path, buf, len) >= 0;
+	return read_cgroup_file(path, buf, len) >= 0;
 }
 
 /* The memory.stat breakdown; names differ between v1 and v2 for anon and file. */
@@ -126,10 +151,12 @@ static void read_limits(struct reader *rd)
 		  "usage_bytes");
 	num_field(rd, v1 ? "memory.limit_in_bytes" : "memory.max", &r->limit_bytes,
 		  "limit_bytes");
-	num_field(rd, "memory.high", &r->high_bytes, "high_bytes");
-	num_field(rd, "memory.low", &r->low_bytes, "low_bytes");
-	num_field(rd, "memory.min", &r->min_bytes, "min_bytes");
-	num_field(rd, "memory.soft_limit_in_bytes", &r->soft_limit_bytes, "soft_limit_bytes");
+	/* each version's own files only: a missing file is a lookup too */
+	known(r, "high_bytes", !v1 && number(rd, "memory.high", &r->high_bytes));
+	known(r, "low_bytes", !v1 && number(rd, "memory.low", &r->low_bytes));
+	known(r, "min_bytes", !v1 && number(rd, "memory.min", &r->min_bytes));
+	known(r, "soft_limit_bytes", v1 && number(rd, "memory.soft_limit_in_bytes",
+						  &r->soft_limit_bytes));
 	/* v1's memsw limit is memory + swap, not swap: no swap limit on v1 */
 	known(r, "swap_limit_bytes", !v1 && number(rd, "memory.swap.max", &r->swap_limit_bytes));
 	known(r, "limit_used_percent", !record_is_null(&memcg_desc, r, "usage_bytes") &&
@@ -154,7 +181,7 @@ static void read_events(struct reader *rd)
 		snprintf(key, sizeof(key), "events_%s", v2[i]);
 		known(r, key, have && (r->version == 2 || i == 4) && memcg_kv(text, v2[i], dst[i]));
 	}
-	num_field(rd, "memory.failcnt", &r->failcnt, "failcnt");
+	known(r, "failcnt", r->version == 1 && number(rd, "memory.failcnt", &r->failcnt));
 }
 
 static void read_pressure(struct reader *rd)
@@ -218,6 +245,8 @@ static void read_one(const char *abs, const char *rel, uint64_t id, int depth,
 struct walk_ctx {
 	const char *under;
 	struct memcg_list *out;
+	char (*dirs)[512]; /* each row's directory */
+	size_t cap;
 };
 
 static bool is_under(const char *rel, const char *under)
@@ -229,10 +258,12 @@ static bool is_under(const char *rel, const char *under)
 	return !strncmp(rel, under, n) && (rel[n] == 0 || rel[n] == '/');
 }
 
-static void add_one(const char *abs, const char *rel, uint64_t id, int depth, void *ctx)
+/* The walk notes each cgroup; the reading is done after, in parallel. */
+static void note_one(const char *abs, const char *rel, uint64_t id, int depth, void *ctx)
 {
 	struct walk_ctx *w = ctx;
 	struct memcg_list *l = w->out;
+	struct memcg_row *r;
 
 	if (w->under && !is_under(rel, w->under))
 		return;
@@ -242,19 +273,72 @@ static void add_one(const char *abs, const char *rel, uint64_t id, int depth, vo
 		if (!l->r)
 			ms_fatal("out of memory");
 	}
-	read_one(abs, rel, id, depth, &l->r[l->n++]);
+	if (l->n == w->cap) { /* the list may come with room from an earlier read */
+		w->cap = w->cap ? w->cap * 2 : 64;
+		w->dirs = realloc(w->dirs, w->cap * sizeof(*w->dirs));
+		if (!w->dirs)
+			ms_fatal("out of memory");
+	}
+	snprintf(w->dirs[l->n], sizeof(w->dirs[0]), "%s", abs);
+	r = &l->r[l->n++];
+	snprintf(r->path, sizeof(r->path), "%s", rel);
+	r->id = id;
+	r->depth = depth;
+}
+
+struct part {
+	struct walk_ctx *w;
+	size_t from, to;
+};
+
+static void *read_part(void *arg)
+{
+	struct part *p = arg;
+
+	for (size_t i = p->from; i < p->to; i++) {
+		struct memcg_row *r = &p->w->out->r[i];
+		char rel[256];
+
+		snprintf(rel, sizeof(rel), "%s", r->path);
+		read_one(p->w->dirs[i], rel, r->id, r->depth, r);
+	}
+	return NULL;
+}
+
+/* Thousands of small files are system calls, not data: read them on every CPU. */
+static void read_all(struct walk_ctx *w)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = w->out->n, threads = n < 64 ? 1 : cpus < 1 ? 1 : cpus > 8 ? 8 : cpus;
+	struct part parts[8];
+	pthread_t tid[8];
+	bool made[8] = { false };
+
+	for (size_t t = 0; t < threads; t++)
+		parts[t] = (struct part){ w, n * t / threads, n * (t + 1) / threads };
+	for (size_t t = 1; t < threads; t++)
+		made[t] = !pthread_create(&tid[t], NULL, read_part, &parts[t]);
+	read_part(&parts[0]);
+	for (size_t t = 1; t < threads; t++)
+		if (made[t])
+			pthread_join(tid[t], NULL);
+		else
+			read_part(&parts[t]); /* no thread: read it here */
 }
 
 int memcgs_read(const char *rel, struct memcg_list *out)
 {
-	struct walk_ctx w = { rel, out };
+	struct walk_ctx w = { rel, out, NULL, 0 };
 
 	out->n = 0;
 	if (!memcg_root()) {
 		errno = ENOENT;
 		return -1;
 	}
-	memcg_walk(add_one, &w);
+	memcg_hier_is_v2(); /* its answer is cached before the threads ask */
+	memcg_walk(note_one, &w);
+	read_all(&w);
+	free(w.dirs);
 	return out->n;
 }
 

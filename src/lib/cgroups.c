@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,30 +131,47 @@ bool memcg_hier_is_v2(void)
 	return v2;
 }
 
-static struct {
-	void (*cb)(const char *abs, const char *rel, uint64_t id, int depth, void *ctx);
-	void *ctx;
-	const char *root;
-} walk;
+typedef void (*memcg_cb)(const char *abs, const char *rel, uint64_t id, int depth, void *ctx);
 
-static int walk_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+/*
+ * Directories only, from readdir's d_type and d_ino (kernfs fills both: d_ino is the
+ * kernfs id): nftw would stat every one of the ~30 files of each cgroup.
+ */
+static void walk_dir(char *abs, size_t len, size_t root_len, int depth, memcg_cb cb, void *ctx)
 {
-	char rel[512];
+	size_t n = strlen(abs);
+	struct dirent *d;
+	DIR *dir;
 
-	if (flag == FTW_D && memcg_relative(walk.root, path, rel, sizeof(rel)))
-		walk.cb(path, rel, st->st_ino, f->level, walk.ctx);
-	return 0;
+	if (depth > 64 || !(dir = opendir(abs)))
+		return;
+	while ((d = readdir(dir))) {
+		if (d->d_type != DT_DIR || d->d_name[0] == '.' ||
+		    n + 1 + strlen(d->d_name) >= len)
+			continue;
+		snprintf(abs + n, len - n, "/%s", d->d_name);
+		cb(abs, abs + root_len, d->d_ino, depth + 1, ctx);
+		walk_dir(abs, len, root_len, depth + 1, cb, ctx);
+		abs[n] = 0;
+	}
+	closedir(dir);
 }
 
-int memcg_walk(void (*cb)(const char *abs, const char *rel, uint64_t id, int depth, void *ctx),
-	       void *ctx)
+int memcg_walk(memcg_cb cb, void *ctx)
 {
-	walk.root = memcg_root();
-	if (!walk.root)
+	const char *root = memcg_root();
+	char abs[4096];
+	struct stat st;
+	size_t n;
+
+	if (!root || stat(root, &st))
 		return -1;
-	walk.cb = cb;
-	walk.ctx = ctx;
-	return nftw(walk.root, walk_one, 16, FTW_PHYS | FTW_MOUNT);
+	snprintf(abs, sizeof(abs), "%s", root);
+	for (n = strlen(abs); n > 1 && abs[n - 1] == '/'; n--)
+		abs[n - 1] = 0;
+	cb(abs, "/", st.st_ino, 0, ctx);
+	walk_dir(abs, sizeof(abs), n, 0, cb, ctx);
+	return 0;
 }
 
 struct id_path {
