@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <dirent.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,29 +66,29 @@ bool memcg_relative(const char *root, const char *abs, char *rel, size_t len)
 	return true;
 }
 
-static uint64_t want_ino;
-static char found[512];
+struct find_id {
+	uint64_t id;
+	char *out;
+	size_t len;
+	bool found;
+};
 
-static int match_ino(const char *path, const struct stat *st, int flag, struct FTW *f)
+static void match_id(const char *abs, const char *rel, uint64_t id, int depth, void *ctx)
 {
-	(void)f;
-	if (flag == FTW_D && st->st_ino == want_ino) {
-		snprintf(found, sizeof(found), "%s", path);
-		return 1;
+	struct find_id *f = ctx;
+
+	(void)abs, (void)depth;
+	if (!f->found && id == f->id) {
+		snprintf(f->out, f->len, "%s", rel);
+		f->found = true;
 	}
-	return 0;
 }
 
 bool memcg_path_by_id(uint64_t id, char *out, size_t len)
 {
-	const char *root = memcg_root();
+	struct find_id f = { id, out, len, false };
 
-	if (!root)
-		return false;
-	found[0] = 0;
-	want_ino = id;
-	nftw(root, match_ino, 16, FTW_PHYS | FTW_MOUNT);
-	return found[0] && memcg_relative(root, found, out, len);
+	return !memcg_walk(match_id, &f) && f.found;
 }
 
 static bool is_dir(const char *p)
