@@ -199,8 +199,20 @@ static void fill_live(struct memcg_row *r, const struct attributed *now,
 		now = &zero;
 	if (!before)
 		before = &zero;
-	for (int i = 0; i < RC_HIST_SLOTS; i++)
+	r->nr_buckets = 0;
+	for (int i = 0; i < RC_HIST_SLOTS; i++) {
+		struct hist_bucket *b;
+
 		hist[i] = now->m.hist[i] - before->m.hist[i];
+		if (!hist[i])
+			continue;
+		/* the in-kernel buckets are log2 of microseconds, as reclaim's */
+		b = &r->stall_histogram[r->nr_buckets++];
+		memset(b, 0, sizeof(*b));
+		b->from_ns = i ? (1ULL << i) * 1000 : 0;
+		b->to_ns = ((1ULL << (i + 1)) - 1) * 1000;
+		b->count = hist[i];
+	}
 	r->stalls = now->m.count - before->m.count;
 	r->stall_total_ns = now->m.total_ns - before->m.total_ns;
 	r->stall_p99_at_most_ns = reclaim_hist_quantile(hist, 0.99);

@@ -56,7 +56,6 @@ void kill_explain(const struct oom_event *e, const struct oom_event *control, co
 #define KILLS_NR_HOOKS 7
 extern const struct hook_spec kills_hooks[KILLS_NR_HOOKS];
 
-#endif
 
 /* ---- the "oom" record: one kill ---- */
 
@@ -139,3 +138,5 @@ extern const struct record_desc oom_desc, oom_victim_desc, oom_trigger_desc, oom
 
 /* The victim part from the event; sizes null where the kernel gave only the pid. */
 void oom_victim_row_of(const struct oom_event *e, struct oom_victim_row *v);
+
+#endif

@@ -429,6 +429,9 @@ static const struct field memcg_fields[] = {
 	C(reclaim_reclaimed_pages, "RECLAIMED", FU_PAGES, "live: ... and reclaimed"),
 	C(oom_kills, "KILLS", FU_NONE,
 	  "live: OOM kills of its processes in the interval, seen by BPF"),
+	FLD_RECS(struct memcg_row, stall_histogram, nr_buckets, "stall_histogram",
+		 &hist_bucket_desc, "live: the interval's stalls in log2 buckets (non-empty "
+		 "ones); empty in a snapshot"),
 	FLD(struct memcg_row, nr_processes, "nr_processes", "PROCS", FT_U32, FU_NONE, FK_GAUGE,
 	    0, "processes in it (not below), from the task iterator"),
 	FLD_RECS(struct memcg_row, top_processes, nr_top, "top_processes", &proc_desc,

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "procs.h"
+#include "vmscan.h"
 #include "record.h"
 
 #define MEMCG_TOP_PROCS 3
@@ -42,6 +43,8 @@ struct memcg_row {
 	/* live, from BPF: this interval's reclaim by its tasks, and its OOM kills */
 	uint64_t stalls, stall_total_ns, stall_p99_at_most_ns, reclaim_scanned_pages;
 	uint64_t reclaim_reclaimed_pages, oom_kills;
+	uint32_t nr_buckets;
+	struct hist_bucket stall_histogram[RC_HIST_SLOTS];
 	uint32_t nr_processes, nr_top;
 	struct proc_row top_processes[MEMCG_TOP_PROCS];
 };

@@ -95,7 +95,6 @@ extern const struct record_desc reclaim_desc;
 void reclaim_row_of(int node, int kind, const struct rc_stats *d, const struct rc_target *t,
 		    const struct rc_target *pt, const char *hook, struct reclaim_row *row);
 
-#endif
 
 /* ---- the other records of memscope reclaim ---- */
 
@@ -164,3 +163,5 @@ extern const struct record_desc reclaim_interval_desc, reclaim_isolate_desc, his
 /* A stall row's statistics and log2 histogram (buckets of microseconds, as ns). */
 void reclaim_stalls_row_of(int kind, const struct rc_stall_stats *d, __u64 max_since_start_ns,
 			   struct reclaim_stalls_row *row);
+
+#endif

@@ -167,5 +167,7 @@ def test_live_attributes_reclaim_and_kills_as_the_cgroup_counts_them(data_file):
     reclaimed = sum(r["reclaim_reclaimed_pages"] for r in mine)
     assert stalls > 0 and reclaimed > 0, (stalls, reclaimed)
     assert any(r["stall_p99_at_most_ns"] for r in mine if r["stalls"])
+    for r in mine:
+        assert sum(b["count"] for b in r["stall_histogram"]) == r["stalls"]
     # the refault estimate appears from the second interval on
     assert any(r["working_set_refault_bytes"] is not None for r in mine[1:])
