@@ -387,3 +387,25 @@ def test_runs_as_nobody_with_cap_bpf_and_cap_perfmon():
         p.send_signal(signal.SIGTERM)
         _, err = p.communicate(timeout=30 * SLOWDOWN)
     assert p.returncode == 0, err
+
+
+def test_memcg_label_is_capped():
+    """--memcgs 1: the first cgroup with a kill keeps its name, the next is "other"."""
+    e = Exporter("--memcgs", "1")
+    cgs = [MemoryCgroup(f"memscope-test-exporter-cap{i}", 64 << 20) for i in range(2)]
+    try:
+        for cg in cgs:
+            assert cg.run(f"{WORKLOAD} --anon 256").wait(timeout=60 * SLOWDOWN) == \
+                -signal.SIGKILL
+        end = time.time() + 30 * SLOWDOWN
+        while True:
+            samples, _ = parse(e.scrape())
+            kills = {l["memcg"]: v for l, v in samples.get("memscope_oom_kills_total", [])}
+            if sum(kills.values()) >= 2 or time.time() > end:
+                break
+            time.sleep(0.5)
+    finally:
+        for cg in cgs:
+            cg.remove()
+        e.stop()
+    assert kills == {cgs[0].rel: 1, "other": 1}, kills
