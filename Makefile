@@ -15,6 +15,11 @@ VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -DMEMSCOPE_VERSION='"$(VERSION)"'
+# make test-sanitize builds a second tree (build-san) with these
+SAN_FLAGS ?=
+CFLAGS   += $(SAN_FLAGS)
+LDFLAGS  += $(SAN_FLAGS)
+BIN      ?= memscope
 CPPFLAGS += -Isrc -Isrc/lib -Isrc/collect -Isrc/bpf -I$(OUT) -MMD -MP
 LDLIBS   += -lbpf -lelf -lz -ljson-c -lmicrohttpd -lpthread
 BPF_CFLAGS := -target bpf -g -O2 -Wall -D__TARGET_ARCH_$(ARCH) -I$(OUT) -Isrc -Isrc/bpf
@@ -30,7 +35,8 @@ CMD_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(CMD_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run test unit e2e e2e-fallback bench clean format test-vm docs
+.PHONY: all deps run test unit e2e e2e-fallback bench clean format test-vm docs test-sanitize \
+	fuzz
 # keep BPF objects between builds (they are intermediates of the skeletons)
 .SECONDARY:
 all: memscope
@@ -38,7 +44,7 @@ all: memscope
 deps:
 	@scripts/deps.sh
 
-memscope: $(CMD_OBJS) $(OUT)/libmemscope.a
+$(BIN): $(CMD_OBJS) $(OUT)/libmemscope.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Shared pieces as an archive, so a unit test links only what it uses.
@@ -71,7 +77,7 @@ $(OUT)/collect/%.o: src/collect/%.c | $(SKELS)
 
 $(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/libmemscope.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 run: deps
 	@$(MAKE) --no-print-directory memscope
@@ -131,6 +137,45 @@ $(OUT)/bench/snapshot_cost: bench/snapshot_cost.c $(OUT)/libmemscope.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# AddressSanitizer and UndefinedBehaviorSanitizer: a second build in build-san, its unit
+# tests, and one e2e pass that runs it (MEMSCOPE_BIN); any report fails, leaks included.
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+test-sanitize: deps
+	@$(MAKE) --no-print-directory memscope $(E2E_BINS)
+	@$(MAKE) --no-print-directory OUT=build-san BIN=build-san/memscope SAN_FLAGS="$(SAN)" \
+		build-san/memscope unit
+	@rm -f build-san/report.*
+	MEMSCOPE_BIN=$(CURDIR)/build-san/memscope \
+	ASAN_OPTIONS=detect_leaks=1:exitcode=99:log_path=$(CURDIR)/build-san/report \
+	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/build-san/report \
+		$(PYTHON) -m pytest -q -rs tests/e2e
+	@if ls build-san/report.* >/dev/null 2>&1; then \
+		echo "test-sanitize: sanitizer reports:"; cat build-san/report.*; exit 1; fi
+	@echo "test-sanitize: no sanitizer report"
+
+# libFuzzer targets for every parser of outside input (tests/fuzz), each run FUZZ_SECONDS
+# from its seed corpus (real captured files); a crash leaves its input in build-fuzz.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+fuzz: deps
+	@$(MAKE) --no-print-directory CC=clang OUT=build-fuzz \
+		SAN_FLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" build-fuzz/libmemscope.a
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS)
+	@for t in $(FUZZ_TARGETS); do \
+		n=$$(basename $$t); mkdir -p build-fuzz/corpus/$$n; \
+		echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
+		$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -close_fd_mask=1 \
+			-artifact_prefix=build-fuzz/$$n- build-fuzz/corpus/$$n tests/fuzz/seeds/$$n \
+			> build-fuzz/$$n.log 2>&1 || { tail -n 40 build-fuzz/$$n.log; exit 1; }; \
+		grep -E "stat::number_of_executed_units|stat::peak_rss_mb" build-fuzz/$$n.log | \
+			tr '\n' ' '; echo; \
+	done
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c build-fuzz/libmemscope.a
+	clang -g -O1 -fsanitize=fuzzer $(FUZZ_SAN) $(CPPFLAGS) -D_GNU_SOURCE -Ibuild-fuzz \
+		-o $@ $^ $(LDLIBS)
+
 # The e2e suite inside QEMU on Debian's 6.1 kernel (see tests/vm/run.sh).
 test-vm: deps
 	@$(MAKE) --no-print-directory memscope $(E2E_BINS)
@@ -151,6 +196,6 @@ format:
 	clang-format -i src/*.c src/*.h src/lib/*.c src/lib/*.h src/collect/*.c src/collect/*.h src/bpf/*.c src/bpf/*.h tests/unit/*.c
 
 clean:
-	rm -rf $(OUT) memscope
+	rm -rf $(OUT) build-san build-fuzz memscope
 
 -include $(wildcard $(OUT)/*.d $(OUT)/lib/*.d $(OUT)/collect/*.d $(OUT)/tests/*.d)

@@ -423,6 +423,7 @@ static void run_live(const struct ms_opts *o)
 	struct memcg_list cur = { 0 }, prev = { 0 };
 	struct attribution now = { 0 }, before = { 0 }, swap;
 	struct ms_ticker tk;
+	struct ms_loss *losses;
 	int nl;
 
 	open_live();
@@ -439,7 +440,8 @@ static void run_live(const struct ms_opts *o)
 			add_refaults(r, row_of_id(&prev, r->id));
 		}
 		print_list(&cur, true, ms_wall_now());
-		ms_report_losses("cgroup", reclaim_losses(st.reclaim, &nl), nl);
+		losses = reclaim_losses(st.reclaim, &nl); /* nl is set by this call */
+		ms_report_losses("cgroup", losses, nl);
 		swap = before, before = now, now = swap;
 		memcg_list_free(&prev);
 		prev = cur;

@@ -8,7 +8,8 @@ import subprocess
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-MEMSCOPE = os.path.join(ROOT, "memscope")
+# MEMSCOPE_BIN: another build of it (make test-sanitize runs its sanitized one)
+MEMSCOPE = os.environ.get("MEMSCOPE_BIN", os.path.join(ROOT, "memscope"))
 # MEMSCOPE_TEST_AVOID_HOOKS=tp_btf (or fentry, ...) runs the suite on the fallback hook
 # variants: every memscope the tests start gets --avoid-hooks (an exec, so the pid and
 # the comm stay memscope's).
