@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import MEMSCOPE, bpf_prog_ids, run
+from conftest import MEMSCOPE, SLOWDOWN, bpf_prog_ids, run
 
 
 def unused_pid():
@@ -138,3 +138,44 @@ def test_duration_ends_on_time(no_bpf_leak):
     p = run("proc", "-d", "1", "-i", "0.3")
     assert p.returncode == 0
     assert time.monotonic() - t < 5
+
+
+LIVE_COMMANDS = [["proc", "-i", "0.2"], ["sys", "-i", "0.2"], ["paf"], ["reclaim", "-i", "0.5"],
+                 ["oom"], ["cgroup", "-i", "0.5"], ["-d", "30"]]
+# those that write every interval: a closed pipe is noticed at the next report
+PERIODIC = [c for c in LIVE_COMMANDS if "-i" in c]
+
+
+def random_moments(n):
+    """n delays from 0 to 1.5 s (native speed): during loading, attaching and running."""
+    import random
+    rnd = random.Random(int(os.environ.get("MEMSCOPE_TEST_SEED", "1")))
+    return [rnd.uniform(0, 1.5) * SLOWDOWN for _ in range(n)]
+
+
+def stop(p, how):
+    """End p by a signal, or by closing the pipe it writes to; returns its stderr."""
+    if how == "SIGPIPE":
+        p.stdout.close()
+        p.wait(timeout=30 * SLOWDOWN)
+        return p.stderr.read().decode()
+    p.send_signal(getattr(signal, how))
+    return p.communicate(timeout=30 * SLOWDOWN)[1].decode()
+
+
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGPIPE"])
+def test_stopped_at_random_moments_leaves_nothing(how, no_bpf_leak):
+    """20 runs each (5 under emulation), cycling through the live commands: a signal or a
+    closed pipe at any moment ends memscope quietly, and nothing stays loaded (the
+    fixture compares the kernel's program, map and link lists before and after)."""
+    cmds = PERIODIC if how == "SIGPIPE" else LIVE_COMMANDS
+    for i, delay in enumerate(random_moments(20 if SLOWDOWN == 1 else 5)):
+        args = cmds[i % len(cmds)]
+        p = subprocess.Popen([MEMSCOPE, *args], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        time.sleep(delay)
+        err = stop(p, how)
+        # a signal before the handlers exist takes its default action: no message then
+        signo = getattr(signal, how)
+        assert p.returncode in (0, -signo), (args, delay, p.returncode, err)
+        assert not err.strip(), (args, delay, err)
