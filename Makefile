@@ -36,7 +36,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all deps run test unit e2e e2e-fallback bench clean format test-vm docs test-sanitize \
-	fuzz
+	fuzz soak
 # keep BPF objects between builds (they are intermediates of the skeletons)
 .SECONDARY:
 all: memscope
@@ -175,6 +175,12 @@ fuzz: deps
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c build-fuzz/libmemscope.a
 	clang -g -O1 -fsanitize=fuzzer $(FUZZ_SAN) $(CPPFLAGS) -D_GNU_SOURCE -Ibuild-fuzz \
 		-o $@ $^ $(LDLIBS)
+
+# Every live command at once under a cycling load, SOAK_MINUTES long (not in make test).
+SOAK_MINUTES ?= 30
+soak: deps
+	@$(MAKE) --no-print-directory memscope $(E2E_BINS)
+	SOAK_MINUTES=$(SOAK_MINUTES) $(PYTHON) tests/soak/soak.py --json build/soak.json
 
 # The e2e suite inside QEMU on Debian's 6.1 kernel (see tests/vm/run.sh).
 test-vm: deps
