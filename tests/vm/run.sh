@@ -7,7 +7,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${MEMSCOPE_VM_CACHE:-/var/cache/memscope-vm}
 mem=${MEMSCOPE_VM_MEM:-1G}
-timeout_s=${MEMSCOPE_VM_TIMEOUT:-1500}
+timeout_s=${MEMSCOPE_VM_TIMEOUT:-2700}
 # Arguments go to pytest (default: the whole e2e suite, quietly).
 pytest_args=${*:--q -rs tests/e2e}
 
