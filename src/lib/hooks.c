@@ -255,6 +255,15 @@ int hook_spec_choice(const struct hook_spec *spec)
 	return HOOK_NONE;
 }
 
+/* Would the probe's classic-tracepoint variant work but for a missing tracefs? */
+static bool needs_tracefs(const struct hook_spec *spec)
+{
+	for (int v = 0; v < HOOK_MAX_VARIANTS && spec->v[v].prog; v++)
+		if (spec->v[v].kind == HK_TRACEPOINT && !kind_avoided[HK_TRACEPOINT])
+			return !ms_tracefs();
+	return false;
+}
+
 static bool any_avoided(void)
 {
 	for (int k = 0; k < HK_NR; k++)
@@ -280,8 +289,11 @@ int hooks_select(struct bpf_object *obj, const struct hook_spec *specs, int n, i
 		}
 		if (chosen[i] == HOOK_NONE && !specs[i].optional) {
 			snprintf(err, errlen,
-				 "no working hook for %s on this kernel%s (see 'memscope features')",
-				 specs[i].name, any_avoided() ? " with --avoid-hooks" : "");
+				 "no working hook for %s on this kernel%s (see 'memscope features')%s",
+				 specs[i].name, any_avoided() ? " with --avoid-hooks" : "",
+				 needs_tracefs(&specs[i]) ? "; its classic tracepoint needs tracefs, "
+				 "which is not mounted and could not be: mount -t tracefs nodev "
+				 "/sys/kernel/tracing" : "");
 			return -1;
 		}
 	}

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from conftest import CLASSIC, MEMSCOPE, MemoryCgroup, data_file, drop_caches, run, run_json, \
-    wait_attached  # noqa: F401 (data_file is a fixture)
+from conftest import CLASSIC, MEMSCOPE, SLOWDOWN, MemoryCgroup, TraceInstance, data_file, \
+    drop_caches, loads, run, run_json, wait_attached  # noqa: F401 (data_file is a fixture)
 
 # A process name with a colour escape, a newline, a tab and bytes that are not UTF-8:
 # prctl(PR_SET_NAME) accepts any bytes, and the kernel keeps 15 of them.
@@ -175,3 +175,53 @@ def test_sys_on_event_text_names_order_zero(data_file):
     heads = [l for l in out.splitlines() if " by pid " in l]
     assert heads, out[:500]
     assert ", order 0 — node" in heads[0] or ", order 0 - node" in heads[0], heads[0]
+
+
+def test_a_ring_buffer_overrun_is_counted_exactly(data_file):
+    """A one-page event ring (MEMSCOPE_TEST_MAP_MAX) under memcg reclaim: every snapshot
+    the kernel took is either delivered or counted lost, as many as tracefs saw."""
+    trace = TraceInstance("memscope_ring_test", "vmscan/mm_vmscan_memcg_reclaim_begin")
+    cg = MemoryCgroup("memscope-test-ring", 32 << 20)
+    try:
+        p = subprocess.Popen([MEMSCOPE, "sys", "--on", "reclaim", "-j"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True,
+                             env={**os.environ, "MEMSCOPE_TEST_MAP_MAX": "events=4096"})
+        wait_attached(p)
+        before = len(trace.lines())
+        drop_caches()
+        cg.run(f"cat {data_file}").wait(timeout=120 * SLOWDOWN)
+        time.sleep(1)
+        seen = len(trace.lines()) - before
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=30 * SLOWDOWN)
+    finally:
+        trace.remove()
+        cg.remove()
+    recs = [loads(l) for l in out.splitlines()]
+    delivered = sum(r["type"] == "sys_event" for r in recs)
+    lost = max([r["snapshots"] for r in recs if r["type"] == "lost"] or [0])
+    assert seen > 0, "void: no memcg reclaim"
+    assert lost > 0, "void: the one-page ring did not overrun"
+    assert delivered + lost == seen, (delivered, lost, seen)
+
+
+def test_no_btf_is_one_line_with_the_fix():
+    p = subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tmpfs none /sys/kernel/btf && "
+                        f"exec {MEMSCOPE} proc --once"], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert "CONFIG_DEBUG_INFO_BTF" in p.stderr
+
+
+def test_no_tracefs_for_classic_tracepoints_is_one_line_with_the_fix():
+    """tracefs unmounted and not mountable (no CAP_SYS_ADMIN) where only classic
+    tracepoints may be used: the line names tracefs and the command that mounts it."""
+    script = ("umount /sys/kernel/tracing 2>/dev/null; umount /sys/kernel/debug 2>/dev/null; "
+              "mount -t tmpfs -o ro none /sys/kernel/tracing && "
+              "mount -t tmpfs -o ro none /sys/kernel/debug && "
+              "exec setpriv --inh-caps=-sys_admin --bounding-set=-sys_admin "
+              f"{MEMSCOPE} --avoid-hooks tp_btf,raw_tp reclaim -d 1")
+    p = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert "tracefs" in p.stderr and "mount -t tracefs" in p.stderr
