@@ -22,11 +22,25 @@ struct btf *kbtf_vmlinux(void)
 	return vmlinux_btf;
 }
 
+void kbtf_use(struct btf *btf)
+{
+	vmlinux_btf = btf;
+	vmlinux_btf_tried = true;
+}
+
 void kbtf_release(void)
 {
 	btf__free(vmlinux_btf);
 	vmlinux_btf = NULL;
 	vmlinux_btf_tried = false;
+}
+
+/* A name in the BTF's strings; an offset past them (corrupt BTF) names nothing. */
+static bool name_is(const struct btf *btf, __u32 off, const char *name)
+{
+	const char *s = btf__name_by_offset(btf, off);
+
+	return s && !strcmp(s, name);
 }
 
 int kbtf_enum_value(const char *name, long long *value)
@@ -44,7 +58,7 @@ int kbtf_enum_value(const char *name, long long *value)
 			const struct btf_enum *e = btf_enum(t);
 
 			for (int i = 0; i < btf_vlen(t); i++)
-				if (!strcmp(btf__name_by_offset(btf, e[i].name_off), name)) {
+				if (name_is(btf, e[i].name_off, name)) {
 					*value = e[i].val;
 					return 0;
 				}
@@ -52,7 +66,7 @@ int kbtf_enum_value(const char *name, long long *value)
 			const struct btf_enum64 *e = btf_enum64(t);
 
 			for (int i = 0; i < btf_vlen(t); i++)
-				if (!strcmp(btf__name_by_offset(btf, e[i].name_off), name)) {
+				if (name_is(btf, e[i].name_off, name)) {
 					*value = (long long)btf_enum64_value(&e[i]);
 					return 0;
 				}

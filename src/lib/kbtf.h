@@ -11,6 +11,8 @@ struct btf;
 struct btf *kbtf_vmlinux(void);
 /* Free it (about 15 MiB parsed); the next kbtf_vmlinux() parses it again. */
 void kbtf_release(void);
+/* Tests: look things up in this BTF instead of the kernel's (kbtf_release frees it). */
+void kbtf_use(struct btf *btf);
 /*
  * Value of an enumerator, searched in every enum (named or anonymous): for
  * constants like MM_ANONPAGES whose enum has no name, so CO-RE cannot relocate it.
