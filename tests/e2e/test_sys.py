@@ -77,18 +77,35 @@ def check_row(row, before, after):
             (key, got, want_before, after[key], extra)
 
 
+def pcp_high_bytes():
+    """What the per-CPU page lists may hold (/proc/zoneinfo pagesets "high"): pages there
+    are in no free counter, so MemFree and MemAvailable move by up to this much when
+    another CPU's lists fill or drain between two reads."""
+    with open("/proc/zoneinfo") as f:
+        return sum(int(m) for m in re.findall(r"^\s+high:\s+(\d+)$", f.read(), re.M)) * 4096
+
+
 def test_total_row_matches_meminfo():
-    before_avail = meminfo()["MemAvailable"]
-    before = truth_total(meminfo())
-    recs = run_json("sys", "-c", 1)
-    after = truth_total(meminfo())
-    total = [r for r in recs if r["type"] == "sys" and r["scope"] == "total"]
-    assert len(total) == 1
-    check_row(total[0], before, after)
-    t = total[0]
-    # The system's totals are /proc/meminfo's, even where the zones manage less
-    # (deferred memory init right after boot, hot-plug, balloons).
-    assert within_bracket(t["available_bytes"], before_avail, meminfo()["MemAvailable"])
+    # up to three tries a second apart: right after a test frees a large workload (a
+    # small guest) the per-CPU lists drain while memscope loads
+    for attempt in range(3):
+        before_avail = meminfo()["MemAvailable"]
+        before = truth_total(meminfo())
+        recs = run_json("sys", "-c", 1)
+        after = truth_total(meminfo())
+        after_avail = meminfo()["MemAvailable"]
+        total = [r for r in recs if r["type"] == "sys" and r["scope"] == "total"]
+        assert len(total) == 1
+        t = total[0]
+        # The system's totals are /proc/meminfo's, even where the zones manage less
+        # (deferred memory init right after boot, hot-plug, balloons).
+        if within_bracket(t["available_bytes"], before_avail, after_avail) or attempt == 2:
+            break
+        time.sleep(1)
+    check_row(t, before, after)
+    assert within_bracket(t["available_bytes"], before_avail, after_avail,
+                          abs_slack=max(1 << 20, pcp_high_bytes())), \
+        (t["available_bytes"], before_avail, after_avail, pcp_high_bytes())
     # free(1) of procps 4: used = total - available
     assert t["used_bytes"] == t["total_bytes"] - t["available_bytes"]
 
