@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,12 @@
 #include "procfs.h"
 #include "runtime.h"
 
-/* v1's "no limit" is PAGE_COUNTER_MAX pages in bytes (about 2^63); v2 writes "max". */
-#define V1_UNLIMITED (1ULL << 62)
+/* v1's "no limit" is PAGE_COUNTER_MAX (LONG_MAX / PAGE_SIZE) pages, printed in bytes;
+ * v2 writes "max" (mm/page_counter.c, mm/memcontrol-v1.c). */
+static uint64_t v1_unlimited(void)
+{
+	return (uint64_t)LONG_MAX / ms_page_size() * ms_page_size();
+}
 
 bool memcg_kv(const char *text, const char *key, uint64_t *value)
 {
@@ -75,7 +80,7 @@ static bool number(const struct reader *rd, const char *file, uint64_t *v)
 
 	snprintf(path, sizeof(path), "%s/%s", rd->dir, file);
 	if (read_cgroup_file(path, buf, sizeof(buf)) <= 0 || sscanf(buf, "%llu", &x) != 1 ||
-	    x >= V1_UNLIMITED)
+	    x >= v1_unlimited())
 		return false;
 	*v = x;
 	return true;

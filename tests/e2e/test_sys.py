@@ -82,7 +82,7 @@ def pcp_high_bytes():
     are in no free counter, so MemFree and MemAvailable move by up to this much when
     another CPU's lists fill or drain between two reads."""
     with open("/proc/zoneinfo") as f:
-        return sum(int(m) for m in re.findall(r"^\s+high:\s+(\d+)$", f.read(), re.M)) * 4096
+        return sum(int(m) for m in re.findall(r"^\s+high:\s+(\d+)$", f.read(), re.M)) * os.sysconf("SC_PAGE_SIZE")
 
 
 def test_total_row_matches_meminfo():
