@@ -702,6 +702,7 @@ static int exporter_run(const struct ms_opts *o)
 	shrink();
 	d = serve(fd);
 	say_serving();
+	ms_ready();
 	event_loop(o->duration);
 	MHD_stop_daemon(d);
 	close(fd);

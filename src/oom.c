@@ -435,6 +435,7 @@ static int oom_run(const struct ms_opts *o)
 		out_printf("watching for OOM kills; Ctrl-C to stop\n");
 		out_flush();
 	}
+	ms_ready();
 	{
 		uint64_t deadline = o->duration > 0 ? ms_now_ns() + (uint64_t)(o->duration * 1e9) : 0;
 

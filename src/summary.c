@@ -676,6 +676,7 @@ static int summary_run(const struct ms_opts *o)
 		out_printf("sampling for %.1f s...\n", want);
 		out_flush();
 	}
+	ms_ready();
 	ms_sleep_ns(want * 1e9);
 	if (ms_stop_reason() != MS_STOP_PIPE) {
 		s->secs = (ms_now_ns() - t0) / 1e9;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,9 @@
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <linux/capability.h>
 #include <bpf/libbpf.h>
 #include "msg.h"
@@ -205,6 +208,37 @@ void ms_sleep_ns(uint64_t ns)
 	}
 }
 
+/*
+ * systemd's readiness protocol (sd_notify(3)): one datagram to $NOTIFY_SOCKET, a path
+ * or, with a leading '@', an abstract name. Done by hand: one sendto is not worth
+ * linking libsystemd, and the variable is absent everywhere else.
+ */
+void ms_ready(void)
+{
+	static bool sent;
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len = path ? strlen(path) : 0;
+	char msg[64];
+	int fd, n;
+
+	if (sent || len < 2 || len >= sizeof(sa.sun_path))
+		return;
+	sent = true;
+	memcpy(sa.sun_path, path, len);
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	n = snprintf(msg, sizeof(msg), "READY=1\nMAINPID=%d\n", (int)getpid());
+	if (sendto(fd, msg, n, MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		   offsetof(struct sockaddr_un, sun_path) + len) < 0)
+		ms_warn("cannot tell NOTIFY_SOCKET %s that memscope is ready: %s", path,
+			strerror(errno));
+	close(fd);
+}
+
 void ticker_init(struct ms_ticker *t, double interval, long count, double duration)
 {
 	uint64_t now = ms_now_ns();
@@ -214,6 +248,7 @@ void ticker_init(struct ms_ticker *t, double interval, long count, double durati
 	t->next_ns = now + t->interval_ns;
 	t->count = count;
 	t->done = 0;
+	ms_ready();
 }
 
 bool ticker_wait(struct ms_ticker *t)
@@ -269,6 +304,7 @@ void ms_ringbuf_run(int map_fd, int (*cb)(void *ctx, void *data, size_t len), vo
 	if (!rb)
 		ms_bpf_fail("creating the event ring buffer", errno);
 	ms_boot_ns_to_real(0);
+	ms_ready();
 	while (!ms_stopping() && (!deadline || ms_now_ns() < deadline)) {
 		err = ring_buffer__poll(rb, 100);
 		if (err < 0 && err != -EINTR)

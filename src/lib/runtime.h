@@ -43,7 +43,13 @@ void ms_set_idle(void (*fn)(int timeout_ms, void *ctx), void *ctx);
 /* Sleep up to ns; returns early when a stop was requested. */
 void ms_sleep_ns(uint64_t ns);
 
-/* The report loop: -i / -c / -d. */
+/*
+ * Every hook is attached and the watch begins: tell a supervisor that waits for it
+ * ($NOTIFY_SOCKET, systemd's Type=notify). Once per process; nothing without it.
+ */
+void ms_ready(void);
+
+/* The report loop: -i / -c / -d (ticker_init calls ms_ready). */
 struct ms_ticker {
 	uint64_t interval_ns, deadline_ns, next_ns;
 	long count, done;

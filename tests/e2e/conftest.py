@@ -304,43 +304,47 @@ class HugepageOvershoot:
             f.write(self.orig)
 
 
-def bpf_links(pid):
-    """Link types of the BPF links process pid holds (from /proc/PID/fdinfo)."""
-    types = []
-    try:
-        fds = os.listdir(f"/proc/{pid}/fd")
-    except FileNotFoundError:
-        return types
-    for fd in fds:
-        try:
-            if os.readlink(f"/proc/{pid}/fd/{fd}") != "anon_inode:bpf_link":
-                continue
-            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
-                types += [l.split()[1] for l in f if l.startswith("link_type:")]
-        except OSError:
-            pass
-    return types
+class _Readiness:
+    """memscope tells $NOTIFY_SOCKET (systemd's readiness protocol) when every hook is
+    attached. One abstract datagram socket for the whole run, set in the environment
+    every memscope started by the tests inherits; messages are kept by MAINPID, since
+    several memscope processes may run at once."""
+
+    def __init__(self):
+        import socket
+        self.name = f"@memscope-test-{os.getpid()}"
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind("\0" + self.name[1:])
+        self.ready = set()
+        os.environ["NOTIFY_SOCKET"] = self.name
+
+    def wait(self, pid, seconds):
+        import select
+        while pid not in self.ready:
+            if not select.select([self.sock], [], [], seconds)[0]:
+                return False
+            fields = dict(l.split("=", 1) for l in
+                          self.sock.recv(256).decode().splitlines() if "=" in l)
+            if fields.get("READY") == "1" and "MAINPID" in fields:
+                self.ready.add(int(fields["MAINPID"]))
+        return True
 
 
-def wait_attached(p, timeout=120, iterators_only=False):
-    """Wait until memscope process p has attached its programs: it holds BPF links to
-    kernel hooks (an iterator link alone is only a snapshot being read, unless the
-    command uses nothing else) and their number has stopped changing. A fixed sleep
-    would be too short under emulation (make test-vm) and too long here."""
+READINESS = _Readiness()
+
+
+def wait_attached(p, timeout=120):
+    """Wait until memscope process p says every hook is attached (ms_ready: the
+    systemd readiness message). Counting its BPF links was a guess: under emulation
+    one collector's load can take longer than any pause between two others."""
     import time
-    end, last, stable_since = time.time() + timeout, -1, 0.0
+    end = time.time() + timeout
     while time.time() < end:
+        if READINESS.wait(p.pid, 0.2):
+            return
         if p.poll() is not None:
             err = p.stderr.read() if p.stderr else ""
             raise AssertionError(f"memscope exited {p.returncode} before attaching: {err}")
-        links = bpf_links(p.pid)
-        n = len(links) if iterators_only else len([t for t in links if t != "iter"])
-        if n and n == last:
-            if time.time() - stable_since >= 0.3:
-                return
-        else:
-            last, stable_since = n, time.time()
-        time.sleep(0.05)
     raise AssertionError("memscope did not attach in time")
 
 

@@ -36,8 +36,13 @@ def test_hugepage_overshoot_failure_is_reported_and_explained(overshoot):
     try:
         zi_before = zoneinfo()
         # the writer's failure: on a busy host other processes' THP faults fail at order 9 too
-        paf = start_paf("-d", 20, "-c", 1, "--stack", "--order", 9, "--comm", "sh")
+        paf = start_paf("-c", 1, "--stack", "--order", 9, "--comm", "sh")
         writer = overshoot.run()
+        # the failure happened before the writer exited: -c 1 ends paf, or nothing came
+        try:
+            paf.wait(timeout=10 * SLOWDOWN)
+        except subprocess.TimeoutExpired:
+            paf.send_signal(signal.SIGINT)
         out, err = paf.communicate(timeout=40)
         zi_after = zoneinfo()
         kernel_lines = [l for l in trace.lines() if "order=9" in l]

@@ -228,3 +228,28 @@ def test_no_tracefs_for_classic_tracepoints_is_one_line_with_the_fix():
                        timeout=60)
     assert p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1, p.stderr
     assert "tracefs" in p.stderr and "mount -t tracefs" in p.stderr
+
+
+@pytest.mark.parametrize("args", [["sys", "-i", "0.2", "-c", "1"], ["oom", "-d", "0.5"]])
+def test_readiness_is_told_to_a_supervisor_socket(tmp_path, args):
+    """systemd's Type=notify: READY=1 with memscope's own pid, on a path socket (the
+    suite's wait_attached uses an abstract one), once per process."""
+    import socket
+    path = str(tmp_path / "notify")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(path)
+    try:
+        p = subprocess.Popen([MEMSCOPE, *args], env={**os.environ, "NOTIFY_SOCKET": path},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, err = p.communicate(timeout=60 * SLOWDOWN)
+        assert p.returncode == 0, err
+        s.settimeout(0)
+        msgs = []
+        while True:
+            try:
+                msgs.append(s.recv(256).decode())
+            except BlockingIOError:
+                break
+    finally:
+        s.close()
+    assert msgs == [f"READY=1\nMAINPID={p.pid}\n"]

@@ -263,7 +263,7 @@ def test_free_memory_movement_shows_in_samples():
     t.start()
     live = subprocess.Popen([MEMSCOPE, "sys", "-i", "0.2", "-d", "4", "--json"],
                             stdout=subprocess.PIPE, text=True)
-    wait_attached(live, iterators_only=True)
+    wait_attached(live)
     time.sleep(1)
     mib = scaled_mib(1024)
     w = Workload("--anon", mib, "--stop")
