@@ -48,7 +48,13 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 void ms_runtime_init(bool verbose)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	/*
+	 * SA_RESTART: a write blocked on a full pipe when Ctrl-C comes goes on, instead of
+	 * failing with EINTR and losing the report being printed. The waits a stop must
+	 * end (nanosleep, poll, epoll_wait) are never restarted, whatever the flag
+	 * (signal(7)).
+	 */
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
 
 	verbose_log = verbose;
 	sigemptyset(&sa.sa_mask);
@@ -211,7 +217,8 @@ void ms_sleep_ns(uint64_t ns)
 /*
  * systemd's readiness protocol (sd_notify(3)): one datagram to $NOTIFY_SOCKET, a path
  * or, with a leading '@', an abstract name. Done by hand: one sendto is not worth
- * linking libsystemd, and the variable is absent everywhere else.
+ * linking libsystemd, and the variable is absent everywhere else. Never blocking:
+ * a supervisor that does not read must not stop memscope.
  */
 void ms_ready(void)
 {
@@ -232,7 +239,7 @@ void ms_ready(void)
 	if (fd < 0)
 		return;
 	n = snprintf(msg, sizeof(msg), "READY=1\nMAINPID=%d\n", (int)getpid());
-	if (sendto(fd, msg, n, MSG_NOSIGNAL, (struct sockaddr *)&sa,
+	if (sendto(fd, msg, n, MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&sa,
 		   offsetof(struct sockaddr_un, sun_path) + len) < 0)
 		ms_warn("cannot tell NOTIFY_SOCKET %s that memscope is ready: %s", path,
 			strerror(errno));

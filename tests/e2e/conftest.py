@@ -307,27 +307,45 @@ class HugepageOvershoot:
 class _Readiness:
     """memscope tells $NOTIFY_SOCKET (systemd's readiness protocol) when every hook is
     attached. One abstract datagram socket for the whole run, set in the environment
-    every memscope started by the tests inherits; messages are kept by MAINPID, since
-    several memscope processes may run at once."""
+    every memscope started by the tests inherits, read by a thread all the time (most
+    runs are never waited for, and a full queue would turn memscope's messages away);
+    messages are kept by MAINPID, since several memscope processes may run at once."""
 
     def __init__(self):
         import socket
+        import threading
         self.name = f"@memscope-test-{os.getpid()}"
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind("\0" + self.name[1:])
-        self.ready = set()
+        self.ready = {}  # pid: its start time when it said READY
+        self.cond = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
         os.environ["NOTIFY_SOCKET"] = self.name
 
-    def wait(self, pid, seconds):
-        import select
-        while pid not in self.ready:
-            if not select.select([self.sock], [], [], seconds)[0]:
-                return False
+    @staticmethod
+    def started(pid):
+        """The process's start time (/proc/PID/stat field 22): a pid may be used again."""
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return int(f.read().rsplit(")", 1)[1].split()[19])
+        except (OSError, IndexError, ValueError):
+            return None
+
+    def _read(self):
+        while True:
             fields = dict(l.split("=", 1) for l in
                           self.sock.recv(256).decode().splitlines() if "=" in l)
-            if fields.get("READY") == "1" and "MAINPID" in fields:
-                self.ready.add(int(fields["MAINPID"]))
-        return True
+            if fields.get("READY") == "1" and fields.get("MAINPID", "").isdigit():
+                pid = int(fields["MAINPID"])
+                with self.cond:
+                    self.ready[pid] = self.started(pid)
+                    self.cond.notify_all()
+
+    def wait(self, pid, seconds):
+        start = self.started(pid)
+        with self.cond:
+            return self.cond.wait_for(lambda: start is not None and
+                                      self.ready.get(pid) == start, seconds)
 
 
 READINESS = _Readiness()
