@@ -103,8 +103,8 @@ def b1():
     ov_live = statistics.median(ratios[0]) - 1
     ov_naive = statistics.median(ratios[1]) - 1
     record("B1 pipe ping-pong: memscope proc live", statistics.median(base) / 1e3,
-           statistics.median(vals[0]) / 1e3, "us/trip", ratios[0], "<= 1.01",
-           ov_live <= 0.01)
+           statistics.median(vals[0]) / 1e3, "us/trip", ratios[0], "<= 1.003",
+           ov_live <= 0.003)
     better = ov_naive / ov_live if ov_live > 0 else float("inf")
     record("B1 pipe ping-pong: naive ring buffer/switch", statistics.median(base) / 1e3,
            statistics.median(vals[1]) / 1e3, "us/trip", ratios[1], "10x memscope's overhead",
@@ -173,6 +173,11 @@ def proc_cpu_and_hwm(pid):
 
 def b4():
     secs = 10 if ARGS.quick else 30
+    n = 2000
+    # the case: 2,000 processes for each interval's pass, and context switches
+    sl = subprocess.Popen([os.path.join(B, "sleepers"), str(n)], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, text=True)
+    sl.stdout.readline()
     load = subprocess.Popen(["sh", "-c", f"while :; do {B}/pingpong 20000 >/dev/null; done"])
     try:
         with Background(MEMSCOPE, "proc", "-i", "1") as p:
@@ -182,9 +187,12 @@ def b4():
     finally:
         load.kill()
         subprocess.run(["pkill", "-f", f"{B}/pingpong"])
+        sl.stdin.close()
+        sl.wait()
     pct = (cpu1 - cpu0) / secs * 100
-    record(f"B4 proc live -i 1 for {secs} s: CPU % of a core", 0, pct, "%", [], "<= 0.5 %",
-           pct <= 0.5, f"({cpu1 - cpu0:.2f} s of CPU in {secs} s, clock-tick resolution)")
+    record(f"B4 proc live -i 1 for {secs} s, {n} processes: CPU % of a core", 0, pct, "%", [],
+           "<= 0.3 %", pct <= 0.3, f"({cpu1 - cpu0:.2f} s of CPU in {secs} s, clock-tick "
+           "resolution)")
     record(f"B4 proc live -i 1 for {secs} s: peak RSS", 0, hwm, "MiB", [], "<= 12 MiB",
            hwm <= 12, f"(steady RSS {rss:.1f} MiB)")
 
@@ -240,20 +248,20 @@ def b6():
     try:
         rounds, failures = [], 0
         for _ in range(ARGS.pairs):
-            with Background(MEMSCOPE, "proc", "-i", "1"), Background(MEMSCOPE, "paf"), \
+            with Background(MEMSCOPE, "paf"), \
                     Background(os.path.join(B, "hooks"), "empty", ready="ready"):
                 subprocess.run([os.path.join(B, "pingpong"), "20000"], capture_output=True)
                 subprocess.run([os.path.join(B, "faulter"), "256", "2"], capture_output=True)
-                rounds.append(prog_stats(["proc_switch_btf", "empty_switch", "paf_alloc_btf",
-                                          "empty_alloc"]))
+                rounds.append(prog_stats(["paf_alloc_btf", "empty_alloc"]))
                 failures += paf_failures() or 0
         st = {k: statistics.median(r[k] for r in rounds if k in r)
               for k in set().union(*rounds)}
     finally:
         with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
             f.write(old)
-    for ours, empty, what in (("proc_switch_btf", "empty_switch", "sched_switch"),
-                              ("paf_alloc_btf", "empty_alloc", "mm_page_alloc (success)")):
+    # (no sched_switch row: proc live hooks nothing since the task iterator's pass
+    # replaced it)
+    for ours, empty, what in (("paf_alloc_btf", "empty_alloc", "mm_page_alloc (success)"),):
         if ours not in st or empty not in st:
             record(f"B6 {what}: ns per event over empty", 0, 0, "ns", [], "<= 30 ns", False,
                    "(no run counts)")

@@ -28,7 +28,7 @@ int main(int argc, char **argv)
 	double *us = calloc(n, sizeof(*us));
 
 	ms_runtime_init(false);
-	p = procs_open(&all, false);
+	p = procs_open(&all);
 	procs_snapshot(p, &l); /* warm-up */
 	for (int i = 0; i < n; i++) {
 		uint64_t t0 = ms_now_ns();

@@ -240,7 +240,7 @@ static void *snapshot_processes(void *arg)
 	static const struct ms_filter all;
 
 	if (!st.procs)
-		st.procs = procs_open(&all, false);
+		st.procs = procs_open(&all);
 	procs_snapshot(st.procs, arg);
 	return NULL;
 }

@@ -629,7 +629,7 @@ static void open_collectors(void)
 	ex.kills = kills_open(&kills_plain);
 	ex.control_hook = kills_control_hook(ex.kills);
 	if (cfg.processes)
-		ex.procs = procs_open(&all, false);
+		ex.procs = procs_open(&all);
 	paf_decoder_init(&ex.dec, false);
 	if (!(ex.row = calloc(1, sizeof(*ex.row))))
 		ms_fatal("out of memory");

@@ -425,7 +425,7 @@ static int oom_run(const struct ms_opts *o)
 	if (cfg.detail) {
 		struct ms_filter all = { 0 };
 
-		procs = procs_open(&all, false);
+		procs = procs_open(&all);
 	}
 	rb = ring_buffer__new(kills_events_fd(kills), on_event, NULL, NULL);
 	if (!rb)

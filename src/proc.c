@@ -9,7 +9,6 @@
 #include <unistd.h>
 #include "commands.h"
 #include "filters.h"
-#include "loss.h"
 #include "output.h"
 #include "procfs.h"
 #include "procs.h"
@@ -166,7 +165,7 @@ static void explain_missing(const struct ms_opts *o, const struct proc_list *l)
 static int run_once(const struct ms_opts *o)
 {
 	struct ms_filter f = ms_filter_of(o, &cfg.cgroup);
-	struct procs *p = procs_open(&f, false);
+	struct procs *p = procs_open(&f);
 	struct proc_list l = { 0 };
 	struct ms_table *t = proc_table(false);
 
@@ -192,60 +191,37 @@ static bool same_state(const struct proc_rec *a, const struct proc_rec *b)
 struct live {
 	struct procs *p;
 	struct ms_table *table;
-	struct proc_list noted, prev_noted, exact, shown, moved;
+	struct proc_list all, shown, exact;
 };
 
-/* The processes to show this interval, exact: all (--top) or those that moved. */
+/*
+ * One pass gives every matching process, exact; the ones to show are all of them
+ * (--top) or those whose state moved since the last report. A process missing from
+ * the pass has exited.
+ */
 static void live_gather(struct live *lv)
 {
-	procs_noted(lv->p, &lv->noted);
-	procs_next_generation(lv->p); /* every process may be noted once more */
+	procs_snapshot(lv->p, &lv->all);
 	if (cfg.top) {
-		procs_snapshot(lv->p, &lv->exact);
+		proc_list_copy(&lv->exact, &lv->all);
 		return;
 	}
-	/* Exact values of just the processes whose state moved: the O(nr_cpus) sum stays
-	 * off the hot path. */
-	lv->moved.n = 0;
-	for (size_t i = 0; i < lv->noted.n; i++) {
-		const struct proc_rec *p = proc_list_find(&lv->prev_noted, lv->noted.r[i].pid);
+	lv->exact.n = 0;
+	for (size_t i = 0; i < lv->all.n; i++) {
+		const struct proc_rec *p = proc_list_find(&lv->shown, lv->all.r[i].pid);
 
-		if (!p || !same_state(p, &lv->noted.r[i]))
-			proc_list_push(&lv->moved, &lv->noted.r[i]);
+		if (!p || !same_state(p, &lv->all.r[i]))
+			proc_list_push(&lv->exact, &lv->all.r[i]);
 	}
-	procs_snapshot_of(lv->p, &lv->moved, &lv->exact);
 }
 
-/* Remember the exact values shown; forget processes that exited. */
+/* What was shown becomes the baseline; exited processes leave with it. */
 static void live_remember(struct live *lv)
 {
-	__u32 gone[256];
-	size_t k = 0, n;
-	struct proc_list tmp;
+	struct proc_list tmp = lv->shown;
 
-	for (size_t i = 0; i < lv->exact.n; i++) {
-		struct proc_rec *p = (struct proc_rec *)proc_list_find(&lv->shown, lv->exact.r[i].pid);
-
-		if (p)
-			*p = lv->exact.r[i];
-		else
-			proc_list_push(&lv->shown, &lv->exact.r[i]);
-	}
-	proc_list_sort_pid(&lv->shown);
-	while ((n = procs_exited(lv->p, gone, ARRAY_SIZE(gone))))
-		for (size_t i = 0; i < n; i++) {
-			struct proc_rec *p = (struct proc_rec *)proc_list_find(&lv->shown, gone[i]);
-
-			if (p)
-				p->pid = 0; /* removed below; keeps the list sorted until then */
-		}
-	for (size_t i = 0; i < lv->shown.n; i++)
-		if (lv->shown.r[i].pid)
-			lv->shown.r[k++] = lv->shown.r[i];
-	lv->shown.n = k;
-	tmp = lv->prev_noted;
-	lv->prev_noted = lv->noted;
-	lv->noted = tmp;
+	lv->shown = lv->all;
+	lv->all = tmp;
 }
 
 static void live_print(struct live *lv, double ts)
@@ -270,12 +246,9 @@ static void live_print(struct live *lv, double ts)
 static int run_live(const struct ms_opts *o)
 {
 	struct ms_filter f = ms_filter_of(o, &cfg.cgroup);
-	struct live lv = { .p = procs_open(&f, true), .table = proc_table(true) };
-	struct ms_loss *losses;
+	struct live lv = { .p = procs_open(&f), .table = proc_table(true) };
 	struct ms_ticker tk;
-	int nloss;
 
-	losses = procs_losses(lv.p, &nloss);
 	/* Baseline for the first interval's deltas: every matching process, exact. */
 	procs_snapshot(lv.p, &lv.shown);
 	ticker_init(&tk, o->interval, o->count, o->duration);
@@ -285,15 +258,12 @@ static int run_live(const struct ms_opts *o)
 		live_gather(&lv);
 		live_print(&lv, ts);
 		live_remember(&lv);
-		ms_report_losses("proc", losses, nloss);
 	}
 	procs_close(lv.p);
 	table_free(lv.table);
-	proc_list_free(&lv.noted);
-	proc_list_free(&lv.prev_noted);
+	proc_list_free(&lv.all);
 	proc_list_free(&lv.exact);
 	proc_list_free(&lv.shown);
-	proc_list_free(&lv.moved);
 	return 0;
 }
 
@@ -310,9 +280,8 @@ const struct ms_cmd cmd_proc = {
 		"Snapshot (--once, or -c 1): every process with an address space, from one pass\n"
 		"of a BPF task iterator, with exact counters (the per-CPU parts of each RSS\n"
 		"counter summed in, as /proc/PID/status shows them).\n"
-		"Live (default): the sched_switch tracepoint records each process as it leaves\n"
-		"the CPU, at most once per interval, in a kernel map; each interval prints the\n"
-		"processes whose memory changed (or --top N of all), with exact values and the\n"
+		"Live (default): the same pass once per interval (no hook on any hot path),\n"
+		"printing the processes whose memory changed (or --top N of all) with the\n"
 		"change since the previous report. Exited processes are dropped.",
 	.examples = "  memscope proc --once --top 10           ten largest by RSS\n"
 		    "  memscope proc --once -s swap -j         all processes by swap, NDJSON\n"
@@ -324,7 +293,5 @@ const struct ms_cmd cmd_proc = {
 	.parse_opt = proc_parse_opt,
 	.check = proc_check,
 	.run = proc_run,
-	.hooks = procs_hooks,
-	.nr_hooks = PROCS_NR_HOOKS,
-	.records = (const struct record_desc *const[]){ &proc_desc, &lost_desc, NULL },
+	.records = (const struct record_desc *const[]){ &proc_desc, NULL },
 };

@@ -141,7 +141,7 @@ static void gather_cgroups(const struct watchers *w, struct sample *s)
 static void gather_processes(struct sample *s)
 {
 	static const struct ms_filter all;
-	struct procs *p = procs_open(&all, false);
+	struct procs *p = procs_open(&all);
 	size_t k = 0;
 
 	procs_snapshot(p, &s->procs);

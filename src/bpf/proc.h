@@ -18,13 +18,6 @@ struct proc_rec {
 	__u64 pgtables_bytes;
 	__s64 anon, file, shmem, swap;
 	__u64 memcg_id; /* kernfs id of its memory cgroup (memcg_hier_v2's tree); 0: unknown */
-	__u64 seen_gen; /* live mode: the interval (generation) it was last refreshed in */
-};
-
-/* live mode: one slot of the per-CPU "already looked at" cache */
-struct seen_slot {
-	__u32 tgid;
-	__u32 gen;
 };
 
 #endif

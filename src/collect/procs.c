@@ -6,11 +6,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "counters.h"
-#include "hooks.h"
 #include "iter.h"
 #include "kbtf.h"
 #include "cgroups.h"
-#include "mapwalk.h"
 #include "procs.h"
 #include "runtime.h"
 #include "util.h"
@@ -32,6 +30,13 @@ static int cmp_pid(const void *a, const void *b)
 	const struct proc_rec *x = a, *y = b;
 
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+void proc_list_copy(struct proc_list *to, const struct proc_list *from)
+{
+	to->n = 0;
+	for (size_t i = 0; i < from->n; i++)
+		proc_list_push(to, &from->r[i]);
 }
 
 void proc_list_sort_pid(struct proc_list *l)
@@ -69,22 +74,15 @@ void proc_list_free(struct proc_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-const struct hook_spec procs_hooks[PROCS_NR_HOOKS] = {
-	HOOK_TP("sched:sched_switch", "proc_switch", false),
-	HOOK_TP("sched:sched_process_exit", "proc_exit", false),
-};
-
 struct procs {
 	struct proc_bpf *skel;
 	struct bpf_link *iter;
-	struct ms_loss losses[2];
 };
 
-static struct proc_bpf *load(const struct ms_filter *f, bool live)
+static struct proc_bpf *load(const struct ms_filter *f)
 {
 	struct proc_bpf *skel;
-	int chosen[ARRAY_SIZE(procs_hooks)], err, idx[4];
-	char why[256];
+	int err, idx[4];
 
 	ms_require_bpf();
 	if (kbtf_mm_counter_indices(&idx[0], &idx[1], &idx[2], &idx[3]))
@@ -98,19 +96,6 @@ static struct proc_bpf *load(const struct ms_filter *f, bool live)
 	skel->rodata->mm_idx_swap = idx[3];
 	skel->rodata->nr_cpus = libbpf_num_possible_cpus();
 	MS_SET_FILTERS(skel, f);
-	if (live) {
-		if (hooks_select(skel->obj, procs_hooks, PROCS_NR_HOOKS, chosen, why, sizeof(why)))
-			ms_fatal("%s", why);
-	} else {
-		struct bpf_program *p;
-
-		bpf_object__for_each_program(p, skel->obj)
-			bpf_program__set_autoload(p, p == skel->progs.proc_snapshot);
-		/* The live-mode maps are preallocated: a snapshot needs none of them. */
-		bpf_map__set_max_entries(skel->maps.procs, 1);
-		bpf_map__set_max_entries(skel->maps.exited, 1);
-	}
-	ms_test_map_sizes(skel->obj);
 	err = proc_bpf__load(skel);
 	if (err)
 		ms_bpf_fail("loading proc's BPF programs", err);
@@ -118,28 +103,16 @@ static struct proc_bpf *load(const struct ms_filter *f, bool live)
 	return skel;
 }
 
-struct procs *procs_open(const struct ms_filter *f, bool live)
+struct procs *procs_open(const struct ms_filter *f)
 {
 	struct procs *p = calloc(1, sizeof(*p));
-	int err;
 
 	if (!p)
 		ms_fatal("out of memory");
-	p->skel = load(f, live);
-	if (live) {
-		err = proc_bpf__attach(p->skel);
-		if (err)
-			ms_bpf_fail("attaching proc's BPF programs", err);
-	}
+	p->skel = load(f);
 	p->iter = bpf_program__attach_iter(p->skel->progs.proc_snapshot, NULL);
 	if (!p->iter)
 		ms_bpf_fail("attaching the task iterator", errno);
-	p->losses[0] = (struct ms_loss){ "untracked_processes",
-					 "processes not tracked: the process table is full",
-					 &p->skel->bss->nr_dropped, 0 };
-	p->losses[1] = (struct ms_loss){ "exits_unseen",
-					 "process exits not seen: the exit queue was full",
-					 &p->skel->bss->nr_exit_lost, 0 };
 	return p;
 }
 
@@ -153,60 +126,6 @@ void procs_snapshot(struct procs *p, struct proc_list *out)
 	out->n = 0;
 	ms_iter_read(p->iter, sizeof(struct proc_rec), push_rec, out);
 	proc_list_sort_pid(out);
-}
-
-void procs_snapshot_of(struct procs *p, const struct proc_list *which, struct proc_list *out)
-{
-	int fd = bpf_map__fd(p->skel->maps.wanted);
-	size_t nwanted = 0;
-	__u8 one = 1;
-
-	out->n = 0;
-	for (size_t i = 0; i < which->n; i++)
-		if (!bpf_map_update_elem(fd, &which->r[i].pid, &one, BPF_ANY))
-			nwanted++;
-	if (!nwanted)
-		return;
-	p->skel->bss->use_wanted = true;
-	procs_snapshot(p, out);
-	p->skel->bss->use_wanted = false;
-	for (size_t i = 0; i < which->n; i++)
-		bpf_map_delete_elem(fd, &which->r[i].pid);
-}
-
-static void visit_noted(const void *key, const void *value, void *ctx)
-{
-	(void)key;
-	proc_list_push(ctx, value);
-}
-
-void procs_noted(struct procs *p, struct proc_list *out)
-{
-	out->n = 0;
-	ms_map_each(bpf_map__fd(p->skel->maps.procs), sizeof(__u32), sizeof(struct proc_rec), false,
-		    visit_noted, out);
-	proc_list_sort_pid(out);
-}
-
-void procs_next_generation(struct procs *p)
-{
-	p->skel->data->generation++;
-}
-
-size_t procs_exited(struct procs *p, __u32 *pids, size_t max)
-{
-	int fd = bpf_map__fd(p->skel->maps.exited);
-	size_t n = 0;
-
-	while (n < max && !bpf_map_lookup_and_delete_elem(fd, NULL, &pids[n]))
-		n++;
-	return n;
-}
-
-struct ms_loss *procs_losses(struct procs *p, int *n)
-{
-	*n = ARRAY_SIZE(p->losses);
-	return p->losses;
 }
 
 void procs_close(struct procs *p)

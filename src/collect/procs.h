@@ -2,8 +2,7 @@
 /*
  * Processes: each one's memory as its mm_struct holds it, exact (the per-CPU parts
  * of the RSS counters summed in, as /proc/PID/status shows them). A snapshot is one
- * pass of a BPF task iterator; live mode also hooks sched_switch, which notes each
- * process at most once per generation in a kernel map, and sched_process_exit.
+ * pass of a BPF task iterator; live mode makes one per interval and hooks nothing.
  */
 #ifndef MEMSCOPE_COLLECT_PROCS_H
 #define MEMSCOPE_COLLECT_PROCS_H
@@ -13,8 +12,6 @@
 #include <stdint.h>
 #include <linux/types.h>
 #include "filters.h"
-#include "hooks.h"
-#include "loss.h"
 #include "proc.h"
 #include "record.h"
 
@@ -24,6 +21,7 @@ struct proc_list {
 };
 
 void proc_list_push(struct proc_list *l, const struct proc_rec *r);
+void proc_list_copy(struct proc_list *to, const struct proc_list *from);
 void proc_list_sort_pid(struct proc_list *l);
 /* In a list sorted by pid. */
 const struct proc_rec *proc_list_find(const struct proc_list *l, __u32 pid);
@@ -32,25 +30,11 @@ void proc_list_free(struct proc_list *l);
 void proc_list_sort_rss(struct proc_list *l);
 
 struct procs;
-/* Load (and in live mode attach) the programs; exits 1 on failure. */
-struct procs *procs_open(const struct ms_filter *f, bool live);
-/* Every matching process, exact, sorted by pid. */
+/* Load the task iterator; exits 1 on failure. */
+struct procs *procs_open(const struct ms_filter *f);
+/* Every matching process, exact, sorted by pid: one pass of the iterator. */
 void procs_snapshot(struct procs *p, struct proc_list *out);
-/* Live: exact values of just these processes, sorted by pid. */
-void procs_snapshot_of(struct procs *p, const struct proc_list *which, struct proc_list *out);
-/* Live: what sched_switch noted since the last generation (approximate), sorted by pid. */
-void procs_noted(struct procs *p, struct proc_list *out);
-/* Live: let every process be noted once more. */
-void procs_next_generation(struct procs *p);
-/* Live: pids whose thread group ended since the last call; returns how many. */
-size_t procs_exited(struct procs *p, __u32 *pids, size_t max);
-/* Live: what could not be kept (full process table, exit queue). */
-struct ms_loss *procs_losses(struct procs *p, int *n);
 void procs_close(struct procs *p);
-
-/* The hooks live mode uses, for `features`. */
-#define PROCS_NR_HOOKS 2
-extern const struct hook_spec procs_hooks[PROCS_NR_HOOKS];
 
 /* ---- the "proc" record ---- */
 

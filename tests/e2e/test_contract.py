@@ -12,7 +12,7 @@ import pytest
 from conftest import MEMSCOPE, ROOT
 
 COMMANDS = [["features"], ["gfp", "0xcc0"], ["sys", "-c", "1", "--zones", "--frag"],
-            ["proc", "--once"], ["proc", "-i", "0.3", "-c", "2"], ["paf", "-d", "1"],
+            ["proc", "--once"], ["proc", "-i", "0.3", "-c", "2", "--top", "5"], ["paf", "-d", "1"],
             ["paf", "--summary", "-i", "0.5", "-d", "1"],
             ["reclaim", "-i", "0.5", "-c", "2", "--by-process", "--slab"],
             ["oom", "-d", "0.5"], ["-d", "0.5"], ["proc", "--bogus"]]
@@ -27,7 +27,7 @@ UNITLESS = re.compile(
     r"filtered|"
     r"retries|.*_retries|direct_reclaims|compaction_tries|reclaim_retries|kills|"
     r"histogram|max_no_progress_loops|compact_priority|.*_points|zones|"
-    r"untracked_processes|exits_unseen|untimed_stalls|stall_events|snapshots|events|"
+    r"untracked_processes|untimed_stalls|stall_events|snapshots|events|"
     r"hist.*|\d+|chosen_points|version|depth|events_.*|failcnt|stalls|oom_kills|"
     r"untracked_memcgs)$")
 # Names that once stood for a fact another name now carries.

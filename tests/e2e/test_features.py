@@ -85,7 +85,7 @@ def test_avoided_kind_is_never_chosen_and_the_next_variant_is():
     # every tracepoint probe falls back to raw_tp, then to the classic tracepoint
     nxt = next(k for k in ("raw_tp", "tracepoint")
                if k not in avoided and rec["hooks"][k]["available"])
-    for key in (("proc", "sched:sched_switch"), ("oom", "oom:mark_victim"),
+    for key in (("oom", "oom:mark_victim"),
                 ("reclaim", "vmscan:mm_vmscan_lru_shrink_inactive"), ("paf", "kmem:mm_page_alloc"),
                 ("sys", "kmem:mm_page_alloc")):
         assert hooks[key] == nxt, (key, hooks[key])
