@@ -25,7 +25,7 @@ LDLIBS   += -lbpf -lelf -lz -ljson-c -lmicrohttpd -lpthread
 BPF_CFLAGS := -target bpf -g -O2 -Wall -D__TARGET_ARCH_$(ARCH) -I$(OUT) -Isrc -Isrc/bpf
 
 BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
-SKELS    := $(patsubst src/bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+SKELS    := $(patsubst src/bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS)) $(OUT)/proc.lskel.h $(OUT)/nodes.lskel.h
 LIB_SRCS := $(wildcard src/lib/*.c)
 COLLECT_SRCS := $(wildcard src/collect/*.c)
 CMD_SRCS := $(wildcard src/*.c)
@@ -61,6 +61,11 @@ $(OUT)/%.bpf.o: src/bpf/%.bpf.c $(OUT)/vmlinux.h $(wildcard src/bpf/*.h)
 
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+# A light skeleton: a loader program run in the kernel, which relocates CO-RE against the
+# kernel's own BTF, so user space never parses the 5.5 MiB vmlinux BTF (proc's start).
+$(OUT)/%.lskel.h: $(OUT)/%.bpf.o
+	$(BPFTOOL) gen skeleton -L $< name $(subst -,_,$*)_lite > $@.tmp && mv $@.tmp $@
 
 # Every user-side object may include a skeleton: build them first.
 $(CMD_OBJS): $(OUT)/%.o: src/%.c | $(SKELS)

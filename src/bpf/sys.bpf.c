@@ -12,15 +12,8 @@
 #include <bpf/bpf_tracing.h>
 #include "sys.h"
 #include "zone.bpf.h"
+#include "nodes_iter.bpf.h"
 #include "hook.bpf.h"
-
-/* struct sys_node is too large for the BPF stack: build it here. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct sys_node);
-} scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -32,19 +25,7 @@ __u64 nr_lost;			   /* snapshots the ring buffer had no room for */
 SEC("iter/task")
 int sys_nodes(struct bpf_iter__task *ctx)
 {
-	struct task_struct *t = ctx->task;
-	struct pglist_data *pgdat;
-	struct sys_node *n;
-	__u32 zero = 0;
-
-	if (!t || !(pgdat = remember_node(t)))
-		return 0;
-	n = bpf_map_lookup_elem(&scratch, &zero);
-	if (!n)
-		return 0;
-	read_node(pgdat, n);
-	bpf_seq_write(ctx->meta->seq, n, sizeof(*n));
-	return 0;
+	return node_iter(ctx);
 }
 
 static __always_inline void snapshot_event(__u32 kind, __u32 order, __u32 event_nid)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include "runtime.h"
 #include "util.h"
 #include "sys.skel.h"
+#include "nodes.lskel.h"
 
 const struct hook_spec nodes_hooks[NODES_NR_HOOKS] = {
 	HOOK_TP("vmscan:mm_vmscan_direct_reclaim_begin", "sys_direct_reclaim", true),
@@ -27,8 +29,9 @@ static const unsigned int hook_event[NODES_NR_HOOKS] = {
 };
 
 struct nodes {
-	struct sys_bpf *skel;
+	struct sys_bpf *skel;	   /* --on: the iterator and the event programs */
 	struct bpf_link *iter;
+	struct nodes_lite *lite;   /* else: the iterator alone, a light skeleton */
 	struct sys_node *buf;
 	int nr;
 };
@@ -50,29 +53,59 @@ static void load_events(struct sys_bpf *skel, unsigned int on)
 	}
 }
 
+/* The snapshot alone: a light skeleton, no vmlinux BTF parsed here (see proc's). */
+static struct nodes_lite *open_lite(void)
+{
+	static char log[1 << 20];
+	struct nodes_lite *lite = nodes_lite__open();
+	int err;
+
+	if (!lite)
+		ms_bpf_fail("opening sys's BPF object", errno);
+	if (ms_verbose()) {
+		lite->ctx.log_level = 1;
+		lite->ctx.log_size = sizeof(log);
+		lite->ctx.log_buf = (__u64)(unsigned long)log;
+	}
+	err = nodes_lite__load(lite);
+	if (!err)
+		err = nodes_lite__attach(lite);
+	if (err) {
+		if (ms_verbose())
+			fprintf(stderr, "%s", log);
+		nodes_lite__destroy(lite);
+		ms_bpf_fail("loading sys's BPF programs", err);
+	}
+	return lite;
+}
+
+static struct sys_bpf *open_events(unsigned int on)
+{
+	struct sys_bpf *skel = sys_bpf__open_opts(ms_bpf_open_opts());
+	int err;
+
+	if (!skel)
+		ms_bpf_fail("opening sys's BPF object", errno);
+	ms_test_map_sizes(skel->obj);
+	load_events(skel, on);
+	err = sys_bpf__load(skel);
+	if (err)
+		ms_bpf_fail("loading sys's BPF programs", err);
+	return skel;
+}
+
 struct nodes *nodes_open(unsigned int on)
 {
 	struct nodes *n = calloc(1, sizeof(*n));
-	int err;
 
 	if (!n || !(n->buf = calloc(SYS_MAX_NODES, sizeof(*n->buf))))
 		ms_fatal("out of memory");
 	ms_require_bpf();
-	n->skel = sys_bpf__open_opts(ms_bpf_open_opts());
-	if (!n->skel)
-		ms_bpf_fail("opening sys's BPF object", errno);
-	ms_test_map_sizes(n->skel->obj);
-	if (on) {
-		load_events(n->skel, on);
-	} else {
-		struct bpf_program *p;
-
-		bpf_object__for_each_program(p, n->skel->obj)
-			bpf_program__set_autoload(p, p == n->skel->progs.sys_nodes);
+	if (!on) {
+		n->lite = open_lite();
+		return n;
 	}
-	err = sys_bpf__load(n->skel);
-	if (err)
-		ms_bpf_fail("loading sys's BPF programs", err);
+	n->skel = open_events(on);
 	n->iter = bpf_program__attach_iter(n->skel->progs.sys_nodes, NULL);
 	if (!n->iter)
 		ms_bpf_fail("attaching the node iterator", errno);
@@ -98,7 +131,8 @@ int nodes_read(struct nodes *n, struct sys_node *out, int max)
 {
 	/* The pass also records each node's pglist_data for the event programs. */
 	n->nr = 0;
-	ms_iter_read(n->iter, sizeof(struct sys_node), push_node, n);
+	ms_iter_read_fd(n->lite ? n->lite->links.nodes_snapshot_fd : bpf_link__fd(n->iter),
+			sizeof(struct sys_node), push_node, n);
 	if (!n->nr)
 		ms_fatal("found no memory node: no kswapd thread leads to one on this kernel");
 	qsort(n->buf, n->nr, sizeof(*n->buf), cmp_nid);
@@ -132,6 +166,7 @@ void nodes_close(struct nodes *n)
 		return;
 	bpf_link__destroy(n->iter);
 	sys_bpf__destroy(n->skel);
+	nodes_lite__destroy(n->lite);
 	free(n->buf);
 	free(n);
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,7 +13,7 @@
 #include "procs.h"
 #include "runtime.h"
 #include "util.h"
-#include "proc.skel.h"
+#include "proc.lskel.h"
 
 void proc_list_push(struct proc_list *l, const struct proc_rec *r)
 {
@@ -75,19 +76,33 @@ void proc_list_free(struct proc_list *l)
 }
 
 struct procs {
-	struct proc_bpf *skel;
-	struct bpf_link *iter;
+	struct proc_lite *skel;
 };
 
-static struct proc_bpf *load(const struct ms_filter *f)
+/* A failed light-skeleton load: the kernel's log when -v asked for it. */
+static void lite_fail(struct proc_lite *skel, int err, const char *log)
 {
-	struct proc_bpf *skel;
+	if (log && log[0])
+		fprintf(stderr, "%s", log);
+	proc_lite__destroy(skel);
+	ms_bpf_fail("loading proc's BPF programs", err);
+}
+
+/*
+ * A light skeleton (bpftool gen skeleton -L): the kernel relocates CO-RE against its
+ * own BTF (kernel-side CO-RE, 5.17+), so this process never reads and parses the
+ * vmlinux BTF, which was most of a snapshot's cost.
+ */
+static struct proc_lite *load(const struct ms_filter *f)
+{
+	static char log[1 << 20];
+	struct proc_lite *skel;
 	int err, idx[4];
 
 	ms_require_bpf();
 	if (kbtf_mm_counter_indices(&idx[0], &idx[1], &idx[2], &idx[3]))
 		ms_fatal("cannot find MM_ANONPAGES and friends in the kernel's BTF");
-	skel = proc_bpf__open_opts(ms_bpf_open_opts());
+	skel = proc_lite__open();
 	if (!skel)
 		ms_bpf_fail("opening proc's BPF object", errno);
 	skel->rodata->mm_idx_file = idx[0];
@@ -96,23 +111,29 @@ static struct proc_bpf *load(const struct ms_filter *f)
 	skel->rodata->mm_idx_swap = idx[3];
 	skel->rodata->nr_cpus = libbpf_num_possible_cpus();
 	MS_SET_FILTERS(skel, f);
-	err = proc_bpf__load(skel);
+	if (ms_verbose()) {
+		skel->ctx.log_level = 1;
+		skel->ctx.log_size = sizeof(log);
+		skel->ctx.log_buf = (__u64)(unsigned long)log;
+	}
+	err = proc_lite__load(skel);
 	if (err)
-		ms_bpf_fail("loading proc's BPF programs", err);
-	ms_pid_filter_fill(bpf_map__fd(skel->maps.pid_filter), f);
+		lite_fail(skel, err, ms_verbose() ? log : NULL);
+	ms_pid_filter_fill(skel->maps.pid_filter.map_fd, f);
 	return skel;
 }
 
 struct procs *procs_open(const struct ms_filter *f)
 {
 	struct procs *p = calloc(1, sizeof(*p));
+	int err;
 
 	if (!p)
 		ms_fatal("out of memory");
 	p->skel = load(f);
-	p->iter = bpf_program__attach_iter(p->skel->progs.proc_snapshot, NULL);
-	if (!p->iter)
-		ms_bpf_fail("attaching the task iterator", errno);
+	err = proc_lite__attach(p->skel);
+	if (err)
+		ms_bpf_fail("attaching the task iterator", -err);
 	return p;
 }
 
@@ -124,7 +145,7 @@ static void push_rec(const void *rec, void *ctx)
 void procs_snapshot(struct procs *p, struct proc_list *out)
 {
 	out->n = 0;
-	ms_iter_read(p->iter, sizeof(struct proc_rec), push_rec, out);
+	ms_iter_read_fd(p->skel->links.proc_snapshot_fd, sizeof(struct proc_rec), push_rec, out);
 	proc_list_sort_pid(out);
 }
 
@@ -132,8 +153,7 @@ void procs_close(struct procs *p)
 {
 	if (!p)
 		return;
-	bpf_link__destroy(p->iter);
-	proc_bpf__destroy(p->skel);
+	proc_lite__destroy(p->skel);
 	free(p);
 }
 

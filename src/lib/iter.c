@@ -11,6 +11,12 @@
 long ms_iter_read(struct bpf_link *link, size_t rec_size, void (*cb)(const void *rec, void *ctx),
 		  void *ctx)
 {
+	return ms_iter_read_fd(bpf_link__fd(link), rec_size, cb, ctx);
+}
+
+long ms_iter_read_fd(int link_fd, size_t rec_size, void (*cb)(const void *rec, void *ctx),
+		     void *ctx)
+{
 	size_t cap = rec_size * 64, have = 0;
 	char *buf = malloc(cap);
 	long nrec = 0;
@@ -19,7 +25,7 @@ long ms_iter_read(struct bpf_link *link, size_t rec_size, void (*cb)(const void 
 
 	if (!buf)
 		ms_fatal("out of memory");
-	fd = bpf_iter_create(bpf_link__fd(link));
+	fd = bpf_iter_create(link_fd);
 	if (fd < 0)
 		ms_bpf_fail("starting a BPF iterator", errno);
 	/* read() may end between records: keep the remainder for the next read. */

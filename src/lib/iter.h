@@ -10,6 +10,9 @@ struct bpf_link;
 /* Exits 1 with a clear line when the iterator cannot run. Returns records read. */
 long ms_iter_read(struct bpf_link *link, size_t rec_size, void (*cb)(const void *rec, void *ctx),
 		  void *ctx);
+/* The same for an iterator link known by its descriptor (a light skeleton's). */
+long ms_iter_read_fd(int link_fd, size_t rec_size, void (*cb)(const void *rec, void *ctx),
+		     void *ctx);
 
 struct bpf_program;
 /* Run an iterator program once for its side effects (e.g. noting each node); exits 1. */

@@ -46,6 +46,11 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
+bool ms_verbose(void)
+{
+	return verbose_log;
+}
+
 void ms_runtime_init(bool verbose)
 {
 	/*

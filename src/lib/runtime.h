@@ -10,6 +10,7 @@
 enum ms_stop_reason { MS_RUNNING, MS_STOP_SIGNAL, MS_STOP_PIPE, MS_STOP_DONE };
 
 void ms_runtime_init(bool verbose);
+bool ms_verbose(void); /* -v: show the libbpf and verifier logs */
 void ms_request_stop(enum ms_stop_reason why);
 enum ms_stop_reason ms_stop_reason(void);
 static inline bool ms_stopping(void)
