@@ -121,7 +121,7 @@ static struct ms_table *proc_table(bool live)
 
 /* The first --top of l by --sort into t; prev: the previous report's values (live). */
 static void print_list(struct ms_table *t, struct proc_list *l, const struct proc_list *prev,
-		       double ts)
+		       bool exited, double ts)
 {
 	size_t n = l->n;
 
@@ -134,6 +134,7 @@ static void print_list(struct ms_table *t, struct proc_list *l, const struct pro
 		struct proc_row row;
 
 		proc_row_of(&l->r[i], prev ? proc_list_find(prev, l->r[i].pid) : NULL, &row);
+		row.exited = exited;
 		table_add(t, record_json(&proc_desc, &row, ts));
 	}
 	table_flush(t);
@@ -171,7 +172,7 @@ static int run_once(const struct ms_opts *o)
 
 	procs_snapshot(p, &l);
 	explain_missing(o, &l);
-	print_list(t, &l, NULL, ms_wall_now());
+	print_list(t, &l, NULL, false, ms_wall_now());
 	table_free(t);
 	procs_close(p);
 	proc_list_free(&l);
@@ -191,7 +192,7 @@ static bool same_state(const struct proc_rec *a, const struct proc_rec *b)
 struct live {
 	struct procs *p;
 	struct ms_table *table;
-	struct proc_list all, shown, exact;
+	struct proc_list all, shown, exact, gone;
 };
 
 /*
@@ -201,6 +202,8 @@ struct live {
  */
 static void live_gather(struct live *lv)
 {
+	/* exits first: each one read here came before the pass, which cannot show it */
+	procs_exited(lv->p, &lv->gone);
 	procs_snapshot(lv->p, &lv->all);
 	if (cfg.top) {
 		proc_list_copy(&lv->exact, &lv->all);
@@ -239,7 +242,13 @@ static void live_print(struct live *lv, double ts)
 				   lv->exact.n == 1 ? "" : "es");
 	}
 	if (lv->exact.n)
-		print_list(lv->table, &lv->exact, &lv->shown, ts);
+		print_list(lv->table, &lv->exact, &lv->shown, false, ts);
+	if (lv->gone.n && !cfg.top) {
+		if (!out_json_mode())
+			out_printf("  %zu exited since the previous report (their last values):\n",
+				   lv->gone.n);
+		print_list(lv->table, &lv->gone, &lv->shown, true, ts);
+	}
 	out_flush();
 }
 
@@ -248,9 +257,15 @@ static int run_live(const struct ms_opts *o)
 	struct ms_filter f = ms_filter_of(o, &cfg.cgroup);
 	struct live lv = { .p = procs_open(&f), .table = proc_table(true) };
 	struct ms_ticker tk;
+	struct ms_loss *loss;
+	const char *why;
 
 	/* Baseline for the first interval's deltas: every matching process, exact. */
 	procs_snapshot(lv.p, &lv.shown);
+	if (!procs_watch_exits(lv.p, &why) && ms_verbose())
+		ms_message("proc: a process that starts and exits between two reports is not "
+			   "shown: %s", why);
+	loss = procs_exit_loss(lv.p);
 	ticker_init(&tk, o->interval, o->count, o->duration);
 	while (ticker_wait(&tk)) {
 		double ts = ms_wall_now();
@@ -258,12 +273,15 @@ static int run_live(const struct ms_opts *o)
 		live_gather(&lv);
 		live_print(&lv, ts);
 		live_remember(&lv);
+		if (loss)
+			ms_report_losses("proc", loss, 1);
 	}
 	procs_close(lv.p);
 	table_free(lv.table);
 	proc_list_free(&lv.all);
 	proc_list_free(&lv.exact);
 	proc_list_free(&lv.shown);
+	proc_list_free(&lv.gone);
 	return 0;
 }
 
@@ -282,7 +300,9 @@ const struct ms_cmd cmd_proc = {
 		"counter summed in, as /proc/PID/status shows them).\n"
 		"Live (default): the same pass once per interval (no hook on any hot path),\n"
 		"printing the processes whose memory changed (or --top N of all) with the\n"
-		"change since the previous report. Exited processes are dropped.",
+		"change since the previous report. A process whose thread group ended since\n"
+		"then is listed with its last values, from sched_process_exit (6.16+: earlier\n"
+		"kernels run it after the memory is gone; -v says so).",
 	.examples = "  memscope proc --once --top 10           ten largest by RSS\n"
 		    "  memscope proc --once -s swap -j         all processes by swap, NDJSON\n"
 		    "  memscope proc -p 1234 -i 0.5 -d 10      one process, twice a second\n"
@@ -293,5 +313,5 @@ const struct ms_cmd cmd_proc = {
 	.parse_opt = proc_parse_opt,
 	.check = proc_check,
 	.run = proc_run,
-	.records = (const struct record_desc *const[]){ &proc_desc, NULL },
+	.records = (const struct record_desc *const[]){ &proc_desc, &lost_desc, NULL },
 };

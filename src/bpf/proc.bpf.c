@@ -16,6 +16,20 @@
 #include "task.bpf.h"
 
 /*
+ * Live mode: the last values of a process whose thread group ends, so one that starts
+ * and exits between two passes still shows. Since 6.16 sched_process_exit runs before
+ * exit_mm() (the tracepoint gained group_dead then); before, the mm is gone and
+ * nothing is sent. Rare: one record per process exit.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 << 10);
+} exits SEC(".maps");
+
+__u64 nr_exit_lost;
+bool exit_before_mm; /* set by each pass: does the exit tracepoint still see the mm? */
+
+/*
  * The iterator's task is a trusted BTF pointer, and so fields reached from it are
  * read with plain loads (PROBE_MEM: a fault reads zero) instead of a helper call
  * each: the pass costs about half. Only the per-CPU parts need the helper.
@@ -104,6 +118,8 @@ int proc_snapshot(struct bpf_iter__task *ctx)
 
 	struct mm_struct *mm;
 
+	exit_before_mm = bpf_core_field_exists(struct trace_event_raw_sched_process_exit,
+					       group_dead);
 	if (!t || t->pid != t->tgid || !(mm = t->mm) || task_is_kthread_with_mm(t, mm))
 		return 0;
 	tgid = t->tgid;
@@ -112,6 +128,30 @@ int proc_snapshot(struct bpf_iter__task *ctx)
 	r.pid = tgid;
 	fill_rec(&r, t, mm);
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(proc_exit, struct task_struct *t)
+{
+	struct task_struct *leader = t->group_leader;
+	struct mm_struct *mm = t->mm;
+	struct proc_rec *r;
+
+	/* signal->live reaches 0 when the last thread of the group exits */
+	if (!mm || t->signal->live.counter != 0 || task_is_kthread_with_mm(t, mm))
+		return 0;
+	if (!task_passes_filters(leader, t->tgid))
+		return 0;
+	r = bpf_ringbuf_reserve(&exits, sizeof(*r), 0);
+	if (!r) {
+		__sync_fetch_and_add(&nr_exit_lost, 1);
+		return 0;
+	}
+	__builtin_memset(r, 0, sizeof(*r));
+	r->pid = t->tgid;
+	fill_rec(r, leader, mm);
+	bpf_ringbuf_submit(r, 0);
 	return 0;
 }
 

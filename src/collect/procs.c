@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "counters.h"
+#include "hooks.h"
 #include "iter.h"
 #include "kbtf.h"
 #include "cgroups.h"
@@ -77,6 +78,9 @@ void proc_list_free(struct proc_list *l)
 
 struct procs {
 	struct proc_lite *skel;
+	struct ring_buffer *exits; /* live mode: last values at exit */
+	struct proc_list *exited;  /* where the ring's records go while it is read */
+	struct ms_loss loss;
 };
 
 /* A failed light-skeleton load: the kernel's log when -v asked for it. */
@@ -131,9 +135,9 @@ struct procs *procs_open(const struct ms_filter *f)
 	if (!p)
 		ms_fatal("out of memory");
 	p->skel = load(f);
-	err = proc_lite__attach(p->skel);
-	if (err)
-		ms_bpf_fail("attaching the task iterator", -err);
+	err = proc_lite__proc_snapshot__attach(p->skel);
+	if (err < 0)
+		ms_bpf_fail("attaching the task iterator", err);
 	return p;
 }
 
@@ -149,10 +153,60 @@ void procs_snapshot(struct procs *p, struct proc_list *out)
 	proc_list_sort_pid(out);
 }
 
+static int on_exit_rec(void *ctx, void *data, size_t len)
+{
+	struct procs *p = ctx;
+
+	if (len >= sizeof(struct proc_rec))
+		proc_list_push(p->exited, data);
+	return 0;
+}
+
+bool procs_watch_exits(struct procs *p, const char **why)
+{
+	int err;
+
+	if (hook_kind_avoided(HK_TP_BTF)) {
+		*why = "--avoid-hooks tp_btf: sched_process_exit is read through tp_btf only";
+		return false;
+	}
+	if (!p->skel->bss->exit_before_mm) {
+		*why = "before 6.16 sched_process_exit comes after the process's memory is gone";
+		return false;
+	}
+	err = proc_lite__proc_exit__attach(p->skel);
+	if (err < 0)
+		ms_bpf_fail("attaching to sched_process_exit", err);
+	p->exits = ring_buffer__new(p->skel->maps.exits.map_fd, on_exit_rec, p, NULL);
+	if (!p->exits)
+		ms_bpf_fail("creating the exit ring buffer", errno);
+	p->loss = (struct ms_loss){ "exits_unseen",
+				    "process exits not seen: the exit ring buffer was full",
+				    &p->skel->bss->nr_exit_lost, 0 };
+	return true;
+}
+
+void procs_exited(struct procs *p, struct proc_list *out)
+{
+	out->n = 0;
+	if (!p->exits)
+		return;
+	p->exited = out;
+	ring_buffer__consume(p->exits);
+	p->exited = NULL;
+	proc_list_sort_pid(out);
+}
+
+struct ms_loss *procs_exit_loss(struct procs *p)
+{
+	return p->exits ? &p->loss : NULL;
+}
+
 void procs_close(struct procs *p)
 {
 	if (!p)
 		return;
+	ring_buffer__free(p->exits);
 	proc_lite__destroy(p->skel);
 	free(p);
 }
@@ -235,6 +289,8 @@ static const struct field proc_fields[] = {
 	  "page tables (VmPTE)"),
 	P(exact, "exact", NULL, FT_BOOL, FU_NONE, FK_LABEL, 0,
 	  "the RSS counters include their per-CPU parts (as /proc shows them)"),
+	P(exited, "exited", NULL, FT_BOOL, FU_NONE, FK_LABEL, 0,
+	  "live: the process ended since the previous report; these are its last values"),
 	P(cgroup, "cgroup", "CGROUP", FT_STR, FU_NONE, FK_LABEL, FF_LEFT | FF_NULL,
 	  "its memory cgroup, as /proc/PID/cgroup names it (\"/\" the root); null when unknown"),
 };

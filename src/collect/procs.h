@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 #include "filters.h"
+#include "loss.h"
 #include "proc.h"
 #include "record.h"
 
@@ -34,6 +35,16 @@ struct procs;
 struct procs *procs_open(const struct ms_filter *f);
 /* Every matching process, exact, sorted by pid: one pass of the iterator. */
 void procs_snapshot(struct procs *p, struct proc_list *out);
+/*
+ * Live: also take each process's last values as its thread group ends (6.16+, where
+ * sched_process_exit still sees the mm). False, with why, where that cannot be had;
+ * call after a first snapshot.
+ */
+bool procs_watch_exits(struct procs *p, const char **why);
+/* The processes that ended since the last call, with their last values, by pid. */
+void procs_exited(struct procs *p, struct proc_list *out);
+/* What the exit ring could not hold (NULL when exits are not watched). */
+struct ms_loss *procs_exit_loss(struct procs *p);
 void procs_close(struct procs *p);
 
 /* ---- the "proc" record ---- */
@@ -46,6 +57,7 @@ struct proc_row {
 	uint64_t vsz_bytes, hwm_bytes, data_bytes, stack_bytes, page_tables_bytes;
 	int64_t rss_delta_bytes, rss_anon_delta_bytes; /* live: null on the first sight */
 	bool exact;
+	bool exited; /* live: its thread group ended; these are its last values */
 	char cgroup[256]; /* its memory cgroup, "/a/b"; null when unknown */
 };
 

@@ -17,7 +17,7 @@ struct lost_row {
 static const struct field lost_fields[] = {
 	FLD(struct lost_row, command, "command", NULL, FT_STR, FU_NONE, FK_LABEL, 0,
 	    "the command that lost something; each further field is one of its counts "
-	    "(untracked_processes, stall_events, untimed_stalls, snapshots, "
+	    "(untracked_processes, exits_unseen, stall_events, untimed_stalls, snapshots, "
 	    "events), the total since start"),
 };
 const struct record_desc lost_desc =

@@ -27,7 +27,7 @@ UNITLESS = re.compile(
     r"filtered|"
     r"retries|.*_retries|direct_reclaims|compaction_tries|reclaim_retries|kills|"
     r"histogram|max_no_progress_loops|compact_priority|.*_points|zones|"
-    r"untracked_processes|untimed_stalls|stall_events|snapshots|events|"
+    r"untracked_processes|exits_unseen|untimed_stalls|stall_events|snapshots|events|"
     r"hist.*|\d+|chosen_points|version|depth|events_.*|failcnt|stalls|oom_kills|"
     r"untracked_memcgs)$")
 # Names that once stood for a fact another name now carries.

@@ -2,6 +2,7 @@
 """memscope proc against /proc/PID/status, the ground truth."""
 import json
 import os
+import signal
 import subprocess
 import time
 
@@ -172,6 +173,33 @@ def test_exiting_process_disappears_without_error():
     assert any(r["pid"] == w.pid and r["ts"] < exited for r in rows)  # seen while alive
     later = [r for r in rows if r["ts"] > exited + 0.1]
     assert not [r for r in later if r["pid"] == w.pid], "an exited process is still listed"
+
+
+def test_process_born_and_gone_between_reports_shows_its_last_values():
+    """Started after one pass and killed before the next: on 6.16+ sched_process_exit
+    still sees the mm, and the report lists the process with exited=true and exactly
+    what /proc/PID/status said just before the kill; earlier kernels say (with -v) why
+    they cannot, and list nothing made up."""
+    live = subprocess.Popen([MEMSCOPE, "-v", "proc", "--comm", "workload", "-i", "600", "-c",
+                             "1", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    wait_attached(live)
+    w = Workload("--anon", 24, "--shm", 8, "--stop")
+    w.wait_stopped()
+    truth = proc_status_kb(w.pid)
+    w.kill()
+    live.send_signal(signal.SIGINT)
+    out, err = live.communicate(timeout=30)
+    assert live.returncode == 0, err
+    rows = [loads(l) for l in out.splitlines() if '"type":"proc"' in l]
+    mine = [r for r in rows if r["pid"] == w.pid]
+    if "is not shown:" in err:  # before 6.16, or tp_btf avoided
+        assert not mine and "sched_process_exit" in err, (err, mine)
+        return
+    assert len(mine) == 1 and mine[0]["exited"] is True, rows
+    assert_matches_status(mine[0], truth)
+    assert mine[0]["rss_delta_bytes"] is None  # never seen alive by a pass
+    assert all(r["exited"] is False for r in rows if r["pid"] != w.pid)
 
 
 def test_filters_top_and_sort(stopped_workload):
