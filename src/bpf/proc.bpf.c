@@ -2,7 +2,7 @@
 /*
  * memscope proc, kernel side: proc_snapshot (iter/task), one record per user
  * process with exact counters, read into user space. Live mode runs the same pass
- * once per interval; it hooks nothing. (It used to note processes from
+ * once per interval and hooks no hot path (proc_exit.bpf.c: process exits). (It used to note processes from
  * sched_switch, which costs every context switch ~30 ns even when the program is
  * empty, to save a pass that takes about a millisecond at 2,000 processes.)
  */
@@ -10,113 +10,19 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include "proc.h"
-#include "mm.bpf.h"
-#include "filter.bpf.h"
+#include "proc_rec.bpf.h"
 #include "task.bpf.h"
 
-/*
- * Live mode: the last values of a process whose thread group ends, so one that starts
- * and exits between two passes still shows. Since 6.16 sched_process_exit runs before
- * exit_mm() (the tracepoint gained group_dead then); before, the mm is gone and
- * nothing is sent. Rare: one record per process exit.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 << 10);
-} exits SEC(".maps");
-
-__u64 nr_exit_lost;
-bool exit_before_mm; /* set by each pass: does the exit tracepoint still see the mm? */
-
-/*
- * The iterator's task is a trusted BTF pointer, and so fields reached from it are
- * read with plain loads (PROBE_MEM: a fault reads zero) instead of a helper call
- * each: the pass costs about half. Only the per-CPU parts need the helper.
- */
-#define NR_RSS 4
-
-/* The four counters' global parts, by the kernel's index; false: none to add. */
-static __always_inline bool rss_global(struct mm_struct *mm, long cnt[NR_RSS],
-				       __u64 pcpu[NR_RSS])
-{
-	if (rss_layout_is_old()) { /* <= 6.1: atomics, exact as they are */
-		struct mm_struct___old *old = (void *)mm;
-
-		for (int k = 0; k < NR_RSS; k++)
-			cnt[k] = old->rss_stat.count[k].counter;
-		return false;
-	}
-	for (int k = 0; k < NR_RSS; k++) {
-		cnt[k] = mm->rss_stat[k].count;
-		pcpu[k] = (__u64)mm->rss_stat[k].counters;
-	}
-	return true;
-}
-
-/*
- * Add every CPU's delta. Since 6.6 (percpu_counter_init_many, commit c5fc4d8dde4a)
- * the four s32 parts lie side by side: one 16-byte read per CPU; before, one each.
- */
-static __always_inline bool rss_add_percpu(long cnt[NR_RSS], const __u64 pcpu[NR_RSS])
-{
-	bool packed = true;
-
-	compute_cpu_offsets();
-	if (!cpu_offsets_ready || nr_cpus > MS_MAX_CPUS)
-		return false;
-	for (int k = 1; k < NR_RSS; k++)
-		packed &= pcpu[k] == pcpu[0] + k * sizeof(__s32);
-	for (__u32 cpu = 0; cpu < MS_MAX_CPUS && cpu < nr_cpus; cpu++) {
-		__s32 d[NR_RSS] = {};
-
-		if (!cpu_offset_ok[cpu])
-			continue;
-		if (packed) {
-			bpf_probe_read_kernel(d, sizeof(d), (void *)(pcpu[0] + cpu_offset[cpu]));
-		} else {
-			for (int k = 0; k < NR_RSS; k++)
-				bpf_probe_read_kernel(&d[k], sizeof(d[k]),
-						      (void *)(pcpu[k] + cpu_offset[cpu]));
-		}
-		for (int k = 0; k < NR_RSS; k++)
-			cnt[k] += d[k];
-	}
-	return true;
-}
-
-static __always_inline void fill_rec(struct proc_rec *r, struct task_struct *t,
-				     struct mm_struct *mm)
-{
-	long cnt[NR_RSS] = {};
-	__u64 pcpu[NR_RSS] = {};
-
-	bpf_probe_read_kernel_str(&r->comm, sizeof(r->comm), t->group_leader->comm);
-	r->total_vm = mm->total_vm;
-	r->hiwater_rss = mm->hiwater_rss;
-	r->data_vm = mm->data_vm;
-	r->stack_vm = mm->stack_vm;
-	r->pgtables_bytes = mm->pgtables_bytes.counter;
-	r->memcg_id = task_memcg_id(t);
-	r->exact = !rss_global(mm, cnt, pcpu) || rss_add_percpu(cnt, pcpu);
-	if (mm_idx_anon < 0 || mm_idx_anon >= NR_RSS || mm_idx_file < 0 ||
-	    mm_idx_file >= NR_RSS || mm_idx_shmem < 0 || mm_idx_shmem >= NR_RSS ||
-	    mm_idx_swap < 0 || mm_idx_swap >= NR_RSS)
-		return;
-	r->anon = cnt[mm_idx_anon];
-	r->file = cnt[mm_idx_file];
-	r->shmem = cnt[mm_idx_shmem];
-	r->swap = cnt[mm_idx_swap];
-}
+/* Set by each pass: does sched_process_exit still see the mm (6.16+, proc_exit.bpf.c)? */
+bool exit_before_mm;
 
 SEC("iter/task")
 int proc_snapshot(struct bpf_iter__task *ctx)
 {
 	struct task_struct *t = ctx->task;
 	struct proc_rec r = {};
-	__u32 tgid;
-
 	struct mm_struct *mm;
+	__u32 tgid;
 
 	exit_before_mm = bpf_core_field_exists(struct trace_event_raw_sched_process_exit,
 					       group_dead);
@@ -128,30 +34,6 @@ int proc_snapshot(struct bpf_iter__task *ctx)
 	r.pid = tgid;
 	fill_rec(&r, t, mm);
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
-	return 0;
-}
-
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(proc_exit, struct task_struct *t)
-{
-	struct task_struct *leader = t->group_leader;
-	struct mm_struct *mm = t->mm;
-	struct proc_rec *r;
-
-	/* signal->live reaches 0 when the last thread of the group exits */
-	if (!mm || t->signal->live.counter != 0 || task_is_kthread_with_mm(t, mm))
-		return 0;
-	if (!task_passes_filters(leader, t->tgid))
-		return 0;
-	r = bpf_ringbuf_reserve(&exits, sizeof(*r), 0);
-	if (!r) {
-		__sync_fetch_and_add(&nr_exit_lost, 1);
-		return 0;
-	}
-	__builtin_memset(r, 0, sizeof(*r));
-	r->pid = t->tgid;
-	fill_rec(r, leader, mm);
-	bpf_ringbuf_submit(r, 0);
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "runtime.h"
 #include "util.h"
 #include "proc.lskel.h"
+#include "proc_exit.lskel.h"
 
 void proc_list_push(struct proc_list *l, const struct proc_rec *r)
 {
@@ -78,52 +79,70 @@ void proc_list_free(struct proc_list *l)
 
 struct procs {
 	struct proc_lite *skel;
+	struct proc_exit_lite *exit_skel;
+	int idx[4];
+	struct ms_filter filter;
 	struct ring_buffer *exits; /* live mode: last values at exit */
 	struct proc_list *exited;  /* where the ring's records go while it is read */
 	struct ms_loss loss;
 };
 
-/* A failed light-skeleton load: the kernel's log when -v asked for it. */
-static void lite_fail(struct proc_lite *skel, int err, const char *log)
+/* -v: the kernel's log of a light skeleton's load (its loader and programs). */
+static char *lite_log(struct bpf_loader_ctx *ctx)
+{
+	static char log[1 << 20];
+
+	if (!ms_verbose())
+		return NULL;
+	ctx->log_level = 1;
+	ctx->log_size = sizeof(log);
+	ctx->log_buf = (__u64)(unsigned long)log;
+	return log;
+}
+
+static void lite_fail(const char *what, int err, const char *log)
 {
 	if (log && log[0])
 		fprintf(stderr, "%s", log);
-	proc_lite__destroy(skel);
-	ms_bpf_fail("loading proc's BPF programs", err);
+	ms_bpf_fail(what, err);
 }
 
+/* The settings both objects share: counter indices, CPUs, filters. */
+#define SET_RODATA(skel, p)                                                                \
+	do {                                                                               \
+		(skel)->rodata->mm_idx_file = (p)->idx[0];                                 \
+		(skel)->rodata->mm_idx_anon = (p)->idx[1];                                 \
+		(skel)->rodata->mm_idx_shmem = (p)->idx[2];                                \
+		(skel)->rodata->mm_idx_swap = (p)->idx[3];                                 \
+		(skel)->rodata->nr_cpus = libbpf_num_possible_cpus();                      \
+		MS_SET_FILTERS(skel, &(p)->filter);                                        \
+	} while (0)
+
 /*
- * A light skeleton (bpftool gen skeleton -L): the kernel relocates CO-RE against its
+ * Light skeletons (bpftool gen skeleton -L): the kernel relocates CO-RE against its
  * own BTF (kernel-side CO-RE, 5.17+), so this process never reads and parses the
  * vmlinux BTF, which was most of a snapshot's cost.
  */
-static struct proc_lite *load(const struct ms_filter *f)
+static struct proc_lite *load(struct procs *p)
 {
-	static char log[1 << 20];
 	struct proc_lite *skel;
-	int err, idx[4];
+	char *log;
+	int err;
 
 	ms_require_bpf();
-	if (kbtf_mm_counter_indices(&idx[0], &idx[1], &idx[2], &idx[3]))
+	if (kbtf_mm_counter_indices(&p->idx[0], &p->idx[1], &p->idx[2], &p->idx[3]))
 		ms_fatal("cannot find MM_ANONPAGES and friends in the kernel's BTF");
 	skel = proc_lite__open();
 	if (!skel)
 		ms_bpf_fail("opening proc's BPF object", errno);
-	skel->rodata->mm_idx_file = idx[0];
-	skel->rodata->mm_idx_anon = idx[1];
-	skel->rodata->mm_idx_shmem = idx[2];
-	skel->rodata->mm_idx_swap = idx[3];
-	skel->rodata->nr_cpus = libbpf_num_possible_cpus();
-	MS_SET_FILTERS(skel, f);
-	if (ms_verbose()) {
-		skel->ctx.log_level = 1;
-		skel->ctx.log_size = sizeof(log);
-		skel->ctx.log_buf = (__u64)(unsigned long)log;
-	}
+	SET_RODATA(skel, p);
+	log = lite_log(&skel->ctx);
 	err = proc_lite__load(skel);
-	if (err)
-		lite_fail(skel, err, ms_verbose() ? log : NULL);
-	ms_pid_filter_fill(skel->maps.pid_filter.map_fd, f);
+	if (err) {
+		proc_lite__destroy(skel);
+		lite_fail("loading proc's BPF programs", err, log);
+	}
+	ms_pid_filter_fill(skel->maps.pid_filter.map_fd, &p->filter);
 	return skel;
 }
 
@@ -134,7 +153,8 @@ struct procs *procs_open(const struct ms_filter *f)
 
 	if (!p)
 		ms_fatal("out of memory");
-	p->skel = load(f);
+	p->filter = *f;
+	p->skel = load(p);
 	err = proc_lite__proc_snapshot__attach(p->skel);
 	if (err < 0)
 		ms_bpf_fail("attaching the task iterator", err);
@@ -162,10 +182,30 @@ static int on_exit_rec(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-bool procs_watch_exits(struct procs *p, const char **why)
+static struct proc_exit_lite *load_exit(struct procs *p)
 {
+	struct proc_exit_lite *skel = proc_exit_lite__open();
+	char *log;
 	int err;
 
+	if (!skel)
+		ms_bpf_fail("opening proc's exit BPF object", errno);
+	SET_RODATA(skel, p);
+	log = lite_log(&skel->ctx);
+	err = proc_exit_lite__load(skel);
+	if (!err)
+		ms_pid_filter_fill(skel->maps.pid_filter.map_fd, &p->filter);
+	if (!err && (err = proc_exit_lite__attach(skel)) > 0)
+		err = 0;
+	if (err) {
+		proc_exit_lite__destroy(skel);
+		lite_fail("attaching to sched_process_exit", err, log);
+	}
+	return skel;
+}
+
+bool procs_watch_exits(struct procs *p, const char **why)
+{
 	if (hook_kind_avoided(HK_TP_BTF)) {
 		*why = "--avoid-hooks tp_btf: sched_process_exit is read through tp_btf only";
 		return false;
@@ -174,15 +214,13 @@ bool procs_watch_exits(struct procs *p, const char **why)
 		*why = "before 6.16 sched_process_exit comes after the process's memory is gone";
 		return false;
 	}
-	err = proc_lite__proc_exit__attach(p->skel);
-	if (err < 0)
-		ms_bpf_fail("attaching to sched_process_exit", err);
-	p->exits = ring_buffer__new(p->skel->maps.exits.map_fd, on_exit_rec, p, NULL);
+	p->exit_skel = load_exit(p);
+	p->exits = ring_buffer__new(p->exit_skel->maps.exits.map_fd, on_exit_rec, p, NULL);
 	if (!p->exits)
 		ms_bpf_fail("creating the exit ring buffer", errno);
 	p->loss = (struct ms_loss){ "exits_unseen",
 				    "process exits not seen: the exit ring buffer was full",
-				    &p->skel->bss->nr_exit_lost, 0 };
+				    &p->exit_skel->bss->nr_exit_lost, 0 };
 	return true;
 }
 
@@ -207,6 +245,7 @@ void procs_close(struct procs *p)
 	if (!p)
 		return;
 	ring_buffer__free(p->exits);
+	proc_exit_lite__destroy(p->exit_skel);
 	proc_lite__destroy(p->skel);
 	free(p);
 }
