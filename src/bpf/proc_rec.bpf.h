@@ -24,8 +24,9 @@ static __always_inline bool rss_global(struct mm_struct *mm, long cnt[NR_RSS],
 	if (rss_layout_is_old()) { /* <= 6.1: atomics, exact as they are */
 		struct mm_struct___old *old = (void *)mm;
 
-		for (int k = 0; k < NR_RSS; k++)
-			cnt[k] = old->rss_stat.count[k].counter;
+		/* one read: the verifier cannot walk a plain load into an array of the
+		 * atomic_long_t typedef ("is not a struct", 6.1) */
+		bpf_probe_read_kernel(cnt, sizeof(long) * NR_RSS, &old->rss_stat.count);
 		return false;
 	}
 	for (int k = 0; k < NR_RSS; k++) {
