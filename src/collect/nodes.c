@@ -56,26 +56,21 @@ static void load_events(struct sys_bpf *skel, unsigned int on)
 /* The snapshot alone: a light skeleton, no vmlinux BTF parsed here (see proc's). */
 static struct nodes_lite *open_lite(void)
 {
-	static char log[1 << 20];
 	struct nodes_lite *lite = nodes_lite__open();
+	char *log;
 	int err;
 
 	if (!lite)
 		ms_bpf_fail("opening sys's BPF object", errno);
-	if (ms_verbose()) {
-		lite->ctx.log_level = 1;
-		lite->ctx.log_size = sizeof(log);
-		lite->ctx.log_buf = (__u64)(unsigned long)log;
-	}
+	log = ms_lite_log(&lite->ctx);
 	err = nodes_lite__load(lite);
 	if (!err)
 		err = nodes_lite__attach(lite);
 	if (err) {
-		if (ms_verbose())
-			fprintf(stderr, "%s", log);
 		nodes_lite__destroy(lite);
-		ms_bpf_fail("loading sys's BPF programs", err);
+		ms_lite_fail("loading sys's BPF programs", err, log);
 	}
+	free(log);
 	return lite;
 }
 

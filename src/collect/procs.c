@@ -87,26 +87,6 @@ struct procs {
 	struct ms_loss loss;
 };
 
-/* -v: the kernel's log of a light skeleton's load (its loader and programs). */
-static char *lite_log(struct bpf_loader_ctx *ctx)
-{
-	static char log[1 << 20];
-
-	if (!ms_verbose())
-		return NULL;
-	ctx->log_level = 1;
-	ctx->log_size = sizeof(log);
-	ctx->log_buf = (__u64)(unsigned long)log;
-	return log;
-}
-
-static void lite_fail(const char *what, int err, const char *log)
-{
-	if (log && log[0])
-		fprintf(stderr, "%s", log);
-	ms_bpf_fail(what, err);
-}
-
 /* The settings both objects share: counter indices, CPUs, filters. */
 #define SET_RODATA(skel, p)                                                                \
 	do {                                                                               \
@@ -136,12 +116,13 @@ static struct proc_lite *load(struct procs *p)
 	if (!skel)
 		ms_bpf_fail("opening proc's BPF object", errno);
 	SET_RODATA(skel, p);
-	log = lite_log(&skel->ctx);
+	log = ms_lite_log(&skel->ctx);
 	err = proc_lite__load(skel);
 	if (err) {
 		proc_lite__destroy(skel);
-		lite_fail("loading proc's BPF programs", err, log);
+		ms_lite_fail("loading proc's BPF programs", err, log);
 	}
+	free(log);
 	ms_pid_filter_fill(skel->maps.pid_filter.map_fd, &p->filter);
 	return skel;
 }
@@ -191,7 +172,7 @@ static struct proc_exit_lite *load_exit(struct procs *p)
 	if (!skel)
 		ms_bpf_fail("opening proc's exit BPF object", errno);
 	SET_RODATA(skel, p);
-	log = lite_log(&skel->ctx);
+	log = ms_lite_log(&skel->ctx);
 	err = proc_exit_lite__load(skel);
 	if (!err)
 		ms_pid_filter_fill(skel->maps.pid_filter.map_fd, &p->filter);
@@ -199,8 +180,9 @@ static struct proc_exit_lite *load_exit(struct procs *p)
 		err = 0;
 	if (err) {
 		proc_exit_lite__destroy(skel);
-		lite_fail("attaching to sched_process_exit", err, log);
+		ms_lite_fail("attaching to sched_process_exit", err, log);
 	}
+	free(log);
 	return skel;
 }
 

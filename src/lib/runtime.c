@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <linux/capability.h>
 #include <bpf/libbpf.h>
+#include <bpf/skel_internal.h>
 #include "msg.h"
 #include "runtime.h"
 
@@ -292,6 +293,32 @@ void ms_bpf_fail(const char *what, int err)
 		err = -err;
 	ms_fatal("%s failed: %s%s", what, strerror(err),
 		 verbose_log ? "" : " (run with -v to see the libbpf and verifier log)");
+}
+
+/*
+ * Heap, not a static array: static buffers grew the BSS past 2 MiB, and with THP
+ * "always" touching any BSS variable then faulted in a huge page of our own, which
+ * sys's node AnonHugePages counted (6.1 guest).
+ */
+char *ms_lite_log(struct bpf_loader_ctx *ctx)
+{
+	const size_t size = 1 << 20;
+	char *log;
+
+	if (!verbose_log || !(log = calloc(1, size)))
+		return NULL;
+	ctx->log_level = 1;
+	ctx->log_size = size;
+	ctx->log_buf = (__u64)(unsigned long)log;
+	return log;
+}
+
+void ms_lite_fail(const char *what, int err, char *log)
+{
+	if (log && log[0])
+		fprintf(stderr, "%s", log);
+	free(log);
+	ms_bpf_fail(what, err);
 }
 
 double ms_boot_ns_to_real(uint64_t boot_ns)

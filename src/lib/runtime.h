@@ -63,6 +63,11 @@ bool ticker_wait(struct ms_ticker *t);
 
 /* A BPF object failed to load or attach: exit 1 with the fix (-v shows the log). */
 void ms_bpf_fail(const char *what, int err) __attribute__((noreturn));
+struct bpf_loader_ctx;
+/* -v: a buffer for the kernel's log of a light skeleton's load (free it); else NULL. */
+char *ms_lite_log(struct bpf_loader_ctx *ctx);
+/* A light skeleton failed: print its log if any, then as ms_bpf_fail. */
+void ms_lite_fail(const char *what, int err, char *log) __attribute__((noreturn));
 /* Wall-clock seconds of a bpf_ktime_get_boot_ns() timestamp. */
 double ms_boot_ns_to_real(uint64_t boot_ns);
 

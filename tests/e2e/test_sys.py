@@ -148,6 +148,23 @@ def test_node_rows_match_node_meminfo():
         assert rows[n]["available_bytes"] is None and rows[n]["used_bytes"] is None
 
 
+def test_memscope_never_takes_a_huge_page_of_its_own():
+    """With THP "always", a 2 MiB range of memscope's own memory became a huge page and
+    sys's AnonHugePages counted it (the 6.1 guest): the observer opts out of THP."""
+    live = subprocess.Popen([MEMSCOPE, "sys", "-i", "60", "-c", "2"], stdout=subprocess.DEVNULL)
+    try:
+        wait_attached(live)
+        with open(f"/proc/{live.pid}/status") as f:
+            status = dict(line.split(":", 1) for line in f)
+        assert status["THP_enabled"].strip() == "0"
+        with open(f"/proc/{live.pid}/smaps_rollup") as f:
+            huge = [line.split()[1] for line in f if line.startswith("AnonHugePages:")]
+        assert huge == ["0"]
+    finally:
+        live.terminate()
+        live.wait(timeout=30)
+
+
 def zoneinfo():
     """{(node, zone): {field: value, 'protection': [...]}} from /proc/zoneinfo."""
     zones, cur = {}, None
