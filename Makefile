@@ -21,7 +21,7 @@ CFLAGS   += $(SAN_FLAGS)
 LDFLAGS  += $(SAN_FLAGS)
 BIN      ?= memscope
 CPPFLAGS += -Isrc -Isrc/lib -Isrc/collect -Isrc/bpf -I$(OUT) -MMD -MP
-LDLIBS   += -lbpf -lelf -lz -ljson-c -lmicrohttpd -lpthread
+LDLIBS   += -lbpf -ldw -lelf -lz -ljson-c -lmicrohttpd -lpthread
 BPF_CFLAGS := -target bpf -g -O2 -Wall -D__TARGET_ARCH_$(ARCH) -I$(OUT) -Isrc -Isrc/bpf
 
 BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
@@ -104,8 +104,23 @@ $(OUT)/tests/stall_nest: tests/e2e/stall_nest.c $(OUT)/reclaim.skel.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -O1 -Wall -o $@ $< -lbpf -lelf -lz
 
+# memscope leak's: frame pointers and no sibling calls, so each stack is whole; and the
+# same without frame pointers, to see the walk stop and the output say so
+LEAKY_FLAGS := -O1 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls
+$(OUT)/tests/libtstalloc.so: tests/e2e/tstalloc.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -shared -fPIC -o $@ $<
+
+$(OUT)/tests/leaky: tests/e2e/leaky.c $(OUT)/tests/libtstalloc.so
+	$(CC) $(LEAKY_FLAGS) -Wall -o $@ $< -L$(OUT)/tests -ltstalloc -Wl,-rpath,'$$ORIGIN'
+
+$(OUT)/tests/leaky_nofp: tests/e2e/leaky.c $(OUT)/tests/libtstalloc.so
+	$(CC) -O2 -g -fomit-frame-pointer -fno-optimize-sibling-calls -Wall -o $@ $< \
+		-L$(OUT)/tests -ltstalloc \
+		-Wl,-rpath,'$$ORIGIN'
+
 E2E_BINS := $(OUT)/tests/fentry_only.bpf.o $(OUT)/tests/task_pids.bpf.o $(OUT)/tests/workload \
-	    $(OUT)/tests/stall_nest
+	    $(OUT)/tests/stall_nest $(OUT)/tests/leaky $(OUT)/tests/leaky_nofp
 
 e2e: memscope $(E2E_BINS)
 	$(PYTHON) -m pytest -q -rs tests/e2e

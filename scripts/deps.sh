@@ -4,7 +4,7 @@
 set -e
 
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
-libjson-c-dev libcmocka-dev libmicrohttpd-dev python3 python3-pytest procps util-linux
+libjson-c-dev libcmocka-dev libmicrohttpd-dev libdw-dev python3 python3-pytest procps util-linux
 prometheus curl libclang-rt-14-dev"
 # scripts/deps.sh vm: also what make test-vm needs
 [ "${1:-}" = vm ] && PKGS="$PKGS qemu-system-x86 busybox-static cpio e2fsprogs"

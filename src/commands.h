@@ -6,6 +6,6 @@
 #include "cli.h"
 
 extern const struct ms_cmd cmd_features, cmd_gfp, cmd_proc, cmd_sys, cmd_paf,
-	cmd_reclaim, cmd_oom, cmd_summary, cmd_exporter, cmd_cgroup;
+	cmd_reclaim, cmd_oom, cmd_summary, cmd_exporter, cmd_cgroup, cmd_leak;
 
 #endif

@@ -20,6 +20,7 @@ const struct ms_cmd *const ms_commands[] = {
 	&cmd_reclaim,
 	&cmd_oom,
 	&cmd_cgroup,
+	&cmd_leak,
 	&cmd_exporter,
 	&cmd_features,
 	&cmd_gfp,

@@ -15,7 +15,8 @@ COMMANDS = [["features"], ["gfp", "0xcc0"], ["sys", "-c", "1", "--zones", "--fra
             ["proc", "--once"], ["proc", "-i", "0.3", "-c", "2", "--top", "5"], ["paf", "-d", "1"],
             ["paf", "--summary", "-i", "0.5", "-d", "1"],
             ["reclaim", "-i", "0.5", "-c", "2", "--by-process", "--slab"],
-            ["oom", "-d", "0.5"], ["-d", "0.5"], ["proc", "--bogus"]]
+            ["oom", "-d", "0.5"], ["-d", "0.5"], ["proc", "--bogus"],
+            ["leak", "--kernel", "-i", "0.5", "-c", "1"]]
 
 # Where a unit suffix would be wrong: identities, labels, flags, and plain counts (of
 # events, pages scanned as such, blocks), ratios and indices.
@@ -29,7 +30,8 @@ UNITLESS = re.compile(
     r"histogram|max_no_progress_loops|compact_priority|.*_points|zones|"
     r"untracked_processes|exits_unseen|untimed_stalls|stall_events|snapshots|events|"
     r"hist.*|\d+|chosen_points|version|depth|events_.*|failcnt|stalls|oom_kills|"
-    r"untracked_memcgs)$")
+    r"untracked_memcgs|allocations|stacks|processes|unknown_frees|sample_every|"
+    r"untracked_allocations|stacks_lost)$")
 # Names that once stood for a fact another name now carries.
 RETIRED = {"pte_bytes", "anon_rss_bytes", "file_rss_bytes", "shmem_rss_bytes",
            "total_vm_bytes", "pgtables_bytes", "free_pages", "min_pages", "low_pages",
@@ -120,12 +122,12 @@ def test_every_record_prints_as_described():
                 assert list(rec) == described[rec["type"]], rec["type"]
             seen.add(rec["type"])
     assert {"sys", "zone", "proc", "features", "gfp", "summary", "reclaim_interval",
-            "paf_summary", "paf_stats", "error"} <= seen, seen
+            "paf_summary", "paf_stats", "error", "leak", "leak_source", "leak_stack"} <= seen, seen
 
 
 TEXT_COMMANDS = [["sys"], ["sys", "--zones", "--frag"], ["proc", "--once"],
                  ["proc", "-i", "0.3", "-c", "2"], ["reclaim", "-i", "0.3", "-c", "1"],
-                 ["features"], ["-d", "0.5"]]  # gfp prints "mask<TAB>flags" lines for scripts
+                 ["features"], ["-d", "0.5"], ["leak", "--kernel", "-i", "0.5", "-c", "1"]]  # gfp prints "mask<TAB>flags" lines for scripts
 
 
 @pytest.mark.parametrize("args", TEXT_COMMANDS, ids=lambda a: " ".join(a))

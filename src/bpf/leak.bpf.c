@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memscope leak, kernel side: uprobes on the allocator's entry points keep, per
+ * outstanding allocation, its size, time and user stack; a free forgets it. Only
+ * aggregates leave the kernel (user space walks the allocs map once per interval).
+ *
+ * The stack is taken at the allocator's return: the uretprobe runs with the
+ * instruction pointer already at the return address in the direct caller and the
+ * frame pointer still the caller's, so a frame-pointer walk starts at the caller.
+ * (At function entry the walk would start from the caller's saved frame and skip
+ * the direct caller, whose return address is only at the stack pointer.)
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "leak.h"
+
+/* --sample N: track one allocation in N */
+const volatile __u32 sample_every = 1;
+const volatile __u32 page_size = 4096; /* set by user space */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64); /* pid_tgid */
+	__type(value, struct leak_call);
+} calls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 19);
+	__type(key, struct leak_key);
+	__type(value, struct leak_alloc);
+} allocs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 16384);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, LEAK_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
+__u64 nr_untracked;	/* the allocs map was full */
+__u64 nr_stacks_lost;	/* the stacks map was full */
+__u64 nr_unknown_frees; /* frees of pointers allocated before memscope attached */
+__u64 nr_seen;		/* calls counted for --sample */
+
+/* A call that never returned (longjmp, a thread killed inside) is stale after this. */
+#define LEAK_STALE_NS 10000000000ULL
+
+static __always_inline int enter(enum leak_fn fn, __u64 size, __u64 arg)
+{
+	__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_boot_ns();
+	struct leak_call *c = bpf_map_lookup_elem(&calls, &id);
+	struct leak_call nc = { .size = size, .arg = arg, .ts_ns = now, .fn = fn, .depth = 1 };
+
+	if (c && now - c->ts_ns < LEAK_STALE_NS) {
+		c->depth++; /* inside another traced call: that one is the allocation */
+		return 0;
+	}
+	if (sample_every > 1 && __sync_fetch_and_add(&nr_seen, 1) % sample_every)
+		nc.fn = LEAK_NR_FN; /* not sampled: still tracked for nesting */
+	bpf_map_update_elem(&calls, &id, &nc, BPF_ANY);
+	return 0;
+}
+
+static __always_inline void forget(__u32 tgid, __u64 addr)
+{
+	struct leak_key k = { .tgid = tgid, .addr = addr };
+
+	if (addr && bpf_map_delete_elem(&allocs, &k))
+		__sync_fetch_and_add(&nr_unknown_frees, 1);
+}
+
+static __always_inline void remember(void *ctx, __u32 tgid, __u64 addr, const struct leak_call *c)
+{
+	struct leak_key k = { .tgid = tgid, .addr = addr };
+	struct leak_alloc a = { .size = c->size, .ts_ns = bpf_ktime_get_boot_ns(), .fn = c->fn };
+
+	a.stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	if (a.stack_id < 0)
+		__sync_fetch_and_add(&nr_stacks_lost, 1);
+	if (bpf_map_update_elem(&allocs, &k, &a, BPF_ANY))
+		__sync_fetch_and_add(&nr_untracked, 1);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_return, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid(), addr = ret;
+	struct leak_call *c = bpf_map_lookup_elem(&calls, &id), call;
+	__u32 tgid = id >> 32;
+
+	if (!c || --c->depth)
+		return 0;
+	call = *c;
+	bpf_map_delete_elem(&calls, &id);
+	switch (call.fn) {
+	case LEAK_NR_FN:
+		return 0;
+	case LEAK_REALLOC:
+	case LEAK_REALLOCARRAY:
+		/* realloc(p, n): p is gone when it returns a block, or NULL for n == 0 */
+		if (call.arg && (addr || !call.size))
+			forget(tgid, call.arg);
+		break;
+	case LEAK_POSIX_MEMALIGN:
+		if (ret || bpf_probe_read_user(&addr, sizeof(addr), (void *)call.arg))
+			return 0;
+		break;
+	case LEAK_MMAP:
+		if (ret == -1) /* MAP_FAILED */
+			return 0;
+		break;
+	}
+	if (addr)
+		remember(ctx, tgid, addr, &call);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(malloc_enter, __u64 size)
+{
+	return enter(LEAK_MALLOC, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(calloc_enter, __u64 n, __u64 size)
+{
+	return enter(LEAK_CALLOC, n * size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(realloc_enter, __u64 ptr, __u64 size)
+{
+	return enter(LEAK_REALLOC, size, ptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(reallocarray_enter, __u64 ptr, __u64 n, __u64 size)
+{
+	return enter(LEAK_REALLOCARRAY, n * size, ptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(posix_memalign_enter, __u64 memptr, __u64 align, __u64 size)
+{
+	return enter(LEAK_POSIX_MEMALIGN, size, memptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(aligned_alloc_enter, __u64 align, __u64 size)
+{
+	return enter(LEAK_ALIGNED_ALLOC, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(memalign_enter, __u64 align, __u64 size)
+{
+	return enter(LEAK_MEMALIGN, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(valloc_enter, __u64 size)
+{
+	return enter(LEAK_VALLOC, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(pvalloc_enter, __u64 size)
+{
+	return enter(LEAK_PVALLOC, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(mmap_enter, __u64 addr, __u64 len)
+{
+	return enter(LEAK_MMAP, len, 0);
+}
+
+/* A free inside a traced call (realloc's) belongs to that call. */
+static __always_inline int release(__u64 addr)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct leak_call *c = bpf_map_lookup_elem(&calls, &id);
+
+	if (!c || bpf_ktime_get_boot_ns() - c->ts_ns >= LEAK_STALE_NS)
+		forget(id >> 32, addr);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(free_enter, __u64 ptr)
+{
+	return release(ptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(munmap_enter, __u64 addr)
+{
+	return release(addr);
+}
+
+/*
+ * --kernel: the kmem tracepoints, with the 6.0+ arguments (kmem_cache_alloc and
+ * kmem_cache_free pass the cache since 2c1d697fb8ba; kmalloc and kmalloc_node are one
+ * event since 11e9734bc, 6.1). User space checks the layout in the kernel's BTF.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64); /* struct kmem_cache * */
+	__type(value, char[LEAK_CACHE_NAME]);
+} caches SEC(".maps");
+
+static __always_inline void kremember(void *ctx, __u32 space, __u64 addr, __u64 size, __u32 kind,
+				      __u64 cache)
+{
+	struct leak_key k = { .tgid = space, .addr = addr };
+	struct leak_alloc a = { .size = size, .ts_ns = bpf_ktime_get_boot_ns(), .fn = kind,
+				.cache = cache };
+
+	if (!addr || (sample_every > 1 && __sync_fetch_and_add(&nr_seen, 1) % sample_every))
+		return;
+	a.stack_id = bpf_get_stackid(ctx, &stacks, 0);
+	if (a.stack_id < 0)
+		__sync_fetch_and_add(&nr_stacks_lost, 1);
+	if (bpf_map_update_elem(&allocs, &k, &a, BPF_ANY))
+		__sync_fetch_and_add(&nr_untracked, 1);
+}
+
+SEC("raw_tp/kmalloc")
+int BPF_PROG(k_kmalloc, unsigned long call_site, const void *ptr, __u64 bytes_req,
+	     __u64 bytes_alloc)
+{
+	kremember(ctx, LEAK_SPACE_SLAB, (__u64)ptr, bytes_alloc, LEAK_K_KMALLOC, bytes_alloc);
+	return 0;
+}
+
+SEC("raw_tp/kmem_cache_alloc")
+int BPF_PROG(k_cache_alloc, unsigned long call_site, const void *ptr, struct kmem_cache *s)
+{
+	__u64 key = (__u64)s;
+
+	if (!bpf_map_lookup_elem(&caches, &key)) {
+		char name[LEAK_CACHE_NAME] = {};
+
+		bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(s, name));
+		bpf_map_update_elem(&caches, &key, name, BPF_NOEXIST);
+	}
+	kremember(ctx, LEAK_SPACE_SLAB, (__u64)ptr, BPF_CORE_READ(s, size), LEAK_K_CACHE, key);
+	return 0;
+}
+
+SEC("raw_tp/mm_page_alloc")
+int BPF_PROG(k_page_alloc, struct page *page, unsigned int order)
+{
+	kremember(ctx, LEAK_SPACE_PAGE, (__u64)page, (__u64)page_size << order, LEAK_K_PAGES,
+		  order);
+	return 0;
+}
+
+static __always_inline void kforget(__u32 space, __u64 addr)
+{
+	struct leak_key k = { .tgid = space, .addr = addr };
+
+	if (addr && bpf_map_delete_elem(&allocs, &k))
+		__sync_fetch_and_add(&nr_unknown_frees, 1);
+}
+
+SEC("raw_tp/kfree")
+int BPF_PROG(k_kfree, unsigned long call_site, const void *ptr)
+{
+	kforget(LEAK_SPACE_SLAB, (__u64)ptr);
+	return 0;
+}
+
+SEC("raw_tp/kmem_cache_free")
+int BPF_PROG(k_cache_free, unsigned long call_site, const void *ptr)
+{
+	kforget(LEAK_SPACE_SLAB, (__u64)ptr);
+	return 0;
+}
+
+SEC("raw_tp/mm_page_free")
+int BPF_PROG(k_page_free, struct page *page)
+{
+	kforget(LEAK_SPACE_PAGE, (__u64)page);
+	return 0;
+}
+
+/* order-0 pages freed from a list (free_unref_page_list, folios_put) */
+SEC("raw_tp/mm_page_free_batched")
+int BPF_PROG(k_page_free_batched, struct page *page)
+{
+	kforget(LEAK_SPACE_PAGE, (__u64)page);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "allocs.h"
+#include "elfsym.h"
+#include "kbtf.h"
+#include "loss.h"
+#include "mapwalk.h"
+#include "runtime.h"
+#include "leak.skel.h"
+
+#define ALLOCS_MAX_OBJS 64
+
+/* The traced functions, in enum leak_fn order; the last ones need no return probe. */
+static const char *const fn_names[LEAK_NR_FN] = {
+	"malloc", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc",
+	"memalign", "valloc", "pvalloc", "mmap", "free", "munmap",
+};
+
+struct allocs {
+	struct leak_bpf *skel;
+	struct bpf_link **links;
+	int nr_links, cap_links;
+	int pids[64], attached[64], nr_pids;
+	struct ms_loss loss[2];
+};
+
+static struct bpf_program *entry_prog(struct leak_bpf *s, int fn)
+{
+	struct bpf_program *const progs[LEAK_NR_FN] = {
+		s->progs.malloc_enter, s->progs.calloc_enter, s->progs.realloc_enter,
+		s->progs.reallocarray_enter, s->progs.posix_memalign_enter,
+		s->progs.aligned_alloc_enter, s->progs.memalign_enter, s->progs.valloc_enter,
+		s->progs.pvalloc_enter, s->progs.mmap_enter, s->progs.free_enter,
+		s->progs.munmap_enter,
+	};
+
+	return progs[fn];
+}
+
+static void add_link_ptr(struct allocs *a, struct bpf_link *l)
+{
+	if (a->nr_links == a->cap_links) {
+		a->cap_links = a->cap_links ? 2 * a->cap_links : 64;
+		a->links = realloc(a->links, a->cap_links * sizeof(*a->links));
+		if (!a->links)
+			ms_fatal("out of memory");
+	}
+	a->links[a->nr_links++] = l;
+}
+
+static void add_link(struct allocs *a, struct bpf_program *prog, bool ret, int pid,
+		     const char *path, uint64_t off)
+{
+	struct bpf_link *l = bpf_program__attach_uprobe(prog, ret, pid, path, off);
+
+	if (!l)
+		ms_bpf_fail("attaching a uprobe to the allocator", errno);
+	add_link_ptr(a, l);
+}
+
+/* Every allocator function the object defines, once per address (aliases share one). */
+static int attach_object(struct allocs *a, int pid, const char *path, const char *prefix)
+{
+	char names[LEAK_NR_FN][64];
+	const char *np[LEAK_NR_FN];
+	uint64_t off[LEAK_NR_FN];
+	int n = 0;
+
+	for (int f = 0; f < LEAK_NR_FN; f++) {
+		snprintf(names[f], sizeof(names[f]), "%s%s", prefix, fn_names[f]);
+		np[f] = names[f];
+	}
+	if (elf_func_offsets(path, np, LEAK_NR_FN, off) <= 0)
+		return 0;
+	for (int f = 0; f < LEAK_NR_FN; f++) {
+		bool alias = false;
+
+		for (int g = 0; g < f; g++)
+			alias |= off[g] && off[g] == off[f];
+		if (!off[f] || alias)
+			continue;
+		add_link(a, entry_prog(a->skel, f), false, pid, path, off[f]);
+		if (f < LEAK_FREE)
+			add_link(a, a->skel->progs.alloc_return, true, pid, path, off[f]);
+		n++;
+	}
+	return n;
+}
+
+/* The executable files pid has mapped, seen through its root (containers). */
+static int mapped_objects(int pid, char objs[][512], int max)
+{
+	char path[64], line[4096];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	if (!(f = fopen(path, "re")))
+		return -1;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		char perms[8], file[3800] = "";
+		bool seen = false;
+
+		if (sscanf(line, "%*s %7s %*s %*s %*s %3799[^\n]", perms, file) < 2 ||
+		    !strchr(perms, 'x') || file[0] != '/' || strstr(file, " (deleted)"))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/root", pid);
+		for (int i = 0; i < n; i++)
+			seen |= !strcmp(objs[i] + strlen(path), file);
+		if (!seen && snprintf(objs[n], 512, "%s%s", path, file) < 512)
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static int attach_pid(struct allocs *a, int pid, const struct allocs_opts *o)
+{
+	static char objs[ALLOCS_MAX_OBJS][512];
+	int n = 0, nobj;
+
+	if (o->lib)
+		return attach_object(a, pid, o->lib, o->prefix);
+	nobj = mapped_objects(pid, objs, ALLOCS_MAX_OBJS);
+	if (nobj < 0)
+		ms_fatal("leak: process %d is gone", pid);
+	for (int i = 0; i < nobj; i++)
+		n += attach_object(a, pid, objs[i], o->prefix);
+	return n;
+}
+
+/* Only one side's programs: the uprobes, or (--kernel) the kmem tracepoints. */
+static void choose_side(struct leak_bpf *s, bool kernel)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, s->obj)
+		bpf_program__set_autoload(p, (bpf_program__type(p) ==
+					      BPF_PROG_TYPE_RAW_TRACEPOINT) == kernel);
+}
+
+static void attach_kernel(struct allocs *a)
+{
+	struct bpf_program *p;
+
+	/* 2c1d697fb8ba (6.0): kmem_cache_alloc's third argument became the cache */
+	if (kbtf_tp_arg_is_ptr("kmem_cache_alloc", 2) != 1)
+		ms_fatal("leak --kernel: this kernel's kmem tracepoints predate 6.0 (no cache "
+			 "in kmem_cache_alloc); not supported");
+	bpf_object__for_each_program(p, a->skel->obj) {
+		struct bpf_link *l;
+
+		if (!bpf_program__autoload(p))
+			continue;
+		if (!(l = bpf_program__attach(p)))
+			ms_bpf_fail("attaching to the kmem tracepoints", errno);
+		add_link_ptr(a, l);
+	}
+}
+
+static void load(struct allocs *a, unsigned int sample, bool kernel)
+{
+	a->skel = leak_bpf__open_opts(ms_bpf_open_opts());
+	if (!a->skel)
+		ms_bpf_fail("opening leak's BPF object", errno);
+	a->skel->rodata->sample_every = sample ? sample : 1;
+	a->skel->rodata->page_size = sysconf(_SC_PAGESIZE);
+	choose_side(a->skel, kernel);
+	ms_test_map_sizes(a->skel->obj);
+	if (leak_bpf__load(a->skel))
+		ms_bpf_fail("loading leak's BPF programs", errno);
+	a->loss[0] = (struct ms_loss){ "untracked_allocations",
+				       "allocations not tracked: the allocation map is full",
+				       &a->skel->bss->nr_untracked, 0 };
+	a->loss[1] = (struct ms_loss){ "stacks_lost",
+				       "allocations without a stack: the stack map is full",
+				       &a->skel->bss->nr_stacks_lost, 0 };
+}
+
+struct allocs *allocs_open(const struct allocs_opts *o)
+{
+	struct allocs *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		ms_fatal("out of memory");
+	ms_require_bpf();
+	load(a, o->sample, o->kernel);
+	if (o->kernel)
+		attach_kernel(a);
+	for (int i = 0; i < o->nr_pids && i < 64; i++) {
+		a->pids[i] = o->pids[i];
+		a->attached[i] = attach_pid(a, o->pids[i], o);
+		if (!a->attached[i])
+			ms_fatal("leak: no %smalloc or free in %s of process %d (give the allocator "
+				 "with --lib PATH, its prefix with --symbol-prefix)", o->prefix,
+				 o->lib ? o->lib : "the files mapped", o->pids[i]);
+		a->nr_pids++;
+	}
+	return a;
+}
+
+int allocs_attached(const struct allocs *a, int pid)
+{
+	for (int i = 0; i < a->nr_pids; i++)
+		if (a->pids[i] == pid)
+			return a->attached[i];
+	return 0;
+}
+
+struct walk {
+	struct alloc_group *g;
+	size_t n, cap;
+	uint64_t before;
+};
+
+static void add_alloc(const void *key, const void *value, void *ctx)
+{
+	const struct leak_key *k = key;
+	const struct leak_alloc *v = value;
+	struct walk *w = ctx;
+
+	if (v->ts_ns >= w->before)
+		return;
+	if (w->n == w->cap) {
+		w->cap = w->cap ? 2 * w->cap : 1024;
+		if (!(w->g = realloc(w->g, w->cap * sizeof(*w->g))))
+			ms_fatal("out of memory");
+	}
+	w->g[w->n++] = (struct alloc_group){ .pid = k->tgid, .stack_id = v->stack_id,
+					     .fn = v->fn, .cache = v->cache, .bytes = v->size,
+					     .count = 1, .oldest_ns = v->ts_ns };
+}
+
+static int cmp_key(const void *x, const void *y)
+{
+	const struct alloc_group *a = x, *b = y;
+
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	if (a->stack_id != b->stack_id)
+		return a->stack_id < b->stack_id ? -1 : 1;
+	if (a->fn != b->fn)
+		return a->fn < b->fn ? -1 : 1;
+	return (a->cache > b->cache) - (a->cache < b->cache);
+}
+
+static int cmp_bytes(const void *x, const void *y)
+{
+	const struct alloc_group *a = x, *b = y;
+
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes ? -1 : 1;
+	return cmp_key(x, y);
+}
+
+size_t allocs_groups(struct allocs *a, uint64_t before, struct alloc_group **out)
+{
+	struct walk w = { .before = before };
+	size_t n = 0;
+
+	ms_map_each(bpf_map__fd(a->skel->maps.allocs), sizeof(struct leak_key),
+		    sizeof(struct leak_alloc), false, add_alloc, &w);
+	qsort(w.g, w.n, sizeof(*w.g), cmp_key);
+	for (size_t i = 0; i < w.n; i++) {
+		struct alloc_group *last = n ? &w.g[n - 1] : NULL;
+
+		if (last && !cmp_key(last, &w.g[i])) {
+			last->bytes += w.g[i].bytes;
+			last->count++;
+			if (w.g[i].oldest_ns < last->oldest_ns)
+				last->oldest_ns = w.g[i].oldest_ns;
+		} else {
+			w.g[n++] = w.g[i];
+		}
+	}
+	qsort(w.g, n, sizeof(*w.g), cmp_bytes);
+	*out = w.g;
+	return n;
+}
+
+int allocs_stack(struct allocs *a, int32_t stack_id, uint64_t *ips, int max)
+{
+	uint64_t buf[LEAK_STACK_DEPTH];
+	int n = 0;
+
+	if (stack_id < 0 ||
+	    bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.stacks), &stack_id, buf))
+		return 0;
+	while (n < LEAK_STACK_DEPTH && n < max && buf[n]) {
+		ips[n] = buf[n];
+		n++;
+	}
+	return n;
+}
+
+const char *allocs_fn_name(uint32_t fn)
+{
+	return fn < LEAK_NR_FN ? fn_names[fn] : "?";
+}
+
+void allocs_source_name(struct allocs *a, const struct alloc_group *g, char *buf, size_t len)
+{
+	char name[LEAK_CACHE_NAME] = "";
+
+	if (g->fn == LEAK_K_PAGES) {
+		snprintf(buf, len, "pages-order-%llu", (unsigned long long)g->cache);
+	} else if (g->fn == LEAK_K_KMALLOC) {
+		/* the size class (kmalloc-cg-N and -rcl-N are not told apart) */
+		snprintf(buf, len, "kmalloc-%llu", (unsigned long long)g->cache);
+	} else {
+		bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.caches), &g->cache, name);
+		snprintf(buf, len, "%s", name[0] ? name : "?");
+	}
+}
+
+uint64_t allocs_unknown_frees(const struct allocs *a)
+{
+	return a->skel->bss->nr_unknown_frees;
+}
+
+struct ms_loss *allocs_losses(struct allocs *a, int *n)
+{
+	*n = 2;
+	return a->loss;
+}
+
+void allocs_close(struct allocs *a)
+{
+	if (!a)
+		return;
+	for (int i = 0; i < a->nr_links; i++)
+		bpf_link__destroy(a->links[i]);
+	free(a->links);
+	leak_bpf__destroy(a->skel);
+	free(a);
+}

@@ -1,0 +1,264 @@
+# SPDX-License-Identifier: GPL-2.0
+"""memscope leak against a program that leaks a known amount (tests/e2e/leaky.c):
+100 blocks of 64 KiB from leaky_function <- leaky_caller, exactly, through each
+allocator entry point; the balanced path never; what came before attaching never."""
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import MEMSCOPE, ROOT, SLOWDOWN, run, wait_attached
+
+LEAKY = os.path.join(ROOT, "build", "tests", "leaky")
+LEAKY_NOFP = os.path.join(ROOT, "build", "tests", "leaky_nofp")
+TSTALLOC = os.path.join(ROOT, "build", "tests", "libtstalloc.so")
+BYTES, COUNT = 100 * 65536, 100
+
+
+class Leaky:
+    """The test program, stopped before it leaks until go()."""
+
+    def __init__(self, mode, binary=LEAKY):
+        self.p = subprocess.Popen([binary, mode], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        self.pid = self.p.pid
+        assert self.p.stdout.readline() == "ready\n"
+
+    def go(self):
+        self.p.stdin.write("go\n")
+        self.p.stdin.flush()
+        assert self.p.stdout.readline() == "done\n"
+
+    def kill(self):
+        self.p.kill()
+        self.p.wait()
+
+
+class Leak:
+    """memscope leak -j, its reports read as they come (each starts with a "leak" record)."""
+
+    def __init__(self, *args):
+        self.p = subprocess.Popen([MEMSCOPE, "-j", "leak", "-i", "0.5", "--min-age", "0.2",
+                                   *map(str, args)], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        self.reports = []
+        self.cond = threading.Condition()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        wait_attached(self.p)
+
+    def _read(self):
+        for line in self.p.stdout:
+            rec = json.loads(line)
+            with self.cond:
+                if rec["type"] == "leak":
+                    self.reports.append([])
+                if self.reports:
+                    self.reports[-1].append(rec)
+                self.cond.notify_all()
+
+    def wait_for(self, pred, seconds):
+        """The first report after now that satisfies pred (or the last one seen)."""
+        with self.cond:
+            start = len(self.reports)
+            self.cond.wait_for(lambda: any(pred(r) for r in self.reports[start:-1]),
+                               seconds * SLOWDOWN)
+            done = self.reports[start:-1]
+            return next((r for r in done if pred(r)), done[-1] if done else [])
+
+    def stop(self):
+        self.p.send_signal(signal.SIGINT)
+        assert self.p.wait(timeout=30 * SLOWDOWN) == 0, self.p.stderr.read()
+        self.reader.join(10)
+
+
+def stacks(report):
+    return [r for r in report if r["type"] == "leak_stack"]
+
+
+def leaky_stack(report):
+    return next((s for s in stacks(report) if s["stack"][0].startswith("leaky_function+")), None)
+
+
+def exact(report):
+    s = leaky_stack(report)
+    return s is not None and s["allocations"] == COUNT
+
+
+@pytest.mark.parametrize("mode,extra", [
+    ("malloc", []), ("calloc", []), ("realloc", []), ("posix_memalign", []),
+    ("prefix", ["--lib", TSTALLOC, "--symbol-prefix", "tst_"])])
+def test_leak_is_reported_exactly_at_its_stack(no_bpf_leak, mode, extra):
+    w = Leaky(mode)
+    try:
+        m = Leak("-p", w.pid, *extra)
+        w.go()
+        report = m.wait_for(exact, 30)
+        m.stop()
+    finally:
+        w.kill()
+    s = leaky_stack(report)
+    assert s is not None, report
+    # realloc: the 16-byte blocks it was given are freed by it, not counted
+    assert (s["outstanding_bytes"], s["allocations"]) == (BYTES, COUNT), s
+    assert s["stack"][1].startswith("leaky_caller+"), s["stack"]
+    assert any(f.startswith("main+") for f in s["stack"]) and s["stack_complete"], s
+    assert "leaky.c:" in s["stack"][0], "no file:line from the debug information"
+    total = next(r for r in report if r["type"] == "leak")
+    assert total["outstanding_bytes"] == BYTES and total["allocations"] == COUNT, total
+    proc = next(r for r in report if r["type"] == "leak_process")
+    assert (proc["pid"], proc["outstanding_bytes"], proc["stacks"]) == (w.pid, BYTES, 1), proc
+    # the balanced path allocates and frees all along: never reported
+    for rep in m.reports:
+        for st in stacks(rep):
+            assert not any("balanced_function" in f for f in st["stack"]), st
+
+
+def test_growth_then_steady(no_bpf_leak):
+    """The report after the leak shows it as growth; the next ones as no change."""
+    w = Leaky("malloc")
+    try:
+        m = Leak("-p", w.pid)
+        w.go()
+        first = m.wait_for(exact, 30)
+        later = m.wait_for(lambda r: leaky_stack(r) is not None, 30)
+        m.stop()
+    finally:
+        w.kill()
+    assert leaky_stack(later)["growth_bytes"] == 0, later
+    grown = [leaky_stack(r)["growth_bytes"] for r in m.reports if leaky_stack(r)]
+    assert sum(grown) == BYTES, grown
+    assert first
+
+
+def test_allocations_from_before_attaching_are_not_leaks(no_bpf_leak):
+    w = Leaky("malloc")
+    try:
+        w.go()  # the leak happens before memscope attaches
+        m = Leak("-p", w.pid)
+        report = m.wait_for(lambda r: False, 2)
+        m.stop()
+    finally:
+        w.kill()
+    assert report, "no report"
+    for rep in m.reports:
+        assert leaky_stack(rep) is None, rep
+
+
+def test_without_frame_pointers_the_output_says_the_stack_is_short(no_bpf_leak):
+    w = Leaky("malloc", LEAKY_NOFP)
+    try:
+        m = Leak("-p", w.pid)
+        w.go()
+        report = m.wait_for(lambda r: leaky_stack(r) is not None and
+                            leaky_stack(r)["allocations"] == COUNT, 30)
+        m.stop()
+    finally:
+        w.kill()
+    s = leaky_stack(report)
+    assert s is not None, report  # the direct caller is there all the same
+    assert s["outstanding_bytes"] == BYTES and not s["stack_complete"], s
+
+
+def test_text_names_the_stack_and_the_sizes(no_bpf_leak):
+    w = Leaky("malloc")
+    try:
+        p = subprocess.Popen([MEMSCOPE, "leak", "-p", str(w.pid), "-i", "1", "--min-age", "0"],
+                             stdout=subprocess.PIPE, text=True)
+        wait_attached(p)
+        w.go()
+        time.sleep(2.5 * SLOWDOWN)
+        p.send_signal(signal.SIGINT)
+        out = p.communicate(timeout=30)[0]
+    finally:
+        w.kill()
+    assert "6.2 MiB in 100 allocations (malloc, pid %d leaky)" % w.pid in out, out
+    assert "leaky_function+" in out and "leaky_caller+" in out, out
+
+
+@pytest.mark.parametrize("args,status,says", [
+    ([], 2, "which process"),
+    (["--kernel", "-p", "1"], 2, "takes no -p"),
+    (["-p", "999999999"], 2, "no process with PID"),
+    (["-p", "1", "--lib", "/nonexistent.so"], 2, "not a file"),
+    (["-p", "1", "--symbol-prefix", "je-"], 2, "prefix"),
+    (["--comm", "no-such-name"], 2, "no process is named"),
+    (["-p", "1", "--min-age", "-1"], 2, "--min-age"),
+])
+def test_bad_input_is_refused(args, status, says):
+    p = run("leak", *args)
+    assert p.returncode == status, (p.returncode, p.stderr)
+    assert says in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
+
+
+def test_an_allocator_that_is_not_there_is_a_clear_failure(no_bpf_leak):
+    w = Leaky("malloc")
+    try:
+        p = run("leak", "-p", str(w.pid), "--symbol-prefix", "nosuch_", "-c", "1")
+    finally:
+        w.kill()
+    assert p.returncode == 1 and "nosuch_malloc" in p.stderr, p.stderr
+
+
+def test_comm_traces_each_process_of_that_name(no_bpf_leak):
+    a, b = Leaky("malloc"), Leaky("calloc")
+    try:
+        m = Leak("--comm", "leaky")
+        a.go()
+        b.go()
+        report = m.wait_for(lambda r: [s["allocations"] for s in stacks(r)
+                                       if s["stack"][0].startswith("leaky_function+")]
+                            == [COUNT, COUNT], 30)
+        m.stop()
+    finally:
+        a.kill()
+        b.kill()
+    procs = {r["pid"]: r for r in report if r["type"] == "leak_process"}
+    assert set(procs) == {a.pid, b.pid}, report
+    assert all(p["outstanding_bytes"] == BYTES and p["allocations"] == COUNT for p in procs.values()), procs
+
+
+def test_the_end_of_the_traced_process_ends_the_run(no_bpf_leak):
+    w = Leaky("malloc")
+    p = subprocess.Popen([MEMSCOPE, "leak", "-p", str(w.pid), "-i", "0.3"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_attached(p)
+        w.go()
+    finally:
+        w.kill()
+    out, err = p.communicate(timeout=30 * SLOWDOWN)
+    assert p.returncode == 0, err
+    assert f"process {w.pid} (leaky) has exited" in err, err
+
+
+def pipe_files(report):
+    """Outstanding struct files made for pipes: the filp cache, from create_pipe_files."""
+    return sum(s["allocations"] for s in stacks(report) if s["source"] == "filp" and
+               any(f.startswith("create_pipe_files+") for f in s["stack"]))
+
+
+def test_kernel_mode_sees_open_pipes_as_outstanding_files(no_bpf_leak):
+    """300 pipes held open are 600 struct files from create_pipe_files, then none once
+    closed. Tolerance: other processes' pipes older than --min-age, at most 10."""
+    n = 300
+    m = Leak("--kernel", "--top", "1000")
+    fds = [os.pipe() for _ in range(n)]
+    try:
+        held = m.wait_for(lambda r: pipe_files(r) >= 2 * n, 30)
+    finally:
+        for a, b in fds:
+            os.close(a)
+            os.close(b)
+    freed = m.wait_for(lambda r: pipe_files(r) <= 10, 30)
+    m.stop()
+    assert 2 * n <= pipe_files(held) <= 2 * n + 10, pipe_files(held)
+    assert pipe_files(freed) <= 10, pipe_files(freed)
+    srcs = {r["source"]: r for r in held if r["type"] == "leak_source"}
+    assert srcs["filp"]["allocations"] >= 2 * n, srcs["filp"]
+    total = next(r for r in held if r["type"] == "leak")
+    assert total["processes"] is None and total["outstanding_bytes"] >= srcs["filp"]["outstanding_bytes"], total
