@@ -136,7 +136,8 @@ test: deps
 	@$(MAKE) --no-print-directory e2e
 	@$(MAKE) --no-print-directory e2e-fallback
 
-BENCH_BINS := $(addprefix $(OUT)/bench/,pingpong faulter sleepers readstatus hooks snapshot_cost)
+BENCH_BINS := $(addprefix $(OUT)/bench/,pingpong faulter sleepers readstatus hooks snapshot_cost \
+	mallocs)
 
 $(OUT)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
@@ -207,7 +208,8 @@ test-vm: deps
 	@$(MAKE) --no-print-directory memscope $(E2E_BINS)
 	tests/vm/run.sh
 
-bench: deps
+bench:
+	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory memscope $(BENCH_BINS)
 	$(PYTHON) bench/bench.py $(BENCH_ARGS)
 

@@ -421,7 +421,104 @@ def b8():
         os.rmdir(top)
 
 
-BENCHES = {"B1": b1, "B2": b2, "B3": b3, "B4": b4, "B5": b5, "B6": b6, "B7": b7, "B8": b8}
+LIBC = "/lib/x86_64-linux-gnu/libc.so.6"
+# The same tracking as memscope leak, written for bpftrace: size at entry, the block with
+# its user stack at return, forgotten at free.
+BPFTRACE_LEAK = """
+uprobe:%(libc)s:malloc /pid == %(pid)d/ { @size[tid] = arg0; }
+uretprobe:%(libc)s:malloc /pid == %(pid)d && @size[tid]/ {
+    @bytes[retval] = @size[tid]; @stack[retval] = ustack; delete(@size[tid]); }
+uprobe:%(libc)s:free /pid == %(pid)d/ { delete(@bytes[arg0]); delete(@stack[arg0]); }
+"""
+
+
+def malloc_pair_ns(tracer):
+    """ns per malloc+free pair in a fresh process, with tracer(pid) attached (or none)."""
+    n = "50000" if ARGS.quick else "200000"
+    p = subprocess.Popen([os.path.join(B, "mallocs"), n], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    p.stdout.readline()
+    t = tracer(p.pid) if tracer else None
+    try:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        return float(p.stdout.readline())
+    finally:
+        p.wait()
+        if t:
+            t.terminate()
+            t.wait()
+
+
+def memscope_leak(*extra):
+    def start(pid):
+        t = subprocess.Popen([MEMSCOPE, "leak", "-p", str(pid), "-i", "60", *extra],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(2)  # loaded and attached
+        return t
+    return start
+
+
+def bpftrace_leak(pid):
+    t = subprocess.Popen(["bpftrace", "-e", BPFTRACE_LEAK % {"libc": LIBC, "pid": pid}],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    while "Attaching" not in t.stdout.readline():
+        pass
+    time.sleep(0.5)
+    return t
+
+
+def leak_bpf_ns_per_pair(*extra):
+    """Nanoseconds per pair spent inside memscope leak's programs (kernel.bpf_stats)."""
+    names = ("malloc_enter", "alloc_return", "free_enter")
+    n = 50000 if ARGS.quick else 200000
+    subprocess.run(["sysctl", "-qw", "kernel.bpf_stats_enabled=1"], check=True)
+    stats = {}
+
+    def start(pid):
+        t = memscope_leak(*extra)(pid)
+        return t
+
+    try:
+        p = subprocess.Popen([os.path.join(B, "mallocs"), str(n)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+        p.stdout.readline()
+        t = start(p.pid)
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        p.stdout.readline()
+        p.wait()
+        for prog in json.loads(subprocess.run(["bpftool", "-j", "prog", "show"],
+                                              capture_output=True, text=True).stdout):
+            if prog.get("name") in names:
+                stats[prog["name"]] = prog.get("run_time_ns", 0)
+        t.terminate()
+        t.wait()
+    finally:
+        subprocess.run(["sysctl", "-qw", "kernel.bpf_stats_enabled=0"])
+    return sum(stats.values()) / n
+
+
+def b9():
+    base, vals, ratios = alternate(
+        lambda: malloc_pair_ns(None),
+        [lambda: malloc_pair_ns(memscope_leak()), lambda: malloc_pair_ns(bpftrace_leak),
+         lambda: malloc_pair_ns(memscope_leak("--sample", "10"))], ARGS.pairs)
+    b = statistics.median(base)
+    ms, bt, s10 = (statistics.median(v) for v in vals)
+    record("B9 malloc+free pair: memscope leak", b, ms, "ns/pair", ratios[0],
+           "<= bpftrace's cost", ms <= bt, f"(bpftrace: {bt:.1f} ns/pair)")
+    added, added10 = ms - b, s10 - b
+    inside, inside10 = leak_bpf_ns_per_pair(), leak_bpf_ns_per_pair("--sample", "10")
+    record("B9 same, --sample 10", b, s10, "ns/pair", ratios[2], "added cost / ~10",
+           added10 <= added / 5, f"(added {added10:.0f} vs {added:.0f} ns: "
+           f"{added / added10 if added10 > 0 else float('inf'):.1f}x less; inside "
+           f"memscope's programs {inside:.0f} -> {inside10:.0f} ns/pair, the rest is the "
+           f"uprobe traps)")
+
+
+BENCHES = {"B1": b1, "B2": b2, "B3": b3, "B4": b4, "B5": b5, "B6": b6, "B7": b7, "B8": b8,
+           "B9": b9}
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -8,6 +8,8 @@ libjson-c-dev libcmocka-dev libmicrohttpd-dev libdw-dev python3 python3-pytest p
 prometheus curl libclang-rt-14-dev"
 # scripts/deps.sh vm: also what make test-vm needs
 [ "${1:-}" = vm ] && PKGS="$PKGS qemu-system-x86 busybox-static cpio e2fsprogs"
+# scripts/deps.sh bench: also what make bench compares memscope with
+[ "${1:-}" = bench ] && PKGS="$PKGS prometheus-node-exporter bpftrace procps"
 
 missing=""
 for p in $PKGS; do

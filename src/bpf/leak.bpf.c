@@ -20,8 +20,12 @@
 const volatile __u32 sample_every = 1;
 const volatile __u32 page_size = 4096; /* set by user space */
 
+/*
+ * Per thread, kept between calls and reused in place (depth 0: idle), so a call costs
+ * two lookups, not an insert and a delete; LRU, so threads that are gone make room.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64); /* pid_tgid */
 	__type(value, struct leak_call);
@@ -55,13 +59,16 @@ static __always_inline int enter(enum leak_fn fn, __u64 size, __u64 arg)
 	struct leak_call *c = bpf_map_lookup_elem(&calls, &id);
 	struct leak_call nc = { .size = size, .arg = arg, .ts_ns = now, .fn = fn, .depth = 1 };
 
-	if (c && now - c->ts_ns < LEAK_STALE_NS) {
+	if (c && c->depth && now - c->ts_ns < LEAK_STALE_NS) {
 		c->depth++; /* inside another traced call: that one is the allocation */
 		return 0;
 	}
 	if (sample_every > 1 && __sync_fetch_and_add(&nr_seen, 1) % sample_every)
 		nc.fn = LEAK_NR_FN; /* not sampled: still tracked for nesting */
-	bpf_map_update_elem(&calls, &id, &nc, BPF_ANY);
+	if (c)
+		*c = nc; /* only this thread touches its entry */
+	else
+		bpf_map_update_elem(&calls, &id, &nc, BPF_ANY);
 	return 0;
 }
 
@@ -92,10 +99,9 @@ int BPF_KRETPROBE(alloc_return, long ret)
 	struct leak_call *c = bpf_map_lookup_elem(&calls, &id), call;
 	__u32 tgid = id >> 32;
 
-	if (!c || --c->depth)
+	if (!c || !c->depth || --c->depth)
 		return 0;
 	call = *c;
-	bpf_map_delete_elem(&calls, &id);
 	switch (call.fn) {
 	case LEAK_NR_FN:
 		return 0;
@@ -185,7 +191,7 @@ static __always_inline int release(__u64 addr)
 	__u64 id = bpf_get_current_pid_tgid();
 	struct leak_call *c = bpf_map_lookup_elem(&calls, &id);
 
-	if (!c || bpf_ktime_get_boot_ns() - c->ts_ns >= LEAK_STALE_NS)
+	if (!c || !c->depth || bpf_ktime_get_boot_ns() - c->ts_ns >= LEAK_STALE_NS)
 		forget(id >> 32, addr);
 	return 0;
 }
