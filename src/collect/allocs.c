@@ -250,15 +250,6 @@ static int cmp_key(const void *x, const void *y)
 	return (a->cache > b->cache) - (a->cache < b->cache);
 }
 
-static int cmp_bytes(const void *x, const void *y)
-{
-	const struct alloc_group *a = x, *b = y;
-
-	if (a->bytes != b->bytes)
-		return a->bytes > b->bytes ? -1 : 1;
-	return cmp_key(x, y);
-}
-
 size_t allocs_groups(struct allocs *a, uint64_t before, struct alloc_group **out)
 {
 	struct walk w = { .before = before };
@@ -266,6 +257,9 @@ size_t allocs_groups(struct allocs *a, uint64_t before, struct alloc_group **out
 
 	ms_map_each(bpf_map__fd(a->skel->maps.allocs), sizeof(struct leak_key),
 		    sizeof(struct leak_alloc), false, add_alloc, &w);
+	*out = w.g;
+	if (!w.n)
+		return 0;
 	qsort(w.g, w.n, sizeof(*w.g), cmp_key);
 	for (size_t i = 0; i < w.n; i++) {
 		struct alloc_group *last = n ? &w.g[n - 1] : NULL;
@@ -279,8 +273,6 @@ size_t allocs_groups(struct allocs *a, uint64_t before, struct alloc_group **out
 			w.g[n++] = w.g[i];
 		}
 	}
-	qsort(w.g, n, sizeof(*w.g), cmp_bytes);
-	*out = w.g;
 	return n;
 }
 

@@ -37,7 +37,7 @@ struct ms_loss;
 struct allocs *allocs_open(const struct allocs_opts *o);
 /* How many functions were attached in pid's mappings, and where (for -v). */
 int allocs_attached(const struct allocs *a, int pid);
-/* Groups of allocations made before boot-clock time `before`, largest first. */
+/* Groups of allocations made before boot-clock time `before` (free *out). */
 size_t allocs_groups(struct allocs *a, uint64_t before, struct alloc_group **out);
 /* The stack of a group: return addresses, innermost (the direct caller) first. */
 int allocs_stack(struct allocs *a, int32_t stack_id, uint64_t *ips, int max);
