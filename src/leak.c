@@ -244,8 +244,6 @@ static int choose_pids(const struct ms_opts *o, int *pids)
 	}
 	for (int i = 0; i < o->nr_pids; i++) {
 		snprintf(path, sizeof(path), "/proc/%d/maps", o->pids[i]);
-		if (access(path, R_OK))
-			ms_usage_error("-p %d: no such process", o->pids[i]);
 		if (proc_no_mm_reason(o->pids[i]))
 			ms_usage_error("-p %d: %s", o->pids[i], proc_no_mm_reason(o->pids[i]));
 		pids[n++] = o->pids[i];

@@ -59,6 +59,10 @@ static void add_link(struct allocs *a, struct bpf_program *prog, bool ret, int p
 {
 	struct bpf_link *l = bpf_program__attach_uprobe(prog, ret, pid, path, off);
 
+	/* perf_event_open of a uprobe: CAP_BPF and CAP_PERFMON alone were refused (6.18) */
+	if (!l && (errno == EACCES || errno == EPERM) && geteuid())
+		ms_fatal("leak: the kernel refused a uprobe on %s (%s): run memscope leak as root",
+			 path, strerror(errno));
 	if (!l)
 		ms_bpf_fail("attaching a uprobe to the allocator", errno);
 	add_link_ptr(a, l);
@@ -70,13 +74,17 @@ static int attach_object(struct allocs *a, int pid, const char *path, const char
 	char names[LEAK_NR_FN][64];
 	const char *np[LEAK_NR_FN];
 	uint64_t off[LEAK_NR_FN];
-	int n = 0;
+	int n = 0, found;
 
 	for (int f = 0; f < LEAK_NR_FN; f++) {
 		snprintf(names[f], sizeof(names[f]), "%s%s", prefix, fn_names[f]);
 		np[f] = names[f];
 	}
-	if (elf_func_offsets(path, np, LEAK_NR_FN, off) <= 0)
+	found = elf_func_offsets(path, np, LEAK_NR_FN, off);
+	if (found < 0 && (errno == EACCES || errno == EPERM))
+		ms_fatal("leak: cannot read %s: %s (run memscope leak as root)", path,
+			 strerror(errno));
+	if (found <= 0)
 		return 0;
 	for (int f = 0; f < LEAK_NR_FN; f++) {
 		bool alias = false;
@@ -128,8 +136,11 @@ static int attach_pid(struct allocs *a, int pid, const struct allocs_opts *o)
 	if (o->lib)
 		return attach_object(a, pid, o->lib, o->prefix);
 	nobj = mapped_objects(pid, objs, ALLOCS_MAX_OBJS);
-	if (nobj < 0)
+	if (nobj < 0 && errno == ENOENT)
 		ms_fatal("leak: process %d is gone", pid);
+	if (nobj < 0)
+		ms_fatal("leak: cannot read /proc/%d/maps: %s (run memscope leak as root)", pid,
+			 strerror(errno));
 	for (int i = 0; i < nobj; i++)
 		n += attach_object(a, pid, objs[i], o->prefix);
 	return n;
@@ -197,9 +208,9 @@ struct allocs *allocs_open(const struct allocs_opts *o)
 		a->pids[i] = o->pids[i];
 		a->attached[i] = attach_pid(a, o->pids[i], o);
 		if (!a->attached[i])
-			ms_fatal("leak: no %smalloc or free in %s of process %d (give the allocator "
-				 "with --lib PATH, its prefix with --symbol-prefix)", o->prefix,
-				 o->lib ? o->lib : "the files mapped", o->pids[i]);
+			ms_fatal("leak: no %smalloc or free in %s (process %d): give the "
+				 "allocator with --lib PATH, its prefix with --symbol-prefix",
+				 o->prefix, o->lib ? o->lib : "the files it maps", o->pids[i]);
 		a->nr_pids++;
 	}
 	return a;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <string.h>
@@ -61,6 +62,7 @@ int elf_func_offsets(const char *path, const char *const *names, int n, uint64_t
 		if (elf)
 			elf_end(elf);
 		close(fd);
+		errno = ENOEXEC;
 		return -1;
 	}
 	while ((scn = elf_nextscn(elf, scn))) {

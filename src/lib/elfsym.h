@@ -8,7 +8,7 @@
 /*
  * For each of the n names, the file offset of the function the file defines under
  * that name (its .symtab or .dynsym), 0 when it defines none. Returns how many it
- * found, -1 when the file cannot be read as ELF.
+ * found, -1 when the file cannot be read (errno) or is no ELF file (ENOEXEC).
  */
 int elf_func_offsets(const char *path, const char *const *names, int n, uint64_t *offsets);
 

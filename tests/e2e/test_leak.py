@@ -262,3 +262,24 @@ def test_kernel_mode_sees_open_pipes_as_outstanding_files(no_bpf_leak):
     assert srcs["filp"]["allocations"] >= 2 * n, srcs["filp"]
     total = next(r for r in held if r["type"] == "leak")
     assert total["processes"] is None and total["outstanding_bytes"] >= srcs["filp"]["outstanding_bytes"], total
+
+
+def test_without_root_one_line_says_to_run_as_root():
+    """uprobes are refused to CAP_BPF + CAP_PERFMON alone (perf_event_open, 6.18); another
+    user's mappings cannot be read: either way one line, exit 1."""
+    setpriv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    sleeper = subprocess.Popen(setpriv + ["sleep", "60"])
+    try:
+        for pid in (sleeper.pid, os.getpid()):
+            p = subprocess.run(setpriv + ["--inh-caps=-all,+bpf,+perfmon",
+                                          "--ambient-caps=+bpf,+perfmon", MEMSCOPE, "leak",
+                                          "-p", str(pid), "-c", "1"],
+                               capture_output=True, text=True, timeout=60)
+            if p.returncode == 0:
+                continue  # a kernel that lets CAP_PERFMON create uprobes
+            lines = p.stderr.strip().splitlines()
+            assert p.returncode == 1 and len(lines) == 1, p.stderr
+            assert "run memscope leak as root" in lines[0], p.stderr
+    finally:
+        sleeper.kill()
+        sleeper.wait()
