@@ -29,9 +29,10 @@ static struct {
 	const char *lib;
 	const char *prefix;
 	bool kernel;
+	bool dwarf;
 } cfg = { .top = 10, .min_age = 0.5, .sample = 1, .prefix = "" };
 
-enum { OPT_TOP, OPT_MIN_AGE, OPT_SAMPLE, OPT_LIB, OPT_PREFIX, OPT_KERNEL };
+enum { OPT_TOP, OPT_MIN_AGE, OPT_SAMPLE, OPT_LIB, OPT_PREFIX, OPT_KERNEL, OPT_DWARF };
 
 static const struct ms_cmd_opt leak_opts[] = {
 	{ "top", 0, required_argument, "N", "the N stacks holding most (default 10)", OPT_TOP },
@@ -46,6 +47,9 @@ static const struct ms_cmd_opt leak_opts[] = {
 	{ "kernel", 0, no_argument, NULL,
 	  "the kernel's allocations instead: slab objects and pages, by stack and cache",
 	  OPT_KERNEL },
+	{ "dwarf", 0, no_argument, NULL,
+	  "unwind with DWARF call frame information (code without frame pointers): copies "
+	  "8 KiB of stack per allocation", OPT_DWARF },
 	{ NULL },
 };
 
@@ -77,13 +81,17 @@ static void leak_parse_opt(int id, const char *arg)
 	case OPT_KERNEL:
 		cfg.kernel = true;
 		break;
+	case OPT_DWARF:
+		cfg.dwarf = true;
+		break;
 	}
 }
 
 static void leak_check(const struct ms_opts *o)
 {
-	if (cfg.kernel && (o->nr_pids || o->has_comm || cfg.lib || cfg.prefix[0]))
-		ms_usage_error("leak --kernel: takes no -p, --comm, --lib or --symbol-prefix");
+	if (cfg.kernel && (o->nr_pids || o->has_comm || cfg.lib || cfg.prefix[0] || cfg.dwarf))
+		ms_usage_error("leak --kernel: takes no -p, --comm, --lib, --symbol-prefix or "
+			       "--dwarf");
 	if (!cfg.kernel && !o->nr_pids && !o->has_comm)
 		ms_usage_error("leak: which process? -p PID or --comm NAME (or --kernel)");
 }
@@ -337,7 +345,7 @@ static void fill_stack(struct report *r, const struct alloc_group *g, struct sho
 {
 	struct leak_stack_row *s = &sh->row;
 	uint64_t ips[LEAK_STACK_DEPTH];
-	int n = allocs_stack(r->a, g->stack_id, ips, LEAK_STACK_DEPTH);
+	int n = allocs_stack(r->a, g, ips, LEAK_STACK_DEPTH);
 	struct usyms *u = r->syms[slot_of(r, g->pid)];
 	const char *mod;
 
@@ -357,7 +365,7 @@ static void fill_kernel_stack(struct report *r, const struct alloc_group *g, str
 {
 	struct leak_stack_row *s = &sh->row;
 	uint64_t ips[LEAK_STACK_DEPTH];
-	int n = allocs_stack(r->a, g->stack_id, ips, LEAK_STACK_DEPTH);
+	int n = allocs_stack(r->a, g, ips, LEAK_STACK_DEPTH);
 
 	for (int i = ksyms_stack_start(r->ksyms, ips, n); i < n; i++) {
 		ksyms_format(r->ksyms, ips[i], s->frames[s->nr_frames], LEAK_FRAME_LEN);
@@ -649,11 +657,16 @@ static void report(struct report *r)
 	free(sh);
 }
 
+static void poll_copies(int timeout_ms, void *ctx)
+{
+	allocs_poll(ctx, timeout_ms);
+}
+
 static int leak_run(const struct ms_opts *o)
 {
 	struct report r = { 0 };
 	struct allocs_opts ao = { .lib = cfg.lib, .prefix = cfg.prefix, .sample = cfg.sample,
-				  .kernel = cfg.kernel };
+				  .kernel = cfg.kernel, .dwarf = cfg.dwarf };
 	struct ms_ticker tk;
 	struct ms_loss *loss;
 	int nloss;
@@ -667,6 +680,8 @@ static int leak_run(const struct ms_opts *o)
 	ao.nr_pids = r.nr;
 	r.a = allocs_open(&ao);
 	loss = allocs_losses(r.a, &nloss);
+	if (cfg.dwarf) /* the stack copies are unwound as they come, between reports */
+		ms_set_idle(poll_copies, r.a);
 	if (ms_verbose())
 		for (int p = 0; p < r.nr; p++)
 			ms_message("leak: pid %d: %d allocator functions traced", r.pids[p],
@@ -676,6 +691,7 @@ static int leak_run(const struct ms_opts *o)
 		report(&r);
 		ms_report_losses("leak", loss, nloss);
 	}
+	ms_set_idle(NULL, NULL);
 	allocs_close(r.a);
 	ksyms_free(r.ksyms);
 	free(r.prev);

@@ -45,6 +45,16 @@ struct {
 	__uint(value_size, LEAK_STACK_DEPTH * sizeof(__u64));
 } stacks SEC(".maps");
 
+/* --dwarf: copies of the user stack, unwound in user space */
+const volatile bool dwarf;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} ustacks SEC(".maps");
+
+__u64 nr_ustacks_lost;	/* the ring was full: that allocation has the frame-pointer stack */
+__u64 nr_useq;
 __u64 nr_untracked;	/* the allocs map was full */
 __u64 nr_stacks_lost;	/* the stacks map was full */
 __u64 nr_unknown_frees; /* frees of pointers allocated before memscope attached */
@@ -80,6 +90,32 @@ static __always_inline void forget(__u32 tgid, __u64 addr)
 		__sync_fetch_and_add(&nr_unknown_frees, 1);
 }
 
+/* --dwarf: the top of the stack with the registers the unwinder starts from; its seq. */
+static __always_inline __u64 copy_stack(struct pt_regs *regs, __u32 tgid)
+{
+	struct leak_ustack *e = bpf_ringbuf_reserve(&ustacks, sizeof(*e), 0);
+	__u64 sp = PT_REGS_SP(regs), seq;
+
+	if (!e) {
+		__sync_fetch_and_add(&nr_ustacks_lost, 1);
+		return 0;
+	}
+	e->seq = seq = __sync_fetch_and_add(&nr_useq, 1) + 1;
+	e->tgid = tgid;
+	e->ip = PT_REGS_IP(regs);
+	e->sp = sp;
+	e->bp = PT_REGS_FP(regs);
+	e->len = LEAK_DWARF_BYTES;
+	/* near the stack's top end a whole copy faults: try a quarter */
+	if (bpf_probe_read_user(e->data, LEAK_DWARF_BYTES, (void *)sp)) {
+		e->len = LEAK_DWARF_BYTES / 4;
+		if (bpf_probe_read_user(e->data, LEAK_DWARF_BYTES / 4, (void *)sp))
+			e->len = 0;
+	}
+	bpf_ringbuf_submit(e, 0);
+	return seq;
+}
+
 static __always_inline void remember(void *ctx, __u32 tgid, __u64 addr, const struct leak_call *c)
 {
 	struct leak_key k = { .tgid = tgid, .addr = addr };
@@ -88,6 +124,8 @@ static __always_inline void remember(void *ctx, __u32 tgid, __u64 addr, const st
 	a.stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
 	if (a.stack_id < 0)
 		__sync_fetch_and_add(&nr_stacks_lost, 1);
+	if (dwarf)
+		a.cache = copy_stack(ctx, tgid);
 	if (bpf_map_update_elem(&allocs, &k, &a, BPF_ANY))
 		__sync_fetch_and_add(&nr_untracked, 1);
 }

@@ -4,6 +4,7 @@
 #define MEMSCOPE_LEAK_H
 
 #define LEAK_STACK_DEPTH 32
+#define LEAK_DWARF_BYTES 8192 /* --dwarf: the top of the user stack copied, as perf's default */
 
 /* The allocator functions traced; their arguments differ, their return value too. */
 enum leak_fn {
@@ -31,7 +32,16 @@ struct leak_alloc {
 	__s32 stack_id;	 /* in the stacks map; < 0: not kept (counted) */
 	__u32 fn;	 /* enum leak_fn; --kernel: enum leak_kind */
 	__u64 cache;	 /* --kernel: the kmem_cache (its name in the caches map); kmalloc:
-			  * the size class; pages: the order */
+			  * the size class; pages: the order. --dwarf: its stack's copy, by seq */
+};
+
+/* --dwarf: the registers and the top of the user stack at an allocation's return. */
+struct leak_ustack {
+	__u64 seq;
+	__u32 tgid;
+	__u32 len;	/* bytes of data copied from sp */
+	__u64 ip, sp, bp;
+	__u8 data[LEAK_DWARF_BYTES];
 };
 
 /* A thread inside a traced allocator call, between its entry and its return. */

@@ -12,6 +12,8 @@
 #include "loss.h"
 #include "mapwalk.h"
 #include "runtime.h"
+#include "ustacks.h"
+#include "uunwind.h"
 #include "leak.skel.h"
 
 #define ALLOCS_MAX_OBJS 64
@@ -24,10 +26,14 @@ static const char *const fn_names[LEAK_NR_FN] = {
 
 struct allocs {
 	struct leak_bpf *skel;
+	bool dwarf;
+	struct ring_buffer *ring;	/* --dwarf: stack copies */
+	struct uunwind *unwind[64];	/* --dwarf: by pid slot */
+	struct ustacks *ustacks;
 	struct bpf_link **links;
 	int nr_links, cap_links;
 	int pids[64], attached[64], nr_pids;
-	struct ms_loss loss[2];
+	struct ms_loss loss[3];
 };
 
 static struct bpf_program *entry_prog(struct leak_bpf *s, int fn)
@@ -175,12 +181,52 @@ static void attach_kernel(struct allocs *a)
 	}
 }
 
+static int on_ustack(void *ctx, void *data, size_t len)
+{
+	struct allocs *a = ctx;
+	const struct leak_ustack *e = data;
+	uint64_t pcs[LEAK_STACK_DEPTH];
+	struct uunwind *u = NULL;
+	int n;
+
+	if (len < sizeof(*e))
+		return 0;
+	for (int i = 0; i < a->nr_pids; i++)
+		if ((uint32_t)a->pids[i] == e->tgid)
+			u = a->unwind[i];
+	n = u ? uunwind_stack(u, e->ip, e->sp, e->bp, e->data, e->len, pcs, LEAK_STACK_DEPTH) : 0;
+	if (n > 0)
+		ustacks_add(a->ustacks, e->seq, pcs, n);
+	return 0;
+}
+
+void allocs_poll(struct allocs *a, int timeout_ms)
+{
+	if (a->ring)
+		ring_buffer__poll(a->ring, timeout_ms);
+}
+
+/* --dwarf: each process's call frame information, and the ring of stack copies. */
+static void open_dwarf(struct allocs *a)
+{
+	for (int i = 0; i < a->nr_pids; i++)
+		if (!(a->unwind[i] = uunwind_open(a->pids[i])))
+			ms_fatal("leak --dwarf: cannot read the mappings of process %d", a->pids[i]);
+	a->ustacks = ustacks_new();
+	a->ring = ring_buffer__new(bpf_map__fd(a->skel->maps.ustacks), on_ustack, a, NULL);
+	if (!a->ring)
+		ms_bpf_fail("opening the stack copies' ring buffer", errno);
+}
+
 static void load(struct allocs *a, unsigned int sample, bool kernel)
 {
 	a->skel = leak_bpf__open_opts(ms_bpf_open_opts());
 	if (!a->skel)
 		ms_bpf_fail("opening leak's BPF object", errno);
 	a->skel->rodata->sample_every = sample ? sample : 1;
+	a->skel->rodata->dwarf = a->dwarf;
+	if (!a->dwarf) /* the ring's pages are allocated when it is made */
+		bpf_map__set_max_entries(a->skel->maps.ustacks, sysconf(_SC_PAGESIZE));
 	a->skel->rodata->page_size = sysconf(_SC_PAGESIZE);
 	choose_side(a->skel, kernel);
 	ms_test_map_sizes(a->skel->obj);
@@ -192,6 +238,10 @@ static void load(struct allocs *a, unsigned int sample, bool kernel)
 	a->loss[1] = (struct ms_loss){ "stacks_lost",
 				       "allocations without a stack: the stack map is full",
 				       &a->skel->bss->nr_stacks_lost, 0 };
+	a->loss[2] = (struct ms_loss){ "stack_copies_lost",
+				       "--dwarf stack copies lost (the ring was full): those "
+				       "allocations have the frame-pointer stack",
+				       &a->skel->bss->nr_ustacks_lost, 0 };
 }
 
 struct allocs *allocs_open(const struct allocs_opts *o)
@@ -201,6 +251,7 @@ struct allocs *allocs_open(const struct allocs_opts *o)
 	if (!a)
 		ms_fatal("out of memory");
 	ms_require_bpf();
+	a->dwarf = o->dwarf;
 	load(a, o->sample, o->kernel);
 	if (o->kernel)
 		attach_kernel(a);
@@ -213,6 +264,8 @@ struct allocs *allocs_open(const struct allocs_opts *o)
 				 o->prefix, o->lib ? o->lib : "the files it maps", o->pids[i]);
 		a->nr_pids++;
 	}
+	if (a->dwarf)
+		open_dwarf(a);
 	return a;
 }
 
@@ -225,6 +278,7 @@ int allocs_attached(const struct allocs *a, int pid)
 }
 
 struct walk {
+	struct allocs *a;
 	struct alloc_group *g;
 	size_t n, cap;
 	uint64_t before;
@@ -235,6 +289,8 @@ static void add_alloc(const void *key, const void *value, void *ctx)
 	const struct leak_key *k = key;
 	const struct leak_alloc *v = value;
 	struct walk *w = ctx;
+	/* --dwarf: marks the allocation's stack copy as still needed */
+	uint32_t ustack = w->a->dwarf && v->cache ? ustacks_of(w->a->ustacks, v->cache) : 0;
 
 	if (v->ts_ns >= w->before)
 		return;
@@ -244,7 +300,9 @@ static void add_alloc(const void *key, const void *value, void *ctx)
 			ms_fatal("out of memory");
 	}
 	w->g[w->n++] = (struct alloc_group){ .pid = k->tgid, .stack_id = v->stack_id,
-					     .fn = v->fn, .cache = v->cache, .bytes = v->size,
+					     .fn = v->fn,
+					     .cache = w->a->dwarf ? ustack : v->cache,
+					     .bytes = v->size,
 					     .count = 1, .oldest_ns = v->ts_ns };
 }
 
@@ -263,11 +321,13 @@ static int cmp_key(const void *x, const void *y)
 
 size_t allocs_groups(struct allocs *a, uint64_t before, struct alloc_group **out)
 {
-	struct walk w = { .before = before };
+	struct walk w = { .a = a, .before = before };
 	size_t n = 0;
 
 	ms_map_each(bpf_map__fd(a->skel->maps.allocs), sizeof(struct leak_key),
 		    sizeof(struct leak_alloc), false, add_alloc, &w);
+	if (a->dwarf)
+		ustacks_sweep(a->ustacks);
 	*out = w.g;
 	if (!w.n)
 		return 0;
@@ -287,11 +347,14 @@ size_t allocs_groups(struct allocs *a, uint64_t before, struct alloc_group **out
 	return n;
 }
 
-int allocs_stack(struct allocs *a, int32_t stack_id, uint64_t *ips, int max)
+int allocs_stack(struct allocs *a, const struct alloc_group *g, uint64_t *ips, int max)
 {
 	uint64_t buf[LEAK_STACK_DEPTH];
+	int32_t stack_id = g->stack_id;
 	int n = 0;
 
+	if (a->dwarf && g->cache)
+		return ustacks_get(a->ustacks, g->cache, ips, max);
 	if (stack_id < 0 ||
 	    bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.stacks), &stack_id, buf))
 		return 0;
@@ -329,7 +392,7 @@ uint64_t allocs_unknown_frees(const struct allocs *a)
 
 struct ms_loss *allocs_losses(struct allocs *a, int *n)
 {
-	*n = 2;
+	*n = a->dwarf ? 3 : 2;
 	return a->loss;
 }
 
@@ -339,6 +402,10 @@ void allocs_close(struct allocs *a)
 		return;
 	for (int i = 0; i < a->nr_links; i++)
 		bpf_link__destroy(a->links[i]);
+	ring_buffer__free(a->ring);
+	for (int i = 0; i < a->nr_pids; i++)
+		uunwind_close(a->unwind[i]);
+	ustacks_free(a->ustacks);
 	free(a->links);
 	leak_bpf__destroy(a->skel);
 	free(a);

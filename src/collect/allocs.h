@@ -18,6 +18,7 @@ struct allocs_opts {
 	const char *prefix; /* symbol prefix (--symbol-prefix), "" for none */
 	unsigned int sample; /* track one allocation in this many */
 	bool kernel;	     /* the kernel's allocations instead (no pids) */
+	bool dwarf;	     /* unwind copies of the user stack with DWARF (no frame pointers) */
 };
 
 /* What one (process, stack) holds. */
@@ -25,7 +26,8 @@ struct alloc_group {
 	uint32_t pid;	  /* --kernel: LEAK_SPACE_* */
 	int32_t stack_id; /* < 0: the stack was not kept */
 	uint32_t fn;	  /* enum leak_fn; --kernel: enum leak_kind */
-	uint64_t cache;	  /* --kernel: the kmem_cache, or the pages' order */
+	uint64_t cache;	  /* --kernel: the kmem_cache, or the pages' order; --dwarf: the
+			   * unwound stack's number, 0: the frame-pointer stack */
 	uint64_t bytes, count;
 	uint64_t oldest_ns; /* boot clock of the oldest allocation */
 };
@@ -40,7 +42,9 @@ int allocs_attached(const struct allocs *a, int pid);
 /* Groups of allocations made before boot-clock time `before` (free *out). */
 size_t allocs_groups(struct allocs *a, uint64_t before, struct alloc_group **out);
 /* The stack of a group: return addresses, innermost (the direct caller) first. */
-int allocs_stack(struct allocs *a, int32_t stack_id, uint64_t *ips, int max);
+int allocs_stack(struct allocs *a, const struct alloc_group *g, uint64_t *ips, int max);
+/* --dwarf: take the stack copies the kernel sent, waiting up to timeout_ms. */
+void allocs_poll(struct allocs *a, int timeout_ms);
 /* The name of an allocator function (enum leak_fn). */
 const char *allocs_fn_name(uint32_t fn);
 /* --kernel: the name of a group's source: its slab cache, "kmalloc-64", "pages-order-0". */

@@ -16,17 +16,24 @@ static const Dwfl_Callbacks proc_callbacks = {
 	.debuginfo_path = &debuginfo_path,
 };
 
+Dwfl *usyms_dwfl_open(int pid)
+{
+	Dwfl *dwfl = dwfl_begin(&proc_callbacks);
+
+	if (dwfl && (dwfl_linux_proc_report(dwfl, pid) || dwfl_report_end(dwfl, NULL, NULL))) {
+		dwfl_end(dwfl);
+		dwfl = NULL;
+	}
+	return dwfl;
+}
+
 struct usyms *usyms_open(int pid)
 {
 	struct usyms *u = calloc(1, sizeof(*u));
 
-	if (!u || !(u->dwfl = dwfl_begin(&proc_callbacks))) {
+	if (u && !(u->dwfl = usyms_dwfl_open(pid))) {
 		free(u);
-		return NULL;
-	}
-	if (dwfl_linux_proc_report(u->dwfl, pid) || dwfl_report_end(u->dwfl, NULL, NULL)) {
-		usyms_close(u);
-		return NULL;
+		u = NULL;
 	}
 	return u;
 }

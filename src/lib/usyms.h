@@ -9,6 +9,9 @@
 
 struct usyms;
 
+struct Dwfl;
+/* A libdwfl session with the process's current mappings reported; NULL when gone. */
+struct Dwfl *usyms_dwfl_open(int pid);
 /* The process's current mappings (build ids, separate debug files); NULL when gone. */
 struct usyms *usyms_open(int pid);
 void usyms_close(struct usyms *u);

@@ -89,18 +89,25 @@ def exact(report):
     return s is not None and s["allocations"] == COUNT
 
 
-@pytest.mark.parametrize("mode,extra", [
-    ("malloc", []), ("calloc", []), ("realloc", []), ("posix_memalign", []),
-    ("prefix", ["--lib", TSTALLOC, "--symbol-prefix", "tst_"])])
-def test_leak_is_reported_exactly_at_its_stack(no_bpf_leak, mode, extra):
-    w = Leaky(mode)
+def traced_leak(mode, *args, binary=LEAKY):
+    """Leaky leaks while memscope leak -p traces it: the first report with the whole
+    leak (or the last one seen), the test program and the memscope run."""
+    w = Leaky(mode, binary)
     try:
-        m = Leak("-p", w.pid, *extra)
+        m = Leak("-p", w.pid, *args)
         w.go()
         report = m.wait_for(exact, 30)
         m.stop()
     finally:
         w.kill()
+    return report, w, m
+
+
+@pytest.mark.parametrize("mode,extra", [
+    ("malloc", []), ("calloc", []), ("realloc", []), ("posix_memalign", []),
+    ("prefix", ["--lib", TSTALLOC, "--symbol-prefix", "tst_"])])
+def test_leak_is_reported_exactly_at_its_stack(no_bpf_leak, mode, extra):
+    report, w, m = traced_leak(mode, *extra)
     s = leaky_stack(report)
     assert s is not None, report
     # realloc: the 16-byte blocks it was given are freed by it, not counted
@@ -150,18 +157,21 @@ def test_allocations_from_before_attaching_are_not_leaks(no_bpf_leak):
 
 
 def test_without_frame_pointers_the_output_says_the_stack_is_short(no_bpf_leak):
-    w = Leaky("malloc", LEAKY_NOFP)
-    try:
-        m = Leak("-p", w.pid)
-        w.go()
-        report = m.wait_for(lambda r: leaky_stack(r) is not None and
-                            leaky_stack(r)["allocations"] == COUNT, 30)
-        m.stop()
-    finally:
-        w.kill()
+    report = traced_leak("malloc", binary=LEAKY_NOFP)[0]
     s = leaky_stack(report)
     assert s is not None, report  # the direct caller is there all the same
     assert s["outstanding_bytes"] == BYTES and not s["stack_complete"], s
+
+
+@pytest.mark.parametrize("binary", [LEAKY_NOFP, LEAKY], ids=["no-frame-pointers", "frame-pointers"])
+def test_dwarf_unwinds_code_without_frame_pointers(no_bpf_leak, binary):
+    report = traced_leak("malloc", "--dwarf", binary=binary)[0]
+    s = leaky_stack(report)
+    assert s is not None, report
+    assert (s["outstanding_bytes"], s["allocations"]) == (BYTES, COUNT), s
+    assert s["stack"][1].startswith("leaky_caller+") and s["stack_complete"], s["stack"]
+    assert any(f.startswith("main+") for f in s["stack"]), s["stack"]
+    assert len(stacks(report)) == 1, stacks(report)  # one call site, one stack
 
 
 def test_text_names_the_stack_and_the_sizes(no_bpf_leak):
@@ -183,6 +193,7 @@ def test_text_names_the_stack_and_the_sizes(no_bpf_leak):
 @pytest.mark.parametrize("args,status,says", [
     ([], 2, "which process"),
     (["--kernel", "-p", "1"], 2, "takes no -p"),
+    (["--kernel", "--dwarf"], 2, "--dwarf"),
     (["-p", "999999999"], 2, "no process with PID"),
     (["-p", "1", "--lib", "/nonexistent.so"], 2, "not a file"),
     (["-p", "1", "--symbol-prefix", "je-"], 2, "prefix"),
