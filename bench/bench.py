@@ -503,9 +503,10 @@ def b9():
     base, vals, ratios = alternate(
         lambda: malloc_pair_ns(None),
         [lambda: malloc_pair_ns(memscope_leak()), lambda: malloc_pair_ns(bpftrace_leak),
-         lambda: malloc_pair_ns(memscope_leak("--sample", "10"))], ARGS.pairs)
+         lambda: malloc_pair_ns(memscope_leak("--sample", "10")),
+         lambda: malloc_pair_ns(memscope_leak("--dwarf"))], ARGS.pairs)
     b = statistics.median(base)
-    ms, bt, s10 = (statistics.median(v) for v in vals)
+    ms, bt, s10, dw = (statistics.median(v) for v in vals)
     record("B9 malloc+free pair: memscope leak", b, ms, "ns/pair", ratios[0],
            "<= bpftrace's cost", ms <= bt, f"(bpftrace: {bt:.1f} ns/pair)")
     added, added10 = ms - b, s10 - b
@@ -515,6 +516,8 @@ def b9():
            f"{added / added10 if added10 > 0 else float('inf'):.1f}x less; inside "
            f"memscope's programs {inside:.0f} -> {inside10:.0f} ns/pair, the rest is the "
            f"uprobe traps)")
+    record("B9 same, --dwarf (8 KiB stack copy each)", b, dw, "ns/pair", ratios[3],
+           "<= 2x frame pointers", dw <= 2 * ms, f"(frame pointers: {ms:.1f} ns/pair)")
 
 
 BENCHES = {"B1": b1, "B2": b2, "B3": b3, "B4": b4, "B5": b5, "B6": b6, "B7": b7, "B8": b8,

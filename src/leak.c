@@ -45,7 +45,8 @@ static const struct ms_cmd_opt leak_opts[] = {
 	{ "symbol-prefix", 0, required_argument, "PREFIX",
 	  "its functions are named PREFIXmalloc, PREFIXfree, ... (e.g. je_)", OPT_PREFIX },
 	{ "kernel", 0, no_argument, NULL,
-	  "the kernel's allocations instead: slab objects and pages, by stack and cache",
+	  "the kernel's allocations instead: slab objects, pages and per-CPU areas, by stack "
+	  "and cache",
 	  OPT_KERNEL },
 	{ "dwarf", 0, no_argument, NULL,
 	  "unwind with DWARF call frame information (code without frame pointers): copies "
@@ -118,7 +119,7 @@ static const struct field stack_fields[] = {
 	  "its command name; null: --kernel"),
 	S(source, "source", "SOURCE", FT_STR, FU_NONE, FK_LABEL, FF_LEFT,
 	  "the allocator function (malloc, ...); --kernel: the slab cache, kmalloc-N (the size "
-	  "class) or pages-order-N"),
+	  "class), pages-order-N or percpu"),
 	S(bytes, "outstanding_bytes", "BYTES", FT_U64, FU_BYTES, FK_GAUGE, 0,
 	  "outstanding bytes allocated from this stack (as requested)"),
 	S(allocations, "allocations", "ALLOCS", FT_U64, FU_NONE, FK_GAUGE, 0,
@@ -202,7 +203,7 @@ struct leak_source_row {
 	FLD(struct leak_source_row, m, key, head, ft, unit, kind, flags, help)
 static const struct field source_fields[] = {
 	C(source, "source", "SOURCE", FT_STR, FU_NONE, FK_LABEL, FF_LEFT,
-	  "the slab cache, kmalloc-N (the size class) or pages-order-N"),
+	  "the slab cache, kmalloc-N (the size class), pages-order-N or percpu"),
 	C(bytes, "outstanding_bytes", "BYTES", FT_U64, FU_BYTES, FK_GAUGE, 0,
 	  "outstanding bytes (older than --min-age)"),
 	C(allocations, "allocations", "ALLOCS", FT_U64, FU_NONE, FK_GAUGE, 0,

@@ -342,4 +342,25 @@ int BPF_PROG(k_page_free_batched, struct page *page)
 	return 0;
 }
 
+/*
+ * Per-CPU areas: the arguments as raw positions, since the event gained call_site,
+ * bytes_alloc and gfp_flags (6.0) around the ones it had; user space checks the layout
+ * and leaves these two unattached on older kernels.
+ */
+SEC("raw_tp/percpu_alloc_percpu")
+int k_percpu_alloc(__u64 *ctx)
+{
+	/* call_site, reserved, is_atomic, size, align, base_addr, off, ptr, bytes_alloc */
+	kremember(ctx, LEAK_SPACE_PERCPU, ctx[7], ctx[8], LEAK_K_PERCPU, 0);
+	return 0;
+}
+
+SEC("raw_tp/percpu_free_percpu")
+int k_percpu_free(__u64 *ctx)
+{
+	/* base_addr, off, ptr */
+	kforget(LEAK_SPACE_PERCPU, ctx[2]);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

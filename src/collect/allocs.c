@@ -175,6 +175,14 @@ static void attach_kernel(struct allocs *a)
 
 		if (!bpf_program__autoload(p))
 			continue;
+		/* f67bed134a05 (6.0) added call_site and bytes_alloc to percpu_alloc_percpu */
+		if (strstr(bpf_program__section_name(p), "percpu") &&
+		    kbtf_tp_arg_is_ptr("percpu_alloc_percpu", 7) != 1) {
+			if (ms_verbose())
+				ms_message("leak --kernel: per-CPU areas not traced: this kernel's "
+					   "percpu_alloc_percpu predates 6.0");
+			continue;
+		}
 		if (!(l = bpf_program__attach(p)))
 			ms_bpf_fail("attaching to the kmem tracepoints", errno);
 		add_link_ptr(a, l);
@@ -374,7 +382,9 @@ void allocs_source_name(struct allocs *a, const struct alloc_group *g, char *buf
 {
 	char name[LEAK_CACHE_NAME] = "";
 
-	if (g->fn == LEAK_K_PAGES) {
+	if (g->fn == LEAK_K_PERCPU) {
+		snprintf(buf, len, "percpu");
+	} else if (g->fn == LEAK_K_PAGES) {
 		snprintf(buf, len, "pages-order-%llu", (unsigned long long)g->cache);
 	} else if (g->fn == LEAK_K_KMALLOC) {
 		/* the size class (kmalloc-cg-N and -rcl-N are not told apart) */

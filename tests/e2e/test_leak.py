@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import MEMSCOPE, ROOT, SLOWDOWN, run, wait_attached
+from conftest import MEMSCOPE, ROOT, SLOWDOWN, MemoryCgroup, run, wait_attached
 
 LEAKY = os.path.join(ROOT, "build", "tests", "leaky")
 LEAKY_NOFP = os.path.join(ROOT, "build", "tests", "leaky_nofp")
@@ -294,3 +294,28 @@ def test_without_root_one_line_says_to_run_as_root():
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def memcg_percpu(report):
+    """Outstanding per-CPU areas a memory cgroup's creation made."""
+    return sum(s["allocations"] for s in stacks(report) if s["source"] == "percpu" and
+               any(f.startswith("mem_cgroup_css_alloc+") for f in s["stack"]))
+
+
+def test_kernel_mode_sees_per_cpu_areas_of_new_memory_cgroups(no_bpf_leak):
+    """Each new memory cgroup allocates the same per-CPU areas (its statistics): n of
+    them make a multiple of n, all from mem_cgroup_css_alloc."""
+    n = 4
+    m = Leak("--kernel", "--top", "1000")
+    cgs = []
+    try:
+        cgs = [MemoryCgroup(f"memscope-test-leak-{i}", 64 << 20) for i in range(n)]
+        made = time.time()
+        # a report made after all of them were older than --min-age (0.2 s)
+        report = m.wait_for(lambda r: r[0]["ts"] > made + 0.3, 30)
+    finally:
+        m.stop()
+        for cg in cgs:
+            cg.remove()
+    got = memcg_percpu(report)
+    assert got >= n and got % n == 0, got
