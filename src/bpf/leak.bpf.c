@@ -90,11 +90,27 @@ static __always_inline void forget(__u32 tgid, __u64 addr)
 		__sync_fetch_and_add(&nr_unknown_frees, 1);
 }
 
+/*
+ * How much stack to copy: up to 8 KiB, but not past the main thread's stack top
+ * (mm->start_stack: argc, above every frame), where a read would fault; a thread's
+ * stack end is unknown, so a failed read is retried shorter.
+ */
+static __always_inline __u32 copy_len(__u64 sp)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u64 top = BPF_CORE_READ(t, mm, start_stack);
+
+	if (sp < top && top - sp < LEAK_DWARF_BYTES)
+		return top - sp;
+	return LEAK_DWARF_BYTES;
+}
+
 /* --dwarf: the top of the stack with the registers the unwinder starts from; its seq. */
 static __always_inline __u64 copy_stack(struct pt_regs *regs, __u32 tgid)
 {
 	struct leak_ustack *e = bpf_ringbuf_reserve(&ustacks, sizeof(*e), 0);
 	__u64 sp = PT_REGS_SP(regs), seq;
+	__u32 len = copy_len(sp);
 
 	if (!e) {
 		__sync_fetch_and_add(&nr_ustacks_lost, 1);
@@ -105,12 +121,13 @@ static __always_inline __u64 copy_stack(struct pt_regs *regs, __u32 tgid)
 	e->ip = PT_REGS_IP(regs);
 	e->sp = sp;
 	e->bp = PT_REGS_FP(regs);
-	e->len = LEAK_DWARF_BYTES;
-	/* near the stack's top end a whole copy faults: try a quarter */
-	if (bpf_probe_read_user(e->data, LEAK_DWARF_BYTES, (void *)sp)) {
-		e->len = LEAK_DWARF_BYTES / 4;
-		if (bpf_probe_read_user(e->data, LEAK_DWARF_BYTES / 4, (void *)sp))
-			e->len = 0;
+	for (int i = 0; i < 4; i++, len /= 2) {
+		if (len > LEAK_DWARF_BYTES)
+			len = LEAK_DWARF_BYTES;
+		e->len = len;
+		if (!bpf_probe_read_user(e->data, len, (void *)sp))
+			break;
+		e->len = 0;
 	}
 	bpf_ringbuf_submit(e, 0);
 	return seq;
