@@ -155,7 +155,7 @@ static const struct field proc_fields[] = {
 	P(comm, "comm", "COMM", FT_STR, FU_NONE, FK_LABEL, FF_LEFT, "its command name"),
 	P(bytes, "outstanding_bytes", "BYTES", FT_U64, FU_BYTES, FK_GAUGE, 0,
 	  "outstanding bytes (older than --min-age)"),
-	P(allocations, "allocations", "ALLOCS", FT_U64, FU_NONE, FK_GAUGE, 0,
+	P(allocations, "allocations", "ALLOCS", FT_U64, FU_NONE, FK_GAUGE, FF_COUNT,
 	  "outstanding allocations"),
 	P(stacks, "stacks", "STACKS", FT_U64, FU_NONE, FK_GAUGE, 0, "distinct stacks"),
 	P(growth_bytes, "growth_bytes", "GROWTH", FT_S64, FU_BYTES, FK_GAUGE, FF_DELTA,
@@ -206,7 +206,7 @@ static const struct field source_fields[] = {
 	  "the slab cache, kmalloc-N (the size class), pages-order-N or percpu"),
 	C(bytes, "outstanding_bytes", "BYTES", FT_U64, FU_BYTES, FK_GAUGE, 0,
 	  "outstanding bytes (older than --min-age)"),
-	C(allocations, "allocations", "ALLOCS", FT_U64, FU_NONE, FK_GAUGE, 0,
+	C(allocations, "allocations", "ALLOCS", FT_U64, FU_NONE, FK_GAUGE, FF_COUNT,
 	  "outstanding allocations"),
 	C(stacks, "stacks", "STACKS", FT_U64, FU_NONE, FK_GAUGE, 0, "distinct stacks"),
 	C(growth_bytes, "growth_bytes", "GROWTH", FT_S64, FU_BYTES, FK_GAUGE, FF_DELTA,
@@ -465,13 +465,8 @@ static void print_stack_text(const struct leak_stack_row *s, const char *where)
 
 static void report_processes(struct report *r, const struct shown *sh, size_t n, double ts)
 {
-	static const struct ms_col cols[] = {
-		{ "PID", "pid", COL_INT, false }, { "COMM", "comm", COL_STR, true },
-		{ "BYTES", "outstanding_bytes", COL_BYTES, false }, { "ALLOCS", "allocations", COL_COUNT, false },
-		{ "STACKS", "stacks", COL_INT, false },
-		{ "GROWTH", "growth_bytes", COL_BYTES_DELTA, false },
-	};
-	struct ms_table *t = table_new(cols, ARRAY_SIZE(cols));
+	struct ms_col cols[8];
+	struct ms_table *t = table_new(cols, record_cols(&leak_proc_desc, cols, 8, 0));
 
 	for (int p = 0; p < r->nr; p++) {
 		struct leak_proc_row row = { .pid = r->pids[p] };
@@ -540,13 +535,9 @@ static int cmp_source_bytes(const void *x, const void *y)
 /* --kernel: by slab cache (or page order), largest first. */
 static void report_sources(struct report *r, const struct shown *sh, size_t n, double ts)
 {
-	static const struct ms_col cols[] = {
-		{ "SOURCE", "source", COL_STR, true }, { "BYTES", "outstanding_bytes", COL_BYTES, false },
-		{ "ALLOCS", "allocations", COL_COUNT, false }, { "STACKS", "stacks", COL_INT, false },
-		{ "GROWTH", "growth_bytes", COL_BYTES_DELTA, false },
-	};
 	struct leak_source_row *rows = calloc(n + r->nprev + 1, sizeof(*rows));
-	struct ms_table *t = table_new(cols, ARRAY_SIZE(cols));
+	struct ms_col cols[8];
+	struct ms_table *t = table_new(cols, record_cols(&leak_source_desc, cols, 8, 0));
 	size_t m = 0;
 
 	if (!rows)

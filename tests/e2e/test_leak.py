@@ -289,8 +289,9 @@ def test_without_root_one_line_says_to_run_as_root():
                                           "--ambient-caps=+bpf,+perfmon", MEMSCOPE, "leak",
                                           "-p", str(pid), "-c", "1"],
                                capture_output=True, text=True, timeout=60)
-            if p.returncode == 0:
-                continue  # a kernel that lets CAP_PERFMON create uprobes
+            if p.returncode == 0:  # a kernel that lets CAP_PERFMON create uprobes
+                assert "allocation" in p.stdout, p.stdout
+                continue
             lines = p.stderr.strip().splitlines()
             assert p.returncode == 1 and len(lines) == 1, p.stderr
             assert "run memscope leak as root" in lines[0], p.stderr
