@@ -144,6 +144,21 @@ static void percpu_read(const struct reclaim *r, int fd, __u32 key, __u64 *out, 
 #define STALL_MAX_WORD (offsetof(struct rc_stall_stats, max_ns) / sizeof(__u64))
 
 /*
+ * Every stall adds one to count and one to a bucket (log2_slot() clamps into the last),
+ * but a copy taken while another CPU is between the two adds holds one without the
+ * other: found as 503 bucketed against 500 counted. The buckets are the authority,
+ * so a count and its histogram always agree, and both only grow.
+ */
+static __u64 hist_sum(const __u64 *hist)
+{
+	__u64 n = 0;
+
+	for (int i = 0; i < RC_HIST_SLOTS; i++)
+		n += hist[i];
+	return n;
+}
+
+/*
  * Node ids this machine may ever have (/sys/devices/system/node/possible, e.g. "0-3"):
  * the maps' other slots stay zero, and a scrape need not read them one by one.
  */
@@ -190,6 +205,7 @@ void reclaim_read(struct reclaim *r, struct reclaim_snapshot *s)
 			    RECLAIM_WORDS(struct rc_isolate), 0);
 		percpu_read(r, bpf_map__fd(skel->maps.stalls), k, (__u64 *)&s->stalls[k],
 			    RECLAIM_WORDS(struct rc_stall_stats), PERCPU_MAX_WORD(STALL_MAX_WORD));
+		s->stalls[k].count = hist_sum(s->stalls[k].hist);
 	}
 	for (__u32 n = 0; n < nodes; n++)
 		if (bpf_map_lookup_elem(kfd, &n, &s->kswapd[n]))
@@ -228,7 +244,10 @@ static void visit(const void *key, const void *value, void *ctx)
 	if (w->proc) {
 		w->proc(key, value, w->ctx);
 	} else if (w->memcg) {
-		w->memcg(key, value, w->ctx);
+		struct rc_memcg m = *(const struct rc_memcg *)value;
+
+		m.count = hist_sum(m.hist);
+		w->memcg(key, &m, w->ctx);
 	} else {
 		memcpy(&fn, key, sizeof(fn));
 		w->shrinker(fn, value, w->ctx);
