@@ -67,14 +67,6 @@ static void oom_parse_opt(int id, const char *arg)
 static struct ksyms *ksyms;
 static struct procs *procs; /* --detail: the processes at each kill */
 
-/* The memory cgroup's path as the kernel prints it ("/a/b"), or NULL. */
-static const char *memcg_path(uint64_t id)
-{
-	static char path[256];
-
-	return memcg_path_by_id(id, path, sizeof(path)) ? path : NULL;
-}
-
 /* ---- kills waiting for their reaper ---- */
 
 /* struct oom_control seen at oom_kill_process, waiting for its mark_victim */
@@ -98,58 +90,6 @@ static int nkills;
 static struct run_ctx {
 	long reported, limit;
 } rc;
-
-static void trigger_row_of(const struct oom_event *e, struct oom_trigger_row *t)
-{
-	int n = e->stack_bytes > 0 ? e->stack_bytes / 8 : 0;
-
-	memset(t, 0, sizeof(*t));
-	t->pid = e->trigger_pid;
-	t->tid = e->trigger_tid;
-	memcpy(t->comm, e->trigger_comm, sizeof(t->comm));
-	if (!cfg.stack) {
-		record_null(&oom_trigger_desc, t, "stack");
-		return;
-	}
-	if (n > OOM_MAX_STACK)
-		n = OOM_MAX_STACK;
-	for (int i = ksyms_stack_start(ksyms, (const uint64_t *)e->stack, n); i < n; i++)
-		ksyms_format(ksyms, e->stack[i], t->stack[t->nr_stack++], sizeof(t->stack[0]));
-}
-
-static void memcg_row_of(const struct oom_event *e, const struct kill_verdict *v,
-			 struct oom_memcg_row *m)
-{
-	memset(m, 0, sizeof(*m));
-	if (v->path)
-		snprintf(m->path, sizeof(m->path), "%s", v->path);
-	else
-		record_null(&oom_memcg_desc, m, "path");
-	/* whose cgroup: the victim's, or (without the victim's task) the trigger's */
-	snprintf(m->of, sizeof(m->of), "%s", e->memcg_of_trigger ? "trigger" : "victim");
-	m->id = e->memcg_id;
-	m->usage_bytes = e->memcg_usage * ms_page_size();
-	m->limit_bytes = e->memcg_max * ms_page_size();
-	if (!v->limited)
-		record_null(&oom_memcg_desc, m, "limit_bytes");
-	m->at_limit = v->at_limit;
-}
-
-static void control_row_of(const struct oom_event *c, struct oom_control_row *oc)
-{
-	const char *op = c->has_memcg ? memcg_path(c->memcg_id) : NULL;
-
-	memset(oc, 0, sizeof(*oc));
-	/* the memory cgroup whose limit was hit: the victim's or an ancestor */
-	if (op)
-		snprintf(oc->memcg, sizeof(oc->memcg), "%s", op);
-	else
-		record_null(&oom_control_desc, oc, "memcg");
-	oc->order = c->oc_order;
-	oc->gfp = c->oc_gfp;
-	oc->total_pages = c->totalpages;
-	oc->chosen_points = c->chosen_points;
-}
 
 static void reaper_row_of(const struct kill *k, struct oom_reaper_row *r)
 {
@@ -182,24 +122,8 @@ static void detail_row_of(const struct kill *k, struct oom_detail_row *d)
 /* The kill as the "oom" record describes it. */
 static void kill_row_of(const struct kill *k, const struct kill_verdict *v, struct oom_row *r)
 {
-	const struct oom_event *e = &k->ev;
-
-	memset(r, 0, sizeof(*r));
-	oom_victim_row_of(e, &r->victim);
-	trigger_row_of(e, &r->trigger);
-	if (v->constraint)
-		snprintf(r->constraint, sizeof(r->constraint), "%s", v->constraint);
-	else
-		record_null(&oom_desc, r, "constraint");
-	snprintf(r->constraint_source, sizeof(r->constraint_source), "%s", v->why);
-	if (e->has_memcg)
-		memcg_row_of(e, v, &r->memcg);
-	else
-		record_null(&oom_desc, r, "memcg");
-	if (k->has_control)
-		control_row_of(&k->control, &r->oom_control);
-	else
-		record_null(&oom_desc, r, "oom_control");
+	kill_row_of_events(&k->ev, k->has_control ? &k->control : NULL, v,
+			   cfg.stack ? ksyms : NULL, r);
 	reaper_row_of(k, &r->reaper);
 	if (cfg.detail)
 		detail_row_of(k, &r->detail);

@@ -12,6 +12,7 @@
 #include "iter.h"
 #include "kbtf.h"
 #include "kills.h"
+#include "ksyms.h"
 #include "loss.h"
 #include "runtime.h"
 #include "oom.skel.h"
@@ -223,6 +224,87 @@ void oom_victim_row_of(const struct oom_event *e, struct oom_victim_row *v)
 	v->exact = e->exact;
 }
 
+/* The memory cgroup's path as the kernel prints it ("/a/b"), or NULL. */
+static const char *memcg_path(uint64_t id)
+{
+	static char path[256];
+
+	return memcg_path_by_id(id, path, sizeof(path)) ? path : NULL;
+}
+
+static void trigger_row_of(const struct oom_event *e, struct ksyms *ks, struct oom_trigger_row *t)
+{
+	int n = e->stack_bytes > 0 ? e->stack_bytes / 8 : 0;
+
+	memset(t, 0, sizeof(*t));
+	t->pid = e->trigger_pid;
+	t->tid = e->trigger_tid;
+	memcpy(t->comm, e->trigger_comm, sizeof(t->comm));
+	if (!ks) {
+		record_null(&oom_trigger_desc, t, "stack");
+		return;
+	}
+	if (n > OOM_MAX_STACK)
+		n = OOM_MAX_STACK;
+	for (int i = ksyms_stack_start(ks, (const uint64_t *)e->stack, n); i < n; i++)
+		ksyms_format(ks, e->stack[i], t->stack[t->nr_stack++], sizeof(t->stack[0]));
+}
+
+static void memcg_row_of(const struct oom_event *e, const struct kill_verdict *v,
+			 struct oom_memcg_row *m)
+{
+	memset(m, 0, sizeof(*m));
+	if (v->path)
+		snprintf(m->path, sizeof(m->path), "%s", v->path);
+	else
+		record_null(&oom_memcg_desc, m, "path");
+	/* whose cgroup: the victim's, or (without the victim's task) the trigger's */
+	snprintf(m->of, sizeof(m->of), "%s", e->memcg_of_trigger ? "trigger" : "victim");
+	m->id = e->memcg_id;
+	m->usage_bytes = e->memcg_usage * ms_page_size();
+	m->limit_bytes = e->memcg_max * ms_page_size();
+	if (!v->limited)
+		record_null(&oom_memcg_desc, m, "limit_bytes");
+	m->at_limit = v->at_limit;
+}
+
+static void control_row_of(const struct oom_event *c, struct oom_control_row *oc)
+{
+	const char *op = c->has_memcg ? memcg_path(c->memcg_id) : NULL;
+
+	memset(oc, 0, sizeof(*oc));
+	/* the memory cgroup whose limit was hit: the victim's or an ancestor */
+	if (op)
+		snprintf(oc->memcg, sizeof(oc->memcg), "%s", op);
+	else
+		record_null(&oom_control_desc, oc, "memcg");
+	oc->order = c->oc_order;
+	oc->gfp = c->oc_gfp;
+	oc->total_pages = c->totalpages;
+	oc->chosen_points = c->chosen_points;
+}
+
+void kill_row_of_events(const struct oom_event *e, const struct oom_event *control,
+			const struct kill_verdict *v, struct ksyms *ks, struct oom_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	oom_victim_row_of(e, &r->victim);
+	trigger_row_of(e, ks, &r->trigger);
+	if (v->constraint)
+		snprintf(r->constraint, sizeof(r->constraint), "%s", v->constraint);
+	else
+		record_null(&oom_desc, r, "constraint");
+	snprintf(r->constraint_source, sizeof(r->constraint_source), "%s", v->why);
+	if (e->has_memcg)
+		memcg_row_of(e, v, &r->memcg);
+	else
+		record_null(&oom_desc, r, "memcg");
+	if (control)
+		control_row_of(control, &r->oom_control);
+	else
+		record_null(&oom_desc, r, "oom_control");
+}
+
 #define V(m, key, ft, unit, flags, help) FLD(struct oom_victim_row, m, key, NULL, ft, unit, \
 					      FK_GAUGE, flags, help)
 static const struct field victim_fields[] = {
@@ -327,7 +409,8 @@ static const struct field oom_fields[] = {
 		"the memory cgroup; null where the kernel has none"),
 	FLD_REC(struct oom_row, oom_control, "oom_control", FF_NULL, &oom_control_desc,
 		"the kernel's own view; null without a function hook"),
-	FLD_REC(struct oom_row, reaper, "reaper", 0, &oom_reaper_desc, "the OOM reaper"),
+	FLD_REC(struct oom_row, reaper, "reaper", FF_NULL, &oom_reaper_desc,
+		"the OOM reaper; null where it was not followed (memscope record)"),
 	FLD_REC(struct oom_row, detail, "detail", FF_NULL, &oom_detail_desc,
 		"the state at the kill; null without --detail"),
 };

@@ -136,6 +136,15 @@ extern const struct record_desc oom_adj_desc;
 extern const struct record_desc oom_desc, oom_victim_desc, oom_trigger_desc, oom_memcg_desc,
 	oom_control_desc, oom_reaper_desc, oom_detail_desc;
 
+struct ksyms;
+/*
+ * The parts of the "oom" record a kill's events give: victim, trigger (its kernel stack
+ * resolved with ks; NULL: stack null), constraint, memcg and oom_control (control NULL:
+ * null). reaper and detail are left zero: the caller that followed them fills them in,
+ * or marks them null.
+ */
+void kill_row_of_events(const struct oom_event *e, const struct oom_event *control,
+			const struct kill_verdict *v, struct ksyms *ks, struct oom_row *r);
 /* The victim part from the event; sizes null where the kernel gave only the pid. */
 void oom_victim_row_of(const struct oom_event *e, struct oom_victim_row *v);
 
