@@ -21,7 +21,7 @@ CFLAGS   += $(SAN_FLAGS)
 LDFLAGS  += $(SAN_FLAGS)
 BIN      ?= memscope
 CPPFLAGS += -Isrc -Isrc/lib -Isrc/collect -Isrc/bpf -I$(OUT) -MMD -MP
-LDLIBS   += -lbpf -ldw -lelf -lz -ljson-c -lmicrohttpd -lpthread
+LDLIBS   += -lbpf -ldw -lelf -lz -ljson-c -lmicrohttpd -lsqlite3 -lpthread
 BPF_CFLAGS := -target bpf -g -O2 -Wall -D__TARGET_ARCH_$(ARCH) -I$(OUT) -Isrc -Isrc/bpf
 
 BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
@@ -219,6 +219,7 @@ docs: memscope
 	  printf 'descriptions (`memscope help fields`); do not edit.\n\n'; \
 	  ./memscope help fields; } > docs/FIELDS.md
 	./memscope help metrics > docs/METRICS.md
+	./memscope help recorder > docs/RECORDER.md
 
 format:
 	clang-format -i src/*.c src/*.h src/lib/*.c src/lib/*.h src/collect/*.c src/collect/*.h src/bpf/*.c src/bpf/*.h tests/unit/*.c

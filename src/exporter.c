@@ -181,8 +181,7 @@ static struct {
 	int nfail;
 	struct kill_count *kill;
 	int nkill, nmemcgs;
-	struct oom_event controls[16]; /* oom_kill_process's oom_control, for the next kill */
-	int ncontrols;
+	struct kill_controls controls; /* oom_kill_process's oom_control, for the next kill */
 	const char *control_hook;
 	struct oom_victim_row last_victim;
 	bool has_victim;
@@ -239,16 +238,12 @@ static const char *memcg_label(const struct kill_verdict *v)
 	return ex.nmemcgs < cfg.memcgs ? v->path : "other";
 }
 
-static void count_kill(const struct oom_event *e)
+static void count_kill(const struct oom_event *e, const struct oom_event *control)
 {
-	const struct oom_event *control = NULL;
 	struct kill_verdict v;
 	const char *memcg;
 	int i;
 
-	for (i = ex.ncontrols - 1; i >= 0 && !control; i--)
-		if (ex.controls[i].pid == e->pid)
-			control = &ex.controls[i];
 	kill_explain(e, control, ex.control_hook, &v);
 	memcg = memcg_label(&v);
 	for (i = 0; i < ex.nkill; i++)
@@ -274,18 +269,11 @@ static void count_kill(const struct oom_event *e)
 
 static int on_oom(void *ctx, void *data, size_t len)
 {
-	const struct oom_event *e = data;
+	const struct oom_event *e = data, *control;
 
 	(void)ctx;
-	if (len < sizeof(*e))
-		return 0;
-	if (e->kind == OOM_EV_CONTROL) {
-		if (ex.ncontrols == (int)ARRAY_SIZE(ex.controls))
-			ex.ncontrols = 0;
-		ex.controls[ex.ncontrols++] = *e;
-	} else if (e->kind == OOM_EV_KILL) {
-		count_kill(e);
-	}
+	if (len >= sizeof(*e) && kill_controls_take(&ex.controls, e, &control))
+		count_kill(e, control);
 	return 0;
 }
 

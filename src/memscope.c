@@ -22,6 +22,8 @@ const struct ms_cmd *const ms_commands[] = {
 	&cmd_cgroup,
 	&cmd_leak,
 	&cmd_exporter,
+	&cmd_record,
+	&cmd_report,
 	&cmd_features,
 	&cmd_gfp,
 };

@@ -70,8 +70,7 @@ static struct procs *procs; /* --detail: the processes at each kill */
 /* ---- kills waiting for their reaper ---- */
 
 /* struct oom_control seen at oom_kill_process, waiting for its mark_victim */
-static struct oom_event controls[16];
-static int ncontrols;
+static struct kill_controls controls;
 static const char *control_hook; /* "fentry" or "kprobe" when one is attached */
 
 struct kill {
@@ -275,7 +274,7 @@ static void print_adj(const struct oom_event *e)
 
 static int on_event(void *ctx, void *data, size_t len)
 {
-	const struct oom_event *e = data;
+	const struct oom_event *e = data, *control;
 	struct kill *k;
 
 	(void)ctx;
@@ -283,9 +282,7 @@ static int on_event(void *ctx, void *data, size_t len)
 		return 0;
 	switch (e->kind) {
 	case OOM_EV_CONTROL:
-		if (ncontrols == (int)ARRAY_SIZE(controls))
-			ncontrols = 0;
-		controls[ncontrols++] = *e;
+		kill_controls_take(&controls, e, &control);
 		break;
 	case OOM_EV_KILL:
 		if (nkills == (int)ARRAY_SIZE(kills))
@@ -293,13 +290,10 @@ static int on_event(void *ctx, void *data, size_t len)
 		k = &kills[nkills++];
 		memset(k, 0, sizeof(*k));
 		k->ev = *e;
-		for (int i = ncontrols - 1; i >= 0; i--)
-			if (controls[i].pid == e->pid) {
-				k->control = controls[i];
-				k->has_control = true;
-				controls[i].pid = 0;
-				break;
-			}
+		if (kill_controls_take(&controls, e, &control) && control) {
+			k->control = *control;
+			k->has_control = true;
+		}
 		if (procs)
 			top_processes(k);
 		break;

@@ -333,14 +333,9 @@ static int on_stall_event(void *ctx, void *data, size_t len)
 		return 0;
 	}
 	{
-		struct reclaim_stall_row row = { .pid = e->pid, .tid = e->tid, .order = e->order,
-						 .gfp = e->gfp, .reclaimed_pages = e->reclaimed,
-						 .latency_ns = e->latency_ns };
+		struct reclaim_stall_row row;
 
-		memcpy(row.comm, e->comm, sizeof(row.comm));
-		snprintf(row.reclaimer, sizeof(row.reclaimer), "%s",
-			 kind_names[e->kind % RC_NR_KIND]);
-		snprintf(row.gfp_flags, sizeof(row.gfp_flags), "%s", flags);
+		reclaim_stall_row_of(e, flags, &row);
 		out_json(record_json(&reclaim_stall_desc, &row, ms_boot_ns_to_real(e->ts_ns)));
 	}
 	return 0;

@@ -15,6 +15,8 @@
 #include "task.bpf.h"
 
 const volatile bool want_events, want_by_process, want_slab, want_by_memcg;
+/* --events: only stalls at least this long (ns) become records */
+const volatile __u64 min_event_ns;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -466,7 +468,7 @@ static __always_inline void stall_end(unsigned long reclaimed)
 			count_process(id >> 32, s->kind, lat, reclaimed);
 		if (want_by_memcg)
 			count_memcg(s->kind, lat, reclaimed);
-		if (want_events)
+		if (want_events && lat >= min_event_ns)
 			send_stall(s, id, now, lat, reclaimed);
 	}
 	if (--st->depth == 0)

@@ -194,6 +194,27 @@ void kill_explain(const struct oom_event *e, const struct oom_event *control, co
 	}
 }
 
+bool kill_controls_take(struct kill_controls *c, const struct oom_event *e,
+			const struct oom_event **control)
+{
+	*control = NULL;
+	if (e->kind == OOM_EV_CONTROL) {
+		if (c->n == (int)(sizeof(c->ev) / sizeof(c->ev[0])))
+			c->n = 0;
+		c->ev[c->n++] = *e;
+		return false;
+	}
+	if (e->kind != OOM_EV_KILL)
+		return false;
+	for (int i = c->n - 1; i >= 0 && !*control; i--)
+		if (c->ev[i].pid == e->pid) {
+			c->taken = c->ev[i];
+			c->ev[i].pid = 0;
+			*control = &c->taken;
+		}
+	return true;
+}
+
 /* ---- the "oom" record ---- */
 
 void oom_victim_row_of(const struct oom_event *e, struct oom_victim_row *v)

@@ -53,6 +53,19 @@ struct kill_verdict {
 void kill_explain(const struct oom_event *e, const struct oom_event *control, const char *hook,
 		  struct kill_verdict *v);
 
+/* struct oom_control events wait here for their kill's mark_victim (the same pid). */
+struct kill_controls {
+	struct oom_event ev[16];
+	int n;
+	struct oom_event taken; /* the last one matched: each goes with one kill */
+};
+/*
+ * Feed the next event of the ring: a control event is kept; a kill returns true with
+ * its control event in *control (NULL: none seen). Other kinds return false.
+ */
+bool kill_controls_take(struct kill_controls *c, const struct oom_event *e,
+			const struct oom_event **control);
+
 #define KILLS_NR_HOOKS 7
 extern const struct hook_spec kills_hooks[KILLS_NR_HOOKS];
 

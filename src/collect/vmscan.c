@@ -76,6 +76,7 @@ static struct reclaim_bpf *load(const struct ms_filter *f, const struct reclaim_
 		ms_bpf_fail("opening reclaim's BPF object", errno);
 	ms_test_map_sizes(skel->obj);
 	skel->rodata->want_events = w->events;
+	skel->rodata->min_event_ns = w->min_event_ns;
 	skel->rodata->want_by_process = w->by_process;
 	skel->rodata->want_slab = w->slab;
 	skel->rodata->want_by_memcg = w->by_memcg;
@@ -451,6 +452,22 @@ void reclaim_stalls_row_of(int kind, const struct rc_stall_stats *d, __u64 max_s
 		b->to_ns = ((1ULL << (i + 1)) - 1) * 1000;
 		b->count = d->hist[i];
 	}
+}
+
+void reclaim_stall_row_of(const struct rc_event *e, const char *gfp_flags,
+			  struct reclaim_stall_row *row)
+{
+	memset(row, 0, sizeof(*row));
+	row->pid = e->pid;
+	row->tid = e->tid;
+	row->order = e->order;
+	row->gfp = e->gfp;
+	row->reclaimed_pages = e->reclaimed;
+	row->latency_ns = e->latency_ns;
+	memcpy(row->comm, e->comm, sizeof(row->comm));
+	snprintf(row->reclaimer, sizeof(row->reclaimer), "%s",
+		 reclaim_kind_names[e->kind % RC_NR_KIND]);
+	snprintf(row->gfp_flags, sizeof(row->gfp_flags), "%s", gfp_flags);
 }
 
 #define U64(st, m, head, unit, kind, help)                                                 \

@@ -34,6 +34,7 @@ struct reclaim_want {
 	bool by_process; /* stalls per process */
 	bool slab;	 /* shrinker timing */
 	bool by_memcg;	 /* stalls and reclaim per memory cgroup of the task */
+	uint64_t min_event_ns; /* events: only stalls at least this long */
 };
 
 struct reclaim;
@@ -163,5 +164,9 @@ extern const struct record_desc reclaim_interval_desc, reclaim_isolate_desc, his
 /* A stall row's statistics and log2 histogram (buckets of microseconds, as ns). */
 void reclaim_stalls_row_of(int kind, const struct rc_stall_stats *d, __u64 max_since_start_ns,
 			   struct reclaim_stalls_row *row);
+
+/* One stall event as the "reclaim_stall" record; gfp_flags: e->gfp decoded. */
+void reclaim_stall_row_of(const struct rc_event *e, const char *gfp_flags,
+			  struct reclaim_stall_row *row);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include "cli.h"
 #include "hooks.h"
@@ -31,6 +32,77 @@ double ms_parse_double(const char *what, const char *s, double min, double max)
 	if (v < min || v > max)
 		ms_usage_error("%s: %s is out of range (%g to %g)", what, s, min, max);
 	return v;
+}
+
+/* A number followed by one of the units' suffixes (none: unit[0]'s scale 1). */
+static double parse_scaled(const char *what, const char *s, const char *const *suffix,
+			   const double *scale, int n, const char *example)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		ms_usage_error("%s needs a value, e.g. %s", what, example);
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno == ERANGE || !isfinite(v) || v < 0)
+		ms_usage_error("%s: '%s' is not a value such as %s", what, s, example);
+	for (int i = 0; i < n; i++)
+		if (!strcmp(end, suffix[i]))
+			return v * scale[i];
+	ms_usage_error("%s: unknown unit '%s' in '%s' (e.g. %s)", what, end, s, example);
+}
+
+double ms_parse_duration(const char *what, const char *s)
+{
+	static const char *const sfx[] = { "", "s", "m", "min", "h", "d", "w" };
+	static const double sc[] = { 1, 1, 60, 60, 3600, 86400, 604800 };
+
+	return parse_scaled(what, s, sfx, sc, 7, "30s, 15m, 2h, 7d");
+}
+
+uint64_t ms_parse_size(const char *what, const char *s)
+{
+	static const char *const sfx[] = { "", "B", "k", "K", "KiB", "M", "MiB", "G", "GiB",
+					   "T", "TiB" };
+	static const double sc[] = { 1, 1, 1024, 1024, 1024, 1 << 20, 1 << 20, 1 << 30, 1 << 30,
+				     1099511627776.0, 1099511627776.0 };
+	double v = parse_scaled(what, s, sfx, sc, 11, "256M, 1G, 65536");
+
+	if (v >= 18446744073709551615.0)
+		ms_usage_error("%s: %s is too large", what, s);
+	return (uint64_t)v;
+}
+
+double ms_parse_time(const char *what, const char *s, double now)
+{
+	struct tm tm = { 0 };
+	const char *end;
+	char *dot;
+	double frac = 0;
+
+	if (s && *s && !strchr(s, '-') && !strchr(s, ':'))
+		return now - ms_parse_duration(what, s); /* "2h": two hours ago */
+	if (!s || !(end = strptime(s, "%Y-%m-%dT%H:%M", &tm)))
+		end = s ? strptime(s, "%Y-%m-%d %H:%M", &tm) : NULL;
+	if (!end && s && (end = strptime(s, "%Y-%m-%d", &tm)) && *end)
+		end = NULL;
+	if (!end)
+		ms_usage_error("%s: '%s' is neither a time such as 2026-11-27T08:30:00Z nor an "
+			       "age such as 2h", what, s ? s : "");
+	if (*end == ':' && !(end = strptime(end, ":%S", &tm)))
+		ms_usage_error("%s: bad seconds in '%s'", what, s);
+	if (*end == '.') {
+		frac = strtod(end, &dot);
+		end = dot;
+	}
+	if (!strcmp(end, "Z") || !strcmp(end, "+00:00"))
+		return (double)timegm(&tm) + frac;
+	if (*end)
+		ms_usage_error("%s: unexpected '%s' in '%s' (UTC: Z, or local time without)", what,
+			       end, s);
+	tm.tm_isdst = -1;
+	return (double)mktime(&tm) + frac;
 }
 
 long ms_parse_long(const char *what, const char *s, long min, long max)

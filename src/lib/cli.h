@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <getopt.h>
 #include "comm.h"
 #include "msg.h"
@@ -91,6 +92,13 @@ void ms_print_version(void) __attribute__((noreturn));
 /* Number parsing shared by all options; `what` names the option in messages. */
 double ms_parse_double(const char *what, const char *s, double min, double max);
 long ms_parse_long(const char *what, const char *s, long min, long max);
+/* Seconds from "90", "30s", "15m", "2h", "7d", "1w". */
+double ms_parse_duration(const char *what, const char *s);
+/* Bytes from "65536", "64k", "256M", "1G" (powers of 1024; "MiB" too). */
+uint64_t ms_parse_size(const char *what, const char *s);
+/* Wall-clock seconds from ISO 8601 ("2026-11-27T08:30:00Z", local time without the Z)
+ * or an age before now ("2h", "30m"). */
+double ms_parse_time(const char *what, const char *s, double now);
 /* Add the PIDs of a list to pids[0..n) (duplicates once); returns the new count. */
 int ms_parse_pid_list(const char *what, const char *s, int *pids, int n, int max);
 /* A comma-separated list must not be empty nor have empty elements ("1,,2"). */

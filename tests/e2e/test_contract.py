@@ -29,7 +29,7 @@ UNITLESS = re.compile(
     r"retries|.*_retries|direct_reclaims|compaction_tries|reclaim_retries|kills|"
     r"histogram|max_no_progress_loops|compact_priority|.*_points|zones|"
     r"untracked_processes|exits_unseen|untimed_stalls|stall_events|snapshots|events|"
-    r"hist.*|\d+|chosen_points|version|depth|events_.*|failcnt|stalls|oom_kills|"
+    r"hist.*|\d+|chosen_points|version|depth|events_.*|failcnt|stalls|oom_kills|.*_id|"
     r"untracked_memcgs|allocations|stacks|processes|unknown_frees|sample_every|"
     r"untracked_allocations|stacks_lost|stack_copies_lost)$")
 # Names that once stood for a fact another name now carries.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Numbers, durations and lists from the command line. Bad input ends in ms_usage_error
+/* Numbers, durations, sizes, times and lists from the command line. Bad input ends in ms_usage_error
  * (exit 2): here its hook jumps back instead, so the fuzzer goes on. */
 #include <setjmp.h>
 #include <stdint.h>
@@ -42,6 +42,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ms_parse_pid_list("-p", s, pids, 0, 8);
 	if (!setjmp(back))
 		ms_check_list("--on", s);
+	if (!setjmp(back))
+		ms_parse_duration("--retain", s);
+	if (!setjmp(back))
+		ms_parse_size("--max-size", s);
+	if (!setjmp(back))
+		ms_parse_time("--since", s, 1e9);
 	dup2(err, 2);
 	free(s);
 	return 0;

@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memscope report: what the flight recorder saw. Incidents first (kills, failures,
+ * long stalls, pressure peaks, snapshots), then the timeline; --at: the state at one
+ * moment; --html: one self-contained page of plots with the events on them.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "commands.h"
+#include "flight.h"
+#include "output.h"
+#include "record.h"
+#include "recording.h"
+#include "report_html.h"
+#include "runtime.h"
+#include "units.h"
+#include "util.h"
+
+
+static struct {
+	const char *db, *since, *until, *at, *html;
+} cfg = { .db = "/var/lib/memscope/memscope.db" };
+
+enum { OPT_DB, OPT_SINCE, OPT_UNTIL, OPT_AT, OPT_HTML };
+
+static const struct ms_cmd_opt report_opts[] = {
+	{ "db", 0, required_argument, "PATH", "the recording (default "
+	  "/var/lib/memscope/memscope.db)", OPT_DB },
+	{ "since", 0, required_argument, "TIME", "from (2026-11-27T02:00:00Z, local "
+	  "2026-11-27 03:00, or an age: 2h, 30m)", OPT_SINCE },
+	{ "until", 0, required_argument, "TIME", "to (the same forms)", OPT_UNTIL },
+	{ "at", 0, required_argument, "TIME", "the state at that moment, from the nearest "
+	  "interval or snapshot", OPT_AT },
+	{ "html", 0, required_argument, "FILE", "also write a self-contained HTML page with "
+	  "plots (- : standard output)", OPT_HTML },
+	{ NULL, 0, 0, NULL, NULL, 0 },
+};
+
+static void report_parse_opt(int id, const char *arg)
+{
+	const char **slot[] = { &cfg.db, &cfg.since, &cfg.until, &cfg.at, &cfg.html };
+
+	if (!*arg)
+		ms_usage_error("--%s needs a value", report_opts[id].name);
+	if (id != OPT_DB && id != OPT_HTML) /* checked now: exit 2 before any work */
+		ms_parse_time(report_opts[id].name, arg, ms_wall_now());
+	*slot[id] = arg;
+}
+
+static void report_check(const struct ms_opts *o)
+{
+	(void)o;
+	if (cfg.at && (cfg.since || cfg.until || cfg.html))
+		ms_usage_error("--at shows one moment: it does not go with --since, --until "
+			       "or --html");
+}
+
+/* ---- the records the report prints ---- */
+
+struct incident_row {
+	uint64_t null_mask;
+	char time[24];
+	char kind[16];
+	char summary[320];
+	int64_t snapshot_id;
+	char record[16384]; /* JSON text */
+};
+
+#define IF(m, key, head, ft, unit, flags, help)                                            \
+	FLD(struct incident_row, m, key, head, ft, unit, FK_LABEL, flags, help)
+static const struct field incident_fields[] = {
+	IF(time, "time", "TIME", FT_STR, FU_NONE, FF_TEXT | FF_LEFT, "local time"),
+	IF(kind, "kind", "KIND", FT_STR, FU_NONE, FF_LEFT,
+	   "failure, oom_kill, stall (one long reclaim stall), stalls (a run of intervals "
+	   "with reclaim stalls), pressure (a PSI peak), snapshot"),
+	IF(summary, "summary", "WHAT", FT_STR, FU_NONE, FF_LEFT, "in one line"),
+	IF(snapshot_id, "snapshot_id", NULL, FT_S64, FU_NONE, FF_NULL,
+	   "the snapshot it took (memscope report --at its time shows it); null: none"),
+	IF(record, "record", NULL, FT_STR, FU_NONE, FF_NULL,
+	   "the event's whole record (paf, oom or reclaim_stall) as JSON text; null for "
+	   "what the report derived"),
+};
+#undef IF
+static const struct record_desc incident_desc =
+	RECORD_DESC("report_incident", "memscope report: an incident of the recording",
+		    incident_fields, struct incident_row);
+
+struct interval_row {
+	uint64_t null_mask;
+	char time[24];
+	uint64_t used_bytes, available_bytes, free_bytes;
+	double psi_some_avg10_percent, psi_full_avg10_percent;
+	uint64_t reclaim_scanned_pages, reclaim_reclaimed_pages, stalls;
+	uint64_t stall_p50_at_most_ns, stall_p99_at_most_ns;
+	int64_t failures, oom_kills;
+	uint32_t largest_pid;
+	char largest_comm[MS_COMM_LEN];
+	uint64_t largest_rss_bytes;
+};
+
+#define VF(m, head, ft, unit, flags, help)                                                 \
+	FLD(struct interval_row, m, #m, head, ft, unit, FK_GAUGE, flags, help)
+static const struct field interval_fields[] = {
+	VF(time, "TIME", FT_STR, FU_NONE, FF_TEXT | FF_LEFT, "local time"),
+	VF(used_bytes, "USED", FT_U64, FU_BYTES, FF_NULL, "MemTotal - MemAvailable"),
+	VF(available_bytes, "AVAIL", FT_U64, FU_BYTES, FF_NULL, "MemAvailable"),
+	VF(free_bytes, "FREE", FT_U64, FU_BYTES, FF_NULL, "MemFree"),
+	VF(psi_some_avg10_percent, "PSI10", FT_F64, FU_PERCENT, FF_NULL,
+	   "memory pressure, some, avg10; null without PSI"),
+	VF(psi_full_avg10_percent, NULL, FT_F64, FU_PERCENT, FF_NULL, "full, avg10"),
+	VF(reclaim_scanned_pages, "SCANNED", FT_U64, FU_PAGES, FF_COUNT,
+	   "pages reclaim scanned in the interval"),
+	VF(reclaim_reclaimed_pages, "RECLAIMED", FT_U64, FU_PAGES, FF_COUNT, "and reclaimed"),
+	VF(stalls, "STALLS", FT_U64, FU_NONE, FF_COUNT,
+	   "direct, memcg and node reclaim stalls in the interval"),
+	VF(stall_p50_at_most_ns, NULL, FT_U64, FU_NS, FF_NULL,
+	   "the largest reclaimer's median stall is at most this; null: no stall"),
+	VF(stall_p99_at_most_ns, "P99", FT_U64, FU_NS, FF_NULL, "the same for the 99th percentile"),
+	VF(failures, "FAIL", FT_S64, FU_NONE, 0, "page allocation failures"),
+	VF(oom_kills, "OOM", FT_S64, FU_NONE, 0, "OOM kills"),
+	VF(largest_pid, NULL, FT_U32, FU_NONE, FF_NULL, "the largest process by RSS"),
+	VF(largest_comm, "LARGEST", FT_STR, FU_NONE, FF_NULL | FF_LEFT, "its name"),
+	VF(largest_rss_bytes, "RSS", FT_U64, FU_BYTES, FF_NULL, "its RSS"),
+};
+#undef VF
+static const struct record_desc interval_desc =
+	RECORD_DESC("report_interval", "memscope report: one recorded interval", interval_fields,
+		    struct interval_row);
+
+
+/* ---- text and NDJSON ---- */
+
+static void incident_row_of(const struct revent *e, struct incident_row *row)
+{
+	memset(row, 0, sizeof(*row));
+	fmt_clock(row->time, sizeof(row->time), e->ts, false);
+	snprintf(row->kind, sizeof(row->kind), "%s", e->kind);
+	snprintf(row->summary, sizeof(row->summary), "%s", e->summary);
+	row->snapshot_id = e->snapshot_id;
+	if (!e->snapshot_id)
+		record_null(&incident_desc, row, "snapshot_id");
+	if (e->record)
+		snprintf(row->record, sizeof(row->record), "%s", e->record);
+	else
+		record_null(&incident_desc, row, "record");
+}
+
+static void interval_row_of(const struct rsample *s, struct interval_row *row)
+{
+	static const char *const mem_keys[] = { "used_bytes", "available_bytes", "free_bytes" };
+	static const char *const top_keys[] = { "largest_pid", "largest_comm",
+						"largest_rss_bytes" };
+
+	memset(row, 0, sizeof(*row));
+	fmt_clock(row->time, sizeof(row->time), s->ts, false);
+	row->used_bytes = s->mem[MEM_USED];
+	row->available_bytes = s->mem[MEM_AVAILABLE];
+	row->free_bytes = s->mem[MEM_FREE];
+	for (int i = 0; !s->has_mem && i < 3; i++)
+		record_null(&interval_desc, row, mem_keys[i]);
+	row->psi_some_avg10_percent = s->psi_some;
+	row->psi_full_avg10_percent = s->psi_full;
+	if (!s->has_psi) {
+		record_null(&interval_desc, row, "psi_some_avg10_percent");
+		record_null(&interval_desc, row, "psi_full_avg10_percent");
+	}
+	row->reclaim_scanned_pages = s->scanned;
+	row->reclaim_reclaimed_pages = s->reclaimed;
+	row->stalls = s->stalls;
+	row->stall_p50_at_most_ns = s->p50;
+	row->stall_p99_at_most_ns = s->p99;
+	if (!s->stalls) {
+		record_null(&interval_desc, row, "stall_p50_at_most_ns");
+		record_null(&interval_desc, row, "stall_p99_at_most_ns");
+	}
+	row->failures = s->failures;
+	row->oom_kills = s->oom_kills;
+	row->largest_pid = s->top.pid;
+	snprintf(row->largest_comm, sizeof(row->largest_comm), "%s", s->top.comm);
+	row->largest_rss_bytes = s->top.rss;
+	for (int i = 0; !s->has_top && i < 3; i++)
+		record_null(&interval_desc, row, top_keys[i]);
+}
+
+static void print_head(const struct recording *r)
+{
+	char a[64], b[64];
+	int intervals = 0;
+
+	for (int i = 0; i < r->n; i++)
+		intervals += !r->s[i].snapshot;
+	if (out_json_mode())
+		return;
+	if (!r->n) {
+		out_printf("%s: nothing recorded in that window\n", cfg.db);
+		return;
+	}
+	out_printf("%s: %d intervals and %d snapshots, %s to %s\n", cfg.db, intervals,
+		   r->n - intervals, fmt_clock(a, sizeof(a), r->s[0].ts, false),
+		   fmt_clock(b, sizeof(b), r->s[r->n - 1].ts, false));
+}
+
+static void print_incidents(const struct recording *r)
+{
+	static struct incident_row row;
+	struct ms_col cols[8];
+	struct ms_table *t = table_new(cols, record_cols(&incident_desc, cols, 8, 0));
+
+	if (!out_json_mode())
+		out_printf("\nIncidents%s\n", r->nev ? "" : ": none");
+	for (int i = 0; i < r->nev; i++) {
+		incident_row_of(&r->ev[i], &row);
+		table_add(t, record_row(&incident_desc, &row, r->ev[i].ts));
+	}
+	table_flush(t);
+	table_free(t);
+}
+
+static void print_timeline(const struct recording *r)
+{
+	struct ms_col cols[24];
+	struct ms_table *t = table_new(cols, record_cols(&interval_desc, cols, 24, 0));
+
+	if (!out_json_mode() && r->n)
+		out_printf("\nTimeline\n");
+	for (int i = 0; i < r->n; i++) {
+		struct interval_row row;
+
+		if (r->s[i].snapshot)
+			continue;
+		interval_row_of(&r->s[i], &row);
+		table_add(t, record_row(&interval_desc, &row, r->s[i].ts));
+	}
+	table_flush(t);
+	table_free(t);
+}
+
+/* ---- --at: the state at one moment ---- */
+
+static int64_t nearest_sample(struct flight *f, double at, double *ts, char *what, size_t len)
+{
+	sqlite3_stmt *st;
+	int64_t id = 0;
+
+	if (sqlite3_prepare_v2(f->db, "SELECT id, ts, kind, reason FROM samples "
+				      "ORDER BY ABS(ts - ?1), kind DESC LIMIT 1", -1, &st, NULL))
+		ms_fatal("report: %s: %s", f->path, sqlite3_errmsg(f->db));
+	sqlite3_bind_double(st, 1, at);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		*ts = sqlite3_column_double(st, 1);
+		snprintf(what, len, "%s%s%s%s", sqlite3_column_text(st, 2),
+			 sqlite3_column_text(st, 3) ? " (" : "",
+			 sqlite3_column_text(st, 3) ? (const char *)sqlite3_column_text(st, 3) : "",
+			 sqlite3_column_text(st, 3) ? ")" : "");
+	}
+	sqlite3_finalize(st);
+	return id;
+}
+
+/* The rows of one table of the sample, as their records (JSON) and a text table. */
+static void print_rows(struct flight *f, enum flight_table tab, int64_t id, double ts,
+		       const char *order, int limit, const char *title,
+		       const char *const *keys)
+{
+	const struct sqlrec_table *t = &f->t[tab];
+	struct ms_col cols[16];
+	struct ms_table *tb = table_new(cols, record_cols_pick(t->d, keys, cols, 16));
+	char sql[512];
+	sqlite3_stmt *st;
+	int n = 0;
+
+	snprintf(sql, sizeof(sql), "SELECT * FROM %s WHERE sample_id = ?1 %s LIMIT %d", t->name,
+		 order, limit);
+	if (sqlite3_prepare_v2(f->db, sql, -1, &st, NULL) != SQLITE_OK)
+		ms_fatal("report: %s: %s", f->path, sqlite3_errmsg(f->db));
+	sqlite3_bind_int64(st, 1, id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_object *o = sqlrec_row_json(t, st);
+
+		json_object_object_del(o, "sample_id");
+		json_object_object_add(o, "ts", json_object_new_double(ts));
+		if (!n++ && !out_json_mode())
+			out_printf("\n%s\n", title);
+		table_add(tb, o);
+	}
+	sqlite3_finalize(st);
+	table_flush(tb);
+	table_free(tb);
+}
+
+static void print_at(struct flight *f, double at)
+{
+	static const char *const node_keys[] = { "scope", "node", "total_bytes", "used_bytes", "available_bytes",
+						 "free_bytes", "anon_pages_bytes",
+						 "file_pages_bytes", "shmem_bytes", "slab_bytes",
+						 NULL };
+	static const char *const zone_keys[] = { "node", "zone", "free_bytes", "min_bytes",
+						 "low_bytes", "high_bytes", "managed_bytes", NULL };
+	static const char *const proc_keys[] = { "pid", "comm", "rss_bytes", "rss_anon_bytes",
+						 "rss_file_bytes", "swap_bytes", "cgroup", NULL };
+	static const char *const memcg_keys[] = { "path", "usage_bytes", "limit_bytes",
+						  "working_set_bytes", "events_oom_kill", NULL };
+	char what[128], when[32], off[32];
+	double ts = 0;
+	int64_t id = nearest_sample(f, at, &ts, what, sizeof(what));
+
+	if (!id) {
+		out_printf("%s: nothing recorded\n", cfg.db);
+		return;
+	}
+	if (!out_json_mode())
+		out_printf("%s: the %s at %s, %s from the time asked\n", cfg.db, what,
+			   fmt_clock(when, sizeof(when), ts, false),
+			   fmt_duration_ns(off, sizeof(off), (uint64_t)(fabs(ts - at) * 1e9)));
+	print_rows(f, FT_NODE, id, ts, "ORDER BY scope DESC, node", 64, "Memory", node_keys);
+	print_rows(f, FT_ZONE, id, ts, "", 64, "Zones", zone_keys);
+	print_rows(f, FT_PROC, id, ts, "ORDER BY rss_bytes DESC", 10, "Largest processes",
+		   proc_keys);
+	print_rows(f, FT_MEMCG, id, ts, "ORDER BY usage_bytes DESC", 5,
+		   "Largest memory cgroups", memcg_keys);
+}
+
+/* ---- the run ---- */
+
+static int report_run(const struct ms_opts *o)
+{
+	double now = ms_wall_now();
+	struct recording r;
+	struct flight f;
+	char err[512];
+
+	(void)o;
+	if (!flight_open(&f, cfg.db, false, err, sizeof(err)))
+		ms_fatal("report: %s", err);
+	if (cfg.at) {
+		print_at(&f, ms_parse_time("--at", cfg.at, now));
+		flight_close(&f);
+		return 0;
+	}
+	recording_load(&f, cfg.since ? ms_parse_time("--since", cfg.since, now) : 0,
+		       cfg.until ? ms_parse_time("--until", cfg.until, now) : 1e12, &r);
+	if (cfg.html && !report_html_write(cfg.html, cfg.db, &r, err, sizeof(err)))
+		ms_fatal("report: %s", err);
+	if (!cfg.html || strcmp(cfg.html, "-")) {
+		print_head(&r);
+		print_incidents(&r);
+		print_timeline(&r);
+	}
+	recording_free(&r);
+	flight_close(&f);
+	return 0;
+}
+
+const struct ms_cmd cmd_report = {
+	.name = "report",
+	.summary = "what the flight recorder saw: incidents, timeline, a moment, HTML plots",
+	.details =
+		"Reads a database memscope record wrote (it may still be recording).\n"
+		"Incidents first: page allocation failures with their verdict, OOM kills,\n"
+		"long reclaim stalls, runs of stalls, pressure peaks and the snapshots\n"
+		"they took; then one line per interval. --at shows the memory, zones,\n"
+		"largest processes and cgroups of the nearest interval or snapshot.\n"
+		"--html writes one page (no network needed) with plots over time and the\n"
+		"events on them: hover a marker for its summary, click for the record.",
+	.examples = "  memscope report                                 all of it\n"
+		    "  memscope report --since 2h                      the last two hours\n"
+		    "  memscope report --since 2026-11-27T01:00:00Z --until 2026-11-27T03:00:00Z\n"
+		    "  memscope report --at 2026-11-27T02:14:00Z       the state then\n"
+		    "  memscope report --html /tmp/night.html          plots, for a browser\n"
+		    "  memscope report -j | jq 'select(.type == \"report_incident\")'\n",
+	.opts = report_opts,
+	.parse_opt = report_parse_opt,
+	.check = report_check,
+	.run = report_run,
+	.records = (const struct record_desc *const[]){ &incident_desc, &interval_desc, NULL },
+};

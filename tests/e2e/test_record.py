@@ -1,0 +1,406 @@
+# SPDX-License-Identifier: GPL-2.0
+"""memscope record and report: a flight recorder in SQLite, checked against the live
+commands, the kernel's counters, kill -9, a full disk, and a real browser."""
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import (loads, MEMSCOPE, ROOT, SLOWDOWN, WORKLOAD, AVOID_HOOKS, HugepageOvershoot,
+                      MemoryCgroup, drop_caches, run, wait_attached)
+
+
+def vmstat_steal():
+    """Pages reclaimed, by the kernel's count: pgsteal_anon + pgsteal_file (5.8+) count
+    every reclaimer, memcg reclaim included (pgsteal_kswapd/direct leave it out)."""
+    with open("/proc/vmstat") as f:
+        v = dict((k, int(n)) for k, n in (l.split() for l in f))
+    return v["pgsteal_anon"] + v["pgsteal_file"]
+
+
+def start(*args, **kw):
+    return subprocess.Popen([MEMSCOPE, *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kw)
+
+
+def stop(p, timeout=60):
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=timeout * SLOWDOWN)
+    assert p.returncode == 0, err
+    return out, err
+
+
+def db_rows(path, sql, *args):
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def only_first_pass():
+    # the database's own behaviour does not change with the hooks: one pass checks it
+    if AVOID_HOOKS:
+        pytest.skip("the database layer is the same with every hook; pass 1 checks it")
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory):
+    """~30 s recorded while a memcg reclaims, is OOM-killed, and order-9 allocations
+    fail; memscope oom and paf watch the same window."""
+    path = str(tmp_path_factory.mktemp("rec") / "m.db")
+    data = os.path.join(os.environ.get("MEMSCOPE_TEST_DATA_DIR", "/var/tmp"), "memscope-rec.dat")
+    subprocess.run(["dd", "if=/dev/zero", f"of={data}", "bs=1M", "count=256"], check=True,
+                   capture_output=True)
+    cg = MemoryCgroup("memscope-test-record", 64 << 20)
+    rec = start("record", "--db", path, "-i", 1, "--stall-ms", 0, "--snapshot-order", 9,
+                "--psi", "some 1 2000000")
+    oom = start("oom", "--json")
+    paf = start("paf", "--json", "--order", 9)
+    try:
+        for p in (rec, oom, paf):
+            wait_attached(p)
+        steal0 = vmstat_steal()
+        began = time.time()
+        time.sleep(2)
+        drop_caches()
+        cg.run(f"cat {data}").wait(timeout=120 * SLOWDOWN)  # memcg reclaim
+        w = cg.run(f"{WORKLOAD} --anon 256")
+        assert w.wait(timeout=60 * SLOWDOWN) == -signal.SIGKILL
+        HugepageOvershoot().run()
+        time.sleep(max(3, 15 - (time.time() - began)))  # calm after: 15 s at least
+        oom_out, _ = stop(oom)
+        paf_out, _ = stop(paf)
+        stop(rec)
+        steal1 = vmstat_steal()
+    finally:
+        for p in (rec, oom, paf):
+            if p.poll() is None:
+                p.kill()
+        cg.remove()
+        os.unlink(data)
+    yield {"db": path, "victim": w.pid, "cg": cg.rel, "steal": steal1 - steal0,
+           "oom": [loads(l) for l in oom_out.splitlines()],
+           "paf": [loads(l) for l in paf_out.splitlines()]}
+
+
+def test_the_database_holds_the_kill_as_memscope_oom_printed_it(recording):
+    db = recording["db"]
+    kills = [json.loads(r) for (r,) in db_rows(db, "SELECT record FROM events WHERE kind = 'oom_kill'")]
+    mine = [k for k in kills if k["victim"]["pid"] == recording["victim"]]
+    live = [k for k in recording["oom"] if k["type"] == "oom" and
+            k["victim"]["pid"] == recording["victim"]]
+    assert len(mine) == 1 and len(live) == 1, (kills, recording["oom"])
+    assert mine[0]["victim"] == live[0]["victim"]
+    for key in ("constraint", "constraint_source", "memcg", "oom_control"):
+        assert mine[0][key] == live[0][key], key
+    assert mine[0]["memcg"]["path"] == recording["cg"]
+    assert mine[0]["reaper"] is None  # the recorder does not follow the reaper
+    # the kill took a snapshot at once: every process then, more than an interval keeps
+    (snap,) = db_rows(db, "SELECT sample_id FROM events WHERE kind = 'oom_kill' AND "
+                      "json_extract(record, '$.victim.pid') = ?", recording["victim"])
+    assert snap[0], "the kill has no snapshot"
+    (kind, reason), = db_rows(db, "SELECT kind, reason FROM samples WHERE id = ?", snap[0])
+    assert kind == "snapshot" and f"oom_kill pid {recording['victim']}" in reason.split("; ")
+    nproc = db_rows(db, "SELECT COUNT(*) FROM proc WHERE sample_id = ?", snap[0])[0][0]
+    nzone = db_rows(db, "SELECT COUNT(*) FROM zone WHERE sample_id = ?", snap[0])[0][0]
+    assert nproc >= 3 and nzone >= 1
+    # the interval that held the kill counted it
+    assert db_rows(db, "SELECT SUM(oom_kills) FROM samples WHERE kind = 'interval'")[0][0] >= 1
+
+
+def test_the_database_holds_each_failure_as_memscope_paf_printed_it(recording):
+    db = recording["db"]
+    rec = [json.loads(r) for (r,) in db_rows(
+        db, "SELECT record FROM events WHERE kind = 'failure' AND "
+            "json_extract(record, '$.order') = 9 ORDER BY ts")]
+    live = [r for r in recording["paf"] if r["type"] == "paf"]
+    assert live, "no order-9 failure: the test is void"
+    assert len(rec) == len(live)
+    for a, b in zip(rec, live):
+        for key in ("pid", "tid", "comm", "order", "gfp", "gfp_flags", "verdict_kind",
+                    "highest_zone", "migratetype"):
+            assert a[key] == b[key], key
+        # each program read the zones itself at that failure: the free pages may have moved
+        # by a few pages between the two reads; the watermarks are the same
+        for za, zb in zip(a["zones"], b["zones"]):
+            for key in ("zone", "min_bytes", "low_bytes", "high_bytes"):
+                assert za["zone"][key] == zb["zone"][key] if "zone" in za and isinstance(
+                    za["zone"], dict) else za[key] == zb[key]
+        assert a["verdict"].split(":")[0] == b["verdict"].split(":")[0]
+    # an order-9 failure (>= --snapshot-order) took a snapshot
+    reasons = [r for (r,) in db_rows(db, "SELECT reason FROM samples WHERE kind = 'snapshot'")]
+    assert any("alloc_failure order 9" in r for r in reasons), reasons
+    assert all(s for (s,) in db_rows(db, "SELECT sample_id FROM events WHERE kind = 'failure' "
+                                     "AND json_extract(record, '$.order') = 9"))
+    assert db_rows(db, "SELECT SUM(failures) FROM samples")[0][0] >= len(live)
+
+
+def test_intervals_count_reclaim_as_the_kernel_does(recording):
+    db = recording["db"]
+    reclaimed = db_rows(db, "SELECT SUM(reclaimed_pages) FROM reclaim")[0][0]
+    # /proc/vmstat's pgsteal_* read around the recorder: the same pages, counted by the
+    # kernel; the recorder attached before the first read and wrote its last interval
+    # at its stop, before the second
+    assert reclaimed > 0, "no reclaim: the test is void"
+    assert recording["steal"] - 64 <= reclaimed <= recording["steal"] * 1.02 + 64, \
+        (reclaimed, recording["steal"])
+    stalls = db_rows(db, "SELECT SUM(count) FROM reclaim_stalls WHERE reclaimer = 'memcg'")[0][0]
+    events = db_rows(db, "SELECT COUNT(*) FROM events WHERE kind = 'stall' AND "
+                     "json_extract(record, '$.reclaimer') = 'memcg'")[0][0]
+    # --stall-ms 0: every stall is also an event, so the histograms and events agree
+    lost = db_rows(db, "SELECT SUM(events_lost) FROM samples")[0][0]
+    assert stalls > 0 and stalls - lost <= events <= stalls, (stalls, events, lost)
+    # each interval's sample and its system row
+    n = db_rows(db, "SELECT COUNT(*) FROM samples WHERE kind = 'interval'")[0][0]
+    assert n >= 14
+    assert db_rows(db, "SELECT COUNT(*) FROM node WHERE scope = 'total' AND sample_id IN "
+                   "(SELECT id FROM samples WHERE kind = 'interval')")[0][0] == n
+    assert db_rows(db, "PRAGMA integrity_check")[0][0] == "ok"
+
+
+def test_psi_is_a_trigger_or_said_to_be_missing(recording):
+    db = recording["db"]
+    psi = db_rows(db, "SELECT COUNT(psi_some_avg10_percent) FROM samples")[0][0]
+    if not os.path.exists("/proc/pressure/memory"):
+        assert psi == 0  # NULL, not a made-up zero
+        return
+    assert psi > 0
+    reasons = [r for (r,) in db_rows(db, "SELECT reason FROM samples WHERE kind = 'snapshot'")]
+    assert any("psi some 1 2000000" in r for r in reasons), reasons
+
+
+def test_report_lists_the_incidents_in_order(recording):
+    recs = [loads(l) for l in run("report", "--db", recording["db"], "--json",
+                                  check=True).stdout.splitlines()]
+    inc = [r for r in recs if r["type"] == "report_incident"]
+    ivs = [r for r in recs if r["type"] == "report_interval"]
+    assert [r["ts"] for r in inc] == sorted(r["ts"] for r in inc)
+    kinds = [r["kind"] for r in inc]
+    kill = kinds.index("oom_kill")
+    assert "failure" in kinds[kill:], kinds  # the overshoot came after the kill
+    assert "snapshot" in kinds and "stalls" in kinds
+    k = inc[kill]
+    assert f"pid {recording['victim']}" in k["summary"] and k["snapshot_id"]
+    assert json.loads(k["record"])["victim"]["pid"] == recording["victim"]
+    n = db_rows(recording["db"], "SELECT COUNT(*) FROM samples WHERE kind = 'interval'")[0][0]
+    assert len(ivs) == n
+    assert sum(r["oom_kills"] for r in ivs) >= 1
+    total = db_rows(recording["db"], "SELECT available_bytes FROM node WHERE scope = 'total' "
+                    "AND sample_id IN (SELECT id FROM samples WHERE kind = 'interval') "
+                    "ORDER BY sample_id LIMIT 1")[0][0]
+    assert ivs[0]["available_bytes"] == total
+    text = run("report", "--db", recording["db"], check=True,
+               env={**os.environ, "COLUMNS": "200"}).stdout
+    assert "Incidents" in text and "Timeline" in text and "OOM kill of pid" in text
+    # a window: --since/--until cut it
+    mid = ivs[len(ivs) // 2]["ts"]
+    iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(mid)) + "Z"
+    later = [loads(l) for l in run("report", "--db", recording["db"], "-j", "--since", iso,
+                                   check=True).stdout.splitlines()]
+    assert 0 < len([r for r in later if r["type"] == "report_interval"]) < len(ivs)
+
+
+def test_report_at_shows_the_snapshot_of_the_kill(recording):
+    (ts,), = db_rows(recording["db"], "SELECT ts FROM samples WHERE reason LIKE '%oom_kill%'")
+    iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + "Z"
+    recs = [loads(l) for l in run("report", "--db", recording["db"], "-j", "--at", iso,
+                                  check=True).stdout.splitlines()]
+    types = {r["type"] for r in recs}
+    assert {"sys", "zone", "proc"} <= types, types
+    text = run("report", "--db", recording["db"], "--at", iso, check=True).stdout
+    assert "Largest processes" in text and "Zones" in text
+
+
+def test_the_schema_is_documented_as_it_is(recording):
+    doc = open(os.path.join(ROOT, "docs", "RECORDER.md")).read()
+    assert run("help", "recorder", check=True).stdout == doc, "docs/RECORDER.md is stale: make docs"
+    tables = [t for (t,) in db_rows(recording["db"], "SELECT name FROM sqlite_master WHERE "
+                                    "type = 'table' AND name != 'meta'")]
+    for t in tables:
+        section = doc.split(f"\n## {t}\n")[1].split("\n## ")[0]
+        cols = [c for (c,) in db_rows(recording["db"], f"SELECT name FROM pragma_table_info('{t}')")]
+        for c in cols:
+            assert f"| `{c}` |" in section, (t, c)
+    assert db_rows(recording["db"], "PRAGMA user_version")[0][0] == 1
+
+
+def test_report_bad_input():
+    for args in (["--since", "yesterday-ish"], ["--at", "2h", "--html", "/tmp/x.html"],
+                 ["--until", "12q"], ["--db", ""]):
+        p = run("report", *args)
+        assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, (args, p.stderr)
+    p = run("report", "--db", "/nonexistent/memscope.db")
+    assert p.returncode == 1 and "memscope record" in p.stderr
+    with tempfile.NamedTemporaryFile(suffix=".db") as f:
+        f.write(b"not a database at all" * 100)
+        f.flush()
+        p = run("report", "--db", f.name)
+        assert p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1, p.stderr
+    for args in (["--retain", "10"], ["--max-size", "12X"], ["--psi", "some 5"],
+                 ["--top", "-1"], ["--interval", "0"]):
+        p = run("record", "--db", "/tmp/memscope-never.db", *args)
+        assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, (args, p.stderr)
+    assert not os.path.exists("/tmp/memscope-never.db")
+
+
+def test_html_report_in_a_real_browser(recording, tmp_path):
+    if SLOWDOWN > 1:
+        pytest.skip("the page does not depend on the kernel: the host's browser checks it")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By as by
+    html = tmp_path / "report.html"
+    run("report", "--db", recording["db"], "--html", str(html), check=True)
+    page = html.read_text()
+    assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "https://" not in page and "<link" not in page and " src=" not in page
+    n = db_rows(recording["db"], "SELECT COUNT(*) FROM samples WHERE kind = 'interval'")[0][0]
+    incidents = len([1 for l in run("report", "--db", recording["db"], "-j").stdout.splitlines()
+                     if loads(l)["type"] == "report_incident"])
+    opts = webdriver.ChromeOptions()
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        opts.add_argument(a)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = Service(executable_path="/usr/bin/chromedriver")
+    d = webdriver.Chrome(options=opts, service=service)
+    try:
+        d.set_window_size(1100, 2600)
+        d.get(f"file://{html}")
+        plots = d.find_elements(by.CSS_SELECTOR, "svg")
+        assert [p.get_attribute("id") for p in plots] == [
+            "plot-memory", "plot-free", "plot-psi", "plot-reclaim", "plot-stalls",
+            "plot-processes"]
+        for p in plots:
+            lines = p.find_elements(by.CSS_SELECTOR, "polyline.series")
+            assert lines, p.get_attribute("id")
+            for l in lines:
+                pts = l.get_attribute("points").split()
+                assert len(pts) == int(l.get_attribute("data-n"))
+                if p.get_attribute("id") in ("plot-memory", "plot-free", "plot-reclaim",
+                                             "plot-stalls"):
+                    assert len(pts) == n, (p.get_attribute("id"), len(pts), n)
+            assert len(p.find_elements(by.CSS_SELECTOR, "g.event")) == incidents
+        marker = d.find_element(by.CSS_SELECTOR, "#plot-memory g.event.oom_kill circle")
+        marker.click()
+        detail = d.find_element(by.ID, "detail")
+        assert detail.is_displayed() and "OOM kill of pid" in detail.text
+        assert f'"pid":{recording["victim"]}' in detail.text.replace(" ", "")
+        errors = [e for e in d.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, errors
+        shot = os.environ.get("MEMSCOPE_REPORT_SCREENSHOT")
+        if shot:
+            d.save_screenshot(shot)
+    finally:
+        d.quit()
+
+
+# ---- the database survives ----
+
+def test_a_second_recorder_on_the_same_database_is_refused(tmp_path):
+    only_first_pass()
+    db = str(tmp_path / "m.db")
+    first = start("record", "--db", db, "-i", 1)
+    try:
+        wait_attached(first)
+        p = run("record", "--db", db, "-i", 1, "-d", 2)
+        assert p.returncode == 1
+        assert p.stderr.strip().splitlines() == [
+            f"memscope: record: {db} is being written by another memscope record "
+            f"(pid {first.pid}); stop it, or give this one another --db"]
+    finally:
+        stop(first)
+    assert db_rows(db, "PRAGMA integrity_check")[0][0] == "ok"
+
+
+def test_kill_9_at_random_moments_loses_at_most_the_interval_in_progress(tmp_path):
+    only_first_pass()
+    db = str(tmp_path / "m.db")
+    rng = random.Random(20261127)
+    seen = 0
+    for i in range(20):
+        p = start("record", "--db", db, "-i", 0.2, "--top", 200)
+        if i % 2:  # while it writes: after a sample of this run landed
+            end = time.time() + 60 * SLOWDOWN
+            while time.time() < end and (not os.path.exists(db) or db_rows(
+                    db, "SELECT COUNT(*) FROM samples")[0][0] <= seen):
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0, 0.4))
+        else:  # anywhere, loading included
+            time.sleep(rng.uniform(0, 1.5) * SLOWDOWN)
+        before = db_rows(db, "SELECT COUNT(*) FROM samples")[0][0] if os.path.exists(db) else 0
+        p.kill()
+        p.wait()
+        if not os.path.exists(db):
+            continue
+        assert db_rows(db, "PRAGMA integrity_check")[0][0] == "ok", i
+        after = db_rows(db, "SELECT COUNT(*) FROM samples")[0][0]
+        # what a reader saw committed is there; at most the one in progress came on top
+        assert before <= after <= before + 1, (i, before, after)
+        seen = after
+    assert seen >= 10
+    # and it records on after the last kill
+    assert run("record", "--db", db, "-i", 0.2, "-d", 1).returncode == 0
+    assert db_rows(db, "SELECT COUNT(*) FROM samples")[0][0] > seen
+
+
+def test_a_full_disk_warns_once_and_recording_resumes(tmp_path):
+    only_first_pass()
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mnt)], check=True)
+    db = str(mnt / "m.db")
+    try:
+        p = start("record", "--db", db, "-i", 0.2, "--top", 300)
+        wait_attached(p)
+        time.sleep(1)
+        subprocess.run(["dd", "if=/dev/zero", f"of={mnt}/fill", "bs=64k"], capture_output=True)
+        time.sleep(3 * SLOWDOWN)
+        full_at = db_rows(db, "SELECT COUNT(*) FROM samples")[0][0]
+        time.sleep(1.5 * SLOWDOWN)
+        assert db_rows(db, "SELECT COUNT(*) FROM samples")[0][0] == full_at  # none fit
+        os.unlink(f"{mnt}/fill")
+        end = time.time() + 30 * SLOWDOWN
+        while time.time() < end and db_rows(db, "SELECT COUNT(*) FROM samples")[0][0] <= full_at:
+            time.sleep(0.1)
+        _, err = stop(p)
+        lines = err.strip().splitlines()
+        warn = [l for l in lines if "cannot write" in l]
+        assert len(warn) == 1 and "database or disk is full" in warn[0], lines
+        assert any("writing" in l and "again" in l for l in lines), lines
+        assert db_rows(db, "SELECT COUNT(*) FROM samples")[0][0] > full_at
+        assert db_rows(db, "PRAGMA integrity_check")[0][0] == "ok"
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)])
+
+
+def test_retention_drops_old_samples_and_keeps_the_size(tmp_path):
+    only_first_pass()
+    db = str(tmp_path / "m.db")
+    assert run("record", "--db", db, "-i", 0.2, "-d", 1).returncode == 0
+    con = sqlite3.connect(db)
+    old = con.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
+    con.execute("UPDATE samples SET ts = ts - 8 * 86400")  # recorded eight days ago
+    con.execute("UPDATE events SET ts = ts - 8 * 86400")
+    con.commit()
+    con.close()
+    assert run("record", "--db", db, "-i", 0.2, "-d", 1, "--retain", "7d").returncode == 0
+    left = db_rows(db, "SELECT COUNT(*), MIN(ts) FROM samples")[0]
+    assert 0 < left[0] and left[1] > time.time() - 3600, left
+    assert db_rows(db, "SELECT COUNT(*) FROM proc WHERE sample_id NOT IN "
+                   "(SELECT id FROM samples)")[0][0] == 0
+    # --max-size: every process, 10 samples a second, in a 1 MiB file
+    p = run("record", "--db", db, "-i", 0.1, "-d", 6, "--top", 100000, "--max-size", "1M",
+            timeout=120 * SLOWDOWN)
+    assert p.returncode == 0, p.stderr
+    size = os.path.getsize(db) + (os.path.getsize(db + "-wal") if os.path.exists(db + "-wal") else 0)
+    assert size <= (1 << 20) + (256 << 10), size
+    ids = db_rows(db, "SELECT MIN(id), MAX(id) FROM samples")[0]
+    assert ids[0] > old + 1, ids  # the oldest went first
+    assert db_rows(db, "PRAGMA integrity_check")[0][0] == "ok"

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Durations, sizes and times from the command line (memscope record / report). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include "cli.h"
+#include "msg.h"
+
+static jmp_buf back;
+static int failed;
+
+static void jump_back(const char *message, int status)
+{
+	(void)message;
+	failed = status;
+	longjmp(back, 1);
+}
+
+/* bad input: exit status 2 (its usage line goes to /dev/null, not the test's output) */
+#define BAD(call)                                                                          \
+	do {                                                                               \
+		int err = dup(2), null = open("/dev/null", O_WRONLY);                       \
+		failed = 0;                                                                \
+		dup2(null, 2);                                                             \
+		if (!setjmp(back))                                                         \
+			call;                                                              \
+		dup2(err, 2);                                                              \
+		close(err);                                                                \
+		close(null);                                                               \
+		assert_int_equal(failed, 2);                                               \
+	} while (0)
+
+static void test_durations(void **state)
+{
+	(void)state;
+	assert_true(ms_parse_duration("-x", "90") == 90);
+	assert_true(ms_parse_duration("-x", "30s") == 30);
+	assert_true(ms_parse_duration("-x", "15m") == 900);
+	assert_true(ms_parse_duration("-x", "1.5h") == 5400);
+	assert_true(ms_parse_duration("-x", "7d") == 7 * 86400);
+	assert_true(ms_parse_duration("-x", "2w") == 14 * 86400);
+	BAD(ms_parse_duration("-x", ""));
+	BAD(ms_parse_duration("-x", "7days"));
+	BAD(ms_parse_duration("-x", "-3h"));
+	BAD(ms_parse_duration("-x", "h"));
+	BAD(ms_parse_duration("-x", "nan"));
+}
+
+static void test_sizes(void **state)
+{
+	(void)state;
+	assert_true(ms_parse_size("-x", "65536") == 65536);
+	assert_true(ms_parse_size("-x", "64k") == 65536);
+	assert_true(ms_parse_size("-x", "256M") == 256ULL << 20);
+	assert_true(ms_parse_size("-x", "256MiB") == 256ULL << 20);
+	assert_true(ms_parse_size("-x", "1.5G") == 3ULL << 29);
+	assert_true(ms_parse_size("-x", "2T") == 2ULL << 40);
+	BAD(ms_parse_size("-x", "12X"));
+	BAD(ms_parse_size("-x", "1e30"));
+	BAD(ms_parse_size("-x", "M"));
+}
+
+static void test_times(void **state)
+{
+	(void)state;
+	/* 2026-11-27T08:30:00Z is 1795768200 */
+	assert_true(ms_parse_time("-x", "2026-11-27T08:30:00Z", 0) == 1795768200.0);
+	assert_true(ms_parse_time("-x", "2026-11-27T08:30Z", 0) == 1795768200.0);
+	assert_true(ms_parse_time("-x", "2026-11-27T08:30:00.5Z", 0) == 1795768200.5);
+	assert_true(ms_parse_time("-x", "2026-11-27 08:30:00+00:00", 0) == 1795768200.0);
+	assert_true(ms_parse_time("-x", "2h", 1795768200.0) == 1795768200.0 - 7200);
+	setenv("TZ", "UTC", 1);
+	assert_true(ms_parse_time("-x", "2026-11-27", 0) == 1795737600.0);
+	assert_true(ms_parse_time("-x", "2026-11-27 08:30", 0) == 1795768200.0);
+	BAD(ms_parse_time("-x", "2026-13-45T99:99", 0));
+	BAD(ms_parse_time("-x", "2026-11-27T08:30:00+02:00", 0));
+	BAD(ms_parse_time("-x", "yesterday", 0));
+	BAD(ms_parse_time("-x", "2026-11-27X", 0));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_times),
+	};
+
+	ms_on_fail(jump_back);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
