@@ -379,7 +379,8 @@ static int put_memcgs(int64_t id, long max)
 
 	if (!max || memcgs_read(NULL, &l) < 0)
 		return SQLITE_OK; /* no memory hierarchy: nothing to record */
-	qsort(l.r, l.n, sizeof(l.r[0]), by_usage);
+	if (l.n)
+		qsort(l.r, l.n, sizeof(l.r[0]), by_usage);
 	for (size_t i = 0; i < l.n && (max < 0 || (long)i < max) && rc == SQLITE_OK; i++)
 		rc = flight_put(&rs.f, FT_MEMCG, &l.r[i], id);
 	memcg_list_free(&l);

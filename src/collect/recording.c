@@ -262,5 +262,6 @@ void recording_load(struct flight *f, double from, double to, struct recording *
 	load_processes(f, r);
 	load_events(f, r);
 	derive_incidents(r);
-	qsort(r->ev, r->nev, sizeof(r->ev[0]), by_ts);
+	if (r->nev)
+		qsort(r->ev, r->nev, sizeof(r->ev[0]), by_ts);
 }
