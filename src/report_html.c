@@ -34,8 +34,10 @@ struct plot {
 	const char *id, *title, *what;
 	enum yunit unit;
 	bool stacked;
+	bool log; /* y on a log scale: free memory hundreds of times its watermarks */
 	struct series s[MAX_SERIES];
 	int ns;
+	double max, lo; /* the y axis: 0 (log: lo) to max */
 };
 
 /* The page's x axis: the intervals' times, and the span shown. */
@@ -81,9 +83,25 @@ static double xpos(const struct axis *a, double t)
 	return ML + (t - a->t0) / (a->t1 - a->t0) * (W - ML - MR);
 }
 
-static double ypos(double v, double max)
+static double ypos(const struct plot *p, double v)
 {
-	return H - MB - v / max * (H - MB - MT);
+	double f = v / p->max;
+
+	if (p->log)
+		f = (log10(v > p->lo ? v : p->lo) - log10(p->lo)) / (log10(p->max) - log10(p->lo));
+	return H - MB - f * (H - MB - MT);
+}
+
+/* The smallest positive value, the bottom of a log axis. */
+static double bottom_of(const struct plot *p, const struct axis *a)
+{
+	double lo = 0;
+
+	for (int k = 0; k < p->ns; k++)
+		for (int i = 0; i < a->n; i++)
+			if (p->s[k].v[i] > 0 && (!lo || p->s[k].v[i] < lo))
+				lo = p->s[k].v[i];
+	return lo > 0 && lo < p->max ? lo / 2 : p->max / 1024;
 }
 
 static double top_of(const struct plot *p, const struct axis *a)
@@ -106,14 +124,15 @@ static double top_of(const struct plot *p, const struct axis *a)
 	return max > 0 ? max * 1.05 : 1;
 }
 
-static void frame(FILE *o, const struct plot *p, const struct axis *a, double max)
+static void frame(FILE *o, const struct plot *p, const struct axis *a)
 {
 	char b[32], t[32];
 
 	fprintf(o, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n", ML,
 		H - MB, W - MR, H - MB);
 	for (int k = 0; k <= 2; k++) {
-		double v = max * k / 2, y = ypos(v, max);
+		double v = p->log ? p->lo * pow(p->max / p->lo, k / 2.0) : p->max * k / 2;
+		double y = ypos(p, v);
 
 		fprintf(o, "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>"
 			"<text class=\"ylab\" x=\"%d\" y=\"%.1f\">%s</text>\n", ML, y, W - MR, y,
@@ -126,12 +145,23 @@ static void frame(FILE *o, const struct plot *p, const struct axis *a, double ma
 }
 
 /* One series: its polyline (stacked: on top of the ones before, filled down to them). */
+/* One series: its polyline (stacked: on top of the ones before, the band between filled). */
 static void draw_series(FILE *o, const struct plot *p, int k, const struct axis *a,
-			double max, double *base)
+			double *base)
 {
 	const struct series *s = &p->s[k];
 	int n = 0;
 
+	if (p->stacked) {
+		fprintf(o, "<polygon class=\"area\" fill=\"%s\" points=\"", s->color);
+		for (int i = 0; i < a->n; i++)
+			if (!isnan(s->v[i]))
+				fprintf(o, "%.1f,%.1f ", xpos(a, a->t[i]), ypos(p, base[i] + s->v[i]));
+		for (int i = a->n - 1; i >= 0; i--)
+			if (!isnan(s->v[i]))
+				fprintf(o, "%.1f,%.1f ", xpos(a, a->t[i]), ypos(p, base[i]));
+		fprintf(o, "\"/>\n");
+	}
 	fprintf(o, "<polyline class=\"series\" data-name=\"");
 	esc(o, s->name);
 	fprintf(o, "\" stroke=\"%s\" points=\"", s->color);
@@ -142,7 +172,7 @@ static void draw_series(FILE *o, const struct plot *p, int k, const struct axis 
 			continue;
 		if (p->stacked)
 			v = base[i] += v;
-		fprintf(o, "%s%.1f,%.1f", n++ ? " " : "", xpos(a, a->t[i]), ypos(v, max));
+		fprintf(o, "%s%.1f,%.1f", n++ ? " " : "", xpos(a, a->t[i]), ypos(p, v));
 	}
 	fprintf(o, "\" data-n=\"%d\"/>\n", n);
 }
@@ -176,9 +206,9 @@ static void markers(FILE *o, const struct recording *r, const struct axis *a)
 	}
 }
 
-static void draw(FILE *o, const struct plot *p, const struct recording *r, const struct axis *a)
+static void draw(FILE *o, struct plot *p, const struct recording *r, const struct axis *a)
 {
-	double max = top_of(p, a), *base = calloc(a->n + 1, sizeof(double));
+	double *base = calloc(a->n + 1, sizeof(double));
 
 	if (!base)
 		return;
@@ -191,10 +221,12 @@ static void draw(FILE *o, const struct plot *p, const struct recording *r, const
 	}
 	fprintf(o, "</p>\n<svg id=\"%s\" class=\"%s\" viewBox=\"0 0 %d %d\" width=\"%d\" "
 		"height=\"%d\" xmlns=\"http://www.w3.org/2000/svg\">\n", p->id,
-		p->stacked ? "stacked" : "lines", W, H, W, H);
-	frame(o, p, a, max);
+		p->stacked ? "stacked" : p->log ? "lines log" : "lines", W, H, W, H);
+	p->max = top_of(p, a);
+	p->lo = bottom_of(p, a);
+	frame(o, p, a);
 	for (int k = 0; k < p->ns; k++)
-		draw_series(o, p, k, a, max, base);
+		draw_series(o, p, k, a, base);
 	markers(o, r, a);
 	fprintf(o, "</svg></section>\n");
 	free(base);
@@ -284,8 +316,9 @@ static void free_plot(struct plot *p, const struct rsample **s, const struct axi
 					     "high watermark" };
 
 	plot_init(p, "plot-free", "Free memory and the watermarks",
-			    "MemFree against the zones' min, low and high watermarks summed",
-			    Y_BYTES, false);
+			    "MemFree against the zones' min, low and high watermarks summed "
+			    "(log scale)", Y_BYTES, false);
+	p->log = true;
 	for (int k = 0; k < 4; k++) {
 		double *v = column(a);
 
@@ -341,40 +374,54 @@ static void stall_plot(struct plot *p, const struct rsample **s, const struct ax
 	add(p, "p99", p99);
 }
 
+static bool same_process(const struct rproc *x, const struct rproc *y)
+{
+	return x->pid == y->pid && !strcmp(x->comm, y->comm);
+}
+
+/* The largest RSS among processes not yet plotted (NULL: none left). */
+static const struct rproc *next_largest(const struct recording *r, const struct rproc **taken,
+					int ntaken)
+{
+	const struct rproc *best = NULL;
+
+	for (int i = 0; i < r->nproc; i++) {
+		bool seen = false;
+
+		for (int j = 0; j < ntaken && !seen; j++)
+			seen = same_process(taken[j], &r->proc[i]);
+		if (!seen && (!best || r->proc[i].rss > best->rss))
+			best = &r->proc[i];
+	}
+	return best;
+}
+
 /* The five processes with the largest RSS seen, each with its RSS where recorded. */
 static void process_plot(struct plot *p, const struct recording *r, const struct axis *a,
 			 const struct rsample **s, char names[][48])
 {
+	const struct rproc *taken[5];
+	int *at = malloc(sizeof(int) * (r->n + 1)); /* a sample's place on the axis */
+
+	if (!at)
+		abort();
 	plot_init(p, "plot-processes", "Largest processes",
-			    "RSS of the five largest, where they were among the recorded top",
-			    Y_BYTES, false);
-	for (int k = 0; k < 5; k++) {
-		const struct rproc *best = NULL;
-		double *v;
+		  "RSS of the five largest, where they were among the recorded top", Y_BYTES,
+		  false);
+	for (int i = 0; i < r->n; i++)
+		at[i] = -1;
+	for (int j = 0; j < a->n; j++)
+		at[s[j] - r->s] = j;
+	for (int k = 0; k < 5 && (taken[k] = next_largest(r, taken, k)); k++) {
+		double *v = column(a);
 
-		for (int i = 0; i < r->nproc; i++) {
-			bool taken = false;
-
-			for (int j = 0; j < p->ns; j++)
-				taken |= atoi(names[j]) == r->proc[i].pid;
-			if (!taken && (!best || r->proc[i].rss > best->rss))
-				best = &r->proc[i];
-		}
-		if (!best)
-			break;
-		snprintf(names[k], 48, "%d %s", best->pid, best->comm);
-		v = column(a);
-		for (int i = 0; i < r->nproc; i++) {
-			int at = -1;
-
-			for (int j = 0; j < a->n && at < 0; j++)
-				if (s[j] == &r->s[r->proc[i].sample])
-					at = j;
-			if (at >= 0 && r->proc[i].pid == best->pid)
-				v[at] = r->proc[i].rss;
-		}
+		snprintf(names[k], 48, "%d %s", taken[k]->pid, taken[k]->comm);
+		for (int i = 0; i < r->nproc; i++)
+			if (at[r->proc[i].sample] >= 0 && same_process(&r->proc[i], taken[k]))
+				v[at[r->proc[i].sample]] = r->proc[i].rss;
 		add(p, names[k], v);
 	}
+	free(at);
 }
 
 /* ---- the page ---- */
@@ -385,7 +432,7 @@ static const char style[] =
 	".legend span{margin-right:14px}.legend i{display:inline-block;width:10px;height:10px;"
 	"margin-right:4px}svg{background:#fafafa;border:1px solid #ddd}"
 	"polyline{fill:none;stroke-width:1.6}.stacked polyline{stroke-width:1.2}"
-	".axis{stroke:#888}.grid{stroke:#e4e4e4}text{font-size:11px;fill:#555}"
+	".area{opacity:.35;stroke:none}.axis{stroke:#888}.grid{stroke:#e4e4e4}text{font-size:11px;fill:#555}"
 	".ylab{text-anchor:end}.xlab.end{text-anchor:end}"
 	".event line{stroke:#c00;stroke-dasharray:3 3}.event circle{fill:#c00;cursor:pointer}"
 	".event.failure circle{fill:#e67e00}.event.stall circle,.event.stalls circle{fill:#888}"

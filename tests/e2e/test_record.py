@@ -4,6 +4,7 @@ commands, the kernel's counters, kill -9, a full disk, and a real browser."""
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -299,6 +300,32 @@ def test_html_report_in_a_real_browser(recording, tmp_path):
             d.save_screenshot(shot)
     finally:
         d.quit()
+
+
+def test_runs_as_nobody_with_cap_bpf_and_cap_perfmon():
+    """contrib's systemd unit grants exactly these two capabilities."""
+    from conftest import CLASSIC
+    if CLASSIC:
+        pytest.skip("classic tracepoints are attached through tracefs, root's only")
+    unit = open(os.path.join(ROOT, "contrib", "systemd", "memscope-record.service")).read()
+    assert "AmbientCapabilities=CAP_BPF CAP_PERFMON\n" in unit
+    home = tempfile.mkdtemp(prefix="memscope-nobody-")  # pytest's tmp_path is root's only
+    os.chmod(home, 0o777)
+    db = os.path.join(home, "m.db")
+    p = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                          "--inh-caps=-all,+bpf,+perfmon", "--ambient-caps=+bpf,+perfmon",
+                          MEMSCOPE, "record", "--db", db, "-i", "0.5"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_attached(p)
+        time.sleep(1.5)
+    finally:
+        out, err = stop(p)
+    assert "refused" not in err, err  # the PSI trigger too
+    n = db_rows(db, "SELECT COUNT(*) FROM samples WHERE kind = 'interval'")[0][0]
+    assert n >= 2 and db_rows(db, "SELECT COUNT(*) FROM proc")[0][0] > 0
+    assert os.stat(db).st_uid == 65534
+    shutil.rmtree(home)
 
 
 # ---- the database survives ----
