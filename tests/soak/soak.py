@@ -3,7 +3,7 @@
 """make soak: every live memscope command at once, for SOAK_MINUTES (default 30), while a
 load cycles: 64-wide churn of short-lived processes, a memory-cgroup OOM kill every minute,
 order-9 allocation failures, page-cache pressure in a small cgroup; the exporter is scraped
-every second. Each memscope process's RSS and open fds are taken after 5 minutes and at the
+every second and the recorder writes every 10 s. Each memscope process's RSS and open fds are taken after 5 minutes and at the
 end (growth <= 1 MiB, fds flat), events lost are read from the exporter and the commands'
 own loss reports, the kernel log must stay clean, and every process must exit cleanly with
 nothing left loaded. Not part of make test.
@@ -34,7 +34,27 @@ COMMANDS = {
     "reclaim": ["reclaim", "-i", "5", "--by-process"],
     "oom": ["oom", "-j"],
     "cgroup": ["cgroup", "-i", "5", "-j"],
+    "record": ["record", "--db", "/var/tmp/memscope-soak.db", "-i", "10"],
 }
+DB = COMMANDS["record"][2]
+
+
+def recorded():
+    """What the recorder kept, and whether its database is whole."""
+    import sqlite3
+    con = sqlite3.connect(DB)
+    try:
+        q = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
+        return {"integrity": q("PRAGMA integrity_check"),
+                "intervals": q("SELECT COUNT(*) FROM samples WHERE kind = 'interval'"),
+                "snapshots": q("SELECT COUNT(*) FROM samples WHERE kind = 'snapshot'"),
+                "oom_kills": q("SELECT COUNT(*) FROM events WHERE kind = 'oom_kill'"),
+                "failures": q("SELECT COUNT(*) FROM events WHERE kind = 'failure'"),
+                "events_lost": q("SELECT TOTAL(events_lost) FROM samples"),
+                "bytes": sum(os.path.getsize(f) for f in (DB, DB + "-wal")
+                             if os.path.exists(f))}
+    finally:
+        con.close()
 
 
 def free_port():
@@ -156,6 +176,10 @@ def main():
         logs[k].close()
         os.unlink(logs[k].name)
     os.unlink(data)
+    rec = recorded()
+    for f in (DB, DB + "-wal", DB + "-shm"):
+        if os.path.exists(f):
+            os.unlink(f)
     time.sleep(1)
     after = (bpf_prog_ids(), bpf_map_ids(), bpf_link_ids())
     left = [sorted(a - b) for a, b in zip(after, before)]
@@ -164,7 +188,7 @@ def main():
     result = {
         "minutes": args.minutes, "load": load.counts, "scrapes": scrapes,
         "failed_scrapes": failed_scrapes, "at_5_min": at5, "at_end": at_end,
-        "growth_after_5_min": growth, "exporter_events_lost": lost,
+        "growth_after_5_min": growth, "exporter_events_lost": lost, "recorded": rec,
         "loss_warnings": {k: [l for l in e.splitlines() if "lost" in l or "not " in l]
                           for k, e in errs.items()},
         "stderr": {k: e.strip() for k, e in errs.items() if e.strip()},
@@ -173,7 +197,8 @@ def main():
     }
     ok = (all(g["rss_kib"] <= 1024 and g["fds"] <= 0 for g in growth.values()) and
           all(c == 0 for c in codes.values()) and not any(left) and
-          not result["kernel_complaints"] and not failed_scrapes)
+          not result["kernel_complaints"] and not failed_scrapes and
+          rec["integrity"] == "ok" and rec["oom_kills"] >= load.counts.get("oom_kills", 0))
     result["ok"] = ok
     text = json.dumps(result, indent=1)
     print(text)
