@@ -307,7 +307,7 @@ static int flush_events(int64_t snapshot_id)
 	if (rc == SQLITE_OK)
 		rc = flight_commit(&rs.f);
 	else
-		flight_commit(&rs.f);
+		flight_rollback(&rs.f); /* all held events or none */
 	if (rc != SQLITE_OK) {
 		write_failed(rc);
 		return rc;
@@ -387,16 +387,12 @@ static int put_memcgs(int64_t id, long max)
 	return rc;
 }
 
-static int put_reclaim(int64_t id)
+/* The interval's reclaim, stalls and kswapd activity: d is now minus the last written. */
+static int put_reclaim(int64_t id, const struct reclaim_snapshot *d)
 {
 	struct reclaim_interval_row iv = { 0 };
-	struct reclaim_snapshot *d = calloc(1, sizeof(*d));
-	int rc = SQLITE_OK;
+	int rc;
 
-	if (!d)
-		ms_fatal("out of memory");
-	reclaim_read(rs.reclaim, &rs.now);
-	reclaim_delta(&rs.now, &rs.prev, d, RECLAIM_WORDS(*d));
 	for (int i = 0; i < RC_MAX_NODES * RC_NR_KIND; i++) {
 		iv.scanned_pages += d->stats[i].scanned;
 		iv.reclaimed_pages += d->stats[i].reclaimed;
@@ -413,7 +409,15 @@ static int put_reclaim(int64_t id)
 		reclaim_stalls_row_of(k, &d->stalls[k], rs.now.stalls[k].max_ns, &sr);
 		rc = flight_put(&rs.f, FT_STALLS, &sr, id);
 	}
-	free(d);
+	for (int n = 0; n < RC_MAX_NODES && rc == SQLITE_OK; n++) {
+		struct reclaim_kswapd_row kr = { .node = n, .wakeups = d->kswapd[n].wakeups,
+						 .awake_ns = d->kswapd[n].awake_ns,
+						 .max_order_since_start = rs.now.kswapd[n].max_order,
+						 .zone_mask_since_start = rs.now.kswapd[n].zones };
+
+		if (kr.wakeups || kr.awake_ns)
+			rc = flight_put(&rs.f, FT_KSWAPD, &kr, id);
+	}
 	return rc;
 }
 
@@ -449,18 +453,22 @@ static int write_interval(double seconds)
 	struct flight_sample s = { .ts = ms_wall_now(), .interval_s = seconds, .kind = "interval",
 				   .failures = rs.failures_n, .oom_kills = rs.kills_n };
 	uint64_t kl = kernel_losses();
+	static struct reclaim_snapshot d;
 	int64_t id;
 	int rc;
 
 	s.events_lost = rs.lost_n + (int64_t)(kl - rs.kernel_lost);
 	fill_psi(&s);
+	reclaim_read(rs.reclaim, &rs.now);
+	reclaim_delta(&rs.now, &rs.prev, &d, RECLAIM_WORDS(d));
+	s.compact_stalls = d.compact_stalls;
 	TRY(flight_begin(&rs.f));
 	if ((rc = flight_sample(&rs.f, &s, &id)) == SQLITE_OK &&
-	    (rc = put_nodes(id)) == SQLITE_OK && (rc = put_reclaim(id)) == SQLITE_OK &&
+	    (rc = put_nodes(id)) == SQLITE_OK && (rc = put_reclaim(id, &d)) == SQLITE_OK &&
 	    (rc = put_procs(id, cfg.top)) == SQLITE_OK && (rc = put_memcgs(id, cfg.memcgs)) == 0)
 		rc = flight_commit(&rs.f);
 	else
-		flight_commit(&rs.f); /* rolls back what failed */
+		flight_rollback(&rs.f); /* the whole interval or nothing */
 	if (rc != SQLITE_OK)
 		return rc;
 	/* counted from here on only once written */
@@ -476,7 +484,7 @@ static void take_snapshot(void)
 {
 	struct flight_sample s = { .ts = ms_wall_now(), .kind = "snapshot",
 				   .reason = rs.snapshot_reason, .failures = -1, .oom_kills = -1,
-				   .events_lost = -1 };
+				   .events_lost = -1, .compact_stalls = -1 };
 	int64_t id = 0;
 	int rc;
 
@@ -486,8 +494,8 @@ static void take_snapshot(void)
 	    (rc = put_nodes(id)) == SQLITE_OK && (rc = put_procs(id, -1)) == SQLITE_OK &&
 	    (rc = put_memcgs(id, -1)) == SQLITE_OK)
 		rc = flight_commit(&rs.f);
-	else if (rc == SQLITE_OK || !sqlite3_get_autocommit(rs.f.db))
-		flight_commit(&rs.f);
+	else
+		flight_rollback(&rs.f);
 	rs.snapshot_reason[0] = '\0';
 	rs.last_snapshot = s.ts;
 	if (rc != SQLITE_OK) {
@@ -536,8 +544,8 @@ static void idle(int timeout_ms, void *ctx)
 	ring_buffer__consume(rs.rb);
 	if (rs.snapshot_reason[0] && ms_wall_now() - rs.last_snapshot >= SNAPSHOT_GAP_S)
 		take_snapshot();
-	else if (rs.npending && !rs.snapshot_reason[0])
-		flush_events(0);
+	else if (rs.npending && !rs.snapshot_reason[0] && !rs.disk_full)
+		flush_events(0); /* a full disk is tried again each interval, not each slice */
 }
 
 static void open_collectors(void)

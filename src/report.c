@@ -202,14 +202,14 @@ static void print_head(const struct recording *r)
 		   fmt_clock(b, sizeof(b), r->s[r->n - 1].ts, false));
 }
 
-static void print_incidents(const struct recording *r)
+static void print_incidents(const struct recording *r, const char *title)
 {
 	static struct incident_row row;
 	struct ms_col cols[8];
 	struct ms_table *t = table_new(cols, record_cols(&incident_desc, cols, 8, 0));
 
 	if (!out_json_mode())
-		out_printf("\nIncidents%s\n", r->nev ? "" : ": none");
+		out_printf("\n%s%s\n", title, r->nev ? "" : ": none");
 	for (int i = 0; i < r->nev; i++) {
 		incident_row_of(&r->ev[i], &row);
 		table_add(t, record_row(&incident_desc, &row, r->ev[i].ts));
@@ -238,6 +238,8 @@ static void print_timeline(const struct recording *r)
 }
 
 /* ---- --at: the state at one moment ---- */
+
+#define AROUND_S 60.0
 
 static int64_t nearest_sample(struct flight *f, double at, double *ts, char *what, size_t len)
 {
@@ -304,6 +306,7 @@ static void print_at(struct flight *f, double at)
 	static const char *const memcg_keys[] = { "path", "usage_bytes", "limit_bytes",
 						  "working_set_bytes", "events_oom_kill", NULL };
 	char what[128], when[32], off[32];
+	struct recording r;
 	double ts = 0;
 	int64_t id = nearest_sample(f, at, &ts, what, sizeof(what));
 
@@ -321,6 +324,12 @@ static void print_at(struct flight *f, double at)
 		   proc_keys);
 	print_rows(f, FT_MEMCG, id, ts, "ORDER BY usage_bytes DESC", 5,
 		   "Largest memory cgroups", memcg_keys);
+	/* what happened around it: kills, failures, stalls, pressure, as the report lists them */
+	recording_load(f, ts - AROUND_S, ts + AROUND_S, &r);
+	print_incidents(&r, "Incidents within a minute of it");
+	if (!out_json_mode())
+		print_timeline(&r);
+	recording_free(&r);
 }
 
 /* ---- the run ---- */
@@ -346,7 +355,7 @@ static int report_run(const struct ms_opts *o)
 		ms_fatal("report: %s", err);
 	if (!cfg.html || strcmp(cfg.html, "-")) {
 		print_head(&r);
-		print_incidents(&r);
+		print_incidents(&r, "Incidents");
 		print_timeline(&r);
 	}
 	recording_free(&r);
@@ -362,7 +371,8 @@ const struct ms_cmd cmd_report = {
 		"Incidents first: page allocation failures with their verdict, OOM kills,\n"
 		"long reclaim stalls, runs of stalls, pressure peaks and the snapshots\n"
 		"they took; then one line per interval. --at shows the memory, zones,\n"
-		"largest processes and cgroups of the nearest interval or snapshot.\n"
+		"largest processes and cgroups of the nearest interval or snapshot, and\n"
+		"the incidents within a minute of it.\n"
 		"--html writes one page (no network needed) with plots over time and the\n"
 		"events on them: hover a marker for its summary, click for the record.",
 	.examples = "  memscope report                                 all of it\n"

@@ -57,7 +57,25 @@ __u64 nr_ustacks_lost;	/* the ring was full: that allocation has the frame-point
 __u64 nr_useq;
 __u64 nr_untracked;	/* the allocs map was full */
 __u64 nr_stacks_lost;	/* the stacks map was full */
-__u64 nr_unknown_frees; /* frees of pointers allocated before memscope attached */
+/*
+ * Frees of pointers allocated before memscope attached, counted per CPU: in --kernel mode
+ * most kfree()s are of those, and one shared counter would bounce between the CPUs.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} unknown_frees SEC(".maps");
+
+static __always_inline void count_unknown_free(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&unknown_frees, &zero);
+
+	if (n)
+		(*n)++;
+}
 __u64 nr_seen;		/* calls counted for --sample */
 
 /* A call that never returned (longjmp, a thread killed inside) is stale after this. */
@@ -87,7 +105,7 @@ static __always_inline void forget(__u32 tgid, __u64 addr)
 	struct leak_key k = { .tgid = tgid, .addr = addr };
 
 	if (addr && bpf_map_delete_elem(&allocs, &k))
-		__sync_fetch_and_add(&nr_unknown_frees, 1);
+		count_unknown_free();
 }
 
 /*
@@ -327,7 +345,7 @@ static __always_inline void kforget(__u32 space, __u64 addr)
 	struct leak_key k = { .tgid = space, .addr = addr };
 
 	if (addr && bpf_map_delete_elem(&allocs, &k))
-		__sync_fetch_and_add(&nr_unknown_frees, 1);
+		count_unknown_free();
 }
 
 SEC("raw_tp/kfree")

@@ -397,7 +397,17 @@ void allocs_source_name(struct allocs *a, const struct alloc_group *g, char *buf
 
 uint64_t allocs_unknown_frees(const struct allocs *a)
 {
-	return a->skel->bss->nr_unknown_frees;
+	int ncpus = libbpf_num_possible_cpus();
+	uint64_t *v, sum = 0;
+	__u32 zero = 0;
+
+	if (ncpus <= 0 || !(v = calloc(ncpus, sizeof(*v))))
+		return 0;
+	if (!bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.unknown_frees), &zero, v))
+		for (int i = 0; i < ncpus; i++)
+			sum += v[i];
+	free(v);
+	return sum;
 }
 
 struct ms_loss *allocs_losses(struct allocs *a, int *n)

@@ -24,6 +24,8 @@ static const struct {
 			 "pages scanned and reclaimed in the interval" },
 	[FT_STALLS] = { "reclaim_stalls", &reclaim_stalls_desc,
 			"each reclaimer's stalls in the interval, with their histogram" },
+	[FT_KSWAPD] = { "kswapd", &reclaim_kswapd_desc,
+			"each node's kswapd in the interval (where it woke or was awake)" },
 	[FT_PROC] = { "proc", &proc_desc,
 		      "the largest processes by RSS (every process in a snapshot)" },
 	[FT_MEMCG] = { "memcg", &memcg_desc, "the largest memory cgroups by usage" },
@@ -35,7 +37,7 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS samples (id INTEGER PRIMARY KEY, ts REAL NOT NULL,"
 	" kind TEXT NOT NULL, reason TEXT, interval_s REAL, psi_some_avg10_percent REAL,"
 	" psi_full_avg10_percent REAL, psi_some_total_ns INTEGER, psi_full_total_ns INTEGER,"
-	" failures INTEGER, oom_kills INTEGER, events_lost INTEGER);"
+	" failures INTEGER, oom_kills INTEGER, events_lost INTEGER, compact_stalls INTEGER);"
 	"CREATE INDEX IF NOT EXISTS samples_ts ON samples (ts);"
 	"CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, ts REAL NOT NULL,"
 	" kind TEXT NOT NULL, summary TEXT, record TEXT, sample_id INTEGER);"
@@ -56,6 +58,7 @@ static const struct {
 	{ "failures", "INTEGER", "page allocation failures in the interval" },
 	{ "oom_kills", "INTEGER", "OOM kills in the interval" },
 	{ "events_lost", "INTEGER", "events the kernel's rings or a full disk lost, in the interval" },
+	{ "compact_stalls", "INTEGER", "direct compaction stalls in the interval" },
 };
 
 static bool fail(char *err, size_t len, const char *fmt, const char *a, const char *b)
@@ -129,13 +132,15 @@ static bool take_lock(struct flight *f, char *err, size_t len)
 		    "stop it, or give this one another --db", f->path, pid);
 }
 
-static int user_version(sqlite3 *db)
+/* PRAGMA user_version; -1 when it cannot be read, the SQLite code in *rc */
+static int user_version(sqlite3 *db, int *rc)
 {
 	sqlite3_stmt *st;
 	int v = -1;
 
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
+	*rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+	if (*rc == SQLITE_OK) {
+		if ((*rc = sqlite3_step(st)) == SQLITE_ROW)
 			v = sqlite3_column_int(st, 0);
 		sqlite3_finalize(st);
 	}
@@ -149,17 +154,14 @@ static int user_version(sqlite3 *db)
  */
 static bool migrate(struct flight *f, char *err, size_t len)
 {
-	int v = user_version(f->db);
 	char sql[256];
+	int rc, v = user_version(f->db, &rc);
 
 	if (v > FLIGHT_SCHEMA_VERSION) {
 		snprintf(sql, sizeof(sql), "%d (this memscope writes %d)", v, FLIGHT_SCHEMA_VERSION);
 		return fail(err, len, "%s has schema version %s: use a newer memscope", f->path,
 			    sql);
 	}
-	/* incremental auto-vacuum lets retention give pages back; it must precede tables */
-	if (v == 0 && sqlite3_exec(f->db, "PRAGMA auto_vacuum = INCREMENTAL", 0, 0, 0))
-		return fail(err, len, "%s: %s", f->path, sqlite3_errmsg(f->db));
 	if (sqlite3_exec(f->db, schema, NULL, NULL, NULL) != SQLITE_OK)
 		return fail(err, len, "%s: %s", f->path, sqlite3_errmsg(f->db));
 	for (int i = 0; i < FT_NR_TABLES; i++)
@@ -187,7 +189,13 @@ static bool open_writer(struct flight *f, char *err, size_t len)
 	 * never block the recorder. synchronous=NORMAL survives a crash of memscope (not
 	 * of the machine, where the last commits before power loss may go).
 	 */
-	if (sqlite3_exec(f->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+	/*
+	 * Incremental auto-vacuum lets retention give pages back to the file system. It
+	 * takes only on a database not yet written, so before WAL mode writes the header;
+	 * on an existing one it changes nothing.
+	 */
+	if (sqlite3_exec(f->db, "PRAGMA auto_vacuum = INCREMENTAL", NULL, NULL, NULL) ||
+	    sqlite3_exec(f->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
 			 "PRAGMA journal_size_limit = 4194304", NULL, NULL, NULL) != SQLITE_OK)
 		return fail(err, len, "%s: %s", f->path, sqlite3_errmsg(f->db));
 	return migrate(f, err, len);
@@ -195,7 +203,7 @@ static bool open_writer(struct flight *f, char *err, size_t len)
 
 static bool open_reader(struct flight *f, char *err, size_t len)
 {
-	int v;
+	int rc, v;
 
 	if (access(f->path, F_OK))
 		return fail(err, len, "%s: %s (record one with memscope record --db PATH)", f->path,
@@ -203,7 +211,11 @@ static bool open_reader(struct flight *f, char *err, size_t len)
 	if (sqlite3_open_v2(f->path, &f->db, SQLITE_OPEN_READONLY, NULL))
 		return fail(err, len, "cannot open %s: %s", f->path, sqlite3_errmsg(f->db));
 	sqlite3_busy_timeout(f->db, 5000);
-	v = user_version(f->db);
+	v = user_version(f->db, &rc);
+	if (v < 0 && (rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY))
+		return fail(err, len, "cannot read %s: %s (a database in WAL mode is read through "
+			    "its -shm file, made in the same directory: read it as the recorder's "
+			    "user or as root)", f->path, sqlite3_errstr(rc));
 	if (v < 1)
 		return fail(err, len, "%s is not a memscope recording%s", f->path,
 			    v < 0 ? " (not an SQLite database)" : "");
@@ -257,6 +269,12 @@ int flight_commit(struct flight *f)
 	return rc;
 }
 
+void flight_rollback(struct flight *f)
+{
+	if (!sqlite3_get_autocommit(f->db))
+		sqlite3_exec(f->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 static void bind_opt_int(sqlite3_stmt *st, int i, int64_t v)
 {
 	if (v < 0)
@@ -270,7 +288,7 @@ int flight_sample(struct flight *f, const struct flight_sample *s, int64_t *id)
 	static const char sql[] =
 		"INSERT INTO samples (ts, kind, reason, interval_s, psi_some_avg10_percent,"
 		" psi_full_avg10_percent, psi_some_total_ns, psi_full_total_ns, failures,"
-		" oom_kills, events_lost) VALUES (?,?,?,?,?,?,?,?,?,?,?)";
+		" oom_kills, events_lost, compact_stalls) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(f->db, sql, -1, &st, NULL);
 
@@ -291,6 +309,7 @@ int flight_sample(struct flight *f, const struct flight_sample *s, int64_t *id)
 	bind_opt_int(st, 9, s->failures);
 	bind_opt_int(st, 10, s->oom_kills);
 	bind_opt_int(st, 11, s->events_lost);
+	bind_opt_int(st, 12, s->compact_stalls);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	*id = sqlite3_last_insert_rowid(f->db);
@@ -385,12 +404,38 @@ static double oldest_after(struct flight *f, double fraction)
 	return ts;
 }
 
+static int64_t pragma(struct flight *f, const char *name)
+{
+	char sql[64];
+	sqlite3_stmt *st;
+	int64_t v = 0;
+
+	snprintf(sql, sizeof(sql), "PRAGMA %s", name);
+	if (sqlite3_prepare_v2(f->db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	return v;
+}
+
+/* The pages that hold data (the free list left out), in bytes. */
+static uint64_t live_bytes(struct flight *f)
+{
+	return (pragma(f, "page_count") - pragma(f, "freelist_count")) * pragma(f, "page_size");
+}
+
 static int64_t prune_size(struct flight *f, uint64_t max_bytes)
 {
 	int64_t n = 0;
 
-	/* a tenth of the samples per round, oldest first, then give the pages back */
-	for (int round = 0; round < 20 && flight_bytes(f) > max_bytes; round++) {
+	/* the WAL's pages first: a write-ahead log past its last checkpoint is no data lost */
+	sqlite3_exec(f->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+	/*
+	 * then a tenth of the samples per round, oldest first, and give the pages back;
+	 * the live pages decide, so a file that cannot shrink does not empty the database
+	 */
+	for (int round = 0; round < 20 && live_bytes(f) > max_bytes; round++) {
 		double cut = oldest_after(f, 0.1);
 		int64_t k;
 

@@ -19,7 +19,8 @@
 #define FLIGHT_SCHEMA_VERSION 1
 
 /* The record tables of a sample. */
-enum flight_table { FT_NODE, FT_ZONE, FT_RECLAIM, FT_STALLS, FT_PROC, FT_MEMCG, FT_NR_TABLES };
+enum flight_table { FT_NODE, FT_ZONE, FT_RECLAIM, FT_STALLS, FT_KSWAPD, FT_PROC, FT_MEMCG,
+		    FT_NR_TABLES };
 
 struct flight {
 	sqlite3 *db;
@@ -36,7 +37,7 @@ struct flight_sample {
 	bool has_psi;
 	double psi_some_avg10, psi_full_avg10;
 	uint64_t psi_some_total_ns, psi_full_total_ns;
-	int64_t failures, oom_kills, events_lost; /* in the interval; -1: not counted */
+	int64_t failures, oom_kills, events_lost, compact_stalls; /* the interval's; -1: none */
 };
 
 /*
@@ -52,6 +53,8 @@ int flight_lock_holder(const char *path);
 int flight_begin(struct flight *f);
 /* Commit; on failure (a full disk) roll back and return the SQLite code. */
 int flight_commit(struct flight *f);
+/* Undo the transaction in progress (a write in it failed), if any. */
+void flight_rollback(struct flight *f);
 /* A new sample row; its id in *id. */
 int flight_sample(struct flight *f, const struct flight_sample *s, int64_t *id);
 /* A record of the sample into one of its tables. */

@@ -163,6 +163,9 @@ def test_intervals_count_reclaim_as_the_kernel_does(recording):
     assert n >= 14
     assert db_rows(db, "SELECT COUNT(*) FROM node WHERE scope = 'total' AND sample_id IN "
                    "(SELECT id FROM samples WHERE kind = 'interval')")[0][0] == n
+    assert db_rows(db, "SELECT COUNT(compact_stalls) FROM samples WHERE kind = 'interval'")[0][0] == n
+    # the overshoot woke kswapd: its wake-ups went into the interval that saw them
+    assert db_rows(db, "SELECT SUM(wakeups) FROM kswapd")[0][0] > 0
     assert db_rows(db, "PRAGMA integrity_check")[0][0] == "ok"
 
 
@@ -230,6 +233,27 @@ def test_the_schema_is_documented_as_it_is(recording):
         for c in cols:
             assert f"| `{c}` |" in section, (t, c)
     assert db_rows(recording["db"], "PRAGMA user_version")[0][0] == 1
+
+
+def test_report_needs_no_privilege(recording):
+    """Any user who may read the database reads the report; one who may not create its
+    -shm file beside it is told why in one line."""
+    home = tempfile.mkdtemp(prefix="memscope-report-")
+    try:
+        db = os.path.join(home, "m.db")
+        shutil.copy(recording["db"], db)
+        os.chmod(db, 0o644)
+        nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", MEMSCOPE]
+        os.chmod(home, 0o755)
+        p = subprocess.run(nobody + ["report", "--db", db], capture_output=True, text=True)
+        assert p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1, p.stderr
+        assert "-shm" in p.stderr
+        os.chmod(home, 0o777)
+        p = subprocess.run(nobody + ["report", "--db", db, "-j"], capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        assert any(loads(l)["type"] == "report_interval" for l in p.stdout.splitlines())
+    finally:
+        shutil.rmtree(home)
 
 
 def test_report_bad_input():
@@ -422,9 +446,15 @@ def test_retention_drops_old_samples_and_keeps_the_size(tmp_path):
     assert 0 < left[0] and left[1] > time.time() - 3600, left
     assert db_rows(db, "SELECT COUNT(*) FROM proc WHERE sample_id NOT IN "
                    "(SELECT id FROM samples)")[0][0] == 0
-    # --max-size: every process, 10 samples a second, in a 1 MiB file
-    p = run("record", "--db", db, "-i", 0.1, "-d", 6, "--top", 100000, "--max-size", "1M",
-            timeout=120 * SLOWDOWN)
+    # --max-size: every process of 400 more, 10 samples a second, in a 1 MiB file
+    sleepers = [subprocess.Popen(["sleep", "600"]) for _ in range(400)]
+    try:
+        p = run("record", "--db", db, "-i", 0.1, "-d", 6, "--top", 100000, "--max-size",
+                "1M", timeout=120 * SLOWDOWN)
+    finally:
+        for s in sleepers:
+            s.kill()
+            s.wait()
     assert p.returncode == 0, p.stderr
     size = os.path.getsize(db) + (os.path.getsize(db + "-wal") if os.path.exists(db + "-wal") else 0)
     assert size <= (1 << 20) + (256 << 10), size
