@@ -141,7 +141,6 @@ static struct {
 	struct ring_buffer *rb;
 	struct paf_decoder dec;
 	struct paf_row *paf;
-	struct gfp_table gfp;
 	struct kill_controls controls;
 	int psi_fd, epfd;
 	struct reclaim_snapshot prev, now;
@@ -262,7 +261,7 @@ static int on_stall(void *ctx, void *data, size_t len)
 	if (len < sizeof(*e))
 		return 0;
 	ts = ms_boot_ns_to_real(e->ts_ns);
-	gfp_format(&rs.gfp, e->gfp, flags, sizeof(flags));
+	gfp_format(&rs.dec.gfp, e->gfp, flags, sizeof(flags));
 	reclaim_stall_row_of(e, flags, &row);
 	queue_event(ts, "stall", record_json(&reclaim_stall_desc, &row, ts), false,
 		    "%s reclaim stalled %s (%s, pid %u), order %u", row.reclaimer,
@@ -563,9 +562,9 @@ static void open_collectors(void)
 	rs.failures = failures_open(&all, &fw);
 	rs.kills = kills_open(&kw);
 	rs.procs = procs_open(&all);
+	/* its GFP names serve the stalls too; without them (no tracefs for a non-root user
+	 * on a kernel whose names come from it) flags are recorded in hex, with a warning */
 	paf_decoder_init(&rs.dec, false);
-	if (gfp_table_load(&rs.gfp) < 0)
-		ms_fatal("record: cannot read the kernel's GFP flags from its BTF");
 	if (!(rs.paf = calloc(1, sizeof(*rs.paf))))
 		ms_fatal("out of memory");
 	rs.rb = ring_buffer__new(failures_events_fd(rs.failures), on_failure, NULL, NULL);
