@@ -75,6 +75,15 @@ def sleepers(n):
     return sl
 
 
+def stop_all(procs, sl):
+    """Terminate the processes, then let the sleepers go."""
+    for p in procs:
+        p.terminate()
+        p.wait()
+    sl.stdin.close()
+    sl.wait()
+
+
 def alternate(baseline, variants, pairs):
     """Run baseline, then each variant, `pairs` times after one warm-up round.
     Returns (baseline values, [values per variant], [ratios per variant])."""
@@ -354,11 +363,7 @@ def b7():
                 cpu[k] += cpu_s(procs[k].pid) - c0
         b7_report(lat, cpu, {k: p.pid for k, p in procs.items()})
     finally:
-        for p in procs.values():
-            p.terminate()
-            p.wait()
-        sl.stdin.close()
-        sl.wait()
+        stop_all(procs.values(), sl)
 
 
 def b7_report(lat, cpu, pids):
@@ -593,11 +598,7 @@ def b10():
         day = {"ms": (live_bytes(db) - s0["ms"]) / el * 86400 / 2**20,
                "atop": (os.path.getsize(raw) - s0["atop"]) / el * 86400 / 2**20}
     finally:
-        for p in procs.values():
-            p.terminate()
-            p.wait()
-        sl.stdin.close()
-        sl.wait()
+        stop_all(procs.values(), sl)
     record(f"B10 recorder CPU, {minutes} min: atop -w / memscope", pct["atop"], pct["ms"], "%",
            [], "<= 0.3 % of a core", pct["ms"] <= 0.3, "(10 s interval, 2,000 processes)")
     record("B10 growth per day: atop -w / memscope", day["atop"], day["ms"], "MiB/day", [],
