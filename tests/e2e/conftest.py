@@ -78,12 +78,30 @@ def ensure_tracefs():
     return os.path.isdir(os.path.join(TRACEFS, "events"))
 
 
+# One e2e run at a time on a machine: the tests compare the kernel's global lists of BPF
+# objects, make memory cgroups OOM and fill the huge-page pool; two runs (two checkouts,
+# a fallback pass started by hand) would see each other's. MEMSCOPE_TEST_LOCK=none
+# skips it (a guest of make test-vm has a kernel of its own).
+LOCK = os.environ.get("MEMSCOPE_TEST_LOCK", "/tmp/memscope-e2e.lock")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def require_root_and_binary():
     if os.geteuid() != 0:
         pytest.exit("the end-to-end suite loads BPF programs: run it as root", returncode=1)
     if not os.access(MEMSCOPE, os.X_OK):
         pytest.exit(f"{MEMSCOPE} is not built: run make", returncode=1)
+    if LOCK == "none":
+        yield
+        return
+    import fcntl
+    with open(LOCK, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"\nwaiting for another end-to-end run to end ({LOCK})", flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 @pytest.fixture
