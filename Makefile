@@ -41,7 +41,7 @@ LDLIBS   += -lbpf -ldw -lelf -lz -ljson-c -lmicrohttpd -lsqlite3 -lpthread -lm
 # one build serves every kernel, and two builds anywhere are the same bytes.
 VMLINUX_DIR := src/bpf/vmlinux/$(ARCH)
 BPF_CFLAGS := -target bpf -g -O2 -Wall -D__TARGET_ARCH_$(ARCH) -I$(VMLINUX_DIR) -I$(OUT) \
-	      -Isrc -Isrc/bpf
+	      -Isrc -Isrc/bpf -ffile-prefix-map=$(CURDIR)=.
 
 BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
 SKELS    := $(patsubst src/bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS)) $(OUT)/proc.lskel.h $(OUT)/proc_exit.lskel.h $(OUT)/nodes.lskel.h
@@ -350,6 +350,10 @@ deb:
 # (disabled, systemd-analyze verify), one e2e pass on /usr/sbin/memscope, purge.
 test-deb: deb $(E2E_BINS)
 	tests/pkg/deb.sh
+
+# Two builds of the tarball in different places and on different days, compared.
+test-repro:
+	tests/pkg/repro.sh
 
 # A source tarball of HEAD that builds with no git and no network (.version inside).
 DIST := memscope-$(RELEASE)
