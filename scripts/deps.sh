@@ -11,7 +11,7 @@ chromium chromium-driver python3-selenium man-db zsh faketime"
 [ "${1:-}" = vm ] && PKGS="$PKGS qemu-system-x86 busybox-static cpio e2fsprogs"
 # scripts/deps.sh pkg: also what make deb, make test-deb and the container image need
 [ "${1:-}" = pkg ] && PKGS="$PKGS debhelper lintian fakeroot dpkg-dev podman mmdebstrap
-systemd-container uidmap diffoscope-minimal"
+systemd-container uidmap runc diffoscope-minimal"
 # scripts/deps.sh bench: also what make bench compares memscope with
 [ "${1:-}" = bench ] && PKGS="$PKGS prometheus-node-exporter bpftrace procps atop"
 
