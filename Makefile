@@ -55,7 +55,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all deps run test unit e2e e2e-fallback bench clean format test-vm docs test-sanitize \
-	fuzz soak man completion install uninstall dist deb test-install test-deb test-repro \
+	fuzz soak man completion install uninstall dist deb test-install test-deb test-repro test-boot \
 	vmlinux-h
 # keep BPF objects between builds (they are intermediates of the skeletons)
 .SECONDARY:
@@ -350,6 +350,11 @@ deb:
 # (disabled, systemd-analyze verify), one e2e pass on /usr/sbin/memscope, purge.
 test-deb: deb $(E2E_BINS)
 	tests/pkg/deb.sh
+
+# The package under a real systemd (tests/pkg/boot.sh): systemd-nspawn --boot of a
+# Debian root file system with it installed; both units started, READY, scraped, purged.
+test-boot: deb
+	tests/pkg/boot.sh
 
 # Two builds of the tarball in different places and on different days, compared.
 test-repro:
