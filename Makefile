@@ -173,6 +173,7 @@ e2e-fallback: memscope $(E2E_BINS)
 
 test: deps
 	@$(MAKE) --no-print-directory memscope unit
+	@$(MAKE) --no-print-directory test-install
 	@$(MAKE) --no-print-directory e2e
 	@$(MAKE) --no-print-directory e2e-fallback
 
@@ -353,7 +354,8 @@ test-deb: deb $(E2E_BINS)
 
 # The package under a real systemd (tests/pkg/boot.sh): systemd-nspawn --boot of a
 # Debian root file system with it installed; both units started, READY, scraped, purged.
-test-boot: deb
+test-boot:
+	@ls build/deb/memscope_*_*.deb >/dev/null 2>&1 || $(MAKE) --no-print-directory deb
 	tests/pkg/boot.sh
 
 # Two builds of the tarball in different places and on different days, compared.

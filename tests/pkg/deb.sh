@@ -1,7 +1,8 @@
 #!/bin/bash
 # make test-deb: the Debian package tested as installed. Installs build/deb's package
 # with apt, checks its files, man pages and units (disabled, systemd-analyze verify),
-# runs one pass of the end-to-end suite against /usr/sbin/memscope, purges it and
+# runs one pass of the end-to-end suite against /usr/sbin/memscope (with the container
+# image built from the same package: test_container.py), purges it and
 # checks that nothing of it is left.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -67,7 +68,8 @@ e2e=${MEMSCOPE_TEST_DEB_E2E-tests/e2e}
 if [ -n "$e2e" ]; then
 	say "the end-to-end suite ($e2e) against /usr/sbin/memscope"
 	# shellcheck disable=SC2086
-	MEMSCOPE_BIN=/usr/sbin/memscope /usr/bin/python3 -m pytest -q -rs $e2e
+	MEMSCOPE_BIN=/usr/sbin/memscope MEMSCOPE_TEST_CONTAINER=1 \
+		/usr/bin/python3 -m pytest -q -rs $e2e
 fi
 
 apt-get purge -y -qq memscope >/dev/null
