@@ -1,8 +1,9 @@
 #!/bin/bash
 # make test-repro: the build is reproducible and needs neither git nor the network.
 # make dist twice gives the same tarball; the tarball unpacked in two directories of
-# different names and depths builds, with no git on PATH and no network (a network
-# namespace without interfaces), the second time with the clock 3 days ahead
+# different names and depths builds, with no git on PATH, no network (a network
+# namespace without interfaces) and /sys/kernel/btf hidden (the build must not read the
+# build machine's kernel), the second time with the clock 3 days ahead
 # (faketime): the binaries, man pages and completion scripts are compared byte for byte
 # (diffoscope shows the difference where they are not the same).
 set -euo pipefail
@@ -19,12 +20,15 @@ rm build/dist-1.tar.gz
 say "make dist: $(basename "$tarball") twice the same"
 
 work=$(mktemp -d /tmp/memscope-repro.XXXXXX)
-trap "rm -rf $work" EXIT
+trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/bin" "$work/one" "$work/two/a/deeper/place"
 printf '#!/bin/sh\necho "git must not be needed" >&2; exit 127\n' > "$work/bin/git"
 chmod +x "$work/bin/git"
+# no network, and no running kernel's BTF to read: an empty directory over it
 offline=()
-[ "$(id -u)" = 0 ] && offline=(unshare --net --)
+# shellcheck disable=SC2016 # expanded by that sh
+[ "$(id -u)" = 0 ] && offline=(unshare --net --mount -- sh -c \
+	'mount -t tmpfs none /sys/kernel/btf && exec "$0" "$@"')
 build() { # directory, then a prefix command (faketime ...)
 	local dir=$1
 	shift
@@ -41,9 +45,15 @@ a=$(echo "$work"/one/memscope-*) b=$(echo "$work"/two/a/deeper/place/memscope-*)
 n=0
 for f in memscope build/man/*.8 build/completion/memscope build/completion/_memscope; do
 	if ! cmp -s "$a/$f" "$b/$f"; then
-		command -v diffoscope >/dev/null && diffoscope "$a/$f" "$b/$f" > "$work/../memscope-repro.diff" || true; head -n 80 "$work/../memscope-repro.diff"
+		if command -v diffoscope >/dev/null; then
+			diffoscope "$a/$f" "$b/$f" > build/repro.diff || true
+			head -n 80 build/repro.diff
+			say "the whole difference: build/repro.diff"
+		fi
 		fail "$f differs between the two builds"
 	fi
 	n=$((n + 1))
 done
-say "two builds (${later[*]:-same clock}, ${offline[*]:-with network}, no git): $n files identical, memscope $(sha256sum "$a/memscope" | cut -c1-16)"
+where="no network, no /sys/kernel/btf"
+[ ${#offline[@]} = 0 ] && where="network and BTF not hidden: not root"
+say "two builds (${later[*]:-same clock}; $where; no git): $n files identical, memscope $(sha256sum "$a/memscope" | cut -c1-16)"
