@@ -16,7 +16,6 @@
 #include "report_html.h"
 #include "runtime.h"
 #include "units.h"
-#include "util.h"
 
 
 static struct {
