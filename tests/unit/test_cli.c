@@ -50,6 +50,20 @@ static void test_durations(void **state)
 	BAD(ms_parse_duration("-x", "-3h"));
 	BAD(ms_parse_duration("-x", "h"));
 	BAD(ms_parse_duration("-x", "nan"));
+	BAD(ms_parse_duration("-x", "0x10")); /* strtod's hexadecimal: 16 */
+}
+
+static void test_numbers_are_decimal(void **state)
+{
+	(void)state;
+	assert_true(ms_parse_double("-x", "16", 0, 100) == 16);
+	assert_true(ms_parse_double("-x", "0.5", 0, 100) == 0.5);
+	assert_int_equal(ms_parse_long("-x", "010", 0, 100), 10);
+	BAD(ms_parse_double("-x", "0x10", 0, 100));
+	BAD(ms_parse_double("-x", "0X1p4", 0, 100));
+	BAD(ms_parse_double("-x", "-0x1", -100, 100));
+	BAD(ms_parse_long("-x", "0x10", 0, 100));
+	BAD(ms_parse_size("-x", "0x10M"));
 }
 
 static void test_sizes(void **state)
@@ -89,6 +103,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_numbers_are_decimal),
 		cmocka_unit_test(test_times),
 	};
 
