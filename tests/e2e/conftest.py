@@ -406,3 +406,30 @@ def data_file():
                    capture_output=True, check=True)
     yield path
     os.unlink(path)
+
+
+def function_hooks_offered():
+    """The function hook kinds this kernel offers and this run does not avoid, found
+    without memscope (whose own 'features' would make a test a mirror): fentry when
+    bpftool can load a fentry-only object, kprobe when tracefs has kprobe_events."""
+    offered = set()
+    ensure_tracefs()
+    if os.path.exists(os.path.join(TRACEFS, "kprobe_events")):
+        offered.add("kprobe")
+    if fentry_loads()[0]:
+        offered.add("fentry")
+    return offered - set(AVOID_HOOKS)
+
+
+def fentry_loads():
+    """(does the kernel load a fentry program, bpftool's error): an independent load."""
+    obj = os.path.join(ROOT, "build", "tests", "fentry_only.bpf.o")
+    assert os.path.exists(obj), "built by make test"
+    if not os.path.ismount("/sys/fs/bpf"):
+        subprocess.run(["mount", "-t", "bpf", "bpf", "/sys/fs/bpf"], check=True)
+    pin = "/sys/fs/bpf/memscope_test_fentry"
+    loaded = subprocess.run(["bpftool", "prog", "load", obj, pin], capture_output=True)
+    if os.path.exists(pin):
+        os.unlink(pin)
+    return loaded.returncode == 0, loaded.stderr.decode()[-500:]
+
