@@ -88,8 +88,10 @@ run: deps
 	@$(MAKE) --no-print-directory memscope
 	./memscope
 
+# and the views' includes: no skeleton or kernel-side header, libbpf only where called
 unit: $(UNIT_BINS)
-	@rc=0; for t in $(UNIT_BINS); do $$t || rc=1; done; exit $$rc
+	@rc=0; for t in $(UNIT_BINS); do $$t || rc=1; done; \
+	$(PYTHON) scripts/check-includes.py || rc=1; exit $$rc
 
 $(OUT)/tests/%.bpf.o: tests/e2e/%.bpf.c $(OUT)/vmlinux.h
 	@mkdir -p $(dir $@)

@@ -7,14 +7,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "textsafe.h"
 #include "commands.h"
-#include "cgroups.h"
-#include "hooks.h"
-#include "iter.h"
-#include "kbtf.h"
 #include "ksyms.h"
 #include "loss.h"
 #include "output.h"

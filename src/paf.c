@@ -6,28 +6,20 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include "textsafe.h"
 #include "strbuf.h"
 #include "commands.h"
 #include "filters.h"
 #include "gfp.h"
-#include "hooks.h"
-#include "iter.h"
 #include "kbtf.h"
 #include "ksyms.h"
-#include "loss.h"
 #include "failures.h"
 #include "nodes.h"
-#include "counters.h"
 #include "output.h"
 #include "util.h"
 #include "runtime.h"
 #include "units.h"
-#include "verdict.h"
 #include "paf.h"
-#include "paf.skel.h"
 
 static struct {
 	bool summary, stack;

@@ -30,7 +30,6 @@
 #include "runtime.h"
 #include "textsafe.h"
 #include "units.h"
-#include "util.h"
 #include "vmscan.h"
 
 #define DEFAULT_DB "/var/lib/memscope/memscope.db"

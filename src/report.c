@@ -16,7 +16,6 @@
 #include "report_html.h"
 #include "runtime.h"
 #include "units.h"
-#include "util.h"
 
 
 static struct {
@@ -41,11 +40,13 @@ static const struct ms_cmd_opt report_opts[] = {
 static void report_parse_opt(int id, const char *arg)
 {
 	const char **slot[] = { &cfg.db, &cfg.since, &cfg.until, &cfg.at, &cfg.html };
+	char opt[16];
 
+	snprintf(opt, sizeof(opt), "--%s", report_opts[id].name);
 	if (!*arg)
-		ms_usage_error("--%s needs a value", report_opts[id].name);
+		ms_usage_error("%s needs a value", opt);
 	if (id != OPT_DB && id != OPT_HTML) /* checked now: exit 2 before any work */
-		ms_parse_time(report_opts[id].name, arg, ms_wall_now());
+		ms_parse_time(opt, arg, ms_wall_now());
 	*slot[id] = arg;
 }
 

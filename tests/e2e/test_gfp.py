@@ -66,10 +66,17 @@ def test_decoded_flags_equal_tracefs():
     assert len(pairs) >= 3, pairs
     for mask, names in pairs.items():
         assert len(names) == 1, (hex(mask), names)  # the capture itself is consistent
-    recs = run_json("gfp", *[hex(m) for m in pairs])
+    masks = sorted(pairs)
+    recs = run_json("gfp", *[hex(m) for m in masks])
+    # one record per mask asked, in order: printing nothing (or less) must fail
+    assert [r["mask"] for r in recs] == masks, (recs, masks)
     for rec in recs:
         assert rec["source"] == "tracefs"
         assert {rec["flags"]} == pairs[rec["mask"]], hex(rec["mask"])
+    # the text form says the same, one "mask<TAB>flags" line per mask
+    text = run("gfp", *[hex(m) for m in masks], check=True).stdout.splitlines()
+    assert [(int(a, 16), b) for a, b in (l.split("\t") for l in text)] == \
+        [(m, next(iter(pairs[m]))) for m in masks], text
 
 
 def test_zero_mask_is_none():
