@@ -150,8 +150,8 @@ static int listen_socket(void)
 }
 
 /*
- * Give back what decoding took: the kernel's BTF (several MiB parsed) is loaded again for
- * the next event that needs an enum's name. Events are rare; a resident exporter is not.
+ * Give back what opening took: the kernel's BTF (several MiB parsed). The decoders copied
+ * the names they need, so no event parses it again (events come when memory is short).
  */
 static void shrink(void)
 {
@@ -503,8 +503,7 @@ static char *scrape(size_t *len)
 	int node_ids[SYS_MAX_NODES], nr;
 	char *text;
 
-	if (ring_buffer__consume(ex.rb) > 0) /* events up to now count in this scrape */
-		shrink();
+	ring_buffer__consume(ex.rb); /* events up to now count in this scrape */
 	scrape_nodes(m, node_ids, &nr);
 	scrape_pressure(m);
 	scrape_reclaim(m, node_ids, nr);
@@ -671,8 +670,7 @@ static void event_loop(double duration)
 		if (n <= 0)
 			continue;
 		pthread_mutex_lock(&ex.lock);
-		if (ring_buffer__consume(ex.rb) > 0)
-			shrink();
+		ring_buffer__consume(ex.rb);
 		pthread_mutex_unlock(&ex.lock);
 	}
 }

@@ -87,6 +87,15 @@ class Exporter:
         assert status == 200 and headers["Content-Type"].startswith("text/plain; version=0.0.4")
         return body
 
+    def scrape_until(self, done, timeout=30):
+        """Scrape every 0.5 s until done(text) or timeout seconds; the last text."""
+        end = time.time() + timeout * SLOWDOWN
+        while True:
+            body = self.scrape()
+            if done(body) or time.time() > end:
+                return body
+            time.sleep(0.5)
+
     def stop(self):
         self.p.send_signal(signal.SIGTERM)
         out, err = self.p.communicate(timeout=30 * SLOWDOWN)
@@ -408,15 +417,45 @@ def test_memcg_label_is_capped():
         for cg in cgs:
             assert cg.run(f"{WORKLOAD} --anon 256").wait(timeout=60 * SLOWDOWN) == \
                 -signal.SIGKILL
-        end = time.time() + 30 * SLOWDOWN
-        while True:
-            samples, _ = parse(e.scrape())
-            kills = {l["memcg"]: v for l, v in samples.get("memscope_oom_kills_total", [])}
-            if sum(kills.values()) >= 2 or time.time() > end:
-                break
-            time.sleep(0.5)
+        samples, _ = parse(e.scrape_until(
+            lambda text: total(parse(text)[0], "memscope_oom_kills_total") >= 2))
+        kills = {l["memcg"]: v for l, v in samples.get("memscope_oom_kills_total", [])}
     finally:
         for cg in cgs:
             cg.remove()
         e.stop()
     assert kills == {cgs[0].rel: 1, "other": 1}, kills
+
+
+# ---- the exporter's own resources ----
+
+
+def rchar(pid):
+    """Bytes process pid has read with read() and friends (/proc/PID/io)."""
+    with open(f"/proc/{pid}/io") as f:
+        return int(dict(l.split(": ") for l in f.read().splitlines())["rchar"])
+
+
+def test_events_never_parse_the_kernel_btf_again():
+    """Decoding a failure or a kill must not read the kernel's BTF (MiB, when memory is
+    short): the exporter read it once at start, then never again."""
+    btf = os.path.getsize("/sys/kernel/btf/vmlinux")
+    e = Exporter()
+    cg = MemoryCgroup("memscope-test-exporter-btf", 64 << 20)
+    try:
+        e.scrape()
+        before = rchar(e.p.pid)
+        assert cg.run(f"{WORKLOAD} --anon 256").wait(timeout=60 * SLOWDOWN) == -signal.SIGKILL
+        HugepageOvershoot().run()
+        samples, _ = parse(e.scrape_until(lambda text: all(
+            total(parse(text)[0], name) for name in ("memscope_oom_kills_total",
+                                                     "memscope_page_alloc_failures_total"))))
+        kills = total(samples, "memscope_oom_kills_total")
+        failures = total(samples, "memscope_page_alloc_failures_total")
+        read = rchar(e.p.pid) - before
+    finally:
+        cg.remove()
+        e.stop()
+    assert kills >= 1 and failures >= 1, "no kill or failure arrived: test is void"
+    assert read < btf // 2, f"read {read} bytes after start: the kernel's BTF ({btf}) again"
+
