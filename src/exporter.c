@@ -168,7 +168,8 @@ struct failure_count {
 };
 
 struct kill_count {
-	char constraint[16], memcg[256];
+	char *memcg;  /* the cgroup's path, "other" or "unknown": what --memcgs counts */
+	char *labels; /* the series: kills are counted by the label set as served */
 	uint64_t n;
 };
 
@@ -199,6 +200,15 @@ static void *grow(void *p, int n, size_t size)
 	if (n % 16 == 0 && !(p = realloc(p, (n + 16) * size)))
 		ms_fatal("out of memory");
 	return p;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		ms_fatal("out of memory");
+	return d;
 }
 
 static int on_failure(void *ctx, void *data, size_t len)
@@ -242,25 +252,26 @@ static void count_kill(const struct oom_event *e, const struct oom_event *contro
 {
 	struct kill_verdict v;
 	const char *memcg;
+	char *labels;
 	int i;
 
 	kill_explain(e, control, ex.control_hook, &v);
 	memcg = memcg_label(&v);
-	for (i = 0; i < ex.nkill; i++)
-		if (!strcmp(ex.kill[i].memcg, memcg) &&
-		    !strcmp(ex.kill[i].constraint, v.constraint ? v.constraint : "unknown"))
-			break;
-	if (i == ex.nkill) {
+	/* two paths may show alike once made safe: one series, not a duplicate */
+	labels = metrics_labels("constraint", v.constraint ? v.constraint : "unknown", "memcg",
+				memcg, NULL);
+	for (i = 0; i < ex.nkill && strcmp(ex.kill[i].labels, labels); i++)
+		;
+	if (i < ex.nkill) {
+		free(labels);
+	} else {
 		bool new_memcg = strcmp(memcg, "other") && strcmp(memcg, "unknown");
 
 		for (int j = 0; j < ex.nkill && new_memcg; j++)
 			new_memcg = strcmp(ex.kill[j].memcg, memcg) != 0;
 		ex.nmemcgs += new_memcg;
 		ex.kill = grow(ex.kill, ex.nkill++, sizeof(*ex.kill));
-		memset(&ex.kill[i], 0, sizeof(ex.kill[i]));
-		snprintf(ex.kill[i].constraint, sizeof(ex.kill[i].constraint), "%s",
-			 v.constraint ? v.constraint : "unknown");
-		snprintf(ex.kill[i].memcg, sizeof(ex.kill[i].memcg), "%s", memcg);
+		ex.kill[i] = (struct kill_count){ .memcg = xstrdup(memcg), .labels = labels };
 	}
 	ex.kill[i].n++;
 	oom_victim_row_of(e, &ex.last_victim);
@@ -369,6 +380,16 @@ static void add_view(struct metrics *m, int v, const void *rec, const char *labe
 	metrics_record(m, &views[v].v, rec, labels);
 }
 
+/* A sample of a family with one label. */
+static void add_labelled(struct metrics *m, int f, const char *label, const char *value,
+			 uint64_t v)
+{
+	char *lab = metrics_labels(label, value, NULL);
+
+	add_u64(m, f, lab, v);
+	free(lab);
+}
+
 /* ---- a scrape: current state, and the counters kept since start ---- */
 
 static void scrape_nodes(struct metrics *m, int *node_ids, int *nr)
@@ -407,15 +428,15 @@ static void scrape_pressure(struct metrics *m)
 /* Stall latency from the in-kernel log2 buckets: slot i holds [2^i, 2^(i+1)) us. */
 static void stall_histogram(struct metrics *m, int kind, const struct rc_stall_stats *s)
 {
+	char *lab = metrics_labels("reclaimer", reclaim_kind_names[kind], NULL);
 	double le[RC_HIST_SLOTS];
-	char lab[64];
 
 	for (int i = 0; i < RC_HIST_SLOTS; i++)
 		le[i] = (double)(1ULL << (i + 1)) * 1e-6;
-	metrics_labels(lab, sizeof(lab), "reclaimer", reclaim_kind_names[kind], NULL);
 	metrics_histogram(m, fams[F_STALL].name, fams[F_STALL].help, lab, le,
 			  (const uint64_t *)s->hist, RC_HIST_SLOTS, s->total_ns / 1e9);
 	add(m, F_STALL_MAX, lab, s->max_ns / 1e9);
+	free(lab);
 }
 
 static void scrape_reclaim(struct metrics *m, const int *node_ids, int nr)
@@ -449,19 +470,19 @@ static void scrape_reclaim(struct metrics *m, const int *node_ids, int nr)
 
 static void scrape_events(struct metrics *m)
 {
-	char lab[512], order[16];
+	char order[16];
 
 	for (int i = 0; i < ex.nfail; i++) {
+		char *lab;
+
 		snprintf(order, sizeof(order), "%u", ex.fail[i].order);
-		metrics_labels(lab, sizeof(lab), "order", order, "zone", ex.fail[i].zone, "reason",
-			       ex.fail[i].reason, NULL);
+		lab = metrics_labels("order", order, "zone", ex.fail[i].zone, "reason",
+				     ex.fail[i].reason, NULL);
 		add_u64(m, F_FAILURES, lab, ex.fail[i].n);
+		free(lab);
 	}
-	for (int i = 0; i < ex.nkill; i++) {
-		metrics_labels(lab, sizeof(lab), "constraint", ex.kill[i].constraint, "memcg",
-			       ex.kill[i].memcg, NULL);
-		add_u64(m, F_KILLS, lab, ex.kill[i].n);
-	}
+	for (int i = 0; i < ex.nkill; i++)
+		add_u64(m, F_KILLS, ex.kill[i].labels, ex.kill[i].n);
 	if (ex.has_victim)
 		add_view(m, V_VICTIM, &ex.last_victim, NULL);
 }
@@ -484,13 +505,11 @@ static void scrape_processes(struct metrics *m)
 static void scrape_self(struct metrics *m, uint64_t start_ns)
 {
 	struct failures_totals ft;
-	char lab[128];
 
 	failures_totals(ex.failures, &ft);
-	add_u64(m, F_LOST, metrics_labels(lab, sizeof(lab), "source", "paf", NULL), ft.lost);
-	add_u64(m, F_LOST, metrics_labels(lab, sizeof(lab), "source", "oom", NULL),
-		*kills_lost(ex.kills));
-	add(m, F_BUILD, metrics_labels(lab, sizeof(lab), "version", MEMSCOPE_VERSION, NULL), 1);
+	add_labelled(m, F_LOST, "source", "paf", ft.lost);
+	add_labelled(m, F_LOST, "source", "oom", *kills_lost(ex.kills));
+	add_labelled(m, F_BUILD, "version", MEMSCOPE_VERSION, 1);
 	add_u64(m, F_SCRAPES, NULL, ++ex.scrapes);
 	add(m, F_SCRAPE_TIME, NULL, (ms_now_ns() - start_ns) / 1e9);
 }
@@ -636,6 +655,10 @@ static void close_collectors(void)
 	paf_decoder_free(&ex.dec);
 	free(ex.row);
 	free(ex.fail);
+	for (int i = 0; i < ex.nkill; i++) {
+		free(ex.kill[i].memcg);
+		free(ex.kill[i].labels);
+	}
 	free(ex.kill);
 }
 
@@ -762,7 +785,11 @@ static void exporter_docs(void)
 	       "give has no series (absent), never a made-up zero.\n"
 	       "Counters count from the exporter's start and never reset while it runs.\n"
 	       "Cardinality: `pid` and `comm` only with `--processes N` (N series per family; "
-	       "processes come and go, so keep N small), `memcg` capped by `--memcgs N`.\n");
+	       "processes come and go, so keep N small), `memcg` capped by `--memcgs N`.\n"
+	       "Label values show names as text output does: each control character (newline "
+	       "and tab included) and each invalid UTF-8 byte is replaced by `?`, so that a "
+	       "scrape read on a terminal runs nothing; only `\\` and `\"` are escaped (as "
+	       "`\\\\` and `\\\"`). A label is never cut: `memcg` is the cgroup's whole path.\n");
 	for (int v = 0; v < V_NR; v++) {
 		table_head(views[v].title);
 		metrics_record_docs(stdout, &views[v].v, equivalent);

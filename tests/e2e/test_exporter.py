@@ -7,6 +7,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -458,4 +459,93 @@ def test_events_never_parse_the_kernel_btf_again():
         e.stop()
     assert kills >= 1 and failures >= 1, "no kill or failure arrived: test is void"
     assert read < btf // 2, f"read {read} bytes after start: the kernel's BTF ({btf}) again"
+
+
+# ---- names a process or a cgroup gives itself ----
+
+# What a terminal acts on (ESC, TAB, CR, BS, BEL, DEL), bidirectional controls (U+202E,
+# U+2066), invalid UTF-8 and what the exposition escapes (quote, backslash, newline), each
+# name within the kernel's 15 bytes. The last one is also an OOM victim's.
+HOSTILE_COMMS = [b"\x1b[2J\t\r\x08\x07\x7fx", "\u202eevil\u2066x".encode(), b'a"b\\c\n\xff\xfe']
+# A 255-byte cgroup name (a v1 cgroup may not have a newline in its name; all else goes),
+# mostly what takes more room once escaped or replaced.
+HOSTILE_CGROUP = b"memscope-test-\x1b\t\xe2\x80\xae" + (b'"\\\xff' * 79)[:236]
+assert len(HOSTILE_CGROUP) == 255
+
+
+def named_process(name, then="import time; time.sleep(300)"):
+    """python3 -c, named name (prctl(PR_SET_NAME)), then doing then."""
+    return [sys.executable, "-c", "import ctypes; ctypes.CDLL(None).prctl(15, %r, 0, 0, 0); "
+            "print('ready', flush=True); %s" % (name, then)]
+
+
+def text_comm(pid):
+    """The process's name as `memscope proc` shows it in text."""
+    out = subprocess.run([MEMSCOPE, "proc", "--once", "-p", str(pid)], capture_output=True,
+                         timeout=60 * SLOWDOWN, env=dict(os.environ, COLUMNS="250")).stdout
+    rows = out.decode("utf-8").splitlines()
+    assert len(rows) == 2, rows
+    return rows[1].split()[1]
+
+
+def shown(raw, bidi_as):
+    """A name as text output shows it (textsafe): '?' for each C0 control, DEL, C1 control
+    and invalid byte; U+202E as bidi_as (what `memscope proc` made of it)."""
+    out = []
+    for ch in raw.decode("utf-8", "surrogateescape"):
+        o = ord(ch)
+        bad = o < 0x20 or o == 0x7f or 0x80 <= o < 0xa0 or 0xdc80 <= o <= 0xdcff
+        out.append("?" if bad else bidi_as if ch == "\u202e" else ch)
+    return "".join(out)
+
+
+def test_hostile_names_in_labels_are_safe_and_the_scrape_valid():
+    """Process names with control bytes, bidirectional controls, invalid UTF-8, quotes,
+    backslashes and newlines, and an OOM kill in a 255-byte cgroup name full of them: the
+    labels show what text output shows, the scrape has no byte a terminal acts on, and
+    promtool and the Python client's text parser take it whole."""
+    from prometheus_client.parser import text_string_to_metric_families
+    procs = [subprocess.Popen(named_process(n), stdout=subprocess.PIPE) for n in HOSTILE_COMMS]
+    e = Exporter("--processes", 100000)
+    cg = MemoryCgroup(os.fsdecode(HOSTILE_CGROUP), 64 << 20)
+    try:
+        for p, name in zip(procs, HOSTILE_COMMS):
+            assert p.stdout.readline() == b"ready\n"
+            with open(f"/proc/{p.pid}/comm", "rb") as f:
+                assert f.read().rstrip(b"\n") == name[:15], "prctl did not set the name: void"
+        want_comm = {p.pid: text_comm(p.pid) for p in procs}
+        bidi_as = want_comm[procs[1].pid].split("evil")[0]  # what textsafe makes of U+202E
+        victim = subprocess.Popen(
+            ["sh", "-c", 'echo 0 > /proc/self/oom_score_adj; echo $$ > "$1/cgroup.procs" && '
+             'shift && exec "$@"', "sh", os.fsencode(cg.path),
+             *named_process(HOSTILE_COMMS[2], "x = b'\\1' * (256 << 20)")],
+            stdout=subprocess.DEVNULL)
+        assert victim.wait(timeout=60 * SLOWDOWN) == -signal.SIGKILL, "no OOM kill: void"
+        body = e.scrape_until(lambda text: "memscope_oom_kills_total{" in text)
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+        e.stop()
+        cg.remove()
+    p = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True,
+                       text=True)
+    assert p.returncode == 0 and not p.stdout.strip() and not p.stderr.strip(), \
+        p.stdout + p.stderr
+    # bidirectional controls go where text output has them go (textsafe decides)
+    gone = {c for c in "\u202e\u2066" if c not in want_comm[procs[1].pid]}
+    bad = sorted({hex(ord(c)) for c in body if (ord(c) < 0x20 and c != "\n") or
+                  0x7f <= ord(c) < 0xa0 or c in gone})
+    assert not bad, f"the scrape carries {bad}"
+    samples = [s for fam in text_string_to_metric_families(body) for s in fam.samples]
+    kills = [s for s in samples if s.name == "memscope_oom_kills_total"]
+    memcg = "/" + shown(HOSTILE_CGROUP, bidi_as)
+    assert [(s.labels, s.value) for s in kills] == \
+        [({"constraint": "memcg", "memcg": memcg}, 1)], (kills, memcg)
+    victims = [s.labels for s in samples if s.name == "memscope_oom_last_victim_rss_anon_bytes"]
+    assert victims == [{"pid": str(victim.pid), "comm": shown(HOSTILE_COMMS[2], bidi_as)}]
+    for p in procs:
+        rows = [s.labels for s in samples if s.name == "memscope_process_rss_bytes" and
+                s.labels["pid"] == str(p.pid)]
+        assert rows == [{"pid": str(p.pid), "comm": want_comm[p.pid]}], (rows, want_comm)
 
