@@ -33,8 +33,10 @@
  */
 #define EXPORTER_DEFAULT_PORT 39177
 #define MAX_CONNECTIONS 32
+#define CLIENT_CONNECTIONS 8 /* per client address */
+#define SPARE_CONNECTIONS 4  /* kept for a scrape while other clients wait (see slots) */
 #define REQUEST_MEMORY 16384 /* bytes per connection: a larger request is refused */
-#define REQUEST_TIMEOUT_S 10 /* an idle or slow client is dropped after this */
+#define REQUEST_TIMEOUT_S 10 /* idle or not: a request arrives and is answered within it */
 
 static struct {
 	struct sockaddr_storage addr;
@@ -535,6 +537,134 @@ static char *scrape(size_t *len)
 	return text;
 }
 
+/* ---- connections ---- */
+
+/*
+ * MHD bounds the connections, those of one client address and the time one stays idle.
+ * The rest is bounded here. A client that trickles a header line every few seconds is
+ * never idle: each request must arrive and be answered within REQUEST_TIMEOUT_S as a
+ * whole (the event loop cuts it). And clients that only wait cannot take every slot:
+ * past MAX_CONNECTIONS - SPARE_CONNECTIONS a new connection cuts the one that has waited
+ * longest for its request, so that a scrape still gets in. A cut is a shutdown(): MHD
+ * sees the end of the stream and closes the connection in its own thread.
+ */
+struct slot {
+	struct MHD_Connection *c; /* NULL: free */
+	int fd;
+	uint64_t since_ns; /* when it began to wait for its request */
+	bool answering, cut;
+};
+
+static struct {
+	pthread_mutex_t lock; /* MHD's thread and the event loop */
+	struct slot s[MAX_CONNECTIONS];
+} slots = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void slot_cut(struct slot *s)
+{
+	shutdown(s->fd, SHUT_RDWR);
+	s->cut = true;
+}
+
+/* Past the live connections allowed, cut the one that has waited longest. */
+static void slots_make_room(const struct slot *new)
+{
+	struct slot *oldest = NULL;
+	int live = 0;
+
+	for (int i = 0; i < MAX_CONNECTIONS; i++) {
+		struct slot *s = &slots.s[i];
+
+		if (!s->c || s->cut)
+			continue;
+		live++;
+		if (s != new && !s->answering && (!oldest || s->since_ns < oldest->since_ns))
+			oldest = s;
+	}
+	if (live > MAX_CONNECTIONS - SPARE_CONNECTIONS && oldest)
+		slot_cut(oldest);
+}
+
+static struct slot *slot_take(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	for (int i = 0; info && i < MAX_CONNECTIONS; i++) {
+		struct slot *s = &slots.s[i];
+
+		if (s->c)
+			continue;
+		*s = (struct slot){ .c = c, .fd = info->connect_fd, .since_ns = ms_now_ns() };
+		slots_make_room(s);
+		return s;
+	}
+	return NULL; /* MHD allows no more than there are slots */
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: a connection's slot from accept to close. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **ctx,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	(void)cls;
+	pthread_mutex_lock(&slots.lock);
+	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+		*ctx = slot_take(c);
+	else if (*ctx) /* MHD closes the socket after this: no cut may touch it then */
+		memset(*ctx, 0, sizeof(struct slot));
+	pthread_mutex_unlock(&slots.lock);
+}
+
+static struct slot *slot_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return info ? info->socket_context : NULL;
+}
+
+/* The request is whole and being answered: no longer one that merely waits. */
+static void slot_answering(struct MHD_Connection *c)
+{
+	struct slot *s = slot_of(c);
+
+	pthread_mutex_lock(&slots.lock);
+	if (s)
+		s->answering = true;
+	pthread_mutex_unlock(&slots.lock);
+}
+
+/* MHD_OPTION_NOTIFY_COMPLETED: answered; a kept-alive connection waits for the next. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **state,
+			 enum MHD_RequestTerminationCode code)
+{
+	struct slot *s = slot_of(c);
+
+	(void)cls, (void)state, (void)code;
+	pthread_mutex_lock(&slots.lock);
+	if (s) {
+		s->answering = false;
+		s->since_ns = ms_now_ns();
+	}
+	pthread_mutex_unlock(&slots.lock);
+}
+
+/* Cut every request that took longer than REQUEST_TIMEOUT_S, idle or not. */
+static void slots_cut_late(void)
+{
+	uint64_t now;
+
+	pthread_mutex_lock(&slots.lock);
+	now = ms_now_ns(); /* after every since_ns set under the lock */
+	for (int i = 0; i < MAX_CONNECTIONS; i++) {
+		struct slot *s = &slots.s[i];
+
+		if (s->c && !s->cut && now - s->since_ns > REQUEST_TIMEOUT_S * 1000000000ULL)
+			slot_cut(s);
+	}
+	pthread_mutex_unlock(&slots.lock);
+}
+
 /* ---- HTTP ---- */
 
 static const char index_page[] =
@@ -548,8 +678,11 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, cons
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
 	enum MHD_Result ret;
 
-	if (!r)
+	if (!r) { /* MHD closes the connection; the text is still ours */
+		if (mode == MHD_RESPMEM_MUST_FREE)
+			free(body);
 		return MHD_NO;
+	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
@@ -583,6 +716,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	slot_answering(c);
 	if (!get && !head)
 		return error_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
 	if (!strcmp(url, "/"))
@@ -606,8 +740,11 @@ static struct MHD_Daemon *serve(int fd)
 			     0, NULL, NULL, on_request, NULL,
 			     MHD_OPTION_LISTEN_SOCKET, fd,
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)CLIENT_CONNECTIONS,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)REQUEST_TIMEOUT_S,
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)REQUEST_MEMORY,
+			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 			     MHD_OPTION_END);
 	if (!d)
 		ms_fatal("exporter: cannot start the HTTP server on %s", cfg.listen);
@@ -690,6 +827,7 @@ static void event_loop(double duration)
 
 		if (n < 0 && errno != EINTR)
 			ms_fatal("exporter: waiting for events: %s", strerror(errno));
+		slots_cut_late();
 		if (n <= 0)
 			continue;
 		pthread_mutex_lock(&ex.lock);
@@ -713,8 +851,7 @@ static int exporter_run(const struct ms_opts *o)
 	say_serving();
 	ms_ready();
 	event_loop(o->duration);
-	MHD_stop_daemon(d);
-	close(fd);
+	MHD_stop_daemon(d); /* closes the listening socket too */
 	close_collectors();
 	return 0;
 }

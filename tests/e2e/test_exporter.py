@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -549,3 +550,180 @@ def test_hostile_names_in_labels_are_safe_and_the_scrape_valid():
                 s.labels["pid"] == str(p.pid)]
         assert rows == [{"pid": str(p.pid), "comm": want_comm[p.pid]}], (rows, want_comm)
 
+
+# ---- clients that hold connections, and the HTTP server's resources ----
+
+def connect_from(port, source, timeout=5):
+    """A connection to the exporter from another loopback address (another client)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout * SLOWDOWN,
+                                 source_address=(source, 0))
+    s.settimeout(None)  # blocking: closed_by_server's look must not wait
+    return s
+
+
+def closed_by_server(s):
+    """Has the server closed this connection (end of stream, reset or an answer)?"""
+    try:
+        return s.recv(1, socket.MSG_DONTWAIT) is not None
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
+def test_one_client_cannot_take_every_connection(exporter):
+    """A client holding idle connections gets 8 of the 32; a scrape still gets in."""
+    hog = [connect_from(exporter.port, "127.0.0.2") for _ in range(32)]
+    try:
+        end = time.time() + 5 * SLOWDOWN
+        while True:
+            open_ = [s for s in hog if not closed_by_server(s)]
+            if len(open_) <= 8 or time.time() > end:
+                break
+            time.sleep(0.1)
+        assert len(open_) == 8, f"one client holds {len(open_)} connections"
+        assert exporter.get("/metrics", timeout=15 * SLOWDOWN)[0] == 200
+    finally:
+        for s in hog:
+            s.close()
+
+
+def test_a_request_has_a_deadline_as_a_whole(exporter):
+    """A client that sends a header line every 2 s is never idle; it is cut all the same
+    (10 s per request; the bound here is generous)."""
+    s = connect_from(exporter.port, "127.0.0.2")
+    start = time.time()
+    try:
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        n = 0
+        while not closed_by_server(s) and time.time() < start + 60 * SLOWDOWN:
+            time.sleep(2)
+            try:
+                s.sendall(b"X-Slow-%d: y\r\n" % n)
+            except OSError:
+                break
+            n += 1
+        held = time.time() - start
+    finally:
+        s.close()
+    assert held < 30 * SLOWDOWN, f"a trickling request held its connection {held:.0f} s"
+
+
+class Trickler(threading.Thread):
+    """A client on its own loopback address that sends a request line, then one header
+    line every 3 s, and comes back when the server cuts it."""
+
+    def __init__(self, port, source, stop):
+        super().__init__(daemon=True)
+        self.port, self.source, self.stop = port, source, stop
+        self.open = False
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                s = connect_from(self.port, self.source)
+            except OSError:
+                self.stop.wait(0.5)
+                continue
+            self.open = True
+            try:
+                s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+                n = 0
+                while not self.stop.wait(3) and not closed_by_server(s):
+                    s.sendall(b"X-Slow-%d: y\r\n" % n)
+                    n += 1
+            except OSError:
+                pass
+            finally:
+                self.open = False
+                s.close()
+            self.stop.wait(0.5)
+
+
+def test_scrapes_succeed_while_trickling_clients_hold_the_slots(exporter):
+    """40 clients, each on its own address (so no per-client limit applies), trickle
+    requests for 60 s; a scrape every 2 s must succeed all the same."""
+    stop = threading.Event()
+    clients = [Trickler(exporter.port, f"127.0.0.{i}", stop) for i in range(2, 42)]
+    for c in clients:
+        c.start()
+    failed, most = [], 0
+    try:
+        end = time.time() + 60
+        while time.time() < end:
+            time.sleep(2)
+            most = max(most, sum(c.open for c in clients))
+            try:
+                status = exporter.get("/metrics", timeout=15 * SLOWDOWN)[0]
+            except (OSError, urllib.error.URLError) as e:
+                status = repr(e)
+            if status != 200:
+                failed.append(status)
+    finally:
+        stop.set()
+        for c in clients:
+            c.join(timeout=10)
+    assert most >= 32, f"at most {most} trickling connections: the slots were not all taken"
+    assert not failed, f"{len(failed)} scrapes failed: {failed[:3]}"
+    assert exporter.p.poll() is None
+
+
+def sanitized():
+    """Is memscope the AddressSanitizer build (make test-sanitize)?"""
+    return "libasan" in subprocess.run(["ldd", MEMSCOPE], capture_output=True,
+                                       text=True).stdout
+
+
+def test_a_response_that_cannot_be_made_gives_its_text_back():
+    """When MHD cannot make the response (memory short), the scrape's text is freed: the
+    libfailresp.so preload fails every such response and watches free()."""
+    if sanitized():
+        pytest.skip("the preload replaces free(): not with AddressSanitizer's allocator")
+    report = tempfile.mktemp(prefix="memscope-failresp-")
+    env = dict(os.environ, LD_PRELOAD=os.path.join(ROOT, "build", "tests", "libfailresp.so"),
+               FAILRESP_REPORT=report)
+    port = free_port()
+    p = subprocess.Popen([MEMSCOPE, "exporter", "--listen", f"127.0.0.1:{port}"], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_attached(p)
+        for _ in range(3):
+            with socket.create_connection(("127.0.0.1", port), timeout=30 * SLOWDOWN) as s:
+                s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert s.recv(4096) == b"", "answered: the preload did not fail the response"
+    finally:
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=30 * SLOWDOWN)
+    assert p.returncode == 0, err
+    with open(report) as f:
+        got = f.read().split()
+    os.unlink(report)
+    assert got == ["failed", "3", "freed", "3"], got
+
+
+def test_the_listening_socket_is_closed_once(exporter):
+    """MHD_stop_daemon closes the listening socket: closing it again could close a file
+    another thread has just opened under the same number."""
+    if sanitized():
+        pytest.skip("LeakSanitizer at exit cannot stop threads that strace traces")
+    out = tempfile.mktemp(prefix="memscope-strace-")
+    st = subprocess.Popen(["strace", "-f", "-qq", "-Z", "-e", "trace=close", "-o", out,
+                           "-p", str(exporter.p.pid)], stderr=subprocess.PIPE, text=True)
+    try:
+        # strace is attached once the tracer shows in the exporter's status
+        end = time.time() + 30 * SLOWDOWN
+        while "TracerPid:\t0" in open_status(exporter.p.pid) and time.time() < end:
+            time.sleep(0.1)
+        assert "TracerPid:\t0" not in open_status(exporter.p.pid), "strace did not attach"
+        exporter.scrape()
+        exporter.stop()
+        st.wait(timeout=30 * SLOWDOWN)
+        with open(out) as f:
+            failed = f.read()
+    finally:
+        if st.poll() is None:
+            st.kill()
+            st.wait()
+        if os.path.exists(out):
+            os.unlink(out)
+    assert "EBADF" not in failed, failed
