@@ -121,8 +121,14 @@ $(OUT)/tests/leaky_nofp: tests/e2e/leaky.c $(OUT)/tests/libtstalloc.so
 		-L$(OUT)/tests -ltstalloc \
 		-Wl,-rpath,'$$ORIGIN'
 
+# the exporter's: a scrape's response that cannot be made (tests/e2e/test_exporter.py)
+$(OUT)/tests/libfailresp.so: tests/e2e/failresp.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -Wall -shared -fPIC -o $@ $<
+
 E2E_BINS := $(OUT)/tests/fentry_only.bpf.o $(OUT)/tests/task_pids.bpf.o $(OUT)/tests/workload \
-	    $(OUT)/tests/stall_nest $(OUT)/tests/leaky $(OUT)/tests/leaky_nofp
+	    $(OUT)/tests/stall_nest $(OUT)/tests/leaky $(OUT)/tests/leaky_nofp \
+	    $(OUT)/tests/libfailresp.so
 
 e2e: memscope $(E2E_BINS)
 	$(PYTHON) -m pytest -q -rs tests/e2e

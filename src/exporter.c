@@ -33,8 +33,10 @@
  */
 #define EXPORTER_DEFAULT_PORT 39177
 #define MAX_CONNECTIONS 32
+#define CLIENT_CONNECTIONS 8 /* per client address */
+#define SPARE_CONNECTIONS 4  /* kept for a scrape while other clients wait (see slots) */
 #define REQUEST_MEMORY 16384 /* bytes per connection: a larger request is refused */
-#define REQUEST_TIMEOUT_S 10 /* an idle or slow client is dropped after this */
+#define REQUEST_TIMEOUT_S 10 /* idle or not: a request arrives and is answered within it */
 
 static struct {
 	struct sockaddr_storage addr;
@@ -150,8 +152,8 @@ static int listen_socket(void)
 }
 
 /*
- * Give back what decoding took: the kernel's BTF (several MiB parsed) is loaded again for
- * the next event that needs an enum's name. Events are rare; a resident exporter is not.
+ * Give back what opening took: the kernel's BTF (several MiB parsed). The decoders copied
+ * the names they need, so no event parses it again (events come when memory is short).
  */
 static void shrink(void)
 {
@@ -168,7 +170,8 @@ struct failure_count {
 };
 
 struct kill_count {
-	char constraint[16], memcg[256];
+	char *memcg;  /* the cgroup's path, "other" or "unknown": what --memcgs counts */
+	char *labels; /* the series: kills are counted by the label set as served */
 	uint64_t n;
 };
 
@@ -199,6 +202,15 @@ static void *grow(void *p, int n, size_t size)
 	if (n % 16 == 0 && !(p = realloc(p, (n + 16) * size)))
 		ms_fatal("out of memory");
 	return p;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		ms_fatal("out of memory");
+	return d;
 }
 
 static int on_failure(void *ctx, void *data, size_t len)
@@ -242,25 +254,26 @@ static void count_kill(const struct oom_event *e, const struct oom_event *contro
 {
 	struct kill_verdict v;
 	const char *memcg;
+	char *labels;
 	int i;
 
 	kill_explain(e, control, ex.control_hook, &v);
 	memcg = memcg_label(&v);
-	for (i = 0; i < ex.nkill; i++)
-		if (!strcmp(ex.kill[i].memcg, memcg) &&
-		    !strcmp(ex.kill[i].constraint, v.constraint ? v.constraint : "unknown"))
-			break;
-	if (i == ex.nkill) {
+	/* two paths may show alike once made safe: one series, not a duplicate */
+	labels = metrics_labels("constraint", v.constraint ? v.constraint : "unknown", "memcg",
+				memcg, NULL);
+	for (i = 0; i < ex.nkill && strcmp(ex.kill[i].labels, labels); i++)
+		;
+	if (i < ex.nkill) {
+		free(labels);
+	} else {
 		bool new_memcg = strcmp(memcg, "other") && strcmp(memcg, "unknown");
 
 		for (int j = 0; j < ex.nkill && new_memcg; j++)
 			new_memcg = strcmp(ex.kill[j].memcg, memcg) != 0;
 		ex.nmemcgs += new_memcg;
 		ex.kill = grow(ex.kill, ex.nkill++, sizeof(*ex.kill));
-		memset(&ex.kill[i], 0, sizeof(ex.kill[i]));
-		snprintf(ex.kill[i].constraint, sizeof(ex.kill[i].constraint), "%s",
-			 v.constraint ? v.constraint : "unknown");
-		snprintf(ex.kill[i].memcg, sizeof(ex.kill[i].memcg), "%s", memcg);
+		ex.kill[i] = (struct kill_count){ .memcg = xstrdup(memcg), .labels = labels };
 	}
 	ex.kill[i].n++;
 	oom_victim_row_of(e, &ex.last_victim);
@@ -369,6 +382,16 @@ static void add_view(struct metrics *m, int v, const void *rec, const char *labe
 	metrics_record(m, &views[v].v, rec, labels);
 }
 
+/* A sample of a family with one label. */
+static void add_labelled(struct metrics *m, int f, const char *label, const char *value,
+			 uint64_t v)
+{
+	char *lab = metrics_labels(label, value, NULL);
+
+	add_u64(m, f, lab, v);
+	free(lab);
+}
+
 /* ---- a scrape: current state, and the counters kept since start ---- */
 
 static void scrape_nodes(struct metrics *m, int *node_ids, int *nr)
@@ -407,15 +430,15 @@ static void scrape_pressure(struct metrics *m)
 /* Stall latency from the in-kernel log2 buckets: slot i holds [2^i, 2^(i+1)) us. */
 static void stall_histogram(struct metrics *m, int kind, const struct rc_stall_stats *s)
 {
+	char *lab = metrics_labels("reclaimer", reclaim_kind_names[kind], NULL);
 	double le[RC_HIST_SLOTS];
-	char lab[64];
 
 	for (int i = 0; i < RC_HIST_SLOTS; i++)
 		le[i] = (double)(1ULL << (i + 1)) * 1e-6;
-	metrics_labels(lab, sizeof(lab), "reclaimer", reclaim_kind_names[kind], NULL);
 	metrics_histogram(m, fams[F_STALL].name, fams[F_STALL].help, lab, le,
 			  (const uint64_t *)s->hist, RC_HIST_SLOTS, s->total_ns / 1e9);
 	add(m, F_STALL_MAX, lab, s->max_ns / 1e9);
+	free(lab);
 }
 
 static void scrape_reclaim(struct metrics *m, const int *node_ids, int nr)
@@ -449,19 +472,19 @@ static void scrape_reclaim(struct metrics *m, const int *node_ids, int nr)
 
 static void scrape_events(struct metrics *m)
 {
-	char lab[512], order[16];
+	char order[16];
 
 	for (int i = 0; i < ex.nfail; i++) {
+		char *lab;
+
 		snprintf(order, sizeof(order), "%u", ex.fail[i].order);
-		metrics_labels(lab, sizeof(lab), "order", order, "zone", ex.fail[i].zone, "reason",
-			       ex.fail[i].reason, NULL);
+		lab = metrics_labels("order", order, "zone", ex.fail[i].zone, "reason",
+				     ex.fail[i].reason, NULL);
 		add_u64(m, F_FAILURES, lab, ex.fail[i].n);
+		free(lab);
 	}
-	for (int i = 0; i < ex.nkill; i++) {
-		metrics_labels(lab, sizeof(lab), "constraint", ex.kill[i].constraint, "memcg",
-			       ex.kill[i].memcg, NULL);
-		add_u64(m, F_KILLS, lab, ex.kill[i].n);
-	}
+	for (int i = 0; i < ex.nkill; i++)
+		add_u64(m, F_KILLS, ex.kill[i].labels, ex.kill[i].n);
 	if (ex.has_victim)
 		add_view(m, V_VICTIM, &ex.last_victim, NULL);
 }
@@ -484,13 +507,11 @@ static void scrape_processes(struct metrics *m)
 static void scrape_self(struct metrics *m, uint64_t start_ns)
 {
 	struct failures_totals ft;
-	char lab[128];
 
 	failures_totals(ex.failures, &ft);
-	add_u64(m, F_LOST, metrics_labels(lab, sizeof(lab), "source", "paf", NULL), ft.lost);
-	add_u64(m, F_LOST, metrics_labels(lab, sizeof(lab), "source", "oom", NULL),
-		*kills_lost(ex.kills));
-	add(m, F_BUILD, metrics_labels(lab, sizeof(lab), "version", MEMSCOPE_VERSION, NULL), 1);
+	add_labelled(m, F_LOST, "source", "paf", ft.lost);
+	add_labelled(m, F_LOST, "source", "oom", *kills_lost(ex.kills));
+	add_labelled(m, F_BUILD, "version", MEMSCOPE_VERSION, 1);
 	add_u64(m, F_SCRAPES, NULL, ++ex.scrapes);
 	add(m, F_SCRAPE_TIME, NULL, (ms_now_ns() - start_ns) / 1e9);
 }
@@ -503,8 +524,7 @@ static char *scrape(size_t *len)
 	int node_ids[SYS_MAX_NODES], nr;
 	char *text;
 
-	if (ring_buffer__consume(ex.rb) > 0) /* events up to now count in this scrape */
-		shrink();
+	ring_buffer__consume(ex.rb); /* events up to now count in this scrape */
 	scrape_nodes(m, node_ids, &nr);
 	scrape_pressure(m);
 	scrape_reclaim(m, node_ids, nr);
@@ -515,6 +535,134 @@ static char *scrape(size_t *len)
 	text = metrics_render(m, len);
 	metrics_free(m);
 	return text;
+}
+
+/* ---- connections ---- */
+
+/*
+ * MHD bounds the connections, those of one client address and the time one stays idle.
+ * The rest is bounded here. A client that trickles a header line every few seconds is
+ * never idle: each request must arrive and be answered within REQUEST_TIMEOUT_S as a
+ * whole (the event loop cuts it). And clients that only wait cannot take every slot:
+ * past MAX_CONNECTIONS - SPARE_CONNECTIONS a new connection cuts the one that has waited
+ * longest for its request, so that a scrape still gets in. A cut is a shutdown(): MHD
+ * sees the end of the stream and closes the connection in its own thread.
+ */
+struct slot {
+	struct MHD_Connection *c; /* NULL: free */
+	int fd;
+	uint64_t since_ns; /* when it began to wait for its request */
+	bool answering, cut;
+};
+
+static struct {
+	pthread_mutex_t lock; /* MHD's thread and the event loop */
+	struct slot s[MAX_CONNECTIONS];
+} slots = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void slot_cut(struct slot *s)
+{
+	shutdown(s->fd, SHUT_RDWR);
+	s->cut = true;
+}
+
+/* Past the live connections allowed, cut the one that has waited longest. */
+static void slots_make_room(const struct slot *new)
+{
+	struct slot *oldest = NULL;
+	int live = 0;
+
+	for (int i = 0; i < MAX_CONNECTIONS; i++) {
+		struct slot *s = &slots.s[i];
+
+		if (!s->c || s->cut)
+			continue;
+		live++;
+		if (s != new && !s->answering && (!oldest || s->since_ns < oldest->since_ns))
+			oldest = s;
+	}
+	if (live > MAX_CONNECTIONS - SPARE_CONNECTIONS && oldest)
+		slot_cut(oldest);
+}
+
+static struct slot *slot_take(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	for (int i = 0; info && i < MAX_CONNECTIONS; i++) {
+		struct slot *s = &slots.s[i];
+
+		if (s->c)
+			continue;
+		*s = (struct slot){ .c = c, .fd = info->connect_fd, .since_ns = ms_now_ns() };
+		slots_make_room(s);
+		return s;
+	}
+	return NULL; /* MHD allows no more than there are slots */
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: a connection's slot from accept to close. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **ctx,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	(void)cls;
+	pthread_mutex_lock(&slots.lock);
+	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+		*ctx = slot_take(c);
+	else if (*ctx) /* MHD closes the socket after this: no cut may touch it then */
+		memset(*ctx, 0, sizeof(struct slot));
+	pthread_mutex_unlock(&slots.lock);
+}
+
+static struct slot *slot_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return info ? info->socket_context : NULL;
+}
+
+/* The request is whole and being answered: no longer one that merely waits. */
+static void slot_answering(struct MHD_Connection *c)
+{
+	struct slot *s = slot_of(c);
+
+	pthread_mutex_lock(&slots.lock);
+	if (s)
+		s->answering = true;
+	pthread_mutex_unlock(&slots.lock);
+}
+
+/* MHD_OPTION_NOTIFY_COMPLETED: answered; a kept-alive connection waits for the next. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **state,
+			 enum MHD_RequestTerminationCode code)
+{
+	struct slot *s = slot_of(c);
+
+	(void)cls, (void)state, (void)code;
+	pthread_mutex_lock(&slots.lock);
+	if (s) {
+		s->answering = false;
+		s->since_ns = ms_now_ns();
+	}
+	pthread_mutex_unlock(&slots.lock);
+}
+
+/* Cut every request that took longer than REQUEST_TIMEOUT_S, idle or not. */
+static void slots_cut_late(void)
+{
+	uint64_t now;
+
+	pthread_mutex_lock(&slots.lock);
+	now = ms_now_ns(); /* after every since_ns set under the lock */
+	for (int i = 0; i < MAX_CONNECTIONS; i++) {
+		struct slot *s = &slots.s[i];
+
+		if (s->c && !s->cut && now - s->since_ns > REQUEST_TIMEOUT_S * 1000000000ULL)
+			slot_cut(s);
+	}
+	pthread_mutex_unlock(&slots.lock);
 }
 
 /* ---- HTTP ---- */
@@ -530,8 +678,11 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, cons
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
 	enum MHD_Result ret;
 
-	if (!r)
+	if (!r) { /* MHD closes the connection; the text is still ours */
+		if (mode == MHD_RESPMEM_MUST_FREE)
+			free(body);
 		return MHD_NO;
+	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
@@ -565,6 +716,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	slot_answering(c);
 	if (!get && !head)
 		return error_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
 	if (!strcmp(url, "/"))
@@ -588,8 +740,11 @@ static struct MHD_Daemon *serve(int fd)
 			     0, NULL, NULL, on_request, NULL,
 			     MHD_OPTION_LISTEN_SOCKET, fd,
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)CLIENT_CONNECTIONS,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)REQUEST_TIMEOUT_S,
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)REQUEST_MEMORY,
+			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 			     MHD_OPTION_END);
 	if (!d)
 		ms_fatal("exporter: cannot start the HTTP server on %s", cfg.listen);
@@ -637,6 +792,10 @@ static void close_collectors(void)
 	paf_decoder_free(&ex.dec);
 	free(ex.row);
 	free(ex.fail);
+	for (int i = 0; i < ex.nkill; i++) {
+		free(ex.kill[i].memcg);
+		free(ex.kill[i].labels);
+	}
 	free(ex.kill);
 }
 
@@ -668,11 +827,11 @@ static void event_loop(double duration)
 
 		if (n < 0 && errno != EINTR)
 			ms_fatal("exporter: waiting for events: %s", strerror(errno));
+		slots_cut_late();
 		if (n <= 0)
 			continue;
 		pthread_mutex_lock(&ex.lock);
-		if (ring_buffer__consume(ex.rb) > 0)
-			shrink();
+		ring_buffer__consume(ex.rb);
 		pthread_mutex_unlock(&ex.lock);
 	}
 }
@@ -692,8 +851,7 @@ static int exporter_run(const struct ms_opts *o)
 	say_serving();
 	ms_ready();
 	event_loop(o->duration);
-	MHD_stop_daemon(d);
-	close(fd);
+	MHD_stop_daemon(d); /* closes the listening socket too */
 	close_collectors();
 	return 0;
 }
@@ -764,7 +922,11 @@ static void exporter_docs(void)
 	       "give has no series (absent), never a made-up zero.\n"
 	       "Counters count from the exporter's start and never reset while it runs.\n"
 	       "Cardinality: `pid` and `comm` only with `--processes N` (N series per family; "
-	       "processes come and go, so keep N small), `memcg` capped by `--memcgs N`.\n");
+	       "processes come and go, so keep N small), `memcg` capped by `--memcgs N`.\n"
+	       "Label values show names as text output does: each control character (newline "
+	       "and tab included) and each invalid UTF-8 byte is replaced by `?`, so that a "
+	       "scrape read on a terminal runs nothing; only `\\` and `\"` are escaped (as "
+	       "`\\\\` and `\\\"`). A label is never cut: `memcg` is the cgroup's whole path.\n");
 	for (int v = 0; v < V_NR; v++) {
 		table_head(views[v].title);
 		metrics_record_docs(stdout, &views[v].v, equivalent);

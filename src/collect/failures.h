@@ -14,6 +14,7 @@
 #include "filters.h"
 #include "gfp.h"
 #include "hooks.h"
+#include "kbtf.h"
 #include "ksyms.h"
 #include "nodes.h"
 #include "paf.h"
@@ -93,13 +94,20 @@ struct paf_stats_row {
 	uint64_t failures, lost, filtered;
 };
 
-/* What turning a failure event into its record needs of the running kernel. */
+/*
+ * What turning a failure event into its record needs of the running kernel, taken at
+ * init: decoding an event never parses the kernel's BTF.
+ */
 struct paf_decoder {
 	struct gfp_table gfp;
 	struct ksyms *ksyms; /* NULL: records without the stack */
 	long long migrate_movable;
+	struct kbtf_enum migratetype, compact_result, compact_priority;
 };
-/* The kernel's GFP names and MIGRATE_MOVABLE, and kallsyms when stack; exits 1 without. */
+/*
+ * The kernel's GFP names, MIGRATE_MOVABLE and the enum names, and kallsyms when stack;
+ * exits 1 without kallsyms.
+ */
 void paf_decoder_init(struct paf_decoder *d, bool stack);
 void paf_decoder_free(struct paf_decoder *d);
 /* The failure as the "paf" record describes it, with its verdict. */

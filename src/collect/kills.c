@@ -62,6 +62,9 @@ static void set_rodata(struct oom_bpf *skel, const struct kills_want *w)
 	skel->rodata->page_kb = ms_page_size() / 1024;
 }
 
+/* oom_constraint's names, copied at open: explaining a kill never parses the BTF. */
+static struct kbtf_enum constraint_names;
+
 struct kills *kills_open(const struct kills_want *w)
 {
 	struct hook_spec hooks[KILLS_NR_HOOKS];
@@ -76,6 +79,8 @@ struct kills *kills_open(const struct kills_want *w)
 	memcpy(hooks, kills_hooks, sizeof(hooks));
 	hooks[hook_index(hooks, KILLS_NR_HOOKS, "oom:mark_victim")] =
 		kbtf_tp_arg_is_ptr("mark_victim", 0) == 0 ? victim_pid : victim_task;
+	if (!constraint_names.n)
+		kbtf_enum_copy("oom_constraint", "CONSTRAINT_", &constraint_names);
 	k->skel = oom_bpf__open_opts(ms_bpf_open_opts());
 	if (!k->skel)
 		ms_bpf_fail("opening oom's BPF object", errno);
@@ -179,8 +184,7 @@ void kill_explain(const struct oom_event *e, const struct oom_event *control, co
 	v->constraint = v->at_limit ? "memcg" : NULL;
 	/* struct oom_control (the kernel's own constraint) needs a hook on oom_kill_process. */
 	if (control) {
-		kbtf_enum_short("oom_constraint", control->constraint, "CONSTRAINT_", v->cname,
-				sizeof(v->cname));
+		kbtf_enum_text(&constraint_names, control->constraint, v->cname, sizeof(v->cname));
 		v->constraint = !strcmp(v->cname, "none") ? "global" : v->cname;
 		snprintf(v->why, sizeof(v->why), "oom_control (%s on oom_kill_process)",
 			 hook);

@@ -47,7 +47,8 @@ struct kill_verdict {
 	const char *path; /* the memory cgroup's name, or NULL */
 	bool limited, at_limit;
 	const char *constraint; /* NULL: unknown */
-	char why[256], cname[48], path_buf[256];
+	char why[256], cname[48];
+	char path_buf[4096]; /* whole: a cgroup's name alone may take 255 bytes */
 };
 /* control: the kill's struct oom_control event, NULL without; hook: the hook that read it. */
 void kill_explain(const struct oom_event *e, const struct oom_event *control, const char *hook,
