@@ -22,9 +22,10 @@ BYTES, COUNT = 100 * 65536, 100
 class Leaky:
     """The test program, stopped before it leaks until go()."""
 
-    def __init__(self, mode, binary=LEAKY, env=None):
+    def __init__(self, mode, binary=LEAKY, env=None, groups=None):
         self.p = subprocess.Popen([binary, mode], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True, env=env)
+                                  stdout=subprocess.PIPE, text=True, env=env,
+                                  extra_groups=groups)
         self.pid = self.p.pid
         assert self.p.stdout.readline() == "ready\n"
 
@@ -89,10 +90,10 @@ def exact(report):
     return s is not None and s["allocations"] == COUNT
 
 
-def traced_leak(mode, *args, binary=LEAKY, env=None):
+def traced_leak(mode, *args, binary=LEAKY, env=None, groups=None):
     """Leaky leaks while memscope leak -p traces it: the first report with the whole
     leak (or the last one seen), the test program and the memscope run."""
-    w = Leaky(mode, binary, env)
+    w = Leaky(mode, binary, env, groups)
     try:
         m = Leak("-p", w.pid, *args)
         w.go()
@@ -123,6 +124,16 @@ def test_leak_is_reported_exactly_at_its_stack(no_bpf_leak, mode, extra):
     for rep in m.reports:
         for st in stacks(rep):
             assert not any("balanced_function" in f for f in st["stack"]), st
+
+
+def test_a_process_in_many_groups_is_traced(no_bpf_leak):
+    """1000 groups make /proc/PID/status 8 KiB, VmSize past its first 4 KiB: the
+    process has an address space all the same."""
+    groups = list(range(100000, 101000))
+    report = traced_leak("malloc", groups=groups)[0]
+    s = leaky_stack(report)
+    assert s is not None, report
+    assert (s["outstanding_bytes"], s["allocations"]) == (BYTES, COUNT), s
 
 
 def test_growth_then_steady(no_bpf_leak):
