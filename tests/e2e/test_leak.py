@@ -136,6 +136,33 @@ def test_a_process_in_many_groups_is_traced(no_bpf_leak):
     assert (s["outstanding_bytes"], s["allocations"]) == (BYTES, COUNT), s
 
 
+def test_a_walk_counts_each_allocation_once_while_the_process_frees(no_bpf_leak):
+    """The balanced path allocates and frees as fast as it can while memscope reports ten
+    times a second: the outstanding allocations are walked while entries go. Ground truth:
+    the leak is 100 blocks exactly, and at most one balanced block is out at any time (it
+    is younger than --min-age anyway); a report above that counted an entry twice."""
+    w = Leaky("churn")
+    try:
+        m = Leak("-p", w.pid, "-i", "0.1")
+        w.go()
+        first = m.wait_for(exact, 30)
+        seen = len(m.reports)
+        m.wait_for(lambda r: len(m.reports) > seen + 40, 60)  # 40 reports more
+        m.stop()
+    finally:
+        w.kill()
+    assert exact(first), first
+    whole = 0
+    for rep in m.reports:
+        s = leaky_stack(rep)
+        total = next(r for r in rep if r["type"] == "leak")
+        assert total["outstanding_bytes"] <= BYTES + 65536, total
+        if s is not None:
+            assert s["allocations"] <= COUNT and s["outstanding_bytes"] == 65536 * s["allocations"], s
+            whole += s["allocations"] == COUNT
+    assert whole >= 40, whole
+
+
 def test_growth_then_steady(no_bpf_leak):
     """The report after the leak shows it as growth; the next ones as no change."""
     w = Leaky("malloc")
