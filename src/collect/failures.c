@@ -169,7 +169,9 @@ static const struct field paf_fields[] = {
 	P(order, "order", FT_U32, FU_NONE, 0, "the allocation's order"),
 	P(size_bytes, "size_bytes", FT_U64, FU_BYTES, 0, "its size"),
 	P(gfp, "gfp", FT_U64, FU_NONE, 0, "its GFP mask"),
-	P(gfp_flags, "gfp_flags", FT_STR, FU_NONE, 0, "the mask in the kernel's own flag names"),
+	FLD_STRS(struct paf_row, gfp_flags, nr_gfp_flags, "gfp_flags", 0,
+		 "the mask in the kernel's own flag names, as it prints them (bits no name "
+		 "covers last, in hex)"),
 	P(migratetype, "migratetype", FT_STR, FU_NONE, 0, "its migrate type"),
 	P(cpu_node, "cpu_node", FT_U32, FU_NONE, 0,
 	  "the node of the CPU that failed (the preferred node unless a policy says else)"),
@@ -199,8 +201,10 @@ static const struct field count_fields[] = {
 	    FF_LEFT | FF_NULL, "command name"),
 	FLD(struct paf_count_row, gfp, "gfp", NULL, FT_U64, FU_NONE, FK_LABEL, FF_NULL,
 	    "GFP mask"),
-	FLD(struct paf_count_row, gfp_flags, "gfp_flags", "GFP_FLAGS", FT_STR, FU_NONE, FK_LABEL,
-	    FF_LEFT | FF_NULL, "the mask's flag names"),
+	FLD_STRS(struct paf_count_row, gfp_flags, nr_gfp_flags, "gfp_flags", FF_NULL,
+		 "the mask's flag names"),
+	FLD(struct paf_count_row, gfp_text, "gfp_text", "GFP_FLAGS", FT_STR, FU_NONE, FK_LABEL,
+	    FF_LEFT | FF_TEXT, "the names joined by '|'"),
 };
 const struct record_desc paf_count_desc =
 	RECORD_DESC("paf_summary", "paf --summary: failures per order, flags and command",

@@ -67,7 +67,8 @@ struct paf_row {
 	char comm[MS_COMM_LEN];
 	uint32_t order;
 	uint64_t size_bytes, gfp;
-	char gfp_flags[512], migratetype[32];
+	uint32_t nr_gfp_flags;
+	char gfp_flags[GFP_MAX_NAMES][GFP_NAME_LEN], migratetype[32];
 	uint32_t cpu_node;
 	char highest_zone[SYS_ZONE_NAME];
 	uint32_t nr_zones;
@@ -85,7 +86,9 @@ struct paf_count_row {
 	uint32_t order;
 	char comm[MS_COMM_LEN];
 	uint64_t gfp;
-	char gfp_flags[512];
+	uint32_t nr_gfp_flags;
+	char gfp_flags[GFP_MAX_NAMES][GFP_NAME_LEN];
+	char gfp_text[512]; /* the names joined, for the table */
 };
 
 struct paf_stats_row {

@@ -201,7 +201,7 @@ void paf_row_of(const struct paf_decoder *d, const struct paf_event *e, struct p
 	r->order = e->order;
 	r->size_bytes = (uint64_t)ms_page_size() << e->order;
 	r->gfp = e->gfp;
-	gfp_format(&d->gfp, e->gfp, r->gfp_flags, sizeof(r->gfp_flags));
+	r->nr_gfp_flags = gfp_names(&d->gfp, e->gfp, r->gfp_flags, GFP_MAX_NAMES);
 	kbtf_enum_short("migratetype", e->migratetype, "MIGRATE_", r->migratetype,
 			sizeof(r->migratetype));
 	r->cpu_node = e->cpu_node;

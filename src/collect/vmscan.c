@@ -454,7 +454,7 @@ void reclaim_stalls_row_of(int kind, const struct rc_stall_stats *d, __u64 max_s
 	}
 }
 
-void reclaim_stall_row_of(const struct rc_event *e, const char *gfp_flags,
+void reclaim_stall_row_of(const struct rc_event *e, const struct gfp_table *gfp,
 			  struct reclaim_stall_row *row)
 {
 	memset(row, 0, sizeof(*row));
@@ -467,7 +467,7 @@ void reclaim_stall_row_of(const struct rc_event *e, const char *gfp_flags,
 	memcpy(row->comm, e->comm, sizeof(row->comm));
 	snprintf(row->reclaimer, sizeof(row->reclaimer), "%s",
 		 reclaim_kind_names[e->kind % RC_NR_KIND]);
-	snprintf(row->gfp_flags, sizeof(row->gfp_flags), "%s", gfp_flags);
+	row->nr_gfp_flags = gfp_names(gfp, e->gfp, row->gfp_flags, GFP_MAX_NAMES);
 }
 
 #define U64(st, m, head, unit, kind, help)                                                 \
@@ -590,8 +590,8 @@ static const struct field stall_fields[] = {
 	    "the allocation's order"),
 	FLD(struct reclaim_stall_row, gfp, "gfp", NULL, FT_U64, FU_NONE, FK_LABEL, 0,
 	    "its GFP mask"),
-	FLD(struct reclaim_stall_row, gfp_flags, "gfp_flags", NULL, FT_STR, FU_NONE, FK_LABEL, 0,
-	    "the mask in the kernel's own flag names"),
+	FLD_STRS(struct reclaim_stall_row, gfp_flags, nr_gfp_flags, "gfp_flags", 0,
+		 "the mask in the kernel's own flag names, as it prints them"),
 	U64(struct reclaim_stall_row, reclaimed_pages, NULL, FU_PAGES, FK_GAUGE, "pages reclaimed"),
 	U64(struct reclaim_stall_row, latency_ns, NULL, FU_NS, FK_GAUGE, "how long it stalled"),
 };
