@@ -182,9 +182,17 @@ static const struct field paf_fields[] = {
 	FLD_REC(struct paf_row, slow_path, "slow_path", FF_NULL, &paf_slow_path_desc,
 		"the slow path's story; null when none was seen"),
 	P(slow_path_summary, "slow_path_summary", FT_STR, FU_NONE, 0, "the story in words"),
+	P(available_bytes, "available_bytes", FT_U64, FU_BYTES, FF_NULL,
+	  "the node's share of MemAvailable at the failure (the kernel's si_mem_available() "
+	  "over its zones and counters); null when the node was not found"),
+	P(failure_allowed, "failure_allowed", FT_BOOL, FU_NONE, 0,
+	  "the caller said it handles this failure (__GFP_NOWARN: the kernel does not log "
+	  "it): a pool or cache growing until memory runs out, no incident by itself"),
 	P(verdict, "verdict", FT_STR, FU_NONE, 0, "why it failed, in words"),
 	P(verdict_kind, "verdict_kind", FT_STR, FU_NONE, 0,
-	  "fragmentation, low_memory, cma, gave_up or unknown"),
+	  "low_memory (below the watermarks, or the node's memory exhausted and the rest in "
+	  "smaller blocks), fragmentation (memory available but no block of the order), "
+	  "cma_not_usable, gave_up or unknown"),
 	FLD_STRS(struct paf_row, stack, nr_stack, "stack", FF_NULL,
 		 "the kernel stack (paf --stack); null without --stack"),
 };

@@ -74,6 +74,8 @@ struct paf_row {
 	uint32_t nr_zones;
 	struct paf_zone_row zones[SYS_MAX_ZONES];
 	struct paf_slow_path_row slow_path;
+	uint64_t available_bytes;
+	bool failure_allowed;
 	char slow_path_summary[512], verdict[1024], verdict_kind[24];
 	uint32_t nr_stack;
 	char stack[PAF_MAX_STACK][96];
