@@ -24,7 +24,7 @@
 #define VICTIM(shape)                                                                      \
 	{ "oom:mark_victim", false,                                                        \
 	  { { HK_TP_BTF, "oom_victim_" shape "_btf" }, { HK_RAW_TP, "oom_victim_" shape "_raw" }, \
-	    { HK_TRACEPOINT, "oom_victim_tp" } } }
+	    { HK_TRACEPOINT, "oom_victim_tp" } }, NULL }
 static const struct hook_spec victim_task = VICTIM("task"), victim_pid = VICTIM("pid");
 
 const struct hook_spec kills_hooks[KILLS_NR_HOOKS] = {
@@ -34,7 +34,9 @@ const struct hook_spec kills_hooks[KILLS_NR_HOOKS] = {
 	HOOK_TP("oom:finish_task_reaping", "oom_finish_task_reaping", true),
 	HOOK_TP("oom:skip_task_reaping", "oom_skip_task_reaping", true),
 	HOOK_TP("oom:oom_score_adj_update", "oom_adj", true),
-	HOOK_FN("oom_kill_process", "oom_control", true),
+	HOOK_FN_OPT("oom_kill_process", "oom_control",
+		    "the constraint is derived from the memory cgroup's usage, not read from "
+		    "the kernel's own struct oom_control"),
 };
 
 struct kills {

@@ -18,6 +18,7 @@
 const char *const reclaim_kind_names[RC_NR_KIND] = { "kswapd", "direct", "memcg", "node",
 						     "other" };
 
+#define RECLAIM_WITHOUT_TARGET "no nr_to_reclaim (what each reclaim pass set out to free)"
 const struct hook_spec reclaim_hooks[RECLAIM_NR_HOOKS] = {
 #define H(tp, prog, opt) HOOK_TP("vmscan:" tp, prog, opt)
 	H("mm_vmscan_lru_shrink_inactive", "rc_shrink_inactive", false),
@@ -38,8 +39,8 @@ const struct hook_spec reclaim_hooks[RECLAIM_NR_HOOKS] = {
 #undef H
 	HOOK_TP("compaction:mm_compaction_try_to_compact_pages", "rc_compact", true),
 	/* scan_control.nr_to_reclaim: shrink_folio_list, shrink_page_list before 6.1 */
-	HOOK_FN("shrink_folio_list", "rc_folio_list", true),
-	HOOK_FN("shrink_page_list", "rc_page_list", true),
+	HOOK_FN_OPT("shrink_folio_list", "rc_folio_list", RECLAIM_WITHOUT_TARGET),
+	HOOK_FN_OPT("shrink_page_list", "rc_page_list", RECLAIM_WITHOUT_TARGET),
 };
 
 struct reclaim {
