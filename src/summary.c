@@ -54,7 +54,7 @@ struct cgroup_part {
 	uint64_t usage_bytes, limit_bytes;
 	double limit_used_percent;
 	uint64_t working_set_bytes, reclaim_stalls, refault_pages;
-	double psi_some_avg10_percent;
+	double psi_some_percent;
 	uint64_t oom_kills;
 	bool pressure;
 	char state[40];
@@ -147,14 +147,14 @@ static const char *const cgroup_states[][2] = {
 	{ "OOM-killed", "OOM-killed" },
 	{ "stalled", "its tasks stalled in reclaim" },
 	{ "refaulting", "its pages refaulted" },
-	{ "PSI pressure", "PSI some avg10 >= 1%" },
+	{ "PSI pressure", "its tasks stalled on memory >= 1% of the sample (PSI)" },
 	{ "working set", "its working set near the limit" },
 };
 
 static void assess(struct cgroup_part *c, double wset_percent, int *why_out)
 {
 	bool why[] = { c->oom_kills > 0, c->reclaim_stalls > 0, c->refault_pages > 0,
-		       c->psi_some_avg10_percent >= 1.0,
+		       c->psi_some_percent >= 1.0,
 		       wset_percent >= CGROUP_NEAR_LIMIT_PERCENT };
 
 	*why_out = -1;
@@ -168,7 +168,7 @@ static void assess(struct cgroup_part *c, double wset_percent, int *why_out)
 	snprintf(c->state, sizeof(c->state), "page cache");
 }
 
-static void cgroup_part_of(const struct watchers *w, const struct memcg_row *r,
+static void cgroup_part_of(const struct watchers *w, const struct memcg_row *r, double secs,
 			   uint64_t kills, struct cgroup_part *c, int *why)
 {
 	const struct memcg_row *b = row_before(w, r);
@@ -189,7 +189,9 @@ static void cgroup_part_of(const struct watchers *w, const struct memcg_row *r,
 				b ? b->refault_anon_pages : 0) +
 			   grew(r, b, "refault_file_pages", r->refault_file_pages,
 				b ? b->refault_file_pages : 0);
-	c->psi_some_avg10_percent = r->psi_some_avg10_percent;
+	/* the sample's share, not avg10: that still holds the stalls of the 10 s before */
+	c->psi_some_percent = grew(r, b, "psi_some_ns", r->psi_some_ns, b ? b->psi_some_ns : 0) /
+			      (secs * 1e7);
 	if (!r->container[0])
 		record_null(&cgroup_part_desc, c, "container");
 	if (!limited) {
@@ -202,8 +204,8 @@ static void cgroup_part_of(const struct watchers *w, const struct memcg_row *r,
 		wset = 100.0 * r->working_set_bytes / r->limit_bytes;
 	if (record_is_null(&memcg_desc, r, "refault_file_pages"))
 		record_null(&cgroup_part_desc, c, "refault_pages");
-	if (record_is_null(&memcg_desc, r, "psi_some_avg10_percent"))
-		record_null(&cgroup_part_desc, c, "psi_some_avg10_percent");
+	if (record_is_null(&memcg_desc, r, "psi_some_ns"))
+		record_null(&cgroup_part_desc, c, "psi_some_percent");
 	assess(c, wset, why);
 }
 
@@ -222,7 +224,8 @@ static void gather_cgroups(const struct watchers *w, struct sample *s)
 
 		if (!kills && !(limited && r->limit_used_percent >= CGROUP_NEAR_LIMIT_PERCENT))
 			continue;
-		cgroup_part_of(w, r, kills, &s->cgroups[s->ncg], &s->cgroup_why[s->ncg]);
+		cgroup_part_of(w, r, s->secs, kills, &s->cgroups[s->ncg],
+			       &s->cgroup_why[s->ncg]);
 		s->ncg++;
 	}
 	memcg_list_free(&l);
@@ -555,14 +558,16 @@ static const struct field cgroup_part_fields[] = {
 	    FK_COUNTER, FF_NULL,
 	    "pages refaulted during the sample (memory.stat workingset_refault_anon + _file); "
 	    "null where memory.stat has no such line"),
-	FLD(struct cgroup_part, psi_some_avg10_percent, "psi_some_avg10_percent", NULL, FT_F64,
-	    FU_PERCENT, FK_GAUGE, FF_NULL, "its memory.pressure some avg10 (v2); null on v1"),
+	FLD(struct cgroup_part, psi_some_percent, "psi_some_percent", NULL, FT_F64, FU_PERCENT,
+	    FK_GAUGE, FF_NULL, "share of the sample some task of it stalled on memory "
+	    "(memory.pressure some total, v2); null on v1"),
 	FLD(struct cgroup_part, oom_kills, "oom_kills", "OOM_KILLS", FT_U64, FU_NONE, FK_COUNTER, 0,
 	    "OOM kills in it during the sample, by its own counter"),
 	FLD(struct cgroup_part, pressure, "pressure", NULL, FT_BOOL, FU_NONE, FK_LABEL, 0,
 	    "it counts toward the verdict: OOM-killed, its tasks stalled in reclaim, its pages "
-	    "refaulted, PSI some avg10 >= 1 %, or its working set >= 90 % of the limit; a "
-	    "cgroup its page cache fills is at its limit by design"),
+	    "refaulted, its PSI some >= 1 % of the sample, or its working set >= 90 % of the "
+	    "limit (all during the sample but the last); a cgroup its page cache fills is at "
+	    "its limit by design"),
 	FLD(struct cgroup_part, state, "state", "STATE", FT_STR, FU_NONE, FK_LABEL, FF_LEFT,
 	    "the first of those that holds: OOM-killed, stalled, refaulting, PSI pressure, "
 	    "working set (>= 90 % of the limit); else \"page cache\" (what fills it is "
