@@ -19,7 +19,6 @@
 #include "commands.h"
 #include "failures.h"
 #include "flight.h"
-#include "gfp.h"
 #include "kills.h"
 #include "memcgs.h"
 #include "meminfo.h"
