@@ -80,9 +80,10 @@ $(OUT)/collect/%.o: src/collect/%.c | $(SKELS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
+# (the headers its .d file adds to the prerequisites are not inputs to link)
 $(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/libmemscope.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.a,$^) $(LDLIBS) -lcmocka
 
 run: deps
 	@$(MAKE) --no-print-directory memscope
