@@ -47,7 +47,7 @@ static const struct {
 	const char *col, *type, *help;
 } sample_cols[] = {
 	{ "id", "INTEGER", "the sample; the record tables' sample_id" },
-	{ "ts", "REAL", "wall-clock seconds since the epoch (UTC)" },
+	{ "ts", "REAL", "wall-clock seconds since the epoch (UTC), read when it was written" },
 	{ "kind", "TEXT", "`interval`, or `snapshot` (taken at a trigger)" },
 	{ "reason", "TEXT", "a snapshot's trigger: `oom_kill`, `alloc_failure order N`, `psi`" },
 	{ "interval_s", "REAL", "seconds the interval's counts cover" },
@@ -493,7 +493,9 @@ void flight_docs(FILE *out)
 		"stall of at least --stall-ms).\n`record` is the JSON record memscope "
 		"paf / oom / reclaim --events print (docs/FIELDS.md).\n\n"
 		"| column | type | meaning |\n|---|---|---|\n"
-		"| `id` | INTEGER | |\n| `ts` | REAL | when it happened |\n"
+		"| `id` | INTEGER | |\n| `ts` | REAL | when it happened: the kernel's boot-clock "
+		"stamp on the wall clock, with the two clocks' offset read as the event arrives "
+		"from the kernel, so an NTP step moves events as it moves samples |\n"
 		"| `kind` | TEXT | see above |\n| `summary` | TEXT | one line, for the report |\n"
 		"| `record` | TEXT (JSON) | the whole record |\n"
 		"| `sample_id` | INTEGER | the snapshot it triggered, or NULL |\n");

@@ -45,6 +45,30 @@ def db_rows(path, sql, *args):
         con.close()
 
 
+def wait_for(cond, what, timeout=60):
+    end = time.time() + timeout * SLOWDOWN
+    while not cond():
+        assert time.time() < end, f"{what}: not within {timeout * SLOWDOWN:.0f} s"
+        time.sleep(0.05)
+
+
+def oom_killed(cg, name=None):
+    """A workload named name (any bytes) OOM-killed in memory cgroup cg; its pid."""
+    args = [WORKLOAD] + (["--name", name] if name else []) + ["--anon", "256"]
+    p = subprocess.Popen(["sh", "-c", "echo 0 > /proc/self/oom_score_adj; "
+                          f'echo $$ > {cg.path}/cgroup.procs && exec "$0" "$@"', *args],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert p.wait(timeout=60 * SLOWDOWN) == -signal.SIGKILL
+    return p.pid
+
+
+def kill_snapshots(db):
+    """The OOM kills recorded whose snapshot is written: {victim pid: (event ts, snapshot ts)}."""
+    return {pid: (ets, sts) for pid, ets, sts in db_rows(
+        db, "SELECT json_extract(e.record, '$.victim.pid'), e.ts, s.ts FROM events e "
+            "JOIN samples s ON s.id = e.sample_id WHERE e.kind = 'oom_kill'")}
+
+
 def only_first_pass():
     # the database's own behaviour does not change with the hooks: one pass checks it
     if AVOID_HOOKS:
@@ -273,6 +297,77 @@ def test_report_bad_input():
         p = run("record", "--db", "/tmp/memscope-never.db", *args)
         assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, (args, p.stderr)
     assert not os.path.exists("/tmp/memscope-never.db")
+
+
+# ---- the wall clock steps ----
+
+CLOCKSTEP = os.path.join(ROOT, "build", "tests", "libclockstep.so")
+
+
+def test_a_wall_clock_step_moves_events_with_the_samples(tmp_path):
+    """NTP steps the wall clock of a recorder that runs for days: an event is stamped by
+    the clock as it is when the event comes, as the samples around it are (the offset
+    learnt once put it an hour away from them); interval lengths and the gap between
+    snapshots are measured on the monotonic clock."""
+    only_first_pass()
+    db = str(tmp_path / "m.db")
+    # the recorder's own wall clock goes back an hour at SIGUSR1 (tests/e2e/clockstep.c)
+    env = {**os.environ, "LD_PRELOAD": CLOCKSTEP, "CLOCKSTEP_SECONDS": "-3600",
+           "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"}
+    cg = MemoryCgroup("memscope-test-clockstep", 64 << 20)
+    rec = start("record", "--db", db, "-i", 0.5, "--psi", "off", env=env)
+    try:
+        wait_attached(rec)
+        first = oom_killed(cg)
+        wait_for(lambda: first in kill_snapshots(db), "the first kill's snapshot")
+        rec.send_signal(signal.SIGUSR1)
+        wait_for(lambda: db_rows(db, "SELECT COUNT(*) FROM samples WHERE ts < ?",
+                                 time.time() - 1800)[0][0], "a sample after the step")
+        second = oom_killed(cg)
+        wait_for(lambda: second in kill_snapshots(db), "the second kill's snapshot")
+        time.sleep(1)  # and intervals after it
+        stop(rec)
+    finally:
+        if rec.poll() is None:
+            rec.kill()
+        cg.remove()
+    kills = kill_snapshots(db)
+    for pid in (first, second):
+        ets, sts = kills[pid]
+        # the snapshot is taken right after its kill, on the same clock
+        assert abs(sts - ets) < 600, (pid, ets, sts)
+    assert kills[second][0] < time.time() - 1800  # stepped with the samples
+    # every interval's length on the monotonic clock (the one across the step was NULL)
+    lengths = [v for (v,) in db_rows(db, "SELECT interval_s FROM samples WHERE kind = 'interval'")]
+    assert len(lengths) >= 4 and all(v is not None and 0 < v < 60 for v in lengths), lengths
+
+
+def test_events_line_up_with_samples_in_a_time_namespace(tmp_path):
+    """A recorder in a time namespace (a container, a restored CRIU image) reads a boot
+    clock moved by the namespace's offset, which BPF's timestamps do not have."""
+    only_first_pass()
+    if not os.path.exists("/proc/self/timens_offsets"):
+        pytest.skip("this kernel has no time namespaces (CONFIG_TIME_NS)")
+    db = str(tmp_path / "m.db")
+    cg = MemoryCgroup("memscope-test-timens", 64 << 20)
+    # unshare execs memscope, which enters the new namespace at the exec: the same pid
+    rec = subprocess.Popen(["unshare", "--time", "--boottime", "86400", MEMSCOPE, "record",
+                            "--db", db, "-i", "0.5", "--psi", "off"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        wait_attached(rec)
+        with open(f"/proc/{rec.pid}/timens_offsets") as f:
+            assert "86400" in f.read(), "not in the namespace: void"
+        pid = oom_killed(cg)
+        wait_for(lambda: pid in kill_snapshots(db), "the kill's snapshot")
+        stop(rec)
+    finally:
+        if rec.poll() is None:
+            rec.kill()
+        cg.remove()
+    ets, sts = kill_snapshots(db)[pid]
+    assert abs(sts - ets) < 600, (ets, sts)
+    assert abs(ets - time.time()) < 3600, ets
 
 
 def test_html_report_in_a_real_browser(recording, tmp_path):
