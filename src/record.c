@@ -28,6 +28,7 @@
 #include "pressure.h"
 #include "procs.h"
 #include "runtime.h"
+#include "strbuf.h"
 #include "textsafe.h"
 #include "units.h"
 #include "util.h"
@@ -190,7 +191,6 @@ static void want_snapshot(const char *fmt, ...) __attribute__((format(printf, 1,
 
 static void want_snapshot(const char *fmt, ...)
 {
-	size_t n = strlen(rs.snapshot_reason);
 	char why[64];
 	va_list ap;
 
@@ -198,10 +198,7 @@ static void want_snapshot(const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	/* triggers that come before it is taken share it, each named once */
-	if (strstr(rs.snapshot_reason, why))
-		return;
-	snprintf(rs.snapshot_reason + n, sizeof(rs.snapshot_reason) - n, "%s%s", n ? "; " : "",
-		 why);
+	list_add_once(rs.snapshot_reason, sizeof(rs.snapshot_reason), "; ", why);
 }
 
 static int on_failure(void *ctx, void *data, size_t len)
