@@ -10,6 +10,7 @@
 #include <string.h>
 #include "commands.h"
 #include "flight.h"
+#include "outfile.h"
 #include "output.h"
 #include "record.h"
 #include "recording.h"
@@ -51,10 +52,14 @@ static void report_parse_opt(int id, const char *arg)
 
 static void report_check(const struct ms_opts *o)
 {
+	char why[4400];
+
 	(void)o;
 	if (cfg.at && (cfg.since || cfg.until || cfg.html))
 		ms_usage_error("--at shows one moment: it does not go with --since, --until "
 			       "or --html");
+	if (cfg.html && strcmp(cfg.html, "-") && !outfile_check(cfg.html, why, sizeof(why)))
+		ms_usage_error("--html: %s: give a file, or - for standard output", why);
 }
 
 /* ---- the records the report prints ---- */
@@ -339,7 +344,7 @@ static int report_run(const struct ms_opts *o)
 	double now = ms_wall_now();
 	struct recording r;
 	struct flight f;
-	char err[512];
+	char err[4400];
 
 	(void)o;
 	if (!flight_open(&f, cfg.db, false, err, sizeof(err)))
@@ -359,6 +364,7 @@ static int report_run(const struct ms_opts *o)
 		print_timeline(&r);
 	}
 	recording_free(&r);
+	out_flush(); /* a failed write of the page to standard output, too */
 	flight_close(&f);
 	return 0;
 }

@@ -5,13 +5,12 @@
  * the events are markers on every plot (hover: the summary; click: the whole record
  * below), and the records ride along as JSON in the page.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <json-c/json.h>
+#include "outfile.h"
 #include "report_html.h"
 #include "units.h"
 
@@ -466,7 +465,7 @@ static void events_json(FILE *o, const struct recording *r)
 				       json_tokener_parse(r->ev[i].record) : NULL);
 		json_object_array_add(a, e);
 	}
-	/* json-c writes "/" as "\/": no "</script>" can end the element early */
+	/* json-c writes "/" as "\\/": no "</script>" can end the element early */
 	fprintf(o, "<script type=\"application/json\" id=\"events\">%s</script>\n",
 		json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
 	json_object_put(a);
@@ -530,24 +529,14 @@ static void page(FILE *o, const char *db, const struct recording *r)
 bool report_html_write(const char *path, const char *db, const struct recording *r, char *err,
 		       size_t len)
 {
-	char tmp[4200];
-	FILE *o;
+	struct outfile o;
 
-	if (!strcmp(path, "-")) {
+	if (!strcmp(path, "-")) { /* the caller checks standard output, as all output */
 		page(stdout, db, r);
-		return fflush(stdout) == 0;
+		return true;
 	}
-	/* written beside, then renamed: a reader never sees half a page */
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-	if (!(o = fopen(tmp, "w"))) {
-		snprintf(err, len, "cannot write %s: %s", tmp, strerror(errno));
+	if (!outfile_open(&o, path, err, len))
 		return false;
-	}
-	page(o, db, r);
-	if (fflush(o) || ferror(o) | fclose(o) || rename(tmp, path)) {
-		snprintf(err, len, "cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-		return false;
-	}
-	return true;
+	page(o.f, db, r);
+	return outfile_close(&o, err, len);
 }

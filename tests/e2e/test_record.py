@@ -7,6 +7,7 @@ import random
 import shutil
 import signal
 import sqlite3
+import stat
 import subprocess
 import tempfile
 import time
@@ -297,6 +298,93 @@ def test_report_bad_input():
         p = run("record", "--db", "/tmp/memscope-never.db", *args)
         assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, (args, p.stderr)
     assert not os.path.exists("/tmp/memscope-never.db")
+
+
+# ---- report --html FILE: what FILE is ----
+
+def page_ok(data):
+    return data.startswith(b"<!DOCTYPE html>") and data.rstrip().endswith(b"</html>")
+
+
+def test_html_replaces_only_a_regular_file(recording, tmp_path):
+    """A regular file (or none) is replaced whole by a rename; the new file is made under
+    a name nobody can plant: a symbolic link at the old FILE.tmp.PID was followed."""
+    db = recording["db"]
+    page = tmp_path / "night.html"
+    page.write_text("old page")
+    assert run("report", "--db", db, "--html", page).returncode == 0
+    assert page_ok(page.read_bytes()) and not page.is_symlink()
+    # memscope as pid 1 of a new pid namespace: the old name was night.html.tmp.1
+    victim = tmp_path / "victim"
+    victim.write_text("not a page")
+    os.symlink(victim, f"{page}.tmp.1")
+    p = subprocess.run(["unshare", "--pid", "--fork", MEMSCOPE, "report", "--db", db,
+                        "--html", page], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert victim.read_text() == "not a page", "the planted link was followed"
+    assert page_ok(page.read_bytes())
+    assert sorted(os.listdir(tmp_path)) == sorted(["night.html", "night.html.tmp.1", "victim"])
+
+
+def test_html_writes_through_what_it_must_not_replace(recording, tmp_path):
+    """A FIFO, a symbolic link or a character device is written through and stays what
+    it was (as root, --html /dev/full once replaced the device node with a file)."""
+    db = recording["db"]
+    fifo, got = tmp_path / "fifo", tmp_path / "read"
+    os.mkfifo(fifo)
+    with open(got, "wb") as out:  # a file: a pipe back to us would fill while we wait
+        reader = subprocess.Popen(["cat", fifo], stdout=out)
+    try:
+        p = run("report", "--db", db, "--html", fifo)
+        assert p.returncode == 0, p.stderr
+        assert stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO was replaced"
+        assert reader.wait(timeout=60) == 0 and page_ok(got.read_bytes())
+    finally:
+        reader.kill()
+        reader.wait()
+    target, link = tmp_path / "target.html", tmp_path / "link.html"
+    target.write_text("old page")
+    link.symlink_to(target)
+    assert run("report", "--db", db, "--html", link).returncode == 0
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert page_ok(target.read_bytes())
+    # character devices made for the test: /dev/full's numbers, then /dev/null's
+    full, null = tmp_path / "full", tmp_path / "null"
+    os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    p = run("report", "--db", db, "--html", full)
+    assert p.returncode == 1 and p.stderr.strip().splitlines() == [
+        f"memscope: report: cannot write {full}: No space left on device"], p.stderr
+    assert run("report", "--db", db, "--html", null).returncode == 0
+    for dev, numbers in ((full, (1, 7)), (null, (1, 3))):
+        st = os.lstat(dev)
+        assert stat.S_ISCHR(st.st_mode) and (os.major(st.st_rdev), os.minor(st.st_rdev)) == numbers
+    # nothing was left beside them
+    assert sorted(os.listdir(tmp_path)) == ["fifo", "full", "link.html", "null", "read",
+                                            "target.html"]
+
+
+def test_html_refuses_a_directory_and_a_block_device(recording, tmp_path):
+    blk, link = tmp_path / "disk", tmp_path / "to-disk"
+    os.mknod(blk, 0o600 | stat.S_IFBLK, os.makedev(7, 255))  # never opened
+    link.symlink_to(blk)
+    for path in (tmp_path, blk, link):
+        p = run("report", "--db", recording["db"], "--html", path)
+        assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, (path, p.stderr)
+        assert p.stdout == ""  # refused before anything was read
+    assert stat.S_ISBLK(os.lstat(blk).st_mode) and link.is_symlink()
+
+
+def test_html_to_standard_output_says_why_it_failed(recording):
+    p = subprocess.run(f"{MEMSCOPE} report --db {recording['db']} --html - > /dev/full",
+                       shell=True, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1
+    assert p.stderr.strip().splitlines() == [
+        "memscope: cannot write output: No space left on device"], p.stderr
+    # a closed pipe is no error
+    p = subprocess.run(f"{MEMSCOPE} report --db {recording['db']} --html - | head -c 15",
+                       shell=True, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and p.stdout == "<!DOCTYPE html>" and p.stderr == ""
 
 
 # ---- the wall clock steps ----
