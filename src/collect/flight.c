@@ -482,7 +482,10 @@ void flight_docs(FILE *out)
 		"(`memscope help recorder`). SQLite, WAL; `PRAGMA user_version` = %d.\n"
 		"Times are wall-clock seconds since the epoch (UTC); sizes in bytes; NULL: "
 		"the kernel could not give the value.\nA newer memscope adds columns and "
-		"migration steps; it never drops or renames one.\n\n"
+		"migration steps; it never drops or renames one.\n"
+		"Names the kernel hands over (`comm`, paths) are stored as it gave them: a "
+		"process may name itself any bytes, so such TEXT may be control characters or "
+		"invalid UTF-8 (read it as bytes); memscope report shows them safely.\n\n"
 		"## samples\n\nOne row per interval, and per snapshot taken at a trigger.\n\n"
 		"| column | type | meaning |\n|---|---|---|\n", FLIGHT_SCHEMA_VERSION);
 	for (size_t i = 0; i < sizeof(sample_cols) / sizeof(sample_cols[0]); i++)

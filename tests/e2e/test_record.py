@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """memscope record and report: a flight recorder in SQLite, checked against the live
 commands, the kernel's counters, kill -9, a full disk, and a real browser."""
+import contextlib
 import json
 import os
 import random
@@ -38,8 +39,11 @@ def stop(p, timeout=60):
     return out, err
 
 
-def db_rows(path, sql, *args):
+def db_rows(path, sql, *args, raw=False):
+    """Rows of a query; raw: TEXT as the bytes stored (a name may be any bytes)."""
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    if raw:
+        con.text_factory = bytes
     try:
         return con.execute(sql, args).fetchall()
     finally:
@@ -458,11 +462,30 @@ def test_events_line_up_with_samples_in_a_time_namespace(tmp_path):
     assert abs(ets - time.time()) < 3600, ets
 
 
-def test_html_report_in_a_real_browser(recording, tmp_path):
-    if SLOWDOWN > 1:
-        pytest.skip("the page does not depend on the kernel: the host's browser checks it")
-    webdriver = pytest.importorskip("selenium.webdriver")
+@contextlib.contextmanager
+def browser():
+    """Debian's chromium, headless, driven by selenium. scripts/deps.sh installs both: a
+    missing one fails the test (it is no kernel feature to skip for); the page does not
+    depend on the kernel, and under emulation it is only slower."""
+    from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    opts = webdriver.ChromeOptions()
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        opts.add_argument(a)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    d = webdriver.Chrome(options=opts, service=Service(executable_path="/usr/bin/chromedriver"))
+    try:
+        d.set_window_size(1100, 2600)
+        yield d
+    finally:
+        d.quit()
+
+
+def console_errors(d):
+    return [e for e in d.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def test_html_report_in_a_real_browser(recording, tmp_path):
     from selenium.webdriver.common.by import By as by
     html = tmp_path / "report.html"
     run("report", "--db", recording["db"], "--html", str(html), check=True)
@@ -472,14 +495,7 @@ def test_html_report_in_a_real_browser(recording, tmp_path):
     n = db_rows(recording["db"], "SELECT COUNT(*) FROM samples WHERE kind = 'interval'")[0][0]
     incidents = len([1 for l in run("report", "--db", recording["db"], "-j").stdout.splitlines()
                      if loads(l)["type"] == "report_incident"])
-    opts = webdriver.ChromeOptions()
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        opts.add_argument(a)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = Service(executable_path="/usr/bin/chromedriver")
-    d = webdriver.Chrome(options=opts, service=service)
-    try:
-        d.set_window_size(1100, 2600)
+    with browser() as d:
         d.get(f"file://{html}")
         plots = d.find_elements(by.CSS_SELECTOR, "svg")
         assert [p.get_attribute("id") for p in plots] == [
@@ -500,13 +516,108 @@ def test_html_report_in_a_real_browser(recording, tmp_path):
         detail = d.find_element(by.ID, "detail")
         assert detail.is_displayed() and "OOM kill of pid" in detail.text
         assert f'"pid":{recording["victim"]}' in detail.text.replace(" ", "")
-        errors = [e for e in d.get_log("browser") if e["level"] == "SEVERE"]
-        assert not errors, errors
+        assert not console_errors(d)
         shot = os.environ.get("MEMSCOPE_REPORT_SCREENSHOT")
         if shot:
             d.save_screenshot(shot)
+
+
+# ---- names a process gives itself ----
+
+# prctl(PR_SET_NAME) takes any bytes and the kernel keeps 15: markup that opens the HTML
+# parser's escaped script states, quotes, control bytes, a right-to-left override
+# (U+202E), bytes that are not UTF-8.
+HOSTILE = [b"<!--<script>", b"</script><b>x", b"\"'q\x1b[7m\x7f\tz",
+           "\u202eevil".encode() + b"\xff\xfe"]
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """A recording of processes with those names: each one OOM-killed (its name in the
+    kill's event and summary), and one of each asleep (in every snapshot's processes)."""
+    db = str(tmp_path_factory.mktemp("hostile") / "m.db")
+    cg = MemoryCgroup("memscope-test-hostile", 64 << 20)
+    sleepers = [subprocess.Popen([WORKLOAD, "--name", n, "--stop"]) for n in HOSTILE]
+    rec = start("record", "--db", db, "-i", 0.5, "--psi", "off")
+    try:
+        wait_attached(rec)
+        victims = [oom_killed(cg, n) for n in HOSTILE]
+        wait_for(lambda: len(kill_snapshots(db)) == len(HOSTILE), "every kill's snapshot")
+        stop(rec)
     finally:
-        d.quit()
+        if rec.poll() is None:
+            rec.kill()
+        for p in sleepers:
+            p.kill()
+            p.wait()
+        cg.remove()
+    return {"db": db, "victims": dict(zip(victims, HOSTILE))}
+
+
+def test_the_database_holds_hostile_names_as_the_kernel_gave_them(hostile):
+    """docs/RECORDER.md: names are stored as the kernel gave them, whatever the bytes."""
+    db = hostile["db"]
+    for pid, name in hostile["victims"].items():
+        (comm,), = db_rows(db, "SELECT json_extract(record, '$.victim.comm') FROM events "
+                           "WHERE kind = 'oom_kill' AND json_extract(record, '$.victim.pid') "
+                           "= ?", pid, raw=True)
+        assert comm == name[:15], (pid, comm, name)
+    comms = {c for (c,) in db_rows(db, "SELECT comm FROM proc", raw=True)}
+    for name in HOSTILE:
+        assert name[:15] in comms, name  # the sleeper, in the kills' snapshots
+
+
+def test_the_text_report_shows_hostile_names_safely(hostile):
+    raw = subprocess.run([MEMSCOPE, "report", "--db", hostile["db"]], capture_output=True,
+                         timeout=60, env={**os.environ, "COLUMNS": "250"}).stdout
+    text = raw.decode("utf-8")  # strict: valid UTF-8
+    assert not any(c < " " and c != "\n" or c == "\x7f" for c in text), \
+        [l for l in text.splitlines() if any(c < " " or c == "\x7f" for c in l)]
+    for pid in hostile["victims"]:
+        assert f"OOM kill of pid {pid} (" in text
+    assert "OOM kill of pid" in text and "<!--<script>" in text  # shown as it is: text
+    recs = [loads(l) for l in run("report", "--db", hostile["db"], "-j",
+                                  check=True).stdout.splitlines()]
+    kills = {json.loads(r["record"])["victim"]["pid"]: json.loads(r["record"])["victim"]["comm"]
+             for r in recs if r["type"] == "report_incident" and r["kind"] == "oom_kill"}
+    for pid, name in hostile["victims"].items():
+        # JSON: every valid character as it is, each byte that is not UTF-8 as U+FFFD
+        assert kills[pid] == name[:15].decode("utf-8", "replace"), (kills[pid], name)
+
+
+@pytest.mark.xfail(strict=True, reason="text output keeps bidi controls until textsafe "
+                   "neutralizes them for every command; drop this mark with that change")
+def test_the_text_report_neutralizes_bidi_controls(hostile):
+    """A right-to-left override in a name must not turn the rest of a terminal's line
+    around (textsafe's rule for every text output)."""
+    text = run("report", "--db", hostile["db"], check=True,
+               env={**os.environ, "COLUMNS": "250"}).stdout
+    assert "OOM kill of pid" in text
+    assert not any(0x202a <= ord(c) <= 0x202e or 0x2066 <= ord(c) <= 0x2069 for c in text)
+
+
+def test_the_page_still_works_with_hostile_names(hostile, tmp_path):
+    """A name that holds "<!--<script>" kept the events' element open in the HTML
+    parser: the page's code never ran, and a click on a marker did nothing."""
+    from selenium.webdriver.common.by import By as by
+    html = tmp_path / "hostile.html"
+    run("report", "--db", hostile["db"], "--html", str(html), check=True)
+    with browser() as d:
+        d.get(f"file://{html}")
+        rows = d.find_elements(by.CSS_SELECTOR, "#incidents tr")
+        assert any("<!--<script>" in r.text for r in rows)  # text, not markup
+        markers = d.find_elements(by.CSS_SELECTOR, "#plot-memory g.event.oom_kill circle")
+        assert len(markers) == len(HOSTILE)
+        detail = d.find_element(by.ID, "detail")
+        seen = set()
+        for m in markers:
+            m.click()
+            assert detail.is_displayed(), "the page's script did not run"
+            rec = json.loads(detail.find_element(by.TAG_NAME, "pre").text)
+            seen.add(rec["victim"]["pid"])
+            assert "OOM kill of pid %d" % rec["victim"]["pid"] in detail.text
+        assert seen == set(hostile["victims"])
+        assert not console_errors(d)
 
 
 def test_runs_as_nobody_with_cap_bpf_and_cap_perfmon():
