@@ -255,6 +255,54 @@ void flight_close(struct flight *f)
 	f->lock_fd = -1;
 }
 
+static void damaged(struct flight *f, const char *what)
+{
+	if (!f->damage[0])
+		snprintf(f->damage, sizeof(f->damage), "%s", what);
+}
+
+bool flight_check(struct flight *f)
+{
+	sqlite3_stmt *st;
+	char first[440] = "";
+	int rc, n = 0;
+
+	if ((rc = sqlite3_prepare_v2(f->db, "PRAGMA quick_check", -1, &st, NULL)) != SQLITE_OK) {
+		damaged(f, sqlite3_errmsg(f->db));
+		return false;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *p = (const char *)sqlite3_column_text(st, 0);
+
+		/* a row may hold several lines, headed by "*** in database main ***" */
+		for (size_t l; p && *p && strcmp(p, "ok"); p += l + !!p[l]) {
+			l = strcspn(p, "\n");
+			if (!strncmp(p, "***", 3))
+				continue;
+			if (!n++)
+				snprintf(first, sizeof(first), "quick_check: %.*s", (int)l, p);
+		}
+	}
+	if (rc != SQLITE_DONE && !n++)
+		snprintf(first, sizeof(first), "quick_check: %s", sqlite3_errmsg(f->db));
+	sqlite3_finalize(st);
+	if (n > 1) /* quick_check stops at 100 */
+		snprintf(first + strlen(first), sizeof(first) - strlen(first),
+			 "; %s%d problems in all", n >= 100 ? "at least " : "", n);
+	if (n)
+		damaged(f, first);
+	return !n;
+}
+
+int flight_step(struct flight *f, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		damaged(f, sqlite3_errmsg(f->db));
+	return rc;
+}
+
 int flight_begin(struct flight *f)
 {
 	return sqlite3_exec(f->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);

@@ -287,7 +287,9 @@ def test_report_needs_no_privilege(recording):
 
 def test_report_bad_input():
     for args in (["--since", "yesterday-ish"], ["--at", "2h", "--html", "/tmp/x.html"],
-                 ["--until", "12q"], ["--db", ""]):
+                 ["--until", "12q"], ["--db", ""],
+                 ["--since", "1m", "--until", "2h"],  # a window that ends before it begins
+                 ["--since", "2026-11-27T03:00:00Z", "--until", "2026-11-27T02:00:00Z"]):
         p = run("report", *args)
         assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, (args, p.stderr)
     p = run("report", "--db", "/nonexistent/memscope.db")
@@ -389,6 +391,29 @@ def test_html_to_standard_output_says_why_it_failed(recording):
     p = subprocess.run(f"{MEMSCOPE} report --db {recording['db']} --html - | head -c 15",
                        shell=True, capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and p.stdout == "<!DOCTYPE html>" and p.stderr == ""
+
+
+def test_report_says_a_damaged_database_is_damaged(recording, tmp_path):
+    """A page of the proc table overwritten: quick_check finds it; the report shows what
+    it can read and ends with one line that says so, exit 1 (it printed as if whole)."""
+    db = str(tmp_path / "damaged.db")
+    shutil.copy(recording["db"], db)
+    pages = [n for (n,) in db_rows(db, "SELECT pageno FROM dbstat WHERE name = 'proc' AND "
+                                       "pagetype = 'leaf' ORDER BY pageno")]
+    size = db_rows(db, "PRAGMA page_size")[0][0]
+    with open(db, "r+b") as f:
+        f.seek(pages[len(pages) // 2] * size - size + 100)  # its cell pointers
+        f.write(b"\xff" * 200)
+    assert db_rows(db, "PRAGMA quick_check")[0][0] != "ok", "the damage did not take: void"
+    p = run("report", "--db", db)
+    assert p.returncode == 1 and "Incidents" in p.stdout
+    (line,) = p.stderr.strip().splitlines()
+    assert line.startswith(f"memscope: report: {db} is damaged (quick_check: ") and \
+        f"sqlite3 {db} .recover" in line, line
+    p = run("report", "--db", db, "-j")
+    last = loads(p.stdout.splitlines()[-1])
+    assert p.returncode == 1 and last["type"] == "error" and last["exit_status"] == 1
+    assert run("report", "--db", recording["db"]).returncode == 0  # the whole one is whole
 
 
 # ---- the wall clock steps ----
