@@ -182,12 +182,27 @@ double ms_wall_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Is /proc/self/ns/<a> the same namespace as /proc/self/ns/<b>? */
+static bool same_ns(const char *a, const char *b)
+{
+	struct stat x, y;
+	char p[64], q[64];
+
+	snprintf(p, sizeof(p), "/proc/self/ns/%s", a);
+	snprintf(q, sizeof(q), "/proc/self/ns/%s", b);
+	return !stat(p, &x) && !stat(q, &y) && x.st_ino == y.st_ino && x.st_dev == y.st_dev;
+}
+
 /*
- * A process in a time namespace (unshare --time, a restored CRIU image, some
- * containers) reads CLOCK_BOOTTIME moved by the namespace's offset; BPF's
- * bpf_ktime_get_boot_ns() is not moved. The offset is in /proc/self/timens_offsets
- * (time_namespaces(7): Linux 5.6; the first kernels named the clock by its number, 7);
- * it cannot change for a process that stays in its namespace, as memscope does.
+ * A process in a time namespace (a container, a restored CRIU image) reads
+ * CLOCK_BOOTTIME moved by the namespace's offset; BPF's bpf_ktime_get_boot_ns() is not
+ * moved. /proc/self/timens_offsets (time_namespaces(7): Linux 5.6; the first kernels
+ * named the clock by its number, 7) gives the offsets of the namespace the process's
+ * children get: they are its own only when that is the namespace it is in. "unshare
+ * --time CMD" moves CMD in at its exec on 6.18 (the kernel commit "fs/exec: switch
+ * timens when a task gets a new mm"); on Debian's 6.1 CMD stays outside, with the new
+ * namespace's offsets in that file (seen in make test-vm). Neither changes while
+ * memscope runs.
  */
 static int64_t timens_boot_offset_ns(void)
 {
@@ -200,8 +215,9 @@ static int64_t timens_boot_offset_ns(void)
 	if (read_once)
 		return off;
 	read_once = true;
-	if (!(f = fopen("/proc/self/timens_offsets", "re")))
-		return off; /* no time namespaces: nothing to undo */
+	if (!same_ns("time", "time_for_children") ||
+	    !(f = fopen("/proc/self/timens_offsets", "re")))
+		return off; /* 0: outside time namespaces; inside one, not told its own */
 	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "%15s %lld %lld", clk, &sec, &nsec) == 3 &&
 		    (!strcmp(clk, "boottime") || !strcmp(clk, "7")))
