@@ -523,6 +523,8 @@ def browser():
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     d = webdriver.Chrome(options=opts, service=Service(executable_path="/usr/bin/chromedriver"))
     try:
+        # an emulated guest once took more than chromedriver's 300 s to render a page
+        d.set_page_load_timeout(300 * SLOWDOWN)
         d.set_window_size(1100, 2600)
         yield d
     finally:
