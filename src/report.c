@@ -351,10 +351,13 @@ static void print_at(struct flight *f, double at)
  */
 static void damage_said(const struct flight *f)
 {
-	if (f->damage[0])
+	if (f->damage[0] && f->corrupt)
 		ms_fatal("report: %s is damaged (%s): what is above is what could be read; "
 			 "'sqlite3 %s .recover' saves the rest into a new database", f->path,
 			 f->damage, f->path);
+	if (f->damage[0])
+		ms_fatal("report: reading %s failed (%s): what is above is what could be read",
+			 f->path, f->damage);
 }
 
 static int report_run(const struct ms_opts *o)

@@ -255,10 +255,12 @@ void flight_close(struct flight *f)
 	f->lock_fd = -1;
 }
 
-static void damaged(struct flight *f, const char *what)
+static void damaged(struct flight *f, const char *what, bool corrupt)
 {
-	if (!f->damage[0])
-		snprintf(f->damage, sizeof(f->damage), "%s", what);
+	if (f->damage[0])
+		return;
+	snprintf(f->damage, sizeof(f->damage), "%s", what);
+	f->corrupt = corrupt;
 }
 
 bool flight_check(struct flight *f)
@@ -268,7 +270,7 @@ bool flight_check(struct flight *f)
 	int rc, n = 0;
 
 	if ((rc = sqlite3_prepare_v2(f->db, "PRAGMA quick_check", -1, &st, NULL)) != SQLITE_OK) {
-		damaged(f, sqlite3_errmsg(f->db));
+		damaged(f, sqlite3_errmsg(f->db), true);
 		return false;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -290,7 +292,7 @@ bool flight_check(struct flight *f)
 		snprintf(first + strlen(first), sizeof(first) - strlen(first),
 			 "; %s%d problems in all", n >= 100 ? "at least " : "", n);
 	if (n)
-		damaged(f, first);
+		damaged(f, first, true);
 	return !n;
 }
 
@@ -299,7 +301,8 @@ int flight_step(struct flight *f, sqlite3_stmt *st)
 	int rc = sqlite3_step(st);
 
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		damaged(f, sqlite3_errmsg(f->db));
+		damaged(f, sqlite3_errmsg(f->db),
+			(rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB);
 	return rc;
 }
 

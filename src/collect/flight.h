@@ -28,6 +28,7 @@ struct flight {
 	int lock_fd; /* writer: flock()ed for the recorder's life */
 	struct sqlrec_table t[FT_NR_TABLES];
 	char damage[512]; /* reader: what flight_check or a read found broken; "" if nothing */
+	bool corrupt;	  /* and it is the file's content, not a lock or an I/O error */
 };
 
 /* A sample's own facts (the samples table); NaN / -1: unknown (NULL). */
@@ -56,7 +57,7 @@ int flight_lock_holder(const char *path);
  * agreement with their tables). false when damaged, with what was found in f->damage.
  */
 bool flight_check(struct flight *f);
-/* sqlite3_step for a reader: the first error (a damaged page) goes into f->damage. */
+/* sqlite3_step for a reader: the first error (a damaged page, ...) goes into f->damage. */
 int flight_step(struct flight *f, sqlite3_stmt *st);
 
 int flight_begin(struct flight *f);
