@@ -289,12 +289,15 @@ BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 ZSHCOMPDIR  ?= $(DATADIR)/zsh/site-functions
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
 PROMDIR     ?= $(DATADIR)/memscope/prometheus
+# drop-ins to copy into /etc/systemd/system/UNIT.d/ (installed there they would act)
+DROPINDIR   ?= $(DATADIR)/memscope/systemd
 INSTALL     ?= install
 
 # one page per command of the table in src/memscope.c, and memscope(8)
 COMMANDS  := $(shell sed -n 's/^\t&cmd_\([a-z_]*\),$$/\1/p' src/memscope.c)
 MAN_PAGES := $(OUT)/man/memscope.8 $(patsubst %,$(OUT)/man/memscope-%.8,$(COMMANDS))
 UNITS     := memscope-exporter.service memscope-record.service
+DROPINS   := memscope-exporter-tls.conf
 DOCS      := README.md docs/FIELDS.md docs/METRICS.md docs/RECORDER.md
 PROM      := prometheus.yml memscope-rules.yml
 
@@ -304,6 +307,7 @@ INSTALLED := 0755:$(BIN):$(SBINDIR)/memscope \
 	0644:$(OUT)/completion/memscope:$(BASHCOMPDIR)/memscope \
 	0644:$(OUT)/completion/_memscope:$(ZSHCOMPDIR)/_memscope \
 	$(foreach u,$(UNITS),0644:contrib/systemd/$(u):$(UNITDIR)/$(u)) \
+	$(foreach u,$(DROPINS),0644:contrib/systemd/$(u):$(DROPINDIR)/$(u)) \
 	$(foreach p,$(PROM),0644:contrib/prometheus/$(p):$(PROMDIR)/$(p)) \
 	$(foreach d,$(DOCS),0644:$(d):$(DOCDIR)/$(notdir $(d)))
 
@@ -326,20 +330,20 @@ $(OUT)/completion/_memscope: $(BIN)
 	@mkdir -p $(dir $@)
 	./$(BIN) help completion zsh > $@.tmp && mv $@.tmp $@
 
-# the units name the binary where this install puts it
+# the units and drop-ins name the binary where this install puts it
 install: $(BIN) man completion
 	@set -e; for f in $(INSTALLED); do \
 		m=$${f%%:*}; r=$${f#*:}; src=$${r%%:*}; dst=$(DESTDIR)$${r#*:}; \
 		echo "  $$dst"; $(INSTALL) -D -m $$m $$src $$dst; \
 	done
-	@for u in $(UNITS); do \
-		sed -i 's|/usr/local/sbin/memscope|$(SBINDIR)/memscope|' $(DESTDIR)$(UNITDIR)/$$u; done
+	@for u in $(UNITS:%=$(UNITDIR)/%) $(DROPINS:%=$(DROPINDIR)/%); do \
+		sed -i 's|/usr/local/sbin/memscope|$(SBINDIR)/memscope|' $(DESTDIR)$$u; done
 
 # only memscope's own directories go, and only when empty
 uninstall:
 	@for f in $(INSTALLED); do r=$${f#*:}; rm -f "$(DESTDIR)$${r#*:}"; done
-	@-rmdir "$(DESTDIR)$(PROMDIR)" "$(DESTDIR)$(dir $(PROMDIR))" "$(DESTDIR)$(DOCDIR)" \
-		2>/dev/null || true
+	@-rmdir "$(DESTDIR)$(PROMDIR)" "$(DESTDIR)$(DROPINDIR)" "$(DESTDIR)$(dir $(PROMDIR))" \
+		"$(DESTDIR)$(DOCDIR)" 2>/dev/null || true
 
 # The installed artefacts tested as installed (tests/install): file list, man pages,
 # completion in a pty, uninstall; a tarball built twice without git, compared.

@@ -56,6 +56,7 @@ def test_install_writes_exactly_its_files(dest):
             f"{p}/lib/systemd/system/memscope-record.service",
             f"{p}/share/memscope/prometheus/prometheus.yml",
             f"{p}/share/memscope/prometheus/memscope-rules.yml",
+            f"{p}/share/memscope/systemd/memscope-exporter-tls.conf",
             *(f"{p}/share/doc/memscope/{d}" for d in
               ("README.md", "FIELDS.md", "METRICS.md", "RECORDER.md"))]
     want += [f"{p}/share/man/man8/memscope-{c}.8" for c in commands(dest)]
@@ -73,9 +74,12 @@ def test_version_names_the_release():
 
 
 def test_units_name_the_installed_binary(tmp_path):
+    """The units and the TLS drop-in (which named /usr/local/bin, where memscope is not)."""
     make("install", f"DESTDIR={tmp_path}", "PREFIX=/opt/ms")
-    for unit in ("memscope-exporter.service", "memscope-record.service"):
-        text = open(tmp_path / "opt/ms/lib/systemd/system" / unit).read()
+    for unit in ("lib/systemd/system/memscope-exporter.service",
+                 "lib/systemd/system/memscope-record.service",
+                 "share/memscope/systemd/memscope-exporter-tls.conf"):
+        text = open(tmp_path / "opt/ms" / unit).read()
         assert re.search(r"^ExecStart=/opt/ms/sbin/memscope ", text, re.M), text
         assert "/usr/local" not in text
 
@@ -251,6 +255,29 @@ def test_bash_completes_commands_options_and_values(bash):
         {"usage", "limit_used", "working_set", "stalls"}
     assert bash.line("memscope report --db night-\t") == "memscope report --db night-2026.db "
     assert bash.line("memscope exporter --proc\t") == "memscope exporter --processes "
+
+
+def file_options(dest):
+    """(command, option) for every option whose --help value is a FILE or a PATH (but a
+    --cgroup PATH, which completes memory cgroups)."""
+    out = []
+    for c in commands(dest):
+        text = subprocess.run([binary(dest), "help", c], capture_output=True, text=True,
+                              check=True).stdout
+        out += [(c, o) for o in re.findall(r"(--[a-z-]+)[ =](?:FILE|PATH)\b", text)
+                if o != "--cgroup"]
+    return out
+
+
+def test_every_file_option_completes_file_names(bash, zsh, dest):
+    """Found in --help, not listed here: an option added later with a FILE value (the
+    exporter's --web-config offered nothing) is checked too."""
+    opts = file_options(dest)
+    assert ("exporter", "--web-config") in opts and len(opts) >= 4, opts
+    for c, o in opts:
+        want = f"memscope {c} {o} night-2026.db "
+        assert bash.line(f"memscope {c} {o} night-\t") == want, ("bash", c, o)
+        assert zsh.line(f"memscope {c} {o} night-\t") == want, ("zsh", c, o)
 
 
 def test_bash_completes_running_processes(bash, world):

@@ -3,8 +3,10 @@
 # (mmdebstrap: systemd, curl, the package's dependencies; cached) with the package
 # installed in systemd-nspawn, checks that both units are installed disabled, enables
 # and starts them, waits for them to become active (Type=notify: READY=1 once every hook
-# is attached), scrapes the exporter, purges the package inside and checks that the
-# recorder's state directory went with it.
+# is attached), scrapes the exporter, turns TLS and basic auth on with the package's
+# drop-in (as its comment says: copied to the unit's .d directory, the key readable
+# through ssl-cert) and scrapes over HTTPS, reloads it, purges the package inside and
+# checks that the recorder's state directory went with it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 deb=$(ls build/deb/memscope_*_*.deb)
@@ -13,7 +15,7 @@ fail() { echo "test-boot: FAILED: $*" >&2; [ -s "$work/console" ] && tail -n 30 
 cache=${MEMSCOPE_IMG_CACHE:-/var/cache/memscope-img}
 sources=/etc/apt/sources.list.d/debian.sources
 [ -s "$sources" ] || sources=/etc/apt/sources.list
-deps=$(dpkg-deb -f "$deb" Depends | sed 's/([^)]*)//g; s/[[:space:]]//g'),systemd,systemd-sysv,dbus,curl
+deps=$(dpkg-deb -f "$deb" Depends | sed 's/([^)]*)//g; s/[[:space:]]//g'),systemd,systemd-sysv,dbus,curl,ssl-cert
 key=$(echo "bookworm $deps" | sha256sum | cut -c1-16)
 work=$(mktemp -d /var/tmp/memscope-boot.XXXXXX)
 root=$work/root
@@ -87,6 +89,38 @@ for u in memscope-exporter memscope-record; do
 	st=$(inside systemctl show -p ActiveState --value "$u")
 	[ "$st" = active ] || fail "$u is $st after the scrapes"
 done
+
+# The TLS drop-in: a self-signed certificate for 127.0.0.1, a user with a bcrypt hash
+mkdir -p "$root/etc/memscope"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=memscope-test \
+	-addext subjectAltName=IP:127.0.0.1 -keyout "$root/etc/memscope/web.key" \
+	-out "$root/etc/memscope/web.crt" 2>/dev/null
+hash=$(python3 -W ignore -c 'import crypt
+print(crypt.crypt("s3cret", crypt.mksalt(crypt.METHOD_BLOWFISH)))')
+printf 'tls_server_config:\n  cert_file: /etc/memscope/web.crt\n  key_file: /etc/memscope/web.key
+basic_auth_users:\n  prometheus: %s\n' "$hash" > "$root/etc/memscope/web.yml"
+inside chgrp ssl-cert /etc/memscope/web.key
+inside chmod 640 /etc/memscope/web.key
+inside mkdir -p /etc/systemd/system/memscope-exporter.service.d
+inside cp /usr/share/memscope/systemd/memscope-exporter-tls.conf \
+	/etc/systemd/system/memscope-exporter.service.d/tls.conf
+inside systemctl daemon-reload
+inside systemctl restart memscope-exporter ||
+	{ inside journalctl -u memscope-exporter --no-pager | tail -n 10 >&2
+	  fail "the exporter with the TLS drop-in does not start"; }
+https() { inside curl -s --cacert /etc/memscope/web.crt "$@" https://127.0.0.1:39177/metrics; }
+m=$(https -f -u prometheus:s3cret) || fail "no scrape over HTTPS with the password"
+grep -q '^memscope_system_available_bytes ' <<<"$m" ||
+	fail "HTTPS: no memscope_system_available_bytes"
+code=$(https -o /dev/null -w '%{http_code}' || true)
+[ "$code" = 401 ] || fail "HTTPS without the password answered $code, not 401"
+inside curl -sf -o /dev/null http://127.0.0.1:39177/metrics && fail "plain HTTP answered under TLS"
+pid=$(inside systemctl show -p MainPID --value memscope-exporter)
+inside systemctl reload memscope-exporter || fail "systemctl reload (ExecReload) failed"
+https -f -u prometheus:s3cret -o /dev/null || fail "no scrape over HTTPS after the reload"
+[ "$(inside systemctl show -p MainPID --value memscope-exporter)" = "$pid" ] ||
+	fail "the reload restarted the exporter"
+say "the TLS drop-in: HTTPS with basic auth (401 without), plain HTTP refused, reloaded in place"
 inside systemctl stop memscope-exporter memscope-record
 flock -u 9
 inside test -e /var/lib/private/memscope/memscope.db || fail "the recorder wrote no database"

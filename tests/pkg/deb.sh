@@ -27,6 +27,7 @@ want=(/usr/sbin/memscope /lib/systemd/system/memscope-exporter.service
       /usr/share/zsh/vendor-completions/_memscope
       /usr/share/memscope/prometheus/prometheus.yml
       /usr/share/memscope/prometheus/memscope-rules.yml
+      /usr/share/memscope/systemd/memscope-exporter-tls.conf
       /usr/share/man/man8/memscope.8.gz)
 for c in $(/usr/sbin/memscope --help | sed -n '/^Commands:/,/^$/s/^  \([a-z]\+\) .*/\1/p'); do
 	[ "$c" = help ] || want+=("/usr/share/man/man8/memscope-$c.8.gz")
@@ -55,7 +56,9 @@ for u in memscope-exporter memscope-record; do
 done
 systemd-analyze verify /lib/systemd/system/memscope-exporter.service \
 	/lib/systemd/system/memscope-record.service || fail "systemd-analyze verify"
-say "units: disabled, systemd-analyze verify clean"
+grep -q '^ExecStart=/usr/sbin/memscope ' /usr/share/memscope/systemd/memscope-exporter-tls.conf ||
+	fail "the TLS drop-in does not start /usr/sbin/memscope"
+say "units: disabled, systemd-analyze verify clean; the TLS drop-in names the binary"
 
 # bash completion as bash-completion loads it (by the command's name)
 line=$(bash -c 'source /usr/share/bash-completion/completions/memscope
