@@ -470,7 +470,12 @@ static void scrape_processes(struct metrics *m)
 {
 	struct proc_list l = { 0 };
 
+	static bool said;
+
 	procs_snapshot(ex.procs, &l);
+	if (!said && procs_pid_namespace(ex.procs))
+		ms_warn("exporter: --processes: %s", PROCS_PIDNS_SCOPE);
+	said = true;
 	proc_list_sort_rss(&l);
 	for (size_t i = 0; i < l.n && i < (size_t)cfg.processes; i++) {
 		struct proc_row row;

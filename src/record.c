@@ -352,7 +352,12 @@ static int put_procs(int64_t id, long max)
 	struct proc_list l = { 0 };
 	int rc = SQLITE_OK;
 
+	static bool said;
+
 	procs_snapshot(rs.procs, &l);
+	if (!said && procs_pid_namespace(rs.procs))
+		ms_warn("record: processes recorded %s", PROCS_PIDNS_SCOPE);
+	said = true;
 	proc_list_sort_rss(&l);
 	for (size_t i = 0; i < l.n && (max < 0 || (long)i < max) && rc == SQLITE_OK; i++) {
 		struct proc_row row;

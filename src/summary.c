@@ -69,6 +69,7 @@ struct sample {
 	struct psi psi;
 	struct proc_list procs; /* largest first, memscope itself left out */
 	uint64_t self_rss_bytes;
+	bool pid_namespace; /* memscope sees only its PID namespace's processes */
 	struct cgroup_part cgroups[MAX_CGROUPS];
 	int ncg;
 };
@@ -145,13 +146,14 @@ static void gather_processes(struct sample *s)
 	size_t k = 0;
 
 	procs_snapshot(p, &s->procs);
-	procs_close(p);
+	s->pid_namespace = procs_pid_namespace(p);
 	for (size_t i = 0; i < s->procs.n; i++)
-		if (s->procs.r[i].pid == (__u32)getpid())
+		if (s->procs.r[i].pid == procs_self_pid(p))
 			s->self_rss_bytes = proc_rss_pages(&s->procs.r[i]) * ms_page_size();
 		else
 			s->procs.r[k++] = s->procs.r[i];
 	s->procs.n = k;
+	procs_close(p);
 	proc_list_sort_rss(&s->procs);
 }
 
@@ -278,6 +280,7 @@ struct summary_row {
 	struct psi_part psi;
 	struct activity_part activity;
 	struct proc_row top_processes[TOP_N];
+	char processes_scope[160];
 	struct cgroup_part cgroups[MAX_CGROUPS];
 };
 
@@ -383,6 +386,9 @@ static const struct field summary_fields[] = {
 	FLD_REC(struct summary_row, activity, "activity", 0, &activity_desc, "during the sample"),
 	FLD_RECS(struct summary_row, top_processes, nr_top, "top_processes", &proc_desc,
 		 "the largest processes (memscope itself not listed)"),
+	FLD(struct summary_row, processes_scope, "processes_scope", NULL, FT_STR, FU_NONE,
+	    FK_LABEL, FF_NULL, "null: every process; else which ones top_processes could see "
+	    "(in a PID namespace, only its own)"),
 	FLD_RECS(struct summary_row, cgroups, nr_cgroups, "cgroups", &cgroup_part_desc,
 		 "memory cgroups at >= 90 % of their limit, or OOM-killed during the sample"),
 };
@@ -480,6 +486,10 @@ static void report_row(const struct sample *s, const char (*reasons)[256], int n
 	activity_of(s, &r->activity);
 	for (r->nr_top = 0; r->nr_top < s->procs.n && r->nr_top < TOP_N; r->nr_top++)
 		proc_row_of(&s->procs.r[r->nr_top], NULL, &r->top_processes[r->nr_top]);
+	if (s->pid_namespace)
+		snprintf(r->processes_scope, sizeof(r->processes_scope), "%s", PROCS_PIDNS_SCOPE);
+	else
+		record_null(&summary_desc, r, "processes_scope");
 	r->nr_cgroups = s->ncg;
 	memcpy(r->cgroups, s->cgroups, sizeof(r->cgroups));
 }
@@ -605,6 +615,8 @@ static void print_top(json_object *tops, const struct sample *s)
 	out_printf("\ntop %zu processes by RSS (memscope's own %s not listed) %s memscope proc\n",
 		   json_object_array_length(tops), fmt_bytes(own, sizeof(own), s->self_rss_bytes),
 		   out_arrow());
+	if (s->pid_namespace)
+		out_printf("  (%s)\n", PROCS_PIDNS_SCOPE);
 	for (size_t i = 0; i < json_object_array_length(tops); i++)
 		table_add(t, json_object_get(json_object_array_get_idx(tops, i)));
 	table_flush(t);
