@@ -104,6 +104,11 @@ $(OUT)/tests/stall_nest: tests/e2e/stall_nest.c $(OUT)/reclaim.skel.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -O1 -Wall -o $@ $< -lbpf -lelf -lz
 
+# runs reclaim's kswapd programs the same way (tests/e2e/test_reclaim.py)
+$(OUT)/tests/kswapd_run: tests/e2e/kswapd_run.c $(OUT)/reclaim.skel.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -O1 -Wall -o $@ $< -lbpf -lelf -lz
+
 # memscope leak's: frame pointers and no sibling calls, so each stack is whole; and the
 # same without frame pointers, to see the walk stop and the output say so
 LEAKY_FLAGS := -O1 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls
@@ -120,7 +125,8 @@ $(OUT)/tests/leaky_nofp: tests/e2e/leaky.c $(OUT)/tests/libtstalloc.so
 		-Wl,-rpath,'$$ORIGIN'
 
 E2E_BINS := $(OUT)/tests/fentry_only.bpf.o $(OUT)/tests/task_pids.bpf.o $(OUT)/tests/workload \
-	    $(OUT)/tests/stall_nest $(OUT)/tests/leaky $(OUT)/tests/leaky_nofp
+	    $(OUT)/tests/stall_nest $(OUT)/tests/kswapd_run $(OUT)/tests/leaky \
+	    $(OUT)/tests/leaky_nofp
 
 e2e: memscope $(E2E_BINS)
 	$(PYTHON) -m pytest -q -rs tests/e2e

@@ -426,11 +426,9 @@ static void scrape_reclaim(struct metrics *m, const int *node_ids, int nr)
 	reclaim_read(ex.reclaim, &s);
 	for (int i = 0; i < nr; i++) {
 		int n = node_ids[i];
-		struct reclaim_kswapd_row kr = { .node = n, .wakeups = s.kswapd[n].wakeups,
-						 .awake_ns = s.kswapd[n].awake_ns,
-						 .max_order_since_start = s.kswapd[n].max_order };
+		struct reclaim_kswapd_row kr;
 
-		if (n < 0 || n >= RC_MAX_NODES)
+		if (!reclaim_kswapd_row_of(&s, NULL, n, &kr))
 			continue;
 		for (int k = 0; k < RC_NR_KIND; k++) {
 			struct reclaim_row row;
@@ -469,7 +467,6 @@ static void scrape_events(struct metrics *m)
 static void scrape_processes(struct metrics *m)
 {
 	struct proc_list l = { 0 };
-
 	static bool said;
 
 	procs_snapshot(ex.procs, &l);

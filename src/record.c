@@ -397,10 +397,7 @@ static int put_reclaim(int64_t id, const struct reclaim_snapshot *d)
 	struct reclaim_interval_row iv = { 0 };
 	int rc;
 
-	for (int i = 0; i < RC_MAX_NODES * RC_NR_KIND; i++) {
-		iv.scanned_pages += d->stats[i].scanned;
-		iv.reclaimed_pages += d->stats[i].reclaimed;
-	}
+	reclaim_sum(d, &iv.scanned_pages, &iv.reclaimed_pages);
 	record_null(&reclaim_interval_desc, &iv, "to_reclaim_hook");
 	snprintf(iv.to_reclaim_unavailable, sizeof(iv.to_reclaim_unavailable),
 		 "not recorded: memscope reclaim reads it");
@@ -414,12 +411,10 @@ static int put_reclaim(int64_t id, const struct reclaim_snapshot *d)
 		rc = flight_put(&rs.f, FT_STALLS, &sr, id);
 	}
 	for (int n = 0; n < RC_MAX_NODES && rc == SQLITE_OK; n++) {
-		struct reclaim_kswapd_row kr = { .node = n, .wakeups = d->kswapd[n].wakeups,
-						 .awake_ns = d->kswapd[n].awake_ns,
-						 .max_order_since_start = rs.now.kswapd[n].max_order,
-						 .zone_mask_since_start = rs.now.kswapd[n].zones };
+		struct reclaim_kswapd_row kr;
 
-		if (kr.wakeups || kr.awake_ns)
+		reclaim_kswapd_row_of(&rs.now, &rs.prev, n, &kr);
+		if (kr.wakeups || kr.rounds || kr.awake_ns)
 			rc = flight_put(&rs.f, FT_KSWAPD, &kr, id);
 	}
 	return rc;

@@ -265,7 +265,8 @@ struct activity_part {
 	uint64_t reclaim_scanned_pages, reclaim_reclaimed_pages;
 	double reclaim_scanned_per_s, reclaim_reclaimed_per_s;
 	uint64_t direct_reclaim_stalls, memcg_reclaim_stalls;
-	uint64_t stall_p50_at_most_ns, stall_p99_at_most_ns, kswapd_wakeups, compaction_stalls;
+	uint64_t stall_p50_at_most_ns, stall_p99_at_most_ns, kswapd_wakeups, kswapd_awake_ns;
+	uint64_t compaction_stalls;
 	uint32_t nr_kills;
 	struct victim_part oom_kills[MAX_VICTIMS];
 };
@@ -347,7 +348,9 @@ static const struct field activity_fields[] = {
 	A(memcg_reclaim_stalls, FT_U64, FU_NONE, 0, "memcg reclaim stalls"),
 	A(stall_p50_at_most_ns, FT_U64, FU_NS, FF_NULL, "stall median (upper bound); null: none"),
 	A(stall_p99_at_most_ns, FT_U64, FU_NS, FF_NULL, "stall 99th percentile (upper bound)"),
-	A(kswapd_wakeups, FT_U64, FU_NONE, 0, "kswapd wake-ups"),
+	A(kswapd_wakeups, FT_U64, FU_NONE, 0, "times a kswapd left a full sleep, every node"),
+	A(kswapd_awake_ns, FT_U64, FU_NS, 0,
+	  "time kswapd was awake (wake-up to full sleep), every node's added"),
 	A(compaction_stalls, FT_U64, FU_NONE, 0, "direct compaction runs"),
 	FLD_RECS(struct activity_part, oom_kills, nr_kills, "oom_kills", &victim_desc,
 		 "OOM kills"),
@@ -443,6 +446,7 @@ static void activity_of(const struct sample *s, struct activity_part *a)
 	if (!rt->stall_p99_ns)
 		record_null(&activity_desc, a, "stall_p99_at_most_ns");
 	a->kswapd_wakeups = rt->kswapd_wakeups;
+	a->kswapd_awake_ns = rt->kswapd_awake_ns;
 	a->compaction_stalls = rt->compact_stalls;
 	for (int i = 0; i < s->nv; i++) {
 		struct victim_part *v = &a->oom_kills[a->nr_kills++];
@@ -592,8 +596,9 @@ static void print_activity(const struct sample *s)
 		 rt->stall_p50_ns ? fmt_duration_ns(c, 32, rt->stall_p50_ns) : "-",
 		 rt->stall_p99_ns ? fmt_duration_ns(d, 32, rt->stall_p99_ns) : "-");
 	finding("reclaim stalls", line, "memscope reclaim --events --by-process");
-	snprintf(line, sizeof(line), "%llu", rt->kswapd_wakeups);
-	finding("kswapd wakeups", line, "memscope reclaim");
+	snprintf(line, sizeof(line), "%llu wake-up%s, awake %s", rt->kswapd_wakeups,
+		 rt->kswapd_wakeups == 1 ? "" : "s", fmt_duration_ns(a, 32, rt->kswapd_awake_ns));
+	finding("kswapd", line, "memscope reclaim");
 	snprintf(line, sizeof(line), "%llu", rt->compact_stalls);
 	finding("compaction stalls", line, "memscope sys --zones --frag");
 	if (s->nv)
