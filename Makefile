@@ -21,7 +21,7 @@ CFLAGS   += $(SAN_FLAGS)
 LDFLAGS  += $(SAN_FLAGS)
 BIN      ?= memscope
 CPPFLAGS += -Isrc -Isrc/lib -Isrc/collect -Isrc/bpf -I$(OUT) -MMD -MP
-LDLIBS   += -lbpf -ldw -lelf -lz -ljson-c -lmicrohttpd -lsqlite3 -lpthread -lm
+LDLIBS   += -lbpf -ldw -lelf -lz -ljson-c -lmicrohttpd -lgnutls -lyaml -lcrypt -lsqlite3 -lpthread -lm
 BPF_CFLAGS := -target bpf -g -O2 -Wall -D__TARGET_ARCH_$(ARCH) -I$(OUT) -Isrc -Isrc/bpf
 
 BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
@@ -80,16 +80,19 @@ $(OUT)/collect/%.o: src/collect/%.c | $(SKELS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
+# (the headers its .d file adds to the prerequisites are not inputs to link)
 $(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/libmemscope.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.a,$^) $(LDLIBS) -lcmocka
 
 run: deps
 	@$(MAKE) --no-print-directory memscope
 	./memscope
 
+# and the views' includes: no skeleton or kernel-side header, libbpf only where called
 unit: $(UNIT_BINS)
-	@rc=0; for t in $(UNIT_BINS); do $$t || rc=1; done; exit $$rc
+	@rc=0; for t in $(UNIT_BINS); do $$t || rc=1; done; \
+	$(PYTHON) scripts/check-includes.py || rc=1; exit $$rc
 
 $(OUT)/tests/%.bpf.o: tests/e2e/%.bpf.c $(OUT)/vmlinux.h
 	@mkdir -p $(dir $@)
@@ -109,6 +112,11 @@ $(OUT)/tests/kswapd_run: tests/e2e/kswapd_run.c $(OUT)/reclaim.skel.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -O1 -Wall -o $@ $< -lbpf -lelf -lz
 
+# steps one process's wall clock at SIGUSR1, as NTP would (tests/e2e/test_record.py)
+$(OUT)/tests/libclockstep.so: tests/e2e/clockstep.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -Wall -shared -fPIC -o $@ $< -ldl
+
 # memscope leak's: frame pointers and no sibling calls, so each stack is whole; and the
 # same without frame pointers, to see the walk stop and the output say so
 LEAKY_FLAGS := -O1 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls
@@ -124,9 +132,14 @@ $(OUT)/tests/leaky_nofp: tests/e2e/leaky.c $(OUT)/tests/libtstalloc.so
 		-L$(OUT)/tests -ltstalloc \
 		-Wl,-rpath,'$$ORIGIN'
 
+# the exporter's: a scrape's response that cannot be made (tests/e2e/test_exporter.py)
+$(OUT)/tests/libfailresp.so: tests/e2e/failresp.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -Wall -shared -fPIC -o $@ $<
+
 E2E_BINS := $(OUT)/tests/fentry_only.bpf.o $(OUT)/tests/task_pids.bpf.o $(OUT)/tests/workload \
 	    $(OUT)/tests/stall_nest $(OUT)/tests/kswapd_run $(OUT)/tests/leaky \
-	    $(OUT)/tests/leaky_nofp
+	    $(OUT)/tests/leaky_nofp $(OUT)/tests/libfailresp.so $(OUT)/tests/libclockstep.so
 
 e2e: memscope $(E2E_BINS)
 	$(PYTHON) -m pytest -q -rs tests/e2e

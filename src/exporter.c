@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include "runtime.h"
 #include "util.h"
 #include "vmscan.h"
+#include "websec.h"
 
 /*
  * Prometheus' list of default ports (github.com/prometheus/prometheus/wiki/
@@ -33,17 +35,21 @@
  */
 #define EXPORTER_DEFAULT_PORT 39177
 #define MAX_CONNECTIONS 32
+#define CLIENT_CONNECTIONS 8 /* per client address */
+#define SPARE_CONNECTIONS 4  /* kept for a scrape while other clients wait (see slots) */
 #define REQUEST_MEMORY 16384 /* bytes per connection: a larger request is refused */
-#define REQUEST_TIMEOUT_S 10 /* an idle or slow client is dropped after this */
+#define REQUEST_TIMEOUT_S 10 /* idle or not: a request arrives and is answered within it */
 
 static struct {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	char listen[128];
 	long processes, memcgs;
+	const char *web_config;	 /* --web-config FILE */
+	struct web_config *web0; /* as read at start */
 } cfg = { .memcgs = 10 };
 
-enum { OPT_LISTEN, OPT_PROCESSES, OPT_MEMCGS };
+enum { OPT_LISTEN, OPT_PROCESSES, OPT_MEMCGS, OPT_WEB_CONFIG };
 
 static const struct ms_cmd_opt exporter_opts[] = {
 	{ "listen", 'l', required_argument, "ADDR:PORT",
@@ -55,6 +61,9 @@ static const struct ms_cmd_opt exporter_opts[] = {
 	{ "memcgs", 0, required_argument, "N",
 	  "OOM kills keep their memory cgroup label for the first N cgroups, then \"other\" "
 	  "(default 10)", OPT_MEMCGS },
+	{ "web-config", 0, required_argument, "FILE",
+	  "TLS and basic auth as FILE says (Prometheus exporters' --web.config.file); "
+	  "SIGHUP reads it again", OPT_WEB_CONFIG },
 	{ NULL, 0, 0, NULL, NULL, 0 },
 };
 
@@ -105,8 +114,25 @@ static void exporter_parse_opt(int id, const char *arg)
 		parse_listen(arg);
 	else if (id == OPT_PROCESSES)
 		cfg.processes = ms_parse_long("--processes", arg, 0, 100000);
+	else if (id == OPT_WEB_CONFIG)
+		cfg.web_config = arg;
 	else
 		cfg.memcgs = ms_parse_long("--memcgs", arg, 0, 10000);
+}
+
+/* The web configuration, read before anything is loaded: a bad file exits 2. */
+static void read_web_config(void)
+{
+	char err[512];
+
+	if (!cfg.web_config)
+		return;
+	cfg.web0 = web_config_load(cfg.web_config, err, sizeof(err));
+	if (!cfg.web0)
+		ms_usage_error("--web-config %s: %s", cfg.web_config, err);
+	if (web_config_tls(cfg.web0) && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		ms_fatal("exporter: this libmicrohttpd was built without HTTPS; install one with "
+			 "it (Debian's libmicrohttpd12 has it)");
 }
 
 static void exporter_check(const struct ms_opts *o)
@@ -118,6 +144,7 @@ static void exporter_check(const struct ms_opts *o)
 		snprintf(def, sizeof(def), "127.0.0.1:%d", EXPORTER_DEFAULT_PORT);
 		parse_listen(def);
 	}
+	read_web_config();
 }
 
 static bool is_loopback(void)
@@ -150,8 +177,8 @@ static int listen_socket(void)
 }
 
 /*
- * Give back what decoding took: the kernel's BTF (several MiB parsed) is loaded again for
- * the next event that needs an enum's name. Events are rare; a resident exporter is not.
+ * Give back what opening took: the kernel's BTF (several MiB parsed). The decoders copied
+ * the names they need, so no event parses it again (events come when memory is short).
  */
 static void shrink(void)
 {
@@ -168,7 +195,8 @@ struct failure_count {
 };
 
 struct kill_count {
-	char constraint[16], memcg[256];
+	char *memcg;  /* the cgroup's path, "other" or "unknown": what --memcgs counts */
+	char *labels; /* the series: kills are counted by the label set as served */
 	uint64_t n;
 };
 
@@ -199,6 +227,15 @@ static void *grow(void *p, int n, size_t size)
 	if (n % 16 == 0 && !(p = realloc(p, (n + 16) * size)))
 		ms_fatal("out of memory");
 	return p;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		ms_fatal("out of memory");
+	return d;
 }
 
 static int on_failure(void *ctx, void *data, size_t len)
@@ -242,25 +279,26 @@ static void count_kill(const struct oom_event *e, const struct oom_event *contro
 {
 	struct kill_verdict v;
 	const char *memcg;
+	char *labels;
 	int i;
 
 	kill_explain(e, control, ex.control_hook, &v);
 	memcg = memcg_label(&v);
-	for (i = 0; i < ex.nkill; i++)
-		if (!strcmp(ex.kill[i].memcg, memcg) &&
-		    !strcmp(ex.kill[i].constraint, v.constraint ? v.constraint : "unknown"))
-			break;
-	if (i == ex.nkill) {
+	/* two paths may show alike once made safe: one series, not a duplicate */
+	labels = metrics_labels("constraint", v.constraint ? v.constraint : "unknown", "memcg",
+				memcg, NULL);
+	for (i = 0; i < ex.nkill && strcmp(ex.kill[i].labels, labels); i++)
+		;
+	if (i < ex.nkill) {
+		free(labels);
+	} else {
 		bool new_memcg = strcmp(memcg, "other") && strcmp(memcg, "unknown");
 
 		for (int j = 0; j < ex.nkill && new_memcg; j++)
 			new_memcg = strcmp(ex.kill[j].memcg, memcg) != 0;
 		ex.nmemcgs += new_memcg;
 		ex.kill = grow(ex.kill, ex.nkill++, sizeof(*ex.kill));
-		memset(&ex.kill[i], 0, sizeof(ex.kill[i]));
-		snprintf(ex.kill[i].constraint, sizeof(ex.kill[i].constraint), "%s",
-			 v.constraint ? v.constraint : "unknown");
-		snprintf(ex.kill[i].memcg, sizeof(ex.kill[i].memcg), "%s", memcg);
+		ex.kill[i] = (struct kill_count){ .memcg = xstrdup(memcg), .labels = labels };
 	}
 	ex.kill[i].n++;
 	oom_victim_row_of(e, &ex.last_victim);
@@ -369,6 +407,16 @@ static void add_view(struct metrics *m, int v, const void *rec, const char *labe
 	metrics_record(m, &views[v].v, rec, labels);
 }
 
+/* A sample of a family with one label. */
+static void add_labelled(struct metrics *m, int f, const char *label, const char *value,
+			 uint64_t v)
+{
+	char *lab = metrics_labels(label, value, NULL);
+
+	add_u64(m, f, lab, v);
+	free(lab);
+}
+
 /* ---- a scrape: current state, and the counters kept since start ---- */
 
 static void scrape_nodes(struct metrics *m, int *node_ids, int *nr)
@@ -407,15 +455,15 @@ static void scrape_pressure(struct metrics *m)
 /* Stall latency from the in-kernel log2 buckets: slot i holds [2^i, 2^(i+1)) us. */
 static void stall_histogram(struct metrics *m, int kind, const struct rc_stall_stats *s)
 {
+	char *lab = metrics_labels("reclaimer", reclaim_kind_names[kind], NULL);
 	double le[RC_HIST_SLOTS];
-	char lab[64];
 
 	for (int i = 0; i < RC_HIST_SLOTS; i++)
 		le[i] = (double)(1ULL << (i + 1)) * 1e-6;
-	metrics_labels(lab, sizeof(lab), "reclaimer", reclaim_kind_names[kind], NULL);
 	metrics_histogram(m, fams[F_STALL].name, fams[F_STALL].help, lab, le,
 			  (const uint64_t *)s->hist, RC_HIST_SLOTS, s->total_ns / 1e9);
 	add(m, F_STALL_MAX, lab, s->max_ns / 1e9);
+	free(lab);
 }
 
 static void scrape_reclaim(struct metrics *m, const int *node_ids, int nr)
@@ -447,19 +495,19 @@ static void scrape_reclaim(struct metrics *m, const int *node_ids, int nr)
 
 static void scrape_events(struct metrics *m)
 {
-	char lab[512], order[16];
+	char order[16];
 
 	for (int i = 0; i < ex.nfail; i++) {
+		char *lab;
+
 		snprintf(order, sizeof(order), "%u", ex.fail[i].order);
-		metrics_labels(lab, sizeof(lab), "order", order, "zone", ex.fail[i].zone, "reason",
-			       ex.fail[i].reason, NULL);
+		lab = metrics_labels("order", order, "zone", ex.fail[i].zone, "reason",
+				     ex.fail[i].reason, NULL);
 		add_u64(m, F_FAILURES, lab, ex.fail[i].n);
+		free(lab);
 	}
-	for (int i = 0; i < ex.nkill; i++) {
-		metrics_labels(lab, sizeof(lab), "constraint", ex.kill[i].constraint, "memcg",
-			       ex.kill[i].memcg, NULL);
-		add_u64(m, F_KILLS, lab, ex.kill[i].n);
-	}
+	for (int i = 0; i < ex.nkill; i++)
+		add_u64(m, F_KILLS, ex.kill[i].labels, ex.kill[i].n);
 	if (ex.has_victim)
 		add_view(m, V_VICTIM, &ex.last_victim, NULL);
 }
@@ -486,13 +534,11 @@ static void scrape_processes(struct metrics *m)
 static void scrape_self(struct metrics *m, uint64_t start_ns)
 {
 	struct failures_totals ft;
-	char lab[128];
 
 	failures_totals(ex.failures, &ft);
-	add_u64(m, F_LOST, metrics_labels(lab, sizeof(lab), "source", "paf", NULL), ft.lost);
-	add_u64(m, F_LOST, metrics_labels(lab, sizeof(lab), "source", "oom", NULL),
-		*kills_lost(ex.kills));
-	add(m, F_BUILD, metrics_labels(lab, sizeof(lab), "version", MEMSCOPE_VERSION, NULL), 1);
+	add_labelled(m, F_LOST, "source", "paf", ft.lost);
+	add_labelled(m, F_LOST, "source", "oom", *kills_lost(ex.kills));
+	add_labelled(m, F_BUILD, "version", MEMSCOPE_VERSION, 1);
 	add_u64(m, F_SCRAPES, NULL, ++ex.scrapes);
 	add(m, F_SCRAPE_TIME, NULL, (ms_now_ns() - start_ns) / 1e9);
 }
@@ -505,8 +551,7 @@ static char *scrape(size_t *len)
 	int node_ids[SYS_MAX_NODES], nr;
 	char *text;
 
-	if (ring_buffer__consume(ex.rb) > 0) /* events up to now count in this scrape */
-		shrink();
+	ring_buffer__consume(ex.rb); /* events up to now count in this scrape */
 	scrape_nodes(m, node_ids, &nr);
 	scrape_pressure(m);
 	scrape_reclaim(m, node_ids, nr);
@@ -519,6 +564,185 @@ static char *scrape(size_t *len)
 	return text;
 }
 
+/* ---- connections ---- */
+
+/*
+ * MHD bounds the connections, those of one client address and the time one stays idle.
+ * The rest is bounded here. A client that trickles a header line every few seconds is
+ * never idle: each request must arrive and be answered within REQUEST_TIMEOUT_S as a
+ * whole (the event loop cuts it). And clients that only wait cannot take every slot:
+ * past MAX_CONNECTIONS - SPARE_CONNECTIONS a new connection cuts the one that has waited
+ * longest for its request, so that a scrape still gets in. A cut is a shutdown(): MHD
+ * sees the end of the stream and closes the connection in its own thread.
+ */
+struct slot {
+	struct MHD_Connection *c; /* NULL: free */
+	struct web_config *web;	  /* a TLS session's settings, held while it lives */
+	int fd;
+	uint64_t since_ns; /* when it began to wait for its request */
+	bool answering, cut;
+};
+
+static struct {
+	pthread_mutex_t lock; /* MHD's thread and the event loop */
+	struct slot s[MAX_CONNECTIONS];
+} slots = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void slot_cut(struct slot *s)
+{
+	shutdown(s->fd, SHUT_RDWR);
+	s->cut = true;
+}
+
+/* Past the live connections allowed, cut the one that has waited longest. */
+static void slots_make_room(const struct slot *new)
+{
+	struct slot *oldest = NULL;
+	int live = 0;
+
+	for (int i = 0; i < MAX_CONNECTIONS; i++) {
+		struct slot *s = &slots.s[i];
+
+		if (!s->c || s->cut)
+			continue;
+		live++;
+		if (s != new && !s->answering && (!oldest || s->since_ns < oldest->since_ns))
+			oldest = s;
+	}
+	if (live > MAX_CONNECTIONS - SPARE_CONNECTIONS && oldest)
+		slot_cut(oldest);
+}
+
+static struct slot *slot_take(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	for (int i = 0; info && i < MAX_CONNECTIONS; i++) {
+		struct slot *s = &slots.s[i];
+
+		if (s->c)
+			continue;
+		*s = (struct slot){ .c = c, .fd = info->connect_fd, .since_ns = ms_now_ns() };
+		slots_make_room(s);
+		return s;
+	}
+	return NULL; /* MHD allows no more than there are slots */
+}
+
+/* ---- the web configuration in force (--web-config), replaced by a reload ---- */
+
+static struct {
+	pthread_mutex_t lock;
+	struct web_config *cur; /* NULL: plain HTTP, nobody asked for a password */
+} web = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static volatile sig_atomic_t reload_asked;
+
+/* The configuration in force, held: web_config_drop it when done. */
+static struct web_config *web_current(void)
+{
+	struct web_config *w;
+
+	pthread_mutex_lock(&web.lock);
+	w = web.cur;
+	if (w)
+		web_config_hold(w);
+	pthread_mutex_unlock(&web.lock);
+	return w;
+}
+
+/*
+ * MHD made the TLS session with credentials that give no certificate; here it gets
+ * the current configuration's (certificate, client CA, versions and suites), which it
+ * keeps until it closes: so a reload changes the next connection, and a session never
+ * sees its settings freed under it.
+ */
+static void tls_begin(struct MHD_Connection *c, struct slot *s)
+{
+	const union MHD_ConnectionInfo *info;
+
+	if (!(s->web = web_current()))
+		return;
+	if (!web_config_tls(s->web)) { /* plain HTTP: nothing to hold */
+		web_config_drop(s->web);
+		s->web = NULL;
+		return;
+	}
+	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!info || web_config_session(s->web, info->tls_session))
+		slot_cut(s);
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: a connection's slot from accept to close. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **ctx,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct slot *s;
+
+	(void)cls;
+	pthread_mutex_lock(&slots.lock);
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		*ctx = s = slot_take(c);
+		if (s)
+			tls_begin(c, s);
+	} else if ((s = *ctx)) { /* MHD closes the socket after this: no cut may touch it */
+		web_config_drop(s->web);
+		memset(s, 0, sizeof(*s));
+	}
+	pthread_mutex_unlock(&slots.lock);
+}
+
+static struct slot *slot_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return info ? info->socket_context : NULL;
+}
+
+/* The request is whole and being answered: no longer one that merely waits. */
+static void slot_answering(struct MHD_Connection *c)
+{
+	struct slot *s = slot_of(c);
+
+	pthread_mutex_lock(&slots.lock);
+	if (s)
+		s->answering = true;
+	pthread_mutex_unlock(&slots.lock);
+}
+
+/* MHD_OPTION_NOTIFY_COMPLETED: answered; a kept-alive connection waits for the next. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **state,
+			 enum MHD_RequestTerminationCode code)
+{
+	struct slot *s = slot_of(c);
+
+	(void)cls, (void)state, (void)code;
+	pthread_mutex_lock(&slots.lock);
+	if (s) {
+		s->answering = false;
+		s->since_ns = ms_now_ns();
+	}
+	pthread_mutex_unlock(&slots.lock);
+}
+
+/* Cut every request that took longer than REQUEST_TIMEOUT_S, idle or not. */
+static void slots_cut_late(void)
+{
+	uint64_t now;
+
+	pthread_mutex_lock(&slots.lock);
+	now = ms_now_ns(); /* after every since_ns set under the lock */
+	for (int i = 0; i < MAX_CONNECTIONS; i++) {
+		struct slot *s = &slots.s[i];
+
+		if (s->c && !s->cut && now - s->since_ns > REQUEST_TIMEOUT_S * 1000000000ULL)
+			slot_cut(s);
+	}
+	pthread_mutex_unlock(&slots.lock);
+}
+
 /* ---- HTTP ---- */
 
 static const char index_page[] =
@@ -526,27 +750,78 @@ static const char index_page[] =
 	"<h1>memscope exporter</h1>\n<p>The Linux memory subsystem as Prometheus metrics: "
 	"<a href=\"/metrics\">/metrics</a>.</p>\n</body></html>\n";
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, const char *type,
-			     void *body, size_t len, enum MHD_ResponseMemoryMode mode)
+/* The answer to a request, with the headers the web configuration w sets (if any). */
+static enum MHD_Result reply(struct MHD_Connection *c, const struct web_config *w,
+			     unsigned int status, const char *type, void *body, size_t len,
+			     enum MHD_ResponseMemoryMode mode)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
 	enum MHD_Result ret;
 
-	if (!r)
+	if (!r) { /* MHD closes the connection; the text is still ours */
+		if (mode == MHD_RESPMEM_MUST_FREE)
+			free(body);
 		return MHD_NO;
+	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	ret = MHD_queue_response(c, status, r);
+	for (int i = 0; w && i < web_config_nheaders(w); i++) {
+		const char *value, *name = web_config_header(w, i, &value);
+
+		MHD_add_response_header(r, name, value);
+	}
+	if (status == MHD_HTTP_UNAUTHORIZED) /* 401 with WWW-Authenticate: Basic */
+		ret = MHD_queue_basic_auth_fail_response(c, "memscope", r);
+	else
+		ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
 }
 
-static enum MHD_Result error_reply(struct MHD_Connection *c, unsigned int status,
-				   const char *text)
+static enum MHD_Result error_reply(struct MHD_Connection *c, const struct web_config *w,
+				   unsigned int status, const char *text)
 {
-	return reply(c, status, "text/plain; charset=utf-8", (void *)text, strlen(text),
+	return reply(c, w, status, "text/plain; charset=utf-8", (void *)text, strlen(text),
 		     MHD_RESPMEM_PERSISTENT);
+}
+
+/* Basic auth as the web configuration in force asks (none: everyone may read). */
+static bool authorized(struct MHD_Connection *c, struct web_config *w)
+{
+	char *pass = NULL, *user;
+	bool ok;
+
+	if (!w || !web_config_has_users(w))
+		return true;
+	user = MHD_basic_auth_get_username_password(c, &pass);
+	ok = user && pass && web_config_auth(w, user, pass);
+	if (pass)
+		explicit_bzero(pass, strlen(pass));
+	MHD_free(user);
+	MHD_free(pass);
+	return ok;
+}
+
+static enum MHD_Result route(struct MHD_Connection *c, const struct web_config *w,
+			     const char *url, const char *method)
+{
+	bool get = !strcmp(method, MHD_HTTP_METHOD_GET), head = !strcmp(method, "HEAD");
+	size_t len;
+	char *text;
+
+	if (!get && !head)
+		return error_reply(c, w, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+	if (!strcmp(url, "/"))
+		return reply(c, w, MHD_HTTP_OK, "text/html; charset=utf-8", (void *)index_page,
+			     sizeof(index_page) - 1, MHD_RESPMEM_PERSISTENT);
+	if (strcmp(url, "/metrics"))
+		return error_reply(c, w, MHD_HTTP_NOT_FOUND, "not found: try /metrics\n");
+	pthread_mutex_lock(&ex.lock);
+	text = scrape(&len);
+	pthread_mutex_unlock(&ex.lock);
+	return reply(c, w, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text, len,
+		     MHD_RESPMEM_MUST_FREE);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -554,9 +829,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 				  size_t *upload_size, void **state)
 {
 	static int headers_seen;
-	bool get = !strcmp(method, MHD_HTTP_METHOD_GET), head = !strcmp(method, "HEAD");
-	size_t len;
-	char *text;
+	struct web_config *w;
+	enum MHD_Result ret;
 
 	(void)cls, (void)version, (void)upload;
 	if (!*state) { /* headers only: wait for the body (if any) before answering */
@@ -567,32 +841,44 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (!get && !head)
-		return error_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
-	if (!strcmp(url, "/"))
-		return reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", (void *)index_page,
-			     sizeof(index_page) - 1, MHD_RESPMEM_PERSISTENT);
-	if (strcmp(url, "/metrics"))
-		return error_reply(c, MHD_HTTP_NOT_FOUND, "not found: try /metrics\n");
-	pthread_mutex_lock(&ex.lock);
-	text = scrape(&len);
-	pthread_mutex_unlock(&ex.lock);
-	return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text, len,
-		     MHD_RESPMEM_MUST_FREE);
+	slot_answering(c);
+	w = web_current(); /* read for each request, as the exporter toolkit does */
+	if (authorized(c, w))
+		ret = route(c, w, url, method);
+	else
+		ret = error_reply(c, w, MHD_HTTP_UNAUTHORIZED, "unauthorized\n");
+	web_config_drop(w);
+	return ret;
 }
 
+/*
+ * With TLS, MHD's own credentials give no certificate (a session on_connection did not
+ * set up fails its handshake); each session gets the configuration in force instead.
+ * SIGHUP is blocked in MHD's thread, so that it interrupts the event loop's wait.
+ */
 static struct MHD_Daemon *serve(int fd)
 {
+	bool tls = web.cur && web_config_tls(web.cur);
 	struct MHD_Daemon *d;
+	sigset_t hup, old;
 
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &hup, &old);
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			     (cfg.addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+			     (cfg.addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) |
+			     (tls ? MHD_USE_TLS : 0),
 			     0, NULL, NULL, on_request, NULL,
 			     MHD_OPTION_LISTEN_SOCKET, fd,
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)CLIENT_CONNECTIONS,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)REQUEST_TIMEOUT_S,
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)REQUEST_MEMORY,
-			     MHD_OPTION_END);
+			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+			     tls ? MHD_OPTION_HTTPS_CERT_CALLBACK : MHD_OPTION_END,
+			     web_tls_no_certificate, MHD_OPTION_END);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!d)
 		ms_fatal("exporter: cannot start the HTTP server on %s", cfg.listen);
 	return d;
@@ -639,6 +925,10 @@ static void close_collectors(void)
 	paf_decoder_free(&ex.dec);
 	free(ex.row);
 	free(ex.fail);
+	for (int i = 0; i < ex.nkill; i++) {
+		free(ex.kill[i].memcg);
+		free(ex.kill[i].labels);
+	}
 	free(ex.kill);
 }
 
@@ -652,10 +942,62 @@ static void say_serving(void)
 		json_object_object_add(o, "url_path", json_object_new_string("/metrics"));
 		out_json(o);
 	} else {
-		out_printf("serving Prometheus metrics on http://%s/metrics; Ctrl-C to stop\n",
-			   cfg.listen);
+		out_printf("serving Prometheus metrics on http%s://%s/metrics; Ctrl-C to stop\n",
+			   web.cur && web_config_tls(web.cur) ? "s" : "", cfg.listen);
 	}
 	out_flush();
+}
+
+static void on_hangup(int sig)
+{
+	(void)sig;
+	reload_asked = 1;
+}
+
+/*
+ * SIGHUP: the file and every certificate and key it names, read again. Connections
+ * made from now on use the new one; the collectors and counters are untouched. A bad
+ * file keeps the one in force. TLS cannot come or go without a new HTTP server.
+ */
+static void web_reload(void)
+{
+	char err[512], what[256];
+	struct web_config *w, *old;
+
+	reload_asked = 0;
+	w = web_config_load(cfg.web_config, err, sizeof(err));
+	if (w && web_config_tls(w) != web_config_tls(web.cur)) {
+		snprintf(err, sizeof(err), "a reload cannot turn TLS %s (restart memscope)",
+			 web_config_tls(w) ? "on" : "off");
+		web_config_drop(w);
+		w = NULL;
+	}
+	if (!w) {
+		ms_warn("exporter: --web-config %s: %s; kept the configuration in force",
+			cfg.web_config, err);
+		return;
+	}
+	pthread_mutex_lock(&web.lock);
+	old = web.cur;
+	web.cur = w;
+	pthread_mutex_unlock(&web.lock);
+	web_config_drop(old);
+	web_config_describe(w, what, sizeof(what));
+	ms_message("exporter: reloaded %s: %s", cfg.web_config, what);
+}
+
+static void web_start(void)
+{
+	struct sigaction sa = { .sa_handler = on_hangup, .sa_flags = SA_RESTART };
+	char what[256];
+
+	web.cur = cfg.web0;
+	if (!web.cur)
+		return; /* SIGHUP keeps its default: nothing to read again */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	web_config_describe(web.cur, what, sizeof(what));
+	ms_message("exporter: --web-config %s: %s", cfg.web_config, what);
 }
 
 /* Read events as they come, so the counters are current between scrapes. */
@@ -670,11 +1012,13 @@ static void event_loop(double duration)
 
 		if (n < 0 && errno != EINTR)
 			ms_fatal("exporter: waiting for events: %s", strerror(errno));
+		if (reload_asked)
+			web_reload();
+		slots_cut_late();
 		if (n <= 0)
 			continue;
 		pthread_mutex_lock(&ex.lock);
-		if (ring_buffer__consume(ex.rb) > 0)
-			shrink();
+		ring_buffer__consume(ex.rb);
 		pthread_mutex_unlock(&ex.lock);
 	}
 }
@@ -684,19 +1028,22 @@ static int exporter_run(const struct ms_opts *o)
 	int fd = listen_socket();
 	struct MHD_Daemon *d;
 
-	if (!is_loopback())
+	web_start();
+	if (!is_loopback() && (!web.cur || (!web_config_tls(web.cur) &&
+					    !web_config_has_users(web.cur))))
 		ms_warn("exporter: %s is reachable from other machines; the metrics name "
-			"processes and cgroups (loopback only: --listen 127.0.0.1:PORT)",
-			cfg.listen);
+			"processes and cgroups (loopback only: --listen 127.0.0.1:PORT; or TLS "
+			"and basic auth: --web-config FILE)", cfg.listen);
 	open_collectors();
 	shrink();
 	d = serve(fd);
 	say_serving();
 	ms_ready();
 	event_loop(o->duration);
-	MHD_stop_daemon(d);
-	close(fd);
+	MHD_stop_daemon(d); /* closes the listening socket too */
 	close_collectors();
+	web_config_drop(web.cur);
+	web.cur = NULL;
 	return 0;
 }
 
@@ -766,7 +1113,11 @@ static void exporter_docs(void)
 	       "give has no series (absent), never a made-up zero.\n"
 	       "Counters count from the exporter's start and never reset while it runs.\n"
 	       "Cardinality: `pid` and `comm` only with `--processes N` (N series per family; "
-	       "processes come and go, so keep N small), `memcg` capped by `--memcgs N`.\n");
+	       "processes come and go, so keep N small), `memcg` capped by `--memcgs N`.\n"
+	       "Label values show names as text output does: each control character (newline "
+	       "and tab included) and each invalid UTF-8 byte is replaced by `?`, so that a "
+	       "scrape read on a terminal runs nothing; only `\\` and `\"` are escaped (as "
+	       "`\\\\` and `\\\"`). A label is never cut: `memcg` is the cgroup's whole path.\n");
 	for (int v = 0; v < V_NR; v++) {
 		table_head(views[v].title);
 		metrics_record_docs(stdout, &views[v].v, equivalent);
@@ -786,9 +1137,15 @@ const struct ms_cmd cmd_exporter = {
 		"failures by verdict, OOM kills by constraint and memory cgroup, and optionally\n"
 		"the largest processes. Counters live in kernel maps from start to exit: a\n"
 		"scrape never resets them and never waits. Listens on loopback unless told\n"
-		"otherwise. Metric names and labels: docs/METRICS.md (memscope help metrics).",
+		"otherwise. Metric names and labels: docs/METRICS.md (memscope help metrics).\n"
+		"Off loopback, --web-config FILE reads Prometheus exporters' web configuration\n"
+		"(--web.config.file: TLS certificate and key, client CA and client_auth_type,\n"
+		"versions, cipher suites, curves, headers, basic_auth_users with bcrypt hashes);\n"
+		"an option memscope cannot honour is refused. SIGHUP reads the file and its\n"
+		"certificates again for the next connections; the counters go on.",
 	.examples = "  memscope exporter                          127.0.0.1:39177\n"
 		    "  memscope exporter --listen 0.0.0.0:39177   for a fleet's Prometheus\n"
+		    "  memscope exporter --listen 0.0.0.0:39177 --web-config /etc/memscope/web.yml\n"
 		    "  memscope exporter --processes 20           with the 20 largest processes\n"
 		    "  curl -s localhost:39177/metrics | grep memscope_oom_kills_total\n",
 	.shared = MS_OPT_DURATION,

@@ -45,7 +45,11 @@ static void print_fields(void)
 				seen[n++] = *r;
 		}
 	seen[n++] = &error_desc;
+	seen[n++] = &help_desc;
+	seen[n++] = &version_desc;
+	out_doc_begin();
 	record_docs(stdout, seen, n);
+	out_doc_end("fields");
 }
 
 const struct ms_cmd *ms_find_command(const char *name)
@@ -58,6 +62,7 @@ const struct ms_cmd *ms_find_command(const char *name)
 
 void ms_print_main_help(void)
 {
+	out_doc_begin();
 	printf("Usage: %s [-j] [-v] COMMAND [options]\n\n"
 	       "Linux memory analysis with eBPF: who uses memory, node and zone state,\n"
 	       "allocation failures, reclaim and OOM kills, from the kernel's own events.\n\n"
@@ -81,6 +86,7 @@ void ms_print_main_help(void)
 	       "  %s help proc          options of one command\n"
 	       "  %s --avoid-hooks tp_btf features   which hooks the fallbacks would be\n",
 	       ms_prog, ms_prog, ms_prog, ms_prog, ms_prog);
+	out_doc_end("memscope");
 }
 
 int ms_parse_global_args(int argc, char **argv, struct ms_opts *o)
@@ -140,6 +146,20 @@ static bool wants_json(int argc, char **argv)
 	return false;
 }
 
+/*
+ * "memscope --nosuch proc": an option the global ones do not know, before a command.
+ * The health report (the default command) is not the one to blame for it. Its only
+ * option of its own, -d, takes a number, so a later command word is a command.
+ */
+static void refuse_before_command(int argc, char **argv, int i)
+{
+	for (int j = i + 1; j < argc && strcmp(argv[j], "--"); j++)
+		if (ms_find_command(argv[j]) || !strcmp(argv[j], "help"))
+			ms_usage_error("'%s' before the command '%s' is not a global option (those "
+				       "are -j, -v, --avoid-hooks; see '%s --help')", argv[i],
+				       argv[j], ms_prog);
+}
+
 static int run(const struct ms_cmd *cmd, struct ms_opts *opts)
 {
 	out_init(opts->json);
@@ -164,6 +184,7 @@ int main(int argc, char **argv)
 	i = ms_parse_global_args(argc, argv, &opts);
 	/* No command (or options only): the health report. */
 	if (i >= argc || argv[i][0] == '-') {
+		refuse_before_command(argc, argv, i);
 		cmd = &cmd_summary;
 		ms_parse_command_args(cmd, argc - i + 1, argv + i - 1, &opts);
 		return run(cmd, &opts);
@@ -179,7 +200,9 @@ int main(int argc, char **argv)
 		}
 		for (int c = 0; c < ms_nr_commands; c++)
 			if (ms_commands[c]->topic && !strcmp(argv[i + 1], ms_commands[c]->topic)) {
+				out_doc_begin();
 				ms_commands[c]->topic_docs();
+				out_doc_end(ms_commands[c]->topic);
 				return out_finish(0);
 			}
 		cmd = ms_find_command(argv[i + 1]);

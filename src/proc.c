@@ -262,6 +262,7 @@ static int run_live(const struct ms_opts *o)
 
 	/* Baseline for the first interval's deltas: every matching process, exact. */
 	procs_snapshot(lv.p, &lv.shown);
+	explain_missing(o, &lv.shown); /* else a -p PID without an mm is never mentioned */
 	if (!procs_watch_exits(lv.p, &why) && ms_verbose())
 		ms_message("proc: a process that starts and exits between two reports is not "
 			   "shown: %s", why);

@@ -19,6 +19,9 @@ void paf_decoder_init(struct paf_decoder *d, bool stack)
 	if (gfp_table_load(&d->gfp) < 0)
 		ms_warn("cannot read the kernel's GFP flag names; flags print in hex");
 	kbtf_enum_value("MIGRATE_MOVABLE", &d->migrate_movable);
+	kbtf_enum_copy("migratetype", "MIGRATE_", &d->migratetype);
+	kbtf_enum_copy("compact_result", "COMPACT_", &d->compact_result);
+	kbtf_enum_copy("compact_priority", "COMPACT_PRIO_", &d->compact_priority);
 	if (stack && !(d->ksyms = ksyms_load(NULL)))
 		ms_fatal("--stack: cannot read /proc/kallsyms");
 }
@@ -59,10 +62,11 @@ static bool has_flag(const struct paf_decoder *d, unsigned long mask, const char
 	return m && (mask & m) == m;
 }
 
-static void story_text(const struct paf_event *e, char *buf, size_t len)
+static void story_text(const struct paf_decoder *d, const struct paf_event *e, char *buf,
+		       size_t len)
 {
 	const struct paf_story *s = &e->story;
-	char d[32], res[48];
+	char dur[32], res[48];
 	struct strbuf sb;
 
 	sb_init(&sb, buf, len);
@@ -73,13 +77,13 @@ static void story_text(const struct paf_event *e, char *buf, size_t len)
 	if (s->reclaim_count)
 		sb_add(&sb, "direct reclaim x%u (reclaimed %llu page%s, %s)", s->reclaim_count,
 		       (unsigned long long)s->reclaimed, s->reclaimed == 1 ? "" : "s",
-		       fmt_duration_ns(d, sizeof(d), s->reclaim_ns));
+		       fmt_duration_ns(dur, sizeof(dur), s->reclaim_ns));
 	if (s->compact_tries || s->compact_retries) {
 		sb_sep(&sb, "; ");
 		sb_add(&sb, "compaction x%u%s%s", s->compact_tries,
 		       s->compact_retries ? ", last result " : "",
-		       s->compact_retries ? kbtf_enum_short("compact_result", s->compact_result,
-						       "COMPACT_", res, sizeof(res)) : "");
+		       s->compact_retries ? kbtf_enum_text(&d->compact_result, s->compact_result,
+						       res, sizeof(res)) : "");
 	}
 	if (s->retry_zone_count) {
 		sb_sep(&sb, "; ");
@@ -111,6 +115,7 @@ static void zones_of(const struct paf_event *e, int hi, struct paf_row *r,
 		vz->free = zn->free;
 		vz->free_cma = zn->free_cma;
 		vz->min = zn->wmark[0] + zn->boost;
+		vz->low = zn->wmark[1] + zn->boost;
 		vz->reserve = hi < (int)n->nr_protection ? zn->protection[hi] : 0;
 		for (unsigned int i = 0; i < n->nr_orders && i < VERDICT_MAX_ORDERS; i++)
 			vz->nr_free[i] = zn->nr_free[i];
@@ -133,8 +138,8 @@ static void stack_of(const struct paf_decoder *d, const struct paf_event *e, str
 }
 
 /* What the verdict needs of the failure: its flags, and the slow path's story. */
-static void verdict_input_of(const struct paf_decoder *d, const struct paf_event *e, struct verdict_input *vin, char *res,
-			     size_t res_len)
+static void verdict_input_of(const struct paf_decoder *d, const struct paf_event *e,
+			     struct verdict_input *vin, char *res, size_t res_len)
 {
 	memset(vin, 0, sizeof(*vin));
 	vin->order = e->order;
@@ -147,6 +152,10 @@ static void verdict_input_of(const struct paf_decoder *d, const struct paf_event
 	vin->retry_mayfail = has_flag(d, e->gfp, "__GFP_RETRY_MAYFAIL");
 	vin->nofail = has_flag(d, e->gfp, "__GFP_NOFAIL");
 	vin->thisnode = has_flag(d, e->gfp, "__GFP_THISNODE");
+	vin->nowarn = has_flag(d, e->gfp, "__GFP_NOWARN");
+	vin->available = e->has_node ? node_available_pages(&e->node) : -1;
+	for (int z = 0; e->has_node && z < (int)e->node.nr_zones && z < SYS_MAX_ZONES; z++)
+		vin->managed += e->node.zone[z].managed;
 	vin->has_story = e->has_story;
 	if (!e->has_story)
 		return;
@@ -157,11 +166,12 @@ static void verdict_input_of(const struct paf_decoder *d, const struct paf_event
 	vin->retry_zone_count = e->story.retry_zone_count;
 	vin->max_no_progress_loops = e->story.max_no_progress_loops;
 	if (e->story.compact_retries)
-		vin->compact_result = kbtf_enum_short("compact_result", e->story.compact_result,
-						      "COMPACT_", res, res_len);
+		vin->compact_result = kbtf_enum_text(&d->compact_result, e->story.compact_result,
+						     res, res_len);
 }
 
-static void slow_path_of(const struct paf_event *e, struct paf_row *r)
+static void slow_path_of(const struct paf_decoder *d, const struct paf_event *e,
+			 struct paf_row *r)
 {
 	const struct paf_story *s = &e->story;
 	struct paf_slow_path_row *sp = &r->slow_path;
@@ -176,10 +186,10 @@ static void slow_path_of(const struct paf_event *e, struct paf_row *r)
 	sp->compaction_tries = s->compact_tries;
 	sp->compact_retries = s->compact_retries;
 	if (s->compact_retries) {
-		kbtf_enum_short("compact_result", s->compact_result, "COMPACT_",
-				sp->last_compact_result, sizeof(sp->last_compact_result));
-		kbtf_enum_short("compact_priority", s->compact_priority, "COMPACT_PRIO_",
-				sp->last_compact_priority, sizeof(sp->last_compact_priority));
+		kbtf_enum_text(&d->compact_result, s->compact_result, sp->last_compact_result,
+			       sizeof(sp->last_compact_result));
+		kbtf_enum_text(&d->compact_priority, s->compact_priority,
+			       sp->last_compact_priority, sizeof(sp->last_compact_priority));
 	} else {
 		record_null(&paf_slow_path_desc, sp, "last_compact_result");
 		record_null(&paf_slow_path_desc, sp, "last_compact_priority");
@@ -201,9 +211,8 @@ void paf_row_of(const struct paf_decoder *d, const struct paf_event *e, struct p
 	r->order = e->order;
 	r->size_bytes = (uint64_t)ms_page_size() << e->order;
 	r->gfp = e->gfp;
-	gfp_format(&d->gfp, e->gfp, r->gfp_flags, sizeof(r->gfp_flags));
-	kbtf_enum_short("migratetype", e->migratetype, "MIGRATE_", r->migratetype,
-			sizeof(r->migratetype));
+	r->nr_gfp_flags = gfp_names(&d->gfp, e->gfp, r->gfp_flags, GFP_MAX_NAMES);
+	kbtf_enum_text(&d->migratetype, e->migratetype, r->migratetype, sizeof(r->migratetype));
 	r->cpu_node = e->cpu_node;
 	verdict_input_of(d, e, &vin, res, sizeof(res));
 	if (e->has_node) {
@@ -214,8 +223,12 @@ void paf_row_of(const struct paf_decoder *d, const struct paf_event *e, struct p
 	} else {
 		record_null(&paf_desc, r, "highest_zone");
 	}
-	slow_path_of(e, r);
-	story_text(e, r->slow_path_summary, sizeof(r->slow_path_summary));
+	slow_path_of(d, e, r);
+	r->available_bytes = counter_nonneg(vin.available) * ms_page_size();
+	if (vin.available < 0)
+		record_null(&paf_desc, r, "available_bytes");
+	r->failure_allowed = verdict_failure_allowed(&vin);
+	story_text(d, e, r->slow_path_summary, sizeof(r->slow_path_summary));
 	snprintf(r->verdict_kind, sizeof(r->verdict_kind), "%s",
 		 verdict_kind_name(verdict_explain(&vin, r->verdict, sizeof(r->verdict))));
 	if (d->ksyms)

@@ -24,7 +24,7 @@
 #define VICTIM(shape)                                                                      \
 	{ "oom:mark_victim", false,                                                        \
 	  { { HK_TP_BTF, "oom_victim_" shape "_btf" }, { HK_RAW_TP, "oom_victim_" shape "_raw" }, \
-	    { HK_TRACEPOINT, "oom_victim_tp" } } }
+	    { HK_TRACEPOINT, "oom_victim_tp" } }, NULL }
 static const struct hook_spec victim_task = VICTIM("task"), victim_pid = VICTIM("pid");
 
 const struct hook_spec kills_hooks[KILLS_NR_HOOKS] = {
@@ -34,7 +34,9 @@ const struct hook_spec kills_hooks[KILLS_NR_HOOKS] = {
 	HOOK_TP("oom:finish_task_reaping", "oom_finish_task_reaping", true),
 	HOOK_TP("oom:skip_task_reaping", "oom_skip_task_reaping", true),
 	HOOK_TP("oom:oom_score_adj_update", "oom_adj", true),
-	HOOK_FN("oom_kill_process", "oom_control", true),
+	HOOK_FN_OPT("oom_kill_process", "oom_control",
+		    "the constraint is derived from the memory cgroup's usage, not read from "
+		    "the kernel's own struct oom_control"),
 };
 
 struct kills {
@@ -62,6 +64,9 @@ static void set_rodata(struct oom_bpf *skel, const struct kills_want *w)
 	skel->rodata->page_kb = ms_page_size() / 1024;
 }
 
+/* oom_constraint's names, copied at open: explaining a kill never parses the BTF. */
+static struct kbtf_enum constraint_names;
+
 struct kills *kills_open(const struct kills_want *w)
 {
 	struct hook_spec hooks[KILLS_NR_HOOKS];
@@ -76,6 +81,8 @@ struct kills *kills_open(const struct kills_want *w)
 	memcpy(hooks, kills_hooks, sizeof(hooks));
 	hooks[hook_index(hooks, KILLS_NR_HOOKS, "oom:mark_victim")] =
 		kbtf_tp_arg_is_ptr("mark_victim", 0) == 0 ? victim_pid : victim_task;
+	if (!constraint_names.n)
+		kbtf_enum_copy("oom_constraint", "CONSTRAINT_", &constraint_names);
 	k->skel = oom_bpf__open_opts(ms_bpf_open_opts());
 	if (!k->skel)
 		ms_bpf_fail("opening oom's BPF object", errno);
@@ -179,8 +186,7 @@ void kill_explain(const struct oom_event *e, const struct oom_event *control, co
 	v->constraint = v->at_limit ? "memcg" : NULL;
 	/* struct oom_control (the kernel's own constraint) needs a hook on oom_kill_process. */
 	if (control) {
-		kbtf_enum_short("oom_constraint", control->constraint, "CONSTRAINT_", v->cname,
-				sizeof(v->cname));
+		kbtf_enum_text(&constraint_names, control->constraint, v->cname, sizeof(v->cname));
 		v->constraint = !strcmp(v->cname, "none") ? "global" : v->cname;
 		snprintf(v->why, sizeof(v->why), "oom_control (%s on oom_kill_process)",
 			 hook);
@@ -194,14 +200,33 @@ void kill_explain(const struct oom_event *e, const struct oom_event *control, co
 	}
 }
 
+/*
+ * Keep a control event. The ones already taken make room first; when the buffer is
+ * still full the oldest goes (its kill, if it ever comes, has no oom_control), never
+ * every pending one.
+ */
+static void keep_control(struct kill_controls *c, const struct oom_event *e)
+{
+	const int max = (int)(sizeof(c->ev) / sizeof(c->ev[0]));
+	int n = 0;
+
+	for (int i = 0; i < c->n; i++)
+		if (c->ev[i].pid && n++ != i)
+			c->ev[n - 1] = c->ev[i];
+	c->n = n;
+	if (c->n == max) {
+		memmove(&c->ev[0], &c->ev[1], (max - 1) * sizeof(c->ev[0]));
+		c->n--;
+	}
+	c->ev[c->n++] = *e;
+}
+
 bool kill_controls_take(struct kill_controls *c, const struct oom_event *e,
 			const struct oom_event **control)
 {
 	*control = NULL;
 	if (e->kind == OOM_EV_CONTROL) {
-		if (c->n == (int)(sizeof(c->ev) / sizeof(c->ev[0])))
-			c->n = 0;
-		c->ev[c->n++] = *e;
+		keep_control(c, e);
 		return false;
 	}
 	if (e->kind != OOM_EV_KILL)
@@ -411,8 +436,18 @@ static const struct field detail_fields[] = {
 	FLD_REC(struct oom_detail_row, node, "node", FF_NULL, &node_desc,
 		"the node's state at the kill; null when the node was not found"),
 	FLD_RECS(struct oom_detail_row, zones, nr_zones, "zones", &zone_desc, "its zones"),
+	FLD(struct oom_detail_row, tasks_of, "tasks_of", NULL, FT_STR, FU_NONE, FK_LABEL, 0,
+	    "whose tasks the killer chose among, as the kernel's own report lists them: "
+	    "\"memcg\" (the memory cgroup whose limit was hit, and those below it) or "
+	    "\"system\""),
+	FLD(struct oom_detail_row, nr_tasks, "nr_tasks", NULL, FT_U32, FU_NONE, FK_GAUGE, 0,
+	    "how many processes they were right after the kill"),
 	FLD_RECS(struct oom_detail_row, top_processes_after, nr_top, "top_processes_after",
-		 &proc_desc, "the largest processes right after the kill"),
+		 &proc_desc, "the largest of them right after the kill, largest first (up to 16 "
+		 "of a memory cgroup, 5 of the system)"),
+	FLD_REC(struct oom_detail_row, memcg, "memcg", FF_NULL, &memcg_desc,
+		"a memcg OOM: that memory cgroup right after the kill (usage, limit, failcnt and "
+		"its memory.stat, as memscope cgroup reads them); null otherwise"),
 };
 const struct record_desc oom_detail_desc =
 	RECORD_DESC("oom.detail", "oom --detail: the state at the kill", detail_fields,

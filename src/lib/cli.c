@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* One parser for the options all commands share, plus per-command options. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -13,8 +14,19 @@
 #include "cli.h"
 #include "hooks.h"
 #include "msg.h"
+#include "output.h"
 #include "procfs.h"
 #include "util.h"
+
+/* strtod reads "0x10" as 16: memscope's numbers are decimal (gfp's masks are parsed
+ * apart), so hexadecimal is refused, with the same line for every option. */
+static void refuse_hex(const char *what, const char *s)
+{
+	const char *d = s + strspn(s, " \t+-");
+
+	if (d[0] == '0' && (d[1] == 'x' || d[1] == 'X'))
+		ms_usage_error("%s: '%s' is hexadecimal: write a decimal number", what, s);
+}
 
 double ms_parse_double(const char *what, const char *s, double min, double max)
 {
@@ -23,6 +35,7 @@ double ms_parse_double(const char *what, const char *s, double min, double max)
 
 	if (!s || !*s)
 		ms_usage_error("%s needs a number", what);
+	refuse_hex(what, s);
 	errno = 0;
 	v = strtod(s, &end);
 	if (end == s || errno == ERANGE || !isfinite(v))
@@ -43,6 +56,7 @@ static double parse_scaled(const char *what, const char *s, const char *const *s
 
 	if (!s || !*s)
 		ms_usage_error("%s needs a value, e.g. %s", what, example);
+	refuse_hex(what, s);
 	errno = 0;
 	v = strtod(s, &end);
 	if (end == s || errno == ERANGE || !isfinite(v) || v < 0)
@@ -81,8 +95,9 @@ double ms_parse_time(const char *what, const char *s, double now)
 	char *dot;
 	double frac = 0;
 
-	if (s && *s && !strchr(s, '-') && !strchr(s, ':'))
-		return now - ms_parse_duration(what, s); /* "2h": two hours ago */
+	/* "2h": two hours ago; anything else that is no date gets the message below */
+	if (s && (isdigit((unsigned char)*s) || *s == '.') && !strchr(s, '-') && !strchr(s, ':'))
+		return now - ms_parse_duration(what, s);
 	if (!s || !(end = strptime(s, "%Y-%m-%dT%H:%M", &tm)))
 		end = s ? strptime(s, "%Y-%m-%d %H:%M", &tm) : NULL;
 	if (!end && s && (end = strptime(s, "%Y-%m-%d", &tm)) && *end)
@@ -112,6 +127,7 @@ long ms_parse_long(const char *what, const char *s, long min, long max)
 
 	if (!s || !*s)
 		ms_usage_error("%s needs a whole number", what);
+	refuse_hex(what, s);
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (end == s)
@@ -221,14 +237,16 @@ static const struct {
 
 void ms_print_version(void)
 {
-	printf("memscope %s\n", MEMSCOPE_VERSION);
-	exit(0);
+	if (!out_version(MEMSCOPE_VERSION))
+		printf("memscope %s\n", MEMSCOPE_VERSION);
+	exit(out_finish(0));
 }
 
 void ms_print_command_help(const struct ms_cmd *cmd)
 {
 	char arg[64];
 
+	out_doc_begin();
 	printf("Usage: %s %s [options]%s%s\n\n%s\n", ms_prog, cmd->name,
 	       cmd->operands ? " " : "", cmd->operands ? cmd->operands : "", cmd->summary);
 	if (cmd->details)
@@ -260,6 +278,7 @@ void ms_print_command_help(const struct ms_cmd *cmd)
 	       "this help");
 	if (cmd->examples)
 		printf("\nExamples:\n%s", cmd->examples);
+	out_doc_end(cmd->name);
 }
 
 void ms_parse_avoid_hooks(const char *arg)

@@ -158,6 +158,17 @@ int kbtf_tp_arg_is_ptr(const char *event, int n)
 	return t && btf_is_ptr(t);
 }
 
+/* An enumerator's name without its prefix, in lower case ("COMPACT_COMPLETE" -> "complete"). */
+static const char *short_form(const char *n, const char *prefix, char *buf, size_t len)
+{
+	if (prefix && !strncmp(n, prefix, strlen(prefix)))
+		n += strlen(prefix);
+	snprintf(buf, len, "%s", n);
+	for (char *p = buf; *p; p++)
+		*p = tolower((unsigned char)*p);
+	return buf;
+}
+
 const char *kbtf_enum_short(const char *enum_name, long long value, const char *prefix,
 			    char *buf, size_t len)
 {
@@ -167,10 +178,42 @@ const char *kbtf_enum_short(const char *enum_name, long long value, const char *
 		snprintf(buf, len, "%lld", value);
 		return buf;
 	}
-	if (prefix && !strncmp(n, prefix, strlen(prefix)))
-		n += strlen(prefix);
-	snprintf(buf, len, "%s", n);
-	for (char *p = buf; *p; p++)
-		*p = tolower((unsigned char)*p);
+	return short_form(n, prefix, buf, len);
+}
+
+int kbtf_enum_copy(const char *enum_name, const char *prefix, struct kbtf_enum *out)
+{
+	struct btf *btf = kbtf_vmlinux();
+	const struct btf_type *t;
+	const struct btf_enum *e;
+	int id;
+
+	out->n = 0;
+	id = btf ? btf__find_by_name_kind(btf, enum_name, BTF_KIND_ENUM) : -ENOENT;
+	if (id <= 0)
+		return -ENOENT;
+	t = btf__type_by_id(btf, id);
+	e = btf_enum(t);
+	for (int i = 0; i < btf_vlen(t) && out->n < KBTF_ENUM_MAX; i++) {
+		const char *n = btf__name_by_offset(btf, e[i].name_off);
+		char name[128];
+
+		/* a name that does not fit whole is left out: its number is printed instead */
+		if (!n || strlen(short_form(n, prefix, name, sizeof(name))) >= sizeof(out->name[0]))
+			continue;
+		memcpy(out->name[out->n], name, strlen(name) + 1);
+		out->value[out->n++] = e[i].val;
+	}
+	return 0;
+}
+
+const char *kbtf_enum_text(const struct kbtf_enum *en, long long value, char *buf, size_t len)
+{
+	for (int i = 0; i < en->n; i++)
+		if (en->value[i] == value) {
+			snprintf(buf, len, "%s", en->name[i]);
+			return buf;
+		}
+	snprintf(buf, len, "%lld", value);
 	return buf;
 }

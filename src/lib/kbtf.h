@@ -4,6 +4,7 @@
 #define MEMSCOPE_KBTF_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct btf;
 
@@ -30,6 +31,21 @@ const char *kbtf_enum_name(const char *enum_name, long long value);
  */
 const char *kbtf_enum_short(const char *enum_name, long long value, const char *prefix,
 			    char *buf, size_t len);
+
+/*
+ * An enum's names copied out of the BTF in kbtf_enum_short's form, for decoding events
+ * later without the BTF (parsing it again costs MiB and CPU, often when memory is short).
+ */
+#define KBTF_ENUM_MAX 32
+struct kbtf_enum {
+	int n;
+	long long value[KBTF_ENUM_MAX];
+	char name[KBTF_ENUM_MAX][32];
+};
+/* Copy the named enum (its first KBTF_ENUM_MAX enumerators); 0, or -ENOENT: none copied. */
+int kbtf_enum_copy(const char *enum_name, const char *prefix, struct kbtf_enum *out);
+/* kbtf_enum_short's answer from the copy: the short name, or the number. */
+const char *kbtf_enum_text(const struct kbtf_enum *en, long long value, char *buf, size_t len);
 
 /* Is argument n (0-based, after the hidden context) of tracepoint `event` a pointer? -1 if unknown. */
 int kbtf_tp_arg_is_ptr(const char *event, int n);

@@ -52,55 +52,97 @@ static char *xstrdup(const char *s)
 	return d;
 }
 
-/* A label value: backslash, quote and newline escaped; invalid UTF-8 as U+FFFD. */
-static void label_value(struct strbuf *sb, const char *v)
+/*
+ * Text that grows as needed: a label set or a sample line has no length limit (a cgroup's
+ * path alone may take 4 KiB), and a cut one would leave a label open and void the scrape.
+ */
+struct text {
+	char *s;
+	size_t len, cap;
+};
+
+static void text_room(struct text *t, size_t more)
 {
-	const unsigned char *p = (const unsigned char *)v;
-	size_t n = strlen(v);
+	if (t->len + more + 1 <= t->cap)
+		return;
+	t->cap = (t->len + more + 1) * 2;
+	t->s = realloc(t->s, t->cap);
+	if (!t->s)
+		ms_fatal("out of memory");
+}
 
-	while (n) {
-		size_t l = utf8_seq_len(p, n);
+static void text_put(struct text *t, const char *s, size_t n)
+{
+	text_room(t, n);
+	memcpy(t->s + t->len, s, n);
+	t->len += n;
+	t->s[t->len] = 0;
+}
 
-		if (!l) {
-			sb_add(sb, "\xef\xbf\xbd");
-			l = 1;
-		} else if (*p == '\\' || *p == '"') {
-			sb_add(sb, "\\%c", *p);
-		} else if (*p == '\n') {
-			sb_add(sb, "\\n");
-		} else {
-			sb_add(sb, "%.*s", (int)l, (const char *)p);
-		}
-		p += l;
-		n -= l;
+static void text_str(struct text *t, const char *s)
+{
+	text_put(t, s, strlen(s));
+}
+
+/* The text, "" when nothing was added; the caller frees it. */
+static char *text_take(struct text *t)
+{
+	if (!t->s)
+		return xstrdup("");
+	return t->s;
+}
+
+/*
+ * A label value as the other outputs show a name the kernel handed over: text_safe's
+ * '?' for control characters (newline and tab included) and invalid UTF-8, so that
+ * `curl .../metrics` on a terminal runs nothing; then backslash and quote escaped.
+ */
+static void label_value(struct text *t, const char *v, size_t n)
+{
+	/* room for a replacement as long as U+FFFD for every byte */
+	size_t room = 3 * n + 1;
+	char small[256], *safe = room <= sizeof(small) ? small : malloc(room);
+
+	if (!safe)
+		ms_fatal("out of memory");
+	text_safe(v, n, false, safe, room);
+	for (const char *p = safe; *p; p++) {
+		if (*p == '\\' || *p == '"')
+			text_put(t, "\\", 1);
+		text_put(t, p, 1);
 	}
+	if (safe != small)
+		free(safe);
 }
 
-static void label_pair(struct strbuf *sb, const char *name, const char *value)
+static void label_pair(struct text *t, const char *name, const char *value, size_t n)
 {
-	sb_sep(sb, ",");
-	sb_add(sb, "%s=\"", name);
-	label_value(sb, value);
-	sb_add(sb, "\"");
+	if (t->len)
+		text_str(t, ",");
+	text_str(t, name);
+	text_str(t, "=\"");
+	label_value(t, value, n);
+	text_str(t, "\"");
 }
 
-char *metrics_labels(char *buf, size_t len, ...)
+char *metrics_labels(const char *name, ...)
 {
-	struct strbuf sb;
-	const char *name;
+	struct text t = { 0 };
 	va_list ap;
 
-	sb_init(&sb, buf, len);
-	va_start(ap, len);
-	while ((name = va_arg(ap, const char *)))
-		label_pair(&sb, name, va_arg(ap, const char *));
+	va_start(ap, name);
+	for (; name; name = va_arg(ap, const char *)) {
+		const char *v = va_arg(ap, const char *);
+
+		label_pair(&t, name, v, strlen(v));
+	}
 	va_end(ap);
-	return buf;
+	return text_take(&t);
 }
 
 /* name{labels} value: the family is the name but for a histogram's suffixes. */
 static void add_line(struct metrics *m, const char *family, const char *type, const char *help,
-		     const char *line)
+		     char *line)
 {
 	struct sample *s;
 
@@ -113,18 +155,25 @@ static void add_line(struct metrics *m, const char *family, const char *type, co
 	s = &m->s[m->n];
 	s->family = xstrdup(family);
 	s->help = xstrdup(help);
-	s->line = xstrdup(line);
+	s->line = line;
 	s->type = type;
 	s->seq = m->n++;
 }
 
-static void sample_text(char *buf, size_t len, const char *name, const char *labels,
-			const char *value)
+/* The line of one sample (malloc'ed). */
+static char *sample_text(const char *name, const char *labels, const char *value)
 {
-	if (labels && *labels)
-		snprintf(buf, len, "%s{%s} %s", name, labels, value);
-	else
-		snprintf(buf, len, "%s %s", name, value);
+	struct text t = { 0 };
+
+	text_str(&t, name);
+	if (labels && *labels) {
+		text_str(&t, "{");
+		text_str(&t, labels);
+		text_str(&t, "}");
+	}
+	text_str(&t, " ");
+	text_str(&t, value);
+	return text_take(&t);
 }
 
 static const char *fmt_double(char *buf, size_t len, double v)
@@ -140,20 +189,18 @@ static const char *fmt_double(char *buf, size_t len, double v)
 void metrics_add(struct metrics *m, const char *name, const char *type, const char *help,
 		 const char *labels, double value)
 {
-	char line[2048], v[64];
+	char v[64];
 
-	sample_text(line, sizeof(line), name, labels, fmt_double(v, sizeof(v), value));
-	add_line(m, name, type, help, line);
+	add_line(m, name, type, help, sample_text(name, labels, fmt_double(v, sizeof(v), value)));
 }
 
 void metrics_add_u64(struct metrics *m, const char *name, const char *type, const char *help,
 		     const char *labels, uint64_t value)
 {
-	char line[2048], v[32];
+	char v[32];
 
 	snprintf(v, sizeof(v), "%" PRIu64, value);
-	sample_text(line, sizeof(line), name, labels, v);
-	add_line(m, name, type, help, line);
+	add_line(m, name, type, help, sample_text(name, labels, v));
 }
 
 static bool ends_with(const char *s, const char *tail)
@@ -206,10 +253,12 @@ static bool field_null(const struct record_desc *d, const void *rec, const struc
 	return (f->flags & FF_NULL) && record_is_null(d, rec, f->key);
 }
 
-/* The record's label fields, then the caller's labels. */
-static void record_labels(struct strbuf *sb, const struct record_desc *d, const void *rec,
-			  const char *const *keys, const char *labels)
+/* The record's label fields, then the caller's labels (malloc'ed). */
+static char *record_labels(const struct record_desc *d, const void *rec,
+			   const char *const *keys, const char *labels)
 {
+	struct text t = { 0 };
+
 	for (int i = 0; keys && keys[i]; i++) {
 		for (int j = 0; j < d->nr; j++) {
 			const struct field *f = &d->fields[j];
@@ -219,20 +268,21 @@ static void record_labels(struct strbuf *sb, const struct record_desc *d, const 
 			if (strcmp(f->key, keys[i]) || field_null(d, rec, f))
 				continue;
 			if (f->type == FT_STR) {
-				char s[512];
-
-				snprintf(s, sizeof(s), "%.*s", (int)f->size, p);
-				label_pair(sb, f->key, s);
+				label_pair(&t, f->key, p, strnlen(p, f->size));
 			} else if (value_text(f, p, v, sizeof(v))) {
-				label_pair(sb, f->key, !strcmp(v, "1") && f->type == FT_BOOL ? "true"
-					   : f->type == FT_BOOL ? "false" : v);
+				const char *s = f->type != FT_BOOL ? v :
+						!strcmp(v, "1") ? "true" : "false";
+
+				label_pair(&t, f->key, s, strlen(s));
 			}
 		}
 	}
 	if (labels && *labels) {
-		sb_sep(sb, ",");
-		sb_add(sb, "%s", labels);
+		if (t.len)
+			text_str(&t, ",");
+		text_str(&t, labels);
 	}
+	return text_take(&t);
 }
 
 /* One sample per element of an array field, labelled by its index. */
@@ -245,16 +295,16 @@ static void array_samples(struct metrics *m, const char *name, const struct fiel
 	elem.type = f->type == FT_U64S ? FT_U64 : f->type == FT_S64S ? FT_S64 : FT_F64;
 	memcpy(&n, (const char *)rec + f->count_off, sizeof(n));
 	for (uint32_t i = 0; i < n && i < f->size / 8; i++) {
-		char lab[1024], idx[16], v[64], line[2048];
-		struct strbuf sb;
+		struct text lab = { 0 };
+		char idx[16], v[64], *l;
 
-		sb_init(&sb, lab, sizeof(lab));
-		sb_add(&sb, "%s", labels);
+		text_str(&lab, labels);
 		snprintf(idx, sizeof(idx), "%u", i);
-		label_pair(&sb, f->index, idx);
-		sample_text(line, sizeof(line), name, lab,
-			    value_text(&elem, (const char *)rec + f->off + 8 * i, v, sizeof(v)));
-		add_line(m, name, "gauge", f->help, line);
+		label_pair(&lab, f->index, idx, strlen(idx));
+		l = text_take(&lab);
+		add_line(m, name, "gauge", f->help, sample_text(name, l,
+			 value_text(&elem, (const char *)rec + f->off + 8 * i, v, sizeof(v))));
+		free(l);
 	}
 }
 
@@ -281,11 +331,8 @@ void metrics_record(struct metrics *m, const struct metrics_view *v, const void 
 		    const char *labels)
 {
 	const struct record_desc *d = v->d;
-	char lab[1024], name[256], val[64], line[2048];
-	struct strbuf sb;
+	char name[256], val[64], *lab = record_labels(d, rec, v->labels, labels);
 
-	sb_init(&sb, lab, sizeof(lab));
-	record_labels(&sb, d, rec, v->labels, labels);
 	for (int i = 0; i < d->nr; i++) {
 		const struct field *f = &d->fields[i];
 		const char *p = (const char *)rec + f->off;
@@ -300,38 +347,39 @@ void metrics_record(struct metrics *m, const struct metrics_view *v, const void 
 		}
 		if (!value_text(f, p, val, sizeof(val)))
 			continue;
-		sample_text(line, sizeof(line), name, lab, val);
-		add_line(m, name, type, f->help, line);
+		add_line(m, name, type, f->help, sample_text(name, lab, val));
 	}
+	free(lab);
 }
 
 void metrics_histogram(struct metrics *m, const char *name, const char *help,
 		       const char *labels, const double *le, const uint64_t *in_bucket, int n,
 		       double sum)
 {
-	char lab[1024], line[2048], sname[256], v[64], b[64];
+	char sname[256], v[64], b[64];
 	uint64_t cum = 0;
 
 	snprintf(sname, sizeof(sname), "%s_bucket", name);
 	for (int i = 0; i <= n; i++) {
-		struct strbuf sb;
+		struct text lab = { 0 };
+		const char *bound = i < n ? fmt_double(b, sizeof(b), le[i]) : "+Inf";
+		char *l;
 
-		sb_init(&sb, lab, sizeof(lab));
-		sb_add(&sb, "%s", labels ? labels : "");
-		label_pair(&sb, "le", i < n ? fmt_double(b, sizeof(b), le[i]) : "+Inf");
+		text_str(&lab, labels ? labels : "");
+		label_pair(&lab, "le", bound, strlen(bound));
 		if (i < n)
 			cum += in_bucket[i];
 		snprintf(v, sizeof(v), "%" PRIu64, cum);
-		sample_text(line, sizeof(line), sname, lab, v);
-		add_line(m, name, "histogram", help, line);
+		l = text_take(&lab);
+		add_line(m, name, "histogram", help, sample_text(sname, l, v));
+		free(l);
 	}
 	snprintf(sname, sizeof(sname), "%s_sum", name);
-	sample_text(line, sizeof(line), sname, labels, fmt_double(v, sizeof(v), sum));
-	add_line(m, name, "histogram", help, line);
+	add_line(m, name, "histogram", help, sample_text(sname, labels,
+							 fmt_double(v, sizeof(v), sum)));
 	snprintf(sname, sizeof(sname), "%s_count", name);
 	snprintf(v, sizeof(v), "%" PRIu64, cum);
-	sample_text(line, sizeof(line), sname, labels, v);
-	add_line(m, name, "histogram", help, line);
+	add_line(m, name, "histogram", help, sample_text(sname, labels, v));
 }
 
 static int by_family(const void *a, const void *b)

@@ -21,10 +21,12 @@ struct metrics *metrics_new(void);
 void metrics_free(struct metrics *m);
 
 /*
- * A label set in the exposition's syntax: pairs of name and value (values escaped,
- * invalid UTF-8 replaced), ended by NULL. Returns buf ("" for no pair).
+ * A label set in the exposition's syntax: pairs of name and value, ended by NULL; malloc'ed,
+ * whole however long, for the caller to free ("" for no pair). A value shows as text output
+ * shows a name (text_safe: '?' for control characters, newline and tab included, and for
+ * invalid UTF-8), with backslash and double quote escaped.
  */
-char *metrics_labels(char *buf, size_t len, ...) __attribute__((sentinel));
+char *metrics_labels(const char *name, ...) __attribute__((sentinel));
 
 /* One sample; type: "gauge", "counter" (name ends in _total) or "untyped". */
 void metrics_add(struct metrics *m, const char *name, const char *type, const char *help,

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -117,6 +118,84 @@ void out_error_record(const char *message, int exit_status)
 	fputc('\n', stdout);
 	fflush(stdout);
 	json_object_put(r);
+}
+
+/* ---- -j help, -j -V: documentation as records, so every line of -j output is JSON ---- */
+
+struct help_row {
+	uint64_t null_mask;
+	char topic[32];
+	char line[1024];
+};
+
+static const struct field help_fields[] = {
+	FLD(struct help_row, topic, "topic", NULL, FT_STR, FU_NONE, FK_LABEL, 0,
+	    "what the help is about: memscope, a command, fields, metrics, recorder"),
+	FLD(struct help_row, line, "line", NULL, FT_STR, FU_NONE, FK_LABEL, 0,
+	    "one line of the text 'memscope help' prints without -j"),
+};
+const struct record_desc help_desc =
+	RECORD_DESC("help", "with -j, each line of a help text", help_fields, struct help_row);
+
+struct version_row {
+	uint64_t null_mask;
+	char version[64];
+};
+
+static const struct field version_fields[] = {
+	FLD(struct version_row, version, "version", NULL, FT_STR, FU_NONE, FK_LABEL, 0,
+	    "memscope's version"),
+};
+const struct record_desc version_desc =
+	RECORD_DESC("version", "with -j, what -V prints", version_fields, struct version_row);
+
+static FILE *doc_stdout; /* the real standard output while a help text is kept */
+static char *doc_text;
+static size_t doc_len;
+
+void out_doc_begin(void)
+{
+	FILE *keep;
+
+	if (!json_errors || doc_stdout)
+		return;
+	fflush(stdout);
+	keep = open_memstream(&doc_text, &doc_len);
+	if (!keep)
+		abort();
+	/* glibc's stdout is an ordinary variable: the printers need not know */
+	doc_stdout = stdout;
+	stdout = keep;
+}
+
+void out_doc_end(const char *topic)
+{
+	struct help_row row = { 0 };
+
+	if (!doc_stdout)
+		return;
+	fclose(stdout);
+	stdout = doc_stdout;
+	doc_stdout = NULL;
+	snprintf(row.topic, sizeof(row.topic), "%s", topic);
+	for (char *line = doc_text, *nl; line < doc_text + doc_len; line = nl + 1) {
+		nl = strchrnul(line, '\n');
+		snprintf(row.line, sizeof(row.line), "%.*s", (int)(nl - line), line);
+		out_json(record_json(&help_desc, &row, ms_wall_now()));
+	}
+	free(doc_text);
+	doc_text = NULL;
+}
+
+bool out_version(const char *version)
+{
+	struct version_row row = { 0 };
+
+	if (!json_errors)
+		return false;
+	snprintf(row.version, sizeof(row.version), "%s", version);
+	out_json(record_json(&version_desc, &row, ms_wall_now()));
+	return true;
 }
 
 void out_check_stdout_open(void)
@@ -347,13 +426,32 @@ void out_wrap_list(const char *first, const char *indent, const char *const *ite
 	out_printf("\n");
 }
 
+/* A number and its unit ("0 B", "1.5 MiB", "12 us") stay on one line: the word's length. */
+static size_t with_unit(const char *p, size_t word)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "ns", "us", "ms",
+					     "s", "%" };
+	const char *next = p + word + (p[word] == ' ');
+	size_t len = strcspn(next, " ");
+
+	if (!word || !isdigit((unsigned char)p[word - 1]) || p[word] != ' ')
+		return word;
+	/* the unit may carry the sentence's punctuation: "0 B)," */
+	while (len && strchr(",;:)", next[len - 1]))
+		len--;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (len == strlen(units[i]) && !strncmp(next, units[i], len))
+			return word + 1 + strcspn(next, " ");
+	return word;
+}
+
 void out_wrap(const char *first, const char *indent, const char *text)
 {
 	struct wrap w;
 
 	wrap_begin(&w, first, indent);
 	for (const char *p = text; *p; p += strspn(p, " ")) {
-		size_t word = strcspn(p, " ");
+		size_t word = with_unit(p, strcspn(p, " "));
 
 		if (word)
 			wrap_piece(&w, p, word, display_width_n(p, word), true);

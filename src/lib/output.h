@@ -59,6 +59,15 @@ void out_errors_as_json(bool on);
 void out_error_record(const char *message, int exit_status);
 struct record_desc;
 extern const struct record_desc error_desc;
+/*
+ * With -j, documentation is records too: what is printed between out_doc_begin and
+ * out_doc_end becomes one {"type":"help","topic":…,"line":…} per line; out_version
+ * prints {"type":"version",…} and says so (false without -j).
+ */
+void out_doc_begin(void);
+void out_doc_end(const char *topic);
+bool out_version(const char *version);
+extern const struct record_desc help_desc, version_desc;
 /* Standard output closed (memscope ... >&-): exit 1 now, before anything takes fd 1. */
 void out_check_stdout_open(void);
 /* After the command: flush; a failed write (disk full, ...) makes the status 1. */

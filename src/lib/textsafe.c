@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "textsafe.h"
@@ -34,6 +35,28 @@ size_t utf8_seq_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/*
+ * Invisible characters that change what a reader sees: the bidirectional controls
+ * (Unicode's Bidi_Control: U+061C, U+200E/F, U+202A-202E, U+2066-2069) reorder the rest
+ * of a line, so "\u202eexe.txt" shows as "txt.exe"; the zero-width ones (U+200B-200D,
+ * U+2060-2064, U+FEFF) make two different names look alike; U+2028/2029 break lines.
+ * The code point of the UTF-8 sequence s of l bytes when it is one of them, else 0.
+ */
+static unsigned int invisible_char(const unsigned char *s, size_t l)
+{
+	unsigned int cp;
+
+	if (l == 2 && s[0] == 0xd8 && s[1] == 0x9c)
+		return 0x61c;
+	if (l != 3)
+		return 0;
+	cp = (s[0] & 0x0f) << 12 | (s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+	if ((cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
+	    (cp >= 0x2060 && cp <= 0x2064) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff)
+		return cp;
+	return 0;
+}
+
 char *text_safe(const char *in, size_t in_len, bool keep_layout, char *out, size_t out_len)
 {
 	const unsigned char *s = (const unsigned char *)in;
@@ -49,9 +72,9 @@ char *text_safe(const char *in, size_t in_len, bool keep_layout, char *out, size
 			continue;
 		}
 		/* C1 controls (U+0080..U+009F) act like escapes on some terminals */
-		if (l == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0) {
+		if ((l == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0) || invisible_char(s + i, l)) {
 			out[o++] = '?';
-			i += 2;
+			i += l;
 			continue;
 		}
 		if (o + l >= out_len)
@@ -74,7 +97,7 @@ char *json_utf8_fix(const char *json)
 	for (size_t i = 0; i < n;) {
 		size_t l = utf8_seq_len(s + i, n - i);
 
-		bad += !l;
+		bad += !l || invisible_char(s + i, l);
 		i += l ? l : 1;
 	}
 	if (!bad)
@@ -84,11 +107,11 @@ char *json_utf8_fix(const char *json)
 		return NULL;
 	for (size_t i = 0; i < n;) {
 		size_t l = utf8_seq_len(s + i, n - i);
+		unsigned int cp = l ? invisible_char(s + i, l) : 0xfffd;
 
-		if (!l) {
-			memcpy(out + o, "\\ufffd", 6);
-			o += 6;
-			i++;
+		if (cp) { /* an escape: the same string to a parser, inert on a terminal */
+			o += sprintf(out + o, "\\u%04x", cp);
+			i += l ? l : 1;
 			continue;
 		}
 		memcpy(out + o, s + i, l);

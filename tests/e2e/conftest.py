@@ -134,9 +134,11 @@ class Workload:
             with open(cgroup_procs, "w") as f:
                 f.write(str(self.pid))
 
-    def wait_stopped(self, timeout=10):
+    def wait_stopped(self, timeout=60):
         """Wait until the process has stopped itself (state T); the timeout scales with
-        MEMSCOPE_TEST_SLOWDOWN (an emulated guest touches memory slowly)."""
+        MEMSCOPE_TEST_SLOWDOWN (an emulated guest touches memory slowly). It is a
+        deadline for a hung workload, not a speed check: touching 1 GiB took over 10 s
+        here with both CPUs busy right after boot (zones still growing)."""
         import time
         end = time.time() + timeout * SLOWDOWN
         while time.time() < end:
@@ -292,10 +294,11 @@ class HugepageOvershoot:
             self.orig = f.read().strip()
         self.target = meminfo()["MemTotal"] // (2 << 20) + 256
 
-    def run(self):
+    def run(self, while_full=None):
         """Returns the writer's pid (its comm is 'sh'). The pool is given back at once:
         while it holds all free memory, any other allocation may invoke the OOM killer
-        (in a small guest, on the test runner itself)."""
+        (in a small guest, on the test runner itself). while_full: called (briefly!)
+        before that, to read the state the failures saw."""
         # While the pool holds all free memory another allocation may invoke the OOM
         # killer: let it find a ballast process that is meant to die, not the test runner
         # (in a 1 GiB guest it otherwise picks pytest).
@@ -310,6 +313,8 @@ class HugepageOvershoot:
                                   f"echo {self.target} > /proc/sys/vm/nr_hugepages"])
             try:
                 p.wait(timeout=120)
+                if while_full:
+                    while_full()
             finally:
                 self.restore()
         finally:
@@ -406,3 +411,64 @@ def data_file():
                    capture_output=True, check=True)
     yield path
     os.unlink(path)
+
+
+def function_hooks_offered():
+    """The function hook kinds this kernel offers and this run does not avoid, found
+    without memscope (whose own 'features' would make a test a mirror): fentry when
+    bpftool can load a fentry-only object, kprobe when tracefs has kprobe_events."""
+    offered = set()
+    ensure_tracefs()
+    if os.path.exists(os.path.join(TRACEFS, "kprobe_events")):
+        offered.add("kprobe")
+    if fentry_loads()[0]:
+        offered.add("fentry")
+    return offered - set(AVOID_HOOKS)
+
+
+def fentry_loads():
+    """(does the kernel load a fentry program, bpftool's error): an independent load."""
+    obj = os.path.join(ROOT, "build", "tests", "fentry_only.bpf.o")
+    assert os.path.exists(obj), "built by make test"
+    if not os.path.ismount("/sys/fs/bpf"):
+        subprocess.run(["mount", "-t", "bpf", "bpf", "/sys/fs/bpf"], check=True)
+    pin = "/sys/fs/bpf/memscope_test_fentry"
+    loaded = subprocess.run(["bpftool", "prog", "load", obj, pin], capture_output=True)
+    if os.path.exists(pin):
+        os.unlink(pin)
+    return loaded.returncode == 0, loaded.stderr.decode()[-500:]
+
+
+# The only reasons a test may be skipped (issue 36): the kernel under test lacks a
+# feature, or this pass avoids a hook kind on purpose (MEMSCOPE_TEST_AVOID_HOOKS, make
+# e2e-fallback and the guest's passes). Any other skip -- a missing package, a busy
+# machine, a window that was not quiet -- fails instead: a skip must not hide a hole.
+# Each entry: a pattern the skip's reason must contain, and whether it is a pass's.
+ALLOWED_SKIPS = [
+    (r"no memory cgroup (controller|hierarchy) on this machine", False),
+    (r"tracefs has no 'fields' option", False),
+    (r"debugfs extfrag/ is not available on this kernel", False),
+    (r"this kernel offers neither fentry nor kprobe", False),
+    # a user with only CAP_BPF and CAP_PERFMON cannot read tracefs, which classic ones need
+    (r"^classic tracepoints are (found and )?attached through tracefs", True),
+    (r"^the database layer is the same with every hook", True),
+]
+
+
+def skip_allowed(reason):
+    import re
+    reason = re.sub(r"^Skipped: ", "", reason)
+    return any(re.search(pattern, reason) and (AVOID_HOOKS or not in_pass)
+               for pattern, in_pass in ALLOWED_SKIPS)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    rep = (yield).get_result()
+    if rep.skipped and not hasattr(rep, "wasxfail"):
+        reason = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
+        if not skip_allowed(reason):
+            rep.outcome = "failed"
+            rep.longrepr = (f"skipped for a reason that is not on conftest.ALLOWED_SKIPS "
+                            f"(a kernel feature the machine lacks, a hook this pass "
+                            f"avoids): {reason}")

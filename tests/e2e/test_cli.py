@@ -4,6 +4,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -71,6 +72,9 @@ BAD_INPUT = [
     ["sys", "--on", "reclaim,,failure"],
     ["paf", "--order", "3", "--min-order", "5"],
     ["proc", "--once", "--json=1"],
+    ["proc", "-i", "0x10"],
+    ["--nosuch", "proc"],
+    ["report", "--at", "garbage"],
 ]
 
 
@@ -91,6 +95,68 @@ def test_help_and_version():
         assert p.returncode == 0 and p.stdout, args
     assert "Examples:" in run("help", "proc").stdout
     assert run("help", "proc").stdout == run("proc", "-h").stdout
+
+
+def test_bad_input_is_blamed_on_what_was_typed():
+    """Each line names the option as typed and the command it belongs to (issue 26)."""
+    err = run("--nosuch", "proc").stderr
+    assert "'--nosuch'" in err and "'proc'" in err and "summary" not in err, err
+    # the health report's own bad option is still the health report's
+    assert "summary: unknown option '--nosuch'" in run("--nosuch").stderr
+    # every number is decimal: strtod would read 0x10 as 16 seconds
+    for args in (["proc", "-i", "0x10"], ["proc", "-c", "0x10"], ["-d", "0X2"]):
+        p = run(*args)
+        assert p.returncode == 2 and "hexadecimal" in p.stderr, (args, p.stderr)
+    for opt in ("--at", "--since", "--until"):
+        err = run("report", opt, "garbage").stderr
+        assert err.startswith(f"memscope: {opt}: 'garbage' is neither a time"), err
+
+
+@pytest.mark.parametrize("args", [["-V"], ["--version"], ["help"], ["--help"], ["help", "proc"],
+                                  ["proc", "--help"], ["help", "fields"], ["help", "metrics"],
+                                  ["help", "recorder"], ["-h"]],
+                         ids=lambda a: " ".join(a))
+def test_json_help_and_version_are_records(args):
+    """With -j every line is a JSON record, help and version too; the lines of a help
+    record are the text memscope prints without -j."""
+    from conftest import loads
+    text = run(*args)
+    js = run("-j", *args)
+    assert text.returncode == js.returncode == 0, (text.stderr, js.stderr)
+    recs = [loads(line) for line in js.stdout.splitlines()]
+    assert recs and text.stdout, "no output: the test is void"
+    if args[0] in ("-V", "--version"):
+        assert [r["type"] for r in recs] == ["version"]
+        assert text.stdout == f"memscope {recs[0]['version']}\n"
+    else:
+        assert {r["type"] for r in recs} == {"help"}
+        assert "".join(r["line"] + "\n" for r in recs) == text.stdout
+
+
+def test_live_proc_says_why_a_pid_is_not_shown():
+    """-p PID of a process without an address space (a zombie): live mode says so once,
+    as the snapshot does, instead of printing nothing and saying nothing."""
+    parent = subprocess.Popen([sys.executable, "-c", "import os, time; pid = os.fork()\n"
+                               "if pid == 0: os._exit(0)\n"
+                               "print(pid, flush=True); time.sleep(60)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        pid = int(parent.stdout.readline())  # never waited for: a zombie
+        for _ in range(100):
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    break
+            time.sleep(0.02)
+        else:
+            raise AssertionError("the child did not become a zombie: void")
+        for args in (["--once"], ["-i", "0.2", "-c", "2"]):
+            p = run("proc", "-p", pid, *args)
+            assert p.returncode == 0, p.stderr
+            assert p.stderr == f"memscope: pid {pid} is not shown: it has no address space " \
+                               "(exiting or a kernel thread)\n", (args, p.stderr)
+    finally:
+        parent.kill()
+        parent.wait()
 
 
 def test_not_root_is_a_runtime_error():

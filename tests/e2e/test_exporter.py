@@ -7,7 +7,9 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -87,6 +89,15 @@ class Exporter:
         assert status == 200 and headers["Content-Type"].startswith("text/plain; version=0.0.4")
         return body
 
+    def scrape_until(self, done, timeout=30):
+        """Scrape every 0.5 s until done(text) or timeout seconds; the last text."""
+        end = time.time() + timeout * SLOWDOWN
+        while True:
+            body = self.scrape()
+            if done(body) or time.time() > end:
+                return body
+            time.sleep(0.5)
+
     def stop(self):
         self.p.send_signal(signal.SIGTERM)
         out, err = self.p.communicate(timeout=30 * SLOWDOWN)
@@ -163,8 +174,21 @@ def test_families_documented_with_their_labels_and_values_true(exporter):
     listed = len(samples["memscope_process_rss_bytes"])
     assert listed == 5 or listed == len([d for d in os.listdir("/proc") if d.isdigit() and
                                          "VmSize" in open_status(d)]), listed
-    mine = [l for l, _ in samples["memscope_process_rss_bytes"] if l["pid"] == str(exporter.p.pid)]
-    assert mine and mine[0]["comm"] == "memscope"
+    # each listed process is what /proc says it is, and none left out is clearly larger
+    # (which processes are largest depends on what else runs: not asserted by name)
+    rss = {}
+    for pid in (d for d in os.listdir("/proc") if d.isdigit()):
+        m = re.search(r"^VmRSS:\s+(\d+) kB", open_status(pid), re.M)
+        if m:
+            rss[pid] = int(m.group(1)) << 10
+    rows = samples["memscope_process_rss_bytes"]
+    for labels, v in rows:
+        if labels["pid"] in rss:
+            assert abs(v - rss[labels["pid"]]) <= max(v // 100, 1 << 20), (labels, v)
+    smallest = min(v for _, v in rows)
+    listed_pids = {l["pid"] for l, _ in rows}
+    larger = [p for p, v in rss.items() if p not in listed_pids and v > smallest + (8 << 20)]
+    assert not larger, (larger, smallest)
 
 
 def open_status(pid):
@@ -227,16 +251,16 @@ def test_stall_histogram_counts_what_reclaim_counts(exporter, data_file):
 
 
 class Prometheus:
-    """Debian's Prometheus server, scraping the exporter every second."""
+    """Debian's Prometheus server, scraping the exporter every second (or these jobs)."""
 
-    def __init__(self, target):
+    def __init__(self, target, jobs=None):
         self.dir = tempfile.mkdtemp(prefix="memscope-prom-")
         self.port = free_port()
         cfg = os.path.join(self.dir, "prometheus.yml")
         with open(cfg, "w") as f:
             f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                    "scrape_configs:\n  - job_name: memscope\n    static_configs:\n"
-                    f"      - targets: ['{target}']\n")
+                    "scrape_configs:\n" + (jobs or "  - job_name: memscope\n    static_configs:\n"
+                                            f"      - targets: ['{target}']\n"))
         self.p = subprocess.Popen(["prometheus", f"--config.file={cfg}",
                                    f"--storage.tsdb.path={self.dir}/data",
                                    f"--web.listen-address=127.0.0.1:{self.port}",
@@ -408,15 +432,311 @@ def test_memcg_label_is_capped():
         for cg in cgs:
             assert cg.run(f"{WORKLOAD} --anon 256").wait(timeout=60 * SLOWDOWN) == \
                 -signal.SIGKILL
-        end = time.time() + 30 * SLOWDOWN
-        while True:
-            samples, _ = parse(e.scrape())
-            kills = {l["memcg"]: v for l, v in samples.get("memscope_oom_kills_total", [])}
-            if sum(kills.values()) >= 2 or time.time() > end:
-                break
-            time.sleep(0.5)
+        samples, _ = parse(e.scrape_until(
+            lambda text: total(parse(text)[0], "memscope_oom_kills_total") >= 2))
+        kills = {l["memcg"]: v for l, v in samples.get("memscope_oom_kills_total", [])}
     finally:
         for cg in cgs:
             cg.remove()
         e.stop()
     assert kills == {cgs[0].rel: 1, "other": 1}, kills
+
+
+# ---- the exporter's own resources ----
+
+
+def rchar(pid):
+    """Bytes process pid has read with read() and friends (/proc/PID/io)."""
+    with open(f"/proc/{pid}/io") as f:
+        return int(dict(l.split(": ") for l in f.read().splitlines())["rchar"])
+
+
+def test_events_never_parse_the_kernel_btf_again():
+    """Decoding a failure or a kill must not read the kernel's BTF (MiB, when memory is
+    short): the exporter read it once at start, then never again."""
+    btf = os.path.getsize("/sys/kernel/btf/vmlinux")
+    e = Exporter()
+    cg = MemoryCgroup("memscope-test-exporter-btf", 64 << 20)
+    try:
+        e.scrape()
+        before = rchar(e.p.pid)
+        assert cg.run(f"{WORKLOAD} --anon 256").wait(timeout=60 * SLOWDOWN) == -signal.SIGKILL
+        HugepageOvershoot().run()
+        samples, _ = parse(e.scrape_until(lambda text: all(
+            total(parse(text)[0], name) for name in ("memscope_oom_kills_total",
+                                                     "memscope_page_alloc_failures_total"))))
+        kills = total(samples, "memscope_oom_kills_total")
+        failures = total(samples, "memscope_page_alloc_failures_total")
+        read = rchar(e.p.pid) - before
+    finally:
+        cg.remove()
+        e.stop()
+    assert kills >= 1 and failures >= 1, "no kill or failure arrived: test is void"
+    assert read < btf // 2, f"read {read} bytes after start: the kernel's BTF ({btf}) again"
+
+
+# ---- names a process or a cgroup gives itself ----
+
+# What a terminal acts on (ESC, TAB, CR, BS, BEL, DEL), bidirectional controls (U+202E,
+# U+2066), invalid UTF-8 and what the exposition escapes (quote, backslash, newline), each
+# name within the kernel's 15 bytes. The last one is also an OOM victim's.
+HOSTILE_COMMS = [b"\x1b[2J\t\r\x08\x07\x7fx", "\u202eevil\u2066x".encode(), b'a"b\\c\n\xff\xfe']
+# A 255-byte cgroup name (a v1 cgroup may not have a newline in its name; all else goes),
+# mostly what takes more room once escaped or replaced.
+HOSTILE_CGROUP = b"memscope-test-\x1b\t\xe2\x80\xae" + (b'"\\\xff' * 79)[:236]
+assert len(HOSTILE_CGROUP) == 255
+
+
+def named_process(name, then="import time; time.sleep(300)"):
+    """python3 -c, named name (prctl(PR_SET_NAME)), then doing then."""
+    return [sys.executable, "-c", "import ctypes; ctypes.CDLL(None).prctl(15, %r, 0, 0, 0); "
+            "print('ready', flush=True); %s" % (name, then)]
+
+
+def text_comm(pid):
+    """The process's name as `memscope proc` shows it in text."""
+    out = subprocess.run([MEMSCOPE, "proc", "--once", "-p", str(pid)], capture_output=True,
+                         timeout=60 * SLOWDOWN, env=dict(os.environ, COLUMNS="250")).stdout
+    rows = out.decode("utf-8").splitlines()
+    assert len(rows) == 2, rows
+    return rows[1].split()[1]
+
+
+def shown(raw, bidi_as):
+    """A name as text output shows it (textsafe): '?' for each C0 control, DEL, C1 control
+    and invalid byte; U+202E as bidi_as (what `memscope proc` made of it)."""
+    out = []
+    for ch in raw.decode("utf-8", "surrogateescape"):
+        o = ord(ch)
+        bad = o < 0x20 or o == 0x7f or 0x80 <= o < 0xa0 or 0xdc80 <= o <= 0xdcff
+        out.append("?" if bad else bidi_as if ch == "\u202e" else ch)
+    return "".join(out)
+
+
+def test_hostile_names_in_labels_are_safe_and_the_scrape_valid():
+    """Process names with control bytes, bidirectional controls, invalid UTF-8, quotes,
+    backslashes and newlines, and an OOM kill in a 255-byte cgroup name full of them: the
+    labels show what text output shows, the scrape has no byte a terminal acts on, and
+    promtool and the Python client's text parser take it whole."""
+    from prometheus_client.parser import text_string_to_metric_families
+    procs = [subprocess.Popen(named_process(n), stdout=subprocess.PIPE) for n in HOSTILE_COMMS]
+    e = Exporter("--processes", 100000)
+    cg = MemoryCgroup(os.fsdecode(HOSTILE_CGROUP), 64 << 20)
+    try:
+        for p, name in zip(procs, HOSTILE_COMMS):
+            assert p.stdout.readline() == b"ready\n"
+            with open(f"/proc/{p.pid}/comm", "rb") as f:
+                assert f.read().rstrip(b"\n") == name[:15], "prctl did not set the name: void"
+        want_comm = {p.pid: text_comm(p.pid) for p in procs}
+        bidi_as = want_comm[procs[1].pid].split("evil")[0]  # what textsafe makes of U+202E
+        victim = subprocess.Popen(
+            ["sh", "-c", 'echo 0 > /proc/self/oom_score_adj; echo $$ > "$1/cgroup.procs" && '
+             'shift && exec "$@"', "sh", os.fsencode(cg.path),
+             *named_process(HOSTILE_COMMS[2], "x = b'\\1' * (256 << 20)")],
+            stdout=subprocess.DEVNULL)
+        assert victim.wait(timeout=60 * SLOWDOWN) == -signal.SIGKILL, "no OOM kill: void"
+        body = e.scrape_until(lambda text: "memscope_oom_kills_total{" in text)
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+        e.stop()
+        cg.remove()
+    p = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True,
+                       text=True)
+    assert p.returncode == 0 and not p.stdout.strip() and not p.stderr.strip(), \
+        p.stdout + p.stderr
+    # bidirectional controls go where text output has them go (textsafe decides)
+    gone = {c for c in "\u202e\u2066" if c not in want_comm[procs[1].pid]}
+    bad = sorted({hex(ord(c)) for c in body if (ord(c) < 0x20 and c != "\n") or
+                  0x7f <= ord(c) < 0xa0 or c in gone})
+    assert not bad, f"the scrape carries {bad}"
+    samples = [s for fam in text_string_to_metric_families(body) for s in fam.samples]
+    kills = [s for s in samples if s.name == "memscope_oom_kills_total"]
+    memcg = "/" + shown(HOSTILE_CGROUP, bidi_as)
+    assert [(s.labels, s.value) for s in kills] == \
+        [({"constraint": "memcg", "memcg": memcg}, 1)], (kills, memcg)
+    victims = [s.labels for s in samples if s.name == "memscope_oom_last_victim_rss_anon_bytes"]
+    assert victims == [{"pid": str(victim.pid), "comm": shown(HOSTILE_COMMS[2], bidi_as)}]
+    for p in procs:
+        rows = [s.labels for s in samples if s.name == "memscope_process_rss_bytes" and
+                s.labels["pid"] == str(p.pid)]
+        assert rows == [{"pid": str(p.pid), "comm": want_comm[p.pid]}], (rows, want_comm)
+
+
+# ---- clients that hold connections, and the HTTP server's resources ----
+
+def connect_from(port, source, timeout=5):
+    """A connection to the exporter from another loopback address (another client)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout * SLOWDOWN,
+                                 source_address=(source, 0))
+    s.settimeout(None)  # blocking: closed_by_server's look must not wait
+    return s
+
+
+def closed_by_server(s):
+    """Has the server closed this connection (end of stream, reset or an answer)?"""
+    try:
+        return s.recv(1, socket.MSG_DONTWAIT) is not None
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
+def test_one_client_cannot_take_every_connection(exporter):
+    """A client holding idle connections gets 8 of the 32; a scrape still gets in."""
+    hog = [connect_from(exporter.port, "127.0.0.2") for _ in range(32)]
+    try:
+        end = time.time() + 5 * SLOWDOWN
+        while True:
+            open_ = [s for s in hog if not closed_by_server(s)]
+            if len(open_) <= 8 or time.time() > end:
+                break
+            time.sleep(0.1)
+        assert len(open_) == 8, f"one client holds {len(open_)} connections"
+        assert exporter.get("/metrics", timeout=15 * SLOWDOWN)[0] == 200
+    finally:
+        for s in hog:
+            s.close()
+
+
+def test_a_request_has_a_deadline_as_a_whole(exporter):
+    """A client that sends a header line every 2 s is never idle; it is cut all the same
+    (10 s per request; the bound here is generous)."""
+    s = connect_from(exporter.port, "127.0.0.2")
+    start = time.time()
+    try:
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        n = 0
+        while not closed_by_server(s) and time.time() < start + 60 * SLOWDOWN:
+            time.sleep(2)
+            try:
+                s.sendall(b"X-Slow-%d: y\r\n" % n)
+            except OSError:
+                break
+            n += 1
+        held = time.time() - start
+    finally:
+        s.close()
+    assert held < 30 * SLOWDOWN, f"a trickling request held its connection {held:.0f} s"
+
+
+class Trickler(threading.Thread):
+    """A client on its own loopback address that sends a request line, then one header
+    line every 3 s, and comes back when the server cuts it."""
+
+    def __init__(self, port, source, stop):
+        super().__init__(daemon=True)
+        self.port, self.source, self.stop = port, source, stop
+        self.open = False
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                s = connect_from(self.port, self.source)
+            except OSError:
+                self.stop.wait(0.5)
+                continue
+            self.open = True
+            try:
+                s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+                n = 0
+                while not self.stop.wait(3) and not closed_by_server(s):
+                    s.sendall(b"X-Slow-%d: y\r\n" % n)
+                    n += 1
+            except OSError:
+                pass
+            finally:
+                self.open = False
+                s.close()
+            self.stop.wait(0.5)
+
+
+def test_scrapes_succeed_while_trickling_clients_hold_the_slots(exporter):
+    """40 clients, each on its own address (so no per-client limit applies), trickle
+    requests for 60 s; a scrape every 2 s must succeed all the same."""
+    stop = threading.Event()
+    clients = [Trickler(exporter.port, f"127.0.0.{i}", stop) for i in range(2, 42)]
+    for c in clients:
+        c.start()
+    failed, most = [], 0
+    try:
+        end = time.time() + 60
+        while time.time() < end:
+            time.sleep(2)
+            most = max(most, sum(c.open for c in clients))
+            try:
+                status = exporter.get("/metrics", timeout=15 * SLOWDOWN)[0]
+            except (OSError, urllib.error.URLError) as e:
+                status = repr(e)
+            if status != 200:
+                failed.append(status)
+    finally:
+        stop.set()
+        for c in clients:
+            c.join(timeout=10)
+    assert most >= 32, f"at most {most} trickling connections: the slots were not all taken"
+    assert not failed, f"{len(failed)} scrapes failed: {failed[:3]}"
+    assert exporter.p.poll() is None
+
+
+def sanitized():
+    """Is memscope the AddressSanitizer build (make test-sanitize)?"""
+    return "libasan" in subprocess.run(["ldd", MEMSCOPE], capture_output=True,
+                                       text=True).stdout
+
+
+def test_a_response_that_cannot_be_made_gives_its_text_back():
+    """When MHD cannot make the response (memory short), the scrape's text is freed: the
+    libfailresp.so preload fails every such response and watches free()."""
+    if sanitized():
+        pytest.skip("the preload replaces free(): not with AddressSanitizer's allocator")
+    report = tempfile.mktemp(prefix="memscope-failresp-")
+    env = dict(os.environ, LD_PRELOAD=os.path.join(ROOT, "build", "tests", "libfailresp.so"),
+               FAILRESP_REPORT=report)
+    port = free_port()
+    p = subprocess.Popen([MEMSCOPE, "exporter", "--listen", f"127.0.0.1:{port}"], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_attached(p)
+        for _ in range(3):
+            with socket.create_connection(("127.0.0.1", port), timeout=30 * SLOWDOWN) as s:
+                s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert s.recv(4096) == b"", "answered: the preload did not fail the response"
+    finally:
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=30 * SLOWDOWN)
+    assert p.returncode == 0, err
+    with open(report) as f:
+        got = f.read().split()
+    os.unlink(report)
+    assert got == ["failed", "3", "freed", "3"], got
+
+
+def test_the_listening_socket_is_closed_once(exporter):
+    """MHD_stop_daemon closes the listening socket: closing it again could close a file
+    another thread has just opened under the same number."""
+    if sanitized():
+        pytest.skip("LeakSanitizer at exit cannot stop threads that strace traces")
+    out = tempfile.mktemp(prefix="memscope-strace-")
+    st = subprocess.Popen(["strace", "-f", "-qq", "-Z", "-e", "trace=close", "-o", out,
+                           "-p", str(exporter.p.pid)], stderr=subprocess.PIPE, text=True)
+    try:
+        # strace is attached once the tracer shows in the exporter's status
+        end = time.time() + 30 * SLOWDOWN
+        while "TracerPid:\t0" in open_status(exporter.p.pid) and time.time() < end:
+            time.sleep(0.1)
+        assert "TracerPid:\t0" not in open_status(exporter.p.pid), "strace did not attach"
+        exporter.scrape()
+        exporter.stop()
+        st.wait(timeout=30 * SLOWDOWN)
+        with open(out) as f:
+            failed = f.read()
+    finally:
+        if st.poll() is None:
+            st.kill()
+            st.wait()
+        if os.path.exists(out):
+            os.unlink(out)
+    assert "EBADF" not in failed, failed

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from conftest import (loads, MEMSCOPE, HugepageOvershoot, MemoryCgroup, TraceInstance,
-                      drop_caches, run, run_json, wait_attached)
+                      drop_caches, function_hooks_offered, run, run_json, wait_attached)
 
 
 def vmstat():
@@ -69,8 +69,8 @@ def test_memcg_reclaim_attributed_with_latency_and_events(data_file):
     events = [e for e in records(out, "reclaim_stall") if e["pid"] == pid]
     assert len(events) == procs[0]["count"]  # every stall of the reader, one record each
     assert all(e["reclaimer"] == "memcg" and e["latency_ns"] > 0 for e in events)
-    hooks = run_json("features")[0]["hooks"]
-    if hooks["fentry"]["available"] or hooks["kprobe"]["available"]:
+    # whether a function hook works is the kernel's to say, not memscope's 'features'
+    if function_hooks_offered():
         # a function hook on shrink_folio_list gives scan_control.nr_to_reclaim
         assert any((r["to_reclaim_pages"] or 0) > 0 for r in memcg), memcg
     else:
@@ -128,19 +128,24 @@ def test_hugepage_overshoot_direct_reclaim_order_9():
     assert all(e["comm"] == "sh" and "__GFP_RETRY_MAYFAIL" in e["gfp_flags"] for e in mine)
 
 
+def quiet_run(*args):
+    """memscope reclaim over a window in which /proc/vmstat counts no scan: up to five
+    tries. A machine that reclaims in every one fails the test (a skip would hide it)."""
+    for _ in range(5):
+        before = vmstat()
+        p = run("reclaim", "-i", 1, "-c", 1, *args, timeout=20)
+        if pgscan(vmstat()) == pgscan(before):
+            assert p.returncode == 0, p.stderr
+            return p.stdout
+        time.sleep(1)
+    raise AssertionError("the machine reclaimed in each of five 1 s windows: none to compare")
+
+
 def test_no_activity_reports_zero():
-    before = vmstat()
-    p = run("reclaim", "-i", 1, "-c", 1, timeout=20)
-    after = vmstat()
-    assert p.returncode == 0
-    if pgscan(after) != pgscan(before):
-        pytest.skip("the machine reclaimed during the quiet window; nothing to compare")
-    assert "no reclaim activity" in p.stdout
-    js = run("reclaim", "-i", 1, "-c", 1, "--json", timeout=20)
-    if pgscan(vmstat()) == pgscan(after):
-        recs = [loads(l) for l in js.stdout.splitlines()]
-        assert [r["scanned_pages"] for r in recs if r["type"] == "reclaim_interval"] == [0]
-        assert not [r for r in recs if r["type"] in ("reclaim", "reclaim_stalls")]
+    assert "no reclaim activity" in quiet_run()
+    recs = [loads(l) for l in quiet_run("--json").splitlines()]
+    assert [r["scanned_pages"] for r in recs if r["type"] == "reclaim_interval"] == [0]
+    assert not [r for r in recs if r["type"] in ("reclaim", "reclaim_stalls")]
 
 
 def test_nested_stalls_are_both_counted():

@@ -46,6 +46,61 @@ def test_hostile_process_name_is_safe_in_text_and_valid_in_json(evil_process):
     assert recs[0]["comm"] == "\x1b[31mred\n\tx\ufffd\ufffd"
 
 
+# U+202E RIGHT-TO-LEFT OVERRIDE: on a terminal, what follows it is shown reversed, so a
+# process called "\u202egnp.exe" reads as "exe.png". Text must show it as a control.
+RLO = "\u202e"
+
+
+def test_bidirectional_override_in_names_is_a_control_in_text(tmp_path):
+    """A process and a memory cgroup whose names hold U+202E: proc, cgroup and report
+    print '?' in text where the kernel's own files hold the override; JSON keeps each name
+    exactly as /proc and the cgroup's directory hold it, the override escaped."""
+    from conftest import MemoryCgroup, scaled_mib
+    name = (RLO + "gnp.exe").encode()
+    code = ("import ctypes, time; ctypes.CDLL(None).prctl(15, %r, 0, 0, 0); "
+            "x = bytearray(%d << 20); print('ready', flush=True); time.sleep(120)"
+            % (name, scaled_mib(128)))
+    cg = MemoryCgroup("memscope-test-" + RLO + "evil", 1 << 40)
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    try:
+        assert p.stdout.readline() == b"ready\n"
+        with open(f"{cg.path}/cgroup.procs", "w") as f:
+            f.write(str(p.pid))
+        # the ground truth: the kernel's own files hold the override
+        with open(f"/proc/{p.pid}/comm", "rb") as f:
+            assert f.read().rstrip(b"\n") == name, "prctl did not set the name: void"
+        with open(f"/proc/{p.pid}/cgroup", "rb") as f:
+            assert cg.rel.encode() in f.read(), "not in the cgroup: void"
+        wide = dict(os.environ, COLUMNS="400")
+        texts = {
+            "proc": run("proc", "--once", "-p", p.pid, env=wide),
+            "cgroup": run("cgroup", "--cgroup", cg.rel, env=wide),
+        }
+        db = str(tmp_path / "m.db")
+        rec = run("record", "--db", db, "-i", "0.5", "-c", "2", "--top", "100",
+                  "--memcgs", "10000", timeout=120)
+        assert rec.returncode == 0, rec.stderr
+        texts["report"] = run("report", "--db", db, "--at", "1m", env=wide)
+        for cmd, t in texts.items():
+            assert t.returncode == 0, (cmd, t.stderr)
+            assert RLO not in t.stdout and RLO not in t.stderr, cmd
+        assert "?gnp.exe" in texts["proc"].stdout, texts["proc"].stdout
+        assert "memscope-test-?evil" in texts["cgroup"].stdout, texts["cgroup"].stdout
+        assert "?gnp.exe" in texts["report"].stdout, texts["report"].stdout
+        assert "memscope-test-?evil" in texts["report"].stdout, texts["report"].stdout
+        raw = run("-j", "proc", "--once", "-p", p.pid).stdout
+        assert RLO not in raw and "\\u202e" in raw, raw
+        recs = [json.loads(line) for line in raw.splitlines()]
+        assert [(r["comm"], r["cgroup"]) for r in recs] == [(name.decode(), cg.rel)]
+        cgs = [json.loads(line) for line in run("-j", "cgroup", "--cgroup", cg.rel).stdout
+               .splitlines()]
+        assert [c["path"] for c in cgs if c["type"] == "cgroup"] == [cg.rel]
+    finally:
+        p.kill()
+        p.wait()
+        cg.remove()
+
+
 def test_write_errors_exit_1_with_one_line():
     for redirect in (">/dev/full", ">&-"):
         p = subprocess.run(f"{MEMSCOPE} -j proc --once {redirect}", shell=True,
@@ -105,7 +160,7 @@ def test_errors_end_the_json_stream_with_a_record():
 def test_global_flags_combine_and_errors_name_what_was_typed():
     p = run("-jv", "gfp", "0xcc0")
     assert p.returncode == 0, p.stderr
-    assert json.loads(p.stdout)["flags"] == "GFP_KERNEL"
+    assert json.loads(p.stdout)["flags"] == ["GFP_KERNEL"]
     p = run("proc", "--once", "--json=1")
     assert p.returncode == 2 and "'--json' takes no value" in p.stderr, p.stderr
     p = run("proc", "--once", "--no-such")

@@ -14,6 +14,7 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct kbtf_enum names;
 	struct btf *btf;
 	char buf[64];
 	long long v;
@@ -29,6 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	kbtf_enum_short("oom_constraint", 1, "CONSTRAINT_", buf, sizeof(buf));
 	kbtf_enum_short("migratetype", 0, "MIGRATE_", buf, 4);
 	kbtf_mm_counter_indices(&a, &b, &c, &d);
+	kbtf_enum_copy("compact_result", "COMPACT_", &names);
 	kbtf_release();
+	kbtf_enum_text(&names, 1, buf, sizeof(buf));
 	return 0;
 }

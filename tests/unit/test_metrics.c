@@ -58,13 +58,13 @@ static void test_record_families_grouped_named_and_escaped(void **state)
 	/* one HELP/TYPE per family, samples of both records under it; counters exact */
 	assert_non_null(strstr(text,
 		"# HELP x_scanned_pages_total pages scanned\n# TYPE x_scanned_pages_total counter\n"
-		"x_scanned_pages_total{name=\"a\\\"b\\\\c\\n\",node=\"0\"} 18446744073709551615\n"
-		"x_scanned_pages_total{name=\"\xef\xbf\xbd\",node=\"1\",extra=\"1\"} 2\n"));
+		"x_scanned_pages_total{name=\"a\\\"b\\\\c?\",node=\"0\"} 18446744073709551615\n"
+		"x_scanned_pages_total{name=\"?\",node=\"1\",extra=\"1\"} 2\n"));
 	/* _ns in seconds, as a counter */
 	assert_non_null(strstr(text, "# TYPE x_wait_seconds_total counter\n"
-				     "x_wait_seconds_total{name=\"a\\\"b\\\\c\\n\",node=\"0\"} 1.5\n"));
+				     "x_wait_seconds_total{name=\"a\\\"b\\\\c?\",node=\"0\"} 1.5\n"));
 	assert_non_null(strstr(text, "# HELP x_free_bytes free, with a \\\\ and a\\nnewline\n"));
-	assert_non_null(strstr(text, "x_blocks{name=\"\xef\xbf\xbd\",node=\"1\",extra=\"1\","
+	assert_non_null(strstr(text, "x_blocks{name=\"?\",node=\"1\",extra=\"1\","
 				     "order=\"0\"} 9\n"));
 	assert_non_null(strstr(text, "order=\"1\"} 8\n"));
 	assert_null(strstr(text, "order=\"2\""));
@@ -100,11 +100,47 @@ static void test_histogram_is_cumulative_with_inf(void **state)
 	metrics_free(m);
 }
 
+/* A label value of any length stays whole and closed; what a terminal acts on is '?'. */
+static void test_long_hostile_label_is_whole(void **state)
+{
+	/* a cgroup path: "/" and a 255-byte name, then deeper, with bytes to escape or replace */
+	static const char unit[] = "\"\\\x1b\t\r\x08\x07\x7f\xc2\x9b\xff";
+	char path[4096], *lab, *text, *p;
+	struct metrics *m = metrics_new();
+	size_t len, n = 1;
+	(void)state;
+
+	path[0] = '/';
+	while (n + sizeof(unit) - 1 < sizeof(path) - 1) {
+		memcpy(path + n, unit, sizeof(unit) - 1);
+		n += sizeof(unit) - 1;
+	}
+	path[n] = 0;
+	lab = metrics_labels("constraint", "memcg", "memcg", path, NULL);
+	metrics_add_u64(m, "k_total", "counter", "kills", lab, 1);
+	free(lab);
+	text = metrics_render(m, &len);
+	p = strstr(text, "k_total{constraint=\"memcg\",memcg=\"/");
+	assert_non_null(p);
+	p += strlen("k_total{constraint=\"memcg\",memcg=\"/");
+	/* every unit whole: two escapes, then ? for each control, C1 and invalid byte */
+	for (size_t i = 1; i < n; i += sizeof(unit) - 1) {
+		assert_memory_equal(p, "\\\"\\\\????????", 12);
+		p += 12;
+	}
+	assert_string_equal(p, "\"} 1\n");
+	for (p = text; *p; p++)
+		assert_true(*p == '\n' || ((unsigned char)*p >= 0x20 && *p != 0x7f));
+	free(text);
+	metrics_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_families_grouped_named_and_escaped),
 		cmocka_unit_test(test_histogram_is_cumulative_with_inf),
+		cmocka_unit_test(test_long_hostile_label_is_whole),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

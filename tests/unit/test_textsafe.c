@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -41,6 +42,42 @@ static void test_comm_for_terminal(void **state)
 	assert_string_equal(text_safe("x\xc2\x9b" "1m", 32, false, t, sizeof(t)), "x?1m");
 }
 
+/* U+202E RIGHT-TO-LEFT OVERRIDE and its kin: invisible, they reorder or disguise a line */
+static void test_invisible_format_characters(void **state)
+{
+	static const char *const invisible[] = {
+		"\xd8\x9c",					/* U+061C arabic letter mark */
+		"\xe2\x80\x8b", "\xe2\x80\x8c", "\xe2\x80\x8d", /* zero width space, (non-)joiner */
+		"\xe2\x80\x8e", "\xe2\x80\x8f",		/* LRM, RLM */
+		"\xe2\x80\xa8", "\xe2\x80\xa9",		/* line, paragraph separator */
+		"\xe2\x80\xaa", "\xe2\x80\xab", "\xe2\x80\xac", /* LRE, RLE, PDF */
+		"\xe2\x80\xad", "\xe2\x80\xae",		/* LRO, RLO */
+		"\xe2\x81\xa0", "\xe2\x81\xa4",		/* word joiner .. invisible plus */
+		"\xe2\x81\xa6", "\xe2\x81\xa7", "\xe2\x81\xa8", "\xe2\x81\xa9", /* LRI .. PDI */
+		"\xef\xbb\xbf",					/* zero width no-break space */
+	};
+	char in[32], out[32], *fixed;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(invisible) / sizeof(invisible[0]); i++) {
+		snprintf(in, sizeof(in), "a%sb", invisible[i]);
+		assert_string_equal(text_safe(in, sizeof(in), true, out, sizeof(out)), "a?b");
+		assert_string_equal(comm_text(in, out), "a?b");
+	}
+	/* a process that calls itself "\u202egnp.exe" shows as "exe.png" unless stopped */
+	assert_string_equal(comm_text("\xe2\x80\xaegnp.exe", out), "?gnp.exe");
+	/* neighbours that are visible stay: U+2010 hyphen, U+2065 (unassigned), U+2192, Δ */
+	assert_string_equal(text_safe("\xe2\x80\x90\xe2\x81\xa5\xe2\x86\x92\xce\x94", 32, false,
+				      out, sizeof(out)),
+			    "\xe2\x80\x90\xe2\x81\xa5\xe2\x86\x92\xce\x94");
+	/* JSON: the same string to a parser, escaped so the raw line cannot reorder */
+	fixed = json_utf8_fix("{\"comm\":\"\xe2\x80\xaegnp.exe\xd8\x9c\xff\"}");
+	assert_non_null(fixed);
+	assert_string_equal(fixed, "{\"comm\":\"\\u202egnp.exe\\u061c\\ufffd\"}");
+	free(fixed);
+	assert_null(json_utf8_fix("{\"comm\":\"\xe2\x86\x92\"}"));
+}
+
 static void test_json_stays_utf8(void **state)
 {
 	char *fixed;
@@ -58,6 +95,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_utf8_lengths),
 		cmocka_unit_test(test_comm_for_terminal),
+		cmocka_unit_test(test_invisible_format_characters),
 		cmocka_unit_test(test_json_stays_utf8),
 	};
 
