@@ -107,6 +107,11 @@ $(OUT)/tests/stall_nest: tests/e2e/stall_nest.c $(OUT)/reclaim.skel.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -O1 -Wall -o $@ $< -lbpf -lelf -lz
 
+# runs reclaim's kswapd programs the same way (tests/e2e/test_reclaim.py)
+$(OUT)/tests/kswapd_run: tests/e2e/kswapd_run.c $(OUT)/reclaim.skel.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -O1 -Wall -o $@ $< -lbpf -lelf -lz
+
 # steps one process's wall clock at SIGUSR1, as NTP would (tests/e2e/test_record.py)
 $(OUT)/tests/libclockstep.so: tests/e2e/clockstep.c
 	@mkdir -p $(dir $@)
@@ -133,8 +138,8 @@ $(OUT)/tests/libfailresp.so: tests/e2e/failresp.c
 	$(CC) -O1 -g -Wall -shared -fPIC -o $@ $<
 
 E2E_BINS := $(OUT)/tests/fentry_only.bpf.o $(OUT)/tests/task_pids.bpf.o $(OUT)/tests/workload \
-	    $(OUT)/tests/stall_nest $(OUT)/tests/leaky $(OUT)/tests/leaky_nofp \
-	    $(OUT)/tests/libfailresp.so $(OUT)/tests/libclockstep.so
+	    $(OUT)/tests/stall_nest $(OUT)/tests/kswapd_run $(OUT)/tests/leaky \
+	    $(OUT)/tests/leaky_nofp $(OUT)/tests/libfailresp.so $(OUT)/tests/libclockstep.so
 
 e2e: memscope $(E2E_BINS)
 	$(PYTHON) -m pytest -q -rs tests/e2e

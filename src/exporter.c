@@ -474,11 +474,9 @@ static void scrape_reclaim(struct metrics *m, const int *node_ids, int nr)
 	reclaim_read(ex.reclaim, &s);
 	for (int i = 0; i < nr; i++) {
 		int n = node_ids[i];
-		struct reclaim_kswapd_row kr = { .node = n, .wakeups = s.kswapd[n].wakeups,
-						 .awake_ns = s.kswapd[n].awake_ns,
-						 .max_order_since_start = s.kswapd[n].max_order };
+		struct reclaim_kswapd_row kr;
 
-		if (n < 0 || n >= RC_MAX_NODES)
+		if (!reclaim_kswapd_row_of(&s, NULL, n, &kr))
 			continue;
 		for (int k = 0; k < RC_NR_KIND; k++) {
 			struct reclaim_row row;
@@ -517,8 +515,12 @@ static void scrape_events(struct metrics *m)
 static void scrape_processes(struct metrics *m)
 {
 	struct proc_list l = { 0 };
+	static bool said;
 
 	procs_snapshot(ex.procs, &l);
+	if (!said && procs_pid_namespace(ex.procs))
+		ms_warn("exporter: --processes: %s", PROCS_PIDNS_SCOPE);
+	said = true;
 	proc_list_sort_rss(&l);
 	for (size_t i = 0; i < l.n && i < (size_t)cfg.processes; i++) {
 		struct proc_row row;

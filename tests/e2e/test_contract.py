@@ -55,7 +55,7 @@ UNITS = ("_bytes", "_ns", "_pages", "_percent", "_per_s")
 UNITLESS = re.compile(
     r"^(ts|id|pid|tid|.*_mask.*|.*_pid|.*_calls|node|nid|order|uid|mask|gfp|count|calls|cpu_node|"
     r"numa_nodes|exit_status|oom_score_adj|priority|.*_count|nr_.*|.*_index|"
-    r".*_order|.*_order_.*|free_blocks.*|.*_avg\d+|.*_stalls|.*wakeups|.*_failures|failures|lost|"
+    r".*_order|.*_order_.*|free_blocks.*|.*_avg\d+|.*_stalls|.*wakeups|rounds|.*_failures|failures|lost|"
     r"filtered|"
     r"retries|.*_retries|direct_reclaims|compaction_tries|reclaim_retries|kills|"
     r"histogram|max_no_progress_loops|compact_priority|.*_points|zones|"
