@@ -21,6 +21,18 @@ static uint64_t v1_unlimited(void)
 	return (uint64_t)LONG_MAX / ms_page_size() * ms_page_size();
 }
 
+/* Room for one more element at index n of an array of cap (doubled when full). */
+static void *room_for(void *p, size_t n, size_t *cap, size_t size, size_t first)
+{
+	if (n < *cap)
+		return p;
+	*cap = *cap ? *cap * 2 : first;
+	p = realloc(p, *cap * size);
+	if (!p)
+		ms_fatal("out of memory");
+	return p;
+}
+
 bool memcg_kv(const char *text, const char *key, uint64_t *value)
 {
 	size_t k = strlen(key);
@@ -75,7 +87,7 @@ static void known(struct memcg_row *row, const char *key, bool ok)
 /* One number of a file; false when the file is missing, "max" or v1's unlimited. */
 static bool number(const struct reader *rd, const char *file, uint64_t *v)
 {
-	char path[600], buf[64];
+	char path[PATH_MAX + 64], buf[64];
 	unsigned long long x;
 
 	snprintf(path, sizeof(path), "%s/%s", rd->dir, file);
@@ -102,7 +114,7 @@ static void stat_field(struct reader *rd, const char *name, uint64_t *v, const c
 
 static bool read_text(const struct reader *rd, const char *file, char *buf, size_t len)
 {
-	char path[600];
+	char path[PATH_MAX + 64];
 
 	snprintf(path, sizeof(path), "%s/%s", rd->dir, file);
 	return read_cgroup_file(path, buf, len) >= 0;
@@ -137,6 +149,8 @@ static void read_stat(struct reader *rd)
 		   "activate_anon_pages");
 	stat_field(rd, "workingset_activate_file", &r->activate_file_pages,
 		   "activate_file_pages");
+	stat_field(rd, "pgfault", &r->faults, "faults");
+	stat_field(rd, "pgmajfault", &r->major_faults, "major_faults");
 	if (v1) /* v1 has no "kernel" line: its kmem counter */
 		num_field(rd, "memory.kmem.usage_in_bytes", &r->kernel_bytes, "kernel_bytes");
 	else
@@ -156,6 +170,8 @@ static void read_limits(struct reader *rd)
 		  "usage_bytes");
 	num_field(rd, v1 ? "memory.limit_in_bytes" : "memory.max", &r->limit_bytes,
 		  "limit_bytes");
+	num_field(rd, v1 ? "memory.max_usage_in_bytes" : "memory.peak", &r->peak_bytes,
+		  "peak_bytes");
 	/* each version's own files only: a missing file is a lookup too */
 	known(r, "high_bytes", !v1 && number(rd, "memory.high", &r->high_bytes));
 	known(r, "low_bytes", !v1 && number(rd, "memory.low", &r->low_bytes));
@@ -250,7 +266,7 @@ static void read_one(const char *abs, const char *rel, uint64_t id, int depth,
 struct walk_ctx {
 	const char *under;
 	struct memcg_list *out;
-	char (*dirs)[512]; /* each row's directory */
+	char **dirs; /* each row's directory */
 	size_t cap;
 };
 
@@ -263,6 +279,22 @@ static bool is_under(const char *rel, const char *under)
 	return !strncmp(rel, under, n) && (rel[n] == 0 || rel[n] == '/');
 }
 
+static char *dup_or_die(const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		ms_fatal("out of memory");
+	return d;
+}
+
+static void free_dirs(struct walk_ctx *w)
+{
+	for (size_t i = 0; i < w->out->n; i++)
+		free(w->dirs[i]);
+	free(w->dirs);
+}
+
 /* The walk notes each cgroup; the reading is done after, in parallel. */
 static void note_one(const char *abs, const char *rel, uint64_t id, int depth, void *ctx)
 {
@@ -272,19 +304,10 @@ static void note_one(const char *abs, const char *rel, uint64_t id, int depth, v
 
 	if (w->under && !is_under(rel, w->under))
 		return;
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 64;
-		l->r = realloc(l->r, l->cap * sizeof(*l->r));
-		if (!l->r)
-			ms_fatal("out of memory");
-	}
-	if (l->n == w->cap) { /* the list may come with room from an earlier read */
-		w->cap = w->cap ? w->cap * 2 : 64;
-		w->dirs = realloc(w->dirs, w->cap * sizeof(*w->dirs));
-		if (!w->dirs)
-			ms_fatal("out of memory");
-	}
-	snprintf(w->dirs[l->n], sizeof(w->dirs[0]), "%s", abs);
+	l->r = room_for(l->r, l->n, &l->cap, sizeof(*l->r), 64);
+	/* the list may come with room from an earlier read: the directories, not */
+	w->dirs = room_for(w->dirs, l->n, &w->cap, sizeof(*w->dirs), 64);
+	w->dirs[l->n] = dup_or_die(abs);
 	r = &l->r[l->n++];
 	snprintf(r->path, sizeof(r->path), "%s", rel);
 	r->id = id;
@@ -302,10 +325,10 @@ static void *read_part(void *arg)
 
 	for (size_t i = p->from; i < p->to; i++) {
 		struct memcg_row *r = &p->w->out->r[i];
-		char rel[256];
+		char *rel = dup_or_die(r->path); /* read_one clears the row */
 
-		snprintf(rel, sizeof(rel), "%s", r->path);
 		read_one(p->w->dirs[i], rel, r->id, r->depth, r);
+		free(rel);
 	}
 	return NULL;
 }
@@ -343,7 +366,7 @@ int memcgs_read(const char *rel, struct memcg_list *out)
 	memcg_hier_is_v2(); /* its answer is cached before the threads ask */
 	memcg_walk(note_one, &w);
 	read_all(&w);
-	free(w.dirs);
+	free_dirs(&w);
 	return out->n;
 }
 
@@ -351,6 +374,237 @@ void memcg_list_free(struct memcg_list *l)
 {
 	free(l->r);
 	memset(l, 0, sizeof(*l));
+}
+
+struct memcg_row *memcg_list_find(struct memcg_list *l, uint64_t id)
+{
+	for (size_t i = 0; l && i < l->n; i++)
+		if (l->r[i].id == id)
+			return &l->r[i];
+	return NULL;
+}
+
+/* ---- sets of ids ---- */
+
+static int by_id(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+bool memcg_ids_has(const struct memcg_ids *s, uint64_t id)
+{
+	return s && s->n && bsearch(&id, s->id, s->n, sizeof(*s->id), by_id);
+}
+
+void memcg_ids_add(struct memcg_ids *s, uint64_t id)
+{
+	s->id = room_for(s->id, s->n, &s->cap, sizeof(*s->id), 256);
+	s->id[s->n++] = id;
+}
+
+void memcg_ids_sort(struct memcg_ids *s)
+{
+	if (s->n)
+		qsort(s->id, s->n, sizeof(*s->id), by_id);
+}
+
+void memcg_ids_free(struct memcg_ids *s)
+{
+	free(s->id);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- the largest few: one small file of each cgroup, then only those read whole ---- */
+
+struct candidate {
+	char *abs, *rel;
+	uint64_t id, usage;
+	int depth;
+	bool first;
+};
+
+struct top_walk {
+	const char *under;
+	const struct memcg_ids *first;
+	struct memcg_ids *all;
+	struct candidate *c;
+	size_t n, cap;
+};
+
+/* Usage for the ranking; a cgroup without the file (gone meanwhile) ranks last. */
+static uint64_t usage_of(const char *abs)
+{
+	char path[PATH_MAX + 64], buf[64];
+	unsigned long long x;
+
+	snprintf(path, sizeof(path), "%s/%s", abs,
+		 memcg_hier_is_v2() ? "memory.current" : "memory.usage_in_bytes");
+	if (read_cgroup_file(path, buf, sizeof(buf)) <= 0 || sscanf(buf, "%llu", &x) != 1)
+		return 0;
+	return x;
+}
+
+static void note_candidate(const char *abs, const char *rel, uint64_t id, int depth, void *ctx)
+{
+	struct top_walk *t = ctx;
+
+	if (t->all)
+		memcg_ids_add(t->all, id);
+	if (!depth || (t->under && !is_under(rel, t->under)))
+		return;
+	t->c = room_for(t->c, t->n, &t->cap, sizeof(*t->c), 64);
+	t->c[t->n++] = (struct candidate){ dup_or_die(abs), dup_or_die(rel), id, usage_of(abs),
+					   depth, memcg_ids_has(t->first, id) };
+}
+
+static int by_rank(const void *a, const void *b)
+{
+	const struct candidate *x = a, *y = b;
+
+	if (x->first != y->first)
+		return x->first ? -1 : 1;
+	if (x->usage != y->usage)
+		return x->usage > y->usage ? -1 : 1;
+	return strcmp(x->rel, y->rel);
+}
+
+int memcgs_read_top(const char *rel, size_t n, const struct memcg_ids *first,
+		    struct memcg_ids *all, struct memcg_list *out)
+{
+	struct top_walk t = { .under = rel, .first = first, .all = all };
+	struct walk_ctx w = { NULL, out, NULL, 0 };
+
+	out->n = 0;
+	if (all)
+		all->n = 0;
+	if (!memcg_root()) {
+		errno = ENOENT;
+		return -1;
+	}
+	memcg_hier_is_v2(); /* cached before the threads ask */
+	memcg_walk(note_candidate, &t);
+	if (all)
+		memcg_ids_sort(all);
+	qsort(t.c, t.n, sizeof(*t.c), by_rank);
+	for (size_t i = 0; i < t.n; i++) {
+		if (i < n)
+			note_one(t.c[i].abs, t.c[i].rel, t.c[i].id, t.c[i].depth, &w);
+		free(t.c[i].abs);
+		free(t.c[i].rel);
+	}
+	free(t.c);
+	read_all(&w);
+	free_dirs(&w);
+	return out->n;
+}
+
+/* ---- what BPF attributes to each cgroup ---- */
+
+struct memcg_attributed *memcg_attributed_of(struct memcg_attribution *t, uint64_t id)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->a[i].id == id)
+			return &t->a[i];
+	t->a = room_for(t->a, t->n, &t->cap, sizeof(*t->a), 64);
+	memset(&t->a[t->n], 0, sizeof(t->a[0]));
+	t->a[t->n].id = id;
+	return &t->a[t->n++];
+}
+
+const struct memcg_attributed *memcg_attributed_find(const struct memcg_attribution *t,
+						     uint64_t id)
+{
+	for (size_t i = 0; t && i < t->n; i++)
+		if (t->a[i].id == id)
+			return &t->a[i];
+	return NULL;
+}
+
+static void add_memcg(const struct rc_memcg_key *k, const struct rc_memcg *m, void *ctx)
+{
+	struct memcg_attributed *a = memcg_attributed_of(ctx, k->memcg_id);
+	const __u64 *src = (const __u64 *)m;
+	__u64 *dst = (__u64 *)&a->m;
+
+	for (size_t w = 0; w < sizeof(*m) / sizeof(__u64); w++)
+		dst[w] += src[w]; /* max_ns summed too: unused here */
+}
+
+void memcg_attribution_read(struct memcg_attribution *t, struct reclaim *r)
+{
+	t->n = 0;
+	reclaim_each_memcg(r, add_memcg, t);
+}
+
+void memcg_attribution_free(struct memcg_attribution *t)
+{
+	free(t->a);
+	memset(t, 0, sizeof(*t));
+}
+
+/* The field has a value after all (a live view fills what a snapshot leaves null). */
+static void unnull(struct memcg_row *r, const char *key)
+{
+	for (int i = 0; i < memcg_desc.nr; i++)
+		if (!strcmp(memcg_desc.fields[i].key, key))
+			record_mark(&memcg_desc, r, i, false);
+}
+
+void memcg_fill_live(struct memcg_row *r, const struct memcg_attributed *now,
+		     const struct memcg_attributed *before)
+{
+	static const struct memcg_attributed zero;
+	static const char *const keys[] = { "stalls", "stall_total_ns", "stall_p99_at_most_ns",
+					    "reclaim_scanned_pages", "reclaim_reclaimed_pages",
+					    "oom_kills" };
+	__u64 hist[RC_HIST_SLOTS];
+
+	if (!now)
+		now = &zero;
+	if (!before)
+		before = &zero;
+	r->nr_buckets = 0;
+	for (int i = 0; i < RC_HIST_SLOTS; i++) {
+		struct hist_bucket *b;
+
+		hist[i] = now->m.hist[i] - before->m.hist[i];
+		if (!hist[i])
+			continue;
+		/* the in-kernel buckets are log2 of microseconds, as reclaim's */
+		b = &r->stall_histogram[r->nr_buckets++];
+		memset(b, 0, sizeof(*b));
+		b->from_ns = i ? (1ULL << i) * 1000 : 0;
+		b->to_ns = ((1ULL << (i + 1)) - 1) * 1000;
+		b->count = hist[i];
+	}
+	r->stalls = now->m.count - before->m.count;
+	r->stall_total_ns = now->m.total_ns - before->m.total_ns;
+	r->stall_p99_at_most_ns = reclaim_hist_quantile(hist, 0.99);
+	r->reclaim_scanned_pages = now->m.scanned_pages - before->m.scanned_pages;
+	r->reclaim_reclaimed_pages = now->m.reclaimed_pages - before->m.reclaimed_pages;
+	r->oom_kills = now->kills - before->kills;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(keys[i], "stall_p99_at_most_ns") || r->stalls)
+			unnull(r, keys[i]);
+}
+
+void memcg_add_refaults(struct memcg_row *r, const struct memcg_row *prev)
+{
+	uint64_t refault;
+
+	if (!prev || record_is_null(&memcg_desc, r, "refault_file_pages") ||
+	    record_is_null(&memcg_desc, prev, "refault_file_pages") ||
+	    record_is_null(&memcg_desc, r, "anon_bytes") ||
+	    record_is_null(&memcg_desc, r, "active_file_bytes"))
+		return;
+	refault = r->refault_file_pages > prev->refault_file_pages ?
+		  (r->refault_file_pages - prev->refault_file_pages) * ms_page_size() : 0;
+	if (refault > r->inactive_file_bytes)
+		refault = r->inactive_file_bytes;
+	r->working_set_refault_bytes = r->anon_bytes + r->active_file_bytes + refault;
+	unnull(r, "working_set_refault_bytes");
 }
 
 /* ---- the "cgroup" record ---- */
@@ -379,6 +633,8 @@ static const struct field memcg_fields[] = {
 	B(limit_bytes, "LIMIT", "memory.max (v2), memory.limit_in_bytes (v1); null: no limit"),
 	M(limit_used_percent, "%LIM", FT_F64, FU_PERCENT, FK_GAUGE, 0,
 	  "usage_bytes of limit_bytes; null without a limit"),
+	B(peak_bytes, NULL, "the highest usage: memory.peak (v2, 5.19+), "
+	  "memory.max_usage_in_bytes (v1)"),
 	B(high_bytes, NULL, "memory.high (v2); null: none, or v1"),
 	B(low_bytes, NULL, "memory.low (v2); null on v1"),
 	B(min_bytes, NULL, "memory.min (v2); null on v1"),
@@ -411,6 +667,8 @@ static const struct field memcg_fields[] = {
 	C(refault_file_pages, NULL, FU_PAGES, "memory.stat workingset_refault_file"),
 	C(activate_anon_pages, NULL, FU_PAGES, "memory.stat workingset_activate_anon"),
 	C(activate_file_pages, NULL, FU_PAGES, "memory.stat workingset_activate_file"),
+	C(faults, NULL, FU_NONE, "page faults of its tasks: memory.stat pgfault"),
+	C(major_faults, NULL, FU_NONE, "of those, major (from disk): memory.stat pgmajfault"),
 	C(events_low, NULL, FU_NONE, "memory.events low (v2)"),
 	C(events_high, NULL, FU_NONE, "memory.events high (v2)"),
 	C(events_max, NULL, FU_NONE, "memory.events max (v2)"),
