@@ -7,41 +7,9 @@
 #include <string.h>
 #include "metrics.h"
 #include "msg.h"
+#include "runtime.h"
 #include "strbuf.h"
 #include "textsafe.h"
-
-struct sample {
-	char *family, *help, *line;
-	const char *type;
-	size_t seq;
-};
-
-struct metrics {
-	struct sample *s;
-	size_t n, cap;
-};
-
-struct metrics *metrics_new(void)
-{
-	struct metrics *m = calloc(1, sizeof(*m));
-
-	if (!m)
-		ms_fatal("out of memory");
-	return m;
-}
-
-void metrics_free(struct metrics *m)
-{
-	if (!m)
-		return;
-	for (size_t i = 0; i < m->n; i++) {
-		free(m->s[i].family);
-		free(m->s[i].help);
-		free(m->s[i].line);
-	}
-	free(m->s);
-	free(m);
-}
 
 static char *xstrdup(const char *s)
 {
@@ -93,6 +61,96 @@ static char *text_take(struct text *t)
 }
 
 /*
+ * A family: its HELP and TYPE once, then its sample lines in the order added. A scrape
+ * of fifty memory cgroups is thousands of samples in a few hundred families: each
+ * sample is appended to its family's text, found by a hash of its name.
+ */
+struct family {
+	char *name, *help;
+	const char *type;
+	struct text body;
+};
+
+struct metrics {
+	struct family *f;
+	size_t n, cap;
+	int *slot; /* open addressing: index into f, -1 free; nslot a power of two */
+	size_t nslot;
+};
+
+struct metrics *metrics_new(void)
+{
+	struct metrics *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		ms_fatal("out of memory");
+	return m;
+}
+
+void metrics_free(struct metrics *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->f[i].name);
+		free(m->f[i].help);
+		free(m->f[i].body.s);
+	}
+	free(m->f);
+	free(m->slot);
+	free(m);
+}
+
+static size_t name_hash(const char *s)
+{
+	size_t h = 14695981039346656037ULL; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static void rehash(struct metrics *m)
+{
+	for (m->nslot = 256; m->nslot < 4 * (m->n + 1); m->nslot *= 2)
+		;
+	free(m->slot);
+	m->slot = malloc(m->nslot * sizeof(*m->slot));
+	if (!m->slot)
+		ms_fatal("out of memory");
+	memset(m->slot, 0xff, m->nslot * sizeof(*m->slot));
+	for (size_t i = 0; i < m->n; i++) {
+		size_t s = name_hash(m->f[i].name) & (m->nslot - 1);
+
+		while (m->slot[s] >= 0)
+			s = (s + 1) & (m->nslot - 1);
+		m->slot[s] = i;
+	}
+}
+
+/* The family of that name; made with this help and type when it is the first sample. */
+static struct family *family_of(struct metrics *m, const char *name, const char *type,
+				const char *help)
+{
+	size_t s;
+
+	if (2 * (m->n + 1) > m->nslot)
+		rehash(m);
+	for (s = name_hash(name) & (m->nslot - 1); m->slot[s] >= 0; s = (s + 1) & (m->nslot - 1))
+		if (!strcmp(m->f[m->slot[s]].name, name))
+			return &m->f[m->slot[s]];
+	if (m->n == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 64;
+		m->f = realloc(m->f, m->cap * sizeof(*m->f));
+		if (!m->f)
+			ms_fatal("out of memory");
+	}
+	m->slot[s] = m->n;
+	m->f[m->n] = (struct family){ .name = xstrdup(name), .help = xstrdup(help), .type = type };
+	return &m->f[m->n++];
+}
+
+/*
  * A label value as the other outputs show a name the kernel handed over: text_safe's
  * '?' for control characters (newline and tab included) and invalid UTF-8, so that
  * `curl .../metrics` on a terminal runs nothing; then backslash and quote escaped.
@@ -134,46 +192,28 @@ char *metrics_labels(const char *name, ...)
 	for (; name; name = va_arg(ap, const char *)) {
 		const char *v = va_arg(ap, const char *);
 
-		label_pair(&t, name, v, strlen(v));
+		if (v) /* NULL: a label this sample does not have */
+			label_pair(&t, name, v, strlen(v));
 	}
 	va_end(ap);
 	return text_take(&t);
 }
 
-/* name{labels} value: the family is the name but for a histogram's suffixes. */
-static void add_line(struct metrics *m, const char *family, const char *type, const char *help,
-		     char *line)
+/* name{labels} value, under its family (the name but for a histogram's suffixes). */
+static void add_sample(struct metrics *m, const char *family, const char *type,
+		       const char *help, const char *name, const char *labels, const char *value)
 {
-	struct sample *s;
+	struct text *t = &family_of(m, family, type, help)->body;
 
-	if (m->n == m->cap) {
-		m->cap = m->cap ? m->cap * 2 : 256;
-		m->s = realloc(m->s, m->cap * sizeof(*m->s));
-		if (!m->s)
-			ms_fatal("out of memory");
-	}
-	s = &m->s[m->n];
-	s->family = xstrdup(family);
-	s->help = xstrdup(help);
-	s->line = line;
-	s->type = type;
-	s->seq = m->n++;
-}
-
-/* The line of one sample (malloc'ed). */
-static char *sample_text(const char *name, const char *labels, const char *value)
-{
-	struct text t = { 0 };
-
-	text_str(&t, name);
+	text_str(t, name);
 	if (labels && *labels) {
-		text_str(&t, "{");
-		text_str(&t, labels);
-		text_str(&t, "}");
+		text_str(t, "{");
+		text_str(t, labels);
+		text_str(t, "}");
 	}
-	text_str(&t, " ");
-	text_str(&t, value);
-	return text_take(&t);
+	text_str(t, " ");
+	text_str(t, value);
+	text_str(t, "\n");
 }
 
 static const char *fmt_double(char *buf, size_t len, double v)
@@ -191,7 +231,7 @@ void metrics_add(struct metrics *m, const char *name, const char *type, const ch
 {
 	char v[64];
 
-	add_line(m, name, type, help, sample_text(name, labels, fmt_double(v, sizeof(v), value)));
+	add_sample(m, name, type, help, name, labels, fmt_double(v, sizeof(v), value));
 }
 
 void metrics_add_u64(struct metrics *m, const char *name, const char *type, const char *help,
@@ -200,7 +240,7 @@ void metrics_add_u64(struct metrics *m, const char *name, const char *type, cons
 	char v[32];
 
 	snprintf(v, sizeof(v), "%" PRIu64, value);
-	add_line(m, name, type, help, sample_text(name, labels, v));
+	add_sample(m, name, type, help, name, labels, v);
 }
 
 static bool ends_with(const char *s, const char *tail)
@@ -208,6 +248,12 @@ static bool ends_with(const char *s, const char *tail)
 	size_t a = strlen(s), b = strlen(tail);
 
 	return a >= b && !strcmp(s + a - b, tail);
+}
+
+/* Pages are served as bytes: one unit for one fact, whatever the machine's page size. */
+static bool as_bytes(const struct field *f)
+{
+	return f->unit == FU_PAGES && ends_with(f->key, "_pages");
 }
 
 char *metrics_field_name(char *buf, size_t len, const char *prefix, const struct field *f)
@@ -221,9 +267,27 @@ char *metrics_field_name(char *buf, size_t len, const char *prefix, const struct
 	} else if (f->unit == FU_PERCENT && ends_with(f->key, "_percent")) {
 		k -= 8;
 		unit = "_ratio";
+	} else if (as_bytes(f)) {
+		k -= 6;
+		unit = "_bytes";
 	}
 	snprintf(buf, len, "%s%.*s%s%s", prefix, (int)k, f->key, unit,
 		 f->kind == FK_COUNTER ? "_total" : "");
+	return buf;
+}
+
+/* The HELP of a field's family: the view's own text for it, or the record's. */
+static const char *field_help(const struct metrics_view *v, const struct field *f, char *buf,
+			      size_t len)
+{
+	const char *help = f->help;
+
+	for (int i = 0; v->help && v->help[i]; i += 2)
+		if (!strcmp(v->help[i], f->key))
+			help = v->help[i + 1];
+	if (!as_bytes(f))
+		return help;
+	snprintf(buf, len, "%s (counted in pages, served in bytes)", help);
 	return buf;
 }
 
@@ -231,6 +295,7 @@ char *metrics_field_name(char *buf, size_t len, const char *prefix, const struct
 static const char *value_text(const struct field *f, const char *p, char *buf, size_t len)
 {
 	double scale = f->unit == FU_NS ? 1e-9 : f->unit == FU_PERCENT ? 0.01 : 1;
+	uint64_t mult = as_bytes(f) ? ms_page_size() : 1;
 	union { uint32_t u32; int32_t s32; uint64_t u64; int64_t s64; double f64; bool b; } v;
 
 	memcpy(&v, p, f->type == FT_U32 || f->type == FT_S32 ? 4 : f->type == FT_BOOL ? 1 : 8);
@@ -238,11 +303,11 @@ static const char *value_text(const struct field *f, const char *p, char *buf, s
 		return fmt_double(buf, len, (f->type == FT_S32 ? v.s32 : f->type == FT_S64 ? v.s64 :
 					     f->type == FT_U32 ? v.u32 : (double)v.u64) * scale);
 	switch (f->type) {
-	case FT_U32: snprintf(buf, len, "%" PRIu32, v.u32); return buf;
-	case FT_S32: snprintf(buf, len, "%" PRId32, v.s32); return buf;
-	case FT_U64: snprintf(buf, len, "%" PRIu64, v.u64); return buf;
-	case FT_S64: snprintf(buf, len, "%" PRId64, v.s64); return buf;
-	case FT_F64: return fmt_double(buf, len, v.f64 * scale);
+	case FT_U32: snprintf(buf, len, "%" PRIu64, v.u32 * mult); return buf;
+	case FT_S32: snprintf(buf, len, "%" PRId64, v.s32 * (int64_t)mult); return buf;
+	case FT_U64: snprintf(buf, len, "%" PRIu64, v.u64 * mult); return buf;
+	case FT_S64: snprintf(buf, len, "%" PRId64, v.s64 * (int64_t)mult); return buf;
+	case FT_F64: return fmt_double(buf, len, v.f64 * scale * mult);
 	case FT_BOOL: return v.b ? "1" : "0";
 	default: return NULL;
 	}
@@ -286,26 +351,28 @@ static char *record_labels(const struct record_desc *d, const void *rec,
 }
 
 /* One sample per element of an array field, labelled by its index. */
-static void array_samples(struct metrics *m, const char *name, const struct field *f,
-			  const void *rec, const char *labels)
+static void array_samples(struct metrics *m, const char *name, const char *help,
+			  const struct field *f, const void *rec, const char *labels)
 {
 	struct field elem = *f;
+	struct text lab = { 0 };
+	size_t base;
 	uint32_t n;
 
 	elem.type = f->type == FT_U64S ? FT_U64 : f->type == FT_S64S ? FT_S64 : FT_F64;
 	memcpy(&n, (const char *)rec + f->count_off, sizeof(n));
+	text_str(&lab, labels);
+	base = lab.len;
 	for (uint32_t i = 0; i < n && i < f->size / 8; i++) {
-		struct text lab = { 0 };
-		char idx[16], v[64], *l;
+		char idx[16], v[64];
 
-		text_str(&lab, labels);
+		lab.len = base;
 		snprintf(idx, sizeof(idx), "%u", i);
 		label_pair(&lab, f->index, idx, strlen(idx));
-		l = text_take(&lab);
-		add_line(m, name, "gauge", f->help, sample_text(name, l,
-			 value_text(&elem, (const char *)rec + f->off + 8 * i, v, sizeof(v))));
-		free(l);
+		add_sample(m, name, "gauge", help, name, lab.s,
+			   value_text(&elem, (const char *)rec + f->off + 8 * i, v, sizeof(v)));
 	}
+	free(lab.s);
 }
 
 static bool is_array(const struct field *f)
@@ -331,7 +398,7 @@ void metrics_record(struct metrics *m, const struct metrics_view *v, const void 
 		    const char *labels)
 {
 	const struct record_desc *d = v->d;
-	char name[256], val[64], *lab = record_labels(d, rec, v->labels, labels);
+	char name[256], val[64], help[512], *lab = record_labels(d, rec, v->labels, labels);
 
 	for (int i = 0; i < d->nr; i++) {
 		const struct field *f = &d->fields[i];
@@ -342,12 +409,12 @@ void metrics_record(struct metrics *m, const struct metrics_view *v, const void 
 			continue;
 		metrics_field_name(name, sizeof(name), v->prefix, f);
 		if (is_array(f)) {
-			array_samples(m, name, f, rec, lab);
+			array_samples(m, name, field_help(v, f, help, sizeof(help)), f, rec, lab);
 			continue;
 		}
 		if (!value_text(f, p, val, sizeof(val)))
 			continue;
-		add_line(m, name, type, f->help, sample_text(name, lab, val));
+		add_sample(m, name, type, field_help(v, f, help, sizeof(help)), name, lab, val);
 	}
 	free(lab);
 }
@@ -356,38 +423,34 @@ void metrics_histogram(struct metrics *m, const char *name, const char *help,
 		       const char *labels, const double *le, const uint64_t *in_bucket, int n,
 		       double sum)
 {
+	struct text lab = { 0 };
 	char sname[256], v[64], b[64];
 	uint64_t cum = 0;
+	size_t base;
 
+	text_str(&lab, labels ? labels : "");
+	base = lab.len;
 	snprintf(sname, sizeof(sname), "%s_bucket", name);
 	for (int i = 0; i <= n; i++) {
-		struct text lab = { 0 };
 		const char *bound = i < n ? fmt_double(b, sizeof(b), le[i]) : "+Inf";
-		char *l;
 
-		text_str(&lab, labels ? labels : "");
+		lab.len = base;
 		label_pair(&lab, "le", bound, strlen(bound));
-		if (i < n)
-			cum += in_bucket[i];
+		cum += in_bucket[i]; /* the last: above every bound */
 		snprintf(v, sizeof(v), "%" PRIu64, cum);
-		l = text_take(&lab);
-		add_line(m, name, "histogram", help, sample_text(sname, l, v));
-		free(l);
+		add_sample(m, name, "histogram", help, sname, lab.s, v);
 	}
+	free(lab.s);
 	snprintf(sname, sizeof(sname), "%s_sum", name);
-	add_line(m, name, "histogram", help, sample_text(sname, labels,
-							 fmt_double(v, sizeof(v), sum)));
+	add_sample(m, name, "histogram", help, sname, labels, fmt_double(v, sizeof(v), sum));
 	snprintf(sname, sizeof(sname), "%s_count", name);
 	snprintf(v, sizeof(v), "%" PRIu64, cum);
-	add_line(m, name, "histogram", help, sample_text(sname, labels, v));
+	add_sample(m, name, "histogram", help, sname, labels, v);
 }
 
-static int by_family(const void *a, const void *b)
+static int by_name(const void *a, const void *b)
 {
-	const struct sample *x = a, *y = b;
-	int c = strcmp(x->family, y->family);
-
-	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+	return strcmp(((const struct family *)a)->name, ((const struct family *)b)->name);
 }
 
 /* HELP text: backslash and newline escaped. */
@@ -410,16 +473,15 @@ char *metrics_render(struct metrics *m, size_t *len)
 
 	if (!f)
 		ms_fatal("out of memory");
-	qsort(m->s, m->n, sizeof(*m->s), by_family);
+	qsort(m->f, m->n, sizeof(*m->f), by_name);
+	m->nslot = 0; /* the index no longer matches: rebuilt by the next sample */
 	for (size_t i = 0; i < m->n; i++) {
-		const struct sample *s = &m->s[i];
+		const struct family *fam = &m->f[i];
 
-		if (!i || strcmp(s->family, m->s[i - 1].family)) {
-			fprintf(f, "# HELP %s ", s->family);
-			help_text(f, s->help);
-			fprintf(f, "\n# TYPE %s %s\n", s->family, s->type);
-		}
-		fprintf(f, "%s\n", s->line);
+		fprintf(f, "# HELP %s ", fam->name);
+		help_text(f, fam->help);
+		fprintf(f, "\n# TYPE %s %s\n", fam->name, fam->type);
+		fwrite(fam->body.s, 1, fam->body.len, f);
 	}
 	if (fclose(f))
 		ms_fatal("out of memory");
@@ -435,29 +497,33 @@ void metrics_doc_row(FILE *out, const char *name, const char *type, const char *
 	fprintf(out, " | %s |\n", equivalent ? equivalent : "");
 }
 
-void metrics_record_docs(FILE *out, const struct metrics_view *v,
+void metrics_record_docs(FILE *out, const struct metrics_view *v, const char *labels,
 			 const char *(*equivalent)(const char *name))
 {
 	for (int i = 0; i < v->d->nr; i++) {
 		const struct field *f = &v->d->fields[i];
-		char name[256], labels[256], help[512];
+		char name[256], lab[256], help[512], full[600];
 		struct strbuf sb;
 
 		if (!is_metric(v, f))
 			continue;
 		metrics_field_name(name, sizeof(name), v->prefix, f);
-		sb_init(&sb, labels, sizeof(labels));
+		sb_init(&sb, lab, sizeof(lab));
 		for (int k = 0; v->labels && v->labels[k]; k++) {
 			sb_sep(&sb, ", ");
 			sb_add(&sb, "%s", v->labels[k]);
+		}
+		if (labels && *labels) {
+			sb_sep(&sb, ", ");
+			sb_add(&sb, "%s", labels);
 		}
 		if (is_array(f)) {
 			sb_sep(&sb, ", ");
 			sb_add(&sb, "%s", f->index);
 		}
-		snprintf(help, sizeof(help), "%s%s", f->help,
+		snprintf(full, sizeof(full), "%s%s", field_help(v, f, help, sizeof(help)),
 			 f->flags & FF_NULL ? " (absent where unknown)" : "");
-		metrics_doc_row(out, name, f->kind == FK_COUNTER ? "counter" : "gauge", labels, help,
+		metrics_doc_row(out, name, f->kind == FK_COUNTER ? "counter" : "gauge", lab, full,
 				equivalent ? equivalent(name) : NULL);
 	}
 }
