@@ -82,7 +82,7 @@ $(OUT)/collect/%.o: src/collect/%.c | $(SKELS)
 
 $(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/libmemscope.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.a,$^) $(LDLIBS) -lcmocka
 
 run: deps
 	@$(MAKE) --no-print-directory memscope

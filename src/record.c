@@ -19,7 +19,6 @@
 #include "commands.h"
 #include "failures.h"
 #include "flight.h"
-#include "gfp.h"
 #include "kills.h"
 #include "memcgs.h"
 #include "meminfo.h"
@@ -253,15 +252,14 @@ static int on_stall(void *ctx, void *data, size_t len)
 {
 	const struct rc_event *e = data;
 	struct reclaim_stall_row row;
-	char flags[512], lat[32], comm[COMM_TEXT_LEN];
+	char lat[32], comm[COMM_TEXT_LEN];
 	double ts;
 
 	(void)ctx;
 	if (len < sizeof(*e))
 		return 0;
 	ts = ms_boot_ns_to_real(e->ts_ns);
-	gfp_format(&rs.dec.gfp, e->gfp, flags, sizeof(flags));
-	reclaim_stall_row_of(e, flags, &row);
+	reclaim_stall_row_of(e, &rs.dec.gfp, &row);
 	queue_event(ts, "stall", record_json(&reclaim_stall_desc, &row, ts), false,
 		    "%s reclaim stalled %s (%s, pid %u), order %u", row.reclaimer,
 		    fmt_duration_ns(lat, sizeof(lat), e->latency_ns), comm_text(e->comm, comm),

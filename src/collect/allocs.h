@@ -26,6 +26,7 @@ struct alloc_group {
 	uint32_t pid;	  /* --kernel: LEAK_SPACE_* */
 	int32_t stack_id; /* < 0: the stack was not kept */
 	uint32_t fn;	  /* enum leak_fn; --kernel: enum leak_kind */
+	uint32_t stack_gen; /* which stack map holds stack_id */
 	uint64_t cache;	  /* --kernel: the kmem_cache, or the pages' order; --dwarf: the
 			   * unwound stack's number, 0: the frame-pointer stack */
 	uint64_t bytes, count;
@@ -47,7 +48,10 @@ int allocs_stack(struct allocs *a, const struct alloc_group *g, uint64_t *ips, i
 void allocs_poll(struct allocs *a, int timeout_ms);
 /* The name of an allocator function (enum leak_fn). */
 const char *allocs_fn_name(uint32_t fn);
-/* --kernel: the name of a group's source: its slab cache, "kmalloc-64", "pages-order-0". */
+/*
+ * --kernel: the name of a group's source: its slab cache, "kmalloc-64", "pages-order-0",
+ * "page-cache-order-0" (pages the page cache holds: file data, no leak) or "percpu".
+ */
 void allocs_source_name(struct allocs *a, const struct alloc_group *g, char *buf, size_t len);
 /* Frees of pointers memscope never saw allocated (made before it attached). */
 uint64_t allocs_unknown_frees(const struct allocs *a);

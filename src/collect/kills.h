@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include "hooks.h"
+#include "memcgs.h"
 #include "nodes.h"
 #include "oom.h"
 #include "procs.h"
@@ -73,7 +74,8 @@ extern const struct hook_spec kills_hooks[KILLS_NR_HOOKS];
 
 /* ---- the "oom" record: one kill ---- */
 
-#define OOM_TOP_N 5
+#define OOM_TOP_N	  5  /* of the whole system */
+#define OOM_MEMCG_TASKS 16 /* of the memory cgroup of a memcg OOM */
 
 struct oom_victim_row {
 	uint64_t null_mask;
@@ -121,7 +123,10 @@ struct oom_detail_row {
 	struct node_row node;
 	uint32_t nr_zones, nr_top;
 	struct zone_row zones[SYS_MAX_ZONES];
-	struct proc_row top_processes_after[OOM_TOP_N];
+	char tasks_of[8]; /* "memcg" or "system" */
+	uint32_t nr_tasks;
+	struct proc_row top_processes_after[OOM_MEMCG_TASKS];
+	struct memcg_row memcg;
 };
 
 struct oom_row {
