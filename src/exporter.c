@@ -227,6 +227,7 @@ static struct {
 	struct kills *kills;
 	struct procs *procs;
 	/* --memcgs: this scrape's and the previous one's cgroups, what BPF attributed */
+	struct memcg_counters *counters; /* NULL: the cgroups' files */
 	struct memcg_list cur, prev;
 	struct memcg_attribution attr;
 	struct memcg_ids all, missing; /* every memcg walked; those gone at the last scrape */
@@ -660,40 +661,48 @@ static void forget_gone(void)
 	ex.nmkill = kept;
 }
 
-static void scrape_memcgs(struct metrics *m)
+/* BPF's counts since start, with the kills; the cgroups killed lately, to serve first. */
+static void attribution(struct memcg_ids *recent)
 {
-	struct memcg_ids recent = { 0 };
-	struct memcg_list swap;
 	uint64_t now = ms_boot_ns();
 
 	memcg_attribution_read(&ex.attr, ex.reclaim);
 	for (int i = 0; i < ex.nmkill; i++) {
 		memcg_attributed_of(&ex.attr, ex.mkill[i].id)->kills = ex.mkill[i].n;
 		if (now - ex.mkill[i].last_ns < KILLED_RECENTLY_NS)
-			memcg_ids_add(&recent, ex.mkill[i].id);
+			memcg_ids_add(recent, ex.mkill[i].id);
 	}
-	memcg_ids_sort(&recent);
-	if (memcgs_read_top(cfg.cgroup.id ? cfg.cgroup.path : NULL, cfg.memcgs, &recent, &ex.all,
-			    &ex.cur) < 0) {
-		memcg_ids_free(&recent);
-		return; /* no memory cgroup hierarchy: no such family */
-	}
-	for (size_t i = 0; i < ex.cur.n; i++) {
-		struct memcg_row *r = &ex.cur.r[i];
-		const struct memcg_attributed *a = memcg_attributed_find(&ex.attr, r->id);
-		char *lab = metrics_labels(
-			"cgroup", r->path, "container", label_or_null(r, "container", r->container),
-			"pod_uid", label_or_null(r, "pod_uid", r->pod_uid),
-			"qos_class", label_or_null(r, "qos_class", r->qos_class), NULL);
+	memcg_ids_sort(recent);
+}
 
-		memcg_fill_live(r, a, NULL); /* since start: 0 for a cgroup without any */
-		memcg_add_refaults(r, memcg_list_find(&ex.prev, r->id));
-		add_view(m, V_MEMCG, r, lab);
-		memcg_histogram(m, a, lab);
-		free(lab);
-	}
-	forget_gone();
-	swap = ex.prev, ex.prev = ex.cur, ex.cur = swap;
+static void serve_memcg(struct metrics *m, struct memcg_row *r)
+{
+	const struct memcg_attributed *a = memcg_attributed_find(&ex.attr, r->id);
+	char *lab = metrics_labels("cgroup", r->path,
+				   "container", label_or_null(r, "container", r->container),
+				   "pod_uid", label_or_null(r, "pod_uid", r->pod_uid),
+				   "qos_class", label_or_null(r, "qos_class", r->qos_class), NULL);
+
+	memcg_fill_live(r, a, NULL); /* since start: 0 for a cgroup without any */
+	memcg_add_refaults(r, memcg_list_find(&ex.prev, r->id));
+	add_view(m, V_MEMCG, r, lab);
+	memcg_histogram(m, a, lab);
+	free(lab);
+}
+
+static void scrape_memcgs(struct metrics *m)
+{
+	struct memcg_ids recent = { 0 };
+	struct memcg_list swap;
+
+	attribution(&recent);
+	if (memcgs_read_top(ex.counters, cfg.cgroup.id ? cfg.cgroup.path : NULL, cfg.memcgs,
+			    &recent, &ex.all, &ex.cur) >= 0) {
+		for (size_t i = 0; i < ex.cur.n; i++)
+			serve_memcg(m, &ex.cur.r[i]);
+		forget_gone();
+		swap = ex.prev, ex.prev = ex.cur, ex.cur = swap;
+	} /* else no memory cgroup hierarchy: no such family */
 	memcg_ids_free(&recent);
 }
 
@@ -1005,6 +1014,8 @@ static void open_collectors(void)
 	if (cfg.memcgs && !memcg_root())
 		ms_warn("exporter: no memory cgroup hierarchy is mounted: no memscope_memcg_ "
 			"families (--memcgs)");
+	else if (cfg.memcgs)
+		ex.counters = memcg_counters_open();
 	paf_decoder_init(&ex.dec, false);
 	if (!(ex.row = calloc(1, sizeof(*ex.row))))
 		ms_fatal("out of memory");
@@ -1028,6 +1039,7 @@ static void close_collectors(void)
 	counts_free(&ex.by_reason);
 	free(ex.mkill);
 	free(ex.victim_info);
+	memcg_counters_close(ex.counters);
 	memcg_list_free(&ex.cur);
 	memcg_list_free(&ex.prev);
 	memcg_attribution_free(&ex.attr);
@@ -1218,7 +1230,11 @@ static const char docs_intro[] =
 	"each scrape: those with an OOM kill memscope saw in the last 15 minutes first, "
 	"then the largest by usage (memory.current or memory.usage_in_bytes), among the "
 	"cgroups at or below `--cgroup PATH` (default: all but the root, whose figures are "
-	"the system's). Only those N are read whole; the others cost one small file each. "
+	"the system's). Every cgroup's counters (usage, limits, peak, swap, events, v1's "
+	"failcnt, kmem and soft limit) come from one pass of a BPF cgroup iterator (6.1+) "
+	"and only the N's memory.stat (and v2's memory.pressure) is read, from files held "
+	"open while the cgroup is served; on older kernels, or past 4096 cgroups, each "
+	"cgroup's usage file is read and the N's files whole. "
 	"Cgroups come and go, and so does their rank: a cgroup that drops out of the N, or "
 	"is removed, is not in the next scrape, and Prometheus marks its series stale at "
 	"once (they end; queries stop returning them). When it comes back its series "

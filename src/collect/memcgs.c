@@ -8,6 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 #include "cgroups.h"
+#include <linux/types.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "memcg.h"
+#include "memcg.skel.h"
 #include "memcgs.h"
 #include "msg.h"
 #include "pressure.h"
@@ -26,7 +31,8 @@ static void *room_for(void *p, size_t n, size_t *cap, size_t size, size_t first)
 {
 	if (n < *cap)
 		return p;
-	*cap = *cap ? *cap * 2 : first;
+	while (n >= *cap)
+		*cap = *cap ? *cap * 2 : first;
 	p = realloc(p, *cap * size);
 	if (!p)
 		ms_fatal("out of memory");
@@ -73,9 +79,45 @@ static long read_cgroup_file(const char *path, char *buf, size_t len)
 struct reader {
 	const char *dir;
 	struct memcg_row *row;
+	const struct memcg_rec *rec; /* the iterator's counters, or NULL: the files' */
+	int stat_fd, pressure_fd;    /* held open between scrapes, or -1 */
 	char stat[8192];
 	bool has_stat;
+	/* memory.stat's lines, split once: ~70 lines, ~25 of them looked up */
+	struct stat_line {
+		const char *key, *value;
+		size_t len;
+	} line[160];
+	int nline;
 };
+
+/* Split memory.stat's "key value" lines. */
+static void split_stat(struct reader *rd)
+{
+	rd->nline = 0;
+	for (char *p = rd->stat; *p && rd->nline < (int)(sizeof(rd->line) / sizeof(rd->line[0]));) {
+		char *sp = strchr(p, ' '), *nl = strchr(p, '\n');
+
+		if (!sp || (nl && nl < sp))
+			break;
+		rd->line[rd->nline++] = (struct stat_line){ p, sp + 1, (size_t)(sp - p) };
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+}
+
+/* A held cgroup file read again from its start: kernfs prints it anew at offset 0. */
+static long read_held(int fd, char *buf, size_t len)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < len - 1 && (n = pread(fd, buf + off, len - 1 - off, off)) > 0)
+		off += n;
+	buf[off] = 0;
+	return n < 0 ? -1 : (long)off;
+}
 
 /* Mark field key null unless ok. */
 static void known(struct memcg_row *row, const char *key, bool ok)
@@ -106,16 +148,27 @@ static void num_field(struct reader *rd, const char *file, uint64_t *v, const ch
 /* A memory.stat line (v1: its hierarchical "total_" form) into a field. */
 static void stat_field(struct reader *rd, const char *name, uint64_t *v, const char *key)
 {
-	char k[64];
+	const char *prefix = rd->row->version == 1 ? "total_" : "";
+	size_t p = strlen(prefix), n = strlen(name);
+	int i;
 
-	snprintf(k, sizeof(k), "%s%s", rd->row->version == 1 ? "total_" : "", name);
-	known(rd->row, key, rd->has_stat && memcg_kv(rd->stat, k, v));
+	for (i = 0; i < rd->nline; i++)
+		if (rd->line[i].len == p + n && !memcmp(rd->line[i].key, prefix, p) &&
+		    !memcmp(rd->line[i].key + p, name, n))
+			break;
+	if (i < rd->nline)
+		*v = strtoull(rd->line[i].value, NULL, 10);
+	known(rd->row, key, i < rd->nline);
 }
 
 static bool read_text(const struct reader *rd, const char *file, char *buf, size_t len)
 {
 	char path[PATH_MAX + 64];
+	int held = !strcmp(file, "memory.stat") ? rd->stat_fd :
+		   !strcmp(file, "memory.pressure") ? rd->pressure_fd : -1;
 
+	if (held >= 0)
+		return read_held(held, buf, len) >= 0;
 	snprintf(path, sizeof(path), "%s/%s", rd->dir, file);
 	return read_cgroup_file(path, buf, len) >= 0;
 }
@@ -127,6 +180,9 @@ static void read_stat(struct reader *rd)
 	bool v1 = r->version == 1;
 
 	rd->has_stat = read_text(rd, "memory.stat", rd->stat, sizeof(rd->stat));
+	rd->nline = 0;
+	if (rd->has_stat)
+		split_stat(rd);
 	stat_field(rd, v1 ? "rss" : "anon", &r->anon_bytes, "anon_bytes");
 	stat_field(rd, v1 ? "cache" : "file", &r->file_bytes, "file_bytes");
 	stat_field(rd, "active_anon", &r->active_anon_bytes, "active_anon_bytes");
@@ -151,13 +207,13 @@ static void read_stat(struct reader *rd)
 		   "activate_file_pages");
 	stat_field(rd, "pgfault", &r->faults, "faults");
 	stat_field(rd, "pgmajfault", &r->major_faults, "major_faults");
-	if (v1) /* v1 has no "kernel" line: its kmem counter */
+	if (v1 && !rd->rec) /* v1 has no "kernel" line: its kmem counter */
 		num_field(rd, "memory.kmem.usage_in_bytes", &r->kernel_bytes, "kernel_bytes");
-	else
+	else if (!v1)
 		stat_field(rd, "kernel", &r->kernel_bytes, "kernel_bytes");
 	if (v1)
 		stat_field(rd, "swap", &r->swap_bytes, "swap_bytes");
-	else
+	else if (!rd->rec)
 		num_field(rd, "memory.swap.current", &r->swap_bytes, "swap_bytes");
 }
 
@@ -231,16 +287,79 @@ static const char *const live_only[] = { "working_set_refault_bytes", "stalls",
 					 "reclaim_scanned_pages", "reclaim_reclaimed_pages",
 					 "oom_kills" };
 
-static void read_one(const char *abs, const char *rel, uint64_t id, int depth,
-		     struct memcg_row *r)
+/* Does v2 have the swap files (not without swap accounting, cgroup.memory=noswap)? Asked
+ * once: one hierarchy, one answer. */
+static bool v2_swap_files(const char *dir)
 {
-	struct reader *rd = calloc(1, sizeof(*rd));
+	static int has = -1;
+	char path[PATH_MAX + 64];
 
-	if (!rd)
-		ms_fatal("out of memory");
+	if (has < 0) {
+		snprintf(path, sizeof(path), "%s/memory.swap.current", dir);
+		has = !access(path, F_OK);
+	}
+	return has;
+}
+
+/* What the files' read_limits reads, from the iterator's record (the same kernel fields
+ * those files print; a limit of PAGE_COUNTER_MAX pages is none). */
+static void rec_limits(struct reader *rd)
+{
+	const struct memcg_rec *c = rd->rec;
+	struct memcg_row *r = rd->row;
+	bool v1 = r->version == 1, v2 = !v1;
+	uint64_t page = ms_page_size(), none = (uint64_t)LONG_MAX / page;
+
+	r->usage_bytes = c->usage * page;
+	r->peak_bytes = c->watermark * page;
+	r->limit_bytes = c->max * page;
+	known(r, "limit_bytes", c->max < none);
+	r->high_bytes = c->high * page;
+	known(r, "high_bytes", v2 && c->high < none);
+	r->low_bytes = c->low * page;
+	known(r, "low_bytes", v2 && c->low < none);
+	r->min_bytes = c->min * page;
+	known(r, "min_bytes", v2 && c->min < none);
+	r->soft_limit_bytes = c->soft_limit * page;
+	known(r, "soft_limit_bytes", v1 && (c->flags & MC_SOFT_LIMIT) && c->soft_limit < none);
+	r->swap_limit_bytes = c->swap_max * page;
+	known(r, "swap_limit_bytes", v2 && c->swap_max < none && v2_swap_files(rd->dir));
+	r->swap_bytes = c->swap * page; /* v1's is memory.stat's swap line */
+	known(r, "swap_bytes", v2 && v2_swap_files(rd->dir));
+	r->kernel_bytes = c->kmem * page; /* v2's is memory.stat's kernel line */
+	known(r, "kernel_bytes", v1 && (c->flags & MC_KMEM));
+	known(r, "limit_used_percent", c->max < none && c->max);
+	r->limit_used_percent = c->max ? 100.0 * c->usage / c->max : 0;
+}
+
+/* What the files' read_events reads, from the record. */
+static void rec_events(struct reader *rd)
+{
+	static const char *const key[MC_NR_EVENTS] = { "events_low", "events_high",
+							"events_max", "events_oom",
+							"events_oom_kill" };
+	const struct memcg_rec *c = rd->rec;
+	struct memcg_row *r = rd->row;
+	uint64_t *dst[MC_NR_EVENTS] = { &r->events_low, &r->events_high, &r->events_max,
+					&r->events_oom, &r->events_oom_kill };
+	bool v1 = r->version == 1;
+
+	for (int i = 0; i < MC_NR_EVENTS; i++) {
+		*dst[i] = c->events[i];
+		known(r, key[i], (!v1 || i == MC_EV_OOM_KILL) && c->events[i] != ~0ULL);
+	}
+	r->failcnt = c->failcnt;
+	known(r, "failcnt", v1);
+}
+
+/* One cgroup's row: the counters from rd->rec or the files, then memory.stat, PSI. */
+static void read_row(struct reader *rd, const char *abs, const char *rel, uint64_t id,
+		     int depth)
+{
+	struct memcg_row *r = rd->row;
+
 	memset(r, 0, sizeof(*r));
 	rd->dir = abs;
-	rd->row = r;
 	snprintf(r->path, sizeof(r->path), "%s", rel);
 	r->id = id;
 	r->depth = depth;
@@ -249,9 +368,14 @@ static void read_one(const char *abs, const char *rel, uint64_t id, int depth,
 	known(r, "container", r->container[0]);
 	known(r, "pod_uid", r->pod_uid[0]);
 	known(r, "qos_class", r->qos_class[0]);
-	read_limits(rd);
+	if (rd->rec) {
+		rec_limits(rd);
+		rec_events(rd);
+	} else {
+		read_limits(rd);
+		read_events(rd);
+	}
 	read_stat(rd);
-	read_events(rd);
 	read_pressure(rd);
 	/* cAdvisor's working set: usage minus inactive file pages, never below zero */
 	known(r, "working_set_bytes", !record_is_null(&memcg_desc, r, "usage_bytes") &&
@@ -260,6 +384,17 @@ static void read_one(const char *abs, const char *rel, uint64_t id, int depth,
 			       r->usage_bytes - r->inactive_file_bytes : 0;
 	for (size_t i = 0; i < sizeof(live_only) / sizeof(live_only[0]); i++)
 		record_null(&memcg_desc, r, live_only[i]);
+}
+
+static void read_one(const char *abs, const char *rel, uint64_t id, int depth,
+		     struct memcg_row *r)
+{
+	struct reader *rd = calloc(1, sizeof(*rd));
+
+	if (!rd)
+		ms_fatal("out of memory");
+	*rd = (struct reader){ .row = r, .stat_fd = -1, .pressure_fd = -1 };
+	read_row(rd, abs, rel, id, depth);
 	free(rd);
 }
 
@@ -416,13 +551,133 @@ void memcg_ids_free(struct memcg_ids *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* ---- the largest few: one small file of each cgroup, then only those read whole ---- */
+/* ---- the kernel's counters of every cgroup in one pass ---- */
+
+/* A served cgroup's files held open between scrapes (memory.stat, v2's memory.pressure). */
+struct held {
+	uint64_t id;
+	int stat, pressure;
+	bool used;
+};
+
+struct memcg_counters {
+	struct memcg_bpf *skel;
+	struct bpf_link *link;
+	struct held *h;
+	size_t nh, caph;
+};
+
+struct memcg_counters *memcg_counters_open(void)
+{
+	union bpf_iter_link_info li = { .cgroup.order = BPF_CGROUP_ITER_DESCENDANTS_PRE };
+	LIBBPF_OPTS(bpf_iter_attach_opts, io, .link_info = &li, .link_info_len = sizeof(li));
+	struct memcg_counters *c;
+	int fd;
+
+	if (!memcg_root() || !(c = calloc(1, sizeof(*c))))
+		return NULL;
+	c->skel = memcg_bpf__open_opts(ms_bpf_open_opts());
+	/* tests only: a pass past this many cgroups is the files' way */
+	if (c->skel && getenv("MEMSCOPE_TEST_MEMCG_RECS"))
+		c->skel->rodata->max_recs = atoi(getenv("MEMSCOPE_TEST_MEMCG_RECS"));
+	fd = open(memcg_root(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	li.cgroup.cgroup_fd = fd;
+	if (c->skel && fd >= 0 && !memcg_bpf__load(c->skel))
+		c->link = bpf_program__attach_iter(c->skel->progs.memcg_walk, &io);
+	if (fd >= 0)
+		close(fd);
+	if (!c->link) { /* iter/cgroup came in 6.1 */
+		memcg_counters_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void close_held(struct held *h)
+{
+	if (h->stat >= 0)
+		close(h->stat);
+	if (h->pressure >= 0)
+		close(h->pressure);
+}
+
+void memcg_counters_close(struct memcg_counters *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nh; i++)
+		close_held(&c->h[i]);
+	free(c->h);
+	bpf_link__destroy(c->link);
+	memcg_bpf__destroy(c->skel);
+	free(c);
+}
+
+/* One pass over every cgroup; false when it failed or some did not fit. */
+static bool counters_pass(struct memcg_counters *c)
+{
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	c->skel->bss->nr = 0;
+	c->skel->bss->nr_beyond = 0;
+	fd = bpf_iter_create(bpf_link__fd(c->link));
+	if (fd < 0)
+		return false;
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		;
+	close(fd);
+	return !n && !c->skel->bss->nr_beyond;
+}
+
+/* The cgroup's held files, opened the first time it is served (-1: read by path). */
+static struct held *held_of(struct memcg_counters *c, uint64_t id, const char *dir)
+{
+	char path[PATH_MAX + 64];
+	struct held *h;
+
+	for (size_t i = 0; i < c->nh; i++)
+		if (c->h[i].id == id) {
+			c->h[i].used = true;
+			return &c->h[i];
+		}
+	c->h = room_for(c->h, c->nh, &c->caph, sizeof(*c->h), 64);
+	h = &c->h[c->nh++];
+	*h = (struct held){ .id = id, .stat = -1, .pressure = -1, .used = true };
+	snprintf(path, sizeof(path), "%s/memory.stat", dir);
+	h->stat = open(path, O_RDONLY | O_CLOEXEC);
+	if (memcg_hier_is_v2()) {
+		snprintf(path, sizeof(path), "%s/memory.pressure", dir);
+		h->pressure = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	return h;
+}
+
+/* Close the files of cgroups this scrape did not serve. */
+static void held_sweep(struct memcg_counters *c)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < c->nh; i++) {
+		if (c->h[i].used) {
+			c->h[i].used = false;
+			c->h[kept++] = c->h[i];
+		} else {
+			close_held(&c->h[i]);
+		}
+	}
+	c->nh = kept;
+}
+
+/* ---- the largest few: ranked by usage, only those read whole ---- */
 
 struct candidate {
 	char *abs, *rel;
 	uint64_t id, usage;
 	int depth;
 	bool first;
+	const struct memcg_rec *rec; /* the pass's record, or NULL: files */
 };
 
 struct top_walk {
@@ -433,8 +688,9 @@ struct top_walk {
 	size_t n, cap;
 };
 
-/* Usage for the ranking; a cgroup without the file (gone meanwhile) ranks last. */
-static uint64_t usage_of(const char *abs)
+/* Usage for the ranking; false when the cgroup has no such file (v2 without the memory
+ * controller) or is gone meanwhile. */
+static bool usage_of(const char *abs, uint64_t *usage)
 {
 	char path[PATH_MAX + 64], buf[64];
 	unsigned long long x;
@@ -442,21 +698,61 @@ static uint64_t usage_of(const char *abs)
 	snprintf(path, sizeof(path), "%s/%s", abs,
 		 memcg_hier_is_v2() ? "memory.current" : "memory.usage_in_bytes");
 	if (read_cgroup_file(path, buf, sizeof(buf)) <= 0 || sscanf(buf, "%llu", &x) != 1)
-		return 0;
-	return x;
+		return false;
+	*usage = x;
+	return true;
+}
+
+static void add_candidate(struct top_walk *t, const char *abs, const char *rel, uint64_t id,
+			  uint64_t usage, int depth, const struct memcg_rec *rec)
+{
+	char full[PATH_MAX + 256];
+
+	if (!abs) {
+		snprintf(full, sizeof(full), "%s%s", memcg_root(), rel);
+		abs = full;
+	}
+	t->c = room_for(t->c, t->n, &t->cap, sizeof(*t->c), 64);
+	t->c[t->n++] = (struct candidate){ dup_or_die(abs), dup_or_die(rel), id, usage, depth,
+					   memcg_ids_has(t->first, id), rec };
 }
 
 static void note_candidate(const char *abs, const char *rel, uint64_t id, int depth, void *ctx)
 {
 	struct top_walk *t = ctx;
+	uint64_t usage;
 
 	if (t->all)
 		memcg_ids_add(t->all, id);
-	if (!depth || (t->under && !is_under(rel, t->under)))
+	if (!depth || (t->under && !is_under(rel, t->under)) || !usage_of(abs, &usage))
 		return;
-	t->c = room_for(t->c, t->n, &t->cap, sizeof(*t->c), 64);
-	t->c[t->n++] = (struct candidate){ dup_or_die(abs), dup_or_die(rel), id, usage_of(abs),
-					   depth, memcg_ids_has(t->first, id) };
+	add_candidate(t, abs, rel, id, usage, depth, NULL);
+}
+
+/* The pass's cgroups as candidates, named from the path table: walked again only when
+ * the pass saw a cgroup it does not have (made since; one gone since is not asked). */
+static void note_counted(struct memcg_counters *c, struct top_walk *t)
+{
+	const struct memcg_rec *recs = c->skel->bss->recs;
+	__u32 nr = c->skel->bss->nr < MC_MAX ? c->skel->bss->nr : MC_MAX;
+	uint64_t page = ms_page_size();
+
+	for (__u32 i = 0; i < nr; i++)
+		if ((recs[i].flags & MC_MEMCG) && !memcg_path_known(recs[i].id)) {
+			memcg_paths_walk();
+			break;
+		}
+	for (__u32 i = 0; i < nr; i++) {
+		const struct memcg_rec *r = &recs[i];
+		const char *rel;
+
+		if (t->all)
+			memcg_ids_add(t->all, r->id);
+		if (!r->level || !(r->flags & MC_MEMCG) || !(rel = memcg_path_known(r->id)) ||
+		    (t->under && !is_under(rel, t->under)))
+			continue;
+		add_candidate(t, NULL, rel, r->id, r->usage * page, r->level, r);
+	}
 }
 
 static int by_rank(const void *a, const void *b)
@@ -470,11 +766,33 @@ static int by_rank(const void *a, const void *b)
 	return strcmp(x->rel, y->rel);
 }
 
-int memcgs_read_top(const char *rel, size_t n, const struct memcg_ids *first,
-		    struct memcg_ids *all, struct memcg_list *out)
+/* The chosen ones whole: the pass's counters and the held memory.stat (and PSI). */
+static void read_counted(struct memcg_counters *c, struct candidate *cand, size_t n,
+			 struct memcg_list *out)
+{
+	struct reader *rd = calloc(1, sizeof(*rd));
+
+	if (!rd)
+		ms_fatal("out of memory");
+	out->r = room_for(out->r, n, &out->cap, sizeof(*out->r), 64); /* n + 1: none is fine */
+	for (size_t i = 0; i < n; i++) {
+		struct held *h = held_of(c, cand[i].id, cand[i].abs);
+
+		*rd = (struct reader){ .row = &out->r[i], .rec = cand[i].rec, .stat_fd = h->stat,
+				       .pressure_fd = h->pressure };
+		read_row(rd, cand[i].abs, cand[i].rel, cand[i].id, cand[i].depth);
+	}
+	out->n = n;
+	held_sweep(c);
+	free(rd);
+}
+
+int memcgs_read_top(struct memcg_counters *c, const char *rel, size_t n,
+		    const struct memcg_ids *first, struct memcg_ids *all, struct memcg_list *out)
 {
 	struct top_walk t = { .under = rel, .first = first, .all = all };
 	struct walk_ctx w = { NULL, out, NULL, 0 };
+	bool counted;
 
 	out->n = 0;
 	if (all)
@@ -484,19 +802,29 @@ int memcgs_read_top(const char *rel, size_t n, const struct memcg_ids *first,
 		return -1;
 	}
 	memcg_hier_is_v2(); /* cached before the threads ask */
-	memcg_walk(note_candidate, &t);
+	counted = c && counters_pass(c);
+	if (counted)
+		note_counted(c, &t);
+	else
+		memcg_walk(note_candidate, &t);
 	if (all)
 		memcg_ids_sort(all);
 	qsort(t.c, t.n, sizeof(*t.c), by_rank);
+	if (n > t.n)
+		n = t.n;
+	if (counted)
+		read_counted(c, t.c, n, out);
 	for (size_t i = 0; i < t.n; i++) {
-		if (i < n)
+		if (i < n && !counted)
 			note_one(t.c[i].abs, t.c[i].rel, t.c[i].id, t.c[i].depth, &w);
 		free(t.c[i].abs);
 		free(t.c[i].rel);
 	}
 	free(t.c);
-	read_all(&w);
-	free_dirs(&w);
+	if (!counted) {
+		read_all(&w);
+		free_dirs(&w);
+	}
 	return out->n;
 }
 

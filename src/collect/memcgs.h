@@ -80,14 +80,26 @@ void memcg_ids_sort(struct memcg_ids *s);
 void memcg_ids_free(struct memcg_ids *s);
 
 /*
+ * The kernel's counters of every memory cgroup in one pass of a BPF cgroup iterator
+ * (6.1+): usage, limits, peak, swap, events, v1's failcnt, kmem and soft limit, as the
+ * files print them. NULL where the iterator cannot run: memcgs_read_top reads files.
+ */
+struct memcg_counters;
+struct memcg_counters *memcg_counters_open(void);
+void memcg_counters_close(struct memcg_counters *c);
+
+/*
  * At most n memory cgroups at or below rel, the root not among them (the system's
  * figures are the root's): those whose id is in first ahead, then the largest by usage
- * (ties by path). Only those n are read whole: the others cost one small file each.
- * all (NULL: not wanted): the id of every memory cgroup walked, at or below rel or
- * not. Returns how many were read, -1 (errno set) without a memory hierarchy.
+ * (ties by path). With c, one iterator pass gives every cgroup's counters and only
+ * memory.stat (and v2's memory.pressure) of the n is read, from files held open while
+ * the cgroup is served; without it (or when the pass fails), the tree is walked, each
+ * cgroup's usage file read, and the n read whole. all (NULL: not wanted): the id of
+ * every cgroup seen, at or below rel or not. Returns how many were read, -1 (errno
+ * set) without a memory hierarchy.
  */
-int memcgs_read_top(const char *rel, size_t n, const struct memcg_ids *first,
-		    struct memcg_ids *all, struct memcg_list *out);
+int memcgs_read_top(struct memcg_counters *c, const char *rel, size_t n,
+		    const struct memcg_ids *first, struct memcg_ids *all, struct memcg_list *out);
 
 /* What BPF attributed to each memory cgroup: reclaim summed over reclaimers, kills. */
 struct memcg_attributed {

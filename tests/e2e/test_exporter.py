@@ -62,12 +62,13 @@ def total(samples, name, **labels):
 
 
 class Exporter:
-    def __init__(self, *args):
+    def __init__(self, *args, env=None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.p = subprocess.Popen([MEMSCOPE, "exporter", "--listen", f"127.0.0.1:{self.port}",
                                    *map(str, args)], stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
+                                  stderr=subprocess.PIPE, text=True,
+                                  env=dict(os.environ, **(env or {})))
         wait_attached(self.p)
         self.get("/")  # serving
 
@@ -179,8 +180,16 @@ def test_every_rule_has_promtool_tests_that_fire_and_stay_silent():
 
 def test_families_documented_with_their_labels_and_values_true(exporter):
     before = meminfo()
-    samples, types = parse(exporter.scrape())
+    body = exporter.scrape()
+    samples, types = parse(body)
     after = meminfo()
+    # a counter counts since the start, whatever an interval view says of the same field;
+    # a node's total is its zones', not the system's MemTotal
+    helps = dict(l[len("# HELP "):].split(" ", 1) for l in body.splitlines()
+                 if l.startswith("# HELP "))
+    for name, kind in types.items():
+        assert kind != "counter" or "interval" not in helps[name], (name, helps[name])
+    assert "MemTotal" not in helps["memscope_node_total_bytes"], helps["memscope_node_total_bytes"]
     docs = documented()
     for name, kind in types.items():
         assert name in docs, f"{name} is served but not in docs/METRICS.md"
@@ -505,6 +514,42 @@ def fleet(data_file):
                 f.parent.remove()
             if hasattr(f, "e"):
                 f.e.stop()
+
+
+def strace_of(pid, args, action):
+    """What strace args saw of process pid (all its threads) while action() ran."""
+    out = tempfile.mktemp(prefix="memscope-strace-")
+    st = subprocess.Popen(["strace", "-f", "-qq", *args, "-o", out, "-p", str(pid)],
+                          stderr=subprocess.PIPE, text=True)
+    try:
+        # strace is attached once the tracer shows in the process's status
+        end = time.time() + 30 * SLOWDOWN
+        while "TracerPid:\t0" in open_status(pid) and time.time() < end:
+            time.sleep(0.1)
+        assert "TracerPid:\t0" not in open_status(pid), "strace did not attach"
+        action()
+        if st.poll() is None:
+            st.terminate()
+        st.wait(timeout=30 * SLOWDOWN)
+        with open(out) as f:
+            return f.read()
+    finally:
+        if st.poll() is None:
+            st.kill()
+            st.wait()
+        if os.path.exists(out):
+            os.unlink(out)
+
+
+def test_memcg_scrape_reads_no_file_twice_and_no_usage_file(fleet):
+    """The cgroups' counters come from one pass of the kernel's cgroup iterator, and a
+    served cgroup's memory.stat stays open from one scrape to the next: once they are
+    served, scrapes open no cgroup file at all (strace; each opens /proc/meminfo)."""
+    trace = strace_of(fleet.e.p.pid, ["-e", "trace=openat,open"],
+                      lambda: [fleet.e.scrape() for _ in range(3)])
+    opened = re.findall(r'open(?:at)?\(.*?"([^"]*/memory\.[^"]*)"', trace)
+    assert trace.count('"/proc/meminfo"') >= 3, "the scrapes were not traced: void"
+    assert not opened, opened
 
 
 def memcg_truth(cg):
@@ -887,13 +932,17 @@ def served_cgroups(samples):
 CHURN_BOUND = 10
 
 
-def test_memcg_series_stay_within_the_bound_while_cgroups_come_and_go():
+@pytest.mark.parametrize("way", ["iterator", "files"])
+def test_memcg_series_stay_within_the_bound_while_cgroups_come_and_go(way):
     """--memcgs 10 while 200 memory cgroups come and go, 20 at a time, each holding 1 to
     20 MiB: every scrape serves at most 10 cgroups, one series each per family, and they
     are the 10 largest by the cgroups' own usage; Prometheus never held more than 10 at
-    once, saw many more over the run (they did turn over), and none once removed."""
+    once, saw many more over the run (they did turn over), and none once removed. Both
+    ways: the kernel's cgroup iterator, and the files (where the iterator's table is too
+    small for the cgroups, or a kernel has none)."""
     parent = parent_cgroup("memscope-test-churn")
-    e = Exporter("--memcgs", CHURN_BOUND, "--cgroup", parent.rel)
+    e = Exporter("--memcgs", CHURN_BOUND, "--cgroup", parent.rel,
+                 env={"MEMSCOPE_TEST_MEMCG_RECS": "8"} if way == "files" else None)
     prom = Prometheus(f"127.0.0.1:{e.port}")
     live, checked_rank = [], 0
     try:
@@ -1232,24 +1281,8 @@ def test_the_listening_socket_is_closed_once(exporter):
     another thread has just opened under the same number."""
     if sanitized():
         pytest.skip("LeakSanitizer at exit cannot stop threads that strace traces")
-    out = tempfile.mktemp(prefix="memscope-strace-")
-    st = subprocess.Popen(["strace", "-f", "-qq", "-Z", "-e", "trace=close", "-o", out,
-                           "-p", str(exporter.p.pid)], stderr=subprocess.PIPE, text=True)
-    try:
-        # strace is attached once the tracer shows in the exporter's status
-        end = time.time() + 30 * SLOWDOWN
-        while "TracerPid:\t0" in open_status(exporter.p.pid) and time.time() < end:
-            time.sleep(0.1)
-        assert "TracerPid:\t0" not in open_status(exporter.p.pid), "strace did not attach"
+    def scrape_and_stop():
         exporter.scrape()
         exporter.stop()
-        st.wait(timeout=30 * SLOWDOWN)
-        with open(out) as f:
-            failed = f.read()
-    finally:
-        if st.poll() is None:
-            st.kill()
-            st.wait()
-        if os.path.exists(out):
-            os.unlink(out)
+    failed = strace_of(exporter.p.pid, ["-Z", "-e", "trace=close"], scrape_and_stop)
     assert "EBADF" not in failed, failed
