@@ -200,14 +200,33 @@ void kill_explain(const struct oom_event *e, const struct oom_event *control, co
 	}
 }
 
+/*
+ * Keep a control event. The ones already taken make room first; when the buffer is
+ * still full the oldest goes (its kill, if it ever comes, has no oom_control), never
+ * every pending one.
+ */
+static void keep_control(struct kill_controls *c, const struct oom_event *e)
+{
+	const int max = (int)(sizeof(c->ev) / sizeof(c->ev[0]));
+	int n = 0;
+
+	for (int i = 0; i < c->n; i++)
+		if (c->ev[i].pid && n++ != i)
+			c->ev[n - 1] = c->ev[i];
+	c->n = n;
+	if (c->n == max) {
+		memmove(&c->ev[0], &c->ev[1], (max - 1) * sizeof(c->ev[0]));
+		c->n--;
+	}
+	c->ev[c->n++] = *e;
+}
+
 bool kill_controls_take(struct kill_controls *c, const struct oom_event *e,
 			const struct oom_event **control)
 {
 	*control = NULL;
 	if (e->kind == OOM_EV_CONTROL) {
-		if (c->n == (int)(sizeof(c->ev) / sizeof(c->ev[0])))
-			c->n = 0;
-		c->ev[c->n++] = *e;
+		keep_control(c, e);
 		return false;
 	}
 	if (e->kind != OOM_EV_KILL)

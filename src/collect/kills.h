@@ -62,8 +62,9 @@ struct kill_controls {
 	struct oom_event taken; /* the last one matched: each goes with one kill */
 };
 /*
- * Feed the next event of the ring: a control event is kept; a kill returns true with
- * its control event in *control (NULL: none seen). Other kinds return false.
+ * Feed the next event of the ring: a control event is kept (16 at most: past that the
+ * oldest goes); a kill returns true with its control event in *control (NULL: none
+ * seen). Other kinds return false.
  */
 bool kill_controls_take(struct kill_controls *c, const struct oom_event *e,
 			const struct oom_event **control);

@@ -306,10 +306,10 @@ RULES = os.path.join(ROOT, "contrib", "prometheus", "memscope-rules.yml")
 
 
 class Prometheus:
-    """Debian's Prometheus server, scraping the exporter every second (and evaluating the
-    rules every second, with rules=True)."""
+    """Debian's Prometheus server, scraping the exporter every second (or these jobs),
+    and evaluating the rules every second, with rules=True."""
 
-    def __init__(self, target, rules=False):
+    def __init__(self, target, rules=False, jobs=None):
         self.dir = tempfile.mkdtemp(prefix="memscope-prom-")
         self.port = free_port()
         cfg = os.path.join(self.dir, "prometheus.yml")
@@ -317,8 +317,8 @@ class Prometheus:
             f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
                     "  evaluation_interval: 1s\n" +
                     (f"rule_files: ['{RULES}']\n" if rules else "") +
-                    "scrape_configs:\n  - job_name: memscope\n    static_configs:\n"
-                    f"      - targets: ['{target}']\n")
+                    "scrape_configs:\n" + (jobs or "  - job_name: memscope\n    static_configs:\n"
+                                            f"      - targets: ['{target}']\n"))
         self.p = subprocess.Popen(["prometheus", f"--config.file={cfg}",
                                    f"--storage.tsdb.path={self.dir}/data",
                                    f"--web.listen-address=127.0.0.1:{self.port}",
