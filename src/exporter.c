@@ -205,6 +205,7 @@ static void shrink(void)
 struct failure_count {
 	uint32_t order;
 	char zone[SYS_ZONE_NAME], reason[24];
+	bool allowed; /* __GFP_NOWARN: the caller handles the failure */
 	uint64_t n;
 };
 
@@ -212,7 +213,8 @@ struct failure_count {
 static const char *const constraints[] = { "memcg", "global", "cpuset", "memory_policy",
 					   "unknown" };
 
-/* Series of one label counted by its value; those added at the start exist from 0. */
+/* Series of one label (and failures' failure_allowed) counted by their values; those
+ * added at the start exist from 0. */
 struct count {
 	char *labels; /* the series */
 	uint64_t n;
@@ -236,7 +238,8 @@ static struct {
 	struct paf_row *row; /* scratch for one failure */
 	struct failure_count *fail;
 	int nfail;
-	struct counts by_constraint, by_reason; /* kills; failures by the verdict's alone */
+	/* kills; failures by the verdict's class alone and whether the caller allowed them */
+	struct counts by_constraint, by_reason;
 	struct memcg_kill *mkill;
 	int nmkill;
 	struct kill_controls controls; /* oom_kill_process's oom_control, for the next kill */
@@ -267,10 +270,15 @@ static void *grow(void *p, int n, size_t size)
 	return p;
 }
 
-/* The series of value; a value not seeded (a newer kernel's) from its first event. */
-static struct count *count_of(struct counts *t, const char *value)
+static const char *allowed_text(bool allowed)
 {
-	char *labels = metrics_labels(t->label, value, NULL);
+	return allowed ? "true" : "false";
+}
+
+/* The series of these labels (taken); one not seeded (a newer kernel's) from its first
+ * event. */
+static struct count *count_of_labels(struct counts *t, char *labels)
+{
 	int i;
 
 	for (i = 0; i < t->n && strcmp(t->c[i].labels, labels); i++)
@@ -282,6 +290,17 @@ static struct count *count_of(struct counts *t, const char *value)
 		t->c[i] = (struct count){ .labels = labels };
 	}
 	return &t->c[i];
+}
+
+static struct count *count_of(struct counts *t, const char *value)
+{
+	return count_of_labels(t, metrics_labels(t->label, value, NULL));
+}
+
+static struct count *reason_count_of(const char *reason, bool allowed)
+{
+	return count_of_labels(&ex.by_reason, metrics_labels("reason", reason, "failure_allowed",
+							     allowed_text(allowed), NULL));
 }
 
 static void counts_free(struct counts *t)
@@ -304,7 +323,8 @@ static int on_failure(void *ctx, void *data, size_t len)
 	zone = record_is_null(&paf_desc, ex.row, "highest_zone") ? "unknown" : ex.row->highest_zone;
 	for (i = 0; i < ex.nfail; i++)
 		if (ex.fail[i].order == e->order && !strcmp(ex.fail[i].zone, zone) &&
-		    !strcmp(ex.fail[i].reason, ex.row->verdict_kind))
+		    !strcmp(ex.fail[i].reason, ex.row->verdict_kind) &&
+		    ex.fail[i].allowed == ex.row->failure_allowed)
 			break;
 	if (i == ex.nfail) {
 		ex.fail = grow(ex.fail, ex.nfail++, sizeof(*ex.fail));
@@ -312,9 +332,10 @@ static int on_failure(void *ctx, void *data, size_t len)
 		ex.fail[i].order = e->order;
 		snprintf(ex.fail[i].zone, sizeof(ex.fail[i].zone), "%s", zone);
 		snprintf(ex.fail[i].reason, sizeof(ex.fail[i].reason), "%s", ex.row->verdict_kind);
+		ex.fail[i].allowed = ex.row->failure_allowed;
 	}
 	ex.fail[i].n++;
-	count_of(&ex.by_reason, ex.row->verdict_kind)->n++;
+	reason_count_of(ex.row->verdict_kind, ex.row->failure_allowed)->n++;
 	return 0;
 }
 
@@ -461,13 +482,17 @@ static const struct family fams[F_NR] = {
 	[F_COMPACT] = { "memscope_compaction_stalls_total", "counter", "",
 			"allocations that stalled to compact memory (direct compaction)",
 			"node_vmstat_compact_stall (with --collector.vmstat.fields)" },
-	[F_FAILURES] = { "memscope_page_alloc_failures_total", "counter", "order, zone, reason",
+	[F_FAILURES] = { "memscope_page_alloc_failures_total", "counter",
+			 "order, zone, reason, failure_allowed",
 			 "failed page allocations by order, the highest zone the request may use, "
-			 "and the verdict's class: low_memory, fragmentation, cma_not_usable, "
-			 "gave_up or unknown; a series from its first failure", NULL },
-	[F_FAIL_REASONS] = { "memscope_page_alloc_failures_by_reason_total", "counter", "reason",
-			     "the same failures by the verdict's class alone, each class from 0 at "
-			     "the start (a first failure is an increase)", NULL },
+			 "the verdict's class (low_memory, fragmentation, cma_not_usable, gave_up "
+			 "or unknown) and failure_allowed: true when the caller said it handles the "
+			 "failure (__GFP_NOWARN: a pool or cache growing until memory runs out, no "
+			 "incident by itself); a series from its first failure", NULL },
+	[F_FAIL_REASONS] = { "memscope_page_alloc_failures_by_reason_total", "counter",
+			     "reason, failure_allowed",
+			     "the same failures by the verdict's class and failure_allowed alone, "
+			     "each pair from 0 at the start (a first failure is an increase)", NULL },
 	[F_KILLS] = { "memscope_oom_kills_total", "counter", "constraint",
 		      "OOM kills by constraint: memcg, global, cpuset, memory_policy or unknown, "
 		      "each from 0 at the start (a first kill is an increase)",
@@ -613,7 +638,8 @@ static void scrape_events(struct metrics *m)
 
 		snprintf(order, sizeof(order), "%u", ex.fail[i].order);
 		lab = metrics_labels("order", order, "zone", ex.fail[i].zone, "reason",
-				     ex.fail[i].reason, NULL);
+				     ex.fail[i].reason, "failure_allowed",
+				     allowed_text(ex.fail[i].allowed), NULL);
 		add_u64(m, F_FAILURES, lab, ex.fail[i].n);
 		free(lab);
 	}
@@ -1140,8 +1166,10 @@ static void open_collectors(void)
 	for (size_t i = 0; i < ARRAY_SIZE(constraints); i++)
 		count_of(&ex.by_constraint, constraints[i]);
 	/* every verdict class paf has (those past the last are "unknown") */
-	for (int k = 0; k == 0 || strcmp(verdict_kind_name(k), verdict_kind_name(0)); k++)
-		count_of(&ex.by_reason, verdict_kind_name(k));
+	for (int k = 0; k == 0 || strcmp(verdict_kind_name(k), verdict_kind_name(0)); k++) {
+		reason_count_of(verdict_kind_name(k), false);
+		reason_count_of(verdict_kind_name(k), true);
+	}
 	if (cfg.memcgs && !memcg_root())
 		ms_warn("exporter: no memory cgroup hierarchy is mounted: no memscope_memcg_ "
 			"families (--memcgs)");

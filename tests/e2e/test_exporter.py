@@ -370,6 +370,50 @@ class Prometheus:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def allowed_split(samples):
+    """Failures so far by failure_allowed, by order and zone and by reason alone."""
+    return {name: {a: total(samples, name, failure_allowed=a) for a in ("true", "false")}
+            for name in ("memscope_page_alloc_failures_total",
+                         "memscope_page_alloc_failures_by_reason_total")}
+
+
+def test_failures_are_split_by_whether_the_caller_allowed_them(exporter):
+    """failure_allowed is "true" for a failure whose flags hold __GFP_NOWARN, "false" for
+    any other, in both failure families, and every reason has both series from 0 at the
+    start. Truth: the kernel's own mm_page_alloc failure records (pfn -1) with their
+    flags, over the huge page pool's overshoot (order-9 failures with __GFP_NOWARN)."""
+    first, _ = parse(exporter.scrape())
+    for reason in {l["reason"] for l, _ in
+                   first["memscope_page_alloc_failures_by_reason_total"]}:
+        for a in ("true", "false"):
+            value(first, "memscope_page_alloc_failures_by_reason_total", reason=reason,
+                  failure_allowed=a)
+    trace = TraceInstance("memscope_exporter_allowed", "kmem/mm_page_alloc",
+                          "pfn == 18446744073709551615")
+    with open(os.path.join(trace.dir, "buffer_size_kb"), "w") as f:
+        f.write("16384")
+    h = HugepageOvershoot()
+    try:
+        before, _ = parse(exporter.scrape())
+        h.run()
+        after, _ = parse(exporter.scrape())
+        kernel = trace.lines()
+        overruns = trace_overruns(trace)
+    finally:
+        h.restore()
+        trace.remove()
+    assert not overruns, "tracefs lost failures: void"
+    nowarn = [l for l in kernel if "__GFP_NOWARN" in l.split("gfp_flags=")[-1]]
+    assert nowarn, "tracefs saw no failure with __GFP_NOWARN: the test is void"
+    assert total(after, "memscope_events_lost_total") == \
+        total(before, "memscope_events_lost_total")
+    b, a = allowed_split(before), allowed_split(after)
+    for name in a:
+        got = {k: a[name][k] - b[name][k] for k in a[name]}
+        assert got == {"true": len(nowarn), "false": len(kernel) - len(nowarn)}, \
+            (name, got, len(kernel), len(nowarn))
+
+
 def test_prometheus_scrapes_kills_and_failures(exporter):
     prom = Prometheus(f"127.0.0.1:{exporter.port}")
     cg = MemoryCgroup("memscope-test-exporter-oom", 64 << 20)
