@@ -50,7 +50,7 @@ struct watchers {
 /* A memory cgroup the report names: near its limit, or OOM-killed in the sample. */
 struct cgroup_part {
 	uint64_t null_mask;
-	char path[256], container[128];
+	char path[sizeof(((struct memcg_row *)0)->path)], container[128];
 	uint64_t usage_bytes, limit_bytes;
 	double limit_used_percent;
 	uint64_t working_set_bytes, reclaim_stalls, refault_pages;

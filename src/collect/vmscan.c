@@ -323,6 +323,17 @@ void reclaim_each_memcg(struct reclaim *r,
 		    sizeof(struct rc_memcg), false, visit, &w);
 }
 
+void reclaim_forget_memcg(struct reclaim *r, uint64_t memcg_id)
+{
+	int fd = bpf_map__fd(r->skel->maps.by_memcg);
+
+	for (__u32 k = 0; k < RC_NR_KIND; k++) {
+		struct rc_memcg_key key = { .memcg_id = memcg_id, .kind = k };
+
+		bpf_map_delete_elem(fd, &key); /* ENOENT for a reclaimer it never had */
+	}
+}
+
 void reclaim_close(struct reclaim *r)
 {
 	if (!r)

@@ -68,6 +68,8 @@ void reclaim_each_shrinker(struct reclaim *r,
 void reclaim_each_memcg(struct reclaim *r,
 			void (*cb)(const struct rc_memcg_key *k, const struct rc_memcg *m, void *ctx),
 			void *ctx);
+/* by_memcg: drop what was counted of a memory cgroup that is gone (its room is reused). */
+void reclaim_forget_memcg(struct reclaim *r, uint64_t memcg_id);
 void reclaim_close(struct reclaim *r);
 
 #define RECLAIM_NR_HOOKS 18
