@@ -415,8 +415,10 @@ static const char *const node_help[] = {
 	"total_bytes", "memory the node's zones manage (the sum of their managed pages)",
 	"free_bytes", "free pages in the node's zones", NULL };
 static const char *const kswapd_help[] = {
-	"wakeups", "kswapd wake-ups (mm_vmscan_kswapd_wake), since memscope started",
-	"awake_ns", "time kswapd was awake (from its wake to its sleep), since memscope started",
+	"wakeups", "times kswapd left a full sleep (an mm_vmscan_kswapd_wake after its "
+	"mm_vmscan_kswapd_sleep), since memscope started",
+	"awake_ns", "time from each kswapd wake-up to its next full sleep, since memscope "
+	"started; one still going counts up to the scrape",
 	NULL };
 static const char *const memcg_help[] = {
 	"working_set_refault_bytes",
