@@ -148,6 +148,11 @@ $(OUT)/tests/stall_nest: tests/e2e/stall_nest.c $(OUT)/reclaim.skel.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -O1 -Wall -o $@ $< -lbpf -lelf -lz
 
+# runs reclaim's kswapd programs the same way (tests/e2e/test_reclaim.py)
+$(OUT)/tests/kswapd_run: tests/e2e/kswapd_run.c $(OUT)/reclaim.skel.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -O1 -Wall -o $@ $< -lbpf -lelf -lz
+
 # steps one process's wall clock at SIGUSR1, as NTP would (tests/e2e/test_record.py)
 $(OUT)/tests/libclockstep.so: tests/e2e/clockstep.c
 	@mkdir -p $(dir $@)
@@ -174,8 +179,8 @@ $(OUT)/tests/libfailresp.so: tests/e2e/failresp.c
 	$(CC) -O1 -g -Wall -shared -fPIC -o $@ $<
 
 E2E_BINS := $(OUT)/tests/fentry_only.bpf.o $(OUT)/tests/task_pids.bpf.o $(OUT)/tests/workload \
-	    $(OUT)/tests/stall_nest $(OUT)/tests/leaky $(OUT)/tests/leaky_nofp \
-	    $(OUT)/tests/libfailresp.so $(OUT)/tests/libclockstep.so
+	    $(OUT)/tests/stall_nest $(OUT)/tests/kswapd_run $(OUT)/tests/leaky \
+	    $(OUT)/tests/leaky_nofp $(OUT)/tests/libfailresp.so $(OUT)/tests/libclockstep.so
 
 e2e: memscope $(E2E_BINS)
 	$(PYTHON) -m pytest -q -rs tests/e2e
@@ -289,6 +294,7 @@ BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 ZSHCOMPDIR  ?= $(DATADIR)/zsh/site-functions
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
 PROMDIR     ?= $(DATADIR)/memscope/prometheus
+GRAFANADIR  ?= $(DATADIR)/memscope/grafana
 # drop-ins to copy into /etc/systemd/system/UNIT.d/ (installed there they would act)
 DROPINDIR   ?= $(DATADIR)/memscope/systemd
 INSTALL     ?= install
@@ -300,6 +306,7 @@ UNITS     := memscope-exporter.service memscope-record.service
 DROPINS   := memscope-exporter-tls.conf
 DOCS      := README.md docs/FIELDS.md docs/METRICS.md docs/RECORDER.md
 PROM      := prometheus.yml memscope-rules.yml
+GRAFANA   := memscope.json
 
 # what make install writes, as "mode:source:destination" (make uninstall removes these)
 INSTALLED := 0755:$(BIN):$(SBINDIR)/memscope \
@@ -309,6 +316,7 @@ INSTALLED := 0755:$(BIN):$(SBINDIR)/memscope \
 	$(foreach u,$(UNITS),0644:contrib/systemd/$(u):$(UNITDIR)/$(u)) \
 	$(foreach u,$(DROPINS),0644:contrib/systemd/$(u):$(DROPINDIR)/$(u)) \
 	$(foreach p,$(PROM),0644:contrib/prometheus/$(p):$(PROMDIR)/$(p)) \
+	$(foreach g,$(GRAFANA),0644:contrib/grafana/$(g):$(GRAFANADIR)/$(g)) \
 	$(foreach d,$(DOCS),0644:$(d):$(DOCDIR)/$(notdir $(d)))
 
 man: $(MAN_PAGES)
@@ -342,7 +350,8 @@ install: $(BIN) man completion
 # only memscope's own directories go, and only when empty
 uninstall:
 	@for f in $(INSTALLED); do r=$${f#*:}; rm -f "$(DESTDIR)$${r#*:}"; done
-	@-rmdir "$(DESTDIR)$(PROMDIR)" "$(DESTDIR)$(DROPINDIR)" "$(DESTDIR)$(dir $(PROMDIR))" \
+	@-rmdir "$(DESTDIR)$(PROMDIR)" "$(DESTDIR)$(DROPINDIR)" "$(DESTDIR)$(GRAFANADIR)" \
+		"$(DESTDIR)$(dir $(PROMDIR))" \
 		"$(DESTDIR)$(DOCDIR)" 2>/dev/null || true
 
 # The installed artefacts tested as installed (tests/install): file list, man pages,

@@ -104,50 +104,13 @@ static void cgroup_check(const struct ms_opts *o)
 
 /* ---- what BPF attributes to each cgroup ---- */
 
-struct attributed {
-	uint64_t id;
-	struct rc_memcg m; /* summed over reclaimers, since start */
-	uint64_t kills;	   /* since start */
-};
-
-struct attribution {
-	struct attributed *a;
-	size_t n, cap;
-};
-
 static struct {
 	struct procs *procs;
 	struct reclaim *reclaim; /* live only */
 	struct kills *kills;	 /* live only */
 	struct ring_buffer *rb;
-	struct attribution kills_seen; /* OOM kills per victim memcg, from the events */
+	struct memcg_attribution kills_seen; /* OOM kills per victim memcg, from the events */
 } st;
-
-static struct attributed *attributed_of(struct attribution *t, uint64_t id)
-{
-	for (size_t i = 0; i < t->n; i++)
-		if (t->a[i].id == id)
-			return &t->a[i];
-	if (t->n == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 64;
-		t->a = realloc(t->a, t->cap * sizeof(*t->a));
-		if (!t->a)
-			ms_fatal("out of memory");
-	}
-	memset(&t->a[t->n], 0, sizeof(t->a[0]));
-	t->a[t->n].id = id;
-	return &t->a[t->n++];
-}
-
-static void add_memcg(const struct rc_memcg_key *k, const struct rc_memcg *m, void *ctx)
-{
-	struct attributed *a = attributed_of(ctx, k->memcg_id);
-	const __u64 *src = (const __u64 *)m;
-	__u64 *dst = (__u64 *)&a->m;
-
-	for (size_t w = 0; w < sizeof(*m) / sizeof(__u64); w++)
-		dst[w] += src[w]; /* max_ns summed too: unused here */
-}
 
 static int on_kill(void *ctx, void *data, size_t len)
 {
@@ -155,85 +118,20 @@ static int on_kill(void *ctx, void *data, size_t len)
 
 	(void)ctx;
 	if (len >= sizeof(*e) && e->kind == OOM_EV_KILL && e->has_memcg)
-		attributed_of(&st.kills_seen, e->memcg_id)->kills++;
+		memcg_attributed_of(&st.kills_seen, e->memcg_id)->kills++;
 	return 0;
 }
 
 /* Since start: reclaim per cgroup (summed over reclaimers) and kills per cgroup. */
-static void read_attribution(struct attribution *t)
+static void read_attribution(struct memcg_attribution *t)
 {
-	t->n = 0;
-	reclaim_each_memcg(st.reclaim, add_memcg, t);
+	memcg_attribution_read(t, st.reclaim);
 	ring_buffer__consume(st.rb);
 	for (size_t i = 0; i < st.kills_seen.n; i++)
-		attributed_of(t, st.kills_seen.a[i].id)->kills = st.kills_seen.a[i].kills;
-}
-
-static const struct attributed *find_attributed(const struct attribution *t, uint64_t id)
-{
-	for (size_t i = 0; t && i < t->n; i++)
-		if (t->a[i].id == id)
-			return &t->a[i];
-	return NULL;
-}
-
-static const char *const live_keys[] = { "stalls", "stall_total_ns", "stall_p99_at_most_ns",
-					 "reclaim_scanned_pages", "reclaim_reclaimed_pages",
-					 "oom_kills" };
-
-/* The field has a value after all (a live view fills what a snapshot leaves null). */
-static void known(struct memcg_row *r, const char *key)
-{
-	for (int i = 0; i < memcg_desc.nr; i++)
-		if (!strcmp(memcg_desc.fields[i].key, key))
-			record_mark(&memcg_desc, r, i, false);
-}
-
-/* The interval's share: now minus before, into the row's live fields. */
-static void fill_live(struct memcg_row *r, const struct attributed *now,
-		      const struct attributed *before)
-{
-	static const struct attributed zero;
-	__u64 hist[RC_HIST_SLOTS];
-
-	if (!now)
-		now = &zero;
-	if (!before)
-		before = &zero;
-	r->nr_buckets = 0;
-	for (int i = 0; i < RC_HIST_SLOTS; i++) {
-		struct hist_bucket *b;
-
-		hist[i] = now->m.hist[i] - before->m.hist[i];
-		if (!hist[i])
-			continue;
-		/* the in-kernel buckets are log2 of microseconds, as reclaim's */
-		b = &r->stall_histogram[r->nr_buckets++];
-		memset(b, 0, sizeof(*b));
-		b->from_ns = i ? (1ULL << i) * 1000 : 0;
-		b->to_ns = ((1ULL << (i + 1)) - 1) * 1000;
-		b->count = hist[i];
-	}
-	r->stalls = now->m.count - before->m.count;
-	r->stall_total_ns = now->m.total_ns - before->m.total_ns;
-	r->stall_p99_at_most_ns = reclaim_hist_quantile(hist, 0.99);
-	r->reclaim_scanned_pages = now->m.scanned_pages - before->m.scanned_pages;
-	r->reclaim_reclaimed_pages = now->m.reclaimed_pages - before->m.reclaimed_pages;
-	r->oom_kills = now->kills - before->kills;
-	for (size_t i = 0; i < ARRAY_SIZE(live_keys); i++)
-		if (strcmp(live_keys[i], "stall_p99_at_most_ns") || r->stalls)
-			known(r, live_keys[i]);
+		memcg_attributed_of(t, st.kills_seen.a[i].id)->kills = st.kills_seen.a[i].kills;
 }
 
 /* ---- processes: each cgroup's own, exact, from one task-iterator pass ---- */
-
-static struct memcg_row *row_of_id(struct memcg_list *l, uint64_t id)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (l->r[i].id == id)
-			return &l->r[i];
-	return NULL;
-}
 
 /* Load the task iterator (the first time) and take every process. */
 static void *snapshot_processes(void *arg)
@@ -252,7 +150,7 @@ static void add_processes(struct memcg_list *l, struct proc_list *pl_)
 
 	proc_list_sort_rss(&pl); /* largest first: the first few of each cgroup are its top */
 	for (size_t i = 0; i < pl.n; i++) {
-		struct memcg_row *r = row_of_id(l, pl.r[i].memcg_id);
+		struct memcg_row *r = memcg_list_find(l, pl.r[i].memcg_id);
 
 		if (!r)
 			continue;
@@ -261,22 +159,6 @@ static void add_processes(struct memcg_list *l, struct proc_list *pl_)
 			proc_row_of(&pl.r[i], NULL, &r->top_processes[r->nr_top++]);
 	}
 	proc_list_free(&pl);
-}
-
-/* Live: the refault estimate of the working set, from the interval's file refaults. */
-static void add_refaults(struct memcg_row *r, const struct memcg_row *prev)
-{
-	uint64_t refault;
-
-	if (!prev || record_is_null(&memcg_desc, r, "refault_file_pages") ||
-	    record_is_null(&memcg_desc, r, "anon_bytes") ||
-	    record_is_null(&memcg_desc, r, "active_file_bytes"))
-		return;
-	refault = (r->refault_file_pages - prev->refault_file_pages) * ms_page_size();
-	if (refault > r->inactive_file_bytes)
-		refault = r->inactive_file_bytes;
-	r->working_set_refault_bytes = r->anon_bytes + r->active_file_bytes + refault;
-	known(r, "working_set_refault_bytes");
 }
 
 /* ---- output ---- */
@@ -325,9 +207,9 @@ static const char *const live_cols[] = {
 static void tree_name(json_object *o, const struct memcg_row *r)
 {
 	const char *base = strrchr(r->path, '/');
-	char name[300];
+	char name[512]; /* a name takes up to 255 bytes, the indent 2 per level (64 at most) */
 
-	snprintf(name, sizeof(name), "%*s%s", (int)(2 * r->depth), "",
+	snprintf(name, sizeof(name), "%*s%.255s", (int)(2 * r->depth), "",
 		 r->depth && base ? base + 1 : r->path);
 	json_object_object_add(o, "path", json_object_new_string(name));
 }
@@ -422,7 +304,7 @@ static void open_live(void)
 static void run_live(const struct ms_opts *o)
 {
 	struct memcg_list cur = { 0 }, prev = { 0 };
-	struct attribution now = { 0 }, before = { 0 }, swap;
+	struct memcg_attribution now = { 0 }, before = { 0 }, swap;
 	struct ms_ticker tk;
 	struct ms_loss *losses;
 	int nl;
@@ -437,8 +319,9 @@ static void run_live(const struct ms_opts *o)
 		for (size_t i = 0; i < cur.n; i++) {
 			struct memcg_row *r = &cur.r[i];
 
-			fill_live(r, find_attributed(&now, r->id), find_attributed(&before, r->id));
-			add_refaults(r, row_of_id(&prev, r->id));
+			memcg_fill_live(r, memcg_attributed_find(&now, r->id),
+					memcg_attributed_find(&before, r->id));
+			memcg_add_refaults(r, memcg_list_find(&prev, r->id));
 		}
 		print_list(&cur, true, ms_wall_now());
 		losses = reclaim_losses(st.reclaim, &nl); /* nl is set by this call */
@@ -449,8 +332,8 @@ static void run_live(const struct ms_opts *o)
 		memset(&cur, 0, sizeof(cur));
 	}
 	memcg_list_free(&prev);
-	free(now.a);
-	free(before.a);
+	memcg_attribution_free(&now);
+	memcg_attribution_free(&before);
 }
 
 static int cgroup_run(const struct ms_opts *o)
@@ -470,7 +353,7 @@ static int cgroup_run(const struct ms_opts *o)
 	kills_close(st.kills);
 	reclaim_close(st.reclaim);
 	procs_close(st.procs);
-	free(st.kills_seen.a);
+	memcg_attribution_free(&st.kills_seen);
 	return 0;
 }
 

@@ -14,10 +14,13 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include <microhttpd.h>
+#include "cgroups.h"
 #include "commands.h"
 #include "failures.h"
+#include "filters.h"
 #include "kbtf.h"
 #include "kills.h"
+#include "memcgs.h"
 #include "meminfo.h"
 #include "metrics.h"
 #include "nodes.h"
@@ -26,6 +29,7 @@
 #include "procs.h"
 #include "runtime.h"
 #include "util.h"
+#include "verdict.h"
 #include "vmscan.h"
 #include "websec.h"
 
@@ -39,17 +43,20 @@
 #define SPARE_CONNECTIONS 4  /* kept for a scrape while other clients wait (see slots) */
 #define REQUEST_MEMORY 16384 /* bytes per connection: a larger request is refused */
 #define REQUEST_TIMEOUT_S 10 /* idle or not: a request arrives and is answered within it */
+/* a memory cgroup OOM-killed this recently is served ahead of the largest (--memcgs) */
+#define KILLED_RECENTLY_NS (15 * 60 * 1000000000ULL)
 
 static struct {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	char listen[128];
 	long processes, memcgs;
+	struct ms_cgroup_filter cgroup;
 	const char *web_config;	 /* --web-config FILE */
 	struct web_config *web0; /* as read at start */
 } cfg = { .memcgs = 10 };
 
-enum { OPT_LISTEN, OPT_PROCESSES, OPT_MEMCGS, OPT_WEB_CONFIG };
+enum { OPT_LISTEN, OPT_PROCESSES, OPT_MEMCGS, OPT_CGROUP, OPT_WEB_CONFIG };
 
 static const struct ms_cmd_opt exporter_opts[] = {
 	{ "listen", 'l', required_argument, "ADDR:PORT",
@@ -59,8 +66,10 @@ static const struct ms_cmd_opt exporter_opts[] = {
 	  "also the N largest processes by RSS, labelled pid and comm (default 0: none)",
 	  OPT_PROCESSES },
 	{ "memcgs", 0, required_argument, "N",
-	  "OOM kills keep their memory cgroup label for the first N cgroups, then \"other\" "
-	  "(default 10)", OPT_MEMCGS },
+	  "per memory cgroup families for the N largest by usage, each scrape (default 10; "
+	  "0: none); one OOM-killed in the last 15 minutes comes first", OPT_MEMCGS },
+	{ "cgroup", 0, required_argument, "PATH",
+	  "--memcgs chooses among this memory cgroup and those below it", OPT_CGROUP },
 	{ "web-config", 0, required_argument, "FILE",
 	  "TLS and basic auth as FILE says (Prometheus exporters' --web.config.file); "
 	  "SIGHUP reads it again", OPT_WEB_CONFIG },
@@ -116,8 +125,10 @@ static void exporter_parse_opt(int id, const char *arg)
 		cfg.processes = ms_parse_long("--processes", arg, 0, 100000);
 	else if (id == OPT_WEB_CONFIG)
 		cfg.web_config = arg;
-	else
+	else if (id == OPT_MEMCGS)
 		cfg.memcgs = ms_parse_long("--memcgs", arg, 0, 10000);
+	else
+		ms_cgroup_filter_parse(arg, &cfg.cgroup);
 }
 
 /* The web configuration, read before anything is loaded: a bad file exits 2. */
@@ -138,6 +149,9 @@ static void read_web_config(void)
 static void exporter_check(const struct ms_opts *o)
 {
 	(void)o;
+	if (cfg.cgroup.id && !cfg.memcgs)
+		ms_usage_error("--cgroup chooses the memory cgroups --memcgs serves: not with "
+			       "--memcgs 0");
 	if (!cfg.addr_len) {
 		char def[32];
 
@@ -191,13 +205,30 @@ static void shrink(void)
 struct failure_count {
 	uint32_t order;
 	char zone[SYS_ZONE_NAME], reason[24];
+	bool allowed; /* __GFP_NOWARN: the caller handles the failure */
 	uint64_t n;
 };
 
-struct kill_count {
-	char *memcg;  /* the cgroup's path, "other" or "unknown": what --memcgs counts */
-	char *labels; /* the series: kills are counted by the label set as served */
+/* Kills by constraint: every constraint from the start, so a first kill is an increase. */
+static const char *const constraints[] = { "memcg", "global", "cpuset", "memory_policy",
+					   "unknown" };
+
+/* Series of one label (and failures' failure_allowed) counted by their values; those
+ * added at the start exist from 0. */
+struct count {
+	char *labels; /* the series */
 	uint64_t n;
+};
+
+struct counts {
+	const char *label;
+	struct count *c;
+	int n;
+};
+
+/* What the events say of one memory cgroup: its kills, and when the last one was. */
+struct memcg_kill {
+	uint64_t id, n, last_ns;
 };
 
 static struct {
@@ -207,11 +238,15 @@ static struct {
 	struct paf_row *row; /* scratch for one failure */
 	struct failure_count *fail;
 	int nfail;
-	struct kill_count *kill;
-	int nkill, nmemcgs;
+	/* kills; failures by the verdict's class alone and whether the caller allowed them */
+	struct counts by_constraint, by_reason;
+	struct memcg_kill *mkill;
+	int nmkill;
 	struct kill_controls controls; /* oom_kill_process's oom_control, for the next kill */
 	const char *control_hook;
 	struct oom_victim_row last_victim;
+	char *victim_info; /* the info family's labels: comm, cgroup, constraint */
+	double last_kill_time;
 	bool has_victim;
 	uint64_t scrapes, requests_refused;
 	struct nodes *nodes;
@@ -219,7 +254,13 @@ static struct {
 	struct failures *failures;
 	struct kills *kills;
 	struct procs *procs;
-} ex = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	/* --memcgs: this scrape's and the previous one's cgroups, what BPF attributed */
+	struct memcg_counters *counters; /* NULL: the cgroups' files */
+	struct memcg_list cur, prev;
+	struct memcg_attribution attr;
+	struct memcg_ids all, missing; /* every memcg walked; those gone at the last scrape */
+} ex = { .lock = PTHREAD_MUTEX_INITIALIZER, .by_constraint = { "constraint" },
+	  .by_reason = { "reason" } };
 
 static void *grow(void *p, int n, size_t size)
 {
@@ -229,13 +270,44 @@ static void *grow(void *p, int n, size_t size)
 	return p;
 }
 
-static char *xstrdup(const char *s)
+static const char *allowed_text(bool allowed)
 {
-	char *d = strdup(s);
+	return allowed ? "true" : "false";
+}
 
-	if (!d)
-		ms_fatal("out of memory");
-	return d;
+/* The series of these labels (taken); one not seeded (a newer kernel's) from its first
+ * event. */
+static struct count *count_of_labels(struct counts *t, char *labels)
+{
+	int i;
+
+	for (i = 0; i < t->n && strcmp(t->c[i].labels, labels); i++)
+		;
+	if (i < t->n) {
+		free(labels);
+	} else {
+		t->c = grow(t->c, t->n++, sizeof(*t->c));
+		t->c[i] = (struct count){ .labels = labels };
+	}
+	return &t->c[i];
+}
+
+static struct count *count_of(struct counts *t, const char *value)
+{
+	return count_of_labels(t, metrics_labels(t->label, value, NULL));
+}
+
+static struct count *reason_count_of(const char *reason, bool allowed)
+{
+	return count_of_labels(&ex.by_reason, metrics_labels("reason", reason, "failure_allowed",
+							     allowed_text(allowed), NULL));
+}
+
+static void counts_free(struct counts *t)
+{
+	for (int i = 0; i < t->n; i++)
+		free(t->c[i].labels);
+	free(t->c);
 }
 
 static int on_failure(void *ctx, void *data, size_t len)
@@ -251,7 +323,8 @@ static int on_failure(void *ctx, void *data, size_t len)
 	zone = record_is_null(&paf_desc, ex.row, "highest_zone") ? "unknown" : ex.row->highest_zone;
 	for (i = 0; i < ex.nfail; i++)
 		if (ex.fail[i].order == e->order && !strcmp(ex.fail[i].zone, zone) &&
-		    !strcmp(ex.fail[i].reason, ex.row->verdict_kind))
+		    !strcmp(ex.fail[i].reason, ex.row->verdict_kind) &&
+		    ex.fail[i].allowed == ex.row->failure_allowed)
 			break;
 	if (i == ex.nfail) {
 		ex.fail = grow(ex.fail, ex.nfail++, sizeof(*ex.fail));
@@ -259,49 +332,44 @@ static int on_failure(void *ctx, void *data, size_t len)
 		ex.fail[i].order = e->order;
 		snprintf(ex.fail[i].zone, sizeof(ex.fail[i].zone), "%s", zone);
 		snprintf(ex.fail[i].reason, sizeof(ex.fail[i].reason), "%s", ex.row->verdict_kind);
+		ex.fail[i].allowed = ex.row->failure_allowed;
 	}
 	ex.fail[i].n++;
+	reason_count_of(ex.row->verdict_kind, ex.row->failure_allowed)->n++;
 	return 0;
 }
 
-/* The memcg label: its path for the first --memcgs cgroups, then "other". */
-static const char *memcg_label(const struct kill_verdict *v)
+static void count_memcg_kill(uint64_t id, uint64_t ts_ns)
 {
-	if (!v->path)
-		return "unknown";
-	for (int i = 0; i < ex.nkill; i++)
-		if (!strcmp(ex.kill[i].memcg, v->path))
-			return v->path;
-	return ex.nmemcgs < cfg.memcgs ? v->path : "other";
+	int i;
+
+	for (i = 0; i < ex.nmkill && ex.mkill[i].id != id; i++)
+		;
+	if (i == ex.nmkill) {
+		ex.mkill = grow(ex.mkill, ex.nmkill++, sizeof(*ex.mkill));
+		ex.mkill[i] = (struct memcg_kill){ .id = id };
+	}
+	ex.mkill[i].n++;
+	ex.mkill[i].last_ns = ts_ns;
 }
 
 static void count_kill(const struct oom_event *e, const struct oom_event *control)
 {
+	const char *constraint;
 	struct kill_verdict v;
-	const char *memcg;
-	char *labels;
-	int i;
+	char comm[MS_COMM_LEN + 1];
 
 	kill_explain(e, control, ex.control_hook, &v);
-	memcg = memcg_label(&v);
-	/* two paths may show alike once made safe: one series, not a duplicate */
-	labels = metrics_labels("constraint", v.constraint ? v.constraint : "unknown", "memcg",
-				memcg, NULL);
-	for (i = 0; i < ex.nkill && strcmp(ex.kill[i].labels, labels); i++)
-		;
-	if (i < ex.nkill) {
-		free(labels);
-	} else {
-		bool new_memcg = strcmp(memcg, "other") && strcmp(memcg, "unknown");
-
-		for (int j = 0; j < ex.nkill && new_memcg; j++)
-			new_memcg = strcmp(ex.kill[j].memcg, memcg) != 0;
-		ex.nmemcgs += new_memcg;
-		ex.kill = grow(ex.kill, ex.nkill++, sizeof(*ex.kill));
-		ex.kill[i] = (struct kill_count){ .memcg = xstrdup(memcg), .labels = labels };
-	}
-	ex.kill[i].n++;
+	constraint = v.constraint ? v.constraint : "unknown";
+	count_of(&ex.by_constraint, constraint)->n++;
+	if (e->has_memcg && !e->memcg_of_trigger)
+		count_memcg_kill(e->memcg_id, e->ts_ns);
 	oom_victim_row_of(e, &ex.last_victim);
+	snprintf(comm, sizeof(comm), "%.*s", MS_COMM_LEN, ex.last_victim.comm);
+	free(ex.victim_info);
+	ex.victim_info = metrics_labels("comm", comm, "cgroup", v.path, "constraint", constraint,
+					NULL);
+	ex.last_kill_time = ms_boot_ns_to_real(e->ts_ns);
 	ex.has_victim = true;
 }
 
@@ -321,31 +389,71 @@ static const char *const node_labels[] = { "node", NULL };
 static const char *const zone_labels[] = { "node", "zone", NULL };
 static const char *const reclaim_labels[] = { "node", "reclaimer", NULL };
 static const char *const proc_labels[] = { "pid", "comm", NULL };
+/* the memory cgroup families' labels, made here (the path is "cgroup", as cAdvisor's id) */
+static const char memcg_labels[] = "cgroup; where known: container, pod_uid, qos_class";
 
 /* Families made from a record's description: prefix + field key (metrics.h). */
 struct record_view {
 	const char *title;
 	struct metrics_view v;
+	const char *labels; /* documented: the labels the exporter adds (or NULL) */
 };
 
 /* system-wide facts, null for a node: no node family */
 static const char *const total_only[] = { "available_bytes", "used_bytes", "unmanaged_bytes",
 					  "zones_present_unmanaged_bytes", NULL };
+/* what a scrape has no value for (live, per interval), or serves otherwise (the histogram) */
+static const char *const memcg_omit[] = { "limit_used_percent", "psi_some_avg10_percent",
+					  "psi_full_avg10_percent", "stalls", "stall_total_ns",
+					  "stall_p99_at_most_ns", "nr_processes", NULL };
 
-enum { V_SYSTEM, V_NODE, V_ZONE, V_RECLAIM, V_KSWAPD, V_VICTIM, V_PROCESS, V_NR };
+/* HELP where the record's text says "in the interval" or means two things */
+static const char *const system_help[] = {
+	"total_bytes", "usable memory: MemTotal (RAM less what the kernel reserved at boot)",
+	NULL };
+static const char *const node_help[] = {
+	"total_bytes", "memory the node's zones manage (the sum of their managed pages)",
+	"free_bytes", "free pages in the node's zones", NULL };
+static const char *const kswapd_help[] = {
+	"wakeups", "times kswapd left a full sleep (an mm_vmscan_kswapd_wake after its "
+	"mm_vmscan_kswapd_sleep), since memscope started",
+	"awake_ns", "time from each kswapd wake-up to its next full sleep, since memscope "
+	"started; one still going counts up to the scrape",
+	NULL };
+static const char *const memcg_help[] = {
+	"working_set_refault_bytes",
+	"memscope's working set: anon + active file + the file pages refaulted since the "
+	"previous scrape (at most inactive file); absent on a cgroup's first scrape",
+	"reclaim_scanned_pages",
+	"what its tasks' own (direct and memcg) reclaim scanned, attributed in BPF since "
+	"memscope started",
+	"reclaim_reclaimed_pages", "of those, reclaimed",
+	"oom_kills",
+	"OOM kills of its processes seen by memscope (BPF) since it started: 0 from the "
+	"cgroup's first scrape", NULL };
+
+enum { V_SYSTEM, V_MEMINFO, V_NODE, V_ZONE, V_RECLAIM, V_KSWAPD, V_VICTIM, V_MEMCG,
+       V_PROCESS, V_NR };
 
 static const struct record_view views[V_NR] = {
 	[V_SYSTEM] = { "The system (/proc/meminfo's figures, as `sys`'s total)",
-		       { "memscope_system_", &node_desc, NULL, NULL } },
+		       { "memscope_system_", &node_desc, NULL, NULL, system_help } },
+	[V_MEMINFO] = { "The system: swap, commit, vmalloc, per-CPU and HugeTLB (/proc/meminfo)",
+			{ "memscope_system_", &meminfo_desc, NULL, NULL, NULL } },
 	[V_NODE] = { "Each NUMA node (its zones' and node's counters)",
-		     { "memscope_node_", &node_desc, node_labels, total_only } },
+		     { "memscope_node_", &node_desc, node_labels, total_only, node_help } },
 	[V_ZONE] = { "Each zone of each node", { "memscope_zone_", &zone_desc, zone_labels, NULL } },
 	[V_RECLAIM] = { "Reclaim per node and reclaimer, since start",
 			{ "memscope_reclaim_", &reclaim_desc, reclaim_labels, NULL } },
 	[V_KSWAPD] = { "kswapd per node, since start",
-		       { "memscope_reclaim_kswapd_", &reclaim_kswapd_desc, node_labels, NULL } },
-	[V_VICTIM] = { "The last OOM kill's victim (once there was one)",
-		       { "memscope_oom_last_victim_", &oom_victim_desc, proc_labels, NULL } },
+		       { "memscope_reclaim_kswapd_", &reclaim_kswapd_desc, node_labels, NULL,
+			 kswapd_help } },
+	[V_VICTIM] = { "The last OOM kill's victim (once there was one; no labels: one series "
+		       "each, replaced by the next kill)",
+		       { "memscope_oom_last_victim_", &oom_victim_desc, NULL, NULL } },
+	[V_MEMCG] = { "Each memory cgroup (--memcgs N: the N largest by usage, --cgroup PATH)",
+		      { "memscope_memcg_", &memcg_desc, NULL, memcg_omit, memcg_help },
+		      memcg_labels },
 	[V_PROCESS] = { "The largest processes by RSS (--processes N)",
 			{ "memscope_process_", &proc_desc, proc_labels, NULL } },
 };
@@ -353,10 +461,13 @@ static const struct record_view views[V_NR] = {
 /* Families made here. */
 struct family {
 	const char *name, *type, *labels, *help, *equivalent;
+	int in; /* documented in the table of view in - 1; 0: "Events, pressure, ..." */
 };
 
-enum { F_PSI_SOME, F_PSI_FULL, F_STALL, F_STALL_MAX, F_COMPACT, F_FAILURES, F_KILLS, F_LOST,
-       F_BUILD, F_SCRAPES, F_SCRAPE_TIME, F_NR };
+enum { F_PSI_SOME, F_PSI_FULL, F_STALL, F_STALL_MAX, F_COMPACT, F_FAILURES, F_FAIL_REASONS,
+       F_KILLS,
+       F_VICTIM_INFO, F_LAST_KILL, F_MEMCG_STALL, F_LOST, F_BUILD, F_SCRAPES, F_SCRAPE_TIME,
+       F_NR };
 
 static const struct family fams[F_NR] = {
 	[F_PSI_SOME] = { "memscope_pressure_memory_some_seconds_total", "counter", "",
@@ -373,17 +484,36 @@ static const struct family fams[F_NR] = {
 	[F_COMPACT] = { "memscope_compaction_stalls_total", "counter", "",
 			"allocations that stalled to compact memory (direct compaction)",
 			"node_vmstat_compact_stall (with --collector.vmstat.fields)" },
-	[F_FAILURES] = { "memscope_page_alloc_failures_total", "counter", "order, zone, reason",
+	[F_FAILURES] = { "memscope_page_alloc_failures_total", "counter",
+			 "order, zone, reason, failure_allowed",
 			 "failed page allocations by order, the highest zone the request may use, "
-			 "and the verdict's class: low_memory, fragmentation, cma_not_usable, "
-			 "gave_up or unknown", NULL },
-	[F_KILLS] = { "memscope_oom_kills_total", "counter", "constraint, memcg",
-		      "OOM kills by constraint (memcg, global, cpuset, memory_policy or unknown) "
-		      "and the victim's memory cgroup (the first --memcgs, then \"other\")",
+			 "the verdict's class (low_memory, fragmentation, cma_not_usable, gave_up "
+			 "or unknown) and failure_allowed: true when the caller said it handles the "
+			 "failure (__GFP_NOWARN: a pool or cache growing until memory runs out, no "
+			 "incident by itself); a series from its first failure", NULL },
+	[F_FAIL_REASONS] = { "memscope_page_alloc_failures_by_reason_total", "counter",
+			     "reason, failure_allowed",
+			     "the same failures by the verdict's class and failure_allowed alone, "
+			     "each pair from 0 at the start (a first failure is an increase)", NULL },
+	[F_KILLS] = { "memscope_oom_kills_total", "counter", "constraint",
+		      "OOM kills by constraint: memcg, global, cpuset, memory_policy or unknown, "
+		      "each from 0 at the start (a first kill is an increase)",
 		      "node_vmstat_oom_kill (the sum)" },
+	[F_VICTIM_INFO] = { "memscope_oom_last_victim_info", "gauge", "comm, cgroup, constraint",
+			    "always 1: the last OOM kill's victim (its name, memory cgroup where "
+			    "known, and constraint); one series, replaced by the next kill", NULL,
+			    V_VICTIM + 1 },
+	[F_LAST_KILL] = { "memscope_oom_last_kill_timestamp_seconds", "gauge", "",
+			  "when the last OOM kill was (Unix time)", NULL, V_VICTIM + 1 },
+	[F_MEMCG_STALL] = { "memscope_memcg_reclaim_stall_seconds", "histogram",
+			    "cgroup, le; where known: container, pod_uid, qos_class",
+			    "reclaim stalls of the cgroup's tasks (direct and memcg reclaim), "
+			    "attributed in BPF since memscope started; buckets of powers of 4 "
+			    "microseconds, 16 us to 4.2 s", NULL, V_MEMCG + 1 },
 	[F_LOST] = { "memscope_events_lost_total", "counter", "source",
-		     "kernel events memscope could not receive (a full ring buffer): paf or oom",
-		     NULL },
+		     "what memscope could not count: kernel events a full ring buffer lost (paf, "
+		     "oom) and reclaim of memory cgroups its table had no room for "
+		     "(memcg_table)", NULL },
 	[F_BUILD] = { "memscope_build_info", "gauge", "version",
 		      "the memscope that serves these metrics (always 1)", NULL },
 	[F_SCRAPES] = { "memscope_exporter_scrapes_total", "counter", "",
@@ -423,11 +553,17 @@ static void scrape_nodes(struct metrics *m, int *node_ids, int *nr)
 {
 	static struct sys_node nodes[SYS_MAX_NODES];
 	struct ms_meminfo mi;
+	struct meminfo_row mr;
 	struct node_row row;
 	int n = nodes_read(ex.nodes, nodes, SYS_MAX_NODES);
+	bool has_mi = meminfo_read(&mi);
 
-	total_row_of(nodes, n, meminfo_read(&mi) ? &mi : NULL, &row);
+	total_row_of(nodes, n, has_mi ? &mi : NULL, &row);
 	add_view(m, V_SYSTEM, &row, NULL);
+	if (has_mi) {
+		meminfo_row_of(&mi, &mr);
+		add_view(m, V_MEMINFO, &mr, NULL);
+	}
 	for (int i = 0; i < n; i++) {
 		node_row_of(&nodes[i], &row);
 		add_view(m, V_NODE, &row, NULL);
@@ -456,12 +592,12 @@ static void scrape_pressure(struct metrics *m)
 static void stall_histogram(struct metrics *m, int kind, const struct rc_stall_stats *s)
 {
 	char *lab = metrics_labels("reclaimer", reclaim_kind_names[kind], NULL);
-	double le[RC_HIST_SLOTS];
+	double le[RC_HIST_SLOTS - 1];
 
-	for (int i = 0; i < RC_HIST_SLOTS; i++)
+	for (int i = 0; i < RC_HIST_SLOTS - 1; i++) /* the last slot: above all of them */
 		le[i] = (double)(1ULL << (i + 1)) * 1e-6;
 	metrics_histogram(m, fams[F_STALL].name, fams[F_STALL].help, lab, le,
-			  (const uint64_t *)s->hist, RC_HIST_SLOTS, s->total_ns / 1e9);
+			  (const uint64_t *)s->hist, RC_HIST_SLOTS - 1, s->total_ns / 1e9);
 	add(m, F_STALL_MAX, lab, s->max_ns / 1e9);
 	free(lab);
 }
@@ -474,11 +610,9 @@ static void scrape_reclaim(struct metrics *m, const int *node_ids, int nr)
 	reclaim_read(ex.reclaim, &s);
 	for (int i = 0; i < nr; i++) {
 		int n = node_ids[i];
-		struct reclaim_kswapd_row kr = { .node = n, .wakeups = s.kswapd[n].wakeups,
-						 .awake_ns = s.kswapd[n].awake_ns,
-						 .max_order_since_start = s.kswapd[n].max_order };
+		struct reclaim_kswapd_row kr;
 
-		if (n < 0 || n >= RC_MAX_NODES)
+		if (!reclaim_kswapd_row_of(&s, NULL, n, &kr))
 			continue;
 		for (int k = 0; k < RC_NR_KIND; k++) {
 			struct reclaim_row row;
@@ -504,21 +638,134 @@ static void scrape_events(struct metrics *m)
 
 		snprintf(order, sizeof(order), "%u", ex.fail[i].order);
 		lab = metrics_labels("order", order, "zone", ex.fail[i].zone, "reason",
-				     ex.fail[i].reason, NULL);
+				     ex.fail[i].reason, "failure_allowed",
+				     allowed_text(ex.fail[i].allowed), NULL);
 		add_u64(m, F_FAILURES, lab, ex.fail[i].n);
 		free(lab);
 	}
-	for (int i = 0; i < ex.nkill; i++)
-		add_u64(m, F_KILLS, ex.kill[i].labels, ex.kill[i].n);
-	if (ex.has_victim)
-		add_view(m, V_VICTIM, &ex.last_victim, NULL);
+	for (int i = 0; i < ex.by_reason.n; i++)
+		add_u64(m, F_FAIL_REASONS, ex.by_reason.c[i].labels, ex.by_reason.c[i].n);
+	for (int i = 0; i < ex.by_constraint.n; i++)
+		add_u64(m, F_KILLS, ex.by_constraint.c[i].labels, ex.by_constraint.c[i].n);
+	if (!ex.has_victim)
+		return;
+	add_view(m, V_VICTIM, &ex.last_victim, NULL);
+	add_u64(m, F_VICTIM_INFO, ex.victim_info, 1);
+	add(m, F_LAST_KILL, NULL, ex.last_kill_time);
+}
+
+/* ---- memory cgroups (--memcgs) ---- */
+
+/* Coarser than the kernel's log2 slots: every second one of them, 16 us to 4.2 s. */
+#define MEMCG_BUCKETS 10
+static const int memcg_bucket_top[MEMCG_BUCKETS] = { 3, 5, 7, 9, 11, 13, 15, 17, 19, 21 };
+
+static void memcg_histogram(struct metrics *m, const struct memcg_attributed *a,
+			    const char *labels)
+{
+	static const struct memcg_attributed none;
+	uint64_t in[MEMCG_BUCKETS + 1] = { 0 };
+	double le[MEMCG_BUCKETS];
+	int b = 0;
+
+	if (!a)
+		a = &none;
+	for (int i = 0; i < RC_HIST_SLOTS; i++) {
+		while (b < MEMCG_BUCKETS && i > memcg_bucket_top[b])
+			b++;
+		in[b] += a->m.hist[i]; /* b == MEMCG_BUCKETS: above the last bound */
+	}
+	for (int i = 0; i < MEMCG_BUCKETS; i++)
+		le[i] = (double)(1ULL << (memcg_bucket_top[i] + 1)) * 1e-6;
+	metrics_histogram(m, fams[F_MEMCG_STALL].name, fams[F_MEMCG_STALL].help, labels, le, in,
+			  MEMCG_BUCKETS, a->m.total_ns / 1e9);
+}
+
+static const char *label_or_null(const struct memcg_row *r, const char *key, const char *v)
+{
+	return record_is_null(&memcg_desc, r, key) ? NULL : v;
+}
+
+/* What BPF counted of cgroups that are gone is dropped once two walks missed them (one
+ * may have run before a new cgroup's first reclaim). */
+static void forget_gone(void)
+{
+	struct memcg_ids missing = { 0 };
+	int kept = 0;
+
+	for (size_t i = 0; i < ex.attr.n; i++) {
+		uint64_t id = ex.attr.a[i].id;
+
+		if (memcg_ids_has(&ex.all, id))
+			continue;
+		if (memcg_ids_has(&ex.missing, id))
+			reclaim_forget_memcg(ex.reclaim, id);
+		else
+			memcg_ids_add(&missing, id);
+	}
+	memcg_ids_sort(&missing);
+	memcg_ids_free(&ex.missing);
+	ex.missing = missing;
+	for (int i = 0; i < ex.nmkill; i++) /* kills of cgroups gone: no series to serve */
+		if (memcg_ids_has(&ex.all, ex.mkill[i].id))
+			ex.mkill[kept++] = ex.mkill[i];
+	ex.nmkill = kept;
+}
+
+/* BPF's counts since start, with the kills; the cgroups killed lately, to serve first. */
+static void attribution(struct memcg_ids *recent)
+{
+	uint64_t now = ms_boot_ns();
+
+	memcg_attribution_read(&ex.attr, ex.reclaim);
+	for (int i = 0; i < ex.nmkill; i++) {
+		memcg_attributed_of(&ex.attr, ex.mkill[i].id)->kills = ex.mkill[i].n;
+		if (now - ex.mkill[i].last_ns < KILLED_RECENTLY_NS)
+			memcg_ids_add(recent, ex.mkill[i].id);
+	}
+	memcg_ids_sort(recent);
+}
+
+static void serve_memcg(struct metrics *m, struct memcg_row *r)
+{
+	const struct memcg_attributed *a = memcg_attributed_find(&ex.attr, r->id);
+	char *lab = metrics_labels("cgroup", r->path,
+				   "container", label_or_null(r, "container", r->container),
+				   "pod_uid", label_or_null(r, "pod_uid", r->pod_uid),
+				   "qos_class", label_or_null(r, "qos_class", r->qos_class), NULL);
+
+	memcg_fill_live(r, a, NULL); /* since start: 0 for a cgroup without any */
+	memcg_add_refaults(r, memcg_list_find(&ex.prev, r->id));
+	add_view(m, V_MEMCG, r, lab);
+	memcg_histogram(m, a, lab);
+	free(lab);
+}
+
+static void scrape_memcgs(struct metrics *m)
+{
+	struct memcg_ids recent = { 0 };
+	struct memcg_list swap;
+
+	attribution(&recent);
+	if (memcgs_read_top(ex.counters, cfg.cgroup.id ? cfg.cgroup.path : NULL, cfg.memcgs,
+			    &recent, &ex.all, &ex.cur) >= 0) {
+		for (size_t i = 0; i < ex.cur.n; i++)
+			serve_memcg(m, &ex.cur.r[i]);
+		forget_gone();
+		swap = ex.prev, ex.prev = ex.cur, ex.cur = swap;
+	} /* else no memory cgroup hierarchy: no such family */
+	memcg_ids_free(&recent);
 }
 
 static void scrape_processes(struct metrics *m)
 {
 	struct proc_list l = { 0 };
+	static bool said;
 
 	procs_snapshot(ex.procs, &l);
+	if (!said && procs_pid_namespace(ex.procs))
+		ms_warn("exporter: --processes: %s", PROCS_PIDNS_SCOPE);
+	said = true;
 	proc_list_sort_rss(&l);
 	for (size_t i = 0; i < l.n && i < (size_t)cfg.processes; i++) {
 		struct proc_row row;
@@ -529,6 +776,18 @@ static void scrape_processes(struct metrics *m)
 	proc_list_free(&l);
 }
 
+/* Reclaim of memory cgroups reclaim's per-cgroup table had no room for. */
+static uint64_t memcg_table_lost(void)
+{
+	int n;
+	struct ms_loss *l = reclaim_losses(ex.reclaim, &n);
+
+	for (int i = 0; i < n; i++)
+		if (!strcmp(l[i].field, "untracked_memcgs"))
+			return *l[i].count;
+	return 0;
+}
+
 static void scrape_self(struct metrics *m, uint64_t start_ns)
 {
 	struct failures_totals ft;
@@ -536,6 +795,8 @@ static void scrape_self(struct metrics *m, uint64_t start_ns)
 	failures_totals(ex.failures, &ft);
 	add_labelled(m, F_LOST, "source", "paf", ft.lost);
 	add_labelled(m, F_LOST, "source", "oom", *kills_lost(ex.kills));
+	if (cfg.memcgs)
+		add_labelled(m, F_LOST, "source", "memcg_table", memcg_table_lost());
 	add_labelled(m, F_BUILD, "version", MEMSCOPE_VERSION, 1);
 	add_u64(m, F_SCRAPES, NULL, ++ex.scrapes);
 	add(m, F_SCRAPE_TIME, NULL, (ms_now_ns() - start_ns) / 1e9);
@@ -554,6 +815,8 @@ static char *scrape(size_t *len)
 	scrape_pressure(m);
 	scrape_reclaim(m, node_ids, nr);
 	scrape_events(m);
+	if (cfg.memcgs)
+		scrape_memcgs(m);
 	if (cfg.processes)
 		scrape_processes(m);
 	scrape_self(m, start);
@@ -887,7 +1150,7 @@ static struct MHD_Daemon *serve(int fd)
 static void open_collectors(void)
 {
 	static const struct ms_filter all;
-	static const struct reclaim_want plain;
+	static const struct reclaim_want plain, by_memcg = { .by_memcg = true };
 	/*
 	 * Smaller event rings than the watching commands take: the loop reads them as they
 	 * fill, and the kernel maps each ring's pages twice into our RSS. A burst past
@@ -898,12 +1161,24 @@ static void open_collectors(void)
 	static const struct kills_want kills_plain = { .ring_bytes = 256 << 10 };
 
 	ex.nodes = nodes_open(0);
-	ex.reclaim = reclaim_open(&all, &plain);
+	ex.reclaim = reclaim_open(&all, cfg.memcgs ? &by_memcg : &plain);
 	ex.failures = failures_open(&all, &events);
 	ex.kills = kills_open(&kills_plain);
 	ex.control_hook = kills_control_hook(ex.kills);
 	if (cfg.processes)
 		ex.procs = procs_open(&all);
+	for (size_t i = 0; i < ARRAY_SIZE(constraints); i++)
+		count_of(&ex.by_constraint, constraints[i]);
+	/* every verdict class paf has (those past the last are "unknown") */
+	for (int k = 0; k == 0 || strcmp(verdict_kind_name(k), verdict_kind_name(0)); k++) {
+		reason_count_of(verdict_kind_name(k), false);
+		reason_count_of(verdict_kind_name(k), true);
+	}
+	if (cfg.memcgs && !memcg_root())
+		ms_warn("exporter: no memory cgroup hierarchy is mounted: no memscope_memcg_ "
+			"families (--memcgs)");
+	else if (cfg.memcgs)
+		ex.counters = memcg_counters_open();
 	paf_decoder_init(&ex.dec, false);
 	if (!(ex.row = calloc(1, sizeof(*ex.row))))
 		ms_fatal("out of memory");
@@ -923,11 +1198,16 @@ static void close_collectors(void)
 	paf_decoder_free(&ex.dec);
 	free(ex.row);
 	free(ex.fail);
-	for (int i = 0; i < ex.nkill; i++) {
-		free(ex.kill[i].memcg);
-		free(ex.kill[i].labels);
-	}
-	free(ex.kill);
+	counts_free(&ex.by_constraint);
+	counts_free(&ex.by_reason);
+	free(ex.mkill);
+	free(ex.victim_info);
+	memcg_counters_close(ex.counters);
+	memcg_list_free(&ex.cur);
+	memcg_list_free(&ex.prev);
+	memcg_attribution_free(&ex.attr);
+	memcg_ids_free(&ex.all);
+	memcg_ids_free(&ex.missing);
 }
 
 static void say_serving(void)
@@ -1065,65 +1345,147 @@ static const struct {
 	{ "memscope_zone_managed_bytes", "node_zoneinfo_managed_pages (pages)" },
 	{ "memscope_zone_present_bytes", "node_zoneinfo_present_pages (pages)" },
 	{ "memscope_zone_spanned_bytes", "node_zoneinfo_spanned_pages (pages)" },
+	{ "memscope_reclaim_scanned_bytes_total",
+	  "node_vmstat_pgscan_kswapd, _direct (pages; with --collector.vmstat.fields)" },
+	{ "memscope_reclaim_reclaimed_bytes_total",
+	  "node_vmstat_pgsteal_kswapd, _direct (pages; with --collector.vmstat.fields)" },
+	/* cAdvisor's families of the same fact */
+	{ "memscope_memcg_usage_bytes", "container_memory_usage_bytes" },
+	{ "memscope_memcg_limit_bytes", "container_spec_memory_limit_bytes" },
+	{ "memscope_memcg_peak_bytes", "container_memory_max_usage_bytes" },
+	{ "memscope_memcg_low_bytes", "container_spec_memory_reservation_limit_bytes (v2)" },
+	{ "memscope_memcg_soft_limit_bytes",
+	  "container_spec_memory_reservation_limit_bytes (v1)" },
+	{ "memscope_memcg_anon_bytes", "container_memory_rss" },
+	{ "memscope_memcg_file_bytes", "container_memory_cache" },
+	{ "memscope_memcg_active_file_bytes", "container_memory_total_active_file_bytes" },
+	{ "memscope_memcg_inactive_file_bytes", "container_memory_total_inactive_file_bytes" },
+	{ "memscope_memcg_file_mapped_bytes", "container_memory_mapped_file" },
+	{ "memscope_memcg_kernel_bytes", "container_memory_kernel_usage" },
+	{ "memscope_memcg_swap_bytes", "container_memory_swap" },
+	{ "memscope_memcg_swap_limit_bytes", "container_spec_memory_swap_limit_bytes" },
+	{ "memscope_memcg_working_set_bytes", "container_memory_working_set_bytes" },
+	{ "memscope_memcg_failcnt_total", "container_memory_failcnt" },
+	{ "memscope_memcg_faults_total",
+	  "container_memory_failures_total{failure_type=\"pgfault\"}" },
+	{ "memscope_memcg_major_faults_total",
+	  "container_memory_failures_total{failure_type=\"pgmajfault\"}" },
+	{ "memscope_memcg_events_oom_kill_total", "container_oom_events_total" },
+	{ "memscope_memcg_psi_some_seconds_total",
+	  "container_pressure_memory_waiting_seconds_total" },
+	{ "memscope_memcg_psi_full_seconds_total",
+	  "container_pressure_memory_stalled_seconds_total" },
 };
 
-/* The node_exporter family of the same fact: meminfo lines, buddyinfo, zoneinfo. */
-static const char *equivalent(const char *name)
+/* node_exporter's meminfo name: "Active(anon)" becomes Active_anon; kB lines are _bytes. */
+static const char *node_memory_name(const char *line, bool bytes)
 {
 	static char buf[96];
-	const char *key = name + strlen(views[V_SYSTEM].v.prefix);
+	char *p;
+
+	snprintf(buf, sizeof(buf), "node_memory_%s", line);
+	while ((p = strchr(buf, '(')))
+		*p = '_';
+	while ((p = strchr(buf, ')')))
+		memmove(p, p + 1, strlen(p));
+	if (bytes)
+		strcat(buf, "_bytes");
+	return buf;
+}
+
+/* The node_exporter (or cAdvisor) family of the same fact. */
+static const char *equivalent(const char *name)
+{
+	const char *prefix = views[V_SYSTEM].v.prefix, *key = name + strlen(prefix), *line;
 
 	for (size_t i = 0; i < ARRAY_SIZE(equivalents); i++)
 		if (!strcmp(name, equivalents[i].ours))
 			return equivalents[i].theirs;
-	if (strncmp(name, views[V_SYSTEM].v.prefix, strlen(views[V_SYSTEM].v.prefix)))
+	if (strncmp(name, prefix, strlen(prefix)))
 		return NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(node_sources); i++) {
-		char *p;
-
-		if (strcmp(key, node_sources[i].key) || node_sources[i].one == MI_NR ||
-		    node_sources[i].two != MI_NR)
-			continue;
-		/* node_exporter's names: "Active(anon)" becomes Active_anon */
-		snprintf(buf, sizeof(buf), "node_memory_%s", meminfo_name(node_sources[i].one));
-		while ((p = strchr(buf, '(')))
-			*p = '_';
-		while ((p = strchr(buf, ')')))
-			memmove(p, p + 1, strlen(p));
-		strcat(buf, "_bytes");
-		return buf;
-	}
+	if ((line = meminfo_line_of(key)))
+		return node_memory_name(line, strstr(key, "_bytes") != NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(node_sources); i++)
+		if (!strcmp(key, node_sources[i].key) && node_sources[i].one != MI_NR &&
+		    node_sources[i].two == MI_NR)
+			return node_memory_name(meminfo_name(node_sources[i].one), true);
 	return NULL;
 }
 
 static void table_head(const char *title)
 {
-	printf("\n## %s\n\n| metric | type | labels | meaning | node_exporter |\n"
+	printf("\n## %s\n\n| metric | type | labels | meaning | node_exporter / cAdvisor |\n"
 	       "|---|---|---|---|---|\n", title);
 }
 
+static void family_docs(int in)
+{
+	for (int f = 0; f < F_NR; f++)
+		if (fams[f].in == in)
+			metrics_doc_row(stdout, fams[f].name, fams[f].type, fams[f].labels,
+					fams[f].help, fams[f].equivalent);
+}
+
+static const char docs_intro[] =
+	"# memscope metrics\n\n"
+	"Generated by `make docs` from the record descriptions (`memscope help metrics`).\n"
+	"`memscope exporter` serves them on GET /metrics (Prometheus text format 0.0.4).\n"
+	"Names: the `memscope_` prefix, base units (`_bytes`, `_seconds`), `_total` for "
+	"counters.\n"
+	"A value the kernel cannot give has no series (absent), never a made-up zero.\n"
+	"Counters count from the exporter's start and never reset while it runs; those "
+	"read from the kernel's files (a cgroup's memory.events, PSI totals) count from "
+	"the kernel's start or the cgroup's creation.\n\n"
+	"**Pages are served as bytes.** The kernel counts reclaim, refaults and the pages a "
+	"cgroup's reclaim scanned in pages; memscope multiplies them by the page size and "
+	"serves `_bytes` families instead of `_pages` ones, not beside them: Prometheus' "
+	"convention is one base unit per fact, a node_exporter user reads memory in bytes "
+	"(`node_memory_*_bytes`), and the page size differs between machines (4 KiB on "
+	"x86-64, 16 or 64 KiB on some arm64), so bytes are what adds up across a fleet. "
+	"node_exporter's `node_vmstat_pgscan_*` and `pgsteal_*` are pages: multiply them by "
+	"the page size to compare.\n\n"
+	"**Cardinality.** `pid` only in `--processes N` families (N series each; processes "
+	"come and go, so keep N small). The OOM kill families have one series per constraint "
+	"(five, all from the start) and one last-victim series at a time. Per memory "
+	"cgroup: `--memcgs N` (default 10, 0 for none) serves at most N cgroups, chosen at "
+	"each scrape: those with an OOM kill memscope saw in the last 15 minutes first, "
+	"then the largest by usage (memory.current or memory.usage_in_bytes), among the "
+	"cgroups at or below `--cgroup PATH` (default: all but the root, whose figures are "
+	"the system's). Every cgroup's counters (usage, limits, peak, swap, events, v1's "
+	"failcnt, kmem and soft limit) come from one pass of a BPF cgroup iterator (6.1+) "
+	"and only the N's memory.stat (and v2's memory.pressure) is read, from files held "
+	"open while the cgroup is served; on older kernels, or past 4096 cgroups, each "
+	"cgroup's usage file is read and the N's files whole. "
+	"Cgroups come and go, and so does their rank: a cgroup that drops out of the N, or "
+	"is removed, is not in the next scrape, and Prometheus marks its series stale at "
+	"once (they end; queries stop returning them). When it comes back its series "
+	"resume under the same labels, counters at their current value: the counters are "
+	"the kernel's (memory.events, refaults, PSI) or memscope's since its start, never "
+	"reset by leaving, so `rate()` and `increase()` see no reset, only a gap, and a "
+	"window that holds no sample from before the gap sees nothing of what happened in "
+	"it. The same holds for a cgroup's first scrape: a series starts at the counter's "
+	"value then, and `increase()` over its first sample is 0. So alert on per-cgroup "
+	"counters only for cgroups that stay in the N, and on OOM kills with "
+	"`memscope_oom_kills_total`, which exists from the start (contrib/prometheus).\n\n"
+	"Label values show names as text output does: each control character (newline and "
+	"tab included) and each invalid UTF-8 byte is replaced by `?`, so that a scrape "
+	"read on a terminal runs nothing; only `\\` and `\"` are escaped (as `\\\\` and "
+	"`\\\"`). A label is never cut: `cgroup` is the cgroup's whole path as "
+	"/proc/PID/cgroup names it; `container`, `pod_uid` and `qos_class` are what the "
+	"path says (a systemd unit, `docker 0123456789ab`, `k8s pod <uid>, containerd "
+	"<id>`; see `memscope help fields`, record cgroup) and absent where it says "
+	"nothing.\n";
+
 static void exporter_docs(void)
 {
-	printf("# memscope metrics\n\nGenerated by `make docs` from the record descriptions "
-	       "(`memscope help metrics`).\n`memscope exporter` serves them on GET /metrics "
-	       "(Prometheus text format 0.0.4).\nNames: the `memscope_` prefix, base units "
-	       "(`_bytes`, `_seconds`), `_total` for counters.\nA value the kernel cannot "
-	       "give has no series (absent), never a made-up zero.\n"
-	       "Counters count from the exporter's start and never reset while it runs.\n"
-	       "Cardinality: `pid` and `comm` only with `--processes N` (N series per family; "
-	       "processes come and go, so keep N small), `memcg` capped by `--memcgs N`.\n"
-	       "Label values show names as text output does: each control character (newline "
-	       "and tab included) and each invalid UTF-8 byte is replaced by `?`, so that a "
-	       "scrape read on a terminal runs nothing; only `\\` and `\"` are escaped (as "
-	       "`\\\\` and `\\\"`). A label is never cut: `memcg` is the cgroup's whole path.\n");
+	fputs(docs_intro, stdout);
 	for (int v = 0; v < V_NR; v++) {
 		table_head(views[v].title);
-		metrics_record_docs(stdout, &views[v].v, equivalent);
+		metrics_record_docs(stdout, &views[v].v, views[v].labels, equivalent);
+		family_docs(v + 1);
 	}
 	table_head("Events, pressure and the exporter itself");
-	for (int f = 0; f < F_NR; f++)
-		metrics_doc_row(stdout, fams[f].name, fams[f].type, fams[f].labels, fams[f].help,
-				fams[f].equivalent);
+	family_docs(0);
 }
 
 static const struct ms_opt_value exporter_values[] = {
@@ -1136,11 +1498,13 @@ const struct ms_cmd cmd_exporter = {
 	.summary = "serve the memory subsystem as Prometheus metrics (always on, for fleets)",
 	.details =
 		"Serves GET /metrics in the Prometheus text format 0.0.4: system, node and zone\n"
-		"state, PSI, reclaim counters and stall-latency histograms, page allocation\n"
-		"failures by verdict, OOM kills by constraint and memory cgroup, and optionally\n"
-		"the largest processes. Counters live in kernel maps from start to exit: a\n"
-		"scrape never resets them and never waits. Listens on loopback unless told\n"
-		"otherwise. Metric names and labels: docs/METRICS.md (memscope help metrics).\n"
+		"state, swap, HugeTLB, PSI, reclaim counters and stall-latency histograms, page\n"
+		"allocation failures by verdict, OOM kills by constraint and the last victim,\n"
+		"per memory cgroup usage, limit, working set (both ways), stalls and kills for\n"
+		"the largest (--memcgs), and optionally the largest processes. Counters live in\n"
+		"kernel maps from start to exit: a scrape never resets them and never waits.\n"
+		"Listens on loopback unless told otherwise. Metric names, labels and the rule\n"
+		"for cgroups that come and go: docs/METRICS.md (memscope help metrics).\n"
 		"Off loopback, --web-config FILE reads Prometheus exporters' web configuration\n"
 		"(--web.config.file: TLS certificate and key, client CA and client_auth_type,\n"
 		"versions, cipher suites, curves, headers, basic_auth_users with bcrypt hashes);\n"
@@ -1148,6 +1512,7 @@ const struct ms_cmd cmd_exporter = {
 		"certificates again for the next connections; the counters go on.",
 	.examples = "  memscope exporter                          127.0.0.1:39177\n"
 		    "  memscope exporter --listen 0.0.0.0:39177   for a fleet's Prometheus\n"
+		    "  memscope exporter --memcgs 50 --cgroup /kubepods   the 50 largest pods'\n"
 		    "  memscope exporter --listen 0.0.0.0:39177 --web-config /etc/memscope/web.yml\n"
 		    "  memscope exporter --processes 20           with the 20 largest processes\n"
 		    "  curl -s localhost:39177/metrics | grep memscope_oom_kills_total\n",

@@ -194,7 +194,7 @@ static void print_memcg_stat(const struct memcg_row *m)
 		{ "active_file_bytes", "active_file" }, { "inactive_file_bytes", "inactive_file" },
 		{ "unevictable_bytes", "unevictable" },
 	};
-	char items[ARRAY_SIZE(keys)][64], v[32], first[300];
+	char items[ARRAY_SIZE(keys)][64], v[32], first[sizeof(m->path) + 48];
 	const char *list[ARRAY_SIZE(keys)];
 	int n = 0;
 

@@ -213,32 +213,29 @@ static bool report_stalls(const struct reclaim_snapshot *cur, const struct recla
 	return any;
 }
 
-/* kswapd per node; returns whether it woke at all. */
+/* kswapd per node; returns whether it was awake at all. */
 static bool report_kswapd(const struct reclaim_snapshot *cur, const struct reclaim_snapshot *prev,
 			  double ts)
 {
 	bool any = false;
 
 	for (int n = 0; n < RC_MAX_NODES; n++) {
-		__u64 wakeups = cur->kswapd[n].wakeups - prev->kswapd[n].wakeups;
-		__u64 awake = cur->kswapd[n].awake_ns - prev->kswapd[n].awake_ns;
+		struct reclaim_kswapd_row row;
 		char a[32];
 
-		if (!wakeups && !awake)
+		reclaim_kswapd_row_of(cur, prev, n, &row);
+		if (!row.wakeups && !row.rounds && !row.awake_ns)
 			continue;
 		any = true;
-		if (!out_json_mode()) {
-			out_printf("  kswapd%d: %llu wakeup%s, awake %s (max order %llu since start)\n",
-				   n, (unsigned long long)wakeups, wakeups == 1 ? "" : "s",
-				   fmt_duration_ns(a, sizeof(a), awake),
-				   (unsigned long long)cur->kswapd[n].max_order);
+		if (out_json_mode()) {
+			out_json(record_json(&reclaim_kswapd_desc, &row, ts));
 			continue;
 		}
-		struct reclaim_kswapd_row row = { .node = n, .wakeups = wakeups, .awake_ns = awake,
-						  .max_order_since_start = cur->kswapd[n].max_order,
-						  .zone_mask_since_start = cur->kswapd[n].zones };
-
-		out_json(record_json(&reclaim_kswapd_desc, &row, ts));
+		out_printf("  kswapd%d: %llu wake-up%s, %llu round%s, awake %s (max order %llu "
+			   "since start)\n", n, (unsigned long long)row.wakeups,
+			   row.wakeups == 1 ? "" : "s", (unsigned long long)row.rounds,
+			   row.rounds == 1 ? "" : "s", fmt_duration_ns(a, sizeof(a), row.awake_ns),
+			   (unsigned long long)row.max_order_since_start);
 	}
 	return any;
 }
@@ -420,7 +417,12 @@ const struct ms_cmd cmd_reclaim = {
 		"reclaimed per node and reclaimer (kswapd, direct, memcg, node), what\n"
 		"shrink-inactive found (dirty, writeback, congested, immediate, activated,\n"
 		"ref_keep, unmap_fail), anon vs file, priorities, isolation; direct and memcg\n"
-		"reclaim stalls with a log2 latency histogram; kswapd wake-ups and time awake.\n"
+		"reclaim stalls with a log2 latency histogram; kswapd: its wake-ups (from a\n"
+		"full sleep), its reclaim rounds (one per mm_vmscan_kswapd_wake: a wake-up\n"
+		"starts one, more follow while free memory stays low) and the time from each\n"
+		"wake-up to its next full sleep (mm_vmscan_kswapd_sleep), counted while it\n"
+		"lasts. If kswapd is awake when memscope starts, its time counts from there\n"
+		"when a sleep comes first, from its next round otherwise.\n"
 		"Each report covers the interval since the previous one (-i, default 1 s).",
 	.examples = "  memscope reclaim                      one report per second\n"
 		    "  memscope reclaim --events --by-process   every stall, and per process\n"

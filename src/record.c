@@ -355,7 +355,12 @@ static int put_procs(int64_t id, long max)
 	struct proc_list l = { 0 };
 	int rc = SQLITE_OK;
 
+	static bool said;
+
 	procs_snapshot(rs.procs, &l);
+	if (!said && procs_pid_namespace(rs.procs))
+		ms_warn("record: processes recorded %s", PROCS_PIDNS_SCOPE);
+	said = true;
 	proc_list_sort_rss(&l);
 	for (size_t i = 0; i < l.n && (max < 0 || (long)i < max) && rc == SQLITE_OK; i++) {
 		struct proc_row row;
@@ -395,10 +400,7 @@ static int put_reclaim(int64_t id, const struct reclaim_snapshot *d)
 	struct reclaim_interval_row iv = { 0 };
 	int rc;
 
-	for (int i = 0; i < RC_MAX_NODES * RC_NR_KIND; i++) {
-		iv.scanned_pages += d->stats[i].scanned;
-		iv.reclaimed_pages += d->stats[i].reclaimed;
-	}
+	reclaim_sum(d, &iv.scanned_pages, &iv.reclaimed_pages);
 	record_null(&reclaim_interval_desc, &iv, "to_reclaim_hook");
 	snprintf(iv.to_reclaim_unavailable, sizeof(iv.to_reclaim_unavailable),
 		 "not recorded: memscope reclaim reads it");
@@ -412,12 +414,10 @@ static int put_reclaim(int64_t id, const struct reclaim_snapshot *d)
 		rc = flight_put(&rs.f, FT_STALLS, &sr, id);
 	}
 	for (int n = 0; n < RC_MAX_NODES && rc == SQLITE_OK; n++) {
-		struct reclaim_kswapd_row kr = { .node = n, .wakeups = d->kswapd[n].wakeups,
-						 .awake_ns = d->kswapd[n].awake_ns,
-						 .max_order_since_start = rs.now.kswapd[n].max_order,
-						 .zone_mask_since_start = rs.now.kswapd[n].zones };
+		struct reclaim_kswapd_row kr;
 
-		if (kr.wakeups || kr.awake_ns)
+		reclaim_kswapd_row_of(&rs.now, &rs.prev, n, &kr);
+		if (kr.wakeups || kr.rounds || kr.awake_ns)
 			rc = flight_put(&rs.f, FT_KSWAPD, &kr, id);
 	}
 	return rc;

@@ -50,7 +50,7 @@ struct watchers {
 /* A memory cgroup the report names: near its limit, or OOM-killed in the sample. */
 struct cgroup_part {
 	uint64_t null_mask;
-	char path[256], container[128];
+	char path[sizeof(((struct memcg_row *)0)->path)], container[128];
 	uint64_t usage_bytes, limit_bytes;
 	double limit_used_percent;
 	uint64_t working_set_bytes, reclaim_stalls, refault_pages;
@@ -78,6 +78,7 @@ struct sample {
 	struct psi psi;
 	struct proc_list procs; /* largest first, memscope itself left out */
 	uint64_t self_rss_bytes;
+	bool pid_namespace; /* memscope sees only its PID namespace's processes */
 	struct cgroup_part cgroups[MAX_CGROUPS];
 	int cgroup_why[MAX_CGROUPS]; /* index in cgroup_states; -1: no pressure */
 	int ncg;
@@ -239,13 +240,14 @@ static void gather_processes(struct sample *s)
 	size_t k = 0;
 
 	procs_snapshot(p, &s->procs);
-	procs_close(p);
+	s->pid_namespace = procs_pid_namespace(p);
 	for (size_t i = 0; i < s->procs.n; i++)
-		if (s->procs.r[i].pid == (__u32)getpid())
+		if (s->procs.r[i].pid == procs_self_pid(p))
 			s->self_rss_bytes = proc_rss_pages(&s->procs.r[i]) * ms_page_size();
 		else
 			s->procs.r[k++] = s->procs.r[i];
 	s->procs.n = k;
+	procs_close(p);
 	proc_list_sort_rss(&s->procs);
 }
 
@@ -440,7 +442,8 @@ struct activity_part {
 	uint64_t reclaim_scanned_pages, reclaim_reclaimed_pages;
 	double reclaim_scanned_per_s, reclaim_reclaimed_per_s;
 	uint64_t direct_reclaim_stalls, memcg_reclaim_stalls;
-	uint64_t stall_p50_at_most_ns, stall_p99_at_most_ns, kswapd_wakeups, compaction_stalls;
+	uint64_t stall_p50_at_most_ns, stall_p99_at_most_ns, kswapd_wakeups, kswapd_awake_ns;
+	uint64_t compaction_stalls;
 	uint32_t nr_kills;
 	struct victim_part oom_kills[MAX_VICTIMS];
 };
@@ -455,6 +458,7 @@ struct summary_row {
 	struct psi_part psi;
 	struct activity_part activity;
 	struct proc_row top_processes[TOP_N];
+	char processes_scope[160];
 	struct cgroup_part cgroups[MAX_CGROUPS];
 };
 
@@ -529,7 +533,9 @@ static const struct field activity_fields[] = {
 	A(memcg_reclaim_stalls, FT_U64, FU_NONE, 0, "memcg reclaim stalls"),
 	A(stall_p50_at_most_ns, FT_U64, FU_NS, FF_NULL, "stall median (upper bound); null: none"),
 	A(stall_p99_at_most_ns, FT_U64, FU_NS, FF_NULL, "stall 99th percentile (upper bound)"),
-	A(kswapd_wakeups, FT_U64, FU_NONE, 0, "kswapd wake-ups"),
+	A(kswapd_wakeups, FT_U64, FU_NONE, 0, "times a kswapd left a full sleep, every node"),
+	A(kswapd_awake_ns, FT_U64, FU_NS, 0,
+	  "time kswapd was awake (wake-up to full sleep), every node's added"),
 	A(compaction_stalls, FT_U64, FU_NONE, 0, "direct compaction runs"),
 	FLD_RECS(struct activity_part, oom_kills, nr_kills, "oom_kills", &victim_desc,
 		 "OOM kills"),
@@ -588,6 +594,9 @@ static const struct field summary_fields[] = {
 	FLD_REC(struct summary_row, activity, "activity", 0, &activity_desc, "during the sample"),
 	FLD_RECS(struct summary_row, top_processes, nr_top, "top_processes", &proc_desc,
 		 "the largest processes (memscope itself not listed)"),
+	FLD(struct summary_row, processes_scope, "processes_scope", NULL, FT_STR, FU_NONE,
+	    FK_LABEL, FF_NULL, "null: every process; else which ones top_processes could see "
+	    "(in a PID namespace, only its own)"),
 	FLD_RECS(struct summary_row, cgroups, nr_cgroups, "cgroups", &cgroup_part_desc,
 		 "memory cgroups at >= 90 % of their limit, or OOM-killed during the sample"),
 };
@@ -646,6 +655,7 @@ static void activity_of(const struct sample *s, struct activity_part *a)
 	if (!rt->stall_p99_ns)
 		record_null(&activity_desc, a, "stall_p99_at_most_ns");
 	a->kswapd_wakeups = rt->kswapd_wakeups;
+	a->kswapd_awake_ns = rt->kswapd_awake_ns;
 	a->compaction_stalls = rt->compact_stalls;
 	for (int i = 0; i < s->nv; i++) {
 		struct victim_part *v = &a->oom_kills[a->nr_kills++];
@@ -689,6 +699,10 @@ static void report_row(const struct sample *s, const char (*reasons)[256], int n
 	activity_of(s, &r->activity);
 	for (r->nr_top = 0; r->nr_top < s->procs.n && r->nr_top < TOP_N; r->nr_top++)
 		proc_row_of(&s->procs.r[r->nr_top], NULL, &r->top_processes[r->nr_top]);
+	if (s->pid_namespace)
+		snprintf(r->processes_scope, sizeof(r->processes_scope), "%s", PROCS_PIDNS_SCOPE);
+	else
+		record_null(&summary_desc, r, "processes_scope");
 	r->nr_cgroups = s->ncg;
 	memcpy(r->cgroups, s->cgroups, sizeof(r->cgroups));
 }
@@ -807,7 +821,7 @@ static void print_activity(const struct sample *s)
 		{ "allocation failures", "none", "memscope paf --stack" },
 		{ "reclaim", "", "memscope reclaim" },
 		{ "reclaim stalls", "none", "memscope reclaim --events --by-process" },
-		{ "kswapd wakeups", "", "memscope reclaim" },
+		{ "kswapd", "", "memscope reclaim" },
 		{ "compaction stalls", "", "memscope sys --zones --frag" },
 		{ "OOM kills", "none", "memscope oom --detail" },
 	};
@@ -827,7 +841,8 @@ static void print_activity(const struct sample *s)
 			 "p99 <= %s", rt->stalls[RC_DIRECT], rt->stalls[RC_MEMCG],
 			 fmt_duration_ns(a, 32, rt->stall_p50_ns),
 			 fmt_duration_ns(b, 32, rt->stall_p99_ns));
-	snprintf(f[3].value, sizeof(f[3].value), "%llu", rt->kswapd_wakeups);
+	snprintf(f[3].value, sizeof(f[3].value), "%llu wake-up%s, awake %s", rt->kswapd_wakeups,
+		 rt->kswapd_wakeups == 1 ? "" : "s", fmt_duration_ns(a, 32, rt->kswapd_awake_ns));
 	snprintf(f[4].value, sizeof(f[4].value), "%llu", rt->compact_stalls);
 	if (s->nv)
 		snprintf(f[5].value, sizeof(f[5].value), "%d: pid %d (%s)%s%s", s->nv,
@@ -848,6 +863,8 @@ static void print_top(json_object *tops, const struct sample *s)
 	out_printf("\ntop %zu processes by RSS (memscope's own %s not listed) %s memscope proc\n",
 		   json_object_array_length(tops), fmt_bytes(own, sizeof(own), s->self_rss_bytes),
 		   out_arrow());
+	if (s->pid_namespace)
+		out_printf("  (%s)\n", PROCS_PIDNS_SCOPE);
 	for (size_t i = 0; i < json_object_array_length(tops); i++)
 		table_add(t, json_object_get(json_object_array_get_idx(tops, i)));
 	table_flush(t);

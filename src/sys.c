@@ -356,8 +356,9 @@ const struct ms_cmd cmd_sys = {
 	.summary = "system, node and zone memory state: LRU, dirty, slab, THP, free, watermarks, "
 		   "fragmentation",
 	.details =
-		"Reads each node's and zone's own counters in the kernel (found through each\n"
-		"node's kswapd thread), with counter indices relocated by CO-RE. The total\n"
+		"Reads each node's and zone's own counters in the kernel (the nodes found\n"
+		"through a kswapd thread and its node's fallback zonelist, in a container\n"
+		"too), with counter indices relocated by CO-RE. The total\n"
 		"column is the kernel's own /proc/meminfo; where the zones manage less than\n"
 		"MemTotal counts (memory not yet initialized, hot-plug, balloons) a note says\n"
 		"by how much and why. A counter the running kernel does not have is shown as\n"

@@ -6,29 +6,41 @@
 #include "sys.h"
 #include "zone.bpf.h"
 
-/* struct sys_node is too large for the BPF stack: build it here. */
+/*
+ * Every node's state, by node id, as the last pass read it (node_mask says which):
+ * a map, not the iterator's output, whose one call may write at most a page or so.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SYS_MAX_NODES);
 	__type(key, __u32);
 	__type(value, struct sys_node);
-} scratch SEC(".maps");
+} node_snap SEC(".maps");
 
-/* Each kswapd thread leads to its node: one struct sys_node per node, remembered too. */
+/*
+ * Node nid into node_snap: a global function, verified once on its own, not once
+ * per node of the loop below.
+ */
+__noinline int snap_node(__u32 nid)
+{
+	struct pglist_data *pgdat = node_by_id(nid);
+	struct sys_node *n = pgdat ? bpf_map_lookup_elem(&node_snap, &nid) : NULL;
+
+	if (n)
+		read_node(pgdat, n);
+	return 0;
+}
+
+/* The pass finds the nodes; its last call reads each into node_snap. */
 static __always_inline int node_iter(struct bpf_iter__task *ctx)
 {
-	struct task_struct *t = ctx->task;
-	struct pglist_data *pgdat;
-	struct sys_node *n;
-	__u32 zero = 0;
-
-	if (!t || !(pgdat = remember_node(t)))
+	if (!nodes_pass(ctx))
 		return 0;
-	n = bpf_map_lookup_elem(&scratch, &zero);
-	if (!n)
-		return 0;
-	read_node(pgdat, n);
-	bpf_seq_write(ctx->meta->seq, n, sizeof(*n));
+	for (__u32 i = 0; i < SYS_MAX_NODES; i++) {
+		if (i >= nodes_found)
+			break;
+		snap_node(i);
+	}
 	return 0;
 }
 

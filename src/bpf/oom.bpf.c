@@ -28,10 +28,7 @@ __u64 nr_lost;
 SEC("iter/task")
 int oom_nodes(struct bpf_iter__task *ctx)
 {
-	struct task_struct *t = ctx->task;
-
-	if (t)
-		remember_node(t);
+	nodes_pass(ctx);
 	return 0;
 }
 

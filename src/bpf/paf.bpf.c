@@ -49,10 +49,7 @@ __u64 nr_failures, nr_lost, nr_filtered;
 SEC("iter/task")
 int paf_nodes(struct bpf_iter__task *ctx)
 {
-	struct task_struct *t = ctx->task;
-
-	if (t)
-		remember_node(t);
+	nodes_pass(ctx);
 	return 0;
 }
 

@@ -15,6 +15,8 @@
 
 /* Set by each pass: does sched_process_exit still see the mm (6.16+, proc_exit.bpf.c)? */
 bool exit_before_mm;
+/* Set by each pass: the reader's pid in the root PID namespace, as records number pids */
+__u32 reader_pid;
 
 SEC("iter/task")
 int proc_snapshot(struct bpf_iter__task *ctx)
@@ -26,6 +28,7 @@ int proc_snapshot(struct bpf_iter__task *ctx)
 
 	exit_before_mm = bpf_core_field_exists(struct trace_event_raw_sched_process_exit,
 					       group_dead);
+	reader_pid = bpf_get_current_pid_tgid() >> 32;
 	if (!t || t->pid != t->tgid || !(mm = t->mm) || task_is_kthread_with_mm(t, mm))
 		return 0;
 	tgid = t->tgid;

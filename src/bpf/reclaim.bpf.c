@@ -15,12 +15,14 @@
 #include "task.bpf.h"
 
 const volatile bool want_events, want_by_process, want_slab, want_by_memcg;
+/* boot-clock ns when the hooks were attached: kswapd awake then counts from here */
+__u64 start_ns;
 /* --events: only stalls at least this long (ns) become records */
 const volatile __u64 min_event_ns;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, RC_MAX_NODES * RC_NR_KIND);
+	__uint(max_entries, RC_NODE_SLOTS * RC_NR_KIND);
 	__type(key, __u32);
 	__type(value, struct rc_stats);
 } stats SEC(".maps");
@@ -45,13 +47,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct rc_kswapd);
 } kswapd SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, RC_MAX_NODES);
-	__type(key, __u32);
-	__type(value, __u64);
-} kswapd_woke_at SEC(".maps");
 
 /* A stalled thread: what it is in, since when. */
 struct stall_start {
@@ -113,8 +108,10 @@ struct {
 } slab SEC(".maps");
 
 /* lost: ring buffer full; by_process_full: a process not counted (map full);
- * stalls_untimed: a stall not timed (thread table full, or nested too deep) */
-__u64 nr_lost, nr_by_process_full, nr_stalls_untimed, nr_by_memcg_full;
+ * stalls_untimed: a stall not timed (thread table full, or nested too deep);
+ * node_beyond: an event of a node whose id is RC_MAX_NODES or more (its counts go
+ * to the RC_NODE_BEYOND slot, its kswapd's are not kept) */
+__u64 nr_lost, nr_by_process_full, nr_stalls_untimed, nr_by_memcg_full, nr_node_beyond;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -176,13 +173,19 @@ static __always_inline void memcg_scanned(unsigned long scanned, unsigned long r
 	__sync_fetch_and_add(&m->reclaimed_pages, reclaimed);
 }
 
+/* The node's slot in the per-node tables; nodes past them share the last one. */
+static __always_inline __u32 node_slot(int nid)
+{
+	if (nid >= 0 && nid < RC_MAX_NODES)
+		return nid;
+	__sync_fetch_and_add(&nr_node_beyond, 1);
+	return RC_NODE_BEYOND;
+}
+
 static __always_inline struct rc_stats *stats_of(int nid)
 {
-	__u32 key;
+	__u32 key = node_slot(nid) * RC_NR_KIND + current_kind();
 
-	if (nid < 0 || nid >= RC_MAX_NODES)
-		nid = 0;
-	key = nid * RC_NR_KIND + current_kind();
 	return bpf_map_lookup_elem(&stats, &key);
 }
 
@@ -499,32 +502,51 @@ STALL_PAIR(node_reclaim, RC_NODE, mm_vmscan_node_reclaim_begin, int nid, int ord
 
 /* ---- kswapd ---- */
 
-static __always_inline void kswapd_wake(int nid, int zid, int order)
+/* kswapd's entry of its node, or NULL past the table (counted). */
+static __always_inline struct rc_kswapd *kswapd_of(int nid)
 {
 	__u32 key = nid;
-	struct rc_kswapd *k = bpf_map_lookup_elem(&kswapd, &key);
-	__u64 now = bpf_ktime_get_boot_ns();
+
+	if (nid < 0 || nid >= RC_MAX_NODES) {
+		__sync_fetch_and_add(&nr_node_beyond, 1);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&kswapd, &key);
+}
+
+/* Each round starts with a wake; the first since a full sleep starts an awake period. */
+static __always_inline void kswapd_wake(int nid, int zid, int order)
+{
+	struct rc_kswapd *k = kswapd_of(nid);
+	__u64 now = bpf_ktime_get_boot_ns(), st;
 
 	if (!k)
 		return;
-	__sync_fetch_and_add(&k->wakeups, 1);
+	k->rounds++;
+	st = k->awake_state;
+	if (!(st & RC_KSWAPD_AWAKE)) {
+		k->wakeups++;
+		k->awake_state = RC_KSWAPD_AWAKE | RC_KSWAPD_SEEN | (now - (st & RC_KSWAPD_NS));
+	}
 	if ((__u64)order > k->max_order)
 		k->max_order = order;
 	if (zid >= 0 && zid < 64)
 		k->zones |= 1ULL << zid;
-	bpf_map_update_elem(&kswapd_woke_at, &key, &now, BPF_ANY);
 }
 
 static __always_inline void kswapd_sleep(int nid)
 {
-	__u32 key = nid;
-	__u64 *woke = bpf_map_lookup_elem(&kswapd_woke_at, &key);
-	struct rc_kswapd *k = bpf_map_lookup_elem(&kswapd, &key);
+	struct rc_kswapd *k = kswapd_of(nid);
+	__u64 now = bpf_ktime_get_boot_ns(), st;
 
-	if (!woke || !k || !*woke)
+	if (!k)
 		return;
-	__sync_fetch_and_add(&k->awake_ns, bpf_ktime_get_boot_ns() - *woke);
-	*woke = 0;
+	st = k->awake_state;
+	if (st & RC_KSWAPD_AWAKE)
+		k->awake_state = RC_KSWAPD_SEEN | (now - (st & RC_KSWAPD_NS));
+	else if (!(st & RC_KSWAPD_SEEN) && start_ns && now > start_ns)
+		k->awake_state = RC_KSWAPD_SEEN | (now - start_ns); /* awake since the start */
+	/* else asleep already: a second sleep, after the freezer, without a round */
 }
 
 MS_TRACEPOINT(rc_kswapd_wake, mm_vmscan_kswapd_wake, kswapd_wake(nid, zid, order),
@@ -587,15 +609,14 @@ MS_CLASSIC(rc_slab_end, vmscan, mm_shrink_slab_end, mm_shrink_slab_end,
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, RC_MAX_NODES * RC_NR_KIND);
+	__uint(max_entries, RC_NODE_SLOTS * RC_NR_KIND);
 	__type(key, __u32);
 	__type(value, struct rc_target);
 } target SEC(".maps");
 
 static __always_inline void shrink_list(struct pglist_data *pgdat, struct scan_control *sc)
 {
-	int nid = BPF_CORE_READ(pgdat, node_id);
-	__u32 key = (nid >= 0 && nid < RC_MAX_NODES ? nid : 0) * RC_NR_KIND + current_kind();
+	__u32 key = node_slot(BPF_CORE_READ(pgdat, node_id)) * RC_NR_KIND + current_kind();
 	struct rc_target *t = bpf_map_lookup_elem(&target, &key);
 
 	if (!t)

@@ -6,6 +6,9 @@
 #include "comm.h"
 
 #define RC_MAX_NODES	64
+/* One more node slot: nodes whose id is RC_MAX_NODES or more, together (totals only). */
+#define RC_NODE_BEYOND	RC_MAX_NODES
+#define RC_NODE_SLOTS	(RC_MAX_NODES + 1)
 #define RC_NR_PRIO	13 /* DEF_PRIORITY 12 .. 0 */
 #define RC_PRIO_SLOTS	16 /* a power of two: the BPF side masks the index with it */
 #define RC_HIST_SLOTS	32 /* log2 of microseconds */
@@ -35,9 +38,36 @@ struct rc_stall_stats {
 	__u64 hist[RC_HIST_SLOTS];
 };
 
+/*
+ * kswapd of one node, from mm_vmscan_kswapd_wake (each time kswapd() starts a
+ * balance_pgdat() round, having slept or not) and mm_vmscan_kswapd_sleep (only
+ * before a full sleep, in kswapd_try_to_sleep(); a short nap of up to HZ/10 that
+ * ends in another round fires neither). Only kswapd itself fires them: one writer.
+ * awake_state is one word, so a reader never sees half an update: RC_KSWAPD_AWAKE
+ * set, the low bits are the wake time minus the time awake before it (awake now:
+ * now minus them); clear, the nanoseconds awake so far. RC_KSWAPD_SEEN: an event
+ * was seen (before, whether kswapd was awake at the start is unknown).
+ */
+#define RC_KSWAPD_AWAKE (1ULL << 63)
+#define RC_KSWAPD_SEEN	(1ULL << 62)
+#define RC_KSWAPD_NS	(RC_KSWAPD_SEEN - 1)
+
 struct rc_kswapd {
-	__u64 wakeups, awake_ns, max_order, zones; /* zones: bit per zone index woken for */
+	__u64 wakeups;	   /* a wake after a full sleep, or the first wake seen */
+	__u64 rounds;	   /* every wake: balance_pgdat() rounds */
+	__u64 awake_state; /* see above */
+	__u64 max_order, zones; /* zones: bit per zone index woken for */
 };
+
+/* Nanoseconds awake at time now (boot clock) of a state word. */
+static inline __u64 rc_kswapd_awake_ns(__u64 state, __u64 now)
+{
+	__u64 v = state & RC_KSWAPD_NS;
+
+	if (!(state & RC_KSWAPD_AWAKE))
+		return v;
+	return now > v ? now - v : 0;
+}
 
 struct rc_proc_key {
 	__u32 pid;

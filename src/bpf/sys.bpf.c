@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * memscope sys, kernel side.
- * - sys_nodes (iter/task): finds every node through its kswapd thread, writes
- *   one struct sys_node per node and remembers the pglist_data for the events.
+ * - sys_nodes (iter/task): finds every node (zone.bpf.h), reads each into
+ *   node_snap and remembers its pglist_data for the events.
  * - --on: at a reclaim, kswapd wake-up, compaction or allocation failure, the
  *   state of every node at that instant goes out through the ring buffer.
  */

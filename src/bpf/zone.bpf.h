@@ -175,18 +175,20 @@ static __noinline void read_node(struct pglist_data *pgdat, struct sys_node *out
 }
 
 /*
- * Nodes without global symbols: each node's kswapd kthread was started with its
- * pglist_data as the kthread's data (struct kthread.data, reached through
- * task->worker_private on 5.17+, task->set_child_tid before), and the node
- * points back at it (pgdat->kswapd), which confirms the find.
+ * Finding the nodes without global symbols (no node_data in BTF or kallsyms).
+ * One pglist_data leads to all: its fallback zonelist, node_zonelists[0]
+ * (ZONELIST_FALLBACK, the first of them since 2.6.26: 54a6eb5c4765 "mm: use two
+ * zonelist that are filtered by GFP mask"), lists the zones of every node with
+ * memory (build_zonelists(), mm/page_alloc.c), and zone->zone_pgdat is its node. The first comes from a kswapd thread, started with its pglist_data as
+ * the kthread's data (struct kthread.data, reached through task->worker_private
+ * on 5.17+, task->set_child_tid before); the node points back at it
+ * (pgdat->kswapd), which confirms the find.
  */
 static __always_inline struct pglist_data *kswapd_pgdat(struct task_struct *t)
 {
 	struct kthread *kt;
 	struct pglist_data *pgdat;
 
-	if (!task_is_kswapd(t))
-		return NULL;
 	if (bpf_core_field_exists(t->worker_private))
 		kt = BPF_CORE_READ(t, worker_private);
 	else
@@ -199,7 +201,85 @@ static __always_inline struct pglist_data *kswapd_pgdat(struct task_struct *t)
 	return pgdat;
 }
 
-/* Each node's pglist_data, by node id, as the node iterator found it. */
+/*
+ * A task iterator sees only the tasks of the reader's PID namespace: inside a
+ * container no kswapd. Every task list starts at the boot CPU's idle task
+ * (init_task, pid 0), the parent of the root namespace's init, which the
+ * reader's pid reaches through its entry in the root namespace (numbers[0]).
+ */
+static __always_inline struct task_struct *boot_idle_task(void)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct pid *pid = BPF_CORE_READ(t, thread_pid);
+	struct pid_namespace *root = NULL;
+	struct task_struct *init, *idle;
+
+	if (!pid || bpf_core_read(&root, sizeof(root), &pid->numbers[0].ns) || !root)
+		return NULL;
+	init = BPF_CORE_READ(root, child_reaper);
+	idle = init ? BPF_CORE_READ(init, real_parent) : NULL;
+	if (!idle || BPF_CORE_READ(idle, pid) != 0)
+		return NULL;
+	return idle;
+}
+
+/* "kswapd" as the first six bytes of a comm read as a little-endian u64 */
+#define KSWAPD_COMM 0x64706177736bULL
+#define KSWAPD_COMM_MASK 0xffffffffffffULL
+/*
+ * How far along init_task.tasks (thread-group leaders in creation order; an
+ * iterator program runs under rcu_read_lock, which the list needs) to look for a
+ * kswapd. kswapd_init() runs at boot (module_init, mm/vmscan.c) after the per-CPU
+ * kthreads, five or so per CPU: kswapd0 was the 47th task with 2 CPUs, and 16384
+ * cover thousands. Loops are bounded, as 5.10's verifier wants, and cut in chunks:
+ * a global function is verified once, not once per step, and a chunk's branches
+ * stay below the verifier's limit of pending jumps (8192).
+ */
+#define WALK_CHUNK 64
+#define WALK_CHUNKS 256
+
+__u64 walk_pos;	  /* the walk's place in the task list (a tasks list_head) */
+__u64 walk_pgdat; /* what it found */
+
+/* Up to WALK_CHUNK tasks from walk_pos: 1 found a kswapd, 0 go on, -1 the end. */
+__noinline int walk_tasks(__u64 head)
+{
+	__u32 off = bpf_core_field_offset(struct task_struct, tasks);
+	struct list_head *pos = (void *)walk_pos;
+	struct pglist_data *pgdat;
+
+	for (int i = 0; i < WALK_CHUNK; i++) {
+		struct task_struct *t;
+		__u64 comm = 0;
+
+		if (!pos || (__u64)pos == head)
+			return -1;
+		t = (void *)pos - off;
+		bpf_probe_read_kernel(&comm, sizeof(comm), &t->comm);
+		/* the name first: one compare for every other task */
+		if ((comm & KSWAPD_COMM_MASK) == KSWAPD_COMM && (pgdat = kswapd_pgdat(t))) {
+			walk_pgdat = (__u64)pgdat;
+			return 1;
+		}
+		pos = BPF_CORE_READ(pos, next);
+	}
+	walk_pos = (__u64)pos;
+	return 0;
+}
+
+static __always_inline struct pglist_data *walk_for_kswapd(struct task_struct *idle)
+{
+	__u64 head = (__u64)idle + bpf_core_field_offset(struct task_struct, tasks);
+	int r = 0;
+
+	walk_pos = (__u64)BPF_CORE_READ(idle, tasks.next);
+	walk_pgdat = 0;
+	for (int c = 0; c < WALK_CHUNKS && !r; c++)
+		r = walk_tasks(head);
+	return (struct pglist_data *)walk_pgdat;
+}
+
+/* Each node's pglist_data, by node id, as the last pass found it (node_mask). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SYS_MAX_NODES);
@@ -207,30 +287,106 @@ struct {
 	__type(value, __u64);
 } node_pgdat SEC(".maps");
 
-__u32 nodes_found; /* highest node id seen by the iterator, plus one */
+__u64 node_mask;      /* bit per node id the last pass found */
+__u32 nodes_found;    /* the highest of those ids, plus one */
+__u32 nodes_beyond;   /* nodes whose id is SYS_MAX_NODES or more: not kept */
+__u64 pass_pgdat;     /* a node seen during the pass under way */
 
-/* In a task iterator: if t is a node's kswapd, remember that node; returns it or NULL. */
-static __always_inline struct pglist_data *remember_node(struct task_struct *t)
+/* The zonelist's reading, carried from chunk to chunk (as the walk's). */
+#define ZL_CHUNK 16
+#define ZL_CHUNKS (SYS_MAX_NODES * SYS_MAX_ZONES / ZL_CHUNK)
+__u64 zl_pos;	/* the next struct zoneref */
+__u64 zl_mask;	/* bit per node id met */
+__s32 zl_prev;	/* the node of the zone before: a node's zones are listed together */
+__u32 zl_top, zl_beyond;
+
+/* Up to ZL_CHUNK zonerefs from zl_pos into node_pgdat: 1 at the list's end, 0 go on. */
+__noinline int zonelist_chunk(void)
 {
-	struct pglist_data *pgdat = kswapd_pgdat(t);
-	__u32 nid;
-	__u64 addr;
+	__u32 zr_size = bpf_core_type_size(struct zoneref);
+	__u32 zone_off = bpf_core_field_offset(struct zoneref, zone);
+	const char *pos = (const char *)zl_pos;
 
-	if (!pgdat)
-		return NULL;
-	nid = BPF_CORE_READ(pgdat, node_id);
-	addr = (__u64)pgdat;
-	bpf_map_update_elem(&node_pgdat, &nid, &addr, BPF_ANY);
-	if (nid + 1 > nodes_found)
-		nodes_found = nid + 1;
-	return pgdat;
+	for (int i = 0; i < ZL_CHUNK; i++, pos += zr_size) {
+		struct pglist_data *pgdat;
+		struct zone *z = NULL;
+		__u64 addr;
+		__u32 nid;
+
+		bpf_probe_read_kernel(&z, sizeof(z), pos + zone_off);
+		if (!z)
+			return 1;
+		pgdat = BPF_CORE_READ(z, zone_pgdat);
+		nid = BPF_CORE_READ(pgdat, node_id);
+		if ((int)nid == zl_prev)
+			continue;
+		zl_prev = nid;
+		if (nid >= SYS_MAX_NODES) {
+			zl_beyond++;
+			continue;
+		}
+		addr = (__u64)pgdat;
+		bpf_map_update_elem(&node_pgdat, &nid, &addr, BPF_ANY);
+		zl_mask |= 1ULL << nid;
+		if (nid + 1 > zl_top)
+			zl_top = nid + 1;
+	}
+	zl_pos = (__u64)pos;
+	return 0;
 }
 
-/* A remembered node's pglist_data, or NULL. */
+/* Every node of pgdat's fallback zonelist into node_pgdat; the mask of their ids. */
+static __always_inline __u64 nodes_of_zonelist(struct pglist_data *pgdat)
+{
+	zl_pos = (__u64)&pgdat->node_zonelists[0]._zonerefs;
+	zl_mask = 0;
+	zl_prev = -1;
+	zl_top = zl_beyond = 0;
+	for (int c = 0; c < ZL_CHUNKS; c++)
+		if (zonelist_chunk())
+			break;
+	nodes_beyond = zl_beyond;
+	nodes_found = zl_top;
+	return zl_mask;
+}
+
+/*
+ * The body of a task iterator that finds the nodes: each task may be a kswapd
+ * of the reader's namespace; the last call (no task) walks from init_task when
+ * none was, then reads the zonelist. Returns true on that last call when nodes
+ * were found.
+ */
+static __always_inline bool nodes_pass(struct bpf_iter__task *ctx)
+{
+	struct task_struct *t = ctx->task;
+	struct pglist_data *pgdat;
+	struct task_struct *idle;
+	__u64 mask;
+
+	if (t) {
+		if (!pass_pgdat && task_is_kswapd(t))
+			pass_pgdat = (__u64)kswapd_pgdat(t);
+		return false;
+	}
+	pgdat = (struct pglist_data *)pass_pgdat;
+	pass_pgdat = 0;
+	if (!pgdat && (idle = boot_idle_task()))
+		pgdat = walk_for_kswapd(idle);
+	mask = pgdat ? nodes_of_zonelist(pgdat) : 0;
+	node_mask = mask;
+	if (!mask)
+		nodes_found = 0;
+	return mask != 0;
+}
+
+/* A node the last pass found: its pglist_data, or NULL. */
 static __always_inline struct pglist_data *node_by_id(__u32 nid)
 {
-	__u64 *addr = bpf_map_lookup_elem(&node_pgdat, &nid);
+	__u64 *addr;
 
+	if (nid >= SYS_MAX_NODES || !(node_mask >> nid & 1))
+		return NULL;
+	addr = bpf_map_lookup_elem(&node_pgdat, &nid);
 	return addr ? (struct pglist_data *)*addr : NULL;
 }
 

@@ -112,12 +112,14 @@ static void make_dirs(const char *path)
  * fcntl() locks, which flock() does not touch on Linux). The kernel drops it when the
  * recorder dies, kill -9 included, so a stale lock cannot keep the next one out.
  */
-static bool take_lock(struct flight *f, char *err, size_t len)
+static bool take_lock(struct flight *f, bool *gone, char *err, size_t len)
 {
 	char pid[24];
 	int e;
 
-	f->lock_fd = open(f->path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	/* no O_CREAT: only a whole database may take the path (create_whole) */
+	f->lock_fd = open(f->path, O_RDWR | O_CLOEXEC);
+	*gone = f->lock_fd < 0 && errno == ENOENT;
 	if (f->lock_fd < 0)
 		return fail(err, len, "cannot open %s: %s", f->path, strerror(errno));
 	if (flock(f->lock_fd, LOCK_EX | LOCK_NB) == 0)
@@ -147,6 +149,28 @@ static int user_version(sqlite3 *db, int *rc)
 	return v;
 }
 
+/* The tables, the record tables and the version, in one transaction on f->db. */
+static bool make_schema(struct flight *f, char *err, size_t len)
+{
+	char sql[256];
+	bool ok;
+
+	snprintf(sql, sizeof(sql),
+		 "PRAGMA user_version = %d; INSERT OR REPLACE INTO meta VALUES "
+		 "('recorder_pid', '%d'), ('memscope_version', '" MEMSCOPE_VERSION "')",
+		 FLIGHT_SCHEMA_VERSION, (int)getpid());
+	ok = flight_begin(f) == SQLITE_OK &&
+	     sqlite3_exec(f->db, schema, NULL, NULL, NULL) == SQLITE_OK;
+	for (int i = 0; ok && i < FT_NR_TABLES; i++)
+		ok = sqlrec_open(f->db, &f->t[i]) == SQLITE_OK;
+	ok = ok && sqlite3_exec(f->db, sql, NULL, NULL, NULL) == SQLITE_OK;
+	if (ok && flight_commit(f) == SQLITE_OK)
+		return true;
+	fail(err, len, "%s: %s", f->path, sqlite3_errmsg(f->db));
+	flight_rollback(f);
+	return false;
+}
+
 /*
  * Bring the layout up to FLIGHT_SCHEMA_VERSION. Version 1 is the first; a later one
  * adds its step here (ALTER TABLE ..., then user_version). Columns that a record's
@@ -154,34 +178,109 @@ static int user_version(sqlite3 *db, int *rc)
  */
 static bool migrate(struct flight *f, char *err, size_t len)
 {
-	char sql[256];
+	char newer[64];
 	int rc, v = user_version(f->db, &rc);
 
 	if (v > FLIGHT_SCHEMA_VERSION) {
-		snprintf(sql, sizeof(sql), "%d (this memscope writes %d)", v, FLIGHT_SCHEMA_VERSION);
+		snprintf(newer, sizeof(newer), "%d (this memscope writes %d)", v,
+			 FLIGHT_SCHEMA_VERSION);
 		return fail(err, len, "%s has schema version %s: use a newer memscope", f->path,
-			    sql);
+			    newer);
 	}
-	if (sqlite3_exec(f->db, schema, NULL, NULL, NULL) != SQLITE_OK)
-		return fail(err, len, "%s: %s", f->path, sqlite3_errmsg(f->db));
-	for (int i = 0; i < FT_NR_TABLES; i++)
-		if (sqlrec_open(f->db, &f->t[i]) != SQLITE_OK)
-			return fail(err, len, "%s: %s", f->path, sqlite3_errmsg(f->db));
-	snprintf(sql, sizeof(sql),
-		 "PRAGMA user_version = %d; INSERT OR REPLACE INTO meta VALUES "
-		 "('recorder_pid', '%d'), ('memscope_version', '" MEMSCOPE_VERSION "')",
-		 FLIGHT_SCHEMA_VERSION, (int)getpid());
-	if (sqlite3_exec(f->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return fail(err, len, "%s: %s", f->path, sqlite3_errmsg(f->db));
+	return make_schema(f, err, len);
+}
+
+/* Write the database image to fd, then link its file to path; -1 and errno if not. */
+static int link_image(int fd, const char *tmp, const void *img, sqlite3_int64 size,
+		      const char *path)
+{
+	char proc[64];
+	ssize_t n = 1;
+
+	for (sqlite3_int64 done = 0; done < size && n > 0; done += n)
+		n = write(fd, (const char *)img + done, size - done);
+	if (n <= 0 || fsync(fd))
+		return -1;
+	if (tmp) /* link(2) never replaces: a file made meanwhile stays */
+		return link(tmp, path);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+}
+
+/* The file made beside path: unnamed (O_TMPFILE), else under a random name in tmp. */
+static int open_beside(const char *path, char *tmp, size_t len)
+{
+	char dir[4096], *slash;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (!(slash = strrchr(dir, '/')))
+		snprintf(dir, sizeof(dir), ".");
+	else
+		slash[slash == dir] = '\0'; /* "/m.db" lives in "/" */
+	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0640);
+	tmp[0] = '\0';
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR))
+		return fd;
+	snprintf(tmp, len, "%s.XXXXXX", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd >= 0 && fchmod(fd, 0640)) {
+		close(fd);
+		unlink(tmp);
+		fd = -1;
+	}
+	return fd;
+}
+
+/*
+ * A new database takes its path whole: its schema is made in memory, written to a
+ * file beside (open_beside) and linked to the path. A reader never finds it empty or
+ * half made ('no such table: samples'), and a kill -9 meanwhile leaves no empty file.
+ */
+static bool create_whole(struct flight *f, char *err, size_t len)
+{
+	char tmp[4096 + 8];
+	sqlite3_int64 size = 0;
+	unsigned char *img = NULL;
+	int fd, rc = -1, e;
+
+	if (sqlite3_open(":memory:", &f->db) != SQLITE_OK ||
+	    sqlite3_exec(f->db, "PRAGMA auto_vacuum = INCREMENTAL", NULL, NULL, NULL) ||
+	    !make_schema(f, err, len) || !(img = sqlite3_serialize(f->db, "main", &size, 0))) {
+		if (!*err)
+			fail(err, len, "%s: %s", f->path, sqlite3_errmsg(f->db));
+		flight_close(f);
+		return false;
+	}
+	flight_close(f);
+	fd = open_beside(f->path, tmp, sizeof(tmp));
+	if (fd >= 0)
+		rc = link_image(fd, tmp[0] ? tmp : NULL, img, size, f->path);
+	e = errno;
+	if (fd >= 0 && tmp[0])
+		unlink(tmp);
+	if (fd >= 0)
+		close(fd);
+	sqlite3_free(img);
+	if (rc && e != EEXIST) /* EEXIST: another recorder made it meanwhile: its lock decides */
+		return fail(err, len, "cannot create %s: %s", f->path, strerror(e));
 	return true;
 }
 
 static bool open_writer(struct flight *f, char *err, size_t len)
 {
+	bool gone = true;
+
 	make_dirs(f->path);
-	if (!take_lock(f, err, len))
-		return false;
-	if (sqlite3_open_v2(f->path, &f->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL))
+	/* made whole where none is, then locked; again if it was removed in between */
+	for (int tries = 0; gone; tries++) {
+		*err = '\0';
+		if (access(f->path, F_OK) && errno == ENOENT && !create_whole(f, err, len))
+			return false;
+		if (!take_lock(f, &gone, err, len) && (!gone || tries == 3))
+			return false;
+	}
+	if (sqlite3_open_v2(f->path, &f->db, SQLITE_OPEN_READWRITE, NULL))
 		return fail(err, len, "cannot open %s: %s", f->path, sqlite3_errmsg(f->db));
 	sqlite3_busy_timeout(f->db, 5000);
 	/*

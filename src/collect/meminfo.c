@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,17 @@ static const char *const names[MI_NR] = {
 	[MI_WRITEBACK_TMP] = "WritebackTmp",
 	[MI_ANON_HUGE_PAGES] = "AnonHugePages",
 	[MI_SHMEM_HUGE_PAGES] = "ShmemHugePages",
+	[MI_COMMIT_LIMIT] = "CommitLimit",
+	[MI_COMMITTED_AS] = "Committed_AS",
+	[MI_VMALLOC_TOTAL] = "VmallocTotal",
+	[MI_VMALLOC_USED] = "VmallocUsed",
+	[MI_PERCPU] = "Percpu",
+	[MI_HUGEPAGES_TOTAL] = "HugePages_Total",
+	[MI_HUGEPAGES_FREE] = "HugePages_Free",
+	[MI_HUGEPAGES_RSVD] = "HugePages_Rsvd",
+	[MI_HUGEPAGES_SURP] = "HugePages_Surp",
+	[MI_HUGEPAGESIZE] = "Hugepagesize",
+	[MI_HUGETLB] = "Hugetlb",
 };
 
 const char *meminfo_name(enum mi_item i)
@@ -128,3 +140,65 @@ void mem_coverage(uint64_t mem_total_bytes, uint64_t managed_pages, uint64_t pre
 			 "zones manage more than MemTotal counts (e.g. a balloon driver took "
 			 "memory back)");
 }
+
+/* ---- the "meminfo" record ---- */
+
+#define MI_FIELDS(X)                                                                       \
+	X(swap_total_bytes, MI_SWAP_TOTAL, FU_BYTES, "swap space (SwapTotal)")             \
+	X(swap_free_bytes, MI_SWAP_FREE, FU_BYTES, "unused swap space (SwapFree)")         \
+	X(commit_limit_bytes, MI_COMMIT_LIMIT, FU_BYTES,                                   \
+	  "what may be committed under overcommit mode 2 (CommitLimit)")                   \
+	X(committed_as_bytes, MI_COMMITTED_AS, FU_BYTES,                                   \
+	  "memory the processes have allocated, touched or not (Committed_AS)")           \
+	X(vmalloc_total_bytes, MI_VMALLOC_TOTAL, FU_BYTES,                                 \
+	  "the vmalloc address space (VmallocTotal)")                                      \
+	X(vmalloc_used_bytes, MI_VMALLOC_USED, FU_BYTES, "vmalloc'ed memory (VmallocUsed)") \
+	X(percpu_bytes, MI_PERCPU, FU_BYTES, "per-CPU allocations (Percpu, 4.16+)")       \
+	X(hugetlb_pages, MI_HUGEPAGES_TOTAL, FU_NONE,                                      \
+	  "huge pages of the default size in the pool, surplus included (HugePages_Total)") \
+	X(hugetlb_free_pages, MI_HUGEPAGES_FREE, FU_NONE,                                  \
+	  "of those, not allocated (HugePages_Free)")                                     \
+	X(hugetlb_reserved_pages, MI_HUGEPAGES_RSVD, FU_NONE,                              \
+	  "of the free, promised to a mapping not yet faulted in (HugePages_Rsvd)")       \
+	X(hugetlb_surplus_pages, MI_HUGEPAGES_SURP, FU_NONE,                               \
+	  "of the pool, above nr_hugepages (overcommitted, HugePages_Surp)")              \
+	X(hugetlb_page_size_bytes, MI_HUGEPAGESIZE, FU_BYTES,                              \
+	  "the default huge page size (Hugepagesize)")                                     \
+	X(hugetlb_bytes, MI_HUGETLB, FU_BYTES, "every huge page pool, all sizes (Hugetlb, 5.16+)")
+
+#define MI_ROW(key, item, unit, help) { #key, item, offsetof(struct meminfo_row, key) },
+static const struct {
+	const char *key;
+	enum mi_item item;
+	size_t off;
+} row_src[] = { MI_FIELDS(MI_ROW) };
+#undef MI_ROW
+
+void meminfo_row_of(const struct ms_meminfo *mi, struct meminfo_row *row)
+{
+	memset(row, 0, sizeof(*row));
+	for (size_t i = 0; i < sizeof(row_src) / sizeof(row_src[0]); i++) {
+		if (meminfo_has(mi, row_src[i].item))
+			memcpy((char *)row + row_src[i].off, &mi->bytes[row_src[i].item],
+			       sizeof(uint64_t));
+		else
+			record_null(&meminfo_desc, row, row_src[i].key);
+	}
+}
+
+const char *meminfo_line_of(const char *key)
+{
+	for (size_t i = 0; i < sizeof(row_src) / sizeof(row_src[0]); i++)
+		if (!strcmp(row_src[i].key, key))
+			return names[row_src[i].item];
+	return NULL;
+}
+
+#define MI_FLD(key, item, unit, help)                                                      \
+	FLD(struct meminfo_row, key, #key, NULL, FT_U64, unit, FK_GAUGE, FF_NULL, help),
+static const struct field meminfo_fields[] = { MI_FIELDS(MI_FLD) };
+#undef MI_FLD
+
+const struct record_desc meminfo_desc =
+	RECORD_DESC("meminfo", "the system-wide /proc/meminfo lines no node counter has",
+		    meminfo_fields, struct meminfo_row);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "record.h"
 
 /* The /proc/meminfo lines memscope uses; names in meminfo.c's table. */
 enum mi_item {
@@ -43,12 +44,23 @@ enum mi_item {
 	MI_WRITEBACK_TMP,
 	MI_ANON_HUGE_PAGES,
 	MI_SHMEM_HUGE_PAGES,
+	MI_COMMIT_LIMIT,
+	MI_COMMITTED_AS,
+	MI_VMALLOC_TOTAL,
+	MI_VMALLOC_USED,
+	MI_PERCPU,
+	MI_HUGEPAGES_TOTAL, /* the HugePages_ lines count huge pages of the default size */
+	MI_HUGEPAGES_FREE,
+	MI_HUGEPAGES_RSVD,
+	MI_HUGEPAGES_SURP,
+	MI_HUGEPAGESIZE,
+	MI_HUGETLB,
 	MI_NR
 };
 
 struct ms_meminfo {
 	uint64_t has;		/* bit per enum mi_item found */
-	uint64_t bytes[MI_NR];	/* kB lines converted to bytes */
+	uint64_t bytes[MI_NR];	/* kB lines converted to bytes; a count (HugePages_) as is */
 };
 
 const char *meminfo_name(enum mi_item i);
@@ -60,6 +72,22 @@ static inline bool meminfo_has(const struct ms_meminfo *mi, enum mi_item i)
 {
 	return mi->has & (1ULL << i);
 }
+
+/*
+ * The "meminfo" record: the system-wide lines no node counter has (swap, commit,
+ * vmalloc, per-CPU, HugeTLB), for the exporter. Null where this kernel has no such line.
+ */
+struct meminfo_row {
+	uint64_t null_mask;
+	uint64_t swap_total_bytes, swap_free_bytes, commit_limit_bytes, committed_as_bytes;
+	uint64_t vmalloc_total_bytes, vmalloc_used_bytes, percpu_bytes;
+	uint64_t hugetlb_pages, hugetlb_free_pages, hugetlb_reserved_pages;
+	uint64_t hugetlb_surplus_pages, hugetlb_page_size_bytes, hugetlb_bytes;
+};
+extern const struct record_desc meminfo_desc;
+void meminfo_row_of(const struct ms_meminfo *mi, struct meminfo_row *row);
+/* The /proc/meminfo line a field of the record is (its node_exporter family's name). */
+const char *meminfo_line_of(const char *key);
 
 /* Memory the zones do not manage (yet) though MemTotal counts it. */
 struct mem_coverage {

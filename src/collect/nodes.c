@@ -32,8 +32,7 @@ struct nodes {
 	struct sys_bpf *skel;	   /* --on: the iterator and the event programs */
 	struct bpf_link *iter;
 	struct nodes_lite *lite;   /* else: the iterator alone, a light skeleton */
-	struct sys_node *buf;
-	int nr;
+	bool warned_beyond;
 };
 
 static void load_events(struct sys_bpf *skel, unsigned int on)
@@ -93,7 +92,7 @@ struct nodes *nodes_open(unsigned int on)
 {
 	struct nodes *n = calloc(1, sizeof(*n));
 
-	if (!n || !(n->buf = calloc(SYS_MAX_NODES, sizeof(*n->buf))))
+	if (!n)
 		ms_fatal("out of memory");
 	ms_require_bpf();
 	if (!on) {
@@ -107,34 +106,39 @@ struct nodes *nodes_open(unsigned int on)
 	return n;
 }
 
-static void push_node(const void *rec, void *ctx)
+/* The pass's findings: which nodes, and how many it could not keep. */
+static __u64 pass_mask(const struct nodes *n, __u32 *beyond)
 {
-	struct nodes *n = ctx;
-
-	if (n->nr < SYS_MAX_NODES)
-		memcpy(&n->buf[n->nr++], rec, sizeof(struct sys_node));
-}
-
-static int cmp_nid(const void *a, const void *b)
-{
-	const struct sys_node *x = a, *y = b;
-
-	return (int)x->nid - (int)y->nid;
+	if (n->lite) {
+		*beyond = n->lite->bss->nodes_beyond;
+		return n->lite->bss->node_mask;
+	}
+	*beyond = n->skel->bss->nodes_beyond;
+	return n->skel->bss->node_mask;
 }
 
 int nodes_read(struct nodes *n, struct sys_node *out, int max)
 {
+	int fd = n->lite ? n->lite->maps.node_snap.map_fd : bpf_map__fd(n->skel->maps.node_snap);
+	__u32 beyond;
+	__u64 mask;
+	int nr = 0;
+
 	/* The pass also records each node's pglist_data for the event programs. */
-	n->nr = 0;
-	ms_iter_read_fd(n->lite ? n->lite->links.nodes_snapshot_fd : bpf_link__fd(n->iter),
-			sizeof(struct sys_node), push_node, n);
-	if (!n->nr)
-		ms_fatal("found no memory node: no kswapd thread leads to one on this kernel");
-	qsort(n->buf, n->nr, sizeof(*n->buf), cmp_nid);
-	if (n->nr < max)
-		max = n->nr;
-	memcpy(out, n->buf, max * sizeof(*out));
-	return max;
+	ms_iter_run_fd(n->lite ? n->lite->links.nodes_snapshot_fd : bpf_link__fd(n->iter));
+	mask = pass_mask(n, &beyond);
+	if (!mask)
+		ms_fatal("found no memory node: neither a kswapd thread nor init_task's task list "
+			 "led to one on this kernel (run with -v and report it)");
+	if (beyond && !n->warned_beyond) {
+		ms_warn("%u memory node%s with an id of %d or more not shown", beyond,
+			beyond == 1 ? "" : "s", SYS_MAX_NODES);
+		n->warned_beyond = true;
+	}
+	for (__u32 nid = 0; nid < SYS_MAX_NODES && nr < max; nid++)
+		if (((mask >> nid) & 1) && !bpf_map_lookup_elem(fd, &nid, &out[nr]))
+			nr++;
+	return nr;
 }
 
 void nodes_attach_events(struct nodes *n)
@@ -162,7 +166,6 @@ void nodes_close(struct nodes *n)
 	bpf_link__destroy(n->iter);
 	sys_bpf__destroy(n->skel);
 	nodes_lite__destroy(n->lite);
-	free(n->buf);
 	free(n);
 }
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Memory nodes and zones: each node's counters (enum node_stat_item) and each zone's
- * state (free pages, watermarks, free blocks per order), read in the kernel through
- * each node's kswapd thread, now or at the instant of a kernel event (--on). The
- * system's totals are /proc/meminfo's (collect/meminfo.h).
+ * state (free pages, watermarks, free blocks per order), read in the kernel (the nodes
+ * found from a kswapd thread and its node's zonelist, in any PID namespace), now or
+ * at the instant of a kernel event (--on). The system's totals are /proc/meminfo's
+ * (collect/meminfo.h).
  */
 #ifndef MEMSCOPE_COLLECT_NODES_H
 #define MEMSCOPE_COLLECT_NODES_H

@@ -154,6 +154,18 @@ void procs_snapshot(struct procs *p, struct proc_list *out)
 	proc_list_sort_pid(out);
 }
 
+__u32 procs_self_pid(const struct procs *p)
+{
+	return p->skel->bss->reader_pid;
+}
+
+bool procs_pid_namespace(const struct procs *p)
+{
+	__u32 self = procs_self_pid(p);
+
+	return self && self != (__u32)getpid();
+}
+
 static int on_exit_rec(void *ctx, void *data, size_t len)
 {
 	struct procs *p = ctx;

@@ -36,6 +36,18 @@ struct procs *procs_open(const struct ms_filter *f);
 /* Every matching process, exact, sorted by pid: one pass of the iterator. */
 void procs_snapshot(struct procs *p, struct proc_list *out);
 /*
+ * Pids are the root PID namespace's (the kernel's own numbers), in every record:
+ * memscope's own as they number it, known after a snapshot (0 before).
+ */
+__u32 procs_self_pid(const struct procs *p);
+/*
+ * After a snapshot: memscope runs in a PID namespace of its own (a container), whose
+ * task iterator sees only that namespace's processes.
+ */
+bool procs_pid_namespace(const struct procs *p);
+/* What the views say of that (without the task iterator, no other list can be had). */
+#define PROCS_PIDNS_SCOPE "in a PID namespace: only its own processes, with the host's pids"
+/*
  * Live: also take each process's last values as its thread group ends (6.16+, where
  * sched_process_exit still sees the mm). False, with why, where that cannot be had;
  * call after a first snapshot.

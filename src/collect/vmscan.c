@@ -47,7 +47,8 @@ struct reclaim {
 	struct reclaim_bpf *skel;
 	const char *target_hook;
 	int ncpus;
-	struct ms_loss losses[4];
+	struct ms_loss losses[5];
+	__u64 awake_ns[RC_MAX_NODES]; /* the last read: awake time never goes back */
 };
 
 /* The classic record says anon or file by a flag bit: its value from tracefs. */
@@ -89,6 +90,7 @@ static struct reclaim_bpf *load(const struct ms_filter *f, const struct reclaim_
 	if (err)
 		ms_bpf_fail("loading reclaim's BPF programs", err);
 	ms_pid_filter_fill(bpf_map__fd(skel->maps.pid_filter), f);
+	skel->bss->start_ns = ms_boot_ns();
 	err = reclaim_bpf__attach(skel);
 	if (err)
 		ms_bpf_fail("attaching reclaim's BPF programs", err);
@@ -121,6 +123,10 @@ struct reclaim *reclaim_open(const struct ms_filter *f, const struct reclaim_wan
 	r->losses[3] = (struct ms_loss){ "untracked_memcgs",
 					 "memory cgroups not counted: the per-cgroup table is full",
 					 &r->skel->bss->nr_by_memcg_full, 0 };
+	r->losses[4] = (struct ms_loss){ "events_beyond_nodes",
+					 "reclaim events of nodes " MS_STR(RC_MAX_NODES) " and up: "
+					 "in the totals only, their kswapd not at all",
+					 &r->skel->bss->nr_node_beyond, 0 };
 	return r;
 }
 
@@ -189,19 +195,53 @@ static __u32 possible_nodes(void)
 	return n;
 }
 
+/*
+ * kswapd of each node: the awake time of a kswapd awake now counts up to now, taken
+ * after the map's copy so a wake in between is never ahead of it; a sleep in between
+ * could put it ahead by that gap, so the time never goes back below the last read.
+ */
+static void read_kswapd(struct reclaim *r, __u32 nodes, struct reclaim_snapshot *s)
+{
+	int fd = bpf_map__fd(r->skel->maps.kswapd);
+
+	for (__u32 n = 0; n < nodes; n++) {
+		struct kswapd_counts *c = &s->kswapd[n];
+		struct rc_kswapd k;
+		__u64 ns;
+
+		if (bpf_map_lookup_elem(fd, &n, &k))
+			memset(&k, 0, sizeof(k));
+		ns = rc_kswapd_awake_ns(k.awake_state, ms_boot_ns());
+		if (ns < r->awake_ns[n])
+			ns = r->awake_ns[n];
+		r->awake_ns[n] = ns;
+		*c = (struct kswapd_counts){ .wakeups = k.wakeups, .rounds = k.rounds,
+					     .awake_ns = ns, .max_order = k.max_order,
+					     .zones = k.zones };
+	}
+}
+
+/* Key k of a per-node table (node slot times RC_NR_KIND plus the reclaimer) into s. */
+static void read_node_slot(struct reclaim *r, __u32 k, struct reclaim_snapshot *s)
+{
+	int tfd = bpf_map__fd(r->skel->maps.target);
+
+	if (bpf_map_lookup_elem(tfd, &k, &s->target[k]))
+		memset(&s->target[k], 0, sizeof(s->target[k]));
+	percpu_read(r, bpf_map__fd(r->skel->maps.stats), k, (__u64 *)&s->stats[k],
+		    RECLAIM_WORDS(struct rc_stats), 0);
+}
+
 void reclaim_read(struct reclaim *r, struct reclaim_snapshot *s)
 {
 	struct reclaim_bpf *skel = r->skel;
-	int kfd = bpf_map__fd(skel->maps.kswapd), tfd = bpf_map__fd(skel->maps.target);
 	__u32 nodes = possible_nodes();
 
 	memset(s, 0, sizeof(*s));
-	for (__u32 k = 0; k < nodes * RC_NR_KIND; k++) {
-		if (bpf_map_lookup_elem(tfd, &k, &s->target[k]))
-			memset(&s->target[k], 0, sizeof(s->target[k]));
-		percpu_read(r, bpf_map__fd(skel->maps.stats), k, (__u64 *)&s->stats[k],
-			    RECLAIM_WORDS(struct rc_stats), 0);
-	}
+	for (__u32 k = 0; k < nodes * RC_NR_KIND; k++)
+		read_node_slot(r, k, s);
+	for (__u32 k = RC_NODE_BEYOND * RC_NR_KIND; k < RC_NODE_SLOTS * RC_NR_KIND; k++)
+		read_node_slot(r, k, s);
 	for (__u32 k = 0; k < RC_NR_KIND; k++) {
 		percpu_read(r, bpf_map__fd(skel->maps.isolate), k, (__u64 *)&s->isolate[k],
 			    RECLAIM_WORDS(struct rc_isolate), 0);
@@ -209,9 +249,7 @@ void reclaim_read(struct reclaim *r, struct reclaim_snapshot *s)
 			    RECLAIM_WORDS(struct rc_stall_stats), PERCPU_MAX_WORD(STALL_MAX_WORD));
 		s->stalls[k].count = hist_sum(s->stalls[k].hist);
 	}
-	for (__u32 n = 0; n < nodes; n++)
-		if (bpf_map_lookup_elem(kfd, &n, &s->kswapd[n]))
-			memset(&s->kswapd[n], 0, sizeof(s->kswapd[n]));
+	read_kswapd(r, nodes, s);
 	percpu_read(r, bpf_map__fd(skel->maps.compact), 0, &s->compact_stalls, 1, 0);
 }
 
@@ -285,6 +323,17 @@ void reclaim_each_memcg(struct reclaim *r,
 		    sizeof(struct rc_memcg), false, visit, &w);
 }
 
+void reclaim_forget_memcg(struct reclaim *r, uint64_t memcg_id)
+{
+	int fd = bpf_map__fd(r->skel->maps.by_memcg);
+
+	for (__u32 k = 0; k < RC_NR_KIND; k++) {
+		struct rc_memcg_key key = { .memcg_id = memcg_id, .kind = k };
+
+		bpf_map_delete_elem(fd, &key); /* ENOENT for a reclaimer it never had */
+	}
+}
+
 void reclaim_close(struct reclaim *r)
 {
 	if (!r)
@@ -318,16 +367,46 @@ uint64_t reclaim_hist_quantile(const __u64 *hist, double q)
 	return 0;
 }
 
+void reclaim_sum(const struct reclaim_snapshot *s, uint64_t *scanned, uint64_t *reclaimed)
+{
+	*scanned = *reclaimed = 0;
+	for (int i = 0; i < RC_NODE_SLOTS * RC_NR_KIND; i++) {
+		*scanned += s->stats[i].scanned;
+		*reclaimed += s->stats[i].reclaimed;
+	}
+}
+
+bool reclaim_kswapd_row_of(const struct reclaim_snapshot *cur,
+			   const struct reclaim_snapshot *prev, int node,
+			   struct reclaim_kswapd_row *row)
+{
+	static const struct kswapd_counts zero;
+	const struct kswapd_counts *c, *p;
+
+	if (node < 0 || node >= RC_MAX_NODES)
+		return false;
+	c = &cur->kswapd[node];
+	p = prev ? &prev->kswapd[node] : &zero;
+	*row = (struct reclaim_kswapd_row){ .node = node, .wakeups = c->wakeups - p->wakeups,
+					    .rounds = c->rounds - p->rounds,
+					    .awake_ns = c->awake_ns - p->awake_ns,
+					    .max_order_since_start = c->max_order,
+					    .zone_mask_since_start = c->zones };
+	return true;
+}
+
 void reclaim_totals_between(const struct reclaim_snapshot *base,
 			    const struct reclaim_snapshot *now, struct reclaim_totals *t)
 {
 	__u64 hist[RC_HIST_SLOTS] = { 0 };
 
+	uint64_t s0, r0, s1, r1;
+
 	memset(t, 0, sizeof(*t));
-	for (int i = 0; i < RC_MAX_NODES * RC_NR_KIND; i++) {
-		t->scanned += now->stats[i].scanned - base->stats[i].scanned;
-		t->reclaimed += now->stats[i].reclaimed - base->stats[i].reclaimed;
-	}
+	reclaim_sum(base, &s0, &r0);
+	reclaim_sum(now, &s1, &r1);
+	t->scanned = s1 - s0;
+	t->reclaimed = r1 - r0;
 	for (int k = RC_DIRECT; k <= RC_NODE; k++) {
 		struct rc_stall_stats d;
 
@@ -338,8 +417,10 @@ void reclaim_totals_between(const struct reclaim_snapshot *base,
 	}
 	t->stall_p50_ns = reclaim_hist_quantile(hist, 0.5);
 	t->stall_p99_ns = reclaim_hist_quantile(hist, 0.99);
-	for (int n = 0; n < RC_MAX_NODES; n++)
+	for (int n = 0; n < RC_MAX_NODES; n++) {
 		t->kswapd_wakeups += now->kswapd[n].wakeups - base->kswapd[n].wakeups;
+		t->kswapd_awake_ns += now->kswapd[n].awake_ns - base->kswapd[n].awake_ns;
+	}
 	t->compact_stalls = now->compact_stalls - base->compact_stalls;
 }
 
@@ -539,9 +620,14 @@ static const struct field kswapd_fields[] = {
 	FLD(struct reclaim_kswapd_row, node, "node", "NODE", FT_S32, FU_NONE, FK_LABEL, 0,
 	    "node id"),
 	U64(struct reclaim_kswapd_row, wakeups, "WAKEUPS", FU_NONE, FK_COUNTER,
-	    "kswapd wake-ups in the interval"),
+	    "times kswapd left a full sleep: an mm_vmscan_kswapd_wake after "
+	    "mm_vmscan_kswapd_sleep (or the first one since memscope started)"),
+	U64(struct reclaim_kswapd_row, rounds, "ROUNDS", FU_NONE, FK_COUNTER,
+	    "its reclaim rounds: every mm_vmscan_kswapd_wake, one balance_pgdat each; a "
+	    "wake-up starts one, more follow until the node stays balanced"),
 	U64(struct reclaim_kswapd_row, awake_ns, "AWAKE", FU_NS, FK_COUNTER,
-	    "time kswapd was awake"),
+	    "time from each wake-up to the next full sleep (naps of up to 0.1 s between "
+	    "rounds included); one still going counts up to the reading"),
 	U64(struct reclaim_kswapd_row, max_order_since_start, "MAX_ORDER", FU_NONE, FK_GAUGE,
 	    "the highest order it was woken for, since start"),
 	U64(struct reclaim_kswapd_row, zone_mask_since_start, NULL, FU_NONE, FK_LABEL,

@@ -20,13 +20,24 @@
 
 extern const char *const reclaim_kind_names[RC_NR_KIND];
 
-/* Everything counted since the programs were attached. */
+/* kswapd of one node since the programs were attached, at the snapshot's instant. */
+struct kswapd_counts {
+	__u64 wakeups;	/* times it left a full sleep */
+	__u64 rounds;	/* balance_pgdat() rounds */
+	__u64 awake_ns; /* awake: from a wake-up to the next full sleep, the current one too */
+	__u64 max_order, zones;
+};
+
+/*
+ * Everything counted since the programs were attached. The per-node tables have one
+ * more slot, RC_NODE_BEYOND: nodes whose id is RC_MAX_NODES or more, together.
+ */
 struct reclaim_snapshot {
-	struct rc_target target[RC_MAX_NODES * RC_NR_KIND];
-	struct rc_stats stats[RC_MAX_NODES * RC_NR_KIND];
+	struct rc_target target[RC_NODE_SLOTS * RC_NR_KIND];
+	struct rc_stats stats[RC_NODE_SLOTS * RC_NR_KIND];
 	struct rc_isolate isolate[RC_NR_KIND];
 	struct rc_stall_stats stalls[RC_NR_KIND];
-	struct rc_kswapd kswapd[RC_MAX_NODES];
+	struct kswapd_counts kswapd[RC_MAX_NODES];
 	__u64 compact_stalls;
 };
 
@@ -57,6 +68,8 @@ void reclaim_each_shrinker(struct reclaim *r,
 void reclaim_each_memcg(struct reclaim *r,
 			void (*cb)(const struct rc_memcg_key *k, const struct rc_memcg *m, void *ctx),
 			void *ctx);
+/* by_memcg: drop what was counted of a memory cgroup that is gone (its room is reused). */
+void reclaim_forget_memcg(struct reclaim *r, uint64_t memcg_id);
 void reclaim_close(struct reclaim *r);
 
 #define RECLAIM_NR_HOOKS 18
@@ -70,7 +83,7 @@ uint64_t reclaim_hist_quantile(const __u64 *hist, double q);
 
 /* Between two snapshots: what the health report says of reclaim. */
 struct reclaim_totals {
-	unsigned long long scanned, reclaimed, kswapd_wakeups, compact_stalls;
+	unsigned long long scanned, reclaimed, kswapd_wakeups, kswapd_awake_ns, compact_stalls;
 	unsigned long long stalls[RC_NR_KIND];
 	unsigned long long stall_p50_ns, stall_p99_ns; /* direct, memcg, node together; 0: none */
 };
@@ -130,7 +143,7 @@ struct reclaim_stalls_row {
 struct reclaim_kswapd_row {
 	uint64_t null_mask;
 	int32_t node;
-	uint64_t wakeups, awake_ns, max_order_since_start, zone_mask_since_start;
+	uint64_t wakeups, rounds, awake_ns, max_order_since_start, zone_mask_since_start;
 };
 
 struct reclaim_process_row {
@@ -162,6 +175,16 @@ struct reclaim_stall_row {
 extern const struct record_desc reclaim_interval_desc, reclaim_isolate_desc, hist_bucket_desc,
 	reclaim_stalls_desc, reclaim_kswapd_desc, reclaim_process_desc, reclaim_shrinker_desc,
 	reclaim_stall_desc;
+
+/*
+ * The "reclaim_kswapd" record of a node between prev and cur (prev NULL: since the
+ * start); false for a node id past the tables, whose kswapd is not kept.
+ */
+bool reclaim_kswapd_row_of(const struct reclaim_snapshot *cur,
+			   const struct reclaim_snapshot *prev, int node,
+			   struct reclaim_kswapd_row *row);
+/* Pages scanned and reclaimed in a snapshot (or a difference of two): every slot. */
+void reclaim_sum(const struct reclaim_snapshot *s, uint64_t *scanned, uint64_t *reclaimed);
 
 /* A stall row's statistics and log2 histogram (buckets of microseconds, as ns). */
 void reclaim_stalls_row_of(int kind, const struct rc_stall_stats *d, __u64 max_since_start_ns,

@@ -211,9 +211,25 @@ static const char *find_id(uint64_t id)
 	return e ? e->path : NULL;
 }
 
+static struct timespec last_walk;
+
+void memcg_paths_walk(void)
+{
+	clock_gettime(CLOCK_MONOTONIC, &last_walk);
+	for (size_t i = 0; i < ids.n; i++)
+		free(ids.e[i].path);
+	ids.n = 0;
+	memcg_walk(add_id, NULL);
+	qsort(ids.e, ids.n, sizeof(*ids.e), by_id);
+}
+
+const char *memcg_path_known(uint64_t id)
+{
+	return find_id(id);
+}
+
 const char *memcg_path_cached(uint64_t id)
 {
-	static struct timespec last;
 	const char *p = find_id(id);
 	struct timespec now;
 
@@ -221,14 +237,9 @@ const char *memcg_path_cached(uint64_t id)
 		return p;
 	/* a gone cgroup (its processes may outlive it) must not walk the tree per lookup */
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (ids.n && (now.tv_sec - last.tv_sec) * 1000000000L + now.tv_nsec - last.tv_nsec <
-		     500000000L)
+	if (ids.n && (now.tv_sec - last_walk.tv_sec) * 1000000000L + now.tv_nsec -
+		     last_walk.tv_nsec < 500000000L)
 		return NULL;
-	last = now;
-	for (size_t i = 0; i < ids.n; i++)
-		free(ids.e[i].path);
-	ids.n = 0;
-	memcg_walk(add_id, NULL); /* a cgroup made since: walk again */
-	qsort(ids.e, ids.n, sizeof(*ids.e), by_id);
+	memcg_paths_walk(); /* a cgroup made since: walk again */
 	return find_id(id);
 }

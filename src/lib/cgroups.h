@@ -22,6 +22,10 @@ bool memcg_hier_is_v2(void);
  * for many lookups (a process list). NULL when no cgroup has that id.
  */
 const char *memcg_path_cached(uint64_t id);
+/* The same without walking: NULL when the table does not have it (yet). */
+const char *memcg_path_known(uint64_t id);
+/* Walk again now: for ids known to exist (a BPF pass just saw them). */
+void memcg_paths_walk(void);
 /* Every memory cgroup directory: absolute and relative path, kernfs id, depth (root 0),
  * parents before children. -1 when there is no memory hierarchy. */
 int memcg_walk(void (*cb)(const char *abs, const char *rel, uint64_t id, int depth, void *ctx),

@@ -54,6 +54,11 @@ static void ignore_rec(const void *rec, void *ctx)
 	(void)ctx;
 }
 
+void ms_iter_run_fd(int link_fd)
+{
+	ms_iter_read_fd(link_fd, 1, ignore_rec, NULL);
+}
+
 void ms_iter_run_once(struct bpf_program *prog)
 {
 	struct bpf_link *link = bpf_program__attach_iter(prog, NULL);

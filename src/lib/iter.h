@@ -14,6 +14,9 @@ long ms_iter_read(struct bpf_link *link, size_t rec_size, void (*cb)(const void 
 long ms_iter_read_fd(int link_fd, size_t rec_size, void (*cb)(const void *rec, void *ctx),
 		     void *ctx);
 
+/* Run an iterator link once for its side effects (what it leaves in maps); exits 1. */
+void ms_iter_run_fd(int link_fd);
+
 struct bpf_program;
 /* Run an iterator program once for its side effects (e.g. noting each node); exits 1. */
 void ms_iter_run_once(struct bpf_program *prog);

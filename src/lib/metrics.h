@@ -3,8 +3,8 @@
  * Prometheus text exposition (format 0.0.4) made from record descriptions. Samples are
  * added in any order; the text groups them by family, each under one # HELP and # TYPE
  * line, as the format requires. A record's metric names come from its field keys:
- * the prefix, the key with "_ns" as "_seconds" and "_percent" as "_ratio" (values
- * converted to those base units), and "_total" for counters. Null fields have no
+ * the prefix, the key with "_ns" as "_seconds", "_percent" as "_ratio" and "_pages" as
+ * "_bytes" (values converted to those base units), and "_total" for counters. Null fields have no
  * sample: in Prometheus an absent series is the way to say "unknown".
  */
 #ifndef MEMSCOPE_METRICS_H
@@ -22,9 +22,10 @@ void metrics_free(struct metrics *m);
 
 /*
  * A label set in the exposition's syntax: pairs of name and value, ended by NULL; malloc'ed,
- * whole however long, for the caller to free ("" for no pair). A value shows as text output
- * shows a name (text_safe: '?' for control characters, newline and tab included, and for
- * invalid UTF-8), with backslash and double quote escaped.
+ * whole however long, for the caller to free ("" for no pair). A NULL value leaves its pair
+ * out (a label the sample does not have). A value shows as text output shows a name
+ * (text_safe: '?' for control characters, newline and tab included, and for invalid
+ * UTF-8), with backslash and double quote escaped.
  */
 char *metrics_labels(const char *name, ...) __attribute__((sentinel));
 
@@ -41,6 +42,8 @@ struct metrics_view {
 	const struct record_desc *d;
 	const char *const *labels; /* the fields that label each sample (NULL-terminated) */
 	const char *const *omit;   /* fields that are no metric in this view (or NULL) */
+	const char *const *help;   /* pairs of key and HELP text where the record's does not
+				    * fit this view (a counter since start, not per interval) */
 };
 
 /*
@@ -53,7 +56,8 @@ void metrics_record(struct metrics *m, const struct metrics_view *v, const void 
 
 /*
  * A histogram: n buckets with upper bounds le[] (increasing, seconds) and the count of
- * observations in each bucket alone (not cumulative); +Inf is added. sum in seconds.
+ * observations in each bucket alone (not cumulative), in_bucket[n] those above le[n-1]
+ * (n + 1 counts); +Inf is added. sum in seconds.
  */
 void metrics_histogram(struct metrics *m, const char *name, const char *help,
 		       const char *labels, const double *le, const uint64_t *in_bucket, int n,
@@ -69,8 +73,9 @@ char *metrics_field_name(char *buf, size_t len, const char *prefix, const struct
  * node_exporter family with the same fact or NULL). */
 void metrics_doc_row(FILE *out, const char *name, const char *type, const char *labels,
 		     const char *help, const char *equivalent);
-/* The rows of every family metrics_record makes of this record type. */
-void metrics_record_docs(FILE *out, const struct metrics_view *v,
+/* The rows of every family metrics_record makes of this record type; labels: the caller's
+ * labels, as documented after the view's (or NULL). */
+void metrics_record_docs(FILE *out, const struct metrics_view *v, const char *labels,
 			 const char *(*equivalent)(const char *name));
 
 #endif

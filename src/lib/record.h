@@ -95,6 +95,8 @@ struct record_desc {
 void record_null(const struct record_desc *d, void *rec, const char *key);
 /* Is this field of rec null? */
 bool record_is_null(const struct record_desc *d, const void *rec, const char *key);
+/* The same by the field's index in the description. */
+bool record_is_null_at(const struct record_desc *d, const void *rec, int idx);
 /* The same by the field's index in the description; null false: it has a value. */
 void record_mark(const struct record_desc *d, void *rec, int idx, bool null);
 

@@ -55,14 +55,15 @@ UNITS = ("_bytes", "_ns", "_pages", "_percent", "_per_s")
 UNITLESS = re.compile(
     r"^(ts|id|pid|tid|.*_mask.*|.*_pid|.*_calls|node|nid|order|uid|mask|gfp|count|calls|cpu_node|"
     r"numa_nodes|exit_status|oom_score_adj|priority|.*_count|nr_.*|.*_index|"
-    r".*_order|.*_order_.*|free_blocks.*|.*_avg\d+|.*_stalls|.*wakeups|.*_failures|failures|lost|"
+    r".*_order|.*_order_.*|free_blocks.*|.*_avg\d+|.*_stalls|.*wakeups|rounds|.*_failures|failures|lost|"
     r"filtered|"
     r"retries|.*_retries|direct_reclaims|compaction_tries|reclaim_retries|kills|"
     r"histogram|max_no_progress_loops|compact_priority|.*_points|zones|"
     r"untracked_processes|exits_unseen|untimed_stalls|stall_events|snapshots|events|"
     r"hist.*|\d+|chosen_points|version|depth|events_.*|failcnt|stalls|oom_kills|.*_id|"
     r"untracked_memcgs|allocations|stacks|processes|unknown_frees|sample_every|"
-    r"untracked_allocations|stacks_lost|stack_copies_lost|stack_collisions|unwound_stacks_lost)$")
+    r"untracked_allocations|stacks_lost|stack_copies_lost|stack_collisions|unwound_stacks_lost|"
+    r".*faults)$")
 # Names that once stood for a fact another name now carries.
 RETIRED = {"pte_bytes", "anon_rss_bytes", "file_rss_bytes", "shmem_rss_bytes",
            "total_vm_bytes", "pgtables_bytes", "free_pages", "min_pages", "low_pages",

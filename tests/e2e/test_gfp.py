@@ -58,6 +58,18 @@ def capture_kernel_pairs():
                     time.sleep(0.2)
 
 
+def text_masks(lines):
+    """[mask, names] per mask of gfp's text: "mask  names" (the mask padded with spaces
+    to align the names), names wrapped between names onto indented lines."""
+    decoded = []
+    for line in lines:
+        if line.startswith(" "):
+            decoded[-1][1] += line.strip()
+        else:
+            decoded.append(line.split(None, 1))
+    return decoded
+
+
 def test_decoded_flags_equal_tracefs():
     assert ensure_tracefs()
     if not os.path.exists(os.path.join(TRACEFS, "options", "fields")):
@@ -74,9 +86,12 @@ def test_decoded_flags_equal_tracefs():
     for rec in recs:
         assert rec["source"] == "tracefs"
         assert {"|".join(rec["flags"])} == pairs[rec["mask"]], hex(rec["mask"])
-    # the text form says the same, one "mask<TAB>flags" line per mask
-    text = run("gfp", *[hex(m) for m in masks], check=True).stdout.splitlines()
-    assert [(int(a, 16), b) for a, b in (l.split("	") for l in text)] == \
+    # the text form says the same: per mask a line "mask  flags", the mask padded to
+    # align the names; at 80 columns the names wrap between names onto indented lines
+    text = run("gfp", *[hex(m) for m in masks], check=True,
+               env=dict(os.environ, COLUMNS="80")).stdout.splitlines()
+    assert all(len(l) <= 80 for l in text), text
+    assert [(int(a, 16), b) for a, b in text_masks(text)] == \
         [(m, next(iter(pairs[m]))) for m in masks], text
 
 
@@ -107,14 +122,7 @@ def test_names_give_the_kernels_mask_and_a_bad_argument_spares_the_others():
     assert p.stderr.strip().splitlines() == [p.stderr.strip()] and "NOT_A_FLAG" in p.stderr
     lines = p.stdout.splitlines()
     assert all(len(l) <= 80 for l in lines), p.stdout
-    # one mask a line, its names wrapped between names onto indented lines
-    decoded = []
-    for line in lines:
-        if line.startswith(" "):
-            decoded[-1][1] += line.strip()
-        else:
-            decoded.append(line.split(None, 1))
-    assert [(int(m, 16), n) for m, n in decoded] == \
+    assert [(int(m, 16), n) for m, n in text_masks(lines)] == \
         [(next(m for m, n in pairs.items() if n == want), want) for want in names]
     p = run("gfp", "--json", *args)
     recs = [json.loads(l) for l in p.stdout.splitlines()]

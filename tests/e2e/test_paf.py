@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 """memscope paf reports real allocation failures, as the kernel's tracefs sees them."""
+import itertools
 import json
 import os
 import re
@@ -212,11 +213,18 @@ def test_verdict_weighs_exhaustion_against_fragmentation(overshoot):
     largest = max((o for o, n in enumerate(z["free_blocks"]) if n), default=None)
     assert f"the largest free block order {largest}" in f["verdict"], f["verdict"]
     assert all(b == 0 for b in z["free_blocks"][9:])
-    # the same in the text block, at 80 columns: the sentence's figure is the table's
+    # The same in the text block, at 80 columns: its sentence's figures are its own
+    # table's (the block is another paf process, which saw the zone a moment apart
+    # from the JSON one: its figures are compared with themselves, not with the JSON)
     lines = block.splitlines()
     assert all(len(l) <= 80 for l in lines), max(lines, key=len)
-    row = next(l for l in lines if l.startswith(m[1] + " "))
-    assert row.split()[1:3] == m[2].split(), (row, m[2])
-    prose = " ".join(l.strip() for l in lines)
-    assert f"{m[1]} had {m[2]} free" in prose and "memory exhausted" in prose or \
-        f["verdict_kind"] != "low_memory"
+    start = next(i for i, l in enumerate(lines) if l.startswith("  verdict  "))
+    rest = list(itertools.takewhile(lambda l: l.startswith(" " * 11) and l.strip(),
+                                    lines[start + 1:]))
+    said = " ".join(l.strip() for l in [lines[start][len("  verdict  "):]] + rest)
+    t = re.search(r"(\w+) had ([\d.]+ \w+) free \(min ([\d.]+ \w+)", said)
+    assert t, said
+    row = next(l for l in lines if l.startswith(t[1] + " "))
+    assert row.split()[1:5] == t[2].split() + t[3].split(), (row, said)
+    if share < 0.025:  # the kind by the truth, as the JSON verdict's above
+        assert "memory exhausted" in said and "fragmentation" not in said, said

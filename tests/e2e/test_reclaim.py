@@ -5,8 +5,10 @@ import signal
 import subprocess
 import time
 
-from conftest import (loads, MEMSCOPE, HugepageOvershoot, MemoryCgroup, drop_caches,
-                      function_hooks_offered, run, wait_attached)
+import pytest
+
+from conftest import (loads, MEMSCOPE, HugepageOvershoot, MemoryCgroup, TraceInstance,
+                      drop_caches, function_hooks_offered, run, run_json, wait_attached)
 
 
 def vmstat():
@@ -156,3 +158,196 @@ def test_nested_stalls_are_both_counted():
     out = subprocess.run([tool], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out
     assert out.stdout.split() == ["direct", "1", "7", "memcg", "1", "5"], out.stdout
+
+
+def test_kswapd_programs_count_wakeups_rounds_and_awake_time():
+    """kswapd's programs, run with BPF_PROG_TEST_RUN as the kernel fires them: a wake-up
+    then more rounds before one full sleep is one wake-up, three rounds, and awake from
+    the first wake to the sleep (it was the last round only, and 0 until a sleep); the
+    current awake period counts while it lasts; a sleep with no wake before it adds
+    nothing, or the time since the start for a kswapd awake then. Node 70 is past the
+    tables: counted apart and said, never folded into node 0. Each time must lie in the
+    bounds the tool measured around the runs."""
+    import os
+    from conftest import ROOT
+    tool = os.path.join(ROOT, "build", "tests", "kswapd_run")
+    out = subprocess.run([tool], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out
+    lines = {l.split()[0]: [int(v) for v in l.split()[1:]] for l in out.stdout.splitlines()}
+    for step, wakeups, rounds in (("period", 1, 3), ("current", 2, 4), ("start", 0, 0)):
+        lo, hi, awake, w, r = lines[step]
+        assert lo <= awake <= hi, (step, lines[step])
+        assert (w, r) == (wakeups, rounds), (step, lines[step])
+    before, after = lines["resleep"]
+    assert before == after and before > lines["period"][2]
+    node0, beyond, lost, rounds0 = lines["far"]
+    assert (node0, beyond, lost, rounds0) == (0, 100, 2, 4), lines["far"]
+
+
+class KswapdTrace(TraceInstance):
+    """mm_vmscan_kswapd_wake and _sleep recorded by a private tracefs instance on the
+    boot clock (bpf_ktime_get_boot_ns's): the ground truth of kswapd's periods."""
+
+    SLEEP = "vmscan/mm_vmscan_kswapd_sleep"
+
+    def __init__(self):
+        super().__init__("memscope-test-kswapd", "vmscan/mm_vmscan_kswapd_wake")
+        for name, value in (("trace_clock", "boot"), ("buffer_size_kb", "4096"),
+                            (f"events/{self.SLEEP}/enable", "1")):
+            with open(f"{self.dir}/{name}", "w") as f:
+                f.write(value)
+
+    def stop(self):
+        for ev in (self.ev, f"{self.dir}/events/{self.SLEEP}"):
+            with open(f"{ev}/enable", "w") as f:
+                f.write("0")
+
+    def events(self):
+        """[(boot seconds, node, "wake" or "sleep")] in order."""
+        import re
+        out = []
+        for line in self.lines():
+            m = re.search(r" (\d+\.\d+): mm_vmscan_kswapd_(wake|sleep): nid=(\d+)", line)
+            if m:
+                out.append((float(m.group(1)), int(m.group(3)), m.group(2)))
+        return out
+
+    def remove(self):
+        self.stop()
+        super().remove()
+
+
+def kswapd_truth(events, until):
+    """Per node: wake-ups (a wake after a sleep, or the first), rounds (every wake) and
+    the awake periods [(from, to)], the open one ending at until."""
+    nodes = {}
+    for ts, nid, kind in events:
+        n = nodes.setdefault(nid, {"wakeups": 0, "rounds": 0, "periods": [], "since": None})
+        if kind == "wake":
+            n["rounds"] += 1
+            if n["since"] is None:
+                n["wakeups"] += 1
+                n["since"] = ts
+        elif n["since"] is not None:
+            n["periods"].append((n["since"], ts))
+            n["since"] = None
+    for n in nodes.values():
+        if n["since"] is not None:
+            n["periods"].append((n["since"], until))
+    return nodes
+
+
+def zones_free_and_high():
+    """Free pages and the high watermarks of the populated zones, every node, in bytes."""
+    import os
+    free = high = 0
+    with open("/proc/zoneinfo") as f:
+        for line in f:
+            parts = line.split()
+            if parts[:2] == ["pages", "free"]:
+                free += int(parts[2])
+            elif parts[:1] == ["high"]:
+                high += int(parts[1])
+    return free * os.sysconf("SC_PAGE_SIZE"), high * os.sysconf("SC_PAGE_SIZE")
+
+
+def kswapd_cpu_ticks():
+    """CPU time of every kswapd thread so far (/proc/PID/stat utime + stime, ticks)."""
+    import glob
+    ticks = 0
+    for path in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            with open(path) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        if stat.split("(", 1)[1].startswith("kswapd"):
+            fields = stat.rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def test_kswapd_storm_against_tracefs():
+    """A reclaim storm of known length: the free memory of the zones is cut down to just
+    above their high watermarks (a huge-page reservation), then a sparse file is read
+    through the page cache for STORM seconds, so kswapd runs round after round without a
+    full sleep. Against the kernel's own kswapd_wake/kswapd_sleep events (tracefs, boot
+    clock): memscope's wake-ups and rounds are the same counts, its awake time the same
+    periods (2 ms each, 0.5 %), each report as long awake as its interval overlaps them
+    (it read 0 until a sleep, and then only the last round), and kswapd's own CPU time
+    (/proc/PID/stat) fits in it."""
+    import os
+    from conftest import DATA_DIR, SLOWDOWN
+    storm = 4.0
+    sparse = os.path.join(DATA_DIR, "memscope-test-sparse.dat")
+    with open("/proc/sys/vm/nr_hugepages") as f:
+        orig = f.read().strip()
+    p = start("-i", 1)
+    trace = KswapdTrace()
+    reader = None
+    offset = time.time() - time.clock_gettime(time.CLOCK_BOOTTIME)  # wall minus boot
+    try:
+        cpu0 = kswapd_cpu_ticks()
+        subprocess.run(["truncate", "-s", "1T", sparse], check=True)
+        free, high = zones_free_and_high()
+        keep = high + (64 << 20)  # free memory left: the storm starts at once
+        if free > keep + (2 << 20):
+            with open("/proc/sys/vm/nr_hugepages", "w") as f:
+                f.write(str(int(orig) + (free - keep) // (2 << 20)))
+        reader = subprocess.Popen(["dd", f"if={sparse}", "of=/dev/null", "bs=1M"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(storm)
+        reader.kill()
+        reader.wait()
+        reader = None
+        with open("/proc/sys/vm/nr_hugepages", "w") as f:
+            f.write(orig)  # memory back: kswapd goes to sleep and stays
+        for _ in range(int(100 * SLOWDOWN)):
+            ev = trace.events()
+            if ev and ev[-1][2] == "sleep":
+                break
+            time.sleep(0.1)
+        time.sleep(0.3)
+        trace.stop()
+        cpu = kswapd_cpu_ticks() - cpu0
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)
+        events = trace.events()
+    finally:
+        if reader:
+            reader.kill()
+            reader.wait()
+        with open("/proc/sys/vm/nr_hugepages", "w") as f:
+            f.write(orig)
+        if os.path.exists(sparse):
+            os.unlink(sparse)
+        trace.remove()
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 0, err
+    assert events and events[-1][2] == "sleep", "kswapd did not sleep after the storm"
+    truth = kswapd_truth(events, events[-1][0])
+    reports = records(out, "reclaim_kswapd")
+    rounds = sum(n["rounds"] for n in truth.values())
+    assert rounds > sum(n["wakeups"] for n in truth.values()), \
+        "kswapd slept after every round: no storm to measure"
+    for nid, n in truth.items():
+        mine = [r for r in reports if r["node"] == nid]
+        assert sum(r["wakeups"] for r in mine) == n["wakeups"], (nid, n, mine)
+        assert sum(r["rounds"] for r in mine) == n["rounds"], (nid, n, mine)
+        awake = sum(b - a for a, b in n["periods"])
+        assert abs(sum(r["awake_ns"] for r in mine) / 1e9 - awake) <= \
+            0.002 * len(n["periods"]) + 0.005 * awake, (nid, n["periods"], mine)
+    # each report: the time its interval overlaps the periods (a report inside one is
+    # awake all along), however many sleeps it holds; its bounds are the times of the
+    # reports, a few milliseconds from the readings
+    for nid, n in truth.items():
+        a = 0.0
+        for rep in (r for r in reports if r["node"] == nid):
+            b = rep["ts"] - offset
+            want = sum(max(0.0, min(e, b) - max(s, a)) for s, e in n["periods"])
+            assert abs(rep["awake_ns"] / 1e9 - want) <= 0.05 * SLOWDOWN, (rep, want, n)
+            a = b
+    total = sum(r["awake_ns"] for r in reports) / 1e9
+    assert total >= 0.5 * storm, (total, reports)
+    assert cpu / os.sysconf("SC_CLK_TCK") <= total + 0.02, (cpu, total)

@@ -712,6 +712,39 @@ def test_a_second_recorder_on_the_same_database_is_refused(tmp_path):
     assert db_rows(db, "PRAGMA integrity_check")[0][0] == "ok"
 
 
+def test_a_new_database_appears_with_its_whole_schema(tmp_path):
+    """A reader that opens the database the moment its path exists finds every table
+    and the schema version, as the recorder leaves them: never an empty file (sqlite:
+    'no such table: samples') or half a schema. Truth: the tables of the finished file."""
+    only_first_pass()
+    seen = []
+    for i in range(10):
+        db = str(tmp_path / f"m{i}.db")
+        p = start("record", "--db", db, "-i", 0.2)
+        try:
+            end = time.time() + 60 * SLOWDOWN
+            while not os.path.exists(db):
+                assert p.poll() is None and time.time() < end, p.stderr.read()
+            # every read until the first sample is written, the first one at once
+            while True:
+                schema = db_rows(db, "SELECT (SELECT group_concat(name) FROM (SELECT name "
+                                 "FROM sqlite_master WHERE type = 'table' ORDER BY name)), "
+                                 "(SELECT user_version FROM pragma_user_version)")[0]
+                seen.append((db, schema))
+                if "samples" in (schema[0] or "").split(",") and \
+                        db_rows(db, "SELECT COUNT(*) FROM samples")[0][0]:
+                    break
+                assert p.poll() is None and time.time() < end, p.stderr.read()
+        finally:
+            stop(p)
+    for db, schema in seen:
+        whole = db_rows(db, "SELECT (SELECT group_concat(name) FROM (SELECT name FROM "
+                        "sqlite_master WHERE type = 'table' ORDER BY name)), "
+                        "(SELECT user_version FROM pragma_user_version)")[0]
+        assert whole[1] == 1 and "samples" in whole[0].split(","), whole
+        assert schema == whole, (db, schema, whole)
+
+
 def test_kill_9_at_random_moments_loses_at_most_the_interval_in_progress(tmp_path):
     only_first_pass()
     db = str(tmp_path / "m.db")

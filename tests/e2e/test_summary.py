@@ -97,10 +97,15 @@ def test_quiet_report_is_timely_and_agrees_with_sys_proc_and_meminfo():
     tops = r["top_processes"]
     assert p.pid not in {t["pid"] for t in tops}
     assert r["memory"]["memscope_rss_bytes"] > 1 << 20
+    # A process the kernel's task iterator never yields cannot be listed: PID 1 on
+    # this development machine, as an iterator of bpftool's own shows. Counted in, it
+    # made 7 processes that lived through the report expect 7 rows where 6 could be
+    # (a machine with few processes, CI's).
+    hidden = {1} - pids_the_kernel_iterator_yields()
     stable = {pid for pid in rss_before.keys() & rss_after.keys()
-              if rss_before[pid][0] != "memscope"}
+              if rss_before[pid][0] != "memscope"} - hidden
     anytime = {pid for pid, (comm, _) in {**rss_before, **rss_after}.items()
-               if comm != "memscope"}
+               if comm != "memscope"} - hidden
     assert min(10, len(stable)) <= len(tops) <= min(10, len(anytime)), (tops, stable)
     assert [t["rss_bytes"] for t in tops] == sorted((t["rss_bytes"] for t in tops), reverse=True)
     checked = 0
@@ -110,13 +115,10 @@ def test_quiet_report_is_timely_and_agrees_with_sys_proc_and_meminfo():
             assert within_bracket(t["rss_bytes"], a, b), (t, a, b)
             checked += 1
     assert checked >= min(3, len(tops)), "no top process lived through the report: void"
-    # and no process that stayed larger than the smallest listed one was left out (but
-    # one the kernel's task iterator never yields: PID 1 on this development machine, as
-    # an iterator of bpftool's own shows)
+    # and no process that stayed larger than the smallest listed one was left out
     smallest = min(t["rss_bytes"] for t in tops)
     listed = {t["pid"] for t in tops}
-    hidden = {1} - pids_the_kernel_iterator_yields()
-    missed = [(pid, rss_before[pid]) for pid in stable - listed - hidden
+    missed = [(pid, rss_before[pid]) for pid in stable - listed
               if min(rss_before[pid][1], rss_after[pid][1]) > smallest + (1 << 20)]
     assert not missed, (missed, tops)
 

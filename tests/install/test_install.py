@@ -56,6 +56,7 @@ def test_install_writes_exactly_its_files(dest):
             f"{p}/lib/systemd/system/memscope-record.service",
             f"{p}/share/memscope/prometheus/prometheus.yml",
             f"{p}/share/memscope/prometheus/memscope-rules.yml",
+            f"{p}/share/memscope/grafana/memscope.json",
             f"{p}/share/memscope/systemd/memscope-exporter-tls.conf",
             *(f"{p}/share/doc/memscope/{d}" for d in
               ("README.md", "FIELDS.md", "METRICS.md", "RECORDER.md"))]

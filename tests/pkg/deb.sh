@@ -27,6 +27,7 @@ want=(/usr/sbin/memscope /lib/systemd/system/memscope-exporter.service
       /usr/share/zsh/vendor-completions/_memscope
       /usr/share/memscope/prometheus/prometheus.yml
       /usr/share/memscope/prometheus/memscope-rules.yml
+      /usr/share/memscope/grafana/memscope.json
       /usr/share/memscope/systemd/memscope-exporter-tls.conf
       /usr/share/man/man8/memscope.8.gz)
 for c in $(/usr/sbin/memscope --help | sed -n '/^Commands:/,/^$/s/^  \([a-z]\+\) .*/\1/p'); do

@@ -58,6 +58,40 @@ static void test_parse(void **state)
 	assert_false(meminfo_has(&mi, MI_MEM_TOTAL));
 }
 
+/* The lines no node counter has: HugePages_ ones are counts, the rest kB as bytes. */
+static void test_row(void **state)
+{
+	static const char text[] = "MemTotal:       24683652 kB\nSwapTotal:       1048572 kB\n"
+				   "SwapFree:         524288 kB\nCommitLimit:    12341824 kB\n"
+				   "Committed_AS:      46160 kB\nVmallocTotal:   34359738367 kB\n"
+				   "VmallocUsed:       14060 kB\nPercpu:              712 kB\n"
+				   "HugePages_Total:       5\nHugePages_Free:        4\n"
+				   "HugePages_Rsvd:        3\nHugePages_Surp:        1\n"
+				   "Hugepagesize:       2048 kB\n";
+	struct ms_meminfo mi;
+	struct meminfo_row r;
+	(void)state;
+
+	meminfo_parse(text, &mi);
+	meminfo_row_of(&mi, &r);
+	assert_int_equal(r.swap_total_bytes, 1048572ULL * 1024);
+	assert_int_equal(r.swap_free_bytes, 524288ULL * 1024);
+	assert_int_equal(r.commit_limit_bytes, 12341824ULL * 1024);
+	assert_int_equal(r.committed_as_bytes, 46160ULL * 1024);
+	assert_int_equal(r.vmalloc_total_bytes, 34359738367ULL * 1024);
+	assert_int_equal(r.vmalloc_used_bytes, 14060ULL * 1024);
+	assert_int_equal(r.percpu_bytes, 712 * 1024);
+	assert_int_equal(r.hugetlb_pages, 5);
+	assert_int_equal(r.hugetlb_free_pages, 4);
+	assert_int_equal(r.hugetlb_reserved_pages, 3);
+	assert_int_equal(r.hugetlb_surplus_pages, 1);
+	assert_int_equal(r.hugetlb_page_size_bytes, 2048 * 1024);
+	/* no Hugetlb line (before 5.16): null, not 0 */
+	assert_true(record_is_null(&meminfo_desc, &r, "hugetlb_bytes"));
+	assert_false(record_is_null(&meminfo_desc, &r, "hugetlb_pages"));
+	assert_string_equal(meminfo_line_of("committed_as_bytes"), "Committed_AS");
+}
+
 static void coverage_of(const char *meminfo, const char *zoneinfo, bool deferred,
 			struct mem_coverage *c, uint64_t *total, uint64_t *managed)
 {
@@ -130,6 +164,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_row),
 		cmocka_unit_test(test_right_after_boot),
 		cmocka_unit_test(test_after_growth),
 		cmocka_unit_test(test_other_reasons),
