@@ -7,9 +7,12 @@ PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
 libjson-c-dev libcmocka-dev libmicrohttpd-dev libgnutls28-dev libyaml-dev libcrypt-dev
 libdw-dev libsqlite3-dev sqlite3 python3 python3-pytest procps util-linux
 prometheus curl openssl libclang-rt-14-dev strace python3-prometheus-client python3-yaml
-chromium chromium-driver python3-selenium"
+chromium chromium-driver python3-selenium man-db zsh faketime"
 # scripts/deps.sh vm: also what make test-vm needs
 [ "${1:-}" = vm ] && PKGS="$PKGS qemu-system-x86 busybox-static cpio e2fsprogs"
+# scripts/deps.sh pkg: also what make deb, make test-deb and the container image need
+[ "${1:-}" = pkg ] && PKGS="$PKGS debhelper lintian fakeroot dpkg-dev podman mmdebstrap
+systemd-container uidmap runc diffoscope-minimal"
 # scripts/deps.sh bench: also what make bench compares memscope with
 [ "${1:-}" = bench ] && PKGS="$PKGS prometheus-node-exporter bpftrace procps atop"
 

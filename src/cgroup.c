@@ -43,14 +43,15 @@ static const struct ms_cmd_opt cgroup_opts[] = {
 	{ NULL, 0, 0, NULL, NULL, 0 },
 };
 
+static const char *const sort_units[] = { "", "_bytes", "_percent", "_pages", "_ns" };
+
 /* A numeric field by its key, or its key without the unit ("usage" for usage_bytes). */
 static const struct field *sort_field(const char *key)
 {
-	static const char *const units[] = { "", "_bytes", "_percent", "_pages", "_ns" };
 	char k[64];
 
-	for (size_t u = 0; u < ARRAY_SIZE(units); u++) {
-		snprintf(k, sizeof(k), "%s%s", key, units[u]);
+	for (size_t u = 0; u < ARRAY_SIZE(sort_units); u++) {
+		snprintf(k, sizeof(k), "%s%s", key, sort_units[u]);
 		for (int i = 0; i < memcg_desc.nr; i++) {
 			const struct field *f = &memcg_desc.fields[i];
 
@@ -356,6 +357,37 @@ static int cgroup_run(const struct ms_opts *o)
 	return 0;
 }
 
+/* The i-th key --sort takes, as its help names them: a number's key without its unit. */
+static const char *sort_word(int i)
+{
+	static char key[64];
+
+	for (int f = 0; f < memcg_desc.nr; f++) {
+		const struct field *fl = &memcg_desc.fields[f];
+		size_t n = strlen(fl->key);
+
+		if (sort_field(fl->key) != fl || i--)
+			continue;
+		for (size_t u = 1; u < ARRAY_SIZE(sort_units); u++) {
+			size_t l = strlen(sort_units[u]);
+
+			if (n > l && !strcmp(fl->key + n - l, sort_units[u]))
+				n -= l;
+		}
+		snprintf(key, sizeof(key), "%.*s", (int)n, fl->key);
+		if (sort_field(key) != fl) /* the short form is another field's */
+			snprintf(key, sizeof(key), "%s", fl->key);
+		return key;
+	}
+	return NULL;
+}
+
+static const struct ms_opt_value cgroup_values[] = {
+	{ "sort", MS_ARG_WORD, sort_word },
+	{ "cgroup", MS_ARG_CGROUP, NULL },
+	{ NULL, 0, NULL },
+};
+
 const struct ms_cmd cmd_cgroup = {
 	.name = "cgroup",
 	.summary = "memory per cgroup and container: usage, limits, working set, pressure, "
@@ -382,4 +414,5 @@ const struct ms_cmd cmd_cgroup = {
 	.nr_hooks = RECLAIM_NR_HOOKS,
 	.records = (const struct record_desc *const[]){ &memcg_desc, &proc_desc, &lost_desc,
 		NULL },
+	.values = cgroup_values,
 };

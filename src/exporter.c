@@ -1488,6 +1488,11 @@ static void exporter_docs(void)
 	family_docs(0);
 }
 
+static const struct ms_opt_value exporter_values[] = {
+	{ "web-config", MS_ARG_FILE, NULL },
+	{ NULL, 0, NULL },
+};
+
 const struct ms_cmd cmd_exporter = {
 	.name = "exporter",
 	.summary = "serve the memory subsystem as Prometheus metrics (always on, for fleets)",
@@ -1513,6 +1518,7 @@ const struct ms_cmd cmd_exporter = {
 		    "  curl -s localhost:39177/metrics | grep memscope_oom_kills_total\n",
 	.shared = MS_OPT_DURATION,
 	.opts = exporter_opts,
+	.values = exporter_values,
 	.parse_opt = exporter_parse_opt,
 	.check = exporter_check,
 	.run = exporter_run,

@@ -692,6 +692,11 @@ static int leak_run(const struct ms_opts *o)
 	return 0;
 }
 
+static const struct ms_opt_value leak_values[] = {
+	{ "lib", MS_ARG_FILE, NULL },
+	{ NULL, 0, NULL },
+};
+
 const struct ms_cmd cmd_leak = {
 	.name = "leak",
 	.summary = "outstanding allocations of a process by call stack (memleak)",
@@ -721,4 +726,5 @@ const struct ms_cmd cmd_leak = {
 	.records = (const struct record_desc *const[]){ &leak_summary_desc, &leak_proc_desc,
 							&leak_source_desc, &leak_stack_desc,
 							&lost_desc, NULL },
+	.values = leak_values,
 };

@@ -5,6 +5,8 @@
 #include <sys/prctl.h>
 #include "cli.h"
 #include "commands.h"
+#include "complete.h"
+#include "manpage.h"
 #include "output.h"
 #include "record.h"
 #include "util.h"
@@ -50,6 +52,34 @@ static void print_fields(void)
 	out_doc_begin();
 	record_docs(stdout, seen, n);
 	out_doc_end("fields");
+}
+
+/*
+ * Hidden help topics the build uses: `help man [COMMAND]` (roff) and
+ * `help completion bash|zsh`, made from this table. Returns false for other words.
+ */
+static bool print_generated(int argc, char **argv)
+{
+	const struct ms_cmd *cmd = NULL;
+
+	if (argc < 1 || (strcmp(argv[0], "man") && strcmp(argv[0], "completion")))
+		return false;
+	if (argc > 2)
+		ms_usage_error("help %s: unexpected argument '%s'", argv[0], argv[2]);
+	if (!strcmp(argv[0], "man")) {
+		if (argc == 2 && !(cmd = ms_find_command(argv[1])))
+			ms_usage_error("help man: unknown command '%s'", argv[1]);
+		if (cmd)
+			man_command_page(stdout, cmd, ms_commands, ms_nr_commands);
+		else
+			man_main_page(stdout, ms_commands, ms_nr_commands);
+	} else if (argc == 2 && !strcmp(argv[1], "bash"))
+		complete_bash(stdout, ms_commands, ms_nr_commands);
+	else if (argc == 2 && !strcmp(argv[1], "zsh"))
+		complete_zsh(stdout, ms_commands, ms_nr_commands);
+	else
+		ms_usage_error("help completion: give bash or zsh");
+	return true;
 }
 
 const struct ms_cmd *ms_find_command(const char *name)
@@ -198,6 +228,8 @@ int main(int argc, char **argv)
 			print_fields();
 			return out_finish(0);
 		}
+		if (print_generated(argc - i - 1, argv + i + 1))
+			return out_finish(0);
 		for (int c = 0; c < ms_nr_commands; c++)
 			if (ms_commands[c]->topic && !strcmp(argv[i + 1], ms_commands[c]->topic)) {
 				out_doc_begin();

@@ -288,6 +288,11 @@ static int paf_run(const struct ms_opts *o)
 	return 0;
 }
 
+static const struct ms_opt_value paf_values[] = {
+	{ "cgroup", MS_ARG_CGROUP, NULL },
+	{ NULL, 0, NULL },
+};
+
 const struct ms_cmd cmd_paf = {
 	.name = "paf",
 	.summary = "page allocation failures: which allocation, which flags, the zone state, what "
@@ -311,4 +316,5 @@ const struct ms_cmd cmd_paf = {
 	.nr_hooks = FAILURES_NR_HOOKS,
 	.records = (const struct record_desc *const[]){ &paf_desc, &paf_zone_desc,
 		&paf_slow_path_desc, &paf_count_desc, &paf_stats_desc, &zone_desc, NULL },
+	.values = paf_values,
 };

@@ -31,6 +31,17 @@ static struct {
 
 enum { OPT_ONCE, OPT_TOP, OPT_SORT, OPT_CGROUP };
 
+static const char *sort_word(int i)
+{
+	return i >= 0 && i < SORT_NR ? sort_names[i] : NULL;
+}
+
+static const struct ms_opt_value proc_values[] = {
+	{ "sort", MS_ARG_WORD, sort_word },
+	{ "cgroup", MS_ARG_CGROUP, NULL },
+	{ NULL, 0, NULL },
+};
+
 static const struct ms_cmd_opt proc_opts[] = {
 	{ "once", 0, no_argument, NULL, "one snapshot of every process, then exit", OPT_ONCE },
 	{ "top", 0, required_argument, "N", "only the N first by --sort", OPT_TOP },
@@ -315,4 +326,5 @@ const struct ms_cmd cmd_proc = {
 	.check = proc_check,
 	.run = proc_run,
 	.records = (const struct record_desc *const[]){ &proc_desc, &lost_desc, NULL },
+	.values = proc_values,
 };

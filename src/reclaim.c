@@ -404,6 +404,11 @@ static int reclaim_run(const struct ms_opts *o)
 	return 0;
 }
 
+static const struct ms_opt_value reclaim_values[] = {
+	{ "cgroup", MS_ARG_CGROUP, NULL },
+	{ NULL, 0, NULL },
+};
+
 const struct ms_cmd cmd_reclaim = {
 	.name = "reclaim",
 	.summary = "page reclaim activity per node and reclaimer, and the stalls it causes",
@@ -433,4 +438,5 @@ const struct ms_cmd cmd_reclaim = {
 		&reclaim_isolate_desc, &reclaim_stalls_desc, &hist_bucket_desc,
 		&reclaim_kswapd_desc, &reclaim_process_desc, &reclaim_shrinker_desc,
 		&reclaim_stall_desc, &lost_desc, NULL },
+	.values = reclaim_values,
 };

@@ -692,6 +692,11 @@ static void recorder_docs(void)
 	flight_docs(stdout);
 }
 
+static const struct ms_opt_value record_values[] = {
+	{ "db", MS_ARG_FILE, NULL },
+	{ NULL, 0, NULL },
+};
+
 const struct ms_cmd cmd_record = {
 	.name = "record",
 	.summary = "the flight recorder: memory state, events and snapshots into SQLite",
@@ -717,4 +722,5 @@ const struct ms_cmd cmd_record = {
 	.records = (const struct record_desc *const[]){ &state_desc, NULL },
 	.topic = "recorder",
 	.topic_docs = recorder_docs,
+	.values = record_values,
 };

@@ -393,6 +393,12 @@ static int report_run(const struct ms_opts *o)
 	return 0;
 }
 
+static const struct ms_opt_value report_values[] = {
+	{ "db", MS_ARG_FILE, NULL },
+	{ "html", MS_ARG_FILE, NULL },
+	{ NULL, 0, NULL },
+};
+
 const struct ms_cmd cmd_report = {
 	.name = "report",
 	.summary = "what the flight recorder saw: incidents, timeline, a moment, HTML plots",
@@ -416,4 +422,5 @@ const struct ms_cmd cmd_report = {
 	.check = report_check,
 	.run = report_run,
 	.records = (const struct record_desc *const[]){ &incident_desc, &interval_desc, NULL },
+	.values = report_values,
 };

@@ -43,6 +43,16 @@ static const struct {
 	{ "failure", NODES_ON_FAILURE },
 };
 
+static const char *on_value(int i)
+{
+	return i >= 0 && i < (int)ARRAY_SIZE(on_names) ? on_names[i].name : NULL;
+}
+
+static const struct ms_opt_value sys_values[] = {
+	{ "on", MS_ARG_WORDS, on_value },
+	{ NULL, 0, NULL },
+};
+
 static void parse_on(const char *arg)
 {
 	char buf[128], *tok, *save;
@@ -367,4 +377,5 @@ const struct ms_cmd cmd_sys = {
 	.nr_hooks = NODES_NR_HOOKS,
 	.records = (const struct record_desc *const[]){ &node_desc, &zone_desc, &node_event_desc,
 		&node_event_part_desc, &lost_desc, NULL },
+	.values = sys_values,
 };

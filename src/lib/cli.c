@@ -221,19 +221,71 @@ static const struct {
 	struct option opt;
 	unsigned int flag;
 	const char *arg, *help;
+	enum ms_arg_kind kind;
 } shared_long[] = {
 	{ { "interval", required_argument, NULL, OPT_INTERVAL }, MS_OPT_INTERVAL, "SEC",
-	  "seconds between reports (fractions allowed)" },
+	  "seconds between reports (fractions allowed)", MS_ARG_TEXT },
 	{ { "count", required_argument, NULL, OPT_COUNT }, MS_OPT_COUNT, "N",
-	  "stop after N reports" },
+	  "stop after N reports", MS_ARG_TEXT },
 	{ { "duration", required_argument, NULL, OPT_DURATION }, MS_OPT_DURATION, "SEC",
-	  "stop after SEC seconds" },
+	  "stop after SEC seconds", MS_ARG_TEXT },
 	{ { "pid", required_argument, NULL, OPT_PID }, MS_OPT_PID, "PID[,PID...]",
-	  "only these processes" },
+	  "only these processes", MS_ARG_PIDS },
 	{ { "comm", required_argument, NULL, OPT_COMM }, MS_OPT_COMM, "NAME",
-	  "only processes whose command name is NAME" },
+	  "only processes whose command name is NAME", MS_ARG_COMM },
 };
 
+/* --avoid-hooks takes the kinds up to kprobe (hooks_avoid refuses the others). */
+static const char *avoidable_kind(int i)
+{
+	return i >= 0 && i <= HK_KPROBE ? hook_kind_name(i) : NULL;
+}
+
+/* Options every command takes, after its own; the last (-V) only before a command. */
+static const struct ms_opt_doc global_docs[] = {
+	{ .name = "json", .short_name = 'j', .help = "NDJSON output" },
+	{ .name = "verbose", .short_name = 'v', .help = "libbpf and verifier log" },
+	{ .name = "avoid-hooks", .arg = "KIND,...",
+	  .help = "never use these hook kinds (see 'memscope features')", .kind = MS_ARG_WORDS,
+	  .values = avoidable_kind },
+	{ .name = "help", .short_name = 'h', .help = "this help" },
+	{ .name = "version", .short_name = 'V', .help = "print the version" },
+};
+
+int ms_global_options(struct ms_opt_doc *out, int max)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(global_docs) && n < max; i++)
+		out[n++] = global_docs[i];
+	return n;
+}
+
+int ms_command_options(const struct ms_cmd *cmd, struct ms_opt_doc *out, int max)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(shared_long) && n < max; i++)
+		if (cmd->shared & shared_long[i].flag)
+			out[n++] = (struct ms_opt_doc){
+				.name = shared_long[i].opt.name,
+				.short_name = shared_long[i].opt.val < 256 ? shared_long[i].opt.val : 0,
+				.arg = shared_long[i].arg, .help = shared_long[i].help,
+				.kind = shared_long[i].kind };
+	for (const struct ms_cmd_opt *co = cmd->opts; co && co->name && n < max; co++) {
+		const struct ms_opt_value *v = cmd->values;
+
+		while (v && v->option && strcmp(v->option, co->name))
+			v++;
+		out[n++] = (struct ms_opt_doc){ .name = co->name, .short_name = co->short_name,
+						.arg = co->arg_name, .help = co->help,
+						.kind = v && v->option ? v->kind : MS_ARG_TEXT,
+						.values = v && v->option ? v->values : NULL };
+	}
+	for (size_t i = 0; i + 1 < ARRAY_SIZE(global_docs) && n < max; i++)
+		out[n++] = global_docs[i];
+	return n;
+}
 
 void ms_print_version(void)
 {
@@ -244,6 +296,8 @@ void ms_print_version(void)
 
 void ms_print_command_help(const struct ms_cmd *cmd)
 {
+	struct ms_opt_doc od[64];
+	int n = ms_command_options(cmd, od, ARRAY_SIZE(od));
 	char arg[64];
 
 	out_doc_begin();
@@ -252,30 +306,15 @@ void ms_print_command_help(const struct ms_cmd *cmd)
 	if (cmd->details)
 		printf("\n%s\n", cmd->details);
 	printf("\nOptions:\n");
-	for (size_t i = 0; i < ARRAY_SIZE(shared_long); i++) {
-		if (!(cmd->shared & shared_long[i].flag))
-			continue;
-		if (shared_long[i].opt.val < 256)
-			snprintf(arg, sizeof(arg), "-%c, --%s %s", shared_long[i].opt.val,
-				 shared_long[i].opt.name, shared_long[i].arg);
+	for (int i = 0; i < n; i++) {
+		if (od[i].short_name)
+			snprintf(arg, sizeof(arg), "-%c, --%s%s%s", od[i].short_name, od[i].name,
+				 od[i].arg ? " " : "", od[i].arg ? od[i].arg : "");
 		else
-			snprintf(arg, sizeof(arg), "    --%s %s", shared_long[i].opt.name,
-				 shared_long[i].arg);
-		printf("  %-28s %s\n", arg, shared_long[i].help);
+			snprintf(arg, sizeof(arg), "    --%s%s%s", od[i].name, od[i].arg ? " " : "",
+				 od[i].arg ? od[i].arg : "");
+		printf("  %-28s %s\n", arg, od[i].help);
 	}
-	for (const struct ms_cmd_opt *co = cmd->opts; co && co->name; co++) {
-		if (co->short_name)
-			snprintf(arg, sizeof(arg), "-%c, --%s%s%s", co->short_name, co->name,
-				 co->arg_name ? " " : "", co->arg_name ? co->arg_name : "");
-		else
-			snprintf(arg, sizeof(arg), "    --%s%s%s", co->name,
-				 co->arg_name ? " " : "", co->arg_name ? co->arg_name : "");
-		printf("  %-28s %s\n", arg, co->help);
-	}
-	printf("  %-28s %s\n  %-28s %s\n  %-28s %s\n  %-28s %s\n", "-j, --json", "NDJSON output",
-	       "-v, --verbose", "libbpf and verifier log", "    --avoid-hooks KIND,...",
-	       "never use these hook kinds (see 'memscope features')", "-h, --help",
-	       "this help");
 	if (cmd->examples)
 		printf("\nExamples:\n%s", cmd->examples);
 	out_doc_end(cmd->name);

@@ -31,6 +31,17 @@ struct ms_opts {
 	int nr_args;
 };
 
+/* What an option's value is: shell completion offers it, man pages name it. */
+enum ms_arg_kind {
+	MS_ARG_TEXT,   /* anything: nothing to offer */
+	MS_ARG_WORD,   /* one of the option's values() */
+	MS_ARG_WORDS,  /* a comma-separated list of them */
+	MS_ARG_FILE,   /* a file name */
+	MS_ARG_CGROUP, /* a memory cgroup: its path as the kernel names it, or its directory */
+	MS_ARG_PIDS,   /* PID[,PID...] of running processes */
+	MS_ARG_COMM,   /* a running process's command name */
+};
+
 /* A command-specific option; `id` is handed back to the command's parser. */
 struct ms_cmd_opt {
 	const char *name;
@@ -39,6 +50,24 @@ struct ms_cmd_opt {
 	const char *arg_name;
 	const char *help;
 	int id;
+};
+
+/* What the value of a command's option (named without "--") is, when not just text. */
+struct ms_opt_value {
+	const char *option;
+	enum ms_arg_kind kind;
+	/* MS_ARG_WORD(S): the i-th value the parser takes, NULL past the last */
+	const char *(*values)(int i);
+};
+
+/* One option as --help, the man page and completion show it. */
+struct ms_opt_doc {
+	const char *name; /* long name, without "--" */
+	int short_name;	  /* 0 when long-only */
+	const char *arg;  /* the value's name, NULL: takes none */
+	const char *help;
+	enum ms_arg_kind kind;
+	const char *(*values)(int i);
 };
 
 /* Which shared options a command takes (others are refused as bad input). */
@@ -73,6 +102,8 @@ struct ms_cmd {
 	/* A documentation topic of its own (`memscope help TOPIC`), e.g. "metrics". */
 	const char *topic;
 	void (*topic_docs)(void);
+	/* Its options' values, for completion and man pages (terminated by { NULL }). */
+	const struct ms_opt_value *values;
 };
 
 extern const struct ms_cmd *const ms_commands[];
@@ -86,6 +117,11 @@ void ms_parse_avoid_hooks(const char *arg);
 /* Parse global options before the command; returns index of the command word. */
 int ms_parse_global_args(int argc, char **argv, struct ms_opts *o);
 void ms_print_command_help(const struct ms_cmd *cmd);
+/* Every option cmd takes, in --help's order (its shared ones, its own, the global ones);
+ * returns how many (at most max). */
+int ms_command_options(const struct ms_cmd *cmd, struct ms_opt_doc *out, int max);
+/* The global options (before the command); returns how many (at most max). */
+int ms_global_options(struct ms_opt_doc *out, int max);
 void ms_print_main_help(void);
 void ms_print_version(void) __attribute__((noreturn));
 

@@ -300,3 +300,11 @@ void record_docs(FILE *out, const struct record_desc *const *types, int n)
 		fprintf(out, "\n");
 	}
 }
+
+const char *record_field_traits(const struct field *f, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s%s, %s%s", type_names[f->type], f->sub ? " of " : "",
+		 f->sub ? f->sub->type : "", f->unit ? ", " : "", unit_names[f->unit],
+		 kind_names[f->kind], f->flags & FF_NULL ? ", may be null" : "");
+	return buf;
+}

@@ -117,5 +117,8 @@ const char *record_text(const struct record_desc *d, const void *rec, const char
 			char *buf, size_t len);
 /* The field documentation of these record types: Markdown, one table each. */
 void record_docs(FILE *out, const struct record_desc *const *types, int n);
+/* A field's type, unit, kind and nullness in words, as record_docs gives them
+ * ("u64, bytes, gauge, may be null"); returns buf. */
+const char *record_field_traits(const struct field *f, char *buf, size_t len);
 
 #endif
