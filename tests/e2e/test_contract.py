@@ -62,7 +62,11 @@ UNITLESS = re.compile(
     r"untracked_processes|exits_unseen|untimed_stalls|stall_events|snapshots|events|"
     r"hist.*|\d+|chosen_points|version|depth|events_.*|failcnt|stalls|oom_kills|.*_id|"
     r"untracked_memcgs|allocations|stacks|processes|unknown_frees|sample_every|"
-    r"untracked_allocations|stacks_lost|stack_copies_lost)$")
+    r"untracked_allocations|stacks_lost|stack_copies_lost|"
+    # slab and cache: objects, slabs and files counted
+    r"objects_.*|.*_objects|slabs|.*_per_slab|caches|samples|estimated_allocs|stack_every|"
+    r"untracked_caches|untracked_files|ino|files|walk_file_systems|walk_files|"
+    r"walk_unreadable)$")
 # Names that once stood for a fact another name now carries.
 RETIRED = {"pte_bytes", "anon_rss_bytes", "file_rss_bytes", "shmem_rss_bytes",
            "total_vm_bytes", "pgtables_bytes", "free_pages", "min_pages", "low_pages",

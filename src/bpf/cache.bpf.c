@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memscope cache, kernel side. The task_file and task_vma iterators (5.8, 5.12) give
+ * every file a process holds open or maps; each one's mapping says how many of its
+ * pages are in the page cache (address_space.nrpages). One record per (process,
+ * mapping) and pass. Live: the filemap tracepoints count pages added to and deleted
+ * from each file's cache, per CPU, in the kernel.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "hook.bpf.h"
+#include "cache.h"
+
+/* Which (process, mapping) this pass has written already: a pass number per pair. */
+struct seen_key {
+	__u64 mapping;
+	__u32 tgid;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1 << 16);
+	__type(key, struct seen_key);
+	__type(value, __u64);
+} seen SEC(".maps");
+
+__u64 pass; /* user space counts the passes */
+
+static __always_inline bool first_sight(__u64 mapping, __u32 tgid)
+{
+	struct seen_key k = { .mapping = mapping, .tgid = tgid };
+	__u64 *v = bpf_map_lookup_elem(&seen, &k), p = pass;
+
+	if (v && *v == p)
+		return false;
+	bpf_map_update_elem(&seen, &k, &p, BPF_ANY);
+	return true;
+}
+
+static __always_inline int emit(struct seq_file *seq, struct task_struct *task,
+				struct file *file, int fd, __u64 start, __u64 end)
+{
+	struct address_space *m = BPF_CORE_READ(file, f_mapping);
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	struct cache_file_rec r = {};
+
+	if (!m || !inode)
+		return 0;
+	r.nrpages = BPF_CORE_READ(m, nrpages);
+	r.tgid = BPF_CORE_READ(task, tgid);
+	if (!r.nrpages || !first_sight((__u64)m, r.tgid))
+		return 0;
+	/* a block device's pages are in its bdev inode's mapping, not in the /dev node's */
+	inode = BPF_CORE_READ(m, host);
+	r.mapping = (__u64)m;
+	r.ino = BPF_CORE_READ(inode, i_ino);
+	r.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	r.size = BPF_CORE_READ(inode, i_size);
+	r.mode = BPF_CORE_READ(file, f_inode, i_mode);
+	r.fd = fd;
+	r.vm_start = start;
+	r.vm_end = end;
+	BPF_CORE_READ_STR_INTO(&r.comm, task, comm);
+	bpf_seq_write(seq, &r, sizeof(r));
+	return 0;
+}
+
+SEC("iter/task_file")
+int cache_fds(struct bpf_iter__task_file *ctx)
+{
+	if (!ctx->task || !ctx->file)
+		return 0;
+	return emit(ctx->meta->seq, ctx->task, ctx->file, ctx->fd, 0, 0);
+}
+
+SEC("iter/task_vma")
+int cache_vmas(struct bpf_iter__task_vma *ctx)
+{
+	struct vm_area_struct *vma = ctx->vma;
+	struct file *file;
+
+	if (!ctx->task || !vma || !(file = BPF_CORE_READ(vma, vm_file)))
+		return 0;
+	return emit(ctx->meta->seq, ctx->task, file, -1, BPF_CORE_READ(vma, vm_start),
+		    BPF_CORE_READ(vma, vm_end));
+}
+
+/* ---- live: the filemap tracepoints ---- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct cache_churn_key);
+	__type(value, struct cache_churn);
+} churn SEC(".maps");
+
+__u64 nr_untracked; /* the churn map was full */
+
+static __always_inline void count(__u32 dev, __u64 ino, __u64 pages, bool add)
+{
+	struct cache_churn_key k = { .ino = ino, .dev = dev };
+	struct cache_churn *c = bpf_map_lookup_elem(&churn, &k), zero = {};
+
+	if (!c) {
+		bpf_map_update_elem(&churn, &k, &zero, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&churn, &k);
+		if (!c) {
+			__sync_fetch_and_add(&nr_untracked, 1);
+			return;
+		}
+	}
+	if (add)
+		c->added += pages;
+	else
+		c->deleted += pages;
+}
+
+/* Older layouts of a folio's page count (the large-folio fields moved over releases). */
+struct folio___nr_pages {
+	unsigned int _nr_pages;
+} __attribute__((preserve_access_index));
+struct folio___folio_nr_pages {
+	unsigned int _folio_nr_pages;
+} __attribute__((preserve_access_index));
+struct folio___folio_order {
+	unsigned char _folio_order;
+} __attribute__((preserve_access_index));
+
+/* folio_nr_pages(): 1 unless PG_head says it is large; then its count or order. */
+static __always_inline __u64 folio_pages(struct folio *f)
+{
+	unsigned long flags = 0;
+
+	bpf_probe_read_kernel(&flags, sizeof(flags),
+			      (void *)f + bpf_core_field_offset(struct folio, flags));
+	if (!(flags & (1UL << bpf_core_enum_value(enum pageflags, PG_head))))
+		return 1;
+	if (bpf_core_field_exists(struct folio___nr_pages, _nr_pages))
+		return BPF_CORE_READ((struct folio___nr_pages *)f, _nr_pages);
+	if (bpf_core_field_exists(struct folio___folio_nr_pages, _folio_nr_pages))
+		return BPF_CORE_READ((struct folio___folio_nr_pages *)f, _folio_nr_pages);
+	if (bpf_core_field_exists(struct folio___folio_order, _folio_order))
+		return 1ULL << BPF_CORE_READ((struct folio___folio_order *)f, _folio_order);
+	return 1;
+}
+
+static __always_inline void count_folio(struct folio *f, bool add)
+{
+	struct inode *host = BPF_CORE_READ(f, mapping, host);
+
+	if (host)
+		count(BPF_CORE_READ(host, i_sb, s_dev), BPF_CORE_READ(host, i_ino), folio_pages(f),
+		      add);
+}
+
+MS_TRACEPOINT(cache_add, mm_filemap_add_to_page_cache, count_folio(folio, true),
+	      struct folio *folio)
+MS_TRACEPOINT(cache_delete, mm_filemap_delete_from_page_cache, count_folio(folio, false),
+	      struct folio *folio)
+
+/* The classic record names the folio's order where the kernel has that field. */
+static __always_inline __u64 record_pages(struct trace_event_raw_mm_filemap_op_page_cache *ctx)
+{
+	if (bpf_core_field_exists(ctx->order))
+		return 1ULL << BPF_CORE_READ(ctx, order);
+	return 1;
+}
+
+MS_CLASSIC(cache_add, filemap, mm_filemap_add_to_page_cache, mm_filemap_op_page_cache,
+	   count(ctx->s_dev, ctx->i_ino, record_pages(ctx), true))
+MS_CLASSIC(cache_delete, filemap, mm_filemap_delete_from_page_cache, mm_filemap_op_page_cache,
+	   count(ctx->s_dev, ctx->i_ino, record_pages(ctx), false))
+
+char LICENSE[] SEC("license") = "GPL";
