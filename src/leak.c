@@ -453,7 +453,7 @@ static void print_stack_text(const struct leak_stack_row *s, const char *where)
 		   (unsigned long long)s->allocations, s->allocations == 1 ? "" : "s", from, b[1],
 		   b[2]);
 	if (!s->nr_frames)
-		out_printf("      (no stack: the stack map was full)\n");
+		out_printf("      (no stack: the stack map had no room for it)\n");
 	for (uint32_t i = 0; i < s->nr_frames; i++)
 		out_printf("      %s\n", s->frames[i]);
 	if (s->nr_frames && !s->stack_complete && !cfg.kernel) {

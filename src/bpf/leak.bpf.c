@@ -14,6 +14,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <asm-generic/errno-base.h>
 #include "leak.h"
 
 /* --sample N: track one allocation in N */
@@ -38,12 +39,22 @@ struct {
 	__type(value, struct leak_alloc);
 } allocs SEC(".maps");
 
-struct {
+/*
+ * A stack map never forgets on its own: stacks of freed allocations would fill it, and a
+ * new stack whose slot (hash) is taken is refused. So two of them, one taking new
+ * stacks (stack_gen), the other pruned by user space to the stacks of outstanding
+ * allocations, then they swap. No BPF_F_REUSE_STACKID: it would overwrite the stack an
+ * older allocation still refers to; a refused stack is counted instead.
+ */
+struct stack_map {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 16384);
+	__uint(max_entries, LEAK_STACKS);
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, LEAK_STACK_DEPTH * sizeof(__u64));
-} stacks SEC(".maps");
+};
+struct stack_map stacks SEC(".maps");
+struct stack_map stacks2 SEC(".maps");
+__u32 stack_gen; /* set by user space: 0 stacks, 1 stacks2 takes new stacks */
 
 /* --dwarf: copies of the user stack, unwound in user space */
 const volatile bool dwarf;
@@ -56,7 +67,8 @@ struct {
 __u64 nr_ustacks_lost;	/* the ring was full: that allocation has the frame-pointer stack */
 __u64 nr_useq;
 __u64 nr_untracked;	/* the allocs map was full */
-__u64 nr_stacks_lost;	/* the stacks map was full */
+__u64 nr_stacks_lost;	/* the stack map was full */
+__u64 nr_stack_collisions; /* the stack's slot in the stack map held another stack */
 /*
  * Frees of pointers allocated before memscope attached, counted per CPU: in --kernel mode
  * most kfree()s are of those, and one shared counter would bounce between the CPUs.
@@ -151,14 +163,26 @@ static __always_inline __u64 copy_stack(struct pt_regs *regs, __u32 tgid)
 	return seq;
 }
 
+/* The allocation's stack, in the stack map that takes new ones; counted when refused. */
+static __always_inline void take_stack(void *ctx, struct leak_alloc *a, __u64 flags)
+{
+	__u16 gen = stack_gen & 1;
+
+	a->stack_gen = gen;
+	a->stack_id = gen ? bpf_get_stackid(ctx, &stacks2, flags)
+			  : bpf_get_stackid(ctx, &stacks, flags);
+	if (a->stack_id == -EEXIST)
+		__sync_fetch_and_add(&nr_stack_collisions, 1);
+	else if (a->stack_id < 0)
+		__sync_fetch_and_add(&nr_stacks_lost, 1);
+}
+
 static __always_inline void remember(void *ctx, __u32 tgid, __u64 addr, const struct leak_call *c)
 {
 	struct leak_key k = { .tgid = tgid, .addr = addr };
 	struct leak_alloc a = { .size = c->size, .ts_ns = bpf_ktime_get_boot_ns(), .fn = c->fn };
 
-	a.stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-	if (a.stack_id < 0)
-		__sync_fetch_and_add(&nr_stacks_lost, 1);
+	take_stack(ctx, &a, BPF_F_USER_STACK);
 	if (dwarf)
 		a.cache = copy_stack(ctx, tgid);
 	if (bpf_map_update_elem(&allocs, &k, &a, BPF_ANY))
@@ -302,9 +326,7 @@ static __always_inline void kremember(void *ctx, __u32 space, __u64 addr, __u64 
 
 	if (!addr || (sample_every > 1 && __sync_fetch_and_add(&nr_seen, 1) % sample_every))
 		return;
-	a.stack_id = bpf_get_stackid(ctx, &stacks, 0);
-	if (a.stack_id < 0)
-		__sync_fetch_and_add(&nr_stacks_lost, 1);
+	take_stack(ctx, &a, 0);
 	if (bpf_map_update_elem(&allocs, &k, &a, BPF_ANY))
 		__sync_fetch_and_add(&nr_untracked, 1);
 }

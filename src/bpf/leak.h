@@ -4,6 +4,11 @@
 #define MEMSCOPE_LEAK_H
 
 #define LEAK_STACK_DEPTH 32
+/*
+ * Stacks per stack map. There are two: the kernel takes new stacks into one while
+ * user space prunes the other to the stacks outstanding allocations still have.
+ */
+#define LEAK_STACKS 16384
 #define LEAK_DWARF_BYTES 8192 /* --dwarf: the top of the user stack copied, as perf's default */
 
 /* The allocator functions traced; their arguments differ, their return value too. */
@@ -30,8 +35,9 @@ struct leak_key {
 struct leak_alloc {
 	__u64 size;
 	__u64 ts_ns;	 /* boot clock, when it was made */
-	__s32 stack_id;	 /* in the stacks map; < 0: not kept (counted) */
-	__u32 fn;	 /* enum leak_fn; --kernel: enum leak_kind */
+	__s32 stack_id;	 /* in the stack map of stack_gen; < 0: not kept (counted) */
+	__u16 fn;	 /* enum leak_fn; --kernel: enum leak_kind */
+	__u16 stack_gen; /* which of the two stack maps: 0 stacks, 1 stacks2 */
 	__u64 cache;	 /* --kernel: the kmem_cache (its name in the caches map); kmalloc:
 			  * the size class; pages: the order. --dwarf: its stack's copy, by seq */
 };

@@ -12,6 +12,7 @@
 #include "loss.h"
 #include "mapwalk.h"
 #include "runtime.h"
+#include "util.h"
 #include "ustacks.h"
 #include "uunwind.h"
 #include "leak.skel.h"
@@ -24,8 +25,25 @@ static const char *const fn_names[LEAK_NR_FN] = {
 	"memalign", "valloc", "pvalloc", "mmap", "free", "munmap",
 };
 
+/*
+ * A stack map stops taking stacks, and is pruned once this long after: a BPF program
+ * that picked it just before runs to its end long before (they cannot sleep; the
+ * margin is for a virtual CPU the hypervisor holds up).
+ */
+#define ALLOCS_PRUNE_AFTER_NS 1000000000ULL
+
+/* The two stack maps (leak.bpf.c): the one taking stacks, and the other's pruning. */
+struct stack_maps {
+	int fd[2];
+	uint32_t ids;	   /* ids per map: max_entries rounded up to a power of two */
+	uint8_t *used;	   /* by id: an outstanding allocation has this stack of the other */
+	uint32_t *keys;	   /* the other's ids, collected before any is deleted */
+	uint64_t since_ns; /* when the other one stopped taking stacks */
+};
+
 struct allocs {
 	struct leak_bpf *skel;
+	struct stack_maps sm;
 	bool dwarf;
 	struct ring_buffer *ring;	/* --dwarf: stack copies */
 	struct uunwind *unwind[64];	/* --dwarf: by pid slot */
@@ -33,7 +51,8 @@ struct allocs {
 	struct bpf_link **links;
 	int nr_links, cap_links;
 	int pids[64], attached[64], nr_pids;
-	struct ms_loss loss[3];
+	unsigned long long nr_unwound_lost; /* --dwarf: stacks not interned (at the bound) */
+	struct ms_loss loss[5];
 };
 
 static struct bpf_program *entry_prog(struct leak_bpf *s, int fn)
@@ -203,8 +222,8 @@ static int on_ustack(void *ctx, void *data, size_t len)
 		if ((uint32_t)a->pids[i] == e->tgid)
 			u = a->unwind[i];
 	n = u ? uunwind_stack(u, e->ip, e->sp, e->bp, e->data, e->len, pcs, LEAK_STACK_DEPTH) : 0;
-	if (n > 0)
-		ustacks_add(a->ustacks, e->seq, pcs, n);
+	if (n > 0 && !ustacks_add(a->ustacks, e->seq, pcs, n))
+		a->nr_unwound_lost++;
 	return 0;
 }
 
@@ -244,12 +263,71 @@ static void load(struct allocs *a, unsigned int sample, bool kernel)
 				       "allocations not tracked: the allocation map is full",
 				       &a->skel->bss->nr_untracked, 0 };
 	a->loss[1] = (struct ms_loss){ "stacks_lost",
-				       "allocations without a stack: the stack map is full",
+				       "allocations without a stack: the stack map was full",
 				       &a->skel->bss->nr_stacks_lost, 0 };
-	a->loss[2] = (struct ms_loss){ "stack_copies_lost",
+	a->loss[2] = (struct ms_loss){ "stack_collisions",
+				       "allocations without a stack: their stack's slot in the "
+				       "stack map held another stack (a hash collision)",
+				       &a->skel->bss->nr_stack_collisions, 0 };
+	a->loss[3] = (struct ms_loss){ "stack_copies_lost",
 				       "--dwarf stack copies lost (the ring was full): those "
 				       "allocations have the frame-pointer stack",
 				       &a->skel->bss->nr_ustacks_lost, 0 };
+	a->loss[4] = (struct ms_loss){ "unwound_stacks_lost",
+				       "--dwarf stacks not kept (" MS_STR(USTACKS_MAX) " distinct "
+				       "stacks held already): those allocations have the "
+				       "frame-pointer stack",
+				       &a->nr_unwound_lost, 0 };
+}
+
+/* ids are the stack's hash masked by the map's buckets, a power of two (stackmap.c) */
+static uint32_t stack_ids(struct bpf_map *m)
+{
+	uint32_t n = 1;
+
+	while (n < bpf_map__max_entries(m))
+		n *= 2;
+	return n;
+}
+
+static void open_stack_maps(struct allocs *a)
+{
+	struct stack_maps *sm = &a->sm;
+	uint32_t n2 = stack_ids(a->skel->maps.stacks2);
+
+	sm->fd[0] = bpf_map__fd(a->skel->maps.stacks);
+	sm->fd[1] = bpf_map__fd(a->skel->maps.stacks2);
+	sm->ids = stack_ids(a->skel->maps.stacks);
+	sm->ids = sm->ids > n2 ? sm->ids : n2;
+	sm->used = calloc(sm->ids, sizeof(*sm->used));
+	sm->keys = calloc(sm->ids, sizeof(*sm->keys));
+	if (!sm->used || !sm->keys)
+		ms_fatal("out of memory");
+	sm->since_ns = ms_boot_ns();
+}
+
+/*
+ * The stack map not taking stacks keeps only those an outstanding allocation has (the
+ * walk that began at walk_ns marked them), then takes the stacks in its turn. Only once
+ * no BPF program can still be adding to it: picked before it stopped taking stacks.
+ */
+static void prune_stacks(struct allocs *a, uint64_t walk_ns)
+{
+	struct stack_maps *sm = &a->sm;
+	uint32_t other = !a->skel->bss->stack_gen, n = 0, *prev = NULL;
+	int fd = sm->fd[other];
+
+	if (walk_ns - sm->since_ns >= ALLOCS_PRUNE_AFTER_NS) {
+		/* every id first: a deleted one sends bpf_map_get_next_key back to the start */
+		while (n < sm->ids && !bpf_map_get_next_key(fd, prev, &sm->keys[n]))
+			prev = &sm->keys[n++];
+		for (uint32_t i = 0; i < n; i++)
+			if (!sm->used[sm->keys[i]])
+				bpf_map_delete_elem(fd, &sm->keys[i]);
+		a->skel->bss->stack_gen = other;
+		sm->since_ns = ms_boot_ns();
+	}
+	memset(sm->used, 0, sm->ids * sizeof(*sm->used));
 }
 
 struct allocs *allocs_open(const struct allocs_opts *o)
@@ -261,6 +339,7 @@ struct allocs *allocs_open(const struct allocs_opts *o)
 	ms_require_bpf();
 	a->dwarf = o->dwarf;
 	load(a, o->sample, o->kernel);
+	open_stack_maps(a);
 	if (o->kernel)
 		attach_kernel(a);
 	for (int i = 0; i < o->nr_pids && i < 64; i++) {
@@ -290,6 +369,7 @@ struct walk {
 	struct alloc_group *g;
 	size_t n, cap;
 	uint64_t before;
+	uint32_t taking; /* the stack map taking stacks: the other one's are marked */
 };
 
 static void add_alloc(const void *key, const void *value, void *ctx)
@@ -299,7 +379,10 @@ static void add_alloc(const void *key, const void *value, void *ctx)
 	struct walk *w = ctx;
 	/* --dwarf: marks the allocation's stack copy as still needed */
 	uint32_t ustack = w->a->dwarf && v->cache ? ustacks_of(w->a->ustacks, v->cache) : 0;
+	struct stack_maps *sm = &w->a->sm;
 
+	if (v->stack_id >= 0 && v->stack_gen != w->taking && (uint32_t)v->stack_id < sm->ids)
+		sm->used[v->stack_id] = 1;
 	if (v->ts_ns >= w->before)
 		return;
 	if (w->n == w->cap) {
@@ -308,7 +391,7 @@ static void add_alloc(const void *key, const void *value, void *ctx)
 			ms_fatal("out of memory");
 	}
 	w->g[w->n++] = (struct alloc_group){ .pid = k->tgid, .stack_id = v->stack_id,
-					     .fn = v->fn,
+					     .fn = v->fn, .stack_gen = v->stack_gen,
 					     .cache = w->a->dwarf ? ustack : v->cache,
 					     .bytes = v->size,
 					     .count = 1, .oldest_ns = v->ts_ns };
@@ -324,16 +407,20 @@ static int cmp_key(const void *x, const void *y)
 		return a->stack_id < b->stack_id ? -1 : 1;
 	if (a->fn != b->fn)
 		return a->fn < b->fn ? -1 : 1;
+	if (a->stack_gen != b->stack_gen)
+		return a->stack_gen < b->stack_gen ? -1 : 1;
 	return (a->cache > b->cache) - (a->cache < b->cache);
 }
 
 size_t allocs_groups(struct allocs *a, uint64_t before, struct alloc_group **out)
 {
-	struct walk w = { .a = a, .before = before };
+	struct walk w = { .a = a, .before = before, .taking = a->skel->bss->stack_gen };
+	uint64_t walk_ns = ms_boot_ns();
 	size_t n = 0;
 
 	ms_map_each(bpf_map__fd(a->skel->maps.allocs), sizeof(struct leak_key),
 		    sizeof(struct leak_alloc), false, add_alloc, &w);
+	prune_stacks(a, walk_ns);
 	if (a->dwarf)
 		ustacks_sweep(a->ustacks);
 	*out = w.g;
@@ -363,8 +450,8 @@ int allocs_stack(struct allocs *a, const struct alloc_group *g, uint64_t *ips, i
 
 	if (a->dwarf && g->cache)
 		return ustacks_get(a->ustacks, g->cache, ips, max);
-	if (stack_id < 0 ||
-	    bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.stacks), &stack_id, buf))
+	if (stack_id < 0 || g->stack_gen > 1 ||
+	    bpf_map_lookup_elem(a->sm.fd[g->stack_gen], &stack_id, buf))
 		return 0;
 	while (n < LEAK_STACK_DEPTH && n < max && buf[n]) {
 		ips[n] = buf[n];
@@ -412,7 +499,7 @@ uint64_t allocs_unknown_frees(const struct allocs *a)
 
 struct ms_loss *allocs_losses(struct allocs *a, int *n)
 {
-	*n = a->dwarf ? 3 : 2;
+	*n = a->dwarf ? 5 : 3;
 	return a->loss;
 }
 
@@ -426,6 +513,8 @@ void allocs_close(struct allocs *a)
 	for (int i = 0; i < a->nr_pids; i++)
 		uunwind_close(a->unwind[i]);
 	ustacks_free(a->ustacks);
+	free(a->sm.used);
+	free(a->sm.keys);
 	free(a->links);
 	leak_bpf__destroy(a->skel);
 	free(a);

@@ -26,6 +26,7 @@ struct alloc_group {
 	uint32_t pid;	  /* --kernel: LEAK_SPACE_* */
 	int32_t stack_id; /* < 0: the stack was not kept */
 	uint32_t fn;	  /* enum leak_fn; --kernel: enum leak_kind */
+	uint32_t stack_gen; /* which stack map holds stack_id */
 	uint64_t cache;	  /* --kernel: the kmem_cache, or the pages' order; --dwarf: the
 			   * unwound stack's number, 0: the frame-pointer stack */
 	uint64_t bytes, count;

@@ -8,9 +8,9 @@
 
 /*
  * Call cb(key, value, ctx) for each entry of the map fd (keys and values of these
- * sizes); take: delete each entry as it is read (an atomic lookup-and-delete, so a
- * count that grows meanwhile is never lost). Entries deleted by the kernel during the
- * walk are skipped.
+ * sizes; a hash map, not a per-CPU one); take: delete each entry as it is read (with
+ * the rest of its bucket, under the bucket's lock). An entry present during the whole
+ * walk is seen once; one added or deleted meanwhile at most once; the walk ends.
  */
 void ms_map_each(int fd, size_t key_size, size_t value_size, bool take,
 		 void (*cb)(const void *key, const void *value, void *ctx), void *ctx);

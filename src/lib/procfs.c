@@ -21,6 +21,36 @@ long read_text_file(const char *path, char *buf, size_t len)
 	return off;
 }
 
+char *read_whole_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t off = 0, cap = 4096;
+	char *buf = fd < 0 ? NULL : malloc(cap), *nb;
+	ssize_t n;
+
+	if (!buf)
+		goto fail;
+	/* /proc files say size 0: read to the end, growing as needed */
+	while ((n = read(fd, buf + off, cap - 1 - off)) > 0) {
+		off += n;
+		if (off + 1 < cap)
+			continue;
+		if (!(nb = realloc(buf, cap *= 2)))
+			goto fail;
+		buf = nb;
+	}
+	if (n < 0)
+		goto fail;
+	close(fd);
+	buf[off] = 0;
+	return buf;
+fail:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
 bool read_line_file(const char *path, char *buf, size_t len)
 {
 	if (read_text_file(path, buf, len) < 0)
@@ -59,18 +89,21 @@ bool meminfo_value(const char *text, const char *key, uint64_t *value)
 
 bool proc_status_field(int pid, const char *key, long long *value)
 {
-	char path[64], buf[4096];
+	char path[64], *buf;
 	size_t kl = strlen(key);
+	bool found = false;
 
+	/* whole: a user in a few hundred groups pushes the Vm lines past 4 KiB */
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if (read_text_file(path, buf, sizeof(buf)) <= 0)
+	if (!(buf = read_whole_file(path)))
 		return false;
-	for (char *p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+	for (char *p = buf; p && *p && !found; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
 		if (!strncmp(p, key, kl) && p[kl] == ':') {
 			*value = strtoll(p + kl + 1, NULL, 10);
-			return true;
+			found = true;
 		}
-	return false;
+	free(buf);
+	return found;
 }
 
 const char *proc_no_mm_reason(int pid)

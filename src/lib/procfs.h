@@ -9,6 +9,8 @@
 
 /* Read a whole small file into buf (NUL-terminated); bytes read or -1. */
 long read_text_file(const char *path, char *buf, size_t len);
+/* A whole file of any length, NUL-terminated (free it); NULL when unreadable. */
+char *read_whole_file(const char *path);
 /* First line of a file, trailing newline removed; false when unreadable. */
 bool read_line_file(const char *path, char *buf, size_t len);
 /* Value of "Key:  123 kB" in a meminfo-style text, in bytes when it has kB; false if absent. */

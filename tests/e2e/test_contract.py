@@ -62,7 +62,7 @@ UNITLESS = re.compile(
     r"untracked_processes|exits_unseen|untimed_stalls|stall_events|snapshots|events|"
     r"hist.*|\d+|chosen_points|version|depth|events_.*|failcnt|stalls|oom_kills|.*_id|"
     r"untracked_memcgs|allocations|stacks|processes|unknown_frees|sample_every|"
-    r"untracked_allocations|stacks_lost|stack_copies_lost|"
+    r"untracked_allocations|stacks_lost|stack_copies_lost|stack_collisions|unwound_stacks_lost|"
     # slab and cache: objects, slabs and files counted
     r"objects_.*|.*_objects|slabs|.*_per_slab|caches|samples|estimated_allocs|stack_every|"
     r"untracked_caches|untracked_files|ino|files|walk_file_systems|walk_files|"

@@ -22,14 +22,21 @@ BYTES, COUNT = 100 * 65536, 100
 class Leaky:
     """The test program, stopped before it leaks until go()."""
 
-    def __init__(self, mode, binary=LEAKY, env=None):
+    def __init__(self, mode, binary=LEAKY, env=None, groups=None):
         self.p = subprocess.Popen([binary, mode], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True, env=env)
+                                  stdout=subprocess.PIPE, text=True, env=env,
+                                  extra_groups=groups)
         self.pid = self.p.pid
         assert self.p.stdout.readline() == "ready\n"
 
     def go(self):
         self.p.stdin.write("go\n")
+        self.p.stdin.flush()
+        assert self.p.stdout.readline() == "done\n"
+
+    def round(self, first, n):
+        """"stacks" mode: n distinct stacks from first allocate and free once each."""
+        self.p.stdin.write(f"{first} {n}\n")
         self.p.stdin.flush()
         assert self.p.stdout.readline() == "done\n"
 
@@ -41,10 +48,10 @@ class Leaky:
 class Leak:
     """memscope leak -j, its reports read as they come (each starts with a "leak" record)."""
 
-    def __init__(self, *args):
+    def __init__(self, *args, env=None):
         self.p = subprocess.Popen([MEMSCOPE, "-j", "leak", "-i", "0.5", "--min-age", "0.2",
                                    *map(str, args)], stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
+                                  stderr=subprocess.PIPE, text=True, env=env)
         self.reports = []
         self.cond = threading.Condition()
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -81,7 +88,8 @@ def stacks(report):
 
 
 def leaky_stack(report):
-    return next((s for s in stacks(report) if s["stack"][0].startswith("leaky_function+")), None)
+    return next((s for s in stacks(report)
+                 if s["stack"] and s["stack"][0].startswith("leaky_function+")), None)
 
 
 def exact(report):
@@ -89,10 +97,10 @@ def exact(report):
     return s is not None and s["allocations"] == COUNT
 
 
-def traced_leak(mode, *args, binary=LEAKY, env=None):
+def traced_leak(mode, *args, binary=LEAKY, env=None, groups=None):
     """Leaky leaks while memscope leak -p traces it: the first report with the whole
     leak (or the last one seen), the test program and the memscope run."""
-    w = Leaky(mode, binary, env)
+    w = Leaky(mode, binary, env, groups)
     try:
         m = Leak("-p", w.pid, *args)
         w.go()
@@ -123,6 +131,90 @@ def test_leak_is_reported_exactly_at_its_stack(no_bpf_leak, mode, extra):
     for rep in m.reports:
         for st in stacks(rep):
             assert not any("balanced_function" in f for f in st["stack"]), st
+
+
+def test_a_process_in_many_groups_is_traced(no_bpf_leak):
+    """1000 groups make /proc/PID/status 8 KiB, VmSize past its first 4 KiB: the
+    process has an address space all the same."""
+    groups = list(range(100000, 101000))
+    report = traced_leak("malloc", groups=groups)[0]
+    s = leaky_stack(report)
+    assert s is not None, report
+    assert (s["outstanding_bytes"], s["allocations"]) == (BYTES, COUNT), s
+
+
+def test_a_walk_counts_each_allocation_once_while_the_process_frees(no_bpf_leak):
+    """The balanced path allocates and frees as fast as it can while memscope reports ten
+    times a second: the outstanding allocations are walked while entries go. Ground truth:
+    the leak is 100 blocks exactly, and at most one balanced block is out at any time (it
+    is younger than --min-age anyway); a report above that counted an entry twice."""
+    w = Leaky("churn")
+    try:
+        m = Leak("-p", w.pid, "-i", "0.1")
+        w.go()
+        first = m.wait_for(exact, 30)
+        seen = len(m.reports)
+        m.wait_for(lambda r: len(m.reports) > seen + 40, 60)  # 40 reports more
+        m.stop()
+    finally:
+        w.kill()
+    assert exact(first), first
+    whole = 0
+    for rep in m.reports:
+        s = leaky_stack(rep)
+        total = next(r for r in rep if r["type"] == "leak")
+        assert total["outstanding_bytes"] <= BYTES + 65536, total
+        if s is not None:
+            assert s["allocations"] <= COUNT and s["outstanding_bytes"] == 65536 * s["allocations"], s
+            whole += s["allocations"] == COUNT
+    assert whole >= 40, whole
+
+
+def stacks_held(pid):
+    """Stacks in the stack maps process pid has open: the kernel's own count (bpftool)."""
+    n = 0
+    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
+        with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+            info = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+        if info.get("map_type") == "7":  # BPF_MAP_TYPE_STACK_TRACE
+            out = subprocess.run(["bpftool", "-j", "map", "dump", "id", info["map_id"]],
+                                 capture_output=True, text=True, check=True).stdout
+            n += len(json.loads(out))
+    return n
+
+
+def test_stacks_of_freed_allocations_are_pruned(no_bpf_leak):
+    """2048 distinct stacks, 256 at a time, each allocating and freeing once, with stack
+    maps of 2048 stacks: the stacks of freed allocations must go, those of outstanding
+    ones stay. Kept for ever, they filled the map and most new stacks were refused (37 %:
+    1 - 1/e of 2048 fill 2048 slots, the rest collide); pruned, a round of 256 finds only
+    its own in the map: 6 % collide (256 / 2 / 2048)."""
+    env = dict(os.environ, MEMSCOPE_TEST_MAP_MAX="stacks=2048,stacks2=2048")
+    w = Leaky("stacks")
+    try:
+        m = Leak("-p", w.pid, "-i", "0.2", env=env)
+        w.go()
+        first = m.wait_for(exact, 30)
+        for r in range(8):
+            w.round(256 * r, 256)
+            done = time.time()
+            # a stack map is pruned when it takes stacks again, 1 s after the last swap
+            m.wait_for(lambda rep: rep[0]["ts"] > done + 1.5, 30)
+        done = time.time()
+        last = m.wait_for(lambda rep: rep[0]["ts"] > done + 2.5, 30)  # each pruned since
+        held = stacks_held(m.p.pid)
+        m.stop()
+    finally:
+        w.kill()
+    assert exact(first) and exact(last), last
+    later = m.reports[m.reports.index(first):]
+    assert all(exact(rep) for rep in later), "the leak's stack was pruned"
+    assert leaky_stack(last)["stack"][1].startswith("leaky_caller+"), last
+    lost = [r for rep in m.reports for r in rep if r["type"] == "lost"]
+    refused = lost[-1].get("stacks_lost", 0) + lost[-1].get("stack_collisions", 0) if lost else 0
+    assert refused <= 2048 // 5, lost[-1]
+    # the leak's and a few of libc's
+    assert held <= 64, held
 
 
 def test_growth_then_steady(no_bpf_leak):
@@ -276,6 +368,16 @@ def test_kernel_mode_sees_open_pipes_as_outstanding_files(no_bpf_leak):
     assert srcs["filp"]["allocations"] >= 2 * n, srcs["filp"]
     total = next(r for r in held if r["type"] == "leak")
     assert total["processes"] is None and total["outstanding_bytes"] >= srcs["filp"]["outstanding_bytes"], total
+
+
+def test_kernel_mode_says_a_refused_stack_collided(no_bpf_leak):
+    """Stack maps of 64 stacks: the kernel's stacks soon find their slot taken by another.
+    That is a hash collision and is said so; "full" was said of it before."""
+    env = dict(os.environ, MEMSCOPE_TEST_MAP_MAX="stacks=64,stacks2=64")
+    p = run("leak", "--kernel", "-c", "2", "-i", "1", env=env)
+    assert p.returncode == 0, p.stderr
+    assert "stack map held another stack (a hash collision)" in p.stderr, p.stderr
+    assert "full" not in p.stderr, p.stderr
 
 
 def test_without_root_one_line_says_to_run_as_root():

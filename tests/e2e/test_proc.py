@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from conftest import (AVOID_HOOKS, loads, DATA_DIR, MEMSCOPE, ROOT, Workload, proc_status_kb,
-                      run, run_json, wait_attached)
+from conftest import (AVOID_HOOKS, loads, DATA_DIR, MEMSCOPE, ROOT, WORKLOAD, Workload,
+                      proc_status_kb, run, run_json, wait_attached)
 
 # memscope field -> /proc/PID/status line. On the kernels we run (<= 6.1 atomics,
 # >= 6.2 percpu_counter read with get_mm_counter_sum), /proc prints the exact values,
@@ -274,6 +274,39 @@ def test_every_process_names_its_memory_cgroup_as_proc_does():
         assert r["cgroup"] == truth, (r["pid"], r["comm"], r["cgroup"], truth)
         checked += 1
     assert checked >= 3
+
+
+# A user in many groups: the Groups: line alone is longer than 4 KiB, and comes before
+# the Vm lines in /proc/PID/status.
+MANY_GROUPS = list(range(100000, 101000))
+
+
+class CrowdedWorkload(Workload):
+    """A stopped workload whose /proc/PID/status is over 8 KiB (its groups)."""
+
+    def __init__(self):
+        self.p = subprocess.Popen([WORKLOAD, "--anon", "8", "--stop"], stdout=subprocess.PIPE,
+                                  text=True, extra_groups=MANY_GROUPS)
+        self.pid = self.p.pid
+
+
+def test_a_process_in_many_groups_is_read_whole():
+    """Its VmSize lies past the first 4 KiB of the file: the process has an address space
+    all the same, and a -p that --comm excludes is told as such, not as a kernel thread."""
+    w = CrowdedWorkload()
+    try:
+        w.wait_stopped()
+        with open(f"/proc/{w.pid}/status") as f:
+            status = f.read()
+        assert status.index("VmSize:") > 4096, "the test's status file is too short"
+        recs = run_json("proc", "--once", "-p", w.pid)
+        assert [r["pid"] for r in recs] == [w.pid], recs
+        assert_matches_status(recs[0], proc_status_kb(w.pid))
+        p = run("proc", "--once", "-p", w.pid, "--comm", "no-such-comm")
+    finally:
+        w.kill()
+    assert p.returncode == 0, p.stderr
+    assert f"pid {w.pid} is not shown: it does not match --comm" in p.stderr, p.stderr
 
 
 def test_text_output_has_units_and_header(stopped_workload):
