@@ -71,20 +71,24 @@ static __always_inline int emit(struct seq_file *seq, struct task_struct *task,
 SEC("iter/task_file")
 int cache_fds(struct bpf_iter__task_file *ctx)
 {
-	if (!ctx->task || !ctx->file)
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+
+	if (!task || !file)
 		return 0;
-	return emit(ctx->meta->seq, ctx->task, ctx->file, ctx->fd, 0, 0);
+	return emit(ctx->meta->seq, task, file, ctx->fd, 0, 0);
 }
 
 SEC("iter/task_vma")
 int cache_vmas(struct bpf_iter__task_vma *ctx)
 {
+	struct task_struct *task = ctx->task;
 	struct vm_area_struct *vma = ctx->vma;
 	struct file *file;
 
-	if (!ctx->task || !vma || !(file = BPF_CORE_READ(vma, vm_file)))
+	if (!task || !vma || !(file = BPF_CORE_READ(vma, vm_file)))
 		return 0;
-	return emit(ctx->meta->seq, ctx->task, file, -1, BPF_CORE_READ(vma, vm_start),
+	return emit(ctx->meta->seq, task, file, -1, BPF_CORE_READ(vma, vm_start),
 		    BPF_CORE_READ(vma, vm_end));
 }
 

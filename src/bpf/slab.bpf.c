@@ -219,7 +219,6 @@ static __always_inline void count_free(__u64 key, const char *name)
 /* A name for a kmalloc size class, as /proc/slabinfo spells it. */
 static __always_inline __u64 kmalloc_key(__u64 bytes, char *name)
 {
-	const char digits[] = "0123456789";
 	char num[12] = {};
 	int n = 0, i = 0;
 	__u64 v = bytes;
@@ -229,7 +228,7 @@ static __always_inline __u64 kmalloc_key(__u64 bytes, char *name)
 	if (k)
 		v /= 1024;
 	for (n = 0; n < 10 && (v || !n); n++, v /= 10)
-		num[n] = digits[v % 10];
+		num[n] = '0' + v % 10;
 	for (i = 0; i < n && i < 10; i++)
 		name[8 + i] = num[n - 1 - i];
 	if (k && 8 + i < 20)
