@@ -38,6 +38,14 @@ static const char *const names[MI_NR] = {
 	[MI_WRITEBACK_TMP] = "WritebackTmp",
 	[MI_ANON_HUGE_PAGES] = "AnonHugePages",
 	[MI_SHMEM_HUGE_PAGES] = "ShmemHugePages",
+	[MI_SEC_PAGE_TABLES] = "SecPageTables",
+	[MI_VMALLOC_USED] = "VmallocUsed",
+	[MI_PERCPU] = "Percpu",
+	[MI_HUGETLB] = "Hugetlb",
+	[MI_HUGE_PAGES_TOTAL] = "HugePages_Total",
+	[MI_HUGEPAGESIZE] = "Hugepagesize",
+	[MI_ZSWAP] = "Zswap",
+	[MI_UNACCEPTED] = "Unaccepted",
 };
 
 const char *meminfo_name(enum mi_item i)

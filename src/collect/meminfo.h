@@ -43,6 +43,15 @@ enum mi_item {
 	MI_WRITEBACK_TMP,
 	MI_ANON_HUGE_PAGES,
 	MI_SHMEM_HUGE_PAGES,
+	/* for the accounting of MemTotal (collect/memparts.h) */
+	MI_SEC_PAGE_TABLES,
+	MI_VMALLOC_USED,
+	MI_PERCPU,
+	MI_HUGETLB,
+	MI_HUGE_PAGES_TOTAL,
+	MI_HUGEPAGESIZE,
+	MI_ZSWAP,
+	MI_UNACCEPTED,
 	MI_NR
 };
 
