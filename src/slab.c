@@ -89,6 +89,7 @@ struct state {
 	struct slab_count *counts, *prev_counts;
 	long nr_counts, nr_prev_counts;
 	uint64_t prev_kfree, prev_ns;
+	uint64_t kfree, now_ns; /* read with the counts: rates span exactly what they count */
 	struct slab_row *rows;
 	struct ksyms *ksyms;
 };
@@ -136,8 +137,13 @@ static void add_rates(struct state *st, double secs)
 		st->rows[r].frees_per_s += (c->frees - (p ? p->frees : 0)) / secs;
 	}
 	for (size_t i = 0; i < st->now.n; i++) {
-		record_mark(&slab_desc, &st->rows[i], 14, false); /* allocs_per_s */
-		record_mark(&slab_desc, &st->rows[i], 15, false); /* frees_per_s */
+		/* before 6.0 only kmalloc's size classes are named by their events */
+		bool kmalloc = !strncmp(st->rows[i].name, "kmalloc-", 8);
+		bool named = slabs_cache_rates(st->s);
+
+		/* kfree() names no cache: a kmalloc class's frees are not known */
+		record_mark(&slab_desc, &st->rows[i], 14, !named && !kmalloc); /* allocs_per_s */
+		record_mark(&slab_desc, &st->rows[i], 15, !named || kmalloc); /* frees_per_s */
 	}
 }
 
@@ -274,9 +280,9 @@ static void print_sites(struct state *st, const struct slab_row *rows, long nrow
 	free(sites);
 }
 
-static const char *const snap_cols[] = { "name", "bytes", "objects_active", "objects_total",
+static const char *const snap_cols[] = { "name", "cache_bytes", "objects_active", "objects_total",
 	"size_bytes", "slabs", "reclaimable", NULL };
-static const char *const live_cols[] = { "name", "bytes", "growth_bytes", "objects_active",
+static const char *const live_cols[] = { "name", "cache_bytes", "growth_bytes", "objects_active",
 	"allocs_per_s", "frees_per_s", "size_bytes", "reclaimable", NULL };
 
 static void report(struct state *st, bool live, const char *when)
@@ -295,11 +301,10 @@ static void report(struct state *st, bool live, const char *when)
 			    page, &st->rows[i]);
 	total_of(st, &total);
 	if (live && st->have_prev) {
-		double secs = (ms_now_ns() - st->prev_ns) / 1e9;
-		uint64_t kf = slabs_kfrees(st->s);
+		double secs = (st->now_ns - st->prev_ns) / 1e9;
 
 		add_rates(st, secs > 0 ? secs : 1);
-		total.kfree_per_s = (kf - st->prev_kfree) / (secs > 0 ? secs : 1);
+		total.kfree_per_s = (st->kfree - st->prev_kfree) / (secs > 0 ? secs : 1);
 		record_mark(&slab_total_desc, &total, 9, false);
 	}
 	sort_by = cfg.sort;
@@ -349,9 +354,9 @@ static void remember(struct state *st, bool live)
 		st->nr_prev_counts = st->nr_counts;
 		st->counts = NULL;
 		st->nr_counts = 0;
-		st->prev_kfree = slabs_kfrees(st->s);
+		st->prev_kfree = st->kfree;
 	}
-	st->prev_ns = ms_now_ns();
+	st->prev_ns = st->now_ns;
 }
 
 static int run_memcg(void)
@@ -411,6 +416,8 @@ static int slab_run(const struct ms_opts *o)
 			st.nr_counts = slabs_counts(st.s, &st.counts);
 			if (st.nr_counts < 0)
 				st.nr_counts = 0;
+			st.kfree = slabs_kfrees(st.s);
+			st.now_ns = ms_now_ns();
 			report(&st, true, fmt_clock(when, sizeof(when), ms_wall_now(), false));
 			remember(&st, true);
 			loss = slabs_losses(st.s, &nloss);

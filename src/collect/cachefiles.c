@@ -494,6 +494,21 @@ void cachefiles_close(struct cachefiles *c)
 	free(c);
 }
 
+static int cmp_cached(const void *a, const void *b)
+{
+	const struct cache_file *x = a, *y = b;
+
+	if (x->cached_pages != y->cached_pages)
+		return y->cached_pages > x->cached_pages ? 1 : -1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+void cache_list_sort(struct cache_list *l)
+{
+	if (l->n)
+		qsort(l->f, l->n, sizeof(*l->f), cmp_cached);
+}
+
 void cache_list_free(struct cache_list *l)
 {
 	free(l->f);

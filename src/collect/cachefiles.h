@@ -71,6 +71,8 @@ long cachefiles_churn(struct cachefiles *c, struct cache_churn_entry **out);
 struct ms_loss *cachefiles_losses(struct cachefiles *c, int *n);
 void cachefiles_close(struct cachefiles *c);
 void cache_list_free(struct cache_list *l);
+/* Most cached pages first. */
+void cache_list_sort(struct cache_list *l);
 /* Does the kernel have cachestat(2) (6.5+)? */
 bool cachefiles_have_cachestat(void);
 

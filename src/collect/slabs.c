@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 #include "hooks.h"
 #include "iter.h"
+#include "kbtf.h"
 #include "cgroups.h"
 #include "loss.h"
 #include "memcgs.h"
@@ -28,7 +29,7 @@ const struct hook_spec slabs_hooks[SLABS_NR_HOOKS] = {
 struct slabs {
 	struct slab_bpf *skel;
 	struct bpf_link *iter;
-	bool live;
+	bool live, cache_rates;
 	int chosen[SLABS_NR_HOOKS];
 	struct ms_loss loss[2];
 };
@@ -64,9 +65,18 @@ static void no_autoload(struct bpf_object *obj, const char *name)
 /* Keep the probes of live mode (each its working variant), or none of them. */
 static int choose_hooks(struct slabs *s, const struct slabs_opts *o, char *err, size_t len)
 {
-	if (o->live)
-		return hooks_select(s->skel->obj, slabs_hooks, SLABS_NR_HOOKS, s->chosen, err, len)
-			       ? -ENOTSUP : 0;
+	if (o->live) {
+		if (hooks_select(s->skel->obj, slabs_hooks, SLABS_NR_HOOKS, s->chosen, err, len))
+			return -ENOTSUP;
+		/* 2c1d697fb8ba (6.0): the cache became kmem_cache_alloc's third argument */
+		s->cache_rates = kbtf_tp_arg_is_ptr("kmem_cache_alloc", 2) == 1;
+		kbtf_release();
+		if (!s->cache_rates)
+			for (int i = 0; i < 2; i++)
+				for (int v = 0; v < HOOK_MAX_VARIANTS && slabs_hooks[i].v[v].prog; v++)
+					no_autoload(s->skel->obj, slabs_hooks[i].v[v].prog);
+		return 0;
+	}
 	for (int i = 0; i < SLABS_NR_HOOKS; i++)
 		for (int v = 0; v < HOOK_MAX_VARIANTS && slabs_hooks[i].v[v].prog; v++)
 			no_autoload(s->skel->obj, slabs_hooks[i].v[v].prog);
@@ -122,6 +132,11 @@ int slabs_open(const struct slabs_opts *o, struct slabs **out, char *err, size_t
 out:
 	slabs_close(s);
 	return e;
+}
+
+bool slabs_cache_rates(const struct slabs *s)
+{
+	return s->cache_rates;
 }
 
 const char *slabs_source(const struct slabs *s)
@@ -275,6 +290,20 @@ int slabs_read(struct slabs *s, struct slab_snapshot *out, char *err, size_t len
 {
 	out->n = 0;
 	return s->iter ? read_iter(s, out, err, len) : read_slabinfo(out, err, len);
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	const struct slab_info *x = a, *y = b;
+	uint64_t bx = x->slabs << x->order, by = y->slabs << y->order;
+
+	return by > bx ? 1 : by < bx ? -1 : strcmp(x->name, y->name);
+}
+
+void slab_snapshot_sort(struct slab_snapshot *s)
+{
+	if (s->n)
+		qsort(s->c, s->n, sizeof(*s->c), cmp_size);
 }
 
 void slab_snapshot_free(struct slab_snapshot *s)
@@ -536,10 +565,10 @@ void slab_row_of(const struct slab_info *c, const struct slab_info *prev, unsign
 static const struct field slab_fields[] = {
 	S(name, "name", "CACHE", FT_STR, FU_NONE, FK_LABEL, FF_LEFT,
 	  "the cache's name; merged caches show under the first one's name, as /proc/slabinfo"),
-	S(bytes, "bytes", "SIZE", FT_U64, FU_BYTES, FK_GAUGE, 0,
+	S(bytes, "cache_bytes", "SIZE", FT_U64, FU_BYTES, FK_GAUGE, 0,
 	  "memory of its slabs: slabs x pages per slab x page size (slabtop's CACHE SIZE)"),
 	S(growth_bytes, "growth_bytes", "GROWTH", FT_S64, FU_BYTES, FK_GAUGE,
-	  FF_DELTA | FF_NULL, "change of bytes since the previous report; null in the first"),
+	  FF_DELTA | FF_NULL, "change of cache_bytes since the previous report; null in the first"),
 	S(objects_active, "objects_active", "ACTIVE", FT_U64, FU_NONE, FK_GAUGE, FF_COUNT,
 	  "objects in use, as /proc/slabinfo counts them (free objects of per-CPU slabs and "
 	  "sheaves count as in use)"),
@@ -582,7 +611,7 @@ static const struct field slab_total_fields[] = {
 	T(source, "source", FT_STR, FU_NONE, FK_LABEL, 0,
 	  "where the caches were read: iter/kmem_cache (6.13+) or /proc/slabinfo"),
 	T(caches, "caches", FT_U32, FU_NONE, FK_GAUGE, 0, "caches listed"),
-	T(bytes, "bytes", FT_U64, FU_BYTES, FK_GAUGE, 0, "the caches' bytes summed"),
+	T(bytes, "caches_bytes", FT_U64, FU_BYTES, FK_GAUGE, 0, "the caches' bytes summed"),
 	T(reclaimable_bytes, "reclaimable_bytes", FT_U64, FU_BYTES, FK_GAUGE, FF_NULL,
 	  "of which reclaimable caches; null where the kernel does not say which are"),
 	T(unreclaimable_bytes, "unreclaimable_bytes", FT_U64, FU_BYTES, FK_GAUGE, FF_NULL,

@@ -57,6 +57,8 @@ struct slabs;
 int slabs_open(const struct slabs_opts *o, struct slabs **out, char *err, size_t len);
 /* Every cache now. 0 or a negative errno (err set). */
 int slabs_read(struct slabs *s, struct slab_snapshot *out, char *err, size_t len);
+/* Live: do the events name each cache (6.0+)? Else only kmalloc's size classes count. */
+bool slabs_cache_rates(const struct slabs *s);
 /* "iter/kmem_cache" or "/proc/slabinfo". */
 const char *slabs_source(const struct slabs *s);
 /* Live: the counts so far, one per cache seen (free *out); returns how many or -errno. */
@@ -71,6 +73,8 @@ struct ms_loss *slabs_losses(struct slabs *s, int *n);
 const char *slabs_hook(const struct slabs *s);
 void slabs_close(struct slabs *s);
 void slab_snapshot_free(struct slab_snapshot *s);
+/* Largest first (slabs x pages per slab), then by name. */
+void slab_snapshot_sort(struct slab_snapshot *s);
 
 /* Pure: parse /proc/slabinfo text (version 2.1) into out; the caches found, or -EINVAL. */
 long slabinfo_parse(const char *text, struct slab_snapshot *out);
