@@ -16,6 +16,8 @@
 #include "kills.h"
 #include "memcgs.h"
 #include "meminfo.h"
+#include "memowners.h"
+#include "memparts.h"
 #include "nodes.h"
 #include "output.h"
 #include "pressure.h"
@@ -71,6 +73,12 @@ struct sample {
 	uint64_t self_rss_bytes;
 	struct cgroup_part cgroups[MAX_CGROUPS];
 	int ncg;
+	/* every byte of MemTotal in a part, and each part's largest holders */
+	struct mem_accounting acc;
+	bool have_acc;
+	struct mem_owner owners[24];
+	int nowners;
+	char owners_why[256];
 };
 
 static void watch(struct watchers *w)
@@ -173,6 +181,10 @@ static void gather(struct watchers *w, struct sample *s)
 	s->have_psi = psi_read_memory(&s->psi);
 	gather_processes(s);
 	gather_cgroups(w, s);
+	s->have_acc = mem_accounting_read(&s->acc);
+	if (s->have_acc)
+		s->nowners = mem_owners_read(s->owners, ARRAY_SIZE(s->owners), s->owners_why,
+					     sizeof(s->owners_why));
 }
 
 /* ---- the verdict ---- */
@@ -279,6 +291,9 @@ struct summary_row {
 	struct activity_part activity;
 	struct proc_row top_processes[TOP_N];
 	struct cgroup_part cgroups[MAX_CGROUPS];
+	struct mem_accounting parts;
+	uint32_t nr_owners;
+	struct mem_owner owners[24];
 };
 
 #define M(name)                                                                            \
@@ -385,6 +400,10 @@ static const struct field summary_fields[] = {
 		 "the largest processes (memscope itself not listed)"),
 	FLD_RECS(struct summary_row, cgroups, nr_cgroups, "cgroups", &cgroup_part_desc,
 		 "memory cgroups at >= 90 % of their limit, or OOM-killed during the sample"),
+	FLD_REC(struct summary_row, parts, "memory_parts", FF_NULL, &mem_accounting_desc,
+		"every byte of MemTotal in one part; null when /proc/meminfo cannot be read"),
+	FLD_RECS(struct summary_row, owners, nr_owners, "memory_owners", &mem_owner_desc,
+		 "each part's largest holders"),
 };
 static const struct record_desc summary_desc =
 	RECORD_DESC("summary", "the health report (memscope with no command)", summary_fields,
@@ -482,6 +501,11 @@ static void report_row(const struct sample *s, const char (*reasons)[256], int n
 		proc_row_of(&s->procs.r[r->nr_top], NULL, &r->top_processes[r->nr_top]);
 	r->nr_cgroups = s->ncg;
 	memcpy(r->cgroups, s->cgroups, sizeof(r->cgroups));
+	r->parts = s->acc;
+	if (!s->have_acc)
+		record_null(&summary_desc, r, "memory_parts");
+	r->nr_owners = s->nowners;
+	memcpy(r->owners, s->owners, sizeof(r->owners));
 }
 
 /* ---- text ---- */
@@ -651,6 +675,12 @@ static void print_report(const struct sample *s, json_object *rec, const struct 
 		out_printf("verdict: OK\n");
 	out_printf("\n");
 	print_memory(s, mem);
+	if (s->have_acc) {
+		out_printf("\n");
+		mem_accounting_print(&s->acc, s->owners, s->nowners);
+		if (s->owners_why[0])
+			out_wrap("  not named: ", "    ", s->owners_why);
+	}
 	print_activity(s);
 	print_top(tops, s);
 	print_cgroups(cgroups);
@@ -711,5 +741,5 @@ const struct ms_cmd cmd_summary = {
 	.shared = MS_OPT_DURATION,
 	.run = summary_run,
 	.records = (const struct record_desc *const[]){ &summary_desc, &memory_desc, &psi_desc,
-		&activity_desc, &victim_desc, &node_desc, &proc_desc, &cgroup_part_desc, NULL },
+		&activity_desc, &victim_desc, &node_desc, &proc_desc, &cgroup_part_desc, &mem_accounting_desc, &mem_owner_desc, NULL },
 };
