@@ -17,7 +17,9 @@ COMMANDS = [["features"], ["gfp", "0xcc0"], ["sys", "-c", "1", "--zones", "--fra
             ["paf", "--summary", "-i", "0.5", "-d", "1"],
             ["reclaim", "-i", "0.5", "-c", "2", "--by-process", "--slab"],
             ["oom", "--detail", "--stack"], ["-d", "0.5"], ["proc", "--bogus"],
-            ["leak", "--kernel", "-i", "0.5", "-c", "1"], ["help", "fields"], ["-V"]]
+            ["leak", "--kernel", "-i", "0.5", "-c", "1"], ["help", "fields"], ["-V"],
+            ["slab", "-i", "0.5", "-c", "2", "--stacks", "--top", "3"], ["slab", "--memcg"],
+            ["cache", "--top", "3"], ["cache", "-i", "0.5", "-c", "2"], ["sys", "--owners"]]
 # the exit status each must end with: bad input is 2, everything else 0
 STATUS = {"proc --bogus": 2}
 _outputs = {}
