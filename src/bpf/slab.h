@@ -27,7 +27,7 @@ struct slab_cache_rec {
 #define SLAB_KEY_KMALLOC (1ULL << 63)
 #define SLAB_KEY_HASH (1ULL << 62)
 struct slab_rate {
-	__u64 allocs, frees, alloc_bytes;
+	__u64 allocs, frees;
 };
 
 /* --stacks: sampled allocations by (cache key, kernel stack). */

@@ -18,6 +18,7 @@
 #include "util.h"
 #include "slab.h"
 #include "slab.skel.h"
+#include "slab_iter.lskel.h"
 
 const struct hook_spec slabs_hooks[SLABS_NR_HOOKS] = {
 	HOOK_TP("kmem:kmem_cache_alloc", "slab_alloc", true),
@@ -27,8 +28,8 @@ const struct hook_spec slabs_hooks[SLABS_NR_HOOKS] = {
 };
 
 struct slabs {
-	struct slab_bpf *skel;
-	struct bpf_link *iter;
+	struct slab_bpf *skel;	     /* live: the tracepoints */
+	struct slab_iter_lite *iter; /* the caches, where the kernel has the iterator */
 	bool live, cache_rates;
 	int chosen[SLABS_NR_HOOKS];
 	struct ms_loss loss[2];
@@ -77,23 +78,50 @@ static int choose_hooks(struct slabs *s, const struct slabs_opts *o, char *err, 
 					no_autoload(s->skel->obj, slabs_hooks[i].v[v].prog);
 		return 0;
 	}
-	for (int i = 0; i < SLABS_NR_HOOKS; i++)
-		for (int v = 0; v < HOOK_MAX_VARIANTS && slabs_hooks[i].v[v].prog; v++)
-			no_autoload(s->skel->obj, slabs_hooks[i].v[v].prog);
 	return 0;
+}
+
+/*
+ * The kmem_cache iterator as a light skeleton: no vmlinux BTF parsed here. A kernel
+ * without the iterator (before 6.13) refuses it: /proc/slabinfo then, said with -v.
+ */
+static struct slab_iter_lite *open_iter(void)
+{
+	struct slab_iter_lite *it = slab_iter_lite__open();
+	char *log;
+	int e;
+
+	if (!it)
+		return NULL;
+	it->rodata->nr_nodes = possible_nodes();
+	log = ms_lite_log(&it->ctx);
+	e = slab_iter_lite__load(it);
+	if (!e)
+		e = slab_iter_lite__attach(it);
+	if (e) {
+		if (ms_verbose())
+			ms_message("slab: no kmem_cache iterator here (%s): /proc/slabinfo is read%s%s",
+				   strerror(e < 0 ? -e : e), log && log[0] ? "\n" : "",
+				   log ? log : "");
+		slab_iter_lite__destroy(it);
+		it = NULL;
+	}
+	free(log);
+	return it;
 }
 
 int slabs_open(const struct slabs_opts *o, struct slabs **out, char *err, size_t len)
 {
 	struct slabs *s = calloc(1, sizeof(*s));
-	bool iter = !o->force_slabinfo && hook_kind_works(HK_ITER_KMEM_CACHE);
 	int e;
 
 	*out = NULL;
 	if (!s)
 		return ms_err(err, len, ENOMEM, "out of memory");
 	s->live = o->live;
-	if (!iter && !o->live) { /* /proc/slabinfo alone: nothing to load */
+	if (!o->force_slabinfo)
+		s->iter = open_iter();
+	if (!o->live) {
 		*out = s;
 		return 0;
 	}
@@ -102,10 +130,7 @@ int slabs_open(const struct slabs_opts *o, struct slabs **out, char *err, size_t
 		e = ms_bpf_err(err, len, errno, "opening slab's BPF object");
 		goto out;
 	}
-	s->skel->rodata->nr_nodes = possible_nodes();
 	s->skel->rodata->stack_every = o->stack_every;
-	if (!iter)
-		no_autoload(s->skel->obj, "slab_caches");
 	if ((e = choose_hooks(s, o, err, len)))
 		goto out;
 	ms_test_map_sizes(s->skel->obj);
@@ -113,11 +138,7 @@ int slabs_open(const struct slabs_opts *o, struct slabs **out, char *err, size_t
 		e = ms_bpf_err(err, len, e, "loading slab's BPF programs");
 		goto out;
 	}
-	if (iter && !(s->iter = bpf_program__attach_iter(s->skel->progs.slab_caches, NULL))) {
-		e = ms_bpf_err(err, len, errno, "attaching the kmem_cache iterator");
-		goto out;
-	}
-	if (o->live && (e = slab_bpf__attach(s->skel))) {
+	if ((e = slab_bpf__attach(s->skel))) {
 		e = ms_bpf_err(err, len, e, "attaching to the kmem tracepoints");
 		goto out;
 	}
@@ -198,8 +219,8 @@ static void take_cache(const void *rec, void *ctx)
 static int read_iter(struct slabs *s, struct slab_snapshot *out, char *err, size_t len)
 {
 	struct iter_ctx ic = { out, false };
-	int e = ms_iter_collect(bpf_link__fd(s->iter), sizeof(struct slab_cache_rec), take_cache,
-				&ic, err, len);
+	int e = ms_iter_collect(s->iter->links.slab_caches_fd, sizeof(struct slab_cache_rec),
+				take_cache, &ic, err, len);
 
 	return e ? e : ic.nomem ? ms_err(err, len, ENOMEM, "out of memory") : 0;
 }
@@ -357,7 +378,6 @@ long slabs_counts(struct slabs *s, struct slab_count **out)
 		for (int i = 0; i < ncpu; i++) {
 			x->allocs += per[i].allocs;
 			x->frees += per[i].frees;
-			x->alloc_bytes += per[i].alloc_bytes;
 		}
 	}
 	free(per);
@@ -367,7 +387,17 @@ long slabs_counts(struct slabs *s, struct slab_count **out)
 
 uint64_t slabs_kfrees(struct slabs *s)
 {
-	return s->skel ? s->skel->bss->nr_kfree : 0;
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *per, sum = 0;
+	__u32 zero = 0;
+
+	if (!s->skel || ncpu <= 0 || !(per = calloc(ncpu, sizeof(*per))))
+		return 0;
+	if (!bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.kfrees), &zero, per))
+		for (int i = 0; i < ncpu; i++)
+			sum += per[i];
+	free(per);
+	return sum;
 }
 
 long slabs_sites(struct slabs *s, struct slab_site **out)
@@ -418,7 +448,7 @@ void slabs_close(struct slabs *s)
 {
 	if (!s)
 		return;
-	bpf_link__destroy(s->iter);
+	slab_iter_lite__destroy(s->iter);
 	slab_bpf__destroy(s->skel);
 	free(s);
 }

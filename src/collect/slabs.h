@@ -36,7 +36,7 @@ struct slab_snapshot {
 /* Allocations and frees of one cache since the collector opened. */
 struct slab_count {
 	char name[SLABS_NAME_LEN];
-	uint64_t key, allocs, frees, alloc_bytes;
+	uint64_t key, allocs, frees;
 };
 
 struct slab_site {
