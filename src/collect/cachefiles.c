@@ -19,6 +19,8 @@
 #include "util.h"
 #include "cache.h"
 #include "cache.skel.h"
+#include "cache_iter.skel.h"
+#include "cache_iter.lskel.h"
 
 #ifndef __NR_cachestat
 #define __NR_cachestat 451 /* the same on every architecture (6.5) */
@@ -38,11 +40,74 @@ const struct hook_spec cachefiles_hooks[CACHEFILES_NR_HOOKS] = {
 };
 
 struct cachefiles {
-	struct cache_bpf *skel;
+	struct cache_iter_lite *lite; /* the iterators, relocated by the kernel (5.17+) */
+	struct cache_iter_bpf *iter;  /* else the same as an ordinary object */
 	struct bpf_link *fds, *vmas;
+	int fds_fd, vmas_fd;
+	struct cache_bpf *skel;	      /* live: the filemap tracepoints */
 	int chosen[CACHEFILES_NR_HOOKS];
 	struct ms_loss loss[1];
 };
+
+/* The light skeleton: no vmlinux BTF parsed here (most of a snapshot's start-up). */
+static bool open_lite(struct cachefiles *c)
+{
+	char *log;
+
+	if (!(c->lite = cache_iter_lite__open()))
+		return false;
+	log = ms_lite_log(&c->lite->ctx);
+	if (cache_iter_lite__load(c->lite) || cache_iter_lite__attach(c->lite)) {
+		if (ms_verbose() && log && log[0])
+			fprintf(stderr, "%s", log);
+		cache_iter_lite__destroy(c->lite);
+		c->lite = NULL;
+	} else {
+		c->fds_fd = c->lite->links.cache_fds_fd;
+		c->vmas_fd = c->lite->links.cache_vmas_fd;
+	}
+	free(log);
+	return c->lite;
+}
+
+static int open_iters(struct cachefiles *c, char *err, size_t len)
+{
+	int e;
+
+	if (open_lite(c))
+		return 0;
+	if (!(c->iter = cache_iter_bpf__open_opts(ms_bpf_open_opts())))
+		return ms_bpf_err(err, len, errno, "opening cache's BPF object");
+	if ((e = cache_iter_bpf__load(c->iter)))
+		return ms_bpf_err(err, len, e, "loading cache's BPF programs");
+	c->fds = bpf_program__attach_iter(c->iter->progs.cache_fds, NULL);
+	c->vmas = c->fds ? bpf_program__attach_iter(c->iter->progs.cache_vmas, NULL) : NULL;
+	if (!c->vmas)
+		return ms_bpf_err(err, len, errno, "attaching the task_file and task_vma iterators");
+	c->fds_fd = bpf_link__fd(c->fds);
+	c->vmas_fd = bpf_link__fd(c->vmas);
+	return 0;
+}
+
+static int open_live(struct cachefiles *c, char *err, size_t len)
+{
+	int e;
+
+	if (!(c->skel = cache_bpf__open_opts(ms_bpf_open_opts())))
+		return ms_bpf_err(err, len, errno, "opening cache's BPF object");
+	if (hooks_select(c->skel->obj, cachefiles_hooks, CACHEFILES_NR_HOOKS, c->chosen, err,
+			 len))
+		return -ENOTSUP;
+	ms_test_map_sizes(c->skel->obj);
+	if ((e = cache_bpf__load(c->skel)))
+		return ms_bpf_err(err, len, e, "loading cache's BPF programs");
+	if ((e = cache_bpf__attach(c->skel)))
+		return ms_bpf_err(err, len, e, "attaching to the filemap tracepoints");
+	c->loss[0] = (struct ms_loss){ "untracked_files",
+				       "files whose cache changes were not counted: the map is full",
+				       &c->skel->bss->nr_untracked, 0 };
+	return 0;
+}
 
 int cachefiles_open(const struct cachefiles_opts *o, struct cachefiles **out, char *err,
 		    size_t len)
@@ -53,46 +118,12 @@ int cachefiles_open(const struct cachefiles_opts *o, struct cachefiles **out, ch
 	*out = NULL;
 	if (!c)
 		return ms_err(err, len, ENOMEM, "out of memory");
-	if (!(c->skel = cache_bpf__open_opts(ms_bpf_open_opts()))) {
-		e = ms_bpf_err(err, len, errno, "opening cache's BPF object");
-		goto out;
+	if ((e = open_iters(c, err, len)) || (o->live && (e = open_live(c, err, len)))) {
+		cachefiles_close(c);
+		return e;
 	}
-	if (o->live) {
-		if (hooks_select(c->skel->obj, cachefiles_hooks, CACHEFILES_NR_HOOKS, c->chosen,
-				 err, len)) {
-			e = -ENOTSUP;
-			goto out;
-		}
-	} else {
-		struct bpf_program *p;
-
-		bpf_object__for_each_program(p, c->skel->obj)
-			if (!strstr(bpf_program__section_name(p), "iter/"))
-				bpf_program__set_autoload(p, false);
-	}
-	ms_test_map_sizes(c->skel->obj);
-	if ((e = cache_bpf__load(c->skel))) {
-		e = ms_bpf_err(err, len, e, "loading cache's BPF programs");
-		goto out;
-	}
-	c->fds = bpf_program__attach_iter(c->skel->progs.cache_fds, NULL);
-	c->vmas = c->fds ? bpf_program__attach_iter(c->skel->progs.cache_vmas, NULL) : NULL;
-	if (!c->vmas) {
-		e = ms_bpf_err(err, len, errno, "attaching the task_file and task_vma iterators");
-		goto out;
-	}
-	if (o->live && (e = cache_bpf__attach(c->skel))) {
-		e = ms_bpf_err(err, len, e, "attaching to the filemap tracepoints");
-		goto out;
-	}
-	c->loss[0] = (struct ms_loss){ "untracked_files",
-				       "files whose cache changes were not counted: the map is full",
-				       &c->skel->bss->nr_untracked, 0 };
 	*out = c;
 	return 0;
-out:
-	cachefiles_close(c);
-	return e;
 }
 
 static struct cache_file *grow(struct cache_list *l)
@@ -260,11 +291,14 @@ int cachefiles_read(struct cachefiles *c, struct cache_list *out, char *err, siz
 	int e;
 
 	out->n = 0;
-	c->skel->bss->pass++;
-	if ((e = ms_iter_collect(bpf_link__fd(c->fds), sizeof(struct cache_file_rec), take_file,
-				 &rc, err, len)) ||
-	    (e = ms_iter_collect(bpf_link__fd(c->vmas), sizeof(struct cache_file_rec), take_file,
-				 &rc, err, len)))
+	if (c->lite)
+		c->lite->bss->pass++;
+	else
+		c->iter->bss->pass++;
+	if ((e = ms_iter_collect(c->fds_fd, sizeof(struct cache_file_rec), take_file, &rc, err,
+				 len)) ||
+	    (e = ms_iter_collect(c->vmas_fd, sizeof(struct cache_file_rec), take_file, &rc, err,
+				 len)))
 		return e;
 	if (rc.nomem)
 		return ms_err(err, len, ENOMEM, "out of memory");
@@ -480,7 +514,7 @@ long cachefiles_churn(struct cachefiles *c, struct cache_churn_entry **out)
 
 struct ms_loss *cachefiles_losses(struct cachefiles *c, int *n)
 {
-	*n = 1;
+	*n = c->skel ? 1 : 0;
 	return c->loss;
 }
 
@@ -490,6 +524,8 @@ void cachefiles_close(struct cachefiles *c)
 		return;
 	bpf_link__destroy(c->fds);
 	bpf_link__destroy(c->vmas);
+	cache_iter_bpf__destroy(c->iter);
+	cache_iter_lite__destroy(c->lite);
 	cache_bpf__destroy(c->skel);
 	free(c);
 }
@@ -575,7 +611,8 @@ static const struct field cache_file_fields[] = {
 	F(deleted_bytes, "deleted_bytes", "-EVICTED", FT_S64, FU_BYTES, FK_GAUGE,
 	  FF_NULL | FF_DELTA, "live: pages deleted from its cache during the interval "
 	  "(evicted, truncated or invalidated)"),
-	F(size_bytes, "size_bytes", "SIZE", FT_U64, FU_BYTES, FK_GAUGE, 0, "the file's size"),
+	F(size_bytes, "size_bytes", "SIZE", FT_U64, FU_BYTES, FK_GAUGE, FF_NULL,
+	  "the file's size; null for a file seen only by its churn (-i), which no process holds"),
 	F(cached_percent, "cached_percent", NULL, FT_F64, FU_PERCENT, FK_GAUGE, FF_NULL,
 	  "cached_bytes of size_bytes; null for an empty file"),
 	F(dev, "dev", "DEV", FT_STR, FU_NONE, FK_LABEL, 0,
