@@ -677,7 +677,7 @@ static void print_report(const struct sample *s, json_object *rec, const struct 
 	print_memory(s, mem);
 	if (s->have_acc) {
 		out_printf("\n");
-		mem_accounting_print(&s->acc, s->owners, s->nowners);
+		mem_accounting_print(&s->acc, s->owners, s->nowners, true);
 		if (s->owners_why[0])
 			out_wrap("  not named: ", "    ", s->owners_why);
 	}
@@ -741,5 +741,6 @@ const struct ms_cmd cmd_summary = {
 	.shared = MS_OPT_DURATION,
 	.run = summary_run,
 	.records = (const struct record_desc *const[]){ &summary_desc, &memory_desc, &psi_desc,
-		&activity_desc, &victim_desc, &node_desc, &proc_desc, &cgroup_part_desc, &mem_accounting_desc, &mem_owner_desc, NULL },
+		&activity_desc, &victim_desc, &node_desc, &proc_desc, &cgroup_part_desc,
+		&mem_accounting_desc, &mem_owner_desc, NULL },
 };

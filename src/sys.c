@@ -248,7 +248,7 @@ static void render(const struct report *r, const char *when, double ts,
 	print_counters(r->rows, r->nrows);
 	if (r->has_acc) {
 		out_printf("\n");
-		mem_accounting_print(&r->acc, r->owners, r->nowners);
+		mem_accounting_print(&r->acc, r->owners, r->nowners, false);
 		if (r->owners_why[0])
 			out_wrap("  not named: ", "    ", r->owners_why);
 	}

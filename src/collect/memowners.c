@@ -161,7 +161,8 @@ int mem_owners_read(struct mem_owner *out, int max, char *why, size_t len)
 	return o.n;
 }
 
-void mem_accounting_print(const struct mem_accounting *a, const struct mem_owner *o, int n)
+void mem_accounting_print(const struct mem_accounting *a, const struct mem_owner *o, int n,
+			  bool brief)
 {
 	static const char *const keys[MP_NR] = {
 #define MP_KEY(name, ...) #name,
@@ -176,6 +177,9 @@ void mem_accounting_print(const struct mem_accounting *a, const struct mem_owner
 		size_t off;
 
 		snprintf(key, sizeof(key), "%s_bytes", keys[p]);
+		if (brief && p != MP_other_kernel &&
+		    (record_is_null(&mem_accounting_desc, a, key) || a->part[p] * 1000 < a->total_bytes))
+			continue;
 		if (record_is_null(&mem_accounting_desc, a, key)) { /* no such line here */
 			off = snprintf(line, sizeof(line), "%-26s %10s", mem_part_label[p], "-");
 			out_wrap("  ", "  ", line);

@@ -7,6 +7,7 @@
 #ifndef MEMSCOPE_COLLECT_MEMOWNERS_H
 #define MEMSCOPE_COLLECT_MEMOWNERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "memparts.h"
@@ -31,7 +32,12 @@ extern const struct record_desc mem_owner_desc;
  */
 int mem_owners_read(struct mem_owner *out, int max, char *why, size_t len);
 
-/* Text: one line per part (bytes, share of MemTotal, its largest owners), wrapped. */
-void mem_accounting_print(const struct mem_accounting *a, const struct mem_owner *o, int n);
+/*
+ * Text: one line per part (bytes, share of MemTotal, its largest owners), wrapped;
+ * brief: without the parts under 0.1 % or that this kernel does not have (but the
+ * remainder), as the one-screen health report wants.
+ */
+void mem_accounting_print(const struct mem_accounting *a, const struct mem_owner *o, int n,
+			  bool brief);
 
 #endif
