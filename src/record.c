@@ -542,7 +542,10 @@ static int write_interval(double seconds)
 	return SQLITE_OK;
 }
 
-/* A trigger's snapshot: every process, node, zone and memory cgroup now. */
+/*
+ * A trigger's snapshot: every process, node, zone and memory cgroup now, the parts of
+ * MemTotal, and every slab cache and held file (within --slabs and --files: 0 is none).
+ */
 static void take_snapshot(void)
 {
 	struct flight_sample s = { .ts = ms_wall_now(), .kind = "snapshot",
@@ -555,7 +558,9 @@ static void take_snapshot(void)
 	rc = flight_begin(&rs.f);
 	if (rc == SQLITE_OK && (rc = flight_sample(&rs.f, &s, &id)) == SQLITE_OK &&
 	    (rc = put_nodes(id)) == SQLITE_OK && (rc = put_procs(id, -1)) == SQLITE_OK &&
-	    (rc = put_memcgs(id, -1)) == SQLITE_OK)
+	    (rc = put_memcgs(id, -1)) == SQLITE_OK && (rc = put_parts(id)) == SQLITE_OK &&
+	    (rc = put_slabs(id, cfg.slabs ? -1 : 0)) == SQLITE_OK &&
+	    (rc = put_files(id, cfg.files ? -1 : 0)) == SQLITE_OK)
 		rc = flight_commit(&rs.f);
 	else
 		flight_rollback(&rs.f);

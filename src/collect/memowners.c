@@ -199,7 +199,7 @@ void mem_accounting_print(const struct mem_accounting *a, const struct mem_owner
 						k++ ? "," : "", o[i].name,
 						fmt_bytes(b, sizeof(b), o[i].bytes));
 		}
-		out_wrap("  ", "                                            ", line);
+		out_wrap("  ", "      ", line);
 	}
 	if (a->overlap_bytes)
 		out_wrap("  note: ", "        ", a->adjusted);
