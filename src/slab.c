@@ -280,8 +280,8 @@ static void print_sites(struct state *st, const struct slab_row *rows, long nrow
 	free(sites);
 }
 
-static const char *const snap_cols[] = { "name", "cache_bytes", "objects_active", "objects_total",
-	"size_bytes", "slabs", "reclaimable", NULL };
+static const char *const snap_cols[] = { "name", "cache_bytes", "objects_active",
+	"objects_in_slabs", "size_bytes", "slabs", "reclaimable", NULL };
 static const char *const live_cols[] = { "name", "cache_bytes", "growth_bytes", "objects_active",
 	"allocs_per_s", "frees_per_s", "size_bytes", "reclaimable", NULL };
 

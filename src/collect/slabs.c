@@ -602,7 +602,7 @@ static const struct field slab_fields[] = {
 	S(objects_active, "objects_active", "ACTIVE", FT_U64, FU_NONE, FK_GAUGE, FF_COUNT,
 	  "objects in use, as /proc/slabinfo counts them (free objects of per-CPU slabs and "
 	  "sheaves count as in use)"),
-	S(objects_total, "objects_total", "OBJS", FT_U64, FU_NONE, FK_GAUGE, FF_COUNT,
+	S(objects_total, "objects_in_slabs", "OBJS", FT_U64, FU_NONE, FK_GAUGE, FF_COUNT,
 	  "objects the cache's slabs hold"),
 	S(growth_objects, "growth_objects", NULL, FT_S64, FU_NONE, FK_GAUGE, FF_NULL,
 	  "change of objects_active since the previous report; null in the first"),
