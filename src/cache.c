@@ -21,9 +21,10 @@ static struct {
 	long top;
 	enum sort_key sort;
 	bool all, memcg;
+	const char *under;
 } cfg = { .top = 20 };
 
-enum { OPT_TOP, OPT_SORT, OPT_ALL, OPT_MEMCG };
+enum { OPT_TOP, OPT_SORT, OPT_ALL, OPT_MEMCG, OPT_UNDER };
 
 static const struct ms_cmd_opt cache_opts[] = {
 	{ "top", 0, required_argument, "N", "the N first by --sort (default 20; 0: every file)",
@@ -35,6 +36,8 @@ static const struct ms_cmd_opt cache_opts[] = {
 	  OPT_ALL },
 	{ "memcg", 0, no_argument, NULL, "the page cache per memory cgroup, as its files state it",
 	  OPT_MEMCG },
+	{ "under", 0, required_argument, "DIR",
+	  "with --all: walk only DIR's tree, on its own file system", OPT_UNDER },
 	{ NULL },
 };
 
@@ -53,6 +56,9 @@ static void cache_parse_opt(int id, const char *arg)
 	case OPT_MEMCG:
 		cfg.memcg = true;
 		break;
+	case OPT_UNDER:
+		cfg.under = arg;
+		break;
 	}
 }
 
@@ -65,6 +71,8 @@ static void cache_check(const struct ms_opts *o)
 {
 	if (cfg.memcg && (is_live(o) || cfg.all))
 		ms_usage_error("cache: --memcg is one report: no -i, -c, -d or --all");
+	if (cfg.under && !cfg.all)
+		ms_usage_error("cache: --under DIR goes with --all");
 	if (cfg.sort == SORT_CHURN && !is_live(o))
 		ms_usage_error("cache: --sort churn needs an interval (-i SEC)");
 }
@@ -340,7 +348,7 @@ static int cache_run(const struct ms_opts *o)
 		ms_fatal("%s", err);
 	if (!co.live) {
 		read_or_die(&st);
-		if (cfg.all && cachefiles_walk(&st.files, &ws, err, sizeof(err)))
+		if (cfg.all && cachefiles_walk(&st.files, cfg.under, &ws, err, sizeof(err)))
 			ms_fatal("%s", err);
 		report(&st, false, cfg.all ? &ws : NULL, NULL);
 	} else {
@@ -394,6 +402,7 @@ const struct ms_cmd cmd_cache = {
 	.examples = "  memscope cache                       the 20 files with most cache\n"
 		    "  memscope cache -s dirty              the dirtiest\n"
 		    "  memscope cache --all --top 50        every file, held or not\n"
+		    "  memscope cache --all --under /var    every file of /var's file system\n"
 		    "  memscope cache -i 5 -s churn         which files churn\n"
 		    "  memscope cache --memcg               page cache per memory cgroup\n",
 	.shared = MS_OPT_LOOP,

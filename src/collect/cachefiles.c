@@ -414,22 +414,40 @@ static int visit(const char *path, const struct stat *sb, int type, struct FTW *
 	return 0;
 }
 
-int cachefiles_walk(struct cache_list *out, struct cache_walk_stats *st, char *err, size_t len)
+/* One tree on one file system. */
+static void walk_tree(const char *top, dev_t dev)
 {
-	FILE *mi = fopen("/proc/self/mountinfo", "re");
+	walk.st->file_systems++;
+	walk.dev = dev;
+	nftw(top, visit, 64, FTW_PHYS | FTW_MOUNT);
+}
+
+int cachefiles_walk(struct cache_list *out, const char *under, struct cache_walk_stats *st,
+		    char *err, size_t len)
+{
+	FILE *mi;
 	dev_t seen[512];
 	int nseen = 0;
 	char line[4096];
 	uint64_t t0 = ms_now_ns();
 
 	memset(st, 0, sizeof(*st));
-	if (!mi)
-		return ms_err(err, len, errno, "cannot read /proc/self/mountinfo: %s",
-			    strerror(errno));
 	walk.out = out;
 	walk.st = st;
 	walk.known = out->n;
 	walk.nomem = false;
+	if (under) {
+		struct stat sb;
+
+		if (stat(under, &sb))
+			return ms_err(err, len, errno, "--under %s: %s", under, strerror(errno));
+		walk_tree(under, sb.st_dev);
+		st->ns = ms_now_ns() - t0;
+		return walk.nomem ? ms_err(err, len, ENOMEM, "out of memory") : 0;
+	}
+	if (!(mi = fopen("/proc/self/mountinfo", "re")))
+		return ms_err(err, len, errno, "cannot read /proc/self/mountinfo: %s",
+			    strerror(errno));
 	while (fgets(line, sizeof(line), mi) && !ms_stopping()) {
 		char mnt[2048], type[64];
 		const char *sep = strstr(line, " - ");
@@ -457,9 +475,7 @@ int cachefiles_walk(struct cache_list *out, struct cache_walk_stats *st, char *e
 			continue;
 		if (nseen < (int)ARRAY_SIZE(seen))
 			seen[nseen++] = sb.st_dev;
-		st->file_systems++;
-		walk.dev = sb.st_dev;
-		nftw(mnt, visit, 64, FTW_PHYS | FTW_MOUNT);
+		walk_tree(mnt, sb.st_dev);
 	}
 	fclose(mi);
 	st->ns = ms_now_ns() - t0;

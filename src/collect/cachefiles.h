@@ -59,9 +59,11 @@ int cachefiles_open(const struct cachefiles_opts *o, struct cachefiles **out, ch
 int cachefiles_read(struct cachefiles *c, struct cache_list *out, char *err, size_t len);
 /*
  * Add the cached files of every mounted file system's tree (files already in out are
- * not counted twice). 0 or -errno (err).
+ * not counted twice); under: only that directory's tree, on its own file system (NULL:
+ * every one). 0 or -errno (err).
  */
-int cachefiles_walk(struct cache_list *out, struct cache_walk_stats *st, char *err, size_t len);
+int cachefiles_walk(struct cache_list *out, const char *under, struct cache_walk_stats *st,
+		    char *err, size_t len);
 /* Live: pages added and deleted per file so far. */
 struct cache_churn_entry {
 	uint32_t major, minor;

@@ -116,6 +116,7 @@ def test_negative_dentries_grow_the_dentry_cache():
             p.stdout.close()  # a report blocked on the full pipe ends too
             p.terminate()
             p.wait()
+    assert len(reports) == 4, (len(reports), p.returncode)
     # the reports after the first: their growth adds up to what slabinfo saw, and more
     grown = sum(r["growth_objects"] for rep in reports[1:] for r in rep
                 if r["type"] == "slab" and r["name"] == "dentry")
