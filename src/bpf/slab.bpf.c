@@ -174,7 +174,13 @@ MS_TRACEPOINT(slab_free, kmem_cache_free, count_cache(ctx, s, false),
 	      unsigned long call_site, const void *ptr, struct kmem_cache *s)
 MS_TRACEPOINT(slab_kmalloc, kmalloc, count_kmalloc(ctx, bytes_alloc),
 	      unsigned long call_site, const void *ptr, size_t bytes_req, size_t bytes_alloc)
-MS_TRACEPOINT(slab_kfree, kfree, count_kfree(ptr), unsigned long call_site, const void *ptr)
+/* no tp_btf variant: before 6.x's void-pointer arguments it refuses kfree's ptr (6.1) */
+SEC("raw_tp/kfree")
+int BPF_PROG(slab_kfree_raw, unsigned long call_site, const void *ptr)
+{
+	count_kfree(ptr);
+	return 0;
+}
 
 /* The classic records carry the cache's name, not the cache: keyed by its hash. */
 static __always_inline __u64 name_hash(const char *p)
