@@ -21,7 +21,7 @@ CFLAGS   += $(SAN_FLAGS)
 LDFLAGS  += $(SAN_FLAGS)
 BIN      ?= memscope
 CPPFLAGS += -Isrc -Isrc/lib -Isrc/collect -Isrc/bpf -I$(OUT) -MMD -MP
-LDLIBS   += -lbpf -ldw -lelf -lz -ljson-c -lmicrohttpd -lsqlite3 -lpthread -lm
+LDLIBS   += -lbpf -ldw -lelf -lz -ljson-c -lmicrohttpd -lgnutls -lyaml -lcrypt -lsqlite3 -lpthread -lm
 BPF_CFLAGS := -target bpf -g -O2 -Wall -D__TARGET_ARCH_$(ARCH) -I$(OUT) -Isrc -Isrc/bpf
 
 BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
@@ -80,9 +80,10 @@ $(OUT)/collect/%.o: src/collect/%.c | $(SKELS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
+# (the headers its .d file adds to the prerequisites are not inputs to link)
 $(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/libmemscope.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.a,$^) $(LDLIBS) -lcmocka
 
 run: deps
 	@$(MAKE) --no-print-directory memscope
@@ -106,6 +107,11 @@ $(OUT)/tests/stall_nest: tests/e2e/stall_nest.c $(OUT)/reclaim.skel.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -O1 -Wall -o $@ $< -lbpf -lelf -lz
 
+# steps one process's wall clock at SIGUSR1, as NTP would (tests/e2e/test_record.py)
+$(OUT)/tests/libclockstep.so: tests/e2e/clockstep.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -Wall -shared -fPIC -o $@ $< -ldl
+
 # memscope leak's: frame pointers and no sibling calls, so each stack is whole; and the
 # same without frame pointers, to see the walk stop and the output say so
 LEAKY_FLAGS := -O1 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls
@@ -128,7 +134,7 @@ $(OUT)/tests/libfailresp.so: tests/e2e/failresp.c
 
 E2E_BINS := $(OUT)/tests/fentry_only.bpf.o $(OUT)/tests/task_pids.bpf.o $(OUT)/tests/workload \
 	    $(OUT)/tests/stall_nest $(OUT)/tests/leaky $(OUT)/tests/leaky_nofp \
-	    $(OUT)/tests/libfailresp.so
+	    $(OUT)/tests/libfailresp.so $(OUT)/tests/libclockstep.so
 
 e2e: memscope $(E2E_BINS)
 	$(PYTHON) -m pytest -q -rs tests/e2e

@@ -37,6 +37,7 @@ static const char *yes_no(bool b)
 
 #define MAX_PROBES 64
 #define MAX_TPS 48
+#define MAX_LIMITS 16
 
 struct kind_part {
 	uint64_t null_mask;
@@ -61,8 +62,18 @@ struct probe_part {
 	bool optional;
 };
 
+/* What does not work here, and what that costs. */
+struct limit_part {
+	uint64_t null_mask;
+	char commands[64], what[200], needs[64];
+	bool runs; /* the commands still run */
+};
+
 struct features_row {
 	uint64_t null_mask;
+	char bottom_line[160];
+	uint32_t nr_limits;
+	struct limit_part limits[MAX_LIMITS];
 	char kernel[65], machine[65], memcg_v1[256], memcg_v2[256], tracefs[64];
 	uint64_t page_size_bytes;
 	int32_t numa_nodes;
@@ -118,8 +129,23 @@ static const struct record_desc probe_desc =
 	RECORD_DESC("features.probes", "a command's probe and the hook it takes here",
 		    probe_fields, struct probe_part);
 
+#define L(m, ft, help) FLD(struct limit_part, m, #m, NULL, ft, FU_NONE, FK_LABEL, 0, help)
+static const struct field limit_fields[] = {
+	L(commands, FT_STR, "the commands it concerns, comma-separated"),
+	L(what, FT_STR, "what they cannot do or show here"),
+	L(needs, FT_STR, "what it would take: the hook kinds tried, or a kernel feature"),
+	L(runs, FT_BOOL, "the commands still run without it"),
+};
+#undef L
+static const struct record_desc limit_desc =
+	RECORD_DESC("features.limits", "something memscope cannot do on this kernel, and why",
+		    limit_fields, struct limit_part);
+
 #define F(m, ft, flags, help) FLD(struct features_row, m, #m, NULL, ft, FU_NONE, FK_LABEL, flags, help)
 static const struct field features_fields[] = {
+	F(bottom_line, FT_STR, 0, "in one sentence: what works here, and how many limits"),
+	FLD_RECS(struct features_row, limits, nr_limits, "limits", &limit_desc,
+		 "what does not work here and what that costs; [] when everything works"),
 	F(kernel, FT_STR, 0, "kernel release"),
 	F(machine, FT_STR, 0, "architecture"),
 	FLD(struct features_row, page_size_bytes, "page_size_bytes", NULL, FT_U64, FU_BYTES,
@@ -225,6 +251,138 @@ static void probes_of(struct features_row *r)
 	}
 }
 
+/* ---- the bottom line ---- */
+
+static struct limit_part *limit_of(struct features_row *r, const char *what)
+{
+	struct limit_part *l;
+
+	for (uint32_t i = 0; i < r->nr_limits; i++)
+		if (!strcmp(r->limits[i].what, what))
+			return &r->limits[i];
+	if (r->nr_limits == MAX_LIMITS)
+		return NULL;
+	l = &r->limits[r->nr_limits++];
+	snprintf(l->what, sizeof(l->what), "%s", what);
+	l->runs = true;
+	return l;
+}
+
+static void add_command(struct limit_part *l, const char *cmd)
+{
+	size_t n = strlen(cmd);
+
+	for (const char *p = l->commands; (p = strstr(p, cmd)); p += n)
+		if ((p == l->commands || p[-1] == ' ') && (!p[n] || p[n] == ','))
+			return;
+	snprintf(l->commands + strlen(l->commands), sizeof(l->commands) - strlen(l->commands),
+		 "%s%s", l->commands[0] ? ", " : "", cmd);
+}
+
+/* "fentry or kprobe": the kinds a probe could have taken. */
+static void kinds_of(const struct hook_spec *spec, char *buf, size_t len)
+{
+	int n = 0;
+
+	buf[0] = 0;
+	for (int v = 0; v < HOOK_MAX_VARIANTS && spec->v[v].prog; v++, n++)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s",
+			 !n ? "" : v + 1 < HOOK_MAX_VARIANTS && spec->v[v + 1].prog ? ", " : " or ",
+			 hook_kind_name(spec->v[v].kind));
+}
+
+/* A probe with these words works somewhere (stand-ins for one another). */
+static bool stand_in_works(const char *without)
+{
+	for (int c = 0; c < ms_nr_commands; c++)
+		for (int h = 0; h < ms_commands[c]->nr_hooks; h++) {
+			const struct hook_spec *spec = &ms_commands[c]->hooks[h];
+
+			if (spec->without && !strcmp(spec->without, without) &&
+			    hook_spec_choice(spec) != HOOK_NONE)
+				return true;
+		}
+	return false;
+}
+
+static void probe_limits(struct features_row *r)
+{
+	for (int c = 0; c < ms_nr_commands; c++)
+		for (int h = 0; h < ms_commands[c]->nr_hooks; h++) {
+			const struct hook_spec *spec = &ms_commands[c]->hooks[h];
+			struct limit_part *l;
+			char what[200];
+
+			if (hook_spec_choice(spec) != HOOK_NONE ||
+			    (spec->without && stand_in_works(spec->without)))
+				continue;
+			if (spec->without)
+				snprintf(what, sizeof(what), "%s", spec->without);
+			else
+				snprintf(what, sizeof(what), "%s %s", spec->optional ?
+					 "runs without" : "cannot run: no working hook on", spec->name);
+			if (!(l = limit_of(r, what)))
+				return;
+			add_command(l, ms_commands[c]->name);
+			kinds_of(spec, l->needs, sizeof(l->needs));
+			l->runs &= spec->optional;
+		}
+}
+
+static void system_limit(struct features_row *r, bool missing, const char *cmds,
+			 const char *what, const char *needs, bool runs)
+{
+	struct limit_part *l;
+
+	if (!missing || !(l = limit_of(r, what)))
+		return;
+	snprintf(l->commands, sizeof(l->commands), "%s", cmds);
+	snprintf(l->needs, sizeof(l->needs), "%s", needs);
+	l->runs = runs;
+}
+
+/* What works, what is missing and what that costs: the first thing features says. */
+static void limits_of(struct features_row *r)
+{
+	int stopped = 0;
+
+	probe_limits(r);
+	system_limit(r, !hook_kind_works(HK_UPROBE), "leak",
+		     "leak cannot trace a process (leak --kernel still can)", "uprobe", true);
+	system_limit(r, !r->psi, "summary, cgroup, exporter, record",
+		     "no pressure stall figures (they are null)", "PSI (boot with psi=1)", true);
+	system_limit(r, !r->memcg_v1[0] && !r->memcg_v2[0], "cgroup, summary",
+		     "no memory cgroup figures", "a memory cgroup hierarchy (v1 or v2)", true);
+	for (uint32_t i = 0; i < r->nr_limits; i++)
+		stopped += !r->limits[i].runs;
+	if (!r->nr_limits)
+		snprintf(r->bottom_line, sizeof(r->bottom_line),
+			 "everything memscope uses works here");
+	else if (!stopped)
+		snprintf(r->bottom_line, sizeof(r->bottom_line),
+			 "every command runs here, with %u limit%s:", r->nr_limits,
+			 r->nr_limits == 1 ? "" : "s");
+	else
+		snprintf(r->bottom_line, sizeof(r->bottom_line),
+			 "%d command%s cannot run here, and %u other limit%s:", stopped,
+			 stopped == 1 ? "" : "s", r->nr_limits - stopped,
+			 r->nr_limits - stopped == 1 ? "" : "s");
+}
+
+static void print_bottom_line(const struct features_row *r)
+{
+	out_wrap("in short      ", "              ", r->bottom_line);
+	for (uint32_t i = 0; i < r->nr_limits; i++) {
+		const struct limit_part *l = &r->limits[i];
+		char text[400];
+
+		snprintf(text, sizeof(text), "%s: %s; needs %s, which %s not work here",
+			 l->commands, l->what, l->needs, strstr(l->needs, " or ") ? "do" : "does");
+		out_wrap("  - ", "    ", text);
+	}
+	out_printf("\n");
+}
+
 /* ---- text ---- */
 
 static void print_system(const struct features_row *r)
@@ -286,9 +444,11 @@ static int features_run(const struct ms_opts *o)
 	system_of(r);
 	hooks_of(&r->hooks);
 	probes_of(r);
+	limits_of(r);
 	if (out_json_mode()) {
 		out_json(record_json(&features_desc, r, ms_wall_now()));
 	} else {
+		print_bottom_line(r);
 		print_system(r);
 		print_hooks(&r->hooks);
 		print_probes(r);
@@ -306,6 +466,6 @@ const struct ms_cmd cmd_features = {
 		   "which tracepoints exist, and which hook each memscope probe will use.",
 	.examples = "  memscope features\n  memscope features --json | python3 -m json.tool\n",
 	.run = features_run,
-	.records = (const struct record_desc *const[]){ &features_desc, &hooks_desc, &kind_desc,
-		&tp_desc, &probe_desc, NULL },
+	.records = (const struct record_desc *const[]){ &features_desc, &limit_desc, &hooks_desc,
+		&kind_desc, &tp_desc, &probe_desc, NULL },
 };

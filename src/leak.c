@@ -119,7 +119,8 @@ static const struct field stack_fields[] = {
 	  "its command name; null: --kernel"),
 	S(source, "source", "SOURCE", FT_STR, FU_NONE, FK_LABEL, FF_LEFT,
 	  "the allocator function (malloc, ...); --kernel: the slab cache, kmalloc-N (the size "
-	  "class), pages-order-N or percpu"),
+	  "class), pages-order-N, page-cache-order-N (pages the page cache holds now: file "
+	  "data the kernel drops under pressure, no leak) or percpu"),
 	S(bytes, "outstanding_bytes", "BYTES", FT_U64, FU_BYTES, FK_GAUGE, 0,
 	  "outstanding bytes allocated from this stack (as requested)"),
 	S(allocations, "allocations", "ALLOCS", FT_U64, FU_NONE, FK_GAUGE, 0,
@@ -203,7 +204,8 @@ struct leak_source_row {
 	FLD(struct leak_source_row, m, key, head, ft, unit, kind, flags, help)
 static const struct field source_fields[] = {
 	C(source, "source", "SOURCE", FT_STR, FU_NONE, FK_LABEL, FF_LEFT,
-	  "the slab cache, kmalloc-N (the size class), pages-order-N or percpu"),
+	  "the slab cache, kmalloc-N (the size class), pages-order-N, page-cache-order-N (pages "
+	  "the page cache holds now: file data, no leak) or percpu"),
 	C(bytes, "outstanding_bytes", "BYTES", FT_U64, FU_BYTES, FK_GAUGE, 0,
 	  "outstanding bytes (older than --min-age)"),
 	C(allocations, "allocations", "ALLOCS", FT_U64, FU_NONE, FK_GAUGE, FF_COUNT,

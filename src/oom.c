@@ -19,6 +19,7 @@
 #include "counters.h"
 #include "oom.h"
 #include "kills.h"
+#include "memcgs.h"
 #include "nodes.h"
 #include "procs.h"
 #include "record.h"
@@ -39,7 +40,8 @@ enum { OPT_DETAIL, OPT_STACK, OPT_ADJ };
 
 static const struct ms_cmd_opt oom_opts[] = {
 	{ "detail", 0, no_argument, NULL,
-	  "with each kill: node and zone state at that instant, top 5 processes by RSS",
+	  "with each kill: node and zone state at that instant; the tasks it chose among (a "
+	  "memcg OOM: the cgroup's own, and its memory.stat; else the 5 largest)",
 	  OPT_DETAIL },
 	{ "stack", 0, no_argument, NULL, "the kernel stack of the task that invoked the killer",
 	  OPT_STACK },
@@ -75,8 +77,11 @@ struct kill {
 	bool has_control;
 	__u64 wake_ns, start_ns, end_ns;
 	bool skipped, done;
-	struct proc_row top[OOM_TOP_N]; /* detail: processes right after the kill */
-	uint32_t nr_top;
+	/* detail: the tasks it chose among, right after the kill (largest first) */
+	struct proc_row top[OOM_MEMCG_TASKS];
+	uint32_t nr_top, nr_tasks;
+	bool memcg_oom;		/* they are a memory cgroup's: memcg holds it */
+	struct memcg_row memcg;
 };
 
 static struct kill kills[64];
@@ -109,8 +114,14 @@ static void detail_row_of(const struct kill *k, struct oom_detail_row *d)
 		record_null(&oom_detail_desc, d, "node");
 	for (int z = 0; e->has_node && z < (int)e->node.nr_zones && z < SYS_MAX_ZONES; z++)
 		zone_row_of(&e->node, z, &d->zones[d->nr_zones++]);
+	snprintf(d->tasks_of, sizeof(d->tasks_of), "%s", k->memcg_oom ? "memcg" : "system");
+	d->nr_tasks = k->nr_tasks;
 	d->nr_top = k->nr_top;
 	memcpy(d->top_processes_after, k->top, sizeof(k->top));
+	if (k->memcg_oom)
+		d->memcg = k->memcg;
+	else
+		record_null(&oom_detail_desc, d, "memcg");
 }
 
 /* The kill as the "oom" record describes it. */
@@ -127,7 +138,9 @@ static void kill_row_of(const struct kill *k, const struct kill_verdict *v, stru
 
 static void print_victim(const struct oom_event *e)
 {
-	char b[6][32], when[24], comm[COMM_TEXT_LEN];
+	char b[6][48], when[24], comm[COMM_TEXT_LEN], v[32];
+	const char *list[6];
+	uint64_t page = ms_page_size();
 
 	out_printf("%s  OOM kill: pid %u (%s)",
 		   fmt_clock(when, sizeof(when), ms_boot_ns_to_real(e->ts_ns), true), e->pid,
@@ -140,13 +153,16 @@ static void print_victim(const struct oom_event *e)
 			   "pid\n");
 		return;
 	}
-	out_printf("  victim     total-vm %s, anon %s, file %s, shmem %s, swap %s, page tables %s\n",
-		   fmt_bytes(b[0], 32, e->total_vm * ms_page_size()),
-		   fmt_bytes(b[1], 32, counter_nonneg(e->anon) * ms_page_size()),
-		   fmt_bytes(b[2], 32, counter_nonneg(e->file) * ms_page_size()),
-		   fmt_bytes(b[3], 32, counter_nonneg(e->shmem) * ms_page_size()),
-		   e->from_record ? "-" : fmt_bytes(b[4], 32, counter_nonneg(e->swap) * ms_page_size()),
-		   fmt_bytes(b[5], 32, e->pgtables_bytes));
+	snprintf(b[0], 48, "total-vm %s", fmt_bytes(v, 32, e->total_vm * page));
+	snprintf(b[1], 48, "anon %s", fmt_bytes(v, 32, counter_nonneg(e->anon) * page));
+	snprintf(b[2], 48, "file %s", fmt_bytes(v, 32, counter_nonneg(e->file) * page));
+	snprintf(b[3], 48, "shmem %s", fmt_bytes(v, 32, counter_nonneg(e->shmem) * page));
+	snprintf(b[4], 48, "swap %s",
+		 e->from_record ? "-" : fmt_bytes(v, 32, counter_nonneg(e->swap) * page));
+	snprintf(b[5], 48, "page tables %s", fmt_bytes(v, 32, e->pgtables_bytes));
+	for (int i = 0; i < 6; i++)
+		list[i] = b[i];
+	out_wrap_list("  victim     ", "             ", list, 6, ",", true);
 }
 
 static void print_reaper(const struct kill *k)
@@ -164,6 +180,61 @@ static void print_reaper(const struct kill *k)
 		out_printf("  reaper     not needed: the victim released its memory by itself\n");
 }
 
+/* A memcg OOM: the cgroup's counters and memory.stat, as the kernel's report gives them. */
+static void print_memcg_stat(const struct memcg_row *m)
+{
+	static const char *const keys[][2] = {
+		{ "usage_bytes", "usage" }, { "limit_bytes", "limit" }, { "failcnt", "failcnt" },
+		{ "anon_bytes", "anon" }, { "file_bytes", "file" }, { "kernel_bytes", "kernel" },
+		{ "shmem_bytes", "shmem" }, { "file_mapped_bytes", "file_mapped" },
+		{ "file_dirty_bytes", "file_dirty" }, { "file_writeback_bytes", "file_writeback" },
+		{ "slab_bytes", "slab" }, { "sock_bytes", "sock" },
+		{ "page_tables_bytes", "pagetables" }, { "swap_bytes", "swap" },
+		{ "active_anon_bytes", "active_anon" }, { "inactive_anon_bytes", "inactive_anon" },
+		{ "active_file_bytes", "active_file" }, { "inactive_file_bytes", "inactive_file" },
+		{ "unevictable_bytes", "unevictable" },
+	};
+	char items[ARRAY_SIZE(keys)][64], v[32], first[300];
+	const char *list[ARRAY_SIZE(keys)];
+	int n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		if (record_is_null(&memcg_desc, m, keys[i][0]))
+			continue;
+		snprintf(items[n], sizeof(items[n]), "%s %s", keys[i][1],
+			 record_text(&memcg_desc, m, keys[i][0], v, sizeof(v)));
+		list[n] = items[n];
+		n++;
+	}
+	snprintf(first, sizeof(first), "  memcg %s right after the kill: ", m->path);
+	out_wrap_list(first, "    ", list, n, ",", true);
+}
+
+/* --detail: the tasks the killer chose among, as the kernel's report lists them. */
+static void print_tasks(const struct kill *k)
+{
+	static const char *const keys[] = { "pid", "comm", "rss_bytes", "rss_anon_bytes",
+					    "swap_bytes", "page_tables_bytes", "cgroup", NULL };
+	struct ms_col cols[7];
+	struct ms_table *t;
+
+	if (!k->nr_top)
+		return;
+	if (k->memcg_oom) {
+		print_memcg_stat(&k->memcg);
+		out_printf("  its tasks right after the kill (%u in all%s):\n", k->nr_tasks,
+			   k->nr_tasks > k->nr_top ? ", the largest" : "");
+	} else {
+		out_printf("  the largest of the %u processes right after the kill:\n",
+			   k->nr_tasks);
+	}
+	t = table_new(cols, record_cols_pick(&proc_desc, keys, cols, 7));
+	for (uint32_t i = 0; i < k->nr_top; i++)
+		table_add(t, record_json(&proc_desc, &k->top[i], ms_wall_now()));
+	table_flush(t);
+	table_free(t);
+}
+
 static void print_kill(const struct kill *k, const struct kill_verdict *v,
 		       const struct oom_row *r)
 {
@@ -178,19 +249,14 @@ static void print_kill(const struct kill *k, const struct kill_verdict *v,
 			   fmt_bytes(a, 32, e->memcg_usage * ms_page_size()),
 			   v->limited ? fmt_bytes(b, 32, e->memcg_max * ms_page_size()) : "no limit");
 	print_reaper(k);
-	for (uint32_t i = 0; cfg.stack && i < r->trigger.nr_stack; i++)
-		out_printf("    %s\n", r->trigger.stack[i]);
-	if (cfg.detail && k->nr_top) {
-		static const char *const keys[] = { "pid", "comm", "rss_bytes", NULL };
-		struct ms_col cols[3];
-		struct ms_table *t = table_new(cols, record_cols_pick(&proc_desc, keys, cols, 3));
-
-		out_printf("  largest processes right after the kill:\n");
-		for (uint32_t i = 0; i < k->nr_top; i++)
-			table_add(t, record_json(&proc_desc, &k->top[i], ms_wall_now()));
-		table_flush(t);
-		table_free(t);
+	if (cfg.stack && r->trigger.nr_stack) {
+		out_printf("  stack      of the task that invoked the killer, pid %u:\n",
+			   e->trigger_pid);
+		for (uint32_t i = 0; i < r->trigger.nr_stack; i++)
+			out_printf("    %s\n", r->trigger.stack[i]);
 	}
+	if (cfg.detail)
+		print_tasks(k);
 	out_printf("\n");
 	out_flush();
 }
@@ -214,16 +280,55 @@ static void report_kill(struct kill *k)
 		ms_request_stop(MS_STOP_DONE);
 }
 
-/* --detail: the largest processes right after the kill. */
-static void top_processes(struct kill *k)
+/* The memory cgroup of a memcg OOM: the kernel's own (oom_control), else derived. */
+static bool oom_memcg(const struct kill *k, uint64_t *id)
 {
-	struct proc_list l = { 0 };
+	struct kill_verdict v;
 
+	if (k->has_control) {
+		*id = k->control.memcg_id;
+		return k->control.has_memcg;
+	}
+	kill_explain(&k->ev, NULL, NULL, &v);
+	*id = k->ev.memcg_id;
+	return v.at_limit;
+}
+
+static bool in_cgroups(const struct memcg_list *l, uint64_t id)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->r[i].id == id)
+			return true;
+	return false;
+}
+
+/*
+ * --detail: the tasks the killer chose among, right after the kill, as the kernel's
+ * dump_tasks() lists them: a memcg OOM's from that cgroup and those below it (with the
+ * cgroup's own figures), else every process.
+ */
+static void tasks_after(struct kill *k)
+{
+	struct memcg_list cgs = { 0 };
+	struct proc_list l = { 0 };
+	char path[256];
+	uint64_t id;
+
+	k->memcg_oom = oom_memcg(k, &id) && memcg_path_by_id(id, path, sizeof(path)) &&
+		       memcgs_read(path, &cgs) > 0 && cgs.r[0].id == id;
+	if (k->memcg_oom)
+		k->memcg = cgs.r[0];
 	procs_snapshot(procs, &l);
 	proc_list_sort_rss(&l);
-	for (k->nr_top = 0; k->nr_top < l.n && k->nr_top < OOM_TOP_N; k->nr_top++)
-		proc_row_of(&l.r[k->nr_top], NULL, &k->top[k->nr_top]);
+	for (size_t i = 0; i < l.n; i++) {
+		if (k->memcg_oom && !in_cgroups(&cgs, l.r[i].memcg_id))
+			continue;
+		k->nr_tasks++;
+		if (k->nr_top < (k->memcg_oom ? OOM_MEMCG_TASKS : OOM_TOP_N))
+			proc_row_of(&l.r[i], NULL, &k->top[k->nr_top++]);
+	}
 	proc_list_free(&l);
+	memcg_list_free(&cgs);
 }
 
 static struct kill *find_kill(__u32 pid)
@@ -290,7 +395,7 @@ static int on_event(void *ctx, void *data, size_t len)
 			k->has_control = true;
 		}
 		if (procs)
-			top_processes(k);
+			tasks_after(k);
 		break;
 	case OOM_EV_WAKE_REAPER:
 		if ((k = find_kill(e->pid)))
@@ -390,6 +495,6 @@ const struct ms_cmd cmd_oom = {
 	.nr_hooks = KILLS_NR_HOOKS,
 	.records = (const struct record_desc *const[]){ &oom_desc, &oom_victim_desc,
 		&oom_trigger_desc, &oom_memcg_desc, &oom_control_desc, &oom_reaper_desc,
-		&oom_detail_desc, &oom_adj_desc, &node_desc, &zone_desc, &proc_desc, &lost_desc,
-		NULL },
+		&oom_detail_desc, &oom_adj_desc, &node_desc, &zone_desc, &proc_desc, &memcg_desc,
+		&lost_desc, NULL },
 };

@@ -115,7 +115,7 @@ static void print_zones(json_object *zones, const struct paf_event *e)
 }
 
 static void print_event_text(json_object *r, const struct paf_event *e, double ts,
-			     const char *flags, const char *story, const char *verdict)
+			     const struct paf_row *row)
 {
 	char when[24], size[32], mt[48], head[160], cbuf[COMM_TEXT_LEN];
 	json_object *zones, *stack;
@@ -129,26 +129,21 @@ static void print_event_text(json_object *r, const struct paf_event *e, double t
 	out_wrap(when, "  ", head);
 	{
 		/* the flags wrap between names, which stay joined by '|' */
-		char names[32][48], first[48];
-		const char *list[33];
-		int n = 0;
+		const char *list[GFP_MAX_NAMES] = { "none" };
+		char first[48];
 
 		snprintf(first, sizeof(first), "  gfp      %#llx ", (unsigned long long)e->gfp);
-		for (const char *p = flags; *p && n < 32; n++) {
-			size_t l = strcspn(p, "|");
-
-			snprintf(names[n], sizeof(names[n]), "%.*s", (int)l, p);
-			list[n] = names[n];
-			p += l + (p[l] == '|');
-		}
-		out_wrap_list(first, "           ", list, n, "|", false);
+		for (uint32_t i = 0; i < row->nr_gfp_flags; i++)
+			list[i] = row->gfp_flags[i];
+		out_wrap_list(first, "           ", list, row->nr_gfp_flags ? row->nr_gfp_flags : 1,
+			      "|", false);
 	}
 	if (json_object_object_get_ex(r, "zones", &zones) && zones)
 		print_zones(zones, e);
 	else
 		out_printf("  zones    unknown (node %u not found)\n", e->cpu_node);
-	out_wrap("  slow path ", "            ", story);
-	out_wrap("  verdict  ", "           ", verdict);
+	out_wrap("  slow path ", "            ", row->slow_path_summary);
+	out_wrap("  verdict  ", "           ", row->verdict);
 	if (json_object_object_get_ex(r, "stack", &stack) && stack) {
 		out_printf("  stack\n");
 		for (size_t i = 0; i < json_object_array_length(stack); i++)
@@ -194,7 +189,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	if (out_json_mode()) {
 		out_json(r);
 	} else {
-		print_event_text(r, e, ts, row->gfp_flags, row->slow_path_summary, row->verdict);
+		print_event_text(r, e, ts, row);
 		json_object_put(r);
 	}
 	free(row);
@@ -209,8 +204,9 @@ static void add_count(const struct paf_key *key, __u64 count, void *ctx)
 	struct paf_count_row row = { .count = count, .order = key->order, .gfp = key->gfp };
 
 	memcpy(row.comm, key->comm, sizeof(row.comm));
-	gfp_format(&dec.gfp, key->gfp, row.gfp_flags, sizeof(row.gfp_flags));
-	table_add(ctx, record_json(&paf_count_desc, &row, ms_wall_now()));
+	row.nr_gfp_flags = gfp_names(&dec.gfp, key->gfp, row.gfp_flags, GFP_MAX_NAMES);
+	gfp_format(&dec.gfp, key->gfp, row.gfp_text, sizeof(row.gfp_text));
+	table_add(ctx, record_row(&paf_count_desc, &row, ms_wall_now()));
 }
 
 static void print_summary(struct failures *fl, double ts)

@@ -335,7 +335,7 @@ static int on_stall_event(void *ctx, void *data, size_t len)
 	{
 		struct reclaim_stall_row row;
 
-		reclaim_stall_row_of(e, flags, &row);
+		reclaim_stall_row_of(e, &gfp, &row);
 		out_json(record_json(&reclaim_stall_desc, &row, ms_boot_ns_to_real(e->ts_ns)));
 	}
 	return 0;

@@ -20,7 +20,6 @@
 #include "commands.h"
 #include "failures.h"
 #include "flight.h"
-#include "gfp.h"
 #include "kills.h"
 #include "memcgs.h"
 #include "meminfo.h"
@@ -31,6 +30,7 @@
 #include "procs.h"
 #include "runtime.h"
 #include "slabs.h"
+#include "strbuf.h"
 #include "textsafe.h"
 #include "units.h"
 #include "vmscan.h"
@@ -162,11 +162,20 @@ static struct {
 	struct pending pending[PENDING_MAX];
 	int npending;
 	char snapshot_reason[256];
-	double last_snapshot, last_psi;
+	double last_snapshot, last_psi; /* monotonic seconds: a wall-clock step moves neither */
 	int64_t failures_n, kills_n, lost_n, samples, snapshots, disk_errors;
 	uint64_t kernel_lost;
 	bool disk_full;
-} rs = { .psi_fd = -1, .epfd = -1 };
+} rs = { .psi_fd = -1, .epfd = -1, .last_snapshot = -INFINITY, .last_psi = -INFINITY };
+
+/*
+ * Gaps and interval lengths on the monotonic clock, times of day on the wall clock: an
+ * NTP step must not make an interval an hour long, nor hold snapshots back for an hour.
+ */
+static double mono_now(void)
+{
+	return ms_now_ns() / 1e9;
+}
 
 static void queue_event(double ts, const char *kind, json_object *rec, bool snapshot,
 			const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -196,7 +205,6 @@ static void want_snapshot(const char *fmt, ...) __attribute__((format(printf, 1,
 
 static void want_snapshot(const char *fmt, ...)
 {
-	size_t n = strlen(rs.snapshot_reason);
 	char why[64];
 	va_list ap;
 
@@ -204,10 +212,7 @@ static void want_snapshot(const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	/* triggers that come before it is taken share it, each named once */
-	if (strstr(rs.snapshot_reason, why))
-		return;
-	snprintf(rs.snapshot_reason + n, sizeof(rs.snapshot_reason) - n, "%s%s", n ? "; " : "",
-		 why);
+	list_add_once(rs.snapshot_reason, sizeof(rs.snapshot_reason), "; ", why);
 }
 
 static int on_failure(void *ctx, void *data, size_t len)
@@ -269,15 +274,14 @@ static int on_stall(void *ctx, void *data, size_t len)
 {
 	const struct rc_event *e = data;
 	struct reclaim_stall_row row;
-	char flags[512], lat[32], comm[COMM_TEXT_LEN];
+	char lat[32], comm[COMM_TEXT_LEN];
 	double ts;
 
 	(void)ctx;
 	if (len < sizeof(*e))
 		return 0;
 	ts = ms_boot_ns_to_real(e->ts_ns);
-	gfp_format(&rs.dec.gfp, e->gfp, flags, sizeof(flags));
-	reclaim_stall_row_of(e, flags, &row);
+	reclaim_stall_row_of(e, &rs.dec.gfp, &row);
 	queue_event(ts, "stall", record_json(&reclaim_stall_desc, &row, ts), false,
 		    "%s reclaim stalled %s (%s, pid %u), order %u", row.reclaimer,
 		    fmt_duration_ns(lat, sizeof(lat), e->latency_ns), comm_text(e->comm, comm),
@@ -565,7 +569,7 @@ static void take_snapshot(void)
 	else
 		flight_rollback(&rs.f);
 	rs.snapshot_reason[0] = '\0';
-	rs.last_snapshot = s.ts;
+	rs.last_snapshot = mono_now();
 	if (rc != SQLITE_OK) {
 		write_failed(rc);
 		id = 0;
@@ -604,13 +608,13 @@ static void idle(int timeout_ms, void *ctx)
 	n = epoll_wait(rs.epfd, ev, 2, timeout_ms);
 	for (int i = 0; i < n; i++) {
 		/* pressure lasts: the trigger fires each window; one snapshot per 10 s */
-		if (ev[i].data.fd == rs.psi_fd && ms_wall_now() - rs.last_psi >= PSI_GAP_S) {
+		if (ev[i].data.fd == rs.psi_fd && mono_now() - rs.last_psi >= PSI_GAP_S) {
 			want_snapshot("psi %s", cfg.psi);
-			rs.last_psi = ms_wall_now();
+			rs.last_psi = mono_now();
 		}
 	}
 	ring_buffer__consume(rs.rb);
-	if (rs.snapshot_reason[0] && ms_wall_now() - rs.last_snapshot >= SNAPSHOT_GAP_S)
+	if (rs.snapshot_reason[0] && mono_now() - rs.last_snapshot >= SNAPSHOT_GAP_S)
 		take_snapshot();
 	else if (rs.npending && !rs.snapshot_reason[0] && !rs.disk_full)
 		flush_events(0); /* a full disk is tried again each interval, not each slice */
@@ -753,16 +757,16 @@ static int record_run(const struct ms_opts *o)
 	say("recording");
 	ms_set_idle(idle, NULL);
 	ticker_init(&tk, interval, o->count, o->duration);
-	last = ms_wall_now();
+	last = mono_now();
 	while (ticker_wait(&tk)) {
-		one_interval(ms_wall_now() - last);
-		last = ms_wall_now();
-		flight_prune(&rs.f, last - cfg.retain_s, cfg.max_bytes);
+		one_interval(mono_now() - last);
+		last = mono_now();
+		flight_prune(&rs.f, ms_wall_now() - cfg.retain_s, cfg.max_bytes);
 	}
 	ms_set_idle(NULL, NULL);
 	/* the interval in progress at a stop is written too: a clean stop loses nothing */
-	if (ms_stopping() && ms_wall_now() - last > 0.05)
-		one_interval(ms_wall_now() - last);
+	if (ms_stopping() && mono_now() - last > 0.05)
+		one_interval(mono_now() - last);
 	close_collectors();
 	flight_close(&rs.f);
 	say("stopped");

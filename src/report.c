@@ -10,6 +10,7 @@
 #include <string.h>
 #include "commands.h"
 #include "flight.h"
+#include "outfile.h"
 #include "output.h"
 #include "record.h"
 #include "recording.h"
@@ -52,10 +53,20 @@ static void report_parse_opt(int id, const char *arg)
 
 static void report_check(const struct ms_opts *o)
 {
+	double now = ms_wall_now();
+	char why[4400];
+
 	(void)o;
 	if (cfg.at && (cfg.since || cfg.until || cfg.html))
 		ms_usage_error("--at shows one moment: it does not go with --since, --until "
 			       "or --html");
+	/* one "now" for both: --since 1m --until 2h is a window that ends before it begins */
+	if (cfg.since && cfg.until &&
+	    ms_parse_time("--since", cfg.since, now) > ms_parse_time("--until", cfg.until, now))
+		ms_usage_error("--since %s is after --until %s: nothing lies between", cfg.since,
+			       cfg.until);
+	if (cfg.html && strcmp(cfg.html, "-") && !outfile_check(cfg.html, why, sizeof(why)))
+		ms_usage_error("--html: %s: give a file, or - for standard output", why);
 }
 
 /* ---- the records the report prints ---- */
@@ -251,7 +262,7 @@ static int64_t nearest_sample(struct flight *f, double at, double *ts, char *wha
 				      "ORDER BY ABS(ts - ?1), kind DESC LIMIT 1", -1, &st, NULL))
 		ms_fatal("report: %s: %s", f->path, sqlite3_errmsg(f->db));
 	sqlite3_bind_double(st, 1, at);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	if (flight_step(f, st) == SQLITE_ROW) {
 		id = sqlite3_column_int64(st, 0);
 		*ts = sqlite3_column_double(st, 1);
 		snprintf(what, len, "%s%s%s%s", sqlite3_column_text(st, 2),
@@ -280,7 +291,7 @@ static void print_rows(struct flight *f, enum flight_table tab, int64_t id, doub
 	if (sqlite3_prepare_v2(f->db, sql, -1, &st, NULL) != SQLITE_OK)
 		ms_fatal("report: %s: %s", f->path, sqlite3_errmsg(f->db));
 	sqlite3_bind_int64(st, 1, id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (flight_step(f, st) == SQLITE_ROW) {
 		json_object *o = sqlrec_row_json(t, st);
 
 		json_object_object_del(o, "sample_id");
@@ -347,31 +358,49 @@ static void print_at(struct flight *f, double at)
 
 /* ---- the run ---- */
 
+/*
+ * A damaged file (a disk error, a copy taken mid-write) is read as far as it goes; the
+ * report then ends with one line that says so, and exit 1.
+ */
+static void damage_said(const struct flight *f)
+{
+	if (f->damage[0] && f->corrupt)
+		ms_fatal("report: %s is damaged (%s): what is above is what could be read; "
+			 "'sqlite3 %s .recover' saves the rest into a new database", f->path,
+			 f->damage, f->path);
+	if (f->damage[0])
+		ms_fatal("report: reading %s failed (%s): what is above is what could be read",
+			 f->path, f->damage);
+}
+
 static int report_run(const struct ms_opts *o)
 {
 	double now = ms_wall_now();
 	struct recording r;
 	struct flight f;
-	char err[512];
+	char err[4400];
 
 	(void)o;
 	if (!flight_open(&f, cfg.db, false, err, sizeof(err)))
 		ms_fatal("report: %s", err);
+	flight_check(&f);
 	if (cfg.at) {
 		print_at(&f, ms_parse_time("--at", cfg.at, now));
-		flight_close(&f);
-		return 0;
+	} else {
+		recording_load(&f, cfg.since ? ms_parse_time("--since", cfg.since, now) : 0,
+			       cfg.until ? ms_parse_time("--until", cfg.until, now) : 1e12, &r);
+		if (cfg.html && !report_html_write(cfg.html, cfg.db, &r, err, sizeof(err)))
+			ms_fatal("report: %s", err);
+		if (!cfg.html || strcmp(cfg.html, "-")) {
+			print_head(&r);
+			print_incidents(&r, "Incidents");
+			print_timeline(&r);
+		}
+		recording_free(&r);
 	}
-	recording_load(&f, cfg.since ? ms_parse_time("--since", cfg.since, now) : 0,
-		       cfg.until ? ms_parse_time("--until", cfg.until, now) : 1e12, &r);
-	if (cfg.html && !report_html_write(cfg.html, cfg.db, &r, err, sizeof(err)))
-		ms_fatal("report: %s", err);
-	if (!cfg.html || strcmp(cfg.html, "-")) {
-		print_head(&r);
-		print_incidents(&r, "Incidents");
-		print_timeline(&r);
-	}
-	recording_free(&r);
+	out_flush(); /* a failed write of the page to standard output, too */
+	if (ms_stop_reason() != MS_STOP_PIPE)
+		damage_said(&f);
 	flight_close(&f);
 	return 0;
 }

@@ -5,14 +5,14 @@
  * the events are markers on every plot (hover: the summary; click: the whole record
  * below), and the records ride along as JSON in the page.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <json-c/json.h>
+#include "outfile.h"
 #include "report_html.h"
+#include "textsafe.h"
 #include "units.h"
 
 #define W 960
@@ -58,9 +58,31 @@ static void esc(FILE *o, const char *s)
 		case '<': fputs("&lt;", o); break;
 		case '>': fputs("&gt;", o); break;
 		case '"': fputs("&quot;", o); break;
+		case '\'': fputs("&#39;", o); break;
 		default: fputc(*s, o);
 		}
 	}
+}
+
+/*
+ * JSON inside a <script> element. Escaping "/" is not enough: a name holding "<!--"
+ * and "<script" (prctl takes any 15 bytes) puts the HTML parser in the script's
+ * "double escaped" state, where the element's own "</script>" no longer ends it and
+ * the page's code never runs. So '<', '>' and '&' go as \u escapes, which JSON.parse
+ * reads back as the same characters (outside strings JSON has none of them); invalid
+ * UTF-8 goes as U+FFFD, as memscope's JSON output gives it.
+ */
+static void json_in_html(FILE *o, const char *json)
+{
+	char *fixed = json_utf8_fix(json);
+
+	for (const char *s = fixed ? fixed : json; *s; s++) {
+		if (*s == '<' || *s == '>' || *s == '&')
+			fprintf(o, "\\u%04x", *s);
+		else
+			fputc(*s, o);
+	}
+	free(fixed);
 }
 
 static char *ylabel(char *buf, size_t len, enum yunit u, double v)
@@ -197,10 +219,11 @@ static void markers(FILE *o, const struct recording *r, const struct axis *a)
 		const struct revent *e = &r->ev[i];
 		double x = xpos(a, e->ts);
 
-		fprintf(o, "<g class=\"event %s\" data-i=\"%d\"><line x1=\"%.1f\" y1=\"%d\" "
-			"x2=\"%.1f\" y2=\"%d\"/><circle cx=\"%.1f\" cy=\"%d\" r=\"5\"/><title>%s ",
-			e->kind, i, x, MT, x, H - MB, x, MT + 4 + 12 * marker_row(e->kind),
-			fmt_clock(t, sizeof(t), e->ts, false));
+		fprintf(o, "<g class=\"event ");
+		esc(o, e->kind);
+		fprintf(o, "\" data-i=\"%d\"><line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
+			"<circle cx=\"%.1f\" cy=\"%d\" r=\"5\"/><title>%s ", i, x, MT, x, H - MB, x,
+			MT + 4 + 12 * marker_row(e->kind), fmt_clock(t, sizeof(t), e->ts, false));
 		esc(o, e->summary);
 		fprintf(o, "</title></g>\n");
 	}
@@ -466,9 +489,9 @@ static void events_json(FILE *o, const struct recording *r)
 				       json_tokener_parse(r->ev[i].record) : NULL);
 		json_object_array_add(a, e);
 	}
-	/* json-c writes "/" as "\/": no "</script>" can end the element early */
-	fprintf(o, "<script type=\"application/json\" id=\"events\">%s</script>\n",
-		json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+	fprintf(o, "<script type=\"application/json\" id=\"events\">");
+	json_in_html(o, json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+	fprintf(o, "</script>\n");
 	json_object_put(a);
 }
 
@@ -483,8 +506,9 @@ static void incidents_table(FILE *o, const struct recording *r)
 	}
 	fprintf(o, "<table id=\"incidents\"><tr><th>time</th><th>kind</th><th>what</th></tr>\n");
 	for (int i = 0; i < r->nev; i++) {
-		fprintf(o, "<tr><td>%s</td><td>%s</td><td>",
-			fmt_clock(t, sizeof(t), r->ev[i].ts, false), r->ev[i].kind);
+		fprintf(o, "<tr><td>%s</td><td>", fmt_clock(t, sizeof(t), r->ev[i].ts, false));
+		esc(o, r->ev[i].kind);
+		fprintf(o, "</td><td>");
 		esc(o, r->ev[i].summary);
 		fprintf(o, "</td></tr>\n");
 	}
@@ -530,24 +554,14 @@ static void page(FILE *o, const char *db, const struct recording *r)
 bool report_html_write(const char *path, const char *db, const struct recording *r, char *err,
 		       size_t len)
 {
-	char tmp[4200];
-	FILE *o;
+	struct outfile o;
 
-	if (!strcmp(path, "-")) {
+	if (!strcmp(path, "-")) { /* the caller checks standard output, as all output */
 		page(stdout, db, r);
-		return fflush(stdout) == 0;
+		return true;
 	}
-	/* written beside, then renamed: a reader never sees half a page */
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-	if (!(o = fopen(tmp, "w"))) {
-		snprintf(err, len, "cannot write %s: %s", tmp, strerror(errno));
+	if (!outfile_open(&o, path, err, len))
 		return false;
-	}
-	page(o, db, r);
-	if (fflush(o) || ferror(o) | fclose(o) || rename(tmp, path)) {
-		snprintf(err, len, "cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-		return false;
-	}
-	return true;
+	page(o.f, db, r);
+	return outfile_close(&o, err, len);
 }

@@ -12,7 +12,9 @@
 #include <unistd.h>
 #include <sys/utsname.h>
 #include "commands.h"
+#include "counters.h"
 #include "failures.h"
+#include "gfp.h"
 #include "kills.h"
 #include "memcgs.h"
 #include "meminfo.h"
@@ -40,7 +42,7 @@ static const struct record_desc cgroup_part_desc;
 
 /* What watches the sample. */
 struct watchers {
-	struct reclaim *reclaim;
+	struct reclaim *reclaim; /* with stalls per memory cgroup */
 	struct reclaim_snapshot before, after;
 	struct failures *failures;
 	struct kills *kills;
@@ -53,7 +55,11 @@ struct cgroup_part {
 	char path[256], container[128];
 	uint64_t usage_bytes, limit_bytes;
 	double limit_used_percent;
+	uint64_t working_set_bytes, reclaim_stalls, refault_pages;
+	double psi_some_percent;
 	uint64_t oom_kills;
+	bool pressure;
+	char state[40];
 };
 
 /* Everything the report says, gathered at the end of the sample. */
@@ -61,6 +67,9 @@ struct sample {
 	double secs;
 	struct reclaim_totals rt;
 	struct failures_totals ft;
+	/* failures whose caller allowed them (__GFP_NOWARN), and the worst order of the rest */
+	unsigned long long failures_allowed;
+	int worst_unallowed_order;
 	struct oom_victim victims[MAX_VICTIMS];
 	int nv;
 	struct sys_node nodes[SYS_MAX_NODES];
@@ -72,6 +81,7 @@ struct sample {
 	struct proc_list procs; /* largest first, memscope itself left out */
 	uint64_t self_rss_bytes;
 	struct cgroup_part cgroups[MAX_CGROUPS];
+	int cgroup_why[MAX_CGROUPS]; /* index in cgroup_states; -1: no pressure */
 	int ncg;
 	/* every byte of MemTotal in a part, and each part's largest holders */
 	struct mem_accounting acc;
@@ -84,11 +94,11 @@ struct sample {
 static void watch(struct watchers *w)
 {
 	static const struct ms_filter all;
-	static const struct reclaim_want no_extras;
+	static const struct reclaim_want by_memcg = { .by_memcg = true };
 	static const struct failures_want counts = { .order_eq = -1, .order_min = -1 };
 	static const struct kills_want plain;
 
-	w->reclaim = reclaim_open(&all, &no_extras);
+	w->reclaim = reclaim_open(&all, &by_memcg);
 	reclaim_read(w->reclaim, &w->before);
 	w->failures = failures_open(&all, &counts);
 	w->kills = kills_open(&plain);
@@ -103,15 +113,108 @@ static void unwatch(struct watchers *w)
 	memcg_list_free(&w->cgroups_before);
 }
 
-/* OOM kills in the cgroup during the sample, by its own counter. */
-static uint64_t kills_during(const struct watchers *w, const struct memcg_row *r)
+/* The cgroup's row at the start of the sample; NULL when it was made during it. */
+static const struct memcg_row *row_before(const struct watchers *w, const struct memcg_row *r)
 {
-	if (record_is_null(&memcg_desc, r, "events_oom_kill"))
-		return 0;
 	for (size_t i = 0; i < w->cgroups_before.n; i++)
 		if (w->cgroups_before.r[i].id == r->id)
-			return r->events_oom_kill - w->cgroups_before.r[i].events_oom_kill;
-	return r->events_oom_kill; /* made during the sample */
+			return &w->cgroups_before.r[i];
+	return NULL;
+}
+
+/* A counter's growth during the sample (all of it for a cgroup made during it). */
+static uint64_t grew(const struct memcg_row *now, const struct memcg_row *before,
+		     const char *key, uint64_t v_now, uint64_t v_before)
+{
+	if (record_is_null(&memcg_desc, now, key))
+		return 0;
+	if (!before || record_is_null(&memcg_desc, before, key))
+		return v_now;
+	return v_now > v_before ? v_now - v_before : 0;
+}
+
+/* Reclaim stalls of the cgroup's tasks during the sample (BPF, by their memory cgroup). */
+struct memcg_stalls {
+	uint64_t id, stalls;
+};
+
+static void add_stalls(const struct rc_memcg_key *k, const struct rc_memcg *m, void *ctx)
+{
+	struct memcg_stalls *s = ctx;
+
+	if (k->memcg_id == s->id)
+		s->stalls += m->count;
+}
+
+/*
+ * A cgroup at its limit is a problem when its tasks stall, its pages refault, it stalls
+ * on memory (PSI) or memory it cannot drop fills it; not when page cache fills it.
+ */
+static const char *const cgroup_states[][2] = {
+	/* the table's word, and the verdict's */
+	{ "OOM-killed", "OOM-killed" },
+	{ "stalled", "its tasks stalled in reclaim" },
+	{ "refaulting", "its pages refaulted" },
+	{ "PSI pressure", "its tasks stalled on memory >= 1% of the sample (PSI)" },
+	{ "working set", "its working set near the limit" },
+};
+
+static void assess(struct cgroup_part *c, double wset_percent, int *why_out)
+{
+	bool why[] = { c->oom_kills > 0, c->reclaim_stalls > 0, c->refault_pages > 0,
+		       c->psi_some_percent >= 1.0,
+		       wset_percent >= CGROUP_NEAR_LIMIT_PERCENT };
+
+	*why_out = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(why); i++)
+		if (why[i]) {
+			c->pressure = true;
+			snprintf(c->state, sizeof(c->state), "%s", cgroup_states[i][0]);
+			*why_out = i;
+			return;
+		}
+	snprintf(c->state, sizeof(c->state), "page cache");
+}
+
+static void cgroup_part_of(const struct watchers *w, const struct memcg_row *r, double secs,
+			   uint64_t kills, struct cgroup_part *c, int *why)
+{
+	const struct memcg_row *b = row_before(w, r);
+	bool limited = !record_is_null(&memcg_desc, r, "limit_used_percent");
+	struct memcg_stalls st = { .id = r->id };
+	double wset = 0;
+
+	snprintf(c->path, sizeof(c->path), "%s", r->path);
+	snprintf(c->container, sizeof(c->container), "%s", r->container);
+	c->usage_bytes = r->usage_bytes;
+	c->limit_bytes = r->limit_bytes;
+	c->limit_used_percent = r->limit_used_percent;
+	c->oom_kills = kills;
+	c->working_set_bytes = r->working_set_bytes;
+	reclaim_each_memcg(w->reclaim, add_stalls, &st);
+	c->reclaim_stalls = st.stalls;
+	c->refault_pages = grew(r, b, "refault_anon_pages", r->refault_anon_pages,
+				b ? b->refault_anon_pages : 0) +
+			   grew(r, b, "refault_file_pages", r->refault_file_pages,
+				b ? b->refault_file_pages : 0);
+	/* the sample's share, not avg10: that still holds the stalls of the 10 s before */
+	c->psi_some_percent = grew(r, b, "psi_some_ns", r->psi_some_ns, b ? b->psi_some_ns : 0) /
+			      (secs * 1e7);
+	if (!r->container[0])
+		record_null(&cgroup_part_desc, c, "container");
+	if (!limited) {
+		record_null(&cgroup_part_desc, c, "limit_bytes");
+		record_null(&cgroup_part_desc, c, "limit_used_percent");
+	}
+	if (record_is_null(&memcg_desc, r, "working_set_bytes"))
+		record_null(&cgroup_part_desc, c, "working_set_bytes");
+	else if (limited && r->limit_bytes)
+		wset = 100.0 * r->working_set_bytes / r->limit_bytes;
+	if (record_is_null(&memcg_desc, r, "refault_file_pages"))
+		record_null(&cgroup_part_desc, c, "refault_pages");
+	if (record_is_null(&memcg_desc, r, "psi_some_ns"))
+		record_null(&cgroup_part_desc, c, "psi_some_percent");
+	assess(c, wset, why);
 }
 
 /* The cgroups at >= 90 % of their limit or OOM-killed during the sample. */
@@ -121,26 +224,17 @@ static void gather_cgroups(const struct watchers *w, struct sample *s)
 
 	memcgs_read(NULL, &l);
 	for (size_t i = 0; i < l.n && s->ncg < MAX_CGROUPS; i++) {
-		const struct memcg_row *r = &l.r[i];
+		const struct memcg_row *r = &l.r[i], *b = row_before(w, r);
 		bool limited = !record_is_null(&memcg_desc, r, "limit_used_percent");
-		uint64_t kills = kills_during(w, r);
-		struct cgroup_part *c;
+		/* OOM kills in the cgroup during the sample, by its own counter */
+		uint64_t kills = grew(r, b, "events_oom_kill", r->events_oom_kill,
+				      b ? b->events_oom_kill : 0);
 
 		if (!kills && !(limited && r->limit_used_percent >= CGROUP_NEAR_LIMIT_PERCENT))
 			continue;
-		c = &s->cgroups[s->ncg++];
-		snprintf(c->path, sizeof(c->path), "%s", r->path);
-		snprintf(c->container, sizeof(c->container), "%s", r->container);
-		c->usage_bytes = r->usage_bytes;
-		c->limit_bytes = r->limit_bytes;
-		c->limit_used_percent = r->limit_used_percent;
-		c->oom_kills = kills;
-		if (!r->container[0])
-			record_null(&cgroup_part_desc, c, "container");
-		if (!limited) {
-			record_null(&cgroup_part_desc, c, "limit_bytes");
-			record_null(&cgroup_part_desc, c, "limit_used_percent");
-		}
+		cgroup_part_of(w, r, s->secs, kills, &s->cgroups[s->ncg],
+			       &s->cgroup_why[s->ncg]);
+		s->ncg++;
 	}
 	memcg_list_free(&l);
 }
@@ -163,13 +257,44 @@ static void gather_processes(struct sample *s)
 	proc_list_sort_rss(&s->procs);
 }
 
+/* Failures the caller said it handles (__GFP_NOWARN): no incident by themselves. */
+struct allowed_walk {
+	unsigned long nowarn;
+	struct sample *s;
+};
+
+static void count_allowed(const struct paf_key *k, __u64 n, void *ctx)
+{
+	struct allowed_walk *a = ctx;
+
+	if (a->nowarn && (k->gfp & a->nowarn))
+		a->s->failures_allowed += n;
+	else if (n && (int)k->order > a->s->worst_unallowed_order)
+		a->s->worst_unallowed_order = k->order;
+}
+
+static void gather_failures(struct watchers *w, struct sample *s)
+{
+	struct gfp_table *t = calloc(1, sizeof(*t));
+	struct allowed_walk a = { 0, s };
+
+	failures_totals(w->failures, &s->ft);
+	s->worst_unallowed_order = -1;
+	if (t && gfp_table_load(t) >= 0)
+		a.nowarn = gfp_flag_mask(t, "__GFP_NOWARN");
+	failures_each_count(w->failures, false, count_allowed, &a);
+	if (s->failures_allowed > s->ft.failures)
+		s->failures_allowed = s->ft.failures;
+	free(t);
+}
+
 static void gather(struct watchers *w, struct sample *s)
 {
 	struct nodes *n;
 
 	reclaim_read(w->reclaim, &w->after);
 	reclaim_totals_between(&w->before, &w->after, &s->rt);
-	failures_totals(w->failures, &s->ft);
+	gather_failures(w, s);
 	s->nv = kills_victims(w->kills, s->victims, MAX_VICTIMS);
 	n = nodes_open(0);
 	s->nn = nodes_read(n, s->nodes, SYS_MAX_NODES);
@@ -207,29 +332,79 @@ add_reason(struct findings *f, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Is b a cgroup below a ("/a" and "/a/b"; the root "/" is above all)? */
+static bool below(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+
+	return strcmp(a, b) && !strncmp(a, b, n) && (b[n] == '/' || (n && a[n - 1] == '/'));
+}
+
+/*
+ * The kills a listed cgroup's counter has beyond those of the listed cgroups below it
+ * (the counters are hierarchical): one kill is said once, at the deepest cgroup.
+ */
+static uint64_t own_kills(const struct sample *s, int i)
+{
+	uint64_t below_kills = 0;
+
+	for (int j = 0; j < s->ncg; j++) {
+		bool direct = below(s->cgroups[i].path, s->cgroups[j].path);
+
+		for (int k = 0; direct && k < s->ncg; k++)
+			if (k != j && below(s->cgroups[i].path, s->cgroups[k].path) &&
+			    below(s->cgroups[k].path, s->cgroups[j].path))
+				direct = false;
+		if (direct)
+			below_kills += s->cgroups[j].oom_kills;
+	}
+	return s->cgroups[i].oom_kills > below_kills ? s->cgroups[i].oom_kills - below_kills : 0;
+}
+
+/* OOM kills: once each, by the cgroup that counted them, else by the kill events. */
+static void kill_reasons(const struct sample *s, struct findings *f)
+{
+	int said = 0;
+
+	for (int i = 0; i < s->ncg; i++) {
+		uint64_t n = own_kills(s, i);
+
+		if (!n)
+			continue;
+		add_reason(f, "memory cgroup %s OOM-killed (%llu kill%s)", s->cgroups[i].path,
+			   (unsigned long long)n, n == 1 ? "" : "s");
+		said += n;
+	}
+	if (s->nv > said)
+		add_reason(f, "%d OOM kill%s%s%s", s->nv - said, s->nv - said == 1 ? "" : "s",
+			   !said && s->victims[0].memcg[0] ? " in memcg " : "",
+			   !said ? s->victims[0].memcg : "");
+}
+
 static void verdict(const struct sample *s, struct findings *f)
 {
 	const struct reclaim_totals *rt = &s->rt;
 	char b[32];
 
-	if (s->nv)
-		add_reason(f, "%d OOM kill%s%s%s", s->nv, s->nv == 1 ? "" : "s",
-			   s->victims[0].memcg[0] ? " in memcg " : "", s->victims[0].memcg);
-	if (s->ft.failures)
-		add_reason(f, "%llu allocation failure%s (worst order %d)", s->ft.failures,
-			   s->ft.failures == 1 ? "" : "s", s->ft.worst_order);
+	kill_reasons(s, f);
+	/* a pool growing until memory runs out fails with __GFP_NOWARN: no incident */
+	if (s->ft.failures > s->failures_allowed)
+		add_reason(f, "%llu allocation failure%s (worst order %d)",
+			   s->ft.failures - s->failures_allowed,
+			   s->ft.failures - s->failures_allowed == 1 ? "" : "s",
+			   s->worst_unallowed_order);
 	if (rt->stalls[RC_DIRECT] + rt->stalls[RC_MEMCG] + rt->stalls[RC_NODE])
 		add_reason(f, "reclaim stalls: %llu direct, %llu memcg, p99 <= %s",
 			   rt->stalls[RC_DIRECT], rt->stalls[RC_MEMCG],
 			   fmt_duration_ns(b, sizeof(b), rt->stall_p99_ns));
 	if (s->have_psi && s->psi.some_avg10 >= 1.0)
 		add_reason(f, "PSI memory some avg10 %.2f%%", s->psi.some_avg10);
+	/* a cgroup full of page cache is at its limit by design: not pressure */
 	for (int i = 0; i < s->ncg; i++)
-		if (s->cgroups[i].oom_kills)
-			add_reason(f, "memory cgroup %s OOM-killed", s->cgroups[i].path);
-		else
-			add_reason(f, "memory cgroup %s at %.0f%% of its limit", s->cgroups[i].path,
-				   s->cgroups[i].limit_used_percent);
+		if (s->cgroups[i].pressure && !s->cgroups[i].oom_kills)
+			add_reason(f, "memory cgroup %s at %.0f%% of its limit, %s",
+				   s->cgroups[i].path, s->cgroups[i].limit_used_percent,
+				   cgroup_states[s->cgroup_why[i]][1]);
 	if (s->total.v[NF_available] < s->total.v[NF_total] / 20)
 		add_reason(f, "only %s available", fmt_bytes(b, sizeof(b), s->total.v[NF_available]));
 }
@@ -249,6 +424,8 @@ struct memory_part {
 #define M(name) uint64_t name##_bytes;
 	MEMORY_FACTS(M)
 #undef M
+	uint64_t allocated_bytes;
+	int64_t other_bytes;
 	int64_t unmanaged_bytes;
 	char unmanaged_reason[160];
 	uint64_t swap_total_bytes, swap_free_bytes, memscope_rss_bytes;
@@ -270,7 +447,7 @@ struct victim_part {
 
 struct activity_part {
 	uint64_t null_mask;
-	uint64_t sample_ns, alloc_failures;
+	uint64_t sample_ns, alloc_failures, allowed_alloc_failures;
 	int32_t alloc_failure_worst_order;
 	uint64_t reclaim_scanned_pages, reclaim_reclaimed_pages;
 	double reclaim_scanned_per_s, reclaim_reclaimed_per_s;
@@ -301,6 +478,11 @@ struct summary_row {
 	    FK_GAUGE, 0, "as the sys total record's " #name "_bytes"),
 static const struct field memory_fields[] = {
 	MEMORY_FACTS(M)
+	FLD(struct memory_part, allocated_bytes, "allocated_bytes", NULL, FT_U64, FU_BYTES,
+	    FK_GAUGE, 0, "total - free: what the parts below and other_bytes add up to"),
+	FLD(struct memory_part, other_bytes, "other_bytes", NULL, FT_S64, FU_BYTES, FK_GAUGE, 0,
+	    "allocated - anon_pages - file_pages - slab - page_tables - kernel_stack (shmem and "
+	    "THP are inside those): huge page pools, vmalloc, per-CPU areas, drivers"),
 	FLD(struct memory_part, unmanaged_bytes, "unmanaged_bytes", NULL, FT_S64, FU_BYTES,
 	    FK_GAUGE, FF_NULL, "MemTotal minus the zones' managed pages"),
 	FLD(struct memory_part, unmanaged_reason, "unmanaged_reason", NULL, FT_STR, FU_NONE,
@@ -350,6 +532,9 @@ static const struct record_desc victim_desc =
 static const struct field activity_fields[] = {
 	A(sample_ns, FT_U64, FU_NS, 0, "the sample's length"),
 	A(alloc_failures, FT_U64, FU_NONE, 0, "page allocation failures"),
+	A(allowed_alloc_failures, FT_U64, FU_NONE, 0,
+	  "of those, the ones the caller said it handles (__GFP_NOWARN): no incident by "
+	  "themselves, so not in the verdict"),
 	A(alloc_failure_worst_order, FT_S32, FU_NONE, FF_NULL, "the highest order that failed"),
 	A(reclaim_scanned_pages, FT_U64, FU_PAGES, 0, "pages reclaim scanned"),
 	A(reclaim_reclaimed_pages, FT_U64, FU_PAGES, 0, "pages it reclaimed"),
@@ -380,8 +565,28 @@ static const struct field cgroup_part_fields[] = {
 	    FF_NULL, "its limit; null: none"),
 	FLD(struct cgroup_part, limit_used_percent, "limit_used_percent", "%LIM", FT_F64,
 	    FU_PERCENT, FK_GAUGE, FF_NULL, "usage of the limit"),
+	FLD(struct cgroup_part, working_set_bytes, "working_set_bytes", "WSET", FT_U64, FU_BYTES,
+	    FK_GAUGE, FF_NULL, "usage - inactive file pages (cAdvisor's; memscope cgroup)"),
+	FLD(struct cgroup_part, reclaim_stalls, "reclaim_stalls", NULL, FT_U64, FU_NONE,
+	    FK_COUNTER, 0, "reclaim stalls of its tasks during the sample (BPF)"),
+	FLD(struct cgroup_part, refault_pages, "refault_pages", NULL, FT_U64, FU_PAGES,
+	    FK_COUNTER, FF_NULL,
+	    "pages refaulted during the sample (memory.stat workingset_refault_anon + _file); "
+	    "null where memory.stat has no such line"),
+	FLD(struct cgroup_part, psi_some_percent, "psi_some_percent", NULL, FT_F64, FU_PERCENT,
+	    FK_GAUGE, FF_NULL, "share of the sample some task of it stalled on memory "
+	    "(memory.pressure some total, v2); null on v1"),
 	FLD(struct cgroup_part, oom_kills, "oom_kills", "OOM_KILLS", FT_U64, FU_NONE, FK_COUNTER, 0,
 	    "OOM kills in it during the sample, by its own counter"),
+	FLD(struct cgroup_part, pressure, "pressure", NULL, FT_BOOL, FU_NONE, FK_LABEL, 0,
+	    "it counts toward the verdict: OOM-killed, its tasks stalled in reclaim, its pages "
+	    "refaulted, its PSI some >= 1 % of the sample, or its working set >= 90 % of the "
+	    "limit (all during the sample but the last); a cgroup its page cache fills is at "
+	    "its limit by design"),
+	FLD(struct cgroup_part, state, "state", "STATE", FT_STR, FU_NONE, FK_LABEL, FF_LEFT,
+	    "the first of those that holds: OOM-killed, stalled, refaulting, PSI pressure, "
+	    "working set (>= 90 % of the limit); else \"page cache\" (what fills it is "
+	    "reclaimable)"),
 };
 static const struct record_desc cgroup_part_desc =
 	RECORD_DESC("cgroup_alert", "a memory cgroup at >= 90 % of its limit or OOM-killed during "
@@ -418,6 +623,9 @@ static void memory_of(const struct sample *s, struct memory_part *m)
 #define M(name) m->name##_bytes = t->v[NF_##name];
 	MEMORY_FACTS(M)
 #undef M
+	m->allocated_bytes = counter_nonneg((int64_t)(m->total_bytes - m->free_bytes));
+	m->other_bytes = (int64_t)m->allocated_bytes - (int64_t)(m->anon_pages_bytes +
+		m->file_pages_bytes + m->slab_bytes + m->page_tables_bytes + m->kernel_stack_bytes);
 	m->unmanaged_bytes = t->unmanaged_bytes;
 	if (record_is_null(&node_desc, t, "unmanaged_bytes"))
 		record_null(&memory_desc, m, "unmanaged_bytes");
@@ -440,6 +648,7 @@ static void activity_of(const struct sample *s, struct activity_part *a)
 
 	a->sample_ns = s->secs * 1e9;
 	a->alloc_failures = s->ft.failures;
+	a->allowed_alloc_failures = s->failures_allowed;
 	a->alloc_failure_worst_order = s->ft.worst_order;
 	if (s->ft.worst_order < 0)
 		record_null(&activity_desc, a, "alloc_failure_worst_order");
@@ -510,51 +719,44 @@ static void report_row(const struct sample *s, const char (*reasons)[256], int n
 
 /* ---- text ---- */
 
-static uint64_t get_u64(json_object *o, const char *key)
+/*
+ * What is not free, by owner: the parts add up to it ("other" is the rest: huge page
+ * pools, vmalloc, per-CPU areas, drivers). Shmem and THP are inside anon and file.
+ */
+static void print_memory(const struct sample *s, const struct memory_part *m)
 {
-	json_object *v = NULL;
-
-	json_object_object_get_ex(o, key, &v);
-	return v ? json_object_get_uint64(v) : 0;
-}
-
-static void print_memory(const struct sample *s, json_object *mem)
-{
-	static const char *const used_by[][2] = {
-		{ "anon", "anon_pages_bytes" }, { "file cache", "file_pages_bytes" },
-		{ "shmem", "shmem_bytes" }, { "slab", "slab_bytes" },
-		{ "page tables", "page_tables_bytes" }, { "kernel stacks", "kernel_stack_bytes" },
-		{ "THP anon", "anon_huge_pages_bytes" }, { "THP shmem", "shmem_huge_pages_bytes" },
+	char a[32], b[32], c[32], text[512];
+	char items[6][64];
+	const char *list[6];
+	const struct { const char *name; int64_t bytes; } parts[] = {
+		{ "anon", m->anon_pages_bytes }, { "file cache", m->file_pages_bytes },
+		{ "slab", m->slab_bytes }, { "page tables", m->page_tables_bytes },
+		{ "kernel stacks", m->kernel_stack_bytes }, { "other", m->other_bytes },
 	};
-	char a[32], b[32], c[32], d[32];
-	json_object *why = NULL;
 
-	out_printf("memory   total %s, free %s, available %s, used %s\n",
-		   fmt_bytes(a, 32, get_u64(mem, "total_bytes")),
-		   fmt_bytes(b, 32, get_u64(mem, "free_bytes")),
-		   fmt_bytes(c, 32, get_u64(mem, "available_bytes")),
-		   fmt_bytes(d, 32, get_u64(mem, "used_bytes")));
-	char text[512];
-
-	json_object_object_get_ex(mem, "unmanaged_reason", &why);
-	if (why) {
+	out_printf("memory   total %s, free %s, available %s\n", fmt_bytes(a, 32, m->total_bytes),
+		   fmt_bytes(b, 32, m->free_bytes), fmt_bytes(c, 32, m->available_bytes));
+	if (!record_is_null(&memory_desc, m, "unmanaged_reason")) {
 		snprintf(text, sizeof(text), "%s of it in no zone yet: %s",
-			 fmt_bytes(a, 32, get_u64(mem, "unmanaged_bytes")), json_object_get_string(why));
+			 fmt_bytes(a, 32, m->unmanaged_bytes), m->unmanaged_reason);
 		out_wrap("  note: ", "        ", text);
 	}
-	{
-		char items[ARRAY_SIZE(used_by)][64];
-		const char *list[ARRAY_SIZE(used_by)];
-
-		for (size_t i = 0; i < ARRAY_SIZE(used_by); i++) {
-			snprintf(items[i], sizeof(items[i]), "%s %s", used_by[i][0],
-				 fmt_bytes(a, 32, get_u64(mem, used_by[i][1])));
-			list[i] = items[i];
-		}
-		out_wrap_list("  used by ", "    ", list, ARRAY_SIZE(used_by), ",", true);
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
+		if (parts[i].bytes < 0)
+			snprintf(items[i], sizeof(items[i]), "%s -%s", parts[i].name,
+				 fmt_bytes(a, 32, -parts[i].bytes));
+		else
+			snprintf(items[i], sizeof(items[i]), "%s %s", parts[i].name,
+				 fmt_bytes(a, 32, parts[i].bytes));
+		list[i] = items[i];
 	}
-	out_printf("  dirty %s, writeback %s; ", fmt_bytes(a, 32, get_u64(mem, "dirty_bytes")),
-		   fmt_bytes(b, 32, get_u64(mem, "writeback_bytes")));
+	snprintf(text, sizeof(text), "  allocated %s: ", fmt_bytes(a, 32, m->allocated_bytes));
+	out_wrap_list(text, "    ", list, ARRAY_SIZE(parts), ",", true);
+	out_printf("  of which shmem %s, THP anon %s, THP shmem %s\n",
+		   fmt_bytes(a, 32, m->shmem_bytes), fmt_bytes(b, 32, m->anon_huge_pages_bytes),
+		   fmt_bytes(c, 32, m->shmem_huge_pages_bytes));
+	out_printf("  dirty %s, writeback %s; ", fmt_bytes(a, 32, m->dirty_bytes),
+		   fmt_bytes(b, 32, m->writeback_bytes));
 	if (!s->have_mi)
 		out_printf("swap unknown\n");
 	else if (!s->mi.bytes[MI_SWAP_TOTAL])
@@ -568,7 +770,7 @@ static void print_memory(const struct sample *s, json_object *mem)
 			   fmt_bytes(a, 32, s->node_rows[i].v[NF_total]),
 			   fmt_bytes(b, 32, s->node_rows[i].v[NF_free]),
 			   fmt_bytes(c, 32, s->node_rows[i].v[NF_file_pages]),
-			   fmt_bytes(d, 32, s->node_rows[i].v[NF_anon_pages]));
+			   fmt_bytes(text, 32, s->node_rows[i].v[NF_anon_pages]));
 	if (s->have_psi)
 		out_printf("pressure PSI memory some %.2f%% (10 s) %.2f%% (60 s), full %.2f%% / "
 			   "%.2f%%\n", s->psi.some_avg10, s->psi.some_avg60, s->psi.full_avg10,
@@ -577,44 +779,85 @@ static void print_memory(const struct sample *s, json_object *mem)
 		out_printf("pressure PSI not available on this kernel\n");
 }
 
-/* One finding a line, and the command that digs deeper: beside it when the line has room. */
-static void finding(const char *what, const char *value, const char *next)
-{
-	int room = out_width() - 26 - (int)strlen(next) - 3;
+/* A finding: its name, its value, and the command that digs deeper. */
+struct finding {
+	const char *what;
+	char value[320];
+	const char *next;
+};
 
-	if ((int)strlen(value) <= room)
-		out_printf("  %-22s %-*s %s %s\n", what, room < 44 ? room : 44, value, out_arrow(),
-			   next);
-	else
-		out_printf("  %-22s %s\n  %-22s %s %s\n", what, value, "", out_arrow(), next);
+#define FINDING_NAME_COLS 25 /* "  " + 22 + " " */
+
+/*
+ * Every "→ memscope ..." starts at one column: right of the longest value when the
+ * line has room, else as far left as the longest pointer allows; a value too long
+ * for its line has its pointer on the next one, at the same column.
+ */
+static void print_findings(const struct finding *f, int n)
+{
+	int arrow = out_utf8() ? 1 : 2, longest_value = 0, longest_next = 0, col, room;
+
+	for (int i = 0; i < n; i++) {
+		if ((int)strlen(f[i].value) > longest_value)
+			longest_value = strlen(f[i].value);
+		if (arrow + 1 + (int)strlen(f[i].next) > longest_next)
+			longest_next = arrow + 1 + strlen(f[i].next);
+	}
+	col = FINDING_NAME_COLS + longest_value + 2;
+	if (col + longest_next > out_width())
+		col = out_width() - longest_next;
+	if (col < FINDING_NAME_COLS + 2)
+		col = FINDING_NAME_COLS + 2;
+	room = col - FINDING_NAME_COLS - 1;
+	for (int i = 0; i < n; i++) {
+		char first[64];
+
+		if ((int)strlen(f[i].value) <= room) {
+			out_printf("  %-22s %-*s %s %s\n", f[i].what, room, f[i].value, out_arrow(),
+				   f[i].next);
+			continue;
+		}
+		snprintf(first, sizeof(first), "  %-22s ", f[i].what);
+		out_wrap(first, "                         ", f[i].value);
+		out_printf("%*s%s %s\n", col, "", out_arrow(), f[i].next);
+	}
 }
 
 static void print_activity(const struct sample *s)
 {
 	const struct reclaim_totals *rt = &s->rt;
-	char line[320], a[32], b[32], c[32], d[32], comm[COMM_TEXT_LEN];
+	char a[32], b[32], comm[COMM_TEXT_LEN];
+	struct finding f[] = {
+		{ "allocation failures", "none", "memscope paf --stack" },
+		{ "reclaim", "", "memscope reclaim" },
+		{ "reclaim stalls", "none", "memscope reclaim --events --by-process" },
+		{ "kswapd wakeups", "", "memscope reclaim" },
+		{ "compaction stalls", "", "memscope sys --zones --frag" },
+		{ "OOM kills", "none", "memscope oom --detail" },
+	};
+	unsigned long long stalls = rt->stalls[RC_DIRECT] + rt->stalls[RC_MEMCG] +
+				    rt->stalls[RC_NODE];
 
 	out_printf("\nduring the sample\n");
 	if (s->ft.failures)
-		snprintf(line, sizeof(line), "%llu, worst order %d", s->ft.failures, s->ft.worst_order);
-	finding("allocation failures", s->ft.failures ? line : "none", "memscope paf --stack");
-	snprintf(line, sizeof(line), "scanned %s/s, reclaimed %s/s (pages)",
+		snprintf(f[0].value, sizeof(f[0].value), "%llu, worst order %d%s", s->ft.failures,
+			 s->ft.worst_order, !s->failures_allowed ? "" :
+			 s->failures_allowed == s->ft.failures ? ", all allowed (__GFP_NOWARN)" :
+			 ", some allowed (__GFP_NOWARN)");
+	snprintf(f[1].value, sizeof(f[1].value), "scanned %s/s, reclaimed %s/s (pages)",
 		 fmt_count(a, 32, rt->scanned / s->secs), fmt_count(b, 32, rt->reclaimed / s->secs));
-	finding("reclaim", line, "memscope reclaim");
-	snprintf(line, sizeof(line), "%llu direct, %llu memcg; p50 <= %s, p99 <= %s",
-		 rt->stalls[RC_DIRECT], rt->stalls[RC_MEMCG],
-		 rt->stall_p50_ns ? fmt_duration_ns(c, 32, rt->stall_p50_ns) : "-",
-		 rt->stall_p99_ns ? fmt_duration_ns(d, 32, rt->stall_p99_ns) : "-");
-	finding("reclaim stalls", line, "memscope reclaim --events --by-process");
-	snprintf(line, sizeof(line), "%llu", rt->kswapd_wakeups);
-	finding("kswapd wakeups", line, "memscope reclaim");
-	snprintf(line, sizeof(line), "%llu", rt->compact_stalls);
-	finding("compaction stalls", line, "memscope sys --zones --frag");
+	if (stalls)
+		snprintf(f[2].value, sizeof(f[2].value), "%llu direct, %llu memcg; p50 <= %s, "
+			 "p99 <= %s", rt->stalls[RC_DIRECT], rt->stalls[RC_MEMCG],
+			 fmt_duration_ns(a, 32, rt->stall_p50_ns),
+			 fmt_duration_ns(b, 32, rt->stall_p99_ns));
+	snprintf(f[3].value, sizeof(f[3].value), "%llu", rt->kswapd_wakeups);
+	snprintf(f[4].value, sizeof(f[4].value), "%llu", rt->compact_stalls);
 	if (s->nv)
-		snprintf(line, sizeof(line), "%d: pid %d (%s)%s%s", s->nv, s->victims[0].pid,
-			 comm_text(s->victims[0].comm, comm), s->victims[0].memcg[0] ? " in " : "",
-			 s->victims[0].memcg);
-	finding("OOM kills", s->nv ? line : "none", "memscope oom --detail");
+		snprintf(f[5].value, sizeof(f[5].value), "%d: pid %d (%s)%s%s", s->nv,
+			 s->victims[0].pid, comm_text(s->victims[0].comm, comm),
+			 s->victims[0].memcg[0] ? " in " : "", s->victims[0].memcg);
+	print_findings(f, ARRAY_SIZE(f));
 }
 
 static void print_top(json_object *tops, const struct sample *s)
@@ -642,7 +885,10 @@ static void print_cgroups(json_object *list)
 
 	if (!list || !json_object_array_length(list))
 		return;
-	t = table_new(cols, record_cols(&cgroup_part_desc, cols, 8, 0));
+	static const char *const keys[] = { "path", "usage_bytes", "limit_bytes",
+					    "working_set_bytes", "state", "oom_kills", NULL };
+
+	t = table_new(cols, record_cols_pick(&cgroup_part_desc, keys, cols, 8));
 	out_printf("\nmemory cgroups near their limit or OOM-killed %s memscope cgroup\n",
 		   out_arrow());
 	for (size_t i = 0; i < json_object_array_length(list); i++)
@@ -651,16 +897,16 @@ static void print_cgroups(json_object *list)
 	table_free(t);
 }
 
-static void print_report(const struct sample *s, json_object *rec, const struct findings *f)
+static void print_report(const struct sample *s, const struct summary_row *row, json_object *rec,
+			 const struct findings *f)
 {
 	char reasons[1024];
 	struct strbuf sb;
 
-	json_object *mem = NULL, *tops = NULL, *cgroups = NULL;
+	json_object *tops = NULL, *cgroups = NULL;
 	struct utsname un;
 
 	uname(&un);
-	json_object_object_get_ex(rec, "memory", &mem);
 	json_object_object_get_ex(rec, "top_processes", &tops);
 	json_object_object_get_ex(rec, "cgroups", &cgroups);
 	sb_init(&sb, reasons, sizeof(reasons));
@@ -674,7 +920,7 @@ static void print_report(const struct sample *s, json_object *rec, const struct 
 	else
 		out_printf("verdict: OK\n");
 	out_printf("\n");
-	print_memory(s, mem);
+	print_memory(s, &row->memory);
 	if (s->have_acc) {
 		out_printf("\n");
 		mem_accounting_print(&s->acc, s->owners, s->nowners, true);
@@ -717,7 +963,7 @@ static int summary_run(const struct ms_opts *o)
 		if (out_json_mode())
 			out_json(json_object_get(rec));
 		else
-			print_report(s, rec, &f);
+			print_report(s, row, rec, &f);
 		json_object_put(rec);
 	}
 	unwatch(w);

@@ -400,6 +400,35 @@ int BPF_PROG(k_page_free_batched, struct page *page)
 }
 
 /*
+ * Pages the page cache takes (__filemap_add_folio) hold file data until reclaim or a
+ * truncate drops them (__filemap_remove_folio): told apart from other pages, since they
+ * are no leak. The argument is the folio (a struct page * before 5.16): the head page,
+ * the address mm_page_alloc gave.
+ */
+static __always_inline void kmark(__u64 page, __u32 from, __u32 to)
+{
+	struct leak_key k = { .tgid = LEAK_SPACE_PAGE, .addr = page };
+	struct leak_alloc *a = bpf_map_lookup_elem(&allocs, &k);
+
+	if (a && a->fn == from)
+		a->fn = to;
+}
+
+SEC("raw_tp/mm_filemap_add_to_page_cache")
+int BPF_PROG(k_filemap_add, void *folio)
+{
+	kmark((__u64)folio, LEAK_K_PAGES, LEAK_K_PAGECACHE);
+	return 0;
+}
+
+SEC("raw_tp/mm_filemap_delete_from_page_cache")
+int BPF_PROG(k_filemap_delete, void *folio)
+{
+	kmark((__u64)folio, LEAK_K_PAGECACHE, LEAK_K_PAGES);
+	return 0;
+}
+
+/*
  * Per-CPU areas: the arguments as raw positions, since the event gained call_site,
  * bytes_alloc and gfp_flags (6.0) around the ones it had; user space checks the layout
  * and leaves these two unattached on older kernels.

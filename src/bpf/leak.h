@@ -18,8 +18,12 @@ enum leak_fn {
 	LEAK_FREE, LEAK_MUNMAP, LEAK_NR_FN,
 };
 
-/* --kernel: what an allocation is; leak_key.tgid says which address space it is in. */
-enum leak_kind { LEAK_K_KMALLOC, LEAK_K_CACHE, LEAK_K_PAGES, LEAK_K_PERCPU, LEAK_K_NR };
+/*
+ * --kernel: what an allocation is; leak_key.tgid says which address space it is in.
+ * LEAK_K_PAGECACHE: pages while the page cache holds them (file data, not a leak).
+ */
+enum leak_kind { LEAK_K_KMALLOC, LEAK_K_CACHE, LEAK_K_PAGES, LEAK_K_PERCPU, LEAK_K_PAGECACHE,
+		 LEAK_K_NR };
 #define LEAK_SPACE_SLAB 0   /* kmalloc and kmem_cache objects: kfree frees both */
 #define LEAK_SPACE_PAGE 1   /* pages, by their struct page */
 #define LEAK_SPACE_PERCPU 2 /* per-CPU areas, by their __percpu pointer */

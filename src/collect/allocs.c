@@ -473,6 +473,8 @@ void allocs_source_name(struct allocs *a, const struct alloc_group *g, char *buf
 		snprintf(buf, len, "percpu");
 	} else if (g->fn == LEAK_K_PAGES) {
 		snprintf(buf, len, "pages-order-%llu", (unsigned long long)g->cache);
+	} else if (g->fn == LEAK_K_PAGECACHE) {
+		snprintf(buf, len, "page-cache-order-%llu", (unsigned long long)g->cache);
 	} else if (g->fn == LEAK_K_KMALLOC) {
 		/* the size class (kmalloc-cg-N and -rcl-N are not told apart) */
 		snprintf(buf, len, "kmalloc-%llu", (unsigned long long)g->cache);

@@ -48,7 +48,10 @@ int allocs_stack(struct allocs *a, const struct alloc_group *g, uint64_t *ips, i
 void allocs_poll(struct allocs *a, int timeout_ms);
 /* The name of an allocator function (enum leak_fn). */
 const char *allocs_fn_name(uint32_t fn);
-/* --kernel: the name of a group's source: its slab cache, "kmalloc-64", "pages-order-0". */
+/*
+ * --kernel: the name of a group's source: its slab cache, "kmalloc-64", "pages-order-0",
+ * "page-cache-order-0" (pages the page cache holds: file data, no leak) or "percpu".
+ */
 void allocs_source_name(struct allocs *a, const struct alloc_group *g, char *buf, size_t len);
 /* Frees of pointers memscope never saw allocated (made before it attached). */
 uint64_t allocs_unknown_frees(const struct allocs *a);

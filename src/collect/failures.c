@@ -169,7 +169,9 @@ static const struct field paf_fields[] = {
 	P(order, "order", FT_U32, FU_NONE, 0, "the allocation's order"),
 	P(size_bytes, "size_bytes", FT_U64, FU_BYTES, 0, "its size"),
 	P(gfp, "gfp", FT_U64, FU_NONE, 0, "its GFP mask"),
-	P(gfp_flags, "gfp_flags", FT_STR, FU_NONE, 0, "the mask in the kernel's own flag names"),
+	FLD_STRS(struct paf_row, gfp_flags, nr_gfp_flags, "gfp_flags", 0,
+		 "the mask in the kernel's own flag names, as it prints them (bits no name "
+		 "covers last, in hex)"),
 	P(migratetype, "migratetype", FT_STR, FU_NONE, 0, "its migrate type"),
 	P(cpu_node, "cpu_node", FT_U32, FU_NONE, 0,
 	  "the node of the CPU that failed (the preferred node unless a policy says else)"),
@@ -180,9 +182,17 @@ static const struct field paf_fields[] = {
 	FLD_REC(struct paf_row, slow_path, "slow_path", FF_NULL, &paf_slow_path_desc,
 		"the slow path's story; null when none was seen"),
 	P(slow_path_summary, "slow_path_summary", FT_STR, FU_NONE, 0, "the story in words"),
+	P(available_bytes, "available_bytes", FT_U64, FU_BYTES, FF_NULL,
+	  "the node's share of MemAvailable at the failure (the kernel's si_mem_available() "
+	  "over its zones and counters); null when the node was not found"),
+	P(failure_allowed, "failure_allowed", FT_BOOL, FU_NONE, 0,
+	  "the caller said it handles this failure (__GFP_NOWARN: the kernel does not log "
+	  "it): a pool or cache growing until memory runs out, no incident by itself"),
 	P(verdict, "verdict", FT_STR, FU_NONE, 0, "why it failed, in words"),
 	P(verdict_kind, "verdict_kind", FT_STR, FU_NONE, 0,
-	  "fragmentation, low_memory, cma, gave_up or unknown"),
+	  "low_memory (below the watermarks, or the node's memory exhausted and the rest in "
+	  "smaller blocks), fragmentation (memory available but no block of the order), "
+	  "cma_not_usable, gave_up or unknown"),
 	FLD_STRS(struct paf_row, stack, nr_stack, "stack", FF_NULL,
 		 "the kernel stack (paf --stack); null without --stack"),
 };
@@ -199,8 +209,10 @@ static const struct field count_fields[] = {
 	    FF_LEFT | FF_NULL, "command name"),
 	FLD(struct paf_count_row, gfp, "gfp", NULL, FT_U64, FU_NONE, FK_LABEL, FF_NULL,
 	    "GFP mask"),
-	FLD(struct paf_count_row, gfp_flags, "gfp_flags", "GFP_FLAGS", FT_STR, FU_NONE, FK_LABEL,
-	    FF_LEFT | FF_NULL, "the mask's flag names"),
+	FLD_STRS(struct paf_count_row, gfp_flags, nr_gfp_flags, "gfp_flags", FF_NULL,
+		 "the mask's flag names"),
+	FLD(struct paf_count_row, gfp_text, "gfp_text", "GFP_FLAGS", FT_STR, FU_NONE, FK_LABEL,
+	    FF_LEFT | FF_TEXT, "the names joined by '|'"),
 };
 const struct record_desc paf_count_desc =
 	RECORD_DESC("paf_summary", "paf --summary: failures per order, flags and command",

@@ -68,12 +68,15 @@ struct paf_row {
 	char comm[MS_COMM_LEN];
 	uint32_t order;
 	uint64_t size_bytes, gfp;
-	char gfp_flags[512], migratetype[32];
+	uint32_t nr_gfp_flags;
+	char gfp_flags[GFP_MAX_NAMES][GFP_NAME_LEN], migratetype[32];
 	uint32_t cpu_node;
 	char highest_zone[SYS_ZONE_NAME];
 	uint32_t nr_zones;
 	struct paf_zone_row zones[SYS_MAX_ZONES];
 	struct paf_slow_path_row slow_path;
+	uint64_t available_bytes;
+	bool failure_allowed;
 	char slow_path_summary[512], verdict[1024], verdict_kind[24];
 	uint32_t nr_stack;
 	char stack[PAF_MAX_STACK][96];
@@ -86,7 +89,9 @@ struct paf_count_row {
 	uint32_t order;
 	char comm[MS_COMM_LEN];
 	uint64_t gfp;
-	char gfp_flags[512];
+	uint32_t nr_gfp_flags;
+	char gfp_flags[GFP_MAX_NAMES][GFP_NAME_LEN];
+	char gfp_text[512]; /* the names joined, for the table */
 };
 
 struct paf_stats_row {

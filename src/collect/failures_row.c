@@ -115,6 +115,7 @@ static void zones_of(const struct paf_event *e, int hi, struct paf_row *r,
 		vz->free = zn->free;
 		vz->free_cma = zn->free_cma;
 		vz->min = zn->wmark[0] + zn->boost;
+		vz->low = zn->wmark[1] + zn->boost;
 		vz->reserve = hi < (int)n->nr_protection ? zn->protection[hi] : 0;
 		for (unsigned int i = 0; i < n->nr_orders && i < VERDICT_MAX_ORDERS; i++)
 			vz->nr_free[i] = zn->nr_free[i];
@@ -137,8 +138,8 @@ static void stack_of(const struct paf_decoder *d, const struct paf_event *e, str
 }
 
 /* What the verdict needs of the failure: its flags, and the slow path's story. */
-static void verdict_input_of(const struct paf_decoder *d, const struct paf_event *e, struct verdict_input *vin, char *res,
-			     size_t res_len)
+static void verdict_input_of(const struct paf_decoder *d, const struct paf_event *e,
+			     struct verdict_input *vin, char *res, size_t res_len)
 {
 	memset(vin, 0, sizeof(*vin));
 	vin->order = e->order;
@@ -151,6 +152,10 @@ static void verdict_input_of(const struct paf_decoder *d, const struct paf_event
 	vin->retry_mayfail = has_flag(d, e->gfp, "__GFP_RETRY_MAYFAIL");
 	vin->nofail = has_flag(d, e->gfp, "__GFP_NOFAIL");
 	vin->thisnode = has_flag(d, e->gfp, "__GFP_THISNODE");
+	vin->nowarn = has_flag(d, e->gfp, "__GFP_NOWARN");
+	vin->available = e->has_node ? node_available_pages(&e->node) : -1;
+	for (int z = 0; e->has_node && z < (int)e->node.nr_zones && z < SYS_MAX_ZONES; z++)
+		vin->managed += e->node.zone[z].managed;
 	vin->has_story = e->has_story;
 	if (!e->has_story)
 		return;
@@ -206,7 +211,7 @@ void paf_row_of(const struct paf_decoder *d, const struct paf_event *e, struct p
 	r->order = e->order;
 	r->size_bytes = (uint64_t)ms_page_size() << e->order;
 	r->gfp = e->gfp;
-	gfp_format(&d->gfp, e->gfp, r->gfp_flags, sizeof(r->gfp_flags));
+	r->nr_gfp_flags = gfp_names(&d->gfp, e->gfp, r->gfp_flags, GFP_MAX_NAMES);
 	kbtf_enum_text(&d->migratetype, e->migratetype, r->migratetype, sizeof(r->migratetype));
 	r->cpu_node = e->cpu_node;
 	verdict_input_of(d, e, &vin, res, sizeof(res));
@@ -219,6 +224,10 @@ void paf_row_of(const struct paf_decoder *d, const struct paf_event *e, struct p
 		record_null(&paf_desc, r, "highest_zone");
 	}
 	slow_path_of(d, e, r);
+	r->available_bytes = counter_nonneg(vin.available) * ms_page_size();
+	if (vin.available < 0)
+		record_null(&paf_desc, r, "available_bytes");
+	r->failure_allowed = verdict_failure_allowed(&vin);
 	story_text(d, e, r->slow_path_summary, sizeof(r->slow_path_summary));
 	snprintf(r->verdict_kind, sizeof(r->verdict_kind), "%s",
 		 verdict_kind_name(verdict_explain(&vin, r->verdict, sizeof(r->verdict))));

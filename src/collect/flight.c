@@ -55,7 +55,7 @@ static const struct {
 	const char *col, *type, *help;
 } sample_cols[] = {
 	{ "id", "INTEGER", "the sample; the record tables' sample_id" },
-	{ "ts", "REAL", "wall-clock seconds since the epoch (UTC)" },
+	{ "ts", "REAL", "wall-clock seconds since the epoch (UTC), read when it was written" },
 	{ "kind", "TEXT", "`interval`, or `snapshot` (taken at a trigger)" },
 	{ "reason", "TEXT", "a snapshot's trigger: `oom_kill`, `alloc_failure order N`, `psi`" },
 	{ "interval_s", "REAL", "seconds the interval's counts cover" },
@@ -261,6 +261,57 @@ void flight_close(struct flight *f)
 	if (f->lock_fd >= 0)
 		close(f->lock_fd);
 	f->lock_fd = -1;
+}
+
+static void damaged(struct flight *f, const char *what, bool corrupt)
+{
+	if (f->damage[0])
+		return;
+	snprintf(f->damage, sizeof(f->damage), "%s", what);
+	f->corrupt = corrupt;
+}
+
+bool flight_check(struct flight *f)
+{
+	sqlite3_stmt *st;
+	char first[440] = "";
+	int rc, n = 0;
+
+	if ((rc = sqlite3_prepare_v2(f->db, "PRAGMA quick_check", -1, &st, NULL)) != SQLITE_OK) {
+		damaged(f, sqlite3_errmsg(f->db), true);
+		return false;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *p = (const char *)sqlite3_column_text(st, 0);
+
+		/* a row may hold several lines, headed by "*** in database main ***" */
+		for (size_t l; p && *p && strcmp(p, "ok"); p += l + !!p[l]) {
+			l = strcspn(p, "\n");
+			if (!strncmp(p, "***", 3))
+				continue;
+			if (!n++)
+				snprintf(first, sizeof(first), "quick_check: %.*s", (int)l, p);
+		}
+	}
+	if (rc != SQLITE_DONE && !n++)
+		snprintf(first, sizeof(first), "quick_check: %s", sqlite3_errmsg(f->db));
+	sqlite3_finalize(st);
+	if (n > 1) /* quick_check stops at 100 */
+		snprintf(first + strlen(first), sizeof(first) - strlen(first),
+			 "; %s%d problems in all", n >= 100 ? "at least " : "", n);
+	if (n)
+		damaged(f, first, true);
+	return !n;
+}
+
+int flight_step(struct flight *f, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		damaged(f, sqlite3_errmsg(f->db),
+			(rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB);
+	return rc;
 }
 
 int flight_begin(struct flight *f)
@@ -490,7 +541,10 @@ void flight_docs(FILE *out)
 		"(`memscope help recorder`). SQLite, WAL; `PRAGMA user_version` = %d.\n"
 		"Times are wall-clock seconds since the epoch (UTC); sizes in bytes; NULL: "
 		"the kernel could not give the value.\nA newer memscope adds columns and "
-		"migration steps; it never drops or renames one.\n\n"
+		"migration steps; it never drops or renames one.\n"
+		"Names the kernel hands over (`comm`, paths) are stored as it gave them: a "
+		"process may name itself any bytes, so such TEXT may be control characters or "
+		"invalid UTF-8 (read it as bytes); memscope report shows them safely.\n\n"
 		"## samples\n\nOne row per interval, and per snapshot taken at a trigger.\n\n"
 		"| column | type | meaning |\n|---|---|---|\n", FLIGHT_SCHEMA_VERSION);
 	for (size_t i = 0; i < sizeof(sample_cols) / sizeof(sample_cols[0]); i++)
@@ -501,7 +555,9 @@ void flight_docs(FILE *out)
 		"stall of at least --stall-ms).\n`record` is the JSON record memscope "
 		"paf / oom / reclaim --events print (docs/FIELDS.md).\n\n"
 		"| column | type | meaning |\n|---|---|---|\n"
-		"| `id` | INTEGER | |\n| `ts` | REAL | when it happened |\n"
+		"| `id` | INTEGER | |\n| `ts` | REAL | when it happened: the kernel's boot-clock "
+		"stamp on the wall clock, with the two clocks' offset read as the event arrives "
+		"from the kernel, so an NTP step moves events as it moves samples |\n"
 		"| `kind` | TEXT | see above |\n| `summary` | TEXT | one line, for the report |\n"
 		"| `record` | TEXT (JSON) | the whole record |\n"
 		"| `sample_id` | INTEGER | the snapshot it triggered, or NULL |\n");

@@ -27,6 +27,8 @@ struct flight {
 	char path[4096];
 	int lock_fd; /* writer: flock()ed for the recorder's life */
 	struct sqlrec_table t[FT_NR_TABLES];
+	char damage[512]; /* reader: what flight_check or a read found broken; "" if nothing */
+	bool corrupt;	  /* and it is the file's content, not a lock or an I/O error */
 };
 
 /* A sample's own facts (the samples table); NaN / -1: unknown (NULL). */
@@ -49,6 +51,14 @@ bool flight_open(struct flight *f, const char *path, bool writer, char *err, siz
 void flight_close(struct flight *f);
 /* The pid of the recorder holding path's lock, 0 when none. */
 int flight_lock_holder(const char *path);
+
+/*
+ * A reader's check of the whole file (PRAGMA quick_check: every page, not the indexes'
+ * agreement with their tables). false when damaged, with what was found in f->damage.
+ */
+bool flight_check(struct flight *f);
+/* sqlite3_step for a reader: the first error (a damaged page, ...) goes into f->damage. */
+int flight_step(struct flight *f, sqlite3_stmt *st);
 
 int flight_begin(struct flight *f);
 /* Commit; on failure (a full disk) roll back and return the SQLite code. */

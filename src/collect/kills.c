@@ -24,7 +24,7 @@
 #define VICTIM(shape)                                                                      \
 	{ "oom:mark_victim", false,                                                        \
 	  { { HK_TP_BTF, "oom_victim_" shape "_btf" }, { HK_RAW_TP, "oom_victim_" shape "_raw" }, \
-	    { HK_TRACEPOINT, "oom_victim_tp" } } }
+	    { HK_TRACEPOINT, "oom_victim_tp" } }, NULL }
 static const struct hook_spec victim_task = VICTIM("task"), victim_pid = VICTIM("pid");
 
 const struct hook_spec kills_hooks[KILLS_NR_HOOKS] = {
@@ -34,7 +34,9 @@ const struct hook_spec kills_hooks[KILLS_NR_HOOKS] = {
 	HOOK_TP("oom:finish_task_reaping", "oom_finish_task_reaping", true),
 	HOOK_TP("oom:skip_task_reaping", "oom_skip_task_reaping", true),
 	HOOK_TP("oom:oom_score_adj_update", "oom_adj", true),
-	HOOK_FN("oom_kill_process", "oom_control", true),
+	HOOK_FN_OPT("oom_kill_process", "oom_control",
+		    "the constraint is derived from the memory cgroup's usage, not read from "
+		    "the kernel's own struct oom_control"),
 };
 
 struct kills {
@@ -198,14 +200,33 @@ void kill_explain(const struct oom_event *e, const struct oom_event *control, co
 	}
 }
 
+/*
+ * Keep a control event. The ones already taken make room first; when the buffer is
+ * still full the oldest goes (its kill, if it ever comes, has no oom_control), never
+ * every pending one.
+ */
+static void keep_control(struct kill_controls *c, const struct oom_event *e)
+{
+	const int max = (int)(sizeof(c->ev) / sizeof(c->ev[0]));
+	int n = 0;
+
+	for (int i = 0; i < c->n; i++)
+		if (c->ev[i].pid && n++ != i)
+			c->ev[n - 1] = c->ev[i];
+	c->n = n;
+	if (c->n == max) {
+		memmove(&c->ev[0], &c->ev[1], (max - 1) * sizeof(c->ev[0]));
+		c->n--;
+	}
+	c->ev[c->n++] = *e;
+}
+
 bool kill_controls_take(struct kill_controls *c, const struct oom_event *e,
 			const struct oom_event **control)
 {
 	*control = NULL;
 	if (e->kind == OOM_EV_CONTROL) {
-		if (c->n == (int)(sizeof(c->ev) / sizeof(c->ev[0])))
-			c->n = 0;
-		c->ev[c->n++] = *e;
+		keep_control(c, e);
 		return false;
 	}
 	if (e->kind != OOM_EV_KILL)
@@ -415,8 +436,18 @@ static const struct field detail_fields[] = {
 	FLD_REC(struct oom_detail_row, node, "node", FF_NULL, &node_desc,
 		"the node's state at the kill; null when the node was not found"),
 	FLD_RECS(struct oom_detail_row, zones, nr_zones, "zones", &zone_desc, "its zones"),
+	FLD(struct oom_detail_row, tasks_of, "tasks_of", NULL, FT_STR, FU_NONE, FK_LABEL, 0,
+	    "whose tasks the killer chose among, as the kernel's own report lists them: "
+	    "\"memcg\" (the memory cgroup whose limit was hit, and those below it) or "
+	    "\"system\""),
+	FLD(struct oom_detail_row, nr_tasks, "nr_tasks", NULL, FT_U32, FU_NONE, FK_GAUGE, 0,
+	    "how many processes they were right after the kill"),
 	FLD_RECS(struct oom_detail_row, top_processes_after, nr_top, "top_processes_after",
-		 &proc_desc, "the largest processes right after the kill"),
+		 &proc_desc, "the largest of them right after the kill, largest first (up to 16 "
+		 "of a memory cgroup, 5 of the system)"),
+	FLD_REC(struct oom_detail_row, memcg, "memcg", FF_NULL, &memcg_desc,
+		"a memcg OOM: that memory cgroup right after the kill (usage, limit, failcnt and "
+		"its memory.stat, as memscope cgroup reads them); null otherwise"),
 };
 const struct record_desc oom_detail_desc =
 	RECORD_DESC("oom.detail", "oom --detail: the state at the kill", detail_fields,

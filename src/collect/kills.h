@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include "hooks.h"
+#include "memcgs.h"
 #include "nodes.h"
 #include "oom.h"
 #include "procs.h"
@@ -61,8 +62,9 @@ struct kill_controls {
 	struct oom_event taken; /* the last one matched: each goes with one kill */
 };
 /*
- * Feed the next event of the ring: a control event is kept; a kill returns true with
- * its control event in *control (NULL: none seen). Other kinds return false.
+ * Feed the next event of the ring: a control event is kept (16 at most: past that the
+ * oldest goes); a kill returns true with its control event in *control (NULL: none
+ * seen). Other kinds return false.
  */
 bool kill_controls_take(struct kill_controls *c, const struct oom_event *e,
 			const struct oom_event **control);
@@ -73,7 +75,8 @@ extern const struct hook_spec kills_hooks[KILLS_NR_HOOKS];
 
 /* ---- the "oom" record: one kill ---- */
 
-#define OOM_TOP_N 5
+#define OOM_TOP_N	  5  /* of the whole system */
+#define OOM_MEMCG_TASKS 16 /* of the memory cgroup of a memcg OOM */
 
 struct oom_victim_row {
 	uint64_t null_mask;
@@ -121,7 +124,10 @@ struct oom_detail_row {
 	struct node_row node;
 	uint32_t nr_zones, nr_top;
 	struct zone_row zones[SYS_MAX_ZONES];
-	struct proc_row top_processes_after[OOM_TOP_N];
+	char tasks_of[8]; /* "memcg" or "system" */
+	uint32_t nr_tasks;
+	struct proc_row top_processes_after[OOM_MEMCG_TASKS];
+	struct memcg_row memcg;
 };
 
 struct oom_row {

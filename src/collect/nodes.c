@@ -196,6 +196,43 @@ static uint64_t item_bytes(const struct sys_node *n, int item)
 					  : v * ms_page_size();
 }
 
+/*
+ * si_mem_available() (mm/show_mem.c since 6.2, mm/page_alloc.c before; the same
+ * formula since 4.18): free pages minus the reserve (each zone's largest lowmem_reserve
+ * plus its high watermark, at most its managed pages: calculate_totalreserve_pages()),
+ * plus the page cache and reclaimable kernel memory less what must stay (half of each,
+ * at most the low watermarks).
+ */
+int64_t node_available_pages(const struct sys_node *n)
+{
+	int64_t free = 0, reserve = 0, wmark_low = 0, cache, reclaimable;
+	static const int need[] = { SN_ACTIVE_FILE, SN_INACTIVE_FILE, SN_SLAB_RECLAIMABLE_B,
+				    SN_KERNEL_MISC_RECLAIMABLE };
+
+	for (size_t i = 0; i < ARRAY_SIZE(need); i++)
+		if (!has_item(n, need[i]))
+			return -1;
+	for (int z = 0; z < (int)n->nr_zones && z < SYS_MAX_ZONES; z++) {
+		const struct sys_zone *zn = &n->zone[z];
+		int64_t max = 0;
+
+		for (int j = z; j < (int)n->nr_protection && j < SYS_MAX_ZONES; j++)
+			if (zn->protection[j] > max)
+				max = zn->protection[j];
+		max += zn->wmark[2];
+		reserve += max < (int64_t)zn->managed ? max : (int64_t)zn->managed;
+		free += zn->free;
+		wmark_low += zn->wmark[1] + zn->boost;
+	}
+	cache = counter_nonneg(n->item[SN_ACTIVE_FILE]) + counter_nonneg(n->item[SN_INACTIVE_FILE]);
+	cache -= cache / 2 < wmark_low ? cache / 2 : wmark_low;
+	reclaimable = counter_nonneg(n->item[SN_SLAB_RECLAIMABLE_B]) +
+		      counter_nonneg(n->item[SN_KERNEL_MISC_RECLAIMABLE]);
+	reclaimable -= reclaimable / 2 < wmark_low ? reclaimable / 2 : wmark_low;
+	free = free - reserve + cache + reclaimable;
+	return free > 0 ? free : 0;
+}
+
 void node_row_of(const struct sys_node *n, struct node_row *row)
 {
 	uint64_t managed = 0, free = 0, mlock = 0, page = ms_page_size();

@@ -149,5 +149,10 @@ void node_row_of(const struct sys_node *n, struct node_row *row);
 void total_row_of(const struct sys_node *nodes, int nr, const struct ms_meminfo *mi,
 		  struct node_row *row);
 void zone_row_of(const struct sys_node *n, int z, struct zone_row *row);
+/*
+ * The node's share of MemAvailable, in pages: the kernel's si_mem_available() over this
+ * node's zones and counters; -1 when a counter it needs is missing.
+ */
+int64_t node_available_pages(const struct sys_node *n);
 
 #endif

@@ -51,7 +51,7 @@ static void load_samples(struct flight *f, struct recording *r)
 				    "oom_kills FROM samples WHERE ts BETWEEN ?1 AND ?2 ORDER BY id",
 				 r->from, r->to);
 
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (flight_step(f, st) == SQLITE_ROW) {
 		struct rsample *s = push(&r->s, &r->n, sizeof(*r->s));
 
 		s->id = sqlite3_column_int64(st, 0);
@@ -77,7 +77,7 @@ static void load_memory(struct flight *f, struct recording *r)
 				    "kernel_stack_bytes + page_tables_bytes, total_bytes FROM node "
 				    "WHERE scope = 'total' AND " IN_WINDOW, r->from, r->to);
 
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (flight_step(f, st) == SQLITE_ROW) {
 		struct rsample *s = find(r, sqlite3_column_int64(st, 0));
 
 		if (!s)
@@ -89,7 +89,7 @@ static void load_memory(struct flight *f, struct recording *r)
 	sqlite3_finalize(st);
 	st = query(f, "SELECT sample_id, SUM(min_bytes), SUM(low_bytes), SUM(high_bytes) FROM zone "
 		      "WHERE " IN_WINDOW " GROUP BY sample_id", r->from, r->to);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (flight_step(f, st) == SQLITE_ROW) {
 		struct rsample *s = find(r, sqlite3_column_int64(st, 0));
 
 		for (int i = 0; s && i < 3; i++)
@@ -103,7 +103,7 @@ static void load_reclaim(struct flight *f, struct recording *r)
 	sqlite3_stmt *st = query(f, "SELECT sample_id, scanned_pages, reclaimed_pages FROM reclaim "
 				    "WHERE " IN_WINDOW, r->from, r->to);
 
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (flight_step(f, st) == SQLITE_ROW) {
 		struct rsample *s = find(r, sqlite3_column_int64(st, 0));
 
 		if (!s)
@@ -117,7 +117,7 @@ static void load_reclaim(struct flight *f, struct recording *r)
 	st = query(f, "SELECT sample_id, SUM(count), MAX(p50_at_most_ns), MAX(p99_at_most_ns) "
 		      "FROM reclaim_stalls WHERE reclaimer != 'kswapd' AND " IN_WINDOW
 		      " GROUP BY sample_id", r->from, r->to);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (flight_step(f, st) == SQLITE_ROW) {
 		struct rsample *s = find(r, sqlite3_column_int64(st, 0));
 
 		if (!s)
@@ -134,7 +134,7 @@ static void load_processes(struct flight *f, struct recording *r)
 	sqlite3_stmt *st = query(f, "SELECT sample_id, pid, comm, rss_bytes FROM proc WHERE "
 				    IN_WINDOW " ORDER BY sample_id, rss_bytes DESC", r->from, r->to);
 
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (flight_step(f, st) == SQLITE_ROW) {
 		struct rsample *s = find(r, sqlite3_column_int64(st, 0));
 		struct rproc *p;
 
@@ -159,7 +159,7 @@ static void load_events(struct flight *f, struct recording *r)
 	sqlite3_stmt *st = query(f, "SELECT ts, kind, summary, record, sample_id FROM events "
 				    "WHERE ts BETWEEN ?1 AND ?2 ORDER BY ts", r->from, r->to);
 
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (flight_step(f, st) == SQLITE_ROW) {
 		struct revent *e = push(&r->ev, &r->nev, sizeof(*r->ev));
 
 		e->ts = sqlite3_column_double(st, 0);

@@ -25,7 +25,8 @@ const struct hook_spec slabs_hooks[SLABS_NR_HOOKS] = {
 	HOOK_TP("kmem:kmem_cache_free", "slab_free", true),
 	HOOK_TP("kmem:kmalloc", "slab_kmalloc", true),
 	/* tp_btf refuses kfree's void pointer argument on 6.1: raw_tp first */
-	{ "kmem:kfree", true, { { HK_RAW_TP, "slab_kfree_raw" }, { HK_TRACEPOINT, "slab_kfree_tp" } } },
+	{ "kmem:kfree", true, { { HK_RAW_TP, "slab_kfree_raw" }, { HK_TRACEPOINT, "slab_kfree_tp" } },
+	  NULL },
 };
 
 struct slabs {

@@ -18,6 +18,7 @@
 const char *const reclaim_kind_names[RC_NR_KIND] = { "kswapd", "direct", "memcg", "node",
 						     "other" };
 
+#define RECLAIM_WITHOUT_TARGET "no nr_to_reclaim (what each reclaim pass set out to free)"
 const struct hook_spec reclaim_hooks[RECLAIM_NR_HOOKS] = {
 #define H(tp, prog, opt) HOOK_TP("vmscan:" tp, prog, opt)
 	H("mm_vmscan_lru_shrink_inactive", "rc_shrink_inactive", false),
@@ -38,8 +39,8 @@ const struct hook_spec reclaim_hooks[RECLAIM_NR_HOOKS] = {
 #undef H
 	HOOK_TP("compaction:mm_compaction_try_to_compact_pages", "rc_compact", true),
 	/* scan_control.nr_to_reclaim: shrink_folio_list, shrink_page_list before 6.1 */
-	HOOK_FN("shrink_folio_list", "rc_folio_list", true),
-	HOOK_FN("shrink_page_list", "rc_page_list", true),
+	HOOK_FN_OPT("shrink_folio_list", "rc_folio_list", RECLAIM_WITHOUT_TARGET),
+	HOOK_FN_OPT("shrink_page_list", "rc_page_list", RECLAIM_WITHOUT_TARGET),
 };
 
 struct reclaim {
@@ -454,7 +455,7 @@ void reclaim_stalls_row_of(int kind, const struct rc_stall_stats *d, __u64 max_s
 	}
 }
 
-void reclaim_stall_row_of(const struct rc_event *e, const char *gfp_flags,
+void reclaim_stall_row_of(const struct rc_event *e, const struct gfp_table *gfp,
 			  struct reclaim_stall_row *row)
 {
 	memset(row, 0, sizeof(*row));
@@ -467,7 +468,7 @@ void reclaim_stall_row_of(const struct rc_event *e, const char *gfp_flags,
 	memcpy(row->comm, e->comm, sizeof(row->comm));
 	snprintf(row->reclaimer, sizeof(row->reclaimer), "%s",
 		 reclaim_kind_names[e->kind % RC_NR_KIND]);
-	snprintf(row->gfp_flags, sizeof(row->gfp_flags), "%s", gfp_flags);
+	row->nr_gfp_flags = gfp_names(gfp, e->gfp, row->gfp_flags, GFP_MAX_NAMES);
 }
 
 #define U64(st, m, head, unit, kind, help)                                                 \
@@ -590,8 +591,8 @@ static const struct field stall_fields[] = {
 	    "the allocation's order"),
 	FLD(struct reclaim_stall_row, gfp, "gfp", NULL, FT_U64, FU_NONE, FK_LABEL, 0,
 	    "its GFP mask"),
-	FLD(struct reclaim_stall_row, gfp_flags, "gfp_flags", NULL, FT_STR, FU_NONE, FK_LABEL, 0,
-	    "the mask in the kernel's own flag names"),
+	FLD_STRS(struct reclaim_stall_row, gfp_flags, nr_gfp_flags, "gfp_flags", 0,
+		 "the mask in the kernel's own flag names, as it prints them"),
 	U64(struct reclaim_stall_row, reclaimed_pages, NULL, FU_PAGES, FK_GAUGE, "pages reclaimed"),
 	U64(struct reclaim_stall_row, latency_ns, NULL, FU_NS, FK_GAUGE, "how long it stalled"),
 };

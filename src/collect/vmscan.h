@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 #include "filters.h"
+#include "gfp.h"
 #include "hooks.h"
 #include "loss.h"
 #include "record.h"
@@ -153,7 +154,8 @@ struct reclaim_stall_row {
 	char reclaimer[8];
 	int32_t order;
 	uint64_t gfp;
-	char gfp_flags[512];
+	uint32_t nr_gfp_flags;
+	char gfp_flags[GFP_MAX_NAMES][GFP_NAME_LEN];
 	uint64_t reclaimed_pages, latency_ns;
 };
 
@@ -165,8 +167,8 @@ extern const struct record_desc reclaim_interval_desc, reclaim_isolate_desc, his
 void reclaim_stalls_row_of(int kind, const struct rc_stall_stats *d, __u64 max_since_start_ns,
 			   struct reclaim_stalls_row *row);
 
-/* One stall event as the "reclaim_stall" record; gfp_flags: e->gfp decoded. */
-void reclaim_stall_row_of(const struct rc_event *e, const char *gfp_flags,
+/* One stall event as the "reclaim_stall" record, its mask named with the table gfp. */
+void reclaim_stall_row_of(const struct rc_event *e, const struct gfp_table *gfp,
 			  struct reclaim_stall_row *row);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "strbuf.h"
@@ -100,29 +101,79 @@ int gfp_table_load(struct gfp_table *t)
 	return rc;
 }
 
-const char *gfp_format(const struct gfp_table *t, unsigned long mask, char *buf, size_t len)
+int gfp_names(const struct gfp_table *t, unsigned long mask, char (*names)[GFP_NAME_LEN],
+	      int max)
 {
-	struct strbuf sb;
-	bool first = true;
+	int n = 0;
 
-	if (!mask) {
-		snprintf(buf, len, "none");
-		return buf;
-	}
-	sb_init(&sb, buf, len);
 	/* Same walk as trace_print_flags_seq(): first match wins, its bits are consumed. */
-	for (int i = 0; i < t->n && mask; i++) {
+	for (int i = 0; i < t->n && mask && n < max; i++) {
 		unsigned long m = t->flag[i].mask;
 
 		if ((mask & m) != m)
 			continue;
 		mask &= ~m;
-		sb_add(&sb, "%s%s", first ? "" : "|", t->flag[i].name);
-		first = false;
+		snprintf(names[n++], GFP_NAME_LEN, "%s", t->flag[i].name);
 	}
-	if (mask)
-		sb_add(&sb, "%s0x%lx", first ? "" : "|", mask);
+	if (mask && n < max)
+		snprintf(names[n++], GFP_NAME_LEN, "0x%lx", mask);
+	return n;
+}
+
+const char *gfp_format(const struct gfp_table *t, unsigned long mask, char *buf, size_t len)
+{
+	char names[GFP_MAX_NAMES][GFP_NAME_LEN];
+	int n = gfp_names(t, mask, names, GFP_MAX_NAMES);
+	struct strbuf sb;
+
+	sb_init(&sb, buf, len);
+	if (!n)
+		sb_add(&sb, "none");
+	for (int i = 0; i < n; i++) {
+		sb_sep(&sb, "|");
+		sb_add(&sb, "%s", names[i]);
+	}
 	return buf;
+}
+
+/* One part of a mask as written: a number, or a name in the table. */
+static int gfp_parse_part(const struct gfp_table *t, const char *part, size_t len,
+			  unsigned long *mask)
+{
+	char word[GFP_NAME_LEN], *end;
+
+	while (len && isspace((unsigned char)*part))
+		part++, len--;
+	while (len && isspace((unsigned char)part[len - 1]))
+		len--;
+	if (!len || len >= sizeof(word))
+		return -1;
+	snprintf(word, sizeof(word), "%.*s", (int)len, part);
+	if (isdigit((unsigned char)word[0])) {
+		errno = 0;
+		*mask |= strtoul(word, &end, 0);
+		return *end || errno ? -1 : 0;
+	}
+	for (int i = 0; i < t->n; i++)
+		if (!strcasecmp(t->flag[i].name, word)) {
+			*mask |= t->flag[i].mask;
+			return 0;
+		}
+	return -1;
+}
+
+int gfp_parse(const struct gfp_table *t, const char *text, unsigned long *mask)
+{
+	*mask = 0;
+	for (const char *p = text;; p++) {
+		size_t len = strcspn(p, "|");
+
+		if (gfp_parse_part(t, p, len, mask))
+			return -1;
+		p += len;
+		if (!*p)
+			return 0;
+	}
 }
 
 unsigned long gfp_flag_mask(const struct gfp_table *t, const char *name)

@@ -54,6 +54,7 @@ struct hook_spec {
 	const char *name; /* "kmem:mm_page_alloc" or a function name */
 	bool optional;	  /* the command still works without it */
 	struct hook_variant v[HOOK_MAX_VARIANTS];
+	const char *without; /* optional: what is missing where no variant works (features) */
 };
 
 #define HOOK_NONE (-1)
@@ -66,9 +67,13 @@ struct hook_spec {
 #define HOOK_TP(tp, prog, optional)                                                        \
 	{ tp, optional,                                                                    \
 	  { { HK_TP_BTF, prog "_btf" }, { HK_RAW_TP, prog "_raw" },                        \
-	    { HK_TRACEPOINT, prog "_tp" } } }
+	    { HK_TRACEPOINT, prog "_tp" } }, NULL }
 #define HOOK_FN(fn, prog, optional)                                                        \
-	{ fn, optional, { { HK_FENTRY, prog "_fentry" }, { HK_KPROBE, prog "_kprobe" } } }
+	{ fn, optional, { { HK_FENTRY, prog "_fentry" }, { HK_KPROBE, prog "_kprobe" } }, NULL }
+/* An optional function probe, and what its command shows without it (the same words for
+ * probes that stand in for one another: one of them working is enough). */
+#define HOOK_FN_OPT(fn, prog, without_)                                                    \
+	{ fn, true, { { HK_FENTRY, prog "_fentry" }, { HK_KPROBE, prog "_kprobe" } }, without_ }
 
 /* Index of the probe named name in specs; an unknown name is a bug: exit 1. */
 int hook_index(const struct hook_spec *specs, int n, const char *name);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -425,13 +426,32 @@ void out_wrap_list(const char *first, const char *indent, const char *const *ite
 	out_printf("\n");
 }
 
+/* A number and its unit ("0 B", "1.5 MiB", "12 us") stay on one line: the word's length. */
+static size_t with_unit(const char *p, size_t word)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "ns", "us", "ms",
+					     "s", "%" };
+	const char *next = p + word + (p[word] == ' ');
+	size_t len = strcspn(next, " ");
+
+	if (!word || !isdigit((unsigned char)p[word - 1]) || p[word] != ' ')
+		return word;
+	/* the unit may carry the sentence's punctuation: "0 B)," */
+	while (len && strchr(",;:)", next[len - 1]))
+		len--;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (len == strlen(units[i]) && !strncmp(next, units[i], len))
+			return word + 1 + strcspn(next, " ");
+	return word;
+}
+
 void out_wrap(const char *first, const char *indent, const char *text)
 {
 	struct wrap w;
 
 	wrap_begin(&w, first, indent);
 	for (const char *p = text; *p; p += strspn(p, " ")) {
-		size_t word = strcspn(p, " ");
+		size_t word = with_unit(p, strcspn(p, " "));
 
 		if (word)
 			wrap_piece(&w, p, word, display_width_n(p, word), true);

@@ -182,9 +182,53 @@ double ms_wall_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Is /proc/self/ns/<a> the same namespace as /proc/self/ns/<b>? */
+static bool same_ns(const char *a, const char *b)
+{
+	struct stat x, y;
+	char p[64], q[64];
+
+	snprintf(p, sizeof(p), "/proc/self/ns/%s", a);
+	snprintf(q, sizeof(q), "/proc/self/ns/%s", b);
+	return !stat(p, &x) && !stat(q, &y) && x.st_ino == y.st_ino && x.st_dev == y.st_dev;
+}
+
+/*
+ * A process in a time namespace (a container, a restored CRIU image) reads
+ * CLOCK_BOOTTIME moved by the namespace's offset; BPF's bpf_ktime_get_boot_ns() is not
+ * moved. /proc/self/timens_offsets (time_namespaces(7): Linux 5.6; the first kernels
+ * named the clock by its number, 7) gives the offsets of the namespace the process's
+ * children get: they are its own only when that is the namespace it is in. "unshare
+ * --time CMD" moves CMD in at its exec on 6.18 (the kernel commit "fs/exec: switch
+ * timens when a task gets a new mm"); on Debian's 6.1 CMD stays outside, with the new
+ * namespace's offsets in that file (seen in make test-vm). Neither changes while
+ * memscope runs.
+ */
+static int64_t timens_boot_offset_ns(void)
+{
+	static int64_t off;
+	static bool read_once;
+	long long sec, nsec;
+	char line[128], clk[16];
+	FILE *f;
+
+	if (read_once)
+		return off;
+	read_once = true;
+	if (!same_ns("time", "time_for_children") ||
+	    !(f = fopen("/proc/self/timens_offsets", "re")))
+		return off; /* 0: outside time namespaces; inside one, not told its own */
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%15s %lld %lld", clk, &sec, &nsec) == 3 &&
+		    (!strcmp(clk, "boottime") || !strcmp(clk, "7")))
+			off = sec * 1000000000LL + nsec;
+	fclose(f);
+	return off;
+}
+
 uint64_t ms_boot_ns(void)
 {
-	return clock_ns(CLOCK_BOOTTIME);
+	return clock_ns(CLOCK_BOOTTIME) - timens_boot_offset_ns();
 }
 
 static void (*idle_fn)(int timeout_ms, void *ctx);
@@ -341,15 +385,23 @@ void ms_lite_fail(const char *what, int err, char *log)
 	ms_bpf_fail(what, err);
 }
 
+/*
+ * The wall clock minus the boot clock is read at each call, not learnt once: NTP steps
+ * and slews the wall clock while the boot clock runs on, and an offset kept for days
+ * (the recorder) put every later event away from the samples written beside it. The
+ * boot clock is read on both sides of the wall clock: the pair is one instant to within
+ * the calls' own time (three vDSO reads, well under a microsecond).
+ */
 double ms_boot_ns_to_real(uint64_t boot_ns)
 {
-	static int64_t offset;
+	uint64_t before = ms_boot_ns(), after;
 	struct timespec rt;
+	int64_t offset;
 
-	if (!offset) { /* the two clocks advance together: learn their offset once */
-		clock_gettime(CLOCK_REALTIME, &rt);
-		offset = (int64_t)(rt.tv_sec * 1000000000ULL + rt.tv_nsec) - (int64_t)ms_boot_ns();
-	}
+	clock_gettime(CLOCK_REALTIME, &rt);
+	after = ms_boot_ns();
+	offset = (int64_t)(rt.tv_sec * 1000000000ULL + rt.tv_nsec) -
+		 (int64_t)(before + (after - before) / 2);
 	return ((int64_t)boot_ns + offset) / 1e9;
 }
 
@@ -362,7 +414,6 @@ void ms_ringbuf_run(int map_fd, int (*cb)(void *ctx, void *data, size_t len), vo
 
 	if (!rb)
 		ms_bpf_fail("creating the event ring buffer", errno);
-	ms_boot_ns_to_real(0);
 	ms_ready();
 	while (!ms_stopping() && (!deadline || ms_now_ns() < deadline)) {
 		err = ring_buffer__poll(rb, 100);

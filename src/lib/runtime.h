@@ -36,7 +36,8 @@ const char *ms_require_tracefs(void);
 unsigned long ms_page_size(void);
 uint64_t ms_now_ns(void); /* CLOCK_MONOTONIC */
 double ms_wall_now(void); /* CLOCK_REALTIME, seconds since the epoch */
-uint64_t ms_boot_ns(void); /* CLOCK_BOOTTIME, the clock of bpf_ktime_get_boot_ns */
+/* The clock of bpf_ktime_get_boot_ns: CLOCK_BOOTTIME, a time namespace's offset undone */
+uint64_t ms_boot_ns(void);
 /*
  * While sleeping, call fn(timeout_ms, ctx) instead of nanosleep, e.g. to poll a
  * ring buffer between reports. NULL restores plain sleeping.
@@ -76,7 +77,11 @@ struct bpf_loader_ctx;
 char *ms_lite_log(struct bpf_loader_ctx *ctx);
 /* A light skeleton failed: print its log if any, then as ms_bpf_fail. */
 void ms_lite_fail(const char *what, int err, char *log) __attribute__((noreturn));
-/* Wall-clock seconds of a bpf_ktime_get_boot_ns() timestamp. */
+/*
+ * Wall-clock seconds of a bpf_ktime_get_boot_ns() timestamp, with the two clocks'
+ * offset as it is now: after an NTP step an event is placed by the stepped wall clock,
+ * as the samples written beside it are.
+ */
 double ms_boot_ns_to_real(uint64_t boot_ns);
 
 /*

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include "strbuf.h"
 
 void sb_init(struct strbuf *sb, char *buf, size_t len)
@@ -40,4 +41,31 @@ void sb_sep(struct strbuf *sb, const char *sep)
 {
 	if (sb->off)
 		sb_add(sb, "%s", sep);
+}
+
+static bool list_has(const char *list, const char *sep, const char *item)
+{
+	size_t n = strlen(item), s = strlen(sep);
+
+	for (const char *p = list; *p;) {
+		const char *end = strstr(p, sep);
+		size_t l = end ? (size_t)(end - p) : strlen(p);
+
+		if (l == n && !memcmp(p, item, n))
+			return true;
+		if (!end)
+			break;
+		p = end + s;
+	}
+	return false;
+}
+
+bool list_add_once(char *buf, size_t len, const char *sep, const char *item)
+{
+	size_t used = strnlen(buf, len), need = strlen(item) + (used ? strlen(sep) : 0);
+
+	if (!*item || list_has(buf, sep, item) || used + need >= len)
+		return false;
+	snprintf(buf + used, len - used, "%s%s", used ? sep : "", item);
+	return true;
 }

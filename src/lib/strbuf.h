@@ -23,4 +23,11 @@ void sb_add(struct strbuf *sb, const char *fmt, ...) __attribute__((format(print
 /* Append sep first unless the text is still empty. */
 void sb_sep(struct strbuf *sb, const char *sep);
 
+/*
+ * A list in buf (len bytes), items separated by sep: add item unless it is there as a
+ * whole item ("oom_kill pid 12" is not in "oom_kill pid 123"). An item that does not
+ * fit whole is left out. false when it was not added.
+ */
+bool list_add_once(char *buf, size_t len, const char *sep, const char *item);
+
 #endif

@@ -17,7 +17,7 @@
 struct verdict_zone {
 	const char *name;
 	bool populated;
-	uint64_t free, free_cma, min; /* pages; min includes the boost */
+	uint64_t free, free_cma, min, low; /* pages; the watermarks include the boost */
 	int64_t reserve;	      /* lowmem_reserve[] for the request's highest zone */
 	uint64_t nr_free[VERDICT_MAX_ORDERS];
 };
@@ -27,8 +27,11 @@ struct verdict_input {
 	bool has_zones;
 	int nr_zones; /* zones the request may use: index 0 .. highest */
 	struct verdict_zone zone[VERDICT_MAX_ZONES];
-	bool can_use_cma, direct_reclaim, noretry, retry_mayfail, nofail, thisnode;
+	bool can_use_cma, direct_reclaim, noretry, retry_mayfail, nofail, thisnode, nowarn;
 	unsigned long page_size;
+	/* the node at the failure: its share of MemAvailable (-1: unknown) and its memory */
+	int64_t available;
+	uint64_t managed;
 	/* the slow path */
 	bool has_story;
 	unsigned int reclaim_count, compact_tries, compact_retries, retry_zone_count,
@@ -39,7 +42,8 @@ struct verdict_input {
 
 enum verdict_kind {
 	VERDICT_UNKNOWN,	 /* the data does not allow one */
-	VERDICT_LOW_MEMORY,	 /* below min + reserve in every usable zone */
+	VERDICT_LOW_MEMORY,	 /* below min + reserve in every usable zone, or the node's
+				  * memory exhausted and the rest in smaller blocks */
 	VERDICT_CMA,		 /* enough only when counting CMA it may not use */
 	VERDICT_FRAGMENTATION,	 /* enough free, no block of the order */
 	VERDICT_GAVE_UP,	 /* a zone would pass now: the slow path stopped trying */
@@ -47,6 +51,13 @@ enum verdict_kind {
 
 /* Writes the verdict sentence to buf; returns its kind. */
 enum verdict_kind verdict_explain(const struct verdict_input *in, char *buf, size_t len);
+/*
+ * The node's memory counts as exhausted below this share of it available (MemAvailable's
+ * formula): the health report's "only ... available" line uses the same bound.
+ */
+#define VERDICT_EXHAUSTED_PERCENT 5
+/* The caller said it handles this failure (__GFP_NOWARN: the kernel does not log it). */
+bool verdict_failure_allowed(const struct verdict_input *in);
 const char *verdict_kind_name(enum verdict_kind k);
 
 #endif

@@ -294,10 +294,11 @@ class HugepageOvershoot:
             self.orig = f.read().strip()
         self.target = meminfo()["MemTotal"] // (2 << 20) + 256
 
-    def run(self):
+    def run(self, while_full=None):
         """Returns the writer's pid (its comm is 'sh'). The pool is given back at once:
         while it holds all free memory, any other allocation may invoke the OOM killer
-        (in a small guest, on the test runner itself)."""
+        (in a small guest, on the test runner itself). while_full: called (briefly!)
+        before that, to read the state the failures saw."""
         # While the pool holds all free memory another allocation may invoke the OOM
         # killer: let it find a ballast process that is meant to die, not the test runner
         # (in a 1 GiB guest it otherwise picks pytest).
@@ -312,6 +313,8 @@ class HugepageOvershoot:
                                   f"echo {self.target} > /proc/sys/vm/nr_hugepages"])
             try:
                 p.wait(timeout=120)
+                if while_full:
+                    while_full()
             finally:
                 self.restore()
         finally:

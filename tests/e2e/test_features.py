@@ -130,3 +130,37 @@ def test_function_probes_take_the_richest_function_hook():
     assert fn["oom_kill_process"] == richest, fn
     # reclaim's target: whichever of the two names this kernel has
     assert richest in (fn["shrink_folio_list"], fn["shrink_page_list"]), fn
+
+
+def function_hooks_work(rec):
+    """fentry or kprobe works (and is not avoided): kprobe by the kernel's own word
+    (kprobe_events), fentry as memscope found it, which test_fentry_matches_an_independent_load
+    holds to bpftool's."""
+    ensure_tracefs()
+    kprobe = os.path.exists(os.path.join(TRACEFS, "kprobe_events"))
+    fentry = rec["hooks"]["fentry"]["available"]
+    return (kprobe and "kprobe" not in AVOID_HOOKS) or (fentry and "fentry" not in AVOID_HOOKS)
+
+
+def test_bottom_line_comes_first_and_says_what_is_missing():
+    """The first lines say what works and what is missing, with what that costs: without
+    fentry and kprobe, oom's constraint and reclaim's nr_to_reclaim; at 80 columns."""
+    p = run("features", check=True, env=dict(os.environ, COLUMNS="80"))
+    lines = p.stdout.splitlines()
+    assert all(len(l) <= 80 for l in lines), max(lines, key=len)
+    assert lines[0].startswith("in short "), lines[:3]
+    head = " ".join(l.strip() for l in lines[:lines.index("")])
+    rec = run_json("features")[0]
+    costs = {l["what"]: l for l in rec["limits"]}
+    assert rec["bottom_line"] in head
+    missing = [l for l in costs.values() if l["needs"] == "fentry or kprobe"]
+    if function_hooks_work(rec):
+        assert not missing, missing
+        return
+    whats = " ".join(l["what"] + " " + l["commands"] for l in missing)
+    assert "struct oom_control" in whats and "oom" in whats, missing
+    assert "nr_to_reclaim" in whats and "reclaim" in whats, missing
+    assert all(l["runs"] for l in missing)
+    assert rec["bottom_line"].startswith("every command runs here")
+    for l in missing:
+        assert l["what"] in head and "needs fentry or kprobe" in head

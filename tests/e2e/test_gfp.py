@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 """memscope gfp decodes masks exactly as the running kernel prints them in tracefs."""
+import json
 import os
 import re
 import subprocess
@@ -72,10 +73,10 @@ def test_decoded_flags_equal_tracefs():
     assert [r["mask"] for r in recs] == masks, (recs, masks)
     for rec in recs:
         assert rec["source"] == "tracefs"
-        assert {rec["flags"]} == pairs[rec["mask"]], hex(rec["mask"])
+        assert {"|".join(rec["flags"])} == pairs[rec["mask"]], hex(rec["mask"])
     # the text form says the same, one "mask<TAB>flags" line per mask
     text = run("gfp", *[hex(m) for m in masks], check=True).stdout.splitlines()
-    assert [(int(a, 16), b) for a, b in (l.split("\t") for l in text)] == \
+    assert [(int(a, 16), b) for a, b in (l.split("	") for l in text)] == \
         [(m, next(iter(pairs[m]))) for m in masks], text
 
 
@@ -87,3 +88,37 @@ def test_bad_mask_is_usage_error():
     p = run("gfp", "0xzz")
     assert p.returncode == 2
     assert len(p.stderr.strip().splitlines()) == 1
+
+
+def test_names_give_the_kernels_mask_and_a_bad_argument_spares_the_others():
+    """Names decode to a mask as well: what the kernel printed for each captured mask
+    gives that mask back, at 80 columns; one bad argument among them is named on one
+    line (exit 2), and every other one is still decoded."""
+    assert ensure_tracefs()
+    if not os.path.exists(os.path.join(TRACEFS, "options", "fields")):
+        pytest.skip("this kernel's tracefs has no 'fields' option to pair raw masks with "
+                    "decoded strings")
+    pairs = {mask: names.pop() for mask, names in capture_kernel_pairs().items()}
+    assert len(pairs) >= 3, pairs
+    names = list(pairs.values())
+    args = names[:1] + ["NOT_A_FLAG"] + names[1:]
+    p = run("gfp", *args, env=dict(os.environ, COLUMNS="80"))
+    assert p.returncode == 2
+    assert p.stderr.strip().splitlines() == [p.stderr.strip()] and "NOT_A_FLAG" in p.stderr
+    lines = p.stdout.splitlines()
+    assert all(len(l) <= 80 for l in lines), p.stdout
+    # one mask a line, its names wrapped between names onto indented lines
+    decoded = []
+    for line in lines:
+        if line.startswith(" "):
+            decoded[-1][1] += line.strip()
+        else:
+            decoded.append(line.split(None, 1))
+    assert [(int(m, 16), n) for m, n in decoded] == \
+        [(next(m for m, n in pairs.items() if n == want), want) for want in names]
+    p = run("gfp", "--json", *args)
+    recs = [json.loads(l) for l in p.stdout.splitlines()]
+    good = [r for r in recs if r["type"] == "gfp"]
+    assert [r["input"] for r in good] == names
+    assert all(pairs[r["mask"]] == "|".join(r["flags"]) for r in good)
+    assert recs[-1]["type"] == "error" and recs[-1]["exit_status"] == 2

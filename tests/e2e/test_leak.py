@@ -425,3 +425,44 @@ def test_kernel_mode_sees_per_cpu_areas_of_new_memory_cgroups(no_bpf_leak):
             cg.remove()
     got = memcg_percpu(report)
     assert got >= n and got % n == 0, got
+
+
+def by_source(report, prefix):
+    return sum(r["outstanding_bytes"] for r in report
+               if r["type"] == "leak_source" and r["source"].startswith(prefix))
+
+
+def readahead(report, prefix):
+    """Bytes of stacks that read a file ahead, from sources named prefix."""
+    return sum(s["outstanding_bytes"] for s in stacks(report)
+               if s["source"].startswith(prefix) and
+               any(f.startswith(("page_cache_ra_", "ondemand_readahead+",
+                                 "page_cache_async_ra+", "page_cache_sync_ra+"))
+                   for f in s["stack"]))
+
+
+def test_kernel_mode_tells_page_cache_from_leaks(no_bpf_leak, data_file):
+    """A 256 MiB file read through the page cache: its pages are page cache, not a kernel
+    leak: they show as page-cache-order-N, as much as fincore says the file has cached,
+    never as pages-order-N; dropped, they are gone."""
+    from conftest import drop_caches
+    drop_caches()
+    m = Leak("--kernel", "--top", "100000")
+    try:
+        subprocess.run(["cat", data_file], stdout=subprocess.DEVNULL, check=True)
+        read = time.time()
+        cached = int(subprocess.run(["fincore", "-bno", "RES", data_file],
+                                    capture_output=True, text=True, check=True).stdout)
+        report = m.wait_for(lambda r: r[0]["ts"] > read + 0.3, 30)
+        drop_caches()
+        dropped = time.time()
+        after = m.wait_for(lambda r: r[0]["ts"] > dropped + 0.3, 30)
+    finally:
+        m.stop()
+    assert cached >= 200 << 20, "void: the file is not in the page cache"
+    page_cache = by_source(report, "page-cache-order-")
+    # the file's pages (and little else: other files read meanwhile)
+    assert cached * 0.95 <= page_cache <= cached + (32 << 20), (page_cache, cached)
+    assert readahead(report, "page-cache-order-") >= cached * 0.95
+    assert readahead(report, "pages-order-") <= 1 << 20, readahead(report, "pages-order-")
+    assert by_source(after, "page-cache-order-") <= 32 << 20, by_source(after, "page-cache-")

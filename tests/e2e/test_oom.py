@@ -7,8 +7,8 @@ import signal
 import subprocess
 import time
 
-from conftest import (loads, MEMSCOPE, WORKLOAD, MemoryCgroup, TraceInstance,
-                      function_hooks_offered, run, wait_attached)
+from conftest import (loads, proc_state, MEMSCOPE, WORKLOAD, MemoryCgroup, TraceInstance,
+                      function_hooks_offered, run, run_json, wait_attached)
 
 
 def start_oom(*args):
@@ -60,25 +60,9 @@ def test_memcg_oom_kill_reported():
     assert k["trigger"]["pid"] == w.pid  # the workload's own fault invoked the killer
     d = k["detail"]
     assert d["node"]["total_bytes"] > 0 and d["zones"]
-    top = d["top_processes_after"]
-    assert [t["rss_bytes"] for t in top] == sorted((t["rss_bytes"] for t in top), reverse=True)
-    # the five largest, or every user process where there are fewer (a small guest has
-    # four): each one alive now was alive at the kill, so it must be listed
-    alive = user_pids()
-    assert len(top) == 5 or (len(top) < 5 and alive <= {t["pid"] for t in top}), (top, alive)
-
-
-def user_pids():
-    """PIDs with an address space, from /proc (what proc's iterator lists)."""
-    out = set()
-    for d in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{d}/status") as f:
-                if "VmSize:" in f.read():
-                    out.add(int(d))
-        except OSError:
-            pass
-    return out
+    # a memcg OOM: the tasks are the cgroup's, here the victim alone (if not yet gone)
+    assert d["tasks_of"] == "memcg" and d["memcg"]["path"] == cg.rel
+    assert {t["pid"] for t in d["top_processes_after"]} <= {w.pid}
 
 
 def test_no_oom_no_report_and_duration_on_time():
@@ -143,3 +127,78 @@ def test_oom_storm_records_belong_together():
         if k["oom_control"] is not None:
             assert k["oom_control"]["memcg"] == kernel[pid]["oom_memcg"] == cg.rel, (pid, k)
             assert k["oom_control"]["total_pages"] << 12 == cg.limit, (pid, k)
+
+
+def memory_stat(cg):
+    """The cgroup's own memory.stat in v2 names (v1's hierarchical total_ lines)."""
+    v1_names = {"rss": "anon", "cache": "file", "mapped_file": "file_mapped"}
+    out = {}
+    with open(f"{cg.path}/memory.stat") as f:
+        for line in f:
+            key, val = line.split()
+            if cg.path.startswith("/sys/fs/cgroup/memory/"):
+                if not key.startswith("total_"):
+                    continue
+                key = v1_names.get(key[6:], key[6:])
+            out[key] = int(val)
+    return out
+
+
+def test_memcg_oom_detail_lists_the_cgroups_own_tasks_and_memory_stat():
+    """A memcg OOM's --detail is the cgroup's, as the kernel's own report gives it: its
+    tasks (exactly its cgroup.procs, the victim perhaps still among them) and its
+    memory.stat, not the largest processes of the machine. The text, at 80 columns,
+    heads the trigger's stack."""
+    cg = MemoryCgroup("memscope-test-oom-detail", 64 << 20)
+    survivors = [cg.run(f"{WORKLOAD} --anon 8 --stop") for _ in range(2)]
+    try:
+        for w in survivors:
+            end = time.time() + 30
+            while proc_state(w.pid) != "T":
+                assert time.time() < end and w.poll() is None, "a workload did not stop"
+                time.sleep(0.02)
+        p = start_oom("-c", 1, "-d", 60, "--detail")
+        text = subprocess.Popen([MEMSCOPE, "oom", "-c", "1", "-d", "60", "--detail",
+                                 "--stack"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=dict(os.environ, COLUMNS="80"))
+        wait_attached(text)
+        victim = cg.run(f"{WORKLOAD} --anon 256")
+        assert victim.wait(timeout=60) == -signal.SIGKILL
+        out, err = p.communicate(timeout=30)
+        shown, _ = text.communicate(timeout=30)
+        with open(f"{cg.path}/cgroup.procs") as f:
+            procs = {int(x) for x in f.read().split()}
+        stat = memory_stat(cg)
+    finally:
+        for w in survivors:
+            w.kill()
+            w.wait()
+        cg.remove()
+    assert p.returncode == 0, err
+    k = [r for r in map(loads, out.splitlines()) if r["type"] == "oom"][0]
+    assert k["victim"]["pid"] == victim.pid
+    d = k["detail"]
+    assert procs == {w.pid for w in survivors}, procs
+    assert d["tasks_of"] == "memcg"
+    listed = {t["pid"] for t in d["top_processes_after"]}
+    assert listed - {victim.pid} == procs, (listed, procs)
+    assert d["nr_tasks"] == len(listed)
+    assert all(t["cgroup"] == cg.rel for t in d["top_processes_after"])
+    m = d["memcg"]
+    assert m["path"] == cg.rel and m["limit_bytes"] == 64 << 20
+    # read right after the kill: the victim's anonymous memory may not be gone yet
+    slack = 1 << 20
+    assert stat["anon"] - slack <= m["anon_bytes"] <= \
+        stat["anon"] + k["victim"]["rss_anon_bytes"] + slack, (m["anon_bytes"], stat)
+    for key in ("file", "shmem", "file_mapped"):
+        assert abs(m[f"{key}_bytes"] - stat[key]) <= slack, (key, m[f"{key}_bytes"], stat[key])
+    # the text: the same cgroup and tasks, the stack under its own heading, 80 columns
+    lines = shown.splitlines()
+    assert all(len(l) <= 80 for l in lines), max(lines, key=len)
+    prose = " ".join(l.strip() for l in lines)
+    assert f"memcg {cg.rel} right after the kill: usage" in prose, shown
+    assert "its tasks right after the kill" in prose
+    for pid in procs:
+        assert any(l.split()[:1] == [str(pid)] for l in lines), (pid, shown)
+    i = next(i for i, l in enumerate(lines) if l.startswith("  stack "))
+    assert lines[i - 1].startswith("  reaper ") and lines[i + 1].startswith("    "), shown

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import (loads, MEMSCOPE, HugepageOvershoot, TraceInstance, Workload, scaled_mib,
+from conftest import (loads, meminfo, MEMSCOPE, HugepageOvershoot, TraceInstance, Workload, scaled_mib,
                       wait_attached, SLOWDOWN)
 from test_sys import PAGE, zoneinfo
 
@@ -59,7 +59,7 @@ def test_hugepage_overshoot_failure_is_reported_and_explained(overshoot):
     # the decoded flags are what the kernel itself printed for its failure event
     assert kernel_lines, "tracefs saw no failure: the test is void"
     kernel_flags = re.search(r"gfp_flags=(\S+)", kernel_lines[0])[1]
-    assert f["gfp_flags"] == kernel_flags
+    assert "|".join(f["gfp_flags"]) == kernel_flags
     # zone watermarks equal /proc/zoneinfo (they include the boost, as zoneinfo does)
     node = f["cpu_node"]
     for z in f["zones"]:
@@ -150,3 +150,73 @@ def test_text_block(overshoot):
     assert "verdict" in out and "slow path" in out and "Normal" in out
     # without COLUMNS or a terminal the block fits 80 columns (the table is cut)
     assert all(len(l) <= 80 for l in out.splitlines()), max(out.splitlines(), key=len)
+
+
+def fmt_bytes(n):
+    """memscope's text size: 1 decimal, binary units."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n} B" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+
+
+def test_verdict_weighs_exhaustion_against_fragmentation(overshoot):
+    """The pool overshoot fails an order-9 __GFP_RETRY_MAYFAIL|__GFP_NOWARN allocation once
+    memory is gone: the verdict must weigh what the node had available against what was
+    free and in which blocks (not call it fragmentation because the crumbs left are
+    small), say the caller allows the failure, and name the zone's free memory as its
+    own table does. Truth: /proc/meminfo and /proc/zoneinfo while the pool holds it all."""
+    env = dict(os.environ, COLUMNS="80")
+    text = subprocess.Popen([MEMSCOPE, "paf", "-c", "1", "-d", "600", "--order", "9",
+                             "--comm", "sh"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    wait_attached(text)
+    paf = start_paf("-c", 1, "-d", 600, "--order", 9, "--comm", "sh")
+    full = {}
+    overshoot.run(lambda: full.update(meminfo=meminfo(), zoneinfo=zoneinfo()))
+    for p in (paf, text):
+        try:
+            p.wait(timeout=10 * SLOWDOWN)
+        except subprocess.TimeoutExpired:
+            p.send_signal(signal.SIGINT)
+    out, err = paf.communicate(timeout=40)
+    block, _ = text.communicate(timeout=40)
+    fails = [r for r in map(loads, out.splitlines()) if r["type"] == "paf"]
+    assert len(fails) == 1, (out[:2000], err)
+    f = fails[0]
+    assert "__GFP_NOWARN" in f["gfp_flags"] and "__GFP_RETRY_MAYFAIL" in f["gfp_flags"]
+    # the flags are a list, with the mask beside them
+    assert isinstance(f["gfp_flags"], list) and f["gfp"] > 0
+    assert f["failure_allowed"] is True
+    assert "__GFP_NOWARN: the caller is prepared for this failure" in f["verdict"]
+    # what was available at the failure is what the kernel says while the pool is full
+    mi, zi = full["meminfo"], full["zoneinfo"]
+    avail = mi["MemAvailable"]
+    assert abs(f["available_bytes"] - avail) <= max(0.1 * avail, 16 << 20), \
+        (f["available_bytes"], avail)
+    share = avail / mi["MemTotal"]
+    if share < 0.025:
+        assert f["verdict_kind"] == "low_memory", f["verdict"]
+        assert "memory exhausted" in f["verdict"] and "fragmentation" not in f["verdict"]
+    elif share > 0.10:
+        assert f["verdict_kind"] == "fragmentation", f["verdict"]
+    # the zone the sentence names had the free memory its table row shows, and
+    # /proc/zoneinfo agrees (within what the writer's exit gave back)
+    m = re.search(r"(\w+) had ([\d.]+ \w+) free \(min ([\d.]+ \w+)", f["verdict"])
+    assert m, f["verdict"]
+    z = next(z for z in f["zones"] if z["zone"] == m[1])
+    assert m[2] == fmt_bytes(z["free_bytes"]) and m[3] == fmt_bytes(z["min_bytes"])
+    truth = zi[(f["cpu_node"], m[1])]["free"] * PAGE
+    assert abs(z["free_bytes"] - truth) <= max(0.1 * truth, 8 << 20), (z, truth)
+    # the largest free block the sentence names is the zone's
+    largest = max((o for o, n in enumerate(z["free_blocks"]) if n), default=None)
+    assert f"the largest free block order {largest}" in f["verdict"], f["verdict"]
+    assert all(b == 0 for b in z["free_blocks"][9:])
+    # the same in the text block, at 80 columns: the sentence's figure is the table's
+    lines = block.splitlines()
+    assert all(len(l) <= 80 for l in lines), max(lines, key=len)
+    row = next(l for l in lines if l.startswith(m[1] + " "))
+    assert row.split()[1:3] == m[2].split(), (row, m[2])
+    prose = " ".join(l.strip() for l in lines)
+    assert f"{m[1]} had {m[2]} free" in prose and "memory exhausted" in prose or \
+        f["verdict_kind"] != "low_memory"

@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0
 """memscope record and report: a flight recorder in SQLite, checked against the live
 commands, the kernel's counters, kill -9, a full disk, and a real browser."""
+import contextlib
 import json
 import os
 import random
 import shutil
 import signal
 import sqlite3
+import stat
 import subprocess
 import tempfile
 import time
@@ -37,12 +39,39 @@ def stop(p, timeout=60):
     return out, err
 
 
-def db_rows(path, sql, *args):
+def db_rows(path, sql, *args, raw=False):
+    """Rows of a query; raw: TEXT as the bytes stored (a name may be any bytes)."""
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    if raw:
+        con.text_factory = bytes
     try:
         return con.execute(sql, args).fetchall()
     finally:
         con.close()
+
+
+def wait_for(cond, what, timeout=60):
+    end = time.time() + timeout * SLOWDOWN
+    while not cond():
+        assert time.time() < end, f"{what}: not within {timeout * SLOWDOWN:.0f} s"
+        time.sleep(0.05)
+
+
+def oom_killed(cg, name=None):
+    """A workload named name (any bytes) OOM-killed in memory cgroup cg; its pid."""
+    args = [WORKLOAD] + (["--name", name] if name else []) + ["--anon", "256"]
+    p = subprocess.Popen(["sh", "-c", "echo 0 > /proc/self/oom_score_adj; "
+                          f'echo $$ > {cg.path}/cgroup.procs && exec "$0" "$@"', *args],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert p.wait(timeout=60 * SLOWDOWN) == -signal.SIGKILL
+    return p.pid
+
+
+def kill_snapshots(db):
+    """The OOM kills recorded whose snapshot is written: {victim pid: (event ts, snapshot ts)}."""
+    return {pid: (ets, sts) for pid, ets, sts in db_rows(
+        db, "SELECT json_extract(e.record, '$.victim.pid'), e.ts, s.ts FROM events e "
+            "JOIN samples s ON s.id = e.sample_id WHERE e.kind = 'oom_kill'")}
 
 
 def only_first_pass():
@@ -258,7 +287,9 @@ def test_report_needs_no_privilege(recording):
 
 def test_report_bad_input():
     for args in (["--since", "yesterday-ish"], ["--at", "2h", "--html", "/tmp/x.html"],
-                 ["--until", "12q"], ["--db", ""]):
+                 ["--until", "12q"], ["--db", ""],
+                 ["--since", "1m", "--until", "2h"],  # a window that ends before it begins
+                 ["--since", "2026-11-27T03:00:00Z", "--until", "2026-11-27T02:00:00Z"]):
         p = run("report", *args)
         assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, (args, p.stderr)
     p = run("report", "--db", "/nonexistent/memscope.db")
@@ -275,11 +306,236 @@ def test_report_bad_input():
     assert not os.path.exists("/tmp/memscope-never.db")
 
 
-def test_html_report_in_a_real_browser(recording, tmp_path):
-    if SLOWDOWN > 1:
-        pytest.skip("the page does not depend on the kernel: the host's browser checks it")
-    webdriver = pytest.importorskip("selenium.webdriver")
+# ---- report --html FILE: what FILE is ----
+
+def page_ok(data):
+    return data.startswith(b"<!DOCTYPE html>") and data.rstrip().endswith(b"</html>")
+
+
+def test_html_replaces_only_a_regular_file(recording, tmp_path):
+    """A regular file (or none) is replaced whole by a rename; the new file is made under
+    a name nobody can plant: a symbolic link at the old FILE.tmp.PID was followed."""
+    db = recording["db"]
+    page = tmp_path / "night.html"
+    page.write_text("old page")
+    assert run("report", "--db", db, "--html", page).returncode == 0
+    assert page_ok(page.read_bytes()) and not page.is_symlink()
+    # memscope as pid 1 of a new pid namespace: the old name was night.html.tmp.1
+    victim = tmp_path / "victim"
+    victim.write_text("not a page")
+    os.symlink(victim, f"{page}.tmp.1")
+    p = subprocess.run(["unshare", "--pid", "--fork", MEMSCOPE, "report", "--db", db,
+                        "--html", page], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert victim.read_text() == "not a page", "the planted link was followed"
+    assert page_ok(page.read_bytes())
+    assert sorted(os.listdir(tmp_path)) == sorted(["night.html", "night.html.tmp.1", "victim"])
+
+
+def test_html_writes_through_what_it_must_not_replace(recording, tmp_path):
+    """A FIFO, a symbolic link or a character device is written through and stays what
+    it was (as root, --html /dev/full once replaced the device node with a file)."""
+    db = recording["db"]
+    fifo, got = tmp_path / "fifo", tmp_path / "read"
+    os.mkfifo(fifo)
+    with open(got, "wb") as out:  # a file: a pipe back to us would fill while we wait
+        reader = subprocess.Popen(["cat", fifo], stdout=out)
+    try:
+        p = run("report", "--db", db, "--html", fifo)
+        assert p.returncode == 0, p.stderr
+        assert stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO was replaced"
+        assert reader.wait(timeout=60) == 0 and page_ok(got.read_bytes())
+    finally:
+        reader.kill()
+        reader.wait()
+    target, link = tmp_path / "target.html", tmp_path / "link.html"
+    target.write_text("old page")
+    link.symlink_to(target)
+    assert run("report", "--db", db, "--html", link).returncode == 0
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert page_ok(target.read_bytes())
+    # character devices made for the test: /dev/full's numbers, then /dev/null's
+    full, null = tmp_path / "full", tmp_path / "null"
+    os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    p = run("report", "--db", db, "--html", full)
+    assert p.returncode == 1 and p.stderr.strip().splitlines() == [
+        f"memscope: report: cannot write {full}: No space left on device"], p.stderr
+    assert run("report", "--db", db, "--html", null).returncode == 0
+    for dev, numbers in ((full, (1, 7)), (null, (1, 3))):
+        st = os.lstat(dev)
+        assert stat.S_ISCHR(st.st_mode) and (os.major(st.st_rdev), os.minor(st.st_rdev)) == numbers
+    # nothing was left beside them
+    assert sorted(os.listdir(tmp_path)) == ["fifo", "full", "link.html", "null", "read",
+                                            "target.html"]
+
+
+def test_html_refuses_a_directory_and_a_block_device(recording, tmp_path):
+    blk, link = tmp_path / "disk", tmp_path / "to-disk"
+    os.mknod(blk, 0o600 | stat.S_IFBLK, os.makedev(7, 255))  # never opened
+    link.symlink_to(blk)
+    for path in (tmp_path, blk, link):
+        p = run("report", "--db", recording["db"], "--html", path)
+        assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, (path, p.stderr)
+        assert p.stdout == ""  # refused before anything was read
+    assert stat.S_ISBLK(os.lstat(blk).st_mode) and link.is_symlink()
+
+
+def test_html_to_standard_output_says_why_it_failed(recording):
+    p = subprocess.run(f"{MEMSCOPE} report --db {recording['db']} --html - > /dev/full",
+                       shell=True, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1
+    assert p.stderr.strip().splitlines() == [
+        "memscope: cannot write output: No space left on device"], p.stderr
+    # a closed pipe is no error
+    p = subprocess.run(f"{MEMSCOPE} report --db {recording['db']} --html - | head -c 15",
+                       shell=True, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and p.stdout == "<!DOCTYPE html>" and p.stderr == ""
+
+
+def test_report_says_a_damaged_database_is_damaged(recording, tmp_path):
+    """A page of the proc table overwritten: quick_check finds it; the report shows what
+    it can read and ends with one line that says so, exit 1 (it printed as if whole)."""
+    db = str(tmp_path / "damaged.db")
+    shutil.copy(recording["db"], db)
+    pages = [n for (n,) in db_rows(db, "SELECT pageno FROM dbstat WHERE name = 'proc' AND "
+                                       "pagetype = 'leaf' ORDER BY pageno")]
+    size = db_rows(db, "PRAGMA page_size")[0][0]
+    with open(db, "r+b") as f:
+        f.seek(pages[len(pages) // 2] * size - size + 100)  # its cell pointers
+        f.write(b"\xff" * 200)
+    assert db_rows(db, "PRAGMA quick_check")[0][0] != "ok", "the damage did not take: void"
+    p = run("report", "--db", db)
+    assert p.returncode == 1 and "Incidents" in p.stdout
+    (line,) = p.stderr.strip().splitlines()
+    assert line.startswith(f"memscope: report: {db} is damaged (quick_check: ") and \
+        f"sqlite3 {db} .recover" in line, line
+    p = run("report", "--db", db, "-j")
+    last = loads(p.stdout.splitlines()[-1])
+    assert p.returncode == 1 and last["type"] == "error" and last["exit_status"] == 1
+    assert run("report", "--db", recording["db"]).returncode == 0  # the whole one is whole
+
+
+# ---- the wall clock steps ----
+
+CLOCKSTEP = os.path.join(ROOT, "build", "tests", "libclockstep.so")
+
+
+def test_a_wall_clock_step_moves_events_with_the_samples(tmp_path):
+    """NTP steps the wall clock of a recorder that runs for days: an event is stamped by
+    the clock as it is when the event comes, as the samples around it are (the offset
+    learnt once put it an hour away from them); interval lengths and the gap between
+    snapshots are measured on the monotonic clock."""
+    only_first_pass()
+    db = str(tmp_path / "m.db")
+    # the recorder's own wall clock goes back an hour at SIGUSR1 (tests/e2e/clockstep.c)
+    env = {**os.environ, "LD_PRELOAD": CLOCKSTEP, "CLOCKSTEP_SECONDS": "-3600",
+           "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"}
+    cg = MemoryCgroup("memscope-test-clockstep", 64 << 20)
+    rec = start("record", "--db", db, "-i", 0.5, "--psi", "off", env=env)
+    try:
+        wait_attached(rec)
+        first = oom_killed(cg)
+        wait_for(lambda: first in kill_snapshots(db), "the first kill's snapshot")
+        rec.send_signal(signal.SIGUSR1)
+        wait_for(lambda: db_rows(db, "SELECT COUNT(*) FROM samples WHERE ts < ?",
+                                 time.time() - 1800)[0][0], "a sample after the step")
+        second = oom_killed(cg)
+        wait_for(lambda: second in kill_snapshots(db), "the second kill's snapshot")
+        time.sleep(1)  # and intervals after it
+        stop(rec)
+    finally:
+        if rec.poll() is None:
+            rec.kill()
+        cg.remove()
+    kills = kill_snapshots(db)
+    for pid in (first, second):
+        ets, sts = kills[pid]
+        # the snapshot is taken right after its kill, on the same clock
+        assert abs(sts - ets) < 600, (pid, ets, sts)
+    assert kills[second][0] < time.time() - 1800  # stepped with the samples
+    # every interval's length on the monotonic clock (the one across the step was NULL)
+    lengths = [v for (v,) in db_rows(db, "SELECT interval_s FROM samples WHERE kind = 'interval'")]
+    assert len(lengths) >= 4 and all(v is not None and 0 < v < 60 for v in lengths), lengths
+
+
+class _Forked:
+    """unshare --fork's child, for wait_attached: the recorder is the child."""
+
+    def __init__(self, parent):
+        self.parent, self.stderr = parent, parent.stderr
+        path = f"/proc/{parent.pid}/task/{parent.pid}/children"
+        wait_for(lambda: parent.poll() is not None or open(path).read().split(),
+                 "unshare's child")
+        self.pid = int(open(path).read().split()[0])
+
+    def poll(self):
+        return self.parent.poll()
+
+
+@pytest.mark.parametrize("how", ["exec", "fork"])
+def test_events_line_up_with_samples_in_a_time_namespace(tmp_path, how):
+    """A recorder in a time namespace (a container, a restored CRIU image) reads a boot
+    clock moved by the namespace's offset, which BPF's timestamps do not have. unshare
+    --fork runs it inside; without, 6.18 moves it in at the exec and 6.1 leaves it
+    outside, where the file of offsets shows the new namespace's all the same."""
+    only_first_pass()
+    if not os.path.exists("/proc/self/timens_offsets"):
+        pytest.skip("this kernel has no time namespaces (CONFIG_TIME_NS)")
+    db = str(tmp_path / "m.db")
+    cg = MemoryCgroup("memscope-test-timens", 64 << 20)
+    # --kill-child: --fork, and the child is killed with unshare (a failed test's end)
+    rec = subprocess.Popen(["unshare", "--time", "--boottime", "86400"] +
+                           (["--kill-child"] if how == "fork" else []) +
+                           [MEMSCOPE, "record", "--db", db, "-i", "0.5", "--psi", "off"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        p = _Forked(rec) if how == "fork" else rec
+        wait_attached(p)
+        if how == "fork":
+            assert os.stat(f"/proc/{p.pid}/ns/time").st_ino != \
+                os.stat("/proc/self/ns/time").st_ino, "not in the namespace: void"
+        pid = oom_killed(cg)
+        wait_for(lambda: pid in kill_snapshots(db), "the kill's snapshot")
+        os.kill(p.pid, signal.SIGINT)
+        _, err = rec.communicate(timeout=60 * SLOWDOWN)
+        assert rec.returncode == 0, err
+    finally:
+        if rec.poll() is None:
+            rec.kill()
+            rec.wait()
+        cg.remove()
+    ets, sts = kill_snapshots(db)[pid]
+    assert abs(sts - ets) < 600, (ets, sts)
+    assert abs(ets - time.time()) < 3600, ets
+
+
+@contextlib.contextmanager
+def browser():
+    """Debian's chromium, headless, driven by selenium. scripts/deps.sh installs both: a
+    missing one fails the test (it is no kernel feature to skip for); the page does not
+    depend on the kernel, and under emulation it is only slower."""
+    from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    opts = webdriver.ChromeOptions()
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        opts.add_argument(a)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    d = webdriver.Chrome(options=opts, service=Service(executable_path="/usr/bin/chromedriver"))
+    try:
+        # an emulated guest once took more than chromedriver's 300 s to render a page
+        d.set_page_load_timeout(300 * SLOWDOWN)
+        d.set_window_size(1100, 2600)
+        yield d
+    finally:
+        d.quit()
+
+
+def console_errors(d):
+    return [e for e in d.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def test_html_report_in_a_real_browser(recording, tmp_path):
     from selenium.webdriver.common.by import By as by
     html = tmp_path / "report.html"
     run("report", "--db", recording["db"], "--html", str(html), check=True)
@@ -289,14 +545,7 @@ def test_html_report_in_a_real_browser(recording, tmp_path):
     n = db_rows(recording["db"], "SELECT COUNT(*) FROM samples WHERE kind = 'interval'")[0][0]
     incidents = len([1 for l in run("report", "--db", recording["db"], "-j").stdout.splitlines()
                      if loads(l)["type"] == "report_incident"])
-    opts = webdriver.ChromeOptions()
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        opts.add_argument(a)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = Service(executable_path="/usr/bin/chromedriver")
-    d = webdriver.Chrome(options=opts, service=service)
-    try:
-        d.set_window_size(1100, 2600)
+    with browser() as d:
         d.get(f"file://{html}")
         plots = d.find_elements(by.CSS_SELECTOR, "svg")
         assert [p.get_attribute("id") for p in plots] == [
@@ -317,13 +566,106 @@ def test_html_report_in_a_real_browser(recording, tmp_path):
         detail = d.find_element(by.ID, "detail")
         assert detail.is_displayed() and "OOM kill of pid" in detail.text
         assert f'"pid":{recording["victim"]}' in detail.text.replace(" ", "")
-        errors = [e for e in d.get_log("browser") if e["level"] == "SEVERE"]
-        assert not errors, errors
+        assert not console_errors(d)
         shot = os.environ.get("MEMSCOPE_REPORT_SCREENSHOT")
         if shot:
             d.save_screenshot(shot)
+
+
+# ---- names a process gives itself ----
+
+# prctl(PR_SET_NAME) takes any bytes and the kernel keeps 15: markup that opens the HTML
+# parser's escaped script states, quotes, control bytes, a right-to-left override
+# (U+202E), bytes that are not UTF-8.
+HOSTILE = [b"<!--<script>", b"</script><b>x", b"\"'q\x1b[7m\x7f\tz",
+           "\u202eevil".encode() + b"\xff\xfe"]
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """A recording of processes with those names: each one OOM-killed (its name in the
+    kill's event and summary), and one of each asleep (in every snapshot's processes)."""
+    db = str(tmp_path_factory.mktemp("hostile") / "m.db")
+    cg = MemoryCgroup("memscope-test-hostile", 64 << 20)
+    sleepers = [subprocess.Popen([WORKLOAD, "--name", n, "--stop"]) for n in HOSTILE]
+    rec = start("record", "--db", db, "-i", 0.5, "--psi", "off")
+    try:
+        wait_attached(rec)
+        victims = [oom_killed(cg, n) for n in HOSTILE]
+        wait_for(lambda: len(kill_snapshots(db)) == len(HOSTILE), "every kill's snapshot")
+        stop(rec)
     finally:
-        d.quit()
+        if rec.poll() is None:
+            rec.kill()
+        for p in sleepers:
+            p.kill()
+            p.wait()
+        cg.remove()
+    return {"db": db, "victims": dict(zip(victims, HOSTILE))}
+
+
+def test_the_database_holds_hostile_names_as_the_kernel_gave_them(hostile):
+    """docs/RECORDER.md: names are stored as the kernel gave them, whatever the bytes."""
+    db = hostile["db"]
+    for pid, name in hostile["victims"].items():
+        (comm,), = db_rows(db, "SELECT json_extract(record, '$.victim.comm') FROM events "
+                           "WHERE kind = 'oom_kill' AND json_extract(record, '$.victim.pid') "
+                           "= ?", pid, raw=True)
+        assert comm == name[:15], (pid, comm, name)
+    comms = {c for (c,) in db_rows(db, "SELECT comm FROM proc", raw=True)}
+    for name in HOSTILE:
+        assert name[:15] in comms, name  # the sleeper, in the kills' snapshots
+
+
+def test_the_text_report_shows_hostile_names_safely(hostile):
+    raw = subprocess.run([MEMSCOPE, "report", "--db", hostile["db"]], capture_output=True,
+                         timeout=60, env={**os.environ, "COLUMNS": "250"}).stdout
+    text = raw.decode("utf-8")  # strict: valid UTF-8
+    assert not any(c < " " and c != "\n" or c == "\x7f" for c in text), \
+        [l for l in text.splitlines() if any(c < " " or c == "\x7f" for c in l)]
+    for pid in hostile["victims"]:
+        assert f"OOM kill of pid {pid} (" in text
+    assert "OOM kill of pid" in text and "<!--<script>" in text  # shown as it is: text
+    recs = [loads(l) for l in run("report", "--db", hostile["db"], "-j",
+                                  check=True).stdout.splitlines()]
+    kills = {json.loads(r["record"])["victim"]["pid"]: json.loads(r["record"])["victim"]["comm"]
+             for r in recs if r["type"] == "report_incident" and r["kind"] == "oom_kill"}
+    for pid, name in hostile["victims"].items():
+        # JSON: every valid character as it is, each byte that is not UTF-8 as U+FFFD
+        assert kills[pid] == name[:15].decode("utf-8", "replace"), (kills[pid], name)
+
+
+def test_the_text_report_neutralizes_bidi_controls(hostile):
+    """A right-to-left override in a name must not turn the rest of a terminal's line
+    around (textsafe's rule for every text output)."""
+    text = run("report", "--db", hostile["db"], check=True,
+               env={**os.environ, "COLUMNS": "250"}).stdout
+    assert "OOM kill of pid" in text
+    assert not any(0x202a <= ord(c) <= 0x202e or 0x2066 <= ord(c) <= 0x2069 for c in text)
+
+
+def test_the_page_still_works_with_hostile_names(hostile, tmp_path):
+    """A name that holds "<!--<script>" kept the events' element open in the HTML
+    parser: the page's code never ran, and a click on a marker did nothing."""
+    from selenium.webdriver.common.by import By as by
+    html = tmp_path / "hostile.html"
+    run("report", "--db", hostile["db"], "--html", str(html), check=True)
+    with browser() as d:
+        d.get(f"file://{html}")
+        rows = d.find_elements(by.CSS_SELECTOR, "#incidents tr")
+        assert any("<!--<script>" in r.text for r in rows)  # text, not markup
+        markers = d.find_elements(by.CSS_SELECTOR, "#plot-memory g.event.oom_kill circle")
+        assert len(markers) == len(HOSTILE)
+        detail = d.find_element(by.ID, "detail")
+        seen = set()
+        for m in markers:
+            m.click()
+            assert detail.is_displayed(), "the page's script did not run"
+            rec = json.loads(detail.find_element(by.TAG_NAME, "pre").text)
+            seen.add(rec["victim"]["pid"])
+            assert "OOM kill of pid %d" % rec["victim"]["pid"] in detail.text
+        assert seen == set(hostile["victims"])
+        assert not console_errors(d)
 
 
 def test_runs_as_nobody_with_cap_bpf_and_cap_perfmon():

@@ -202,3 +202,117 @@ def test_cgroup_near_its_limit_is_listed():
     assert abs(mine[0]["usage_bytes"] - usage) <= 1 << 20
     assert mine[0]["limit_used_percent"] >= 90
     assert any(cg.rel in r and "of its limit" in r for r in rec["reasons"])
+
+
+def test_cgroup_full_of_page_cache_is_at_its_limit_but_not_under_pressure(data_file):
+    """A memory cgroup its page cache fills sits at its limit by design: listed, its state
+    said, but no reason for "under pressure" (its working set is tiny, nothing stalls
+    during the sample, nothing refaults). Truth: its memory.stat."""
+    drop_caches()
+    cg = MemoryCgroup("memscope-test-summary-cache", 64 << 20)
+    try:
+        cg.run(f"cat {data_file}").wait(timeout=60)  # leaves 64 MiB of clean cache
+        v1 = os.path.exists(f"{cg.path}/memory.usage_in_bytes")
+        with open(f"{cg.path}/memory.usage_in_bytes" if v1 else f"{cg.path}/memory.current") as f:
+            usage = int(f.read())
+        with open(f"{cg.path}/memory.stat") as f:
+            stat = dict(l.split() for l in f)
+        inactive_file = int(stat["total_inactive_file" if v1 else "inactive_file"])
+        rec = report("-d", 1)
+        text = run("-d", 1, env=dict(os.environ, COLUMNS="80"), check=True).stdout
+    finally:
+        cg.remove()
+    assert usage >= 0.9 * (64 << 20) and inactive_file >= 0.8 * usage, \
+        ("void: the cgroup is not full of page cache", usage, inactive_file)
+    mine = [c for c in rec["cgroups"] if c["path"] == cg.rel]
+    assert mine, rec["cgroups"]
+    c = mine[0]
+    assert c["limit_used_percent"] >= 90 and c["working_set_bytes"] <= 0.2 * usage, c
+    assert c["reclaim_stalls"] == 0 and not c["refault_pages"] and c["oom_kills"] == 0, c
+    assert c["pressure"] is False and c["state"] == "page cache", c
+    assert not any(cg.rel in r for r in rec["reasons"]), rec["reasons"]
+    if not rec["reasons"]:
+        assert rec["verdict"] == "OK"
+    lines = text.splitlines()
+    assert all(len(l) <= 80 for l in lines), max(lines, key=len)
+    verdict = " ".join(l for l in lines if l.startswith(("verdict", "         ")))
+    assert cg.rel not in verdict, verdict
+    row = next(l for l in lines if l.startswith(cg.rel + " "))
+    assert "page cache" in row, row
+
+
+def test_report_reads_right_at_80_columns():
+    """One OOM kill is one reason; the memory the parts add up to is named for what it is
+    (total - free) and they add up to it exactly; no stalls read "none"; every pointer
+    to a deeper command starts at one column."""
+    cg = MemoryCgroup("memscope-test-summary-once", 64 << 20)
+    try:
+        p = subprocess.Popen([MEMSCOPE, "-d", "600"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True,
+                             env=dict(os.environ, COLUMNS="80"))
+        wait_attached(p)
+        j = subprocess.Popen([MEMSCOPE, "-d", "600", "-j"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        wait_attached(j)
+        w = cg.run(f"{WORKLOAD} --anon 256")
+        w.wait(timeout=60)
+        for q in (p, j):
+            q.send_signal(signal.SIGINT)
+        out, _ = p.communicate(timeout=30)
+        r = loads(j.communicate(timeout=30)[0])
+    finally:
+        cg.remove()
+    lines = out.splitlines()
+    assert all(len(l) <= 80 for l in lines), max(lines, key=len)
+    # the kill, once: by its cgroup's counter, the kill events add nothing to it
+    assert len([x for x in r["reasons"] if "OOM" in x]) == 1, r["reasons"]
+    assert len([x for x in r["reasons"] if cg.rel in x]) == 1, r["reasons"]
+    # the parts add up to what they are parts of, and that is total - free
+    m = r["memory"]
+    assert m["allocated_bytes"] == m["total_bytes"] - m["free_bytes"]
+    assert m["anon_pages_bytes"] + m["file_pages_bytes"] + m["slab_bytes"] + \
+        m["page_tables_bytes"] + m["kernel_stack_bytes"] + m["other_bytes"] == \
+        m["allocated_bytes"]
+    assert not any(" used " in l for l in lines if l.startswith(("memory", "  ")))
+    assert any(l.startswith("  allocated ") for l in lines), out
+    # no stall: "none", not "p50 <= -"
+    assert "<= -" not in out
+    a = r["activity"]
+    stall_line = next(l for l in lines if l.strip().startswith("reclaim stalls"))
+    if a["direct_reclaim_stalls"] + a["memcg_reclaim_stalls"] == 0:
+        assert stall_line.split()[2] == "none", stall_line
+    # every pointer at one column
+    start = lines.index("during the sample")
+    end = lines.index("", start)
+    arrow = "\u2192" if "\u2192" in out else "->"
+    cols = {l.index(arrow) for l in lines[start:end] if arrow in l}
+    assert len(cols) == 1, lines[start:end]
+
+
+def test_failures_the_caller_allows_are_no_reason():
+    """The huge page pool growing until memory runs out fails order-9 allocations with
+    __GFP_NOWARN: counted, said allowed, and not a reason for "under pressure". Truth:
+    the kernel's own mm_page_alloc failure records, with their flags."""
+    from conftest import HugepageOvershoot, TraceInstance
+    trace = TraceInstance("memscope_summary_allowed", "kmem/mm_page_alloc",
+                          "pfn == 18446744073709551615")
+    h = HugepageOvershoot()
+    try:
+        p = subprocess.Popen([MEMSCOPE, "-d", "600", "--json"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        wait_attached(p)
+        h.run()
+        p.send_signal(signal.SIGINT)
+        out, _ = p.communicate(timeout=30)
+        kernel = trace.lines()
+    finally:
+        h.restore()
+        trace.remove()
+    r = loads(out)
+    a = r["activity"]
+    nowarn = [l for l in kernel if "__GFP_NOWARN" in l.split("gfp_flags=")[-1]]
+    assert nowarn, "tracefs saw no failure with __GFP_NOWARN: the test is void"
+    assert a["alloc_failures"] == len(kernel), (a, len(kernel))
+    assert a["allowed_alloc_failures"] == len(nowarn), (a, len(nowarn))
+    if len(nowarn) == len(kernel):
+        assert not any("allocation failure" in x for x in r["reasons"]), r["reasons"]

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Test workload with a known memory footprint.
- *   workload [--anon MiB] [--file MiB:PATH] [--shm MiB] [--stack MiB] [--stop]
- *            [--grow MiB --every SEC --steps N]
+ *   workload [--name BYTES] [--anon MiB] [--file MiB:PATH] [--shm MiB] [--stack MiB]
+ *            [--stop] [--grow MiB --every SEC --steps N]
  * Touches every page so the RSS counters move; --stop SIGSTOPs itself when set up
- * (the counters are then stable); --grow adds anonymous memory step by step.
+ * (the counters are then stable); --grow adds anonymous memory step by step; --name
+ * gives the process any name (prctl takes any bytes, the kernel keeps 15), first.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,7 +57,10 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "0";
 
-		if (!strcmp(a, "--anon")) {
+		if (!strcmp(a, "--name")) {
+			prctl(PR_SET_NAME, v, 0, 0, 0);
+			i++;
+		} else if (!strcmp(a, "--anon")) {
 			size_t len = atol(v) * MiB;
 
 			touch(map_or_die(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1),

@@ -142,6 +142,52 @@ static void test_table_from_btf_bits(void **state)
 			    "__GFP_DMA|__GFP_IO|__GFP_NOWARN");
 }
 
+/* Names give their mask back: every captured pair round-trips, and parts may mix. */
+static void test_parse_names_and_numbers(void **state)
+{
+	struct gfp_table t;
+	char *text = slurp(DATA "mm_page_alloc-6.18.format");
+	char line[512], names[GFP_MAX_NAMES][GFP_NAME_LEN];
+	FILE *f = fopen(DATA "gfp-6.18.pairs", "r");
+	unsigned long mask;
+	(void)state;
+
+	assert_non_null(f);
+	assert_true(gfp_table_parse_format(&t, text, NULL) > 0);
+	while (fgets(line, sizeof(line), f)) {
+		char *tab = strchr(line, '\t');
+
+		*tab = 0;
+		tab[strcspn(tab + 1, "\n") + 1] = 0;
+		assert_int_equal(gfp_parse(&t, tab + 1, &mask), 0);
+		assert_int_equal(mask, strtoul(line, NULL, 16));
+	}
+	fclose(f);
+	assert_int_equal(gfp_parse(&t, "GFP_KERNEL", &mask), 0);
+	assert_int_equal(mask, 0xcc0);
+	assert_int_equal(gfp_parse(&t, "gfp_kernel | __GFP_NOWARN", &mask), 0);
+	assert_int_equal(mask, 0x2cc0);
+	assert_int_equal(gfp_parse(&t, "0x2800|GFP_KERNEL", &mask), 0);
+	assert_int_equal(mask, 0x2cc0);
+	assert_int_equal(gfp_parse(&t, "3264", &mask), 0);
+	assert_int_equal(mask, 0xcc0);
+	assert_int_equal(gfp_parse(&t, "0", &mask), 0);
+	assert_int_equal(mask, 0);
+	assert_int_not_equal(gfp_parse(&t, "GFP_NONSENSE", &mask), 0);
+	assert_int_not_equal(gfp_parse(&t, "0xzz", &mask), 0);
+	assert_int_not_equal(gfp_parse(&t, "GFP_KERNEL|", &mask), 0);
+	assert_int_not_equal(gfp_parse(&t, "-1", &mask), 0);
+	assert_int_not_equal(gfp_parse(&t, "", &mask), 0);
+	/* the list is the string's parts; nothing for 0 */
+	assert_int_equal(gfp_names(&t, 0x2cc0, names, GFP_MAX_NAMES), 2);
+	assert_string_equal(names[0], "GFP_KERNEL");
+	assert_string_equal(names[1], "__GFP_NOWARN");
+	assert_int_equal(gfp_names(&t, (1UL << 40) | 0xcc0, names, GFP_MAX_NAMES), 2);
+	assert_string_equal(names[1], "0x10000000000");
+	assert_int_equal(gfp_names(&t, 0, names, GFP_MAX_NAMES), 0);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -151,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_eval_expr),
 		cmocka_unit_test(test_eval_enum_identifier),
 		cmocka_unit_test(test_table_from_btf_bits),
+		cmocka_unit_test(test_parse_names_and_numbers),
 	};
 
 	return cmocka_run_group_tests_name("gfp", tests, NULL, NULL);

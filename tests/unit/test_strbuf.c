@@ -49,11 +49,42 @@ static void test_separator_only_between(void **state)
 	assert_string_equal(buf, "one, two");
 }
 
+/* The recorder's snapshot reasons: each trigger named once, by its whole name. */
+static void test_list_add_once(void **state)
+{
+	char buf[64] = "";
+	(void)state;
+
+	assert_true(list_add_once(buf, sizeof(buf), "; ", "oom_kill pid 123"));
+	/* a substring of an item is another item (strstr dropped it) */
+	assert_true(list_add_once(buf, sizeof(buf), "; ", "oom_kill pid 12"));
+	assert_true(list_add_once(buf, sizeof(buf), "; ", "oom_kill pid 1"));
+	assert_string_equal(buf, "oom_kill pid 123; oom_kill pid 12; oom_kill pid 1");
+	assert_false(list_add_once(buf, sizeof(buf), "; ", "oom_kill pid 12"));
+	assert_false(list_add_once(buf, sizeof(buf), "; ", "oom_kill pid 123"));
+	assert_false(list_add_once(buf, sizeof(buf), "; ", "oom_kill pid 1"));
+	assert_string_equal(buf, "oom_kill pid 123; oom_kill pid 12; oom_kill pid 1");
+}
+
+static void test_list_item_that_does_not_fit_is_left_out(void **state)
+{
+	char buf[24] = "";
+	(void)state;
+
+	assert_true(list_add_once(buf, sizeof(buf), "; ", "psi some"));
+	assert_false(list_add_once(buf, sizeof(buf), "; ", "alloc_failure order 9"));
+	assert_string_equal(buf, "psi some");
+	assert_true(list_add_once(buf, sizeof(buf), "; ", "oom_kill 7"));
+	assert_string_equal(buf, "psi some; oom_kill 7");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_append_and_truncate),
 		cmocka_unit_test(test_separator_only_between),
+		cmocka_unit_test(test_list_add_once),
+		cmocka_unit_test(test_list_item_that_does_not_fit_is_left_out),
 	};
 
 	return cmocka_run_group_tests_name("strbuf", tests, NULL, NULL);

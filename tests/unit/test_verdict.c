@@ -10,7 +10,8 @@
 static struct verdict_input base(unsigned int order)
 {
 	struct verdict_input in = { .order = order, .nr_orders = 11, .has_zones = true,
-				    .nr_zones = 3, .page_size = 4096, .direct_reclaim = true };
+				    .nr_zones = 3, .page_size = 4096, .direct_reclaim = true,
+				    .available = -1 };
 
 	in.zone[0] = (struct verdict_zone){ .name = "DMA", .populated = true, .free = 3840,
 					    .min = 10, .reserve = 24000 };
@@ -102,6 +103,73 @@ static void test_unknown_without_zones(void **state)
 	assert_non_null(strstr(buf, "no verdict"));
 }
 
+/*
+ * The zones of a real failure: echo 12000 > nr_hugepages on a 23.5 GiB machine, the
+ * order-9 __GFP_RETRY_MAYFAIL|__GFP_NOWARN allocation of alloc_pool_huge_folio, with
+ * 124 MiB available; Normal's free blocks as the failure saw them.
+ */
+static struct verdict_input pool_overshoot(void)
+{
+	static const uint64_t normal[] = { 2054, 718, 849, 633, 339, 172, 103, 42, 18, 0, 0 };
+	struct verdict_input in = base(9);
+
+	in.zone[0] = (struct verdict_zone){ .name = "DMA", .populated = true, .free = 3840,
+					    .min = 10, .low = 13, .reserve = 24090,
+					    .nr_free = { [8] = 1, [9] = 1, [10] = 3 } };
+	in.zone[1] = (struct verdict_zone){ .name = "DMA32", .populated = true, .free = 23280,
+					    .min = 2116, .low = 2888, .reserve = 21071,
+					    .nr_free = { [10] = 21 } };
+	in.zone[2] = (struct verdict_zone){ .name = "Normal", .populated = true, .free = 39469,
+					    .min = 14769, .low = 20163 };
+	memcpy(in.zone[2].nr_free, normal, sizeof(normal));
+	in.retry_mayfail = in.nowarn = in.thisnode = true;
+	in.available = 124 << 8;
+	in.managed = 6160384;
+	in.has_story = true;
+	in.compact_tries = 2;
+	in.compact_result = "deferred";
+	return in;
+}
+
+static void test_exhausted_not_fragmentation(void **state)
+{
+	struct verdict_input in = pool_overshoot();
+	char buf[1024];
+	(void)state;
+
+	assert_int_equal(verdict_explain(&in, buf, sizeof(buf)), VERDICT_LOW_MEMORY);
+	assert_non_null(strstr(buf, "memory exhausted: 124.0 MiB available of 23.5 GiB"));
+	/* the zone's free as its table shows it, not less the request */
+	assert_non_null(strstr(buf, "Normal had 154.2 MiB free (min 57.7 MiB + reserve 0 B)"));
+	assert_non_null(strstr(buf, "the largest free block order 8"));
+	assert_null(strstr(buf, "fragmentation"));
+	/* the caller asked for a failure it handles */
+	assert_true(verdict_failure_allowed(&in));
+	assert_non_null(strstr(buf, "__GFP_NOWARN: the caller is prepared for this failure"));
+	in.nowarn = false;
+	assert_false(verdict_failure_allowed(&in));
+}
+
+static void test_fragmentation_weighed_against_available(void **state)
+{
+	struct verdict_input in = pool_overshoot();
+	char buf[1024];
+	(void)state;
+
+	/* the same zones with a fifth of the node available: memory is there, in pieces */
+	in.available = in.managed / 5;
+	assert_int_equal(verdict_explain(&in, buf, sizeof(buf)), VERDICT_FRAGMENTATION);
+	assert_non_null(strstr(buf, "fragmentation: Normal had 154.2 MiB free"));
+	/* unknown availability: free above what compaction needs still means pieces */
+	in.available = -1;
+	assert_int_equal(verdict_explain(&in, buf, sizeof(buf)), VERDICT_FRAGMENTATION);
+	/* free above min but below low + twice the request: compaction cannot even run */
+	in.available = in.managed / 5;
+	in.zone[2].free = in.zone[2].low + 1000;
+	assert_int_equal(verdict_explain(&in, buf, sizeof(buf)), VERDICT_LOW_MEMORY);
+	assert_non_null(strstr(buf, "too little free for compaction to run"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -110,6 +178,8 @@ int main(void)
 		cmocka_unit_test(test_cma_not_usable),
 		cmocka_unit_test(test_gave_up_noretry_and_atomic),
 		cmocka_unit_test(test_unknown_without_zones),
+		cmocka_unit_test(test_exhausted_not_fragmentation),
+		cmocka_unit_test(test_fragmentation_weighed_against_available),
 	};
 
 	return cmocka_run_group_tests_name("verdict", tests, NULL, NULL);
