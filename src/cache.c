@@ -236,6 +236,9 @@ static void print_total(const struct cache_total_row *t, const char *when)
 		 fmt_bytes(c, sizeof(c), t->meminfo_buffers_bytes),
 		 t->walked ? "" : "; the files processes hold open or map (--all: every file)");
 	out_wrap("", "  ", line);
+	if (!cachefiles_have_cachestat())
+		out_wrap("", "  ", "DIRTY and WB are '-': they need cachestat(2) (6.5+), which this "
+			 "kernel lacks");
 	if (t->walked) {
 		snprintf(line, sizeof(line), "walked %llu file systems, %llu files in %.1f s; %llu "
 			 "could not be opened", (unsigned long long)t->walk_file_systems,

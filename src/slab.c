@@ -180,6 +180,10 @@ static void total_of(const struct state *st, struct slab_total_row *t)
 
 	memset(t, 0, sizeof(*t));
 	snprintf(t->source, sizeof(t->source), "%s", slabs_source(st->s));
+	if (slabs_source_why(st->s))
+		snprintf(t->source_why, sizeof(t->source_why), "%s", slabs_source_why(st->s));
+	else
+		record_null(&slab_total_desc, t, "source_why");
 	t->caches = st->now.n;
 	t->stack_every = cfg.stack_every;
 	for (size_t i = 0; i < st->now.n; i++) {
@@ -222,10 +226,12 @@ static void print_total(const struct slab_total_row *t, const char *when)
 		snprintf(b, sizeof(b), "reclaimable %s", fmt_bytes(c, sizeof(c),
 								     t->reclaimable_bytes));
 	snprintf(line, sizeof(line), "%s%s%u caches hold %s (%s); /proc/meminfo Slab %s. Read "
-		 "from %s.%s", when ? when : "", when ? "  " : "", t->caches,
+		 "from %s%s%s.%s", when ? when : "", when ? "  " : "", t->caches,
 		 fmt_bytes(a, sizeof(a), t->bytes), b,
 		 record_is_null(&slab_total_desc, t, "meminfo_slab_bytes") ? "-" :
 		 fmt_bytes(d, sizeof(d), t->meminfo_slab_bytes), t->source,
+		 record_is_null(&slab_total_desc, t, "source_why") ? "" : ": ",
+		 record_is_null(&slab_total_desc, t, "source_why") ? "" : t->source_why,
 		 t->stack_every ? " Stacks: one allocation in N sampled (stack_every)." : "");
 	out_wrap("", "  ", line);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "hooks.h"
 #include "iter.h"
@@ -35,6 +36,7 @@ struct slabs {
 	bool live, cache_rates;
 	int chosen[SLABS_NR_HOOKS];
 	struct ms_loss loss[2];
+	char why[160]; /* why /proc/slabinfo is read; empty with the iterator */
 };
 
 /* The highest possible node id + 1 (/sys/devices/system/node/possible: "0-3"). */
@@ -84,27 +86,53 @@ static int choose_hooks(struct slabs *s, const struct slabs_opts *o, char *err, 
 }
 
 /*
- * The kmem_cache iterator as a light skeleton: no vmlinux BTF parsed here. A kernel
- * without the iterator (before 6.13) refuses it: /proc/slabinfo then, said with -v.
+ * Is the iterator's context type in the kernel's BTF (kernel/bpf/kmem_cache_iter.c,
+ * 6.13)? Asked only when the load failed, to tell an old kernel from a refusal; the
+ * BTF is parsed apart and freed, as the iterator's reads need none of it.
  */
-static struct slab_iter_lite *open_iter(void)
+static bool kernel_has_kmem_cache_iter(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool has;
+
+	if (libbpf_get_error(btf))
+		return false;
+	has = btf__find_by_name_kind(btf, "bpf_iter__kmem_cache", BTF_KIND_STRUCT) > 0;
+	btf__free(btf);
+	return has;
+}
+
+/*
+ * The kmem_cache iterator as a light skeleton: no vmlinux BTF parsed here. A kernel
+ * without the iterator (before 6.13) refuses it: /proc/slabinfo then, and why in s->why.
+ */
+static struct slab_iter_lite *open_iter(struct slabs *s)
 {
 	struct slab_iter_lite *it = slab_iter_lite__open();
 	char *log;
 	int e;
 
-	if (!it)
+	if (!it) {
+		snprintf(s->why, sizeof(s->why), "the kmem_cache iterator could not be opened: %s",
+			 strerror(errno));
 		return NULL;
+	}
 	it->rodata->nr_nodes = possible_nodes();
 	log = ms_lite_log(&it->ctx);
 	e = slab_iter_lite__load(it);
 	if (!e)
 		e = slab_iter_lite__attach(it);
 	if (e) {
+		e = e < 0 ? -e : e;
+		if (kernel_has_kmem_cache_iter())
+			snprintf(s->why, sizeof(s->why), "the kernel refused the kmem_cache "
+				 "iterator (%s; -v shows why)", strerror(e));
+		else
+			snprintf(s->why, sizeof(s->why), "this kernel has no kmem_cache iterator "
+				 "(6.13+)");
 		if (ms_verbose())
-			ms_message("slab: no kmem_cache iterator here (%s): /proc/slabinfo is read%s%s",
-				   strerror(e < 0 ? -e : e), log && log[0] ? "\n" : "",
-				   log ? log : "");
+			ms_message("slab: %s: /proc/slabinfo is read%s%s", s->why,
+				   log && log[0] ? "\n" : "", log ? log : "");
 		slab_iter_lite__destroy(it);
 		it = NULL;
 	}
@@ -122,7 +150,9 @@ int slabs_open(const struct slabs_opts *o, struct slabs **out, char *err, size_t
 		return ms_err(err, len, ENOMEM, "out of memory");
 	s->live = o->live;
 	if (!o->force_slabinfo)
-		s->iter = open_iter();
+		s->iter = open_iter(s);
+	else
+		snprintf(s->why, sizeof(s->why), "asked for by --slabinfo");
 	if (!o->live) {
 		*out = s;
 		return 0;
@@ -165,6 +195,11 @@ bool slabs_cache_rates(const struct slabs *s)
 const char *slabs_source(const struct slabs *s)
 {
 	return s->iter ? "iter/kmem_cache" : "/proc/slabinfo";
+}
+
+const char *slabs_source_why(const struct slabs *s)
+{
+	return s->iter ? NULL : s->why;
 }
 
 const char *slabs_hook(const struct slabs *s)
@@ -661,6 +696,9 @@ static const struct field slab_total_fields[] = {
 	  "live: kfree() calls per second, which name no cache; null without live counting"),
 	T(stack_every, "stack_every", FT_U32, FU_NONE, FK_GAUGE, 0,
 	  "--stacks: one allocation in this many has its stack taken; 0: off"),
+	T(source_why, "source_why", FT_STR, FU_NONE, FK_LABEL, FF_NULL,
+	  "why /proc/slabinfo is read: \"this kernel has no kmem_cache iterator (6.13+)\", "
+	  "a refusal, or \"asked for by --slabinfo\"; null when the iterator is"),
 };
 #undef T
 const struct record_desc slab_total_desc =

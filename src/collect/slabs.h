@@ -61,6 +61,9 @@ int slabs_read(struct slabs *s, struct slab_snapshot *out, char *err, size_t len
 bool slabs_cache_rates(const struct slabs *s);
 /* "iter/kmem_cache" or "/proc/slabinfo". */
 const char *slabs_source(const struct slabs *s);
+/* Why /proc/slabinfo is read ("this kernel has no kmem_cache iterator (6.13+)"); NULL
+ * when the iterator is. */
+const char *slabs_source_why(const struct slabs *s);
 /* Live: the counts so far, one per cache seen (free *out); returns how many or -errno. */
 long slabs_counts(struct slabs *s, struct slab_count **out);
 /* kfree() calls so far: the event names no cache. */
@@ -107,6 +110,7 @@ struct slab_total_row {
 	uint64_t meminfo_slab_bytes, meminfo_sreclaimable_bytes, meminfo_sunreclaim_bytes;
 	double kfree_per_s;
 	uint32_t stack_every;
+	char source_why[160];
 };
 
 /* The "slab_site" record: an allocation site that grows a cache (--stacks). */

@@ -113,6 +113,22 @@ def test_a_file_written_and_not_synced_shows_dirty_bytes():
         os.unlink(path)
 
 
+def test_text_says_why_dirty_is_unknown():
+    """At 80 columns; before 6.5 (no cachestat) the dirty and writeback columns are '-'
+    and a line says why, never 0."""
+    out = subprocess.run([MEMSCOPE, "cache", "--top", "5"], capture_output=True, text=True,
+                         env=dict(os.environ, COLUMNS="80"), check=True).stdout
+    lines = out.splitlines()
+    assert all(len(l) <= 80 for l in lines), max(lines, key=len)
+    why = "DIRTY and WB are '-': they need cachestat(2) (6.5+), which this kernel lacks"
+    head = " ".join(l.strip() for l in lines[:4])
+    assert (why in head) == (not has_cachestat()), out
+    rows = lines[lines.index(next(l for l in lines if "CACHED" in l)) + 1:]
+    if not has_cachestat():
+        assert rows and all(r.split()[2:4] == ["-", "-"] for r in rows
+                            if not r.startswith("(")), out
+
+
 def test_all_finds_a_cached_file_no_process_holds(big_file):
     path, mib = big_file
     drop_file_cache(path)

@@ -55,6 +55,13 @@ def test_every_cache_as_slabinfo_counts_it(source):
     want = "iter/kmem_cache" if source == "default" and has_kmem_cache_iter() \
         else "/proc/slabinfo"
     assert total["source"] == want
+    # why /proc/slabinfo is read, in words; nothing to explain with the iterator
+    if source == "slabinfo":
+        assert total["source_why"] == "asked for by --slabinfo"
+    elif want == "/proc/slabinfo":
+        assert total["source_why"] == "this kernel has no kmem_cache iterator (6.13+)"
+    else:
+        assert total["source_why"] is None
     assert set(rows) >= set(before) & set(after), "a cache is missing"
     assert total["caches"] == len(rows)
     for name in set(before) & set(after):
@@ -74,6 +81,26 @@ def test_every_cache_as_slabinfo_counts_it(source):
                     assert r["reclaimable"] == (f.read().strip() == "1"), name
     # the caches are all of Slab but kmalloc's large allocations (pages, SUnreclaim)
     assert total["caches_bytes"] <= total["meminfo_slab_bytes"] * 1.02
+
+
+def test_text_says_where_the_caches_were_read_and_why():
+    """At 80 columns: the iterator, or /proc/slabinfo and the reason (a kernel before
+    6.13 has no kmem_cache iterator)."""
+    env = dict(os.environ, COLUMNS="80")
+    out = subprocess.run([MEMSCOPE, "slab", "--top", "3"], capture_output=True, text=True,
+                         env=env, check=True).stdout
+    lines = out.splitlines()
+    assert all(len(l) <= 80 for l in lines), max(lines, key=len)
+    head = " ".join(l.strip() for l in lines[:3])
+    if has_kmem_cache_iter():
+        assert "Read from iter/kmem_cache." in head, out
+    else:
+        assert "Read from /proc/slabinfo: this kernel has no kmem_cache iterator " \
+            "(6.13+)." in head, out
+    out = subprocess.run([MEMSCOPE, "slab", "--top", "3", "--slabinfo"], capture_output=True,
+                         text=True, env=env, check=True).stdout
+    head = " ".join(l.strip() for l in out.splitlines()[:3])
+    assert "Read from /proc/slabinfo: asked for by --slabinfo." in head, out
 
 
 def test_bad_input():
