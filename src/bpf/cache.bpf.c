@@ -51,13 +51,26 @@ struct folio___folio_order {
 	unsigned char _folio_order;
 } __attribute__((preserve_access_index));
 
+/*
+ * A folio's flags were a plain unsigned long until they became memdesc_flags_t (6.18);
+ * CO-RE matches a field's type too, so the older one needs a flavour of its own (6.1's
+ * folio.flags did not relocate, and cache -i failed to load there).
+ */
+struct folio___ulong_flags {
+	unsigned long flags;
+} __attribute__((preserve_access_index));
+
 /* folio_nr_pages(): 1 unless PG_head says it is large; then its count or order. */
 static __always_inline __u64 folio_pages(struct folio *f)
 {
 	unsigned long flags = 0;
+	__u32 off;
 
-	bpf_probe_read_kernel(&flags, sizeof(flags),
-			      (void *)f + bpf_core_field_offset(struct folio, flags));
+	if (bpf_core_field_exists(struct folio___ulong_flags, flags))
+		off = bpf_core_field_offset(struct folio___ulong_flags, flags);
+	else
+		off = bpf_core_field_offset(struct folio, flags);
+	bpf_probe_read_kernel(&flags, sizeof(flags), (void *)f + off);
 	if (!(flags & (1UL << bpf_core_enum_value(enum pageflags, PG_head))))
 		return 1;
 	if (bpf_core_field_exists(struct folio___nr_pages, _nr_pages))

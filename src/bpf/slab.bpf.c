@@ -196,13 +196,17 @@ static __always_inline __u64 name_hash(const char *p)
 
 #define DATA_LOC(ctx, loc) ((const char *)(ctx) + ((loc) & 0xffff))
 
+/* 6.1's classic kmem_cache_alloc record names no cache (its free record does): the
+ * collector then counts no cache rates, and this program must still load there */
 MS_CLASSIC(slab_alloc, kmem, kmem_cache_alloc, kmem_cache_alloc, {
-	const char *name = DATA_LOC(ctx, ctx->__data_loc_name);
-	__u64 key = name_hash(name);
-	struct slab_rate *r = rate_of(key, name);
+	if (bpf_core_field_exists(ctx->__data_loc_name)) {
+		const char *name = DATA_LOC(ctx, ctx->__data_loc_name);
+		__u64 key = name_hash(name);
+		struct slab_rate *r = rate_of(key, name);
 
-	if (r)
-		counted(ctx, r, key);
+		if (r)
+			counted(ctx, r, key);
+	}
 })
 MS_CLASSIC(slab_free, kmem, kmem_cache_free, kmem_cache_free, {
 	const char *name = DATA_LOC(ctx, ctx->__data_loc_name);

@@ -67,6 +67,29 @@ static void no_autoload(struct bpf_object *obj, const char *name)
 		bpf_program__set_autoload(p, false);
 }
 
+/*
+ * Does the classic kmem_cache_alloc record carry the cache's name? 6.1's has the cache
+ * as the event's argument but not its name in the record (kmem_cache_free's has it).
+ */
+static bool classic_alloc_names_cache(void)
+{
+	struct btf *btf = kbtf_vmlinux();
+	const struct btf_type *t;
+	const struct btf_member *m;
+	int id;
+
+	id = btf ? btf__find_by_name_kind(btf, "trace_event_raw_kmem_cache_alloc",
+					  BTF_KIND_STRUCT) : -ENOENT;
+	if (id < 0)
+		return false;
+	t = btf__type_by_id(btf, id);
+	m = btf_members(t);
+	for (int i = 0; i < btf_vlen(t); i++, m++)
+		if (!strcmp(btf__name_by_offset(btf, m->name_off), "__data_loc_name"))
+			return true;
+	return false;
+}
+
 /* Keep the probes of live mode (each its working variant), or none of them. */
 static int choose_hooks(struct slabs *s, const struct slabs_opts *o, char *err, size_t len)
 {
@@ -75,6 +98,10 @@ static int choose_hooks(struct slabs *s, const struct slabs_opts *o, char *err, 
 			return -ENOTSUP;
 		/* 2c1d697fb8ba (6.0): the cache became kmem_cache_alloc's third argument */
 		s->cache_rates = kbtf_tp_arg_is_ptr("kmem_cache_alloc", 2) == 1;
+		if (s->chosen[0] != HOOK_NONE &&
+		    slabs_hooks[0].v[s->chosen[0]].kind == HK_TRACEPOINT &&
+		    !classic_alloc_names_cache())
+			s->cache_rates = false;
 		kbtf_release();
 		if (!s->cache_rates)
 			for (int i = 0; i < 2; i++)

@@ -125,8 +125,8 @@ def test_text_says_why_dirty_is_unknown():
     assert (why in head) == (not has_cachestat()), out
     rows = lines[lines.index(next(l for l in lines if "CACHED" in l)) + 1:]
     if not has_cachestat():
-        assert rows and all(r.split()[2:4] == ["-", "-"] for r in rows
-                            if not r.startswith("(")), out
+        rows = [r for r in rows if r.strip() and not r.startswith("(")]
+        assert rows and all(r.split()[2:4] == ["-", "-"] for r in rows), out
 
 
 def test_all_finds_a_cached_file_no_process_holds(big_file):

@@ -8,7 +8,7 @@ import tempfile
 
 import pytest
 
-from conftest import MEMSCOPE, loads, run_json, within_bracket
+from conftest import CLASSIC, DATA_DIR, MEMSCOPE, loads, run_json, within_bracket
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -30,6 +30,19 @@ def has_kmem_cache_iter():
     out = subprocess.run(["bpftool", "btf", "dump", "file", "/sys/kernel/btf/vmlinux"],
                          capture_output=True, text=True, check=True).stdout
     return "'bpf_iter__kmem_cache'" in out
+
+
+def alloc_events_name_cache():
+    """Do the kmem_cache_alloc events memscope uses here name the cache? The classic
+    record of 6.1 has no name field (its kmem_cache_free record has one)."""
+    if not CLASSIC:
+        return True
+    for tracefs in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing"):
+        path = f"{tracefs}/events/kmem/kmem_cache_alloc/format"
+        if os.path.exists(path):
+            with open(path) as f:
+                return " name;" in f.read()
+    raise AssertionError("no tracefs")
 
 
 # A cache whose objects come and go while the two are read (anon_vma, vm_area_struct of
@@ -112,7 +125,8 @@ def test_bad_input():
 
 
 def negative_dentries(n, where):
-    """stat() n names that do not exist: each leaves a negative dentry."""
+    """stat() n names that do not exist: each leaves a negative dentry (on a disk file
+    system: tmpfs deletes a negative dentry at once, always_delete_dentry)."""
     code = ("import os,sys\nd=sys.argv[1]\nfor i in range(int(sys.argv[2])):\n"
             " try: os.stat(os.path.join(d, 'missing-%d' % i))\n except OSError: pass\n")
     subprocess.run(["python3", "-c", code, where, str(n)], check=True, timeout=300)
@@ -122,7 +136,7 @@ def test_negative_dentries_grow_the_dentry_cache():
     """300,000 stats of missing names: the dentry cache grows by what slabinfo says, in the
     report after them, with as many allocations counted from the tracepoint."""
     n = 300000
-    with tempfile.TemporaryDirectory(dir="/var/tmp") as where:
+    with tempfile.TemporaryDirectory(dir=DATA_DIR) as where:
         p = subprocess.Popen([MEMSCOPE, "-j", "slab", "-i", "1", "--top", "0", "-s",
                               "growth"], stdout=subprocess.PIPE, text=True)
         try:
@@ -150,6 +164,12 @@ def test_negative_dentries_grow_the_dentry_cache():
     assert after - before >= n * 0.95, (before, after)
     assert within_bracket(grown, after - before, after - before, 0.05, 2000), \
         (grown, before, after)
+    rates = [r["allocs_per_s"] for rep in reports[1:] for r in rep
+             if r["type"] == "slab" and r["name"] == "dentry"]
+    if not alloc_events_name_cache():
+        # the events name no cache: its rates are unknown (null), never 0
+        assert rates and all(x is None for x in rates), rates
+        return
     # each missing name took one dentry from the cache: the rates times their intervals
     allocs = 0
     for prev, rep in zip(reports, reports[1:]):
@@ -161,7 +181,7 @@ def test_negative_dentries_grow_the_dentry_cache():
 
 def test_stacks_name_the_call_site():
     """--stacks: the dentries' allocation site is d_alloc's."""
-    with tempfile.TemporaryDirectory(dir="/var/tmp") as where:
+    with tempfile.TemporaryDirectory(dir=DATA_DIR) as where:
         p = subprocess.Popen([MEMSCOPE, "-j", "slab", "-i", "1", "-s", "growth", "--stacks",
                               "--stack-every", "16"], stdout=subprocess.PIPE, text=True)
         try:
@@ -182,6 +202,10 @@ def test_stacks_name_the_call_site():
             p.terminate()
             p.wait()
     dentry = [s for s in sites if s["cache"] == "dentry"]
+    if not alloc_events_name_cache():
+        # only kmalloc's size classes can have sites: the events name no other cache
+        assert all(s["cache"].startswith("kmalloc-") for s in sites), sites[:5]
+        return
     assert dentry, sites[:5]
     assert any("d_alloc" in f for s in dentry for f in s["stack"]), dentry[0]
     assert all(s["estimated_allocs"] == s["samples"] * 16 for s in dentry)
