@@ -45,7 +45,7 @@ BPF_CFLAGS := -target bpf -g -O2 -Wall -D__TARGET_ARCH_$(ARCH) -I$(VMLINUX_DIR) 
 	      -Isrc -Isrc/bpf -ffile-prefix-map=$(CURDIR)=.
 
 BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
-SKELS    := $(patsubst src/bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS)) $(OUT)/proc.lskel.h $(OUT)/proc_exit.lskel.h $(OUT)/nodes.lskel.h
+SKELS    := $(patsubst src/bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS)) $(OUT)/proc.lskel.h $(OUT)/proc_exit.lskel.h $(OUT)/nodes.lskel.h $(OUT)/slab_iter.lskel.h $(OUT)/cache_iter.lskel.h
 LIB_SRCS := $(wildcard src/lib/*.c)
 COLLECT_SRCS := $(wildcard src/collect/*.c)
 CMD_SRCS := $(wildcard src/*.c)

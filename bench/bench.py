@@ -752,8 +752,59 @@ def b10():
     shutil.rmtree(tmp)
 
 
+PIPES = ("import os,sys,time\nn=int(sys.argv[1])\nt=time.perf_counter()\n"
+         "for _ in range(n):\n r,w=os.pipe(); os.close(r); os.close(w)\n"
+         "print((time.perf_counter()-t)*1e9/n)")
+
+
+def pipe_pair_ns(n):
+    """ns per pipe made and closed: filp, inode, pipe_inode_info and kmalloc objects each."""
+    return number(["python3", "-c", PIPES, str(n)])
+
+
+def b11():
+    """slab: every cache as slabtop -o prints them, and what counting costs an allocation."""
+    slabtop = ["slabtop", "-o", "-s", "c"]
+    it = [MEMSCOPE, "slab", "--top", "0", "-j"]
+    si = [MEMSCOPE, "slab", "--top", "0", "-j", "--slabinfo"]
+    base, vals, ratios = alternate(lambda: timed(slabtop), [lambda: timed(it),
+                                                            lambda: timed(si)], ARGS.pairs)
+    record("B11 every slab cache: slabtop -o / slab", statistics.median(base),
+           statistics.median(vals[0]), "ms", ratios[0], "<= slabtop's",
+           statistics.median(ratios[0]) <= 1)
+    record("B11 the same from /proc/slabinfo (--slabinfo)", statistics.median(base),
+           statistics.median(vals[1]), "ms", ratios[1], "<= slabtop's",
+           statistics.median(ratios[1]) <= 1)
+    n = 50000 if ARGS.quick else 200000
+    for extra, target in (([], 1.05), (["--stacks"], 1.10)):
+        def attached():
+            with Background(MEMSCOPE, "slab", "-i", "60", "--top", "1", *extra,
+                            ready="caches hold"):
+                return pipe_pair_ns(n)
+        base, vals, ratios = alternate(lambda: pipe_pair_ns(n), [attached], ARGS.pairs)
+        record(f"B11 pipe made and closed, slab -i{' --stacks' if extra else ''}",
+               statistics.median(base), statistics.median(vals[0]), "ns/pipe", ratios[0],
+               f"<= {target}", statistics.median(ratios[0]) <= target)
+
+
+def b12():
+    """cache: the files processes hold, against fincore asked about the same files."""
+    files = [r["path"] for r in (json.loads(l) for l in subprocess.run(
+        [MEMSCOPE, "-j", "cache", "--top", "0"], capture_output=True, text=True,
+        check=True).stdout.splitlines()) if r["type"] == "cache_file" and r["path"]
+        and os.path.isfile(r["path"])]
+    fincore = ["fincore", "--raw", "--noheadings", *files]
+    ms = [MEMSCOPE, "cache", "--top", "0", "-j"]
+    base, vals, ratios = alternate(lambda: timed(fincore), [lambda: timed(ms)], ARGS.pairs)
+    record(f"B12 {len(files)} held files: fincore / cache", statistics.median(base),
+           statistics.median(vals[0]), "ms", ratios[0], "<= 2x fincore's",
+           statistics.median(ratios[0]) <= 2, "(memscope also finds the files and holders)")
+    walk = timed([MEMSCOPE, "cache", "--all", "--top", "0", "-j"])
+    record("B12 cache --all: every mounted file system", 0, walk, "ms", [], "said", True)
+
+
 BENCHES = {"B1": b1, "B2": b2, "B3": b3, "B4": b4, "B5": b5, "B6": b6, "B7": b7, "B8": b8,
-           "B9": b9, "B10": b10}
+           "B9": b9, "B10": b10, "B11": b11, "B12": b12}
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

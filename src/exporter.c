@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 #include <microhttpd.h>
 #include "cgroups.h"
+#include "cachefiles.h"
 #include "commands.h"
 #include "failures.h"
 #include "filters.h"
@@ -22,12 +23,14 @@
 #include "kills.h"
 #include "memcgs.h"
 #include "meminfo.h"
+#include "memparts.h"
 #include "metrics.h"
 #include "nodes.h"
 #include "output.h"
 #include "pressure.h"
 #include "procs.h"
 #include "runtime.h"
+#include "slabs.h"
 #include "util.h"
 #include "verdict.h"
 #include "vmscan.h"
@@ -50,13 +53,14 @@ static struct {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	char listen[128];
-	long processes, memcgs;
+	long processes, memcgs, slabs, files;
 	struct ms_cgroup_filter cgroup;
 	const char *web_config;	 /* --web-config FILE */
 	struct web_config *web0; /* as read at start */
-} cfg = { .memcgs = 10 };
+} cfg = { .memcgs = 10, .slabs = 10 };
 
-enum { OPT_LISTEN, OPT_PROCESSES, OPT_MEMCGS, OPT_CGROUP, OPT_WEB_CONFIG };
+enum { OPT_LISTEN, OPT_PROCESSES, OPT_MEMCGS, OPT_CGROUP, OPT_SLABS, OPT_FILES,
+       OPT_WEB_CONFIG };
 
 static const struct ms_cmd_opt exporter_opts[] = {
 	{ "listen", 'l', required_argument, "ADDR:PORT",
@@ -70,6 +74,11 @@ static const struct ms_cmd_opt exporter_opts[] = {
 	  "0: none); one OOM-killed in the last 15 minutes comes first", OPT_MEMCGS },
 	{ "cgroup", 0, required_argument, "PATH",
 	  "--memcgs chooses among this memory cgroup and those below it", OPT_CGROUP },
+	{ "slabs", 0, required_argument, "N",
+	  "the N largest slab caches, labelled name (default 10; 0: none)", OPT_SLABS },
+	{ "files", 0, required_argument, "N",
+	  "the N files processes hold with most page cache, labelled path and dev (default "
+	  "0: none; each scrape walks every process's files)", OPT_FILES },
 	{ "web-config", 0, required_argument, "FILE",
 	  "TLS and basic auth as FILE says (Prometheus exporters' --web.config.file); "
 	  "SIGHUP reads it again", OPT_WEB_CONFIG },
@@ -123,6 +132,10 @@ static void exporter_parse_opt(int id, const char *arg)
 		parse_listen(arg);
 	else if (id == OPT_PROCESSES)
 		cfg.processes = ms_parse_long("--processes", arg, 0, 100000);
+	else if (id == OPT_SLABS)
+		cfg.slabs = ms_parse_long("--slabs", arg, 0, 10000);
+	else if (id == OPT_FILES)
+		cfg.files = ms_parse_long("--files", arg, 0, 10000);
 	else if (id == OPT_WEB_CONFIG)
 		cfg.web_config = arg;
 	else if (id == OPT_MEMCGS)
@@ -259,6 +272,8 @@ static struct {
 	struct memcg_list cur, prev;
 	struct memcg_attribution attr;
 	struct memcg_ids all, missing; /* every memcg walked; those gone at the last scrape */
+	struct slabs *slabs;	     /* NULL: --slabs 0, or it could not be had (said once) */
+	struct cachefiles *files;    /* the same for --files */
 } ex = { .lock = PTHREAD_MUTEX_INITIALIZER, .by_constraint = { "constraint" },
 	  .by_reason = { "reason" } };
 
@@ -391,6 +406,12 @@ static const char *const reclaim_labels[] = { "node", "reclaimer", NULL };
 static const char *const proc_labels[] = { "pid", "comm", NULL };
 /* the memory cgroup families' labels, made here (the path is "cgroup", as cAdvisor's id) */
 static const char memcg_labels[] = "cgroup; where known: container, pod_uid, qos_class";
+static const char *const slab_labels[] = { "name", NULL };
+static const char *const file_labels[] = { "path", "dev", NULL };
+/* live-only or per-interval fields: no metric of a scrape */
+static const char *const slab_omit[] = { "allocs_per_s", "frees_per_s", "growth_objects",
+					 "object_size_bytes", NULL };
+static const char *const file_omit[] = { "added_bytes", "deleted_bytes", "nr_holders", NULL };
 
 /* Families made from a record's description: prefix + field key (metrics.h). */
 struct record_view {
@@ -433,7 +454,7 @@ static const char *const memcg_help[] = {
 	"cgroup's first scrape", NULL };
 
 enum { V_SYSTEM, V_MEMINFO, V_NODE, V_ZONE, V_RECLAIM, V_KSWAPD, V_VICTIM, V_MEMCG,
-       V_PROCESS, V_NR };
+       V_PROCESS, V_PARTS, V_SLAB, V_FILE, V_NR };
 
 static const struct record_view views[V_NR] = {
 	[V_SYSTEM] = { "The system (/proc/meminfo's figures, as `sys`'s total)",
@@ -456,6 +477,12 @@ static const struct record_view views[V_NR] = {
 		      memcg_labels },
 	[V_PROCESS] = { "The largest processes by RSS (--processes N)",
 			{ "memscope_process_", &proc_desc, proc_labels, NULL } },
+	[V_PARTS] = { "Every byte of MemTotal, in parts that sum to it (as `sys`)",
+		      { "memscope_memory_", &mem_accounting_desc, NULL, NULL } },
+	[V_SLAB] = { "The largest slab caches (--slabs N)",
+		     { "memscope_slab_", &slab_desc, slab_labels, slab_omit } },
+	[V_FILE] = { "The files processes hold with most page cache (--files N)",
+		     { "memscope_cache_file_", &cache_file_desc, file_labels, file_omit } },
 };
 
 /* Families made here. */
@@ -788,6 +815,49 @@ static uint64_t memcg_table_lost(void)
 	return 0;
 }
 
+static void scrape_parts(struct metrics *m)
+{
+	struct mem_accounting a;
+
+	if (mem_accounting_read(&a))
+		add_view(m, V_PARTS, &a, NULL);
+}
+
+/* A failed read leaves the families out of this scrape; the next one tries again. */
+static void scrape_slabs(struct metrics *m)
+{
+	struct slab_snapshot s = { 0 };
+	char err[256];
+
+	if (!slabs_read(ex.slabs, &s, err, sizeof(err))) {
+		slab_snapshot_sort(&s);
+		for (size_t i = 0; i < s.n && i < (size_t)cfg.slabs; i++) {
+			struct slab_row row;
+
+			slab_row_of(&s.c[i], NULL, ms_page_size(), &row);
+			add_view(m, V_SLAB, &row, NULL);
+		}
+	}
+	slab_snapshot_free(&s);
+}
+
+static void scrape_files(struct metrics *m)
+{
+	struct cache_list l = { 0 };
+	char err[256];
+
+	if (!cachefiles_read(ex.files, &l, err, sizeof(err))) {
+		cache_list_sort(&l);
+		for (size_t i = 0; i < l.n && i < (size_t)cfg.files; i++) {
+			struct cache_file_row row;
+
+			cache_file_row_of(&l.f[i], ms_page_size(), &row);
+			add_view(m, V_FILE, &row, NULL);
+		}
+	}
+	cache_list_free(&l);
+}
+
 static void scrape_self(struct metrics *m, uint64_t start_ns)
 {
 	struct failures_totals ft;
@@ -819,6 +889,11 @@ static char *scrape(size_t *len)
 		scrape_memcgs(m);
 	if (cfg.processes)
 		scrape_processes(m);
+	scrape_parts(m);
+	if (ex.slabs)
+		scrape_slabs(m);
+	if (ex.files)
+		scrape_files(m);
 	scrape_self(m, start);
 	text = metrics_render(m, len);
 	metrics_free(m);
@@ -1147,6 +1222,19 @@ static struct MHD_Daemon *serve(int fd)
 
 /* ---- the run ---- */
 
+/* The slab and file families are extras: without them the exporter serves the rest. */
+static void open_optional(void)
+{
+	struct slabs_opts so = { 0 };
+	struct cachefiles_opts co = { 0 };
+	char err[256];
+
+	if (cfg.slabs && slabs_open(&so, &ex.slabs, err, sizeof(err)))
+		ms_warn("exporter: no slab cache families: %s", err);
+	if (cfg.files && cachefiles_open(&co, &ex.files, err, sizeof(err)))
+		ms_warn("exporter: no page cache file families: %s", err);
+}
+
 static void open_collectors(void)
 {
 	static const struct ms_filter all;
@@ -1179,6 +1267,7 @@ static void open_collectors(void)
 			"families (--memcgs)");
 	else if (cfg.memcgs)
 		ex.counters = memcg_counters_open();
+	open_optional();
 	paf_decoder_init(&ex.dec, false);
 	if (!(ex.row = calloc(1, sizeof(*ex.row))))
 		ms_fatal("out of memory");
@@ -1191,6 +1280,8 @@ static void close_collectors(void)
 {
 	ring_buffer__free(ex.rb);
 	procs_close(ex.procs);
+	slabs_close(ex.slabs);
+	cachefiles_close(ex.files);
 	kills_close(ex.kills);
 	failures_close(ex.failures);
 	reclaim_close(ex.reclaim);

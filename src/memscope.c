@@ -23,6 +23,8 @@ const struct ms_cmd *const ms_commands[] = {
 	&cmd_oom,
 	&cmd_cgroup,
 	&cmd_leak,
+	&cmd_slab,
+	&cmd_cache,
 	&cmd_exporter,
 	&cmd_record,
 	&cmd_report,

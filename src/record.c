@@ -16,17 +16,20 @@
 #include <unistd.h>
 #include <linux/capability.h>
 #include <bpf/libbpf.h>
+#include "cachefiles.h"
 #include "commands.h"
 #include "failures.h"
 #include "flight.h"
 #include "kills.h"
 #include "memcgs.h"
 #include "meminfo.h"
+#include "memparts.h"
 #include "nodes.h"
 #include "output.h"
 #include "pressure.h"
 #include "procs.h"
 #include "runtime.h"
+#include "slabs.h"
 #include "strbuf.h"
 #include "textsafe.h"
 #include "units.h"
@@ -48,10 +51,11 @@ static struct {
 	uint64_t max_bytes;
 	long top, memcgs, snapshot_order;
 	const char *psi;
-} cfg = { DEFAULT_DB, 7 * 86400, 100, 256ULL << 20, 20, 20, 4, DEFAULT_PSI };
+	long slabs, files;
+} cfg = { DEFAULT_DB, 7 * 86400, 100, 256ULL << 20, 20, 20, 4, DEFAULT_PSI, 10, 10 };
 
 enum { OPT_DB, OPT_RETAIN, OPT_MAX_SIZE, OPT_TOP, OPT_MEMCGS, OPT_SNAP_ORDER, OPT_PSI,
-       OPT_STALL };
+       OPT_STALL, OPT_SLABS, OPT_FILES };
 
 static const struct ms_cmd_opt record_opts[] = {
 	{ "db", 0, required_argument, "PATH", "the database (default " DEFAULT_DB ")", OPT_DB },
@@ -71,6 +75,10 @@ static const struct ms_cmd_opt record_opts[] = {
 	  "200 ms stalled in 2 s; \"off\": none)", OPT_PSI },
 	{ "stall-ms", 0, required_argument, "MS",
 	  "reclaim stalls at least this long are recorded as events (default 100)", OPT_STALL },
+	{ "slabs", 0, required_argument, "N", "slab caches per interval, largest first "
+	  "(default 10; 0: none)", OPT_SLABS },
+	{ "files", 0, required_argument, "N", "files per interval, most page cache first, of "
+	  "those processes hold (default 10; 0: none)", OPT_FILES },
 	{ NULL, 0, 0, NULL, NULL, 0 },
 };
 
@@ -97,6 +105,12 @@ static void record_parse_opt(int id, const char *arg)
 		break;
 	case OPT_MEMCGS:
 		cfg.memcgs = ms_parse_long("--memcgs", arg, 0, 100000);
+		break;
+	case OPT_SLABS:
+		cfg.slabs = ms_parse_long("--slabs", arg, 0, 100000);
+		break;
+	case OPT_FILES:
+		cfg.files = ms_parse_long("--files", arg, 0, 100000);
 		break;
 	case OPT_SNAP_ORDER:
 		cfg.snapshot_order = ms_parse_long("--snapshot-order", arg, 0, 64);
@@ -137,6 +151,8 @@ static struct {
 	struct failures *failures;
 	struct kills *kills;
 	struct procs *procs;
+	struct slabs *slabs;	      /* NULL: --slabs 0, or it could not be had (said once) */
+	struct cachefiles *files;     /* the same for --files */
 	struct ring_buffer *rb;
 	struct paf_decoder dec;
 	struct paf_row *paf;
@@ -394,6 +410,53 @@ static int put_memcgs(int64_t id, long max)
 	return rc;
 }
 
+static int put_parts(int64_t id)
+{
+	struct mem_accounting a;
+
+	return mem_accounting_read(&a) ? flight_put(&rs.f, FT_PARTS, &a, id) : SQLITE_OK;
+}
+
+/* The largest max slab caches; a read that fails leaves them out of this interval. */
+static int put_slabs(int64_t id, long max)
+{
+	struct slab_snapshot s = { 0 };
+	char err[256];
+	int rc = SQLITE_OK;
+
+	if (rs.slabs && !slabs_read(rs.slabs, &s, err, sizeof(err))) {
+		slab_snapshot_sort(&s);
+		for (size_t i = 0; i < s.n && (max < 0 || (long)i < max) && rc == SQLITE_OK;
+		     i++) {
+			struct slab_row row;
+
+			slab_row_of(&s.c[i], NULL, ms_page_size(), &row);
+			rc = flight_put(&rs.f, FT_SLAB, &row, id);
+		}
+	}
+	slab_snapshot_free(&s);
+	return rc;
+}
+
+static int put_files(int64_t id, long max)
+{
+	struct cache_list l = { 0 };
+	char err[256];
+	int rc = SQLITE_OK;
+
+	if (rs.files && !cachefiles_read(rs.files, &l, err, sizeof(err))) {
+		cache_list_sort(&l);
+		for (size_t i = 0; i < l.n && (max < 0 || (long)i < max) && rc == SQLITE_OK; i++) {
+			struct cache_file_row row;
+
+			cache_file_row_of(&l.f[i], ms_page_size(), &row);
+			rc = flight_put(&rs.f, FT_FILE, &row, id);
+		}
+	}
+	cache_list_free(&l);
+	return rc;
+}
+
 /* The interval's reclaim, stalls and kswapd activity: d is now minus the last written. */
 static int put_reclaim(int64_t id, const struct reclaim_snapshot *d)
 {
@@ -467,7 +530,9 @@ static int write_interval(double seconds)
 	TRY(flight_begin(&rs.f));
 	if ((rc = flight_sample(&rs.f, &s, &id)) == SQLITE_OK &&
 	    (rc = put_nodes(id)) == SQLITE_OK && (rc = put_reclaim(id, &d)) == SQLITE_OK &&
-	    (rc = put_procs(id, cfg.top)) == SQLITE_OK && (rc = put_memcgs(id, cfg.memcgs)) == 0)
+	    (rc = put_procs(id, cfg.top)) == SQLITE_OK && (rc = put_memcgs(id, cfg.memcgs)) == 0 &&
+	    (rc = put_parts(id)) == SQLITE_OK && (rc = put_slabs(id, cfg.slabs)) == SQLITE_OK &&
+	    (rc = put_files(id, cfg.files)) == SQLITE_OK)
 		rc = flight_commit(&rs.f);
 	else
 		flight_rollback(&rs.f); /* the whole interval or nothing */
@@ -481,7 +546,10 @@ static int write_interval(double seconds)
 	return SQLITE_OK;
 }
 
-/* A trigger's snapshot: every process, node, zone and memory cgroup now. */
+/*
+ * A trigger's snapshot: every process, node, zone and memory cgroup now, the parts of
+ * MemTotal, and every slab cache and held file (within --slabs and --files: 0 is none).
+ */
 static void take_snapshot(void)
 {
 	struct flight_sample s = { .ts = ms_wall_now(), .kind = "snapshot",
@@ -494,7 +562,9 @@ static void take_snapshot(void)
 	rc = flight_begin(&rs.f);
 	if (rc == SQLITE_OK && (rc = flight_sample(&rs.f, &s, &id)) == SQLITE_OK &&
 	    (rc = put_nodes(id)) == SQLITE_OK && (rc = put_procs(id, -1)) == SQLITE_OK &&
-	    (rc = put_memcgs(id, -1)) == SQLITE_OK)
+	    (rc = put_memcgs(id, -1)) == SQLITE_OK && (rc = put_parts(id)) == SQLITE_OK &&
+	    (rc = put_slabs(id, cfg.slabs ? -1 : 0)) == SQLITE_OK &&
+	    (rc = put_files(id, cfg.files ? -1 : 0)) == SQLITE_OK)
 		rc = flight_commit(&rs.f);
 	else
 		flight_rollback(&rs.f);
@@ -550,6 +620,19 @@ static void idle(int timeout_ms, void *ctx)
 		flush_events(0); /* a full disk is tried again each interval, not each slice */
 }
 
+/* Slab caches and files are extras: without them the recorder records the rest. */
+static void open_optional(void)
+{
+	struct slabs_opts so = { 0 };
+	struct cachefiles_opts co = { 0 };
+	char err[256];
+
+	if (cfg.slabs && slabs_open(&so, &rs.slabs, err, sizeof(err)))
+		ms_warn("record: slab caches not recorded: %s", err);
+	if (cfg.files && cachefiles_open(&co, &rs.files, err, sizeof(err)))
+		ms_warn("record: files not recorded: %s", err);
+}
+
 static void open_collectors(void)
 {
 	static const struct ms_filter all;
@@ -565,6 +648,7 @@ static void open_collectors(void)
 	rs.failures = failures_open(&all, &fw);
 	rs.kills = kills_open(&kw);
 	rs.procs = procs_open(&all);
+	open_optional();
 	/* its GFP names serve the stalls too; without them (no tracefs for a non-root user
 	 * on a kernel whose names come from it) flags are recorded in hex, with a warning */
 	paf_decoder_init(&rs.dec, false);
@@ -596,6 +680,8 @@ static void close_collectors(void)
 	if (rs.epfd >= 0)
 		close(rs.epfd);
 	procs_close(rs.procs);
+	slabs_close(rs.slabs);
+	cachefiles_close(rs.files);
 	kills_close(rs.kills);
 	failures_close(rs.failures);
 	reclaim_close(rs.reclaim);

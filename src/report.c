@@ -317,6 +317,13 @@ static void print_at(struct flight *f, double at)
 						 "rss_file_bytes", "swap_bytes", "cgroup", NULL };
 	static const char *const memcg_keys[] = { "path", "usage_bytes", "limit_bytes",
 						  "working_set_bytes", "events_oom_kill", NULL };
+	static const char *const parts_keys[] = { "total_bytes", "free_bytes", "anon_bytes",
+						  "file_bytes", "slab_reclaimable_bytes",
+						  "slab_unreclaimable_bytes", "other_kernel_bytes",
+						  NULL };
+	static const char *const slab_keys[] = { "name", "cache_bytes", "objects_active",
+						 "size_bytes", "reclaimable", NULL };
+	static const char *const file_keys[] = { "cached_bytes", "dirty_bytes", "path", NULL };
 	char what[128], when[32], off[32];
 	struct recording r;
 	double ts = 0;
@@ -336,6 +343,11 @@ static void print_at(struct flight *f, double at)
 		   proc_keys);
 	print_rows(f, FT_MEMCG, id, ts, "ORDER BY usage_bytes DESC", 5,
 		   "Largest memory cgroups", memcg_keys);
+	print_rows(f, FT_PARTS, id, ts, "", 1, "Every byte of MemTotal", parts_keys);
+	print_rows(f, FT_SLAB, id, ts, "ORDER BY cache_bytes DESC", 10, "Largest slab caches",
+		   slab_keys);
+	print_rows(f, FT_FILE, id, ts, "ORDER BY cached_bytes DESC", 10,
+		   "Files with most page cache", file_keys);
 	/* what happened around it: kills, failures, stalls, pressure, as the report lists them */
 	recording_load(f, ts - AROUND_S, ts + AROUND_S, &r);
 	print_incidents(&r, "Incidents within a minute of it");

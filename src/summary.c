@@ -18,6 +18,8 @@
 #include "kills.h"
 #include "memcgs.h"
 #include "meminfo.h"
+#include "memowners.h"
+#include "memparts.h"
 #include "nodes.h"
 #include "output.h"
 #include "pressure.h"
@@ -82,6 +84,12 @@ struct sample {
 	struct cgroup_part cgroups[MAX_CGROUPS];
 	int cgroup_why[MAX_CGROUPS]; /* index in cgroup_states; -1: no pressure */
 	int ncg;
+	/* every byte of MemTotal in a part, and each part's largest holders */
+	struct mem_accounting acc;
+	bool have_acc;
+	struct mem_owner owners[24];
+	int nowners;
+	char owners_why[256];
 };
 
 static void watch(struct watchers *w)
@@ -300,6 +308,10 @@ static void gather(struct watchers *w, struct sample *s)
 	s->have_psi = psi_read_memory(&s->psi);
 	gather_processes(s);
 	gather_cgroups(w, s);
+	s->have_acc = mem_accounting_read(&s->acc);
+	if (s->have_acc)
+		s->nowners = mem_owners_read(s->owners, ARRAY_SIZE(s->owners), s->owners_why,
+					     sizeof(s->owners_why));
 }
 
 /* ---- the verdict ---- */
@@ -460,6 +472,9 @@ struct summary_row {
 	struct proc_row top_processes[TOP_N];
 	char processes_scope[160];
 	struct cgroup_part cgroups[MAX_CGROUPS];
+	struct mem_accounting parts;
+	uint32_t nr_owners;
+	struct mem_owner owners[24];
 };
 
 #define M(name)                                                                            \
@@ -599,6 +614,10 @@ static const struct field summary_fields[] = {
 	    "(in a PID namespace, only its own)"),
 	FLD_RECS(struct summary_row, cgroups, nr_cgroups, "cgroups", &cgroup_part_desc,
 		 "memory cgroups at >= 90 % of their limit, or OOM-killed during the sample"),
+	FLD_REC(struct summary_row, parts, "memory_parts", FF_NULL, &mem_accounting_desc,
+		"every byte of MemTotal in one part; null when /proc/meminfo cannot be read"),
+	FLD_RECS(struct summary_row, owners, nr_owners, "memory_owners", &mem_owner_desc,
+		 "each part's largest holders"),
 };
 static const struct record_desc summary_desc =
 	RECORD_DESC("summary", "the health report (memscope with no command)", summary_fields,
@@ -705,6 +724,11 @@ static void report_row(const struct sample *s, const char (*reasons)[256], int n
 		record_null(&summary_desc, r, "processes_scope");
 	r->nr_cgroups = s->ncg;
 	memcpy(r->cgroups, s->cgroups, sizeof(r->cgroups));
+	r->parts = s->acc;
+	if (!s->have_acc)
+		record_null(&summary_desc, r, "memory_parts");
+	r->nr_owners = s->nowners;
+	memcpy(r->owners, s->owners, sizeof(r->owners));
 }
 
 /* ---- text ---- */
@@ -914,6 +938,12 @@ static void print_report(const struct sample *s, const struct summary_row *row, 
 		out_printf("verdict: OK\n");
 	out_printf("\n");
 	print_memory(s, &row->memory);
+	if (s->have_acc) {
+		out_printf("\n");
+		mem_accounting_print(&s->acc, s->owners, s->nowners, true);
+		if (s->owners_why[0])
+			out_wrap("  not named: ", "    ", s->owners_why);
+	}
 	print_activity(s);
 	print_top(tops, s);
 	print_cgroups(cgroups);
@@ -974,5 +1004,6 @@ const struct ms_cmd cmd_summary = {
 	.shared = MS_OPT_DURATION,
 	.run = summary_run,
 	.records = (const struct record_desc *const[]){ &summary_desc, &memory_desc, &psi_desc,
-		&activity_desc, &victim_desc, &node_desc, &proc_desc, &cgroup_part_desc, NULL },
+		&activity_desc, &victim_desc, &node_desc, &proc_desc, &cgroup_part_desc,
+		&mem_accounting_desc, &mem_owner_desc, NULL },
 };

@@ -6,6 +6,8 @@
 #include "commands.h"
 #include "loss.h"
 #include "meminfo.h"
+#include "memowners.h"
+#include "memparts.h"
 #include "nodes.h"
 #include "output.h"
 #include "record.h"
@@ -15,11 +17,11 @@
 #include "util.h"
 
 static struct {
-	bool zones, frag;
+	bool zones, frag, owners;
 	unsigned int on; /* NODES_ON_* */
 } cfg;
 
-enum { OPT_ZONES, OPT_FRAG, OPT_ON };
+enum { OPT_ZONES, OPT_FRAG, OPT_ON, OPT_OWNERS };
 
 static const struct ms_cmd_opt sys_opts[] = {
 	{ "zones", 'z', no_argument, NULL,
@@ -30,6 +32,9 @@ static const struct ms_cmd_opt sys_opts[] = {
 	  OPT_FRAG },
 	{ "on", 0, required_argument, "EVENT[,EVENT]",
 	  "snapshot in the kernel when it happens: reclaim, kswapd, compaction, failure", OPT_ON },
+	{ "owners", 0, no_argument, NULL,
+	  "with the accounting of MemTotal, each part's largest holders: processes and "
+	  "cgroups (anonymous), files (page cache), caches (slab)", OPT_OWNERS },
 	{ NULL, 0, 0, NULL, NULL, 0 },
 };
 
@@ -84,6 +89,9 @@ static void sys_parse_opt(int id, const char *arg)
 		break;
 	case OPT_ON:
 		parse_on(arg);
+		break;
+	case OPT_OWNERS:
+		cfg.owners = true;
 		break;
 	}
 }
@@ -196,6 +204,12 @@ struct report {
 	struct node_row rows[SYS_MAX_NODES + 1];
 	struct zone_row zones[SYS_MAX_NODES * SYS_MAX_ZONES];
 	int nrows, nzones;
+	/* the system's view: every byte of MemTotal in a part, and who holds them */
+	struct mem_accounting acc;
+	bool has_acc;
+	struct mem_owner owners[24];
+	int nowners;
+	char owners_why[256];
 };
 
 /* The records of these nodes; with_total: the system's view first. */
@@ -206,6 +220,10 @@ static void gather(const struct sys_node *nodes, int nr, bool with_total, struct
 	r->nrows = r->nzones = 0;
 	if (with_total)
 		total_row_of(nodes, nr, meminfo_read(&mi) ? &mi : NULL, &r->rows[r->nrows++]);
+	r->has_acc = with_total && mem_accounting_read(&r->acc);
+	r->nowners = r->has_acc && cfg.owners ?
+		     mem_owners_read(r->owners, ARRAY_SIZE(r->owners), r->owners_why,
+				     sizeof(r->owners_why)) : 0;
 	for (int i = 0; i < nr; i++)
 		node_row_of(&nodes[i], &r->rows[r->nrows++]);
 	if (cfg.zones)
@@ -229,11 +247,21 @@ static void render(const struct report *r, const char *when, double ts,
 		}
 		for (int i = 0; i < r->nzones; i++)
 			out_json(record_json(&zone_desc, &r->zones[i], ts));
+		if (r->has_acc)
+			out_json(record_json(&mem_accounting_desc, &r->acc, ts));
+		for (int i = 0; i < r->nowners; i++)
+			out_json(record_json(&mem_owner_desc, &r->owners[i], ts));
 		return;
 	}
 	if (when)
 		out_printf("%s\n", when);
 	print_counters(r->rows, r->nrows);
+	if (r->has_acc) {
+		out_printf("\n");
+		mem_accounting_print(&r->acc, r->owners, r->nowners, false);
+		if (r->owners_why[0])
+			out_wrap("  not named: ", "    ", r->owners_why);
+	}
 	if (cfg.zones)
 		print_zones(r->zones, r->nzones, ts);
 	out_printf("\n");
@@ -363,12 +391,18 @@ const struct ms_cmd cmd_sys = {
 		"MemTotal counts (memory not yet initialized, hot-plug, balloons) a note says\n"
 		"by how much and why. A counter the running kernel does not have is shown as\n"
 		"'-' (null in JSON), never as 0.\n"
+		"Then every byte of MemTotal in one part (free, anonymous, page cache, shmem,\n"
+		"slab, page tables, stacks, vmalloc, per-CPU, hugetlb, zswap...), the parts\n"
+		"summing to it exactly: 'other kernel' is what no counter names (drivers and\n"
+		"other direct callers of the page allocator). --owners names each part's\n"
+		"largest holders.\n"
 		"Without -i/-c/-d: one report. With --on EVENT the snapshot is taken inside the\n"
 		"kernel at the instant the event happens (-c: that many snapshots).",
 	.examples = "  memscope sys                         one report, total and per node\n"
 		    "  memscope sys --zones --frag          watermarks, free blocks, fragmentation\n"
 		    "  memscope sys -i 1 -d 60 -j           a minute of samples as NDJSON\n"
-		    "  memscope sys --on reclaim,failure -c 5   state at the moment of reclaim\n",
+		    "  memscope sys --on reclaim,failure -c 5   state at the moment of reclaim\n"
+		    "  memscope sys --owners                every byte of MemTotal and who holds it\n",
 	.shared = MS_OPT_LOOP,
 	.opts = sys_opts,
 	.parse_opt = sys_parse_opt,
@@ -376,6 +410,6 @@ const struct ms_cmd cmd_sys = {
 	.hooks = nodes_hooks,
 	.nr_hooks = NODES_NR_HOOKS,
 	.records = (const struct record_desc *const[]){ &node_desc, &zone_desc, &node_event_desc,
-		&node_event_part_desc, &lost_desc, NULL },
+		&node_event_part_desc, &mem_accounting_desc, &mem_owner_desc, &lost_desc, NULL },
 	.values = sys_values,
 };

@@ -7,10 +7,13 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "cachefiles.h"
 #include "flight.h"
 #include "memcgs.h"
+#include "memparts.h"
 #include "nodes.h"
 #include "procs.h"
+#include "slabs.h"
 #include "vmscan.h"
 
 static const struct {
@@ -29,6 +32,11 @@ static const struct {
 	[FT_PROC] = { "proc", &proc_desc,
 		      "the largest processes by RSS (every process in a snapshot)" },
 	[FT_MEMCG] = { "memcg", &memcg_desc, "the largest memory cgroups by usage" },
+	[FT_PARTS] = { "memory_parts", &mem_accounting_desc,
+		       "every byte of MemTotal in one part, as memscope sys" },
+	[FT_SLAB] = { "slab", &slab_desc, "the largest slab caches (--slabs)" },
+	[FT_FILE] = { "cache_file", &cache_file_desc,
+		      "the files processes hold with most page cache (--files)" },
 };
 
 /* The fixed tables; the record tables are made from their descriptions (sqlrec.h). */

@@ -20,7 +20,7 @@
 
 /* The record tables of a sample. */
 enum flight_table { FT_NODE, FT_ZONE, FT_RECLAIM, FT_STALLS, FT_KSWAPD, FT_PROC, FT_MEMCG,
-		    FT_NR_TABLES };
+		    FT_PARTS, FT_SLAB, FT_FILE, FT_NR_TABLES };
 
 struct flight {
 	sqlite3 *db;

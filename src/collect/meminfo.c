@@ -50,6 +50,9 @@ static const char *const names[MI_NR] = {
 	[MI_HUGEPAGES_SURP] = "HugePages_Surp",
 	[MI_HUGEPAGESIZE] = "Hugepagesize",
 	[MI_HUGETLB] = "Hugetlb",
+	[MI_SEC_PAGE_TABLES] = "SecPageTables",
+	[MI_ZSWAP] = "Zswap",
+	[MI_UNACCEPTED] = "Unaccepted",
 };
 
 const char *meminfo_name(enum mi_item i)

@@ -55,6 +55,10 @@ enum mi_item {
 	MI_HUGEPAGES_SURP,
 	MI_HUGEPAGESIZE,
 	MI_HUGETLB,
+	/* for the accounting of MemTotal (collect/memparts.h) */
+	MI_SEC_PAGE_TABLES,
+	MI_ZSWAP,
+	MI_UNACCEPTED,
 	MI_NR
 };
 

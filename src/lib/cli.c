@@ -158,6 +158,19 @@ void ms_check_list(const char *what, const char *s)
 		ms_usage_error("%s: empty element in the list '%s'", what, s);
 }
 
+int ms_parse_choice(const char *what, const char *arg, const char *const *names, int n)
+{
+	char all[256] = "";
+	size_t off = 0;
+
+	for (int i = 0; i < n; i++)
+		if (!strcmp(arg, names[i]))
+			return i;
+	for (int i = 0; i < n && off < sizeof(all); i++)
+		off += snprintf(all + off, sizeof(all) - off, "%s%s", i ? ", " : "", names[i]);
+	ms_usage_error("%s: unknown key '%s' (%s)", what, arg, all);
+}
+
 int ms_parse_pid_list(const char *what, const char *s, int *pids, int n, int max)
 {
 	char buf[1024], *tok, *save;

@@ -135,6 +135,8 @@ uint64_t ms_parse_size(const char *what, const char *s);
 /* Wall-clock seconds from ISO 8601 ("2026-11-27T08:30:00Z", local time without the Z)
  * or an age before now ("2h", "30m"). */
 double ms_parse_time(const char *what, const char *s, double now);
+/* The index of arg in names[0..n) ("--sort", "size"); else exit 2 naming them all. */
+int ms_parse_choice(const char *what, const char *arg, const char *const *names, int n);
 /* Add the PIDs of a list to pids[0..n) (duplicates once); returns the new count. */
 int ms_parse_pid_list(const char *what, const char *s, int *pids, int n, int max);
 /* A comma-separated list must not be empty nor have empty elements ("1,,2"). */

@@ -8,6 +8,20 @@
 #include "iter.h"
 #include "runtime.h"
 
+struct count_ctx {
+	void (*cb)(const void *rec, void *ctx);
+	void *ctx;
+	long n;
+};
+
+static void count_rec(const void *rec, void *ctx)
+{
+	struct count_ctx *cc = ctx;
+
+	cc->cb(rec, cc->ctx);
+	cc->n++;
+}
+
 long ms_iter_read(struct bpf_link *link, size_t rec_size, void (*cb)(const void *rec, void *ctx),
 		  void *ctx)
 {
@@ -17,17 +31,29 @@ long ms_iter_read(struct bpf_link *link, size_t rec_size, void (*cb)(const void 
 long ms_iter_read_fd(int link_fd, size_t rec_size, void (*cb)(const void *rec, void *ctx),
 		     void *ctx)
 {
+	struct count_ctx cc = { cb, ctx, 0 };
+	char err[256];
+
+	if (ms_iter_collect(link_fd, rec_size, count_rec, &cc, err, sizeof(err)))
+		ms_fatal("%s", err);
+	return cc.n;
+}
+
+int ms_iter_collect(int link_fd, size_t rec_size, void (*cb)(const void *rec, void *ctx),
+		    void *ctx, char *err, size_t len)
+{
 	size_t cap = rec_size * 64, have = 0;
 	char *buf = malloc(cap);
-	long nrec = 0;
-	ssize_t n;
-	int fd;
+	ssize_t n = 0;
+	int fd, e = 0;
 
 	if (!buf)
-		ms_fatal("out of memory");
+		return ms_err(err, len, ENOMEM, "out of memory");
 	fd = bpf_iter_create(link_fd);
-	if (fd < 0)
-		ms_bpf_fail("starting a BPF iterator", errno);
+	if (fd < 0) {
+		free(buf);
+		return ms_bpf_err(err, len, errno, "starting a BPF iterator");
+	}
 	/* read() may end between records: keep the remainder for the next read. */
 	while ((n = read(fd, buf + have, cap - have)) > 0 || (n < 0 && errno == EINTR)) {
 		size_t whole;
@@ -36,16 +62,16 @@ long ms_iter_read_fd(int link_fd, size_t rec_size, void (*cb)(const void *rec, v
 			continue;
 		have += n;
 		whole = have - have % rec_size;
-		for (size_t off = 0; off < whole; off += rec_size, nrec++)
+		for (size_t off = 0; off < whole; off += rec_size)
 			cb(buf + off, ctx);
 		memmove(buf, buf + whole, have - whole);
 		have -= whole;
 	}
 	if (n < 0)
-		ms_bpf_fail("reading a BPF iterator", errno);
+		e = ms_bpf_err(err, len, errno, "reading a BPF iterator");
 	close(fd);
 	free(buf);
-	return nrec;
+	return e;
 }
 
 static void ignore_rec(const void *rec, void *ctx)

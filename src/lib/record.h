@@ -43,9 +43,9 @@ struct field {
 	enum fld_type type;
 	enum fld_unit unit;
 	enum fld_kind kind;
-	unsigned short off;  /* offset in the record struct */
+	unsigned int off;    /* offset in the record struct */
 	unsigned short size; /* FT_STR: the char array's size */
-	unsigned short count_off; /* arrays: offset of the u32 element count */
+	unsigned int count_off;   /* arrays: offset of the u32 element count */
 	unsigned short elem;	  /* FT_STRS: bytes of one string */
 	unsigned char flags;
 	const char *help;

@@ -331,6 +331,26 @@ bool ticker_wait(struct ms_ticker *t)
 	return true;
 }
 
+int ms_err(char *err, size_t len, int e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	if (e < 0)
+		e = -e;
+	return e ? -e : -EIO;
+}
+
+int ms_bpf_err(char *err, size_t len, int e, const char *what)
+{
+	if (e < 0)
+		e = -e;
+	return ms_err(err, len, e, "%s failed: %s%s", what, strerror(e), verbose_log ? "" :
+		      " (run with -v to see the libbpf and verifier log)");
+}
+
 void ms_bpf_fail(const char *what, int err)
 {
 	if (err < 0)

@@ -4,6 +4,7 @@
 #define MEMSCOPE_RUNTIME_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "msg.h"
 
@@ -62,6 +63,13 @@ bool ticker_wait(struct ms_ticker *t);
 
 
 
+/*
+ * For collectors, which return errors instead of exiting: the message into err and
+ * -e (a positive errno, or -EIO for 0) returned; ms_bpf_err says it as ms_bpf_fail does.
+ */
+int ms_err(char *err, size_t len, int e, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int ms_bpf_err(char *err, size_t len, int e, const char *what);
 /* A BPF object failed to load or attach: exit 1 with the fix (-v shows the log). */
 void ms_bpf_fail(const char *what, int err) __attribute__((noreturn));
 struct bpf_loader_ctx;

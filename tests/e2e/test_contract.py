@@ -17,7 +17,9 @@ COMMANDS = [["features"], ["gfp", "0xcc0"], ["sys", "-c", "1", "--zones", "--fra
             ["paf", "--summary", "-i", "0.5", "-d", "1"],
             ["reclaim", "-i", "0.5", "-c", "2", "--by-process", "--slab"],
             ["oom", "--detail", "--stack"], ["-d", "0.5"], ["proc", "--bogus"],
-            ["leak", "--kernel", "-i", "0.5", "-c", "1"], ["help", "fields"], ["-V"]]
+            ["leak", "--kernel", "-i", "0.5", "-c", "1"], ["help", "fields"], ["-V"],
+            ["slab", "-i", "0.5", "-c", "2", "--stacks", "--top", "3"], ["slab", "--memcg"],
+            ["cache", "--top", "3"], ["cache", "-i", "0.5", "-c", "2"], ["sys", "--owners"]]
 # the exit status each must end with: bad input is 2, everything else 0
 STATUS = {"proc --bogus": 2}
 _outputs = {}
@@ -63,7 +65,11 @@ UNITLESS = re.compile(
     r"hist.*|\d+|chosen_points|version|depth|events_.*|failcnt|stalls|oom_kills|.*_id|"
     r"untracked_memcgs|allocations|stacks|processes|unknown_frees|sample_every|"
     r"untracked_allocations|stacks_lost|stack_copies_lost|stack_collisions|unwound_stacks_lost|"
-    r".*faults)$")
+    r".*faults|"
+    # slab and cache: objects, slabs and files counted
+    r"objects_.*|.*_objects|slabs|.*_per_slab|caches|samples|estimated_allocs|stack_every|"
+    r"untracked_caches|untracked_files|ino|files|walk_file_systems|walk_files|"
+    r"walk_unreadable)$")
 # Names that once stood for a fact another name now carries.
 RETIRED = {"pte_bytes", "anon_rss_bytes", "file_rss_bytes", "shmem_rss_bytes",
            "total_vm_bytes", "pgtables_bytes", "free_pages", "min_pages", "low_pages",

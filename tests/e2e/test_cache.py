@@ -1,0 +1,183 @@
+# SPDX-License-Identifier: GPL-2.0
+"""memscope cache against fincore and the file's own history: a file read is that file
+with fincore's page count, a file written and not synced shows its dirty bytes, --all
+finds a cached file no process holds, and the churn of a read is the file's size."""
+import ctypes
+import os
+import subprocess
+import time
+
+import pytest
+
+from conftest import DATA_DIR, MEMSCOPE, loads, run_json, scaled_mib
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def fincore_pages(path):
+    out = subprocess.run(["fincore", "--raw", "--noheadings", "--output", "PAGES", path],
+                         capture_output=True, text=True, check=True).stdout
+    return int(out.split()[0])
+
+
+def has_cachestat():
+    """cachestat(2), 6.5+: EBADF on fd -1 where the call exists, ENOSYS where not."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    rg = (ctypes.c_uint64 * 2)(0, 0)
+    cs = (ctypes.c_uint64 * 5)()
+    libc.syscall(451, -1, rg, cs, 0)
+    return ctypes.get_errno() != 38
+
+
+def make_file(path, mib):
+    with open(path, "wb") as f:
+        chunk = b"\xa5" * (1 << 20)
+        for _ in range(mib):
+            f.write(chunk)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def drop_file_cache(path):
+    fd = os.open(path, os.O_RDONLY)
+    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    os.close(fd)
+
+
+def row_of(recs, path):
+    rows = [r for r in recs if r["type"] == "cache_file" and r["path"] == path]
+    assert len(rows) == 1, [r.get("path") for r in recs if r["type"] == "cache_file"][:30]
+    return rows[0]
+
+
+@pytest.fixture
+def big_file():
+    mib = scaled_mib(512)
+    path = os.path.join(DATA_DIR, "memscope-cache-test.dat")
+    make_file(path, mib)
+    yield path, mib
+    os.unlink(path)
+
+
+def test_a_file_read_is_that_file_with_fincores_pages(big_file):
+    path, mib = big_file
+    drop_file_cache(path)
+    holder = subprocess.Popen(["python3", "-c", "import sys,os\nf=open(sys.argv[1],'rb')\n"
+                               "while f.read(1<<20): pass\nprint('read', flush=True)\n"
+                               "sys.stdin.read()", path], stdout=subprocess.PIPE,
+                              stdin=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "read"
+        before = fincore_pages(path)
+        recs = run_json("cache", "--top", "0")
+        after = fincore_pages(path)
+        row = row_of(recs, path)
+        assert min(before, after) * PAGE <= row["cached_bytes"] <= max(before, after) * PAGE
+        assert before >= mib * 256 * 0.9, before  # the read filled the cache
+        assert row["size_bytes"] == mib << 20
+        assert row["seen_as"] == "open"
+        assert row["holders"].startswith(f"{holder.pid}(python3)")
+        st = os.stat(path)
+        assert row["ino"] == st.st_ino
+        assert row["dev"] == f"{os.major(st.st_dev)}:{os.minor(st.st_dev)}"
+        if has_cachestat():
+            assert row["dirty_bytes"] == 0 and row["writeback_bytes"] == 0
+        else:
+            assert row["dirty_bytes"] is None
+        total = [r for r in recs if r["type"] == "cache_total"][0]
+        assert total["cached_bytes"] >= row["cached_bytes"]
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_file_written_and_not_synced_shows_dirty_bytes():
+    path = os.path.join(DATA_DIR, "memscope-dirty-test.dat")
+    mib = 8
+    fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    try:
+        os.write(fd, b"\x5a" * (mib << 20))
+        recs = run_json("cache", "--top", "0")
+        row = row_of(recs, path)
+        if not has_cachestat():
+            assert row["dirty_bytes"] is None
+            return
+        # not synced: every page written is dirty or, if writeback began, under it
+        assert row["dirty_bytes"] + row["writeback_bytes"] == mib << 20, row
+        assert row["cached_bytes"] == mib << 20
+        os.fsync(fd)
+        row = row_of(run_json("cache", "--top", "0"), path)
+        assert row["dirty_bytes"] == 0 and row["writeback_bytes"] == 0, row
+    finally:
+        os.close(fd)
+        os.unlink(path)
+
+
+def test_text_says_why_dirty_is_unknown():
+    """At 80 columns; before 6.5 (no cachestat) the dirty and writeback columns are '-'
+    and a line says why, never 0."""
+    out = subprocess.run([MEMSCOPE, "cache", "--top", "5"], capture_output=True, text=True,
+                         env=dict(os.environ, COLUMNS="80"), check=True).stdout
+    lines = out.splitlines()
+    assert all(len(l) <= 80 for l in lines), max(lines, key=len)
+    why = "DIRTY and WB are '-': they need cachestat(2) (6.5+), which this kernel lacks"
+    head = " ".join(l.strip() for l in lines[:4])
+    assert (why in head) == (not has_cachestat()), out
+    rows = lines[lines.index(next(l for l in lines if "CACHED" in l)) + 1:]
+    if not has_cachestat():
+        rows = [r for r in rows if r.strip() and not r.startswith("(")]
+        assert rows and all(r.split()[2:4] == ["-", "-"] for r in rows), out
+
+
+def test_all_finds_a_cached_file_no_process_holds(big_file):
+    path, mib = big_file
+    drop_file_cache(path)
+    with open(path, "rb") as f:
+        f.read(64 << 20)
+    recs = run_json("cache", "--top", "0")
+    assert not [r for r in recs if r["type"] == "cache_file" and r["path"] == path]
+    before = fincore_pages(path)
+    # the data directory's file system: a whole machine's walk is minutes under emulation
+    recs = run_json("cache", "--all", "--under", DATA_DIR, "--top", "0", timeout=600)
+    after = fincore_pages(path)
+    row = row_of(recs, path)
+    assert row["seen_as"] == "walk"
+    assert min(before, after) * PAGE <= row["cached_bytes"] <= max(before, after) * PAGE
+    assert before >= (64 << 20) // PAGE * 0.9
+    total = [r for r in recs if r["type"] == "cache_total"][0]
+    assert total["walked"] and total["walk_files"] > 0
+
+
+def test_churn_of_a_read_is_the_files_size(big_file):
+    path, mib = big_file
+    drop_file_cache(path)
+    st = os.stat(path)
+    dev = f"{os.major(st.st_dev)}:{os.minor(st.st_dev)}"
+    p = subprocess.Popen([MEMSCOPE, "-j", "cache", "-i", "1", "-s", "churn", "--top", "20"],
+                         stdout=subprocess.PIPE, text=True)
+    added, totals = 0, 0
+    try:
+        for line in p.stdout:
+            rec = loads(line)
+            if rec["type"] == "cache_total":
+                totals += 1
+                if totals == 1:
+                    with open(path, "rb") as f:
+                        while f.read(1 << 20):
+                            pass
+                elif totals == 4:
+                    break
+            elif rec["type"] == "cache_file" and rec["ino"] == st.st_ino and rec["dev"] == dev:
+                added += rec["added_bytes"]
+    finally:
+        p.stdout.close()  # a report blocked on the full pipe ends too
+        p.terminate()
+        p.wait()
+    # every page of the file entered the cache once (read-ahead reads no further than EOF)
+    assert added == mib << 20, added
+
+
+def test_memcg_cache_from_the_files():
+    recs = run_json("cache", "--memcg")
+    root = [r for r in recs if r["path"] == "/"][0]
+    assert root["file_bytes"] is not None and root["file_bytes"] > 0
