@@ -199,14 +199,14 @@ static void read_pressure(struct reader *rd)
 
 	known(r, "psi_some_avg10_percent", ok);
 	known(r, "psi_full_avg10_percent", ok);
-	known(r, "psi_some_ns", ok);
-	known(r, "psi_full_ns", ok);
+	known(r, "psi_some_total_ns", ok);
+	known(r, "psi_full_total_ns", ok);
 	if (!ok)
 		return;
 	r->psi_some_avg10_percent = p.some_avg10;
 	r->psi_full_avg10_percent = p.full_avg10;
-	r->psi_some_ns = p.some_total_ns;
-	r->psi_full_ns = p.full_total_ns;
+	r->psi_some_total_ns = p.some_total_ns;
+	r->psi_full_total_ns = p.full_total_ns;
 }
 
 /* Fields only a live view fills (the interval's changes, what BPF attributed). */
@@ -422,8 +422,8 @@ static const struct field memcg_fields[] = {
 	  "memory.pressure some avg10 (v2); null on v1"),
 	M(psi_full_avg10_percent, NULL, FT_F64, FU_PERCENT, FK_GAUGE, 0,
 	  "memory.pressure full avg10 (v2)"),
-	C(psi_some_ns, NULL, FU_NS, "memory.pressure some total (v2)"),
-	C(psi_full_ns, NULL, FU_NS, "memory.pressure full total (v2)"),
+	C(psi_some_total_ns, NULL, FU_NS, "memory.pressure some total (v2)"),
+	C(psi_full_total_ns, NULL, FU_NS, "memory.pressure full total (v2)"),
 	C(stalls, "STALLS", FU_NONE,
 	  "live: reclaim stalls of its tasks in the interval (BPF); null in a snapshot"),
 	C(stall_total_ns, NULL, FU_NS, "live: their total time"),
