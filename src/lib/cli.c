@@ -286,13 +286,23 @@ void ms_print_version(void)
 	exit(out_finish(0));
 }
 
+/* An option and its help, the help wrapped under itself. */
+static void help_item(const char *arg, const char *help)
+{
+	char first[128];
+
+	snprintf(first, sizeof(first), "  %-28s ", arg);
+	out_wrap(first, "                               ", help);
+}
+
 void ms_print_command_help(const struct ms_cmd *cmd)
 {
 	char arg[64];
 
 	out_doc_begin();
-	printf("Usage: %s %s [options]%s%s\n\n%s\n", ms_prog, cmd->name,
-	       cmd->operands ? " " : "", cmd->operands ? cmd->operands : "", cmd->summary);
+	printf("Usage: %s %s [options]%s%s\n\n", ms_prog, cmd->name, cmd->operands ? " " : "",
+	       cmd->operands ? cmd->operands : "");
+	out_wrap("", "", cmd->summary);
 	if (cmd->details)
 		printf("\n%s\n", cmd->details);
 	printf("\nOptions:\n");
@@ -305,7 +315,7 @@ void ms_print_command_help(const struct ms_cmd *cmd)
 		else
 			snprintf(arg, sizeof(arg), "    --%s %s", shared_long[i].opt.name,
 				 shared_long[i].arg);
-		printf("  %-28s %s\n", arg, shared_long[i].help);
+		help_item(arg, shared_long[i].help);
 	}
 	for (const struct ms_cmd_opt *co = cmd->opts; co && co->name; co++) {
 		if (co->short_name)
@@ -314,12 +324,13 @@ void ms_print_command_help(const struct ms_cmd *cmd)
 		else
 			snprintf(arg, sizeof(arg), "    --%s%s%s", co->name,
 				 co->arg_name ? " " : "", co->arg_name ? co->arg_name : "");
-		printf("  %-28s %s\n", arg, co->help);
+		help_item(arg, co->help);
 	}
-	printf("  %-28s %s\n  %-28s %s\n  %-28s %s\n  %-28s %s\n", "-j, --json", "NDJSON output",
-	       "-v, --verbose", "libbpf and verifier log", "    --avoid-hooks KIND,...",
-	       "never use these hook kinds (see 'memscope features')", "-h, --help",
-	       "this help");
+	help_item("-j, --json", "NDJSON output");
+	help_item("-v, --verbose", "libbpf and verifier log");
+	help_item("    --avoid-hooks KIND,...", "never use these hook kinds (see 'memscope "
+		  "features')");
+	help_item("-h, --help", "this help");
 	if (cmd->examples)
 		printf("\nExamples:\n%s", cmd->examples);
 	out_doc_end(cmd->name);
