@@ -21,7 +21,7 @@ CFLAGS   += $(SAN_FLAGS)
 LDFLAGS  += $(SAN_FLAGS)
 BIN      ?= memscope
 CPPFLAGS += -Isrc -Isrc/lib -Isrc/collect -Isrc/bpf -I$(OUT) -MMD -MP
-LDLIBS   += -lbpf -ldw -lelf -lz -ljson-c -lmicrohttpd -lsqlite3 -lpthread -lm
+LDLIBS   += -lbpf -ldw -lelf -lz -ljson-c -lmicrohttpd -lgnutls -lyaml -lcrypt -lsqlite3 -lpthread -lm
 BPF_CFLAGS := -target bpf -g -O2 -Wall -D__TARGET_ARCH_$(ARCH) -I$(OUT) -Isrc -Isrc/bpf
 
 BPF_SRCS := $(wildcard src/bpf/*.bpf.c)

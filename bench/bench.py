@@ -76,12 +76,13 @@ def sleepers(n):
 
 
 def stop_all(procs, sl):
-    """Terminate the processes, then let the sleepers go."""
+    """Terminate the processes, then let the sleepers go (if any)."""
     for p in procs:
         p.terminate()
         p.wait()
-    sl.stdin.close()
-    sl.wait()
+    if sl:
+        sl.stdin.close()
+        sl.wait()
 
 
 def alternate(baseline, variants, pairs):
@@ -305,15 +306,20 @@ def free_port():
 
 class Scraper:
     """GET /metrics over one kept-alive connection, as Prometheus does (no gzip asked:
-    both exporters then skip compressing)."""
+    both exporters then skip compressing); over TLS with basic auth when given a
+    context and credentials."""
 
-    def __init__(self, port):
+    def __init__(self, port, tls=None, auth=None):
+        import base64
         import http.client
         self.port = port
+        self.headers = {"Authorization": "Basic " + base64.b64encode(auth.encode()).decode()} \
+            if auth else {}
         end = time.time() + 60
         while True:
             try:
-                self.c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                self.c = http.client.HTTPSConnection("127.0.0.1", port, timeout=30, context=tls) \
+                    if tls else http.client.HTTPConnection("127.0.0.1", port, timeout=30)
                 self.get()
                 return
             except OSError:
@@ -323,7 +329,7 @@ class Scraper:
 
     def get(self):
         t = time.perf_counter()
-        self.c.request("GET", "/metrics")
+        self.c.request("GET", "/metrics", headers=self.headers)
         r = self.c.getresponse()
         body = r.read()
         assert r.status == 200 and body
@@ -334,17 +340,35 @@ def cpu_s(pid):
     return proc_cpu_and_hwm(pid)[0]
 
 
+NODE_EXPORTER = ["prometheus-node-exporter", "--collector.disable-defaults",
+                 "--collector.meminfo", "--collector.vmstat", "--collector.pressure",
+                 "--collector.buddyinfo", "--collector.zoneinfo"]
+
+
+def scrape_blocks(scr, procs, total):
+    """Latencies (ms) and CPU seconds of each exporter, scraped in alternate blocks of 20
+    after a warm-up of 10."""
+    lat, cpu = {k: [] for k in scr}, {k: 0.0 for k in scr}
+    for k in scr:
+        for _ in range(10):
+            scr[k].get()
+    for _ in range(total // 20):
+        for k in scr:
+            c0 = cpu_s(procs[k].pid)
+            lat[k] += [scr[k].get() for _ in range(20)]
+            cpu[k] += cpu_s(procs[k].pid) - c0
+    return lat, cpu
+
+
 def b7():
     """memscope exporter against node_exporter's meminfo, vmstat, pressure, buddyinfo and
     zoneinfo collectors (the same facts), with 2,000 extra processes on the machine; and
-    memscope with --processes 10, which walks them all on each scrape."""
+    memscope with --processes 10, which walks them all on each scrape. Then both over TLS
+    with basic auth, from the same web configuration file."""
     total = 60 if ARGS.quick else 200
     sl = sleepers(2000)
     ports = {k: free_port() for k in ("ne", "ms", "ms10")}
-    cmds = {"ne": ["prometheus-node-exporter", "--collector.disable-defaults",
-                   "--collector.meminfo", "--collector.vmstat", "--collector.pressure",
-                   "--collector.buddyinfo", "--collector.zoneinfo",
-                   f"--web.listen-address=127.0.0.1:{ports['ne']}"],
+    cmds = {"ne": NODE_EXPORTER + [f"--web.listen-address=127.0.0.1:{ports['ne']}"],
             "ms": [MEMSCOPE, "exporter", "--listen", f"127.0.0.1:{ports['ms']}"],
             "ms10": [MEMSCOPE, "exporter", "--listen", f"127.0.0.1:{ports['ms10']}",
                      "--processes", "10"]}
@@ -352,25 +376,85 @@ def b7():
              for k, c in cmds.items()}
     try:
         scr = {k: Scraper(ports[k]) for k in cmds}
-        lat, cpu = {k: [] for k in cmds}, {k: 0.0 for k in cmds}
-        for k in scr:  # warm-up
-            for _ in range(10):
-                scr[k].get()
-        for _ in range(total // 20):  # alternate blocks of 20 scrapes
-            for k in scr:
-                c0 = cpu_s(procs[k].pid)
-                lat[k] += [scr[k].get() for _ in range(20)]
-                cpu[k] += cpu_s(procs[k].pid) - c0
+        lat, cpu = scrape_blocks(scr, procs, total)
         b7_report(lat, cpu, {k: p.pid for k, p in procs.items()})
     finally:
-        stop_all(procs.values(), sl)
+        stop_all(procs.values(), None)
+    try:
+        b7_tls(total)
+    finally:
+        stop_all([], sl)
 
 
-def b7_report(lat, cpu, pids):
+def bench_pki(d, password):
+    """A CA, a server certificate for 127.0.0.1 and web.yml (TLS, one bcrypt user at
+    cost 10, as htpasswd -nBC 10 makes) in d."""
+    import ctypes
+    def ossl(*a):
+        subprocess.run(["openssl", *a], cwd=d, check=True, capture_output=True)
+    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
+         "ca.crt", "-days", "2", "-subj", "/CN=memscope bench CA")
+    ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+         "-subj", "/CN=127.0.0.1")
+    with open(os.path.join(d, "san.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+    ossl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+         "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "san.ext")
+    lib = ctypes.CDLL("libcrypt.so.1")
+    lib.crypt_gensalt.restype = lib.crypt.restype = ctypes.c_char_p
+    lib.crypt_gensalt.argtypes = [ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p, ctypes.c_int]
+    lib.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+    hashed = lib.crypt(password.encode(), lib.crypt_gensalt(b"$2y$", 10, None, 0)).decode()
+    path = os.path.join(d, "web.yml")
+    with open(path, "w") as f:
+        f.write("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+                f"basic_auth_users:\n  prometheus: {hashed}\n")
+    return path
+
+
+def b7_tls(total):
+    """node_exporter and memscope, each with --web.config.file / --web-config of the same
+    file: TLS 1.3 and basic auth, scraped over one kept-alive connection each."""
+    import shutil
+    import ssl
+    import tempfile
+    d = tempfile.mkdtemp(prefix="memscope-bench-tls-")
+    config = bench_pki(d, "bench-password")
+    ports = {k: free_port() for k in ("ne", "ms")}
+    cmds = {"ne": NODE_EXPORTER + [f"--web.listen-address=127.0.0.1:{ports['ne']}",
+                                   f"--web.config.file={config}"],
+            "ms": [MEMSCOPE, "exporter", "--listen", f"127.0.0.1:{ports['ms']}",
+                   "--web-config", config]}
+    procs = {k: subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for k, c in cmds.items()}
+    try:
+        tls = ssl.create_default_context(cafile=os.path.join(d, "ca.crt"))
+        scr = {k: Scraper(ports[k], tls, "prometheus:bench-password") for k in cmds}
+        versions = {k: scr[k].c.sock.version() for k in scr}
+        lat, cpu = scrape_blocks(scr, procs, total)
+        n, med, p99, per = scrape_stats(lat, cpu)
+        record("B7 TLS + basic auth, scrape median", med["ne"], med["ms"], "ms",
+               [m / b for m, b in zip(lat["ms"], lat["ne"])], "<= node_exporter",
+               med["ms"] <= med["ne"], f"({n} scrapes each, {versions['ms']}/{versions['ne']}, "
+               "one web config file)")
+        record("B7 TLS + basic auth, p99 / CPU per scrape", p99["ne"], p99["ms"], "ms", [],
+               "<= node_exporter", p99["ms"] <= p99["ne"],
+               f"(CPU {per['ne']:.1f} / {per['ms']:.1f} ms)")
+    finally:
+        stop_all(procs.values(), None)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def scrape_stats(lat, cpu):
+    """Scrapes each, and per exporter the median and p99 latency and CPU ms per scrape."""
     n = len(lat["ms"])
     med = {k: statistics.median(v) for k, v in lat.items()}
     p99 = {k: sorted(v)[int(0.99 * (len(v) - 1))] for k, v in lat.items()}
-    per = {k: cpu[k] / n * 1e3 for k in cpu}
+    return n, med, p99, {k: cpu[k] / n * 1e3 for k in cpu}
+
+
+def b7_report(lat, cpu, pids):
+    n, med, p99, per = scrape_stats(lat, cpu)
     record("B7 scrape median: node_exporter / memscope", med["ne"], med["ms"], "ms",
            [m / b for m, b in zip(lat["ms"], lat["ne"])], "<= node_exporter",
            med["ms"] <= med["ne"], f"({n} scrapes each)")

@@ -4,8 +4,9 @@
 set -e
 
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
-libjson-c-dev libcmocka-dev libmicrohttpd-dev libdw-dev libsqlite3-dev sqlite3 python3 python3-pytest procps util-linux
-prometheus curl libclang-rt-14-dev strace python3-prometheus-client
+libjson-c-dev libcmocka-dev libmicrohttpd-dev libgnutls28-dev libyaml-dev libcrypt-dev
+libdw-dev libsqlite3-dev sqlite3 python3 python3-pytest procps util-linux
+prometheus curl openssl libclang-rt-14-dev strace python3-prometheus-client
 chromium chromium-driver python3-selenium"
 # scripts/deps.sh vm: also what make test-vm needs
 [ "${1:-}" = vm ] && PKGS="$PKGS qemu-system-x86 busybox-static cpio e2fsprogs"

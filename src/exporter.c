@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include "runtime.h"
 #include "util.h"
 #include "vmscan.h"
+#include "websec.h"
 
 /*
  * Prometheus' list of default ports (github.com/prometheus/prometheus/wiki/
@@ -43,9 +45,11 @@ static struct {
 	socklen_t addr_len;
 	char listen[128];
 	long processes, memcgs;
+	const char *web_config;	 /* --web-config FILE */
+	struct web_config *web0; /* as read at start */
 } cfg = { .memcgs = 10 };
 
-enum { OPT_LISTEN, OPT_PROCESSES, OPT_MEMCGS };
+enum { OPT_LISTEN, OPT_PROCESSES, OPT_MEMCGS, OPT_WEB_CONFIG };
 
 static const struct ms_cmd_opt exporter_opts[] = {
 	{ "listen", 'l', required_argument, "ADDR:PORT",
@@ -57,6 +61,9 @@ static const struct ms_cmd_opt exporter_opts[] = {
 	{ "memcgs", 0, required_argument, "N",
 	  "OOM kills keep their memory cgroup label for the first N cgroups, then \"other\" "
 	  "(default 10)", OPT_MEMCGS },
+	{ "web-config", 0, required_argument, "FILE",
+	  "TLS and basic auth as FILE says (Prometheus exporters' --web.config.file); "
+	  "SIGHUP reads it again", OPT_WEB_CONFIG },
 	{ NULL, 0, 0, NULL, NULL, 0 },
 };
 
@@ -107,8 +114,25 @@ static void exporter_parse_opt(int id, const char *arg)
 		parse_listen(arg);
 	else if (id == OPT_PROCESSES)
 		cfg.processes = ms_parse_long("--processes", arg, 0, 100000);
+	else if (id == OPT_WEB_CONFIG)
+		cfg.web_config = arg;
 	else
 		cfg.memcgs = ms_parse_long("--memcgs", arg, 0, 10000);
+}
+
+/* The web configuration, read before anything is loaded: a bad file exits 2. */
+static void read_web_config(void)
+{
+	char err[512];
+
+	if (!cfg.web_config)
+		return;
+	cfg.web0 = web_config_load(cfg.web_config, err, sizeof(err));
+	if (!cfg.web0)
+		ms_usage_error("--web-config %s: %s", cfg.web_config, err);
+	if (web_config_tls(cfg.web0) && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		ms_fatal("exporter: this libmicrohttpd was built without HTTPS; install one with "
+			 "it (Debian's libmicrohttpd12 has it)");
 }
 
 static void exporter_check(const struct ms_opts *o)
@@ -120,6 +144,7 @@ static void exporter_check(const struct ms_opts *o)
 		snprintf(def, sizeof(def), "127.0.0.1:%d", EXPORTER_DEFAULT_PORT);
 		parse_listen(def);
 	}
+	read_web_config();
 }
 
 static bool is_loopback(void)
@@ -550,6 +575,7 @@ static char *scrape(size_t *len)
  */
 struct slot {
 	struct MHD_Connection *c; /* NULL: free */
+	struct web_config *web;	  /* a TLS session's settings, held while it lives */
 	int fd;
 	uint64_t since_ns; /* when it began to wait for its request */
 	bool answering, cut;
@@ -602,16 +628,66 @@ static struct slot *slot_take(struct MHD_Connection *c)
 	return NULL; /* MHD allows no more than there are slots */
 }
 
+/* ---- the web configuration in force (--web-config), replaced by a reload ---- */
+
+static struct {
+	pthread_mutex_t lock;
+	struct web_config *cur; /* NULL: plain HTTP, nobody asked for a password */
+} web = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static volatile sig_atomic_t reload_asked;
+
+/* The configuration in force, held: web_config_drop it when done. */
+static struct web_config *web_current(void)
+{
+	struct web_config *w;
+
+	pthread_mutex_lock(&web.lock);
+	w = web.cur;
+	if (w)
+		web_config_hold(w);
+	pthread_mutex_unlock(&web.lock);
+	return w;
+}
+
+/*
+ * MHD made the TLS session with credentials that give no certificate; here it gets
+ * the current configuration's (certificate, client CA, versions and suites), which it
+ * keeps until it closes: so a reload changes the next connection, and a session never
+ * sees its settings freed under it.
+ */
+static void tls_begin(struct MHD_Connection *c, struct slot *s)
+{
+	const union MHD_ConnectionInfo *info;
+
+	if (!(s->web = web_current()))
+		return;
+	if (!web_config_tls(s->web)) { /* plain HTTP: nothing to hold */
+		web_config_drop(s->web);
+		s->web = NULL;
+		return;
+	}
+	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!info || web_config_session(s->web, info->tls_session))
+		slot_cut(s);
+}
+
 /* MHD_OPTION_NOTIFY_CONNECTION: a connection's slot from accept to close. */
 static void on_connection(void *cls, struct MHD_Connection *c, void **ctx,
 			  enum MHD_ConnectionNotificationCode code)
 {
+	struct slot *s;
+
 	(void)cls;
 	pthread_mutex_lock(&slots.lock);
-	if (code == MHD_CONNECTION_NOTIFY_STARTED)
-		*ctx = slot_take(c);
-	else if (*ctx) /* MHD closes the socket after this: no cut may touch it then */
-		memset(*ctx, 0, sizeof(struct slot));
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		*ctx = s = slot_take(c);
+		if (s)
+			tls_begin(c, s);
+	} else if ((s = *ctx)) { /* MHD closes the socket after this: no cut may touch it */
+		web_config_drop(s->web);
+		memset(s, 0, sizeof(*s));
+	}
 	pthread_mutex_unlock(&slots.lock);
 }
 
@@ -672,8 +748,10 @@ static const char index_page[] =
 	"<h1>memscope exporter</h1>\n<p>The Linux memory subsystem as Prometheus metrics: "
 	"<a href=\"/metrics\">/metrics</a>.</p>\n</body></html>\n";
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, const char *type,
-			     void *body, size_t len, enum MHD_ResponseMemoryMode mode)
+/* The answer to a request, with the headers the web configuration w sets (if any). */
+static enum MHD_Result reply(struct MHD_Connection *c, const struct web_config *w,
+			     unsigned int status, const char *type, void *body, size_t len,
+			     enum MHD_ResponseMemoryMode mode)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
 	enum MHD_Result ret;
@@ -686,16 +764,62 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, cons
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	ret = MHD_queue_response(c, status, r);
+	for (int i = 0; w && i < web_config_nheaders(w); i++) {
+		const char *value, *name = web_config_header(w, i, &value);
+
+		MHD_add_response_header(r, name, value);
+	}
+	if (status == MHD_HTTP_UNAUTHORIZED) /* 401 with WWW-Authenticate: Basic */
+		ret = MHD_queue_basic_auth_fail_response(c, "memscope", r);
+	else
+		ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
 }
 
-static enum MHD_Result error_reply(struct MHD_Connection *c, unsigned int status,
-				   const char *text)
+static enum MHD_Result error_reply(struct MHD_Connection *c, const struct web_config *w,
+				   unsigned int status, const char *text)
 {
-	return reply(c, status, "text/plain; charset=utf-8", (void *)text, strlen(text),
+	return reply(c, w, status, "text/plain; charset=utf-8", (void *)text, strlen(text),
 		     MHD_RESPMEM_PERSISTENT);
+}
+
+/* Basic auth as the web configuration in force asks (none: everyone may read). */
+static bool authorized(struct MHD_Connection *c, struct web_config *w)
+{
+	char *pass = NULL, *user;
+	bool ok;
+
+	if (!w || !web_config_has_users(w))
+		return true;
+	user = MHD_basic_auth_get_username_password(c, &pass);
+	ok = user && pass && web_config_auth(w, user, pass);
+	if (pass)
+		explicit_bzero(pass, strlen(pass));
+	MHD_free(user);
+	MHD_free(pass);
+	return ok;
+}
+
+static enum MHD_Result route(struct MHD_Connection *c, const struct web_config *w,
+			     const char *url, const char *method)
+{
+	bool get = !strcmp(method, MHD_HTTP_METHOD_GET), head = !strcmp(method, "HEAD");
+	size_t len;
+	char *text;
+
+	if (!get && !head)
+		return error_reply(c, w, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+	if (!strcmp(url, "/"))
+		return reply(c, w, MHD_HTTP_OK, "text/html; charset=utf-8", (void *)index_page,
+			     sizeof(index_page) - 1, MHD_RESPMEM_PERSISTENT);
+	if (strcmp(url, "/metrics"))
+		return error_reply(c, w, MHD_HTTP_NOT_FOUND, "not found: try /metrics\n");
+	pthread_mutex_lock(&ex.lock);
+	text = scrape(&len);
+	pthread_mutex_unlock(&ex.lock);
+	return reply(c, w, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text, len,
+		     MHD_RESPMEM_MUST_FREE);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -703,9 +827,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 				  size_t *upload_size, void **state)
 {
 	static int headers_seen;
-	bool get = !strcmp(method, MHD_HTTP_METHOD_GET), head = !strcmp(method, "HEAD");
-	size_t len;
-	char *text;
+	struct web_config *w;
+	enum MHD_Result ret;
 
 	(void)cls, (void)version, (void)upload;
 	if (!*state) { /* headers only: wait for the body (if any) before answering */
@@ -717,26 +840,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_YES;
 	}
 	slot_answering(c);
-	if (!get && !head)
-		return error_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
-	if (!strcmp(url, "/"))
-		return reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", (void *)index_page,
-			     sizeof(index_page) - 1, MHD_RESPMEM_PERSISTENT);
-	if (strcmp(url, "/metrics"))
-		return error_reply(c, MHD_HTTP_NOT_FOUND, "not found: try /metrics\n");
-	pthread_mutex_lock(&ex.lock);
-	text = scrape(&len);
-	pthread_mutex_unlock(&ex.lock);
-	return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text, len,
-		     MHD_RESPMEM_MUST_FREE);
+	w = web_current(); /* read for each request, as the exporter toolkit does */
+	if (authorized(c, w))
+		ret = route(c, w, url, method);
+	else
+		ret = error_reply(c, w, MHD_HTTP_UNAUTHORIZED, "unauthorized\n");
+	web_config_drop(w);
+	return ret;
 }
 
+/*
+ * With TLS, MHD's own credentials give no certificate (a session on_connection did not
+ * set up fails its handshake); each session gets the configuration in force instead.
+ * SIGHUP is blocked in MHD's thread, so that it interrupts the event loop's wait.
+ */
 static struct MHD_Daemon *serve(int fd)
 {
+	bool tls = web.cur && web_config_tls(web.cur);
 	struct MHD_Daemon *d;
+	sigset_t hup, old;
 
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &hup, &old);
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			     (cfg.addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+			     (cfg.addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) |
+			     (tls ? MHD_USE_TLS : 0),
 			     0, NULL, NULL, on_request, NULL,
 			     MHD_OPTION_LISTEN_SOCKET, fd,
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
@@ -745,7 +874,9 @@ static struct MHD_Daemon *serve(int fd)
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)REQUEST_MEMORY,
 			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
 			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-			     MHD_OPTION_END);
+			     tls ? MHD_OPTION_HTTPS_CERT_CALLBACK : MHD_OPTION_END,
+			     web_tls_no_certificate, MHD_OPTION_END);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!d)
 		ms_fatal("exporter: cannot start the HTTP server on %s", cfg.listen);
 	return d;
@@ -809,10 +940,62 @@ static void say_serving(void)
 		json_object_object_add(o, "url_path", json_object_new_string("/metrics"));
 		out_json(o);
 	} else {
-		out_printf("serving Prometheus metrics on http://%s/metrics; Ctrl-C to stop\n",
-			   cfg.listen);
+		out_printf("serving Prometheus metrics on http%s://%s/metrics; Ctrl-C to stop\n",
+			   web.cur && web_config_tls(web.cur) ? "s" : "", cfg.listen);
 	}
 	out_flush();
+}
+
+static void on_hangup(int sig)
+{
+	(void)sig;
+	reload_asked = 1;
+}
+
+/*
+ * SIGHUP: the file and every certificate and key it names, read again. Connections
+ * made from now on use the new one; the collectors and counters are untouched. A bad
+ * file keeps the one in force. TLS cannot come or go without a new HTTP server.
+ */
+static void web_reload(void)
+{
+	char err[512], what[256];
+	struct web_config *w, *old;
+
+	reload_asked = 0;
+	w = web_config_load(cfg.web_config, err, sizeof(err));
+	if (w && web_config_tls(w) != web_config_tls(web.cur)) {
+		snprintf(err, sizeof(err), "a reload cannot turn TLS %s (restart memscope)",
+			 web_config_tls(w) ? "on" : "off");
+		web_config_drop(w);
+		w = NULL;
+	}
+	if (!w) {
+		ms_warn("exporter: --web-config %s: %s; kept the configuration in force",
+			cfg.web_config, err);
+		return;
+	}
+	pthread_mutex_lock(&web.lock);
+	old = web.cur;
+	web.cur = w;
+	pthread_mutex_unlock(&web.lock);
+	web_config_drop(old);
+	web_config_describe(w, what, sizeof(what));
+	ms_message("exporter: reloaded %s: %s", cfg.web_config, what);
+}
+
+static void web_start(void)
+{
+	struct sigaction sa = { .sa_handler = on_hangup, .sa_flags = SA_RESTART };
+	char what[256];
+
+	web.cur = cfg.web0;
+	if (!web.cur)
+		return; /* SIGHUP keeps its default: nothing to read again */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	web_config_describe(web.cur, what, sizeof(what));
+	ms_message("exporter: --web-config %s: %s", cfg.web_config, what);
 }
 
 /* Read events as they come, so the counters are current between scrapes. */
@@ -827,6 +1010,8 @@ static void event_loop(double duration)
 
 		if (n < 0 && errno != EINTR)
 			ms_fatal("exporter: waiting for events: %s", strerror(errno));
+		if (reload_asked)
+			web_reload();
 		slots_cut_late();
 		if (n <= 0)
 			continue;
@@ -841,10 +1026,12 @@ static int exporter_run(const struct ms_opts *o)
 	int fd = listen_socket();
 	struct MHD_Daemon *d;
 
-	if (!is_loopback())
+	web_start();
+	if (!is_loopback() && (!web.cur || (!web_config_tls(web.cur) &&
+					    !web_config_has_users(web.cur))))
 		ms_warn("exporter: %s is reachable from other machines; the metrics name "
-			"processes and cgroups (loopback only: --listen 127.0.0.1:PORT)",
-			cfg.listen);
+			"processes and cgroups (loopback only: --listen 127.0.0.1:PORT; or TLS "
+			"and basic auth: --web-config FILE)", cfg.listen);
 	open_collectors();
 	shrink();
 	d = serve(fd);
@@ -853,6 +1040,8 @@ static int exporter_run(const struct ms_opts *o)
 	event_loop(o->duration);
 	MHD_stop_daemon(d); /* closes the listening socket too */
 	close_collectors();
+	web_config_drop(web.cur);
+	web.cur = NULL;
 	return 0;
 }
 
@@ -946,9 +1135,15 @@ const struct ms_cmd cmd_exporter = {
 		"failures by verdict, OOM kills by constraint and memory cgroup, and optionally\n"
 		"the largest processes. Counters live in kernel maps from start to exit: a\n"
 		"scrape never resets them and never waits. Listens on loopback unless told\n"
-		"otherwise. Metric names and labels: docs/METRICS.md (memscope help metrics).",
+		"otherwise. Metric names and labels: docs/METRICS.md (memscope help metrics).\n"
+		"Off loopback, --web-config FILE reads Prometheus exporters' web configuration\n"
+		"(--web.config.file: TLS certificate and key, client CA and client_auth_type,\n"
+		"versions, cipher suites, curves, headers, basic_auth_users with bcrypt hashes);\n"
+		"an option memscope cannot honour is refused. SIGHUP reads the file and its\n"
+		"certificates again for the next connections; the counters go on.",
 	.examples = "  memscope exporter                          127.0.0.1:39177\n"
 		    "  memscope exporter --listen 0.0.0.0:39177   for a fleet's Prometheus\n"
+		    "  memscope exporter --listen 0.0.0.0:39177 --web-config /etc/memscope/web.yml\n"
 		    "  memscope exporter --processes 20           with the 20 largest processes\n"
 		    "  curl -s localhost:39177/metrics | grep memscope_oom_kills_total\n",
 	.shared = MS_OPT_DURATION,

@@ -251,16 +251,16 @@ def test_stall_histogram_counts_what_reclaim_counts(exporter, data_file):
 
 
 class Prometheus:
-    """Debian's Prometheus server, scraping the exporter every second."""
+    """Debian's Prometheus server, scraping the exporter every second (or these jobs)."""
 
-    def __init__(self, target):
+    def __init__(self, target, jobs=None):
         self.dir = tempfile.mkdtemp(prefix="memscope-prom-")
         self.port = free_port()
         cfg = os.path.join(self.dir, "prometheus.yml")
         with open(cfg, "w") as f:
             f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                    "scrape_configs:\n  - job_name: memscope\n    static_configs:\n"
-                    f"      - targets: ['{target}']\n")
+                    "scrape_configs:\n" + (jobs or "  - job_name: memscope\n    static_configs:\n"
+                                            f"      - targets: ['{target}']\n"))
         self.p = subprocess.Popen(["prometheus", f"--config.file={cfg}",
                                    f"--storage.tsdb.path={self.dir}/data",
                                    f"--web.listen-address=127.0.0.1:{self.port}",

@@ -160,7 +160,7 @@ def test_errors_end_the_json_stream_with_a_record():
 def test_global_flags_combine_and_errors_name_what_was_typed():
     p = run("-jv", "gfp", "0xcc0")
     assert p.returncode == 0, p.stderr
-    assert json.loads(p.stdout)["flags"] == "GFP_KERNEL"
+    assert json.loads(p.stdout)["flags"] == ["GFP_KERNEL"]
     p = run("proc", "--once", "--json=1")
     assert p.returncode == 2 and "'--json' takes no value" in p.stderr, p.stderr
     p = run("proc", "--once", "--no-such")
