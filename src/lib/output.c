@@ -496,6 +496,26 @@ static int live_width(enum ms_col_kind kind)
 	}
 }
 
+/* Digits of the largest pid (kernel.pid_max): a live PID column's room. */
+static int pid_width(void)
+{
+	static int w;
+	FILE *f;
+	long max = 4194304; /* PID_MAX_LIMIT on 64-bit */
+
+	if (w)
+		return w;
+	f = fopen("/proc/sys/kernel/pid_max", "r");
+	if (f) {
+		if (fscanf(f, "%ld", &max) != 1 || max < 1)
+			max = 4194304;
+		fclose(f);
+	}
+	for (w = 1; max >= 10; max /= 10)
+		w++;
+	return w;
+}
+
 void table_set_live(struct ms_table *t)
 {
 	t->live = true;
@@ -509,6 +529,11 @@ static void measure(struct ms_table *t, char *buf, size_t len)
 
 		if (t->live && w < live_width(t->cols[c].kind))
 			w = live_width(t->cols[c].kind);
+		if (t->live && (!strcmp(t->cols[c].key, "pid") || !strcmp(t->cols[c].key, "tid")) &&
+		    w < pid_width())
+			w = pid_width();
+		if (t->live && !strcmp(t->cols[c].key, "comm") && w < 15)
+			w = 15; /* TASK_COMM_LEN - 1 */
 		if (w > t->width[c])
 			t->width[c] = w;
 		for (int r = 0; r < t->nrows; r++) {
