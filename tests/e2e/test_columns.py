@@ -199,3 +199,19 @@ def test_live_proc_keeps_its_columns(screens):
         heads = {l for l in text.splitlines() if re.match(r"^\s*PID\s", l)}
         assert len(heads) <= 1, f"memscope {' '.join(args)} changed its columns:\n" + \
             "\n".join(heads)
+
+
+def test_cgroup_keeps_its_problem_columns_at_80(screens):
+    """At 80 columns cgroup shows how full each cgroup is and its trouble (stalls,
+    reclaim, kills), not names and paths alone; a long path keeps its tail."""
+    runs = dict((" ".join(a), t) for a, t in screens["cgroup"])
+    must = {"cgroup -i 1": ["CGROUP", "USAGE", "%LIM", "STALLS", "P99", "RECLAIMED", "KILLS"],
+            "cgroup": ["CGROUP", "USAGE", "LIMIT", "%LIM", "OOMK"]}
+    for args, heads in must.items():
+        head = next(l for l in runs[args].splitlines() if l.startswith("CGROUP"))
+        assert set(heads) <= set(head.split()), (args, head)
+    # the test's own cgroup: its stalls in the live view, on its line (path, usage and
+    # its unit, %LIM, STALLS)
+    live = [l.split() for l in runs["cgroup -i 1"].splitlines()
+            if l.startswith("/memscope-test-columns")]
+    assert any(f[4].isdigit() and int(f[4]) > 0 for f in live), live
