@@ -235,9 +235,12 @@ static void print_list(struct memcg_list *l, bool live, double ts)
 	qsort(l->r, l->n, sizeof(*l->r), cfg.tree ? by_tree : by_sort);
 	if (cfg.top && (size_t)cfg.top < n)
 		n = cfg.top;
-	if (!out_json_mode() && !t[live])
+	if (!out_json_mode() && !t[live]) {
 		t[live] = table_new(cols[live], record_cols_pick(&memcg_desc, live ? live_cols :
 								 snapshot_cols, cols[live], 24));
+		if (live)
+			table_set_live(t[live]);
+	}
 	for (size_t i = 0; i < n; i++) {
 		json_object *o;
 
@@ -398,8 +401,8 @@ const struct ms_cmd cmd_cgroup = {
 		"both ways (cAdvisor's usage - inactive_file, and from refaults when live), the\n"
 		"names users know (systemd unit, container id, Kubernetes pod and QoS class) and\n"
 		"its largest processes, exact, from the task iterator. Live (-i/-c/-d): each\n"
-		"interval's reclaim stalls, scanned and reclaimed pages of its tasks' own reclaim,\n"
-		"and OOM kills of its processes, from BPF.",
+		"interval's reclaim stalls, scanned and reclaimed pages of its tasks' own\n"
+		"reclaim, and OOM kills of its processes, from BPF.",
 	.examples = "  memscope cgroup                      every memory cgroup, largest first\n"
 		    "  memscope cgroup --tree               the hierarchy\n"
 		    "  memscope cgroup -s limit_used --top 5   the closest to their limit\n"

@@ -442,7 +442,7 @@ static size_t merge(struct shown *sh, size_t n)
 
 static void print_stack_text(const struct leak_stack_row *s, const char *where)
 {
-	char b[3][32], note[300], from[80];
+	char b[3][32], note[300], from[80], line[400];
 
 	record_text(&leak_stack_desc, s, "outstanding_bytes", b[0], sizeof(b[0]));
 	record_text(&leak_stack_desc, s, "oldest_age_ns", b[1], sizeof(b[1]));
@@ -451,9 +451,10 @@ static void print_stack_text(const struct leak_stack_row *s, const char *where)
 		snprintf(from, sizeof(from), "%s", s->source);
 	else
 		snprintf(from, sizeof(from), "%s, pid %u %s", s->source, s->pid, s->comm);
-	out_printf("  %s in %llu allocation%s (%s), oldest %s, %s:\n", b[0],
-		   (unsigned long long)s->allocations, s->allocations == 1 ? "" : "s", from, b[1],
-		   b[2]);
+	snprintf(line, sizeof(line), "%s in %llu allocation%s (%s), oldest %s, %s:", b[0],
+		 (unsigned long long)s->allocations, s->allocations == 1 ? "" : "s", from, b[1],
+		 b[2]);
+	out_wrap("  ", "    ", line);
 	if (!s->nr_frames)
 		out_printf("      (no stack: the stack map had no room for it)\n");
 	for (uint32_t i = 0; i < s->nr_frames; i++)

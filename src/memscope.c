@@ -100,10 +100,14 @@ void ms_print_main_help(void)
 	       "allocation failures, reclaim and OOM kills, from the kernel's own events.\n\n"
 	       "Commands:\n",
 	       ms_prog);
-	for (int i = 0; i < ms_nr_commands; i++)
-		printf("  %-10s %s\n", ms_commands[i]->name, ms_commands[i]->summary);
-	printf("  %-10s %s\n", "help", "help of one command: help COMMAND; 'help fields': every "
-	       "JSON field");
+	for (int i = 0; i < ms_nr_commands; i++) {
+		char first[32];
+
+		snprintf(first, sizeof(first), "  %-10s ", ms_commands[i]->name);
+		out_wrap(first, "             ", ms_commands[i]->summary);
+	}
+	out_wrap("  help       ", "             ", "help of one command: help COMMAND; 'help "
+		 "fields': every JSON field");
 	printf("\nGlobal options:\n"
 	       "  -j, --json        one JSON object per line (NDJSON); sizes in bytes\n"
 	       "  -v, --verbose     show the libbpf and verifier log on stderr\n"

@@ -84,15 +84,16 @@ static void print_zones(json_object *zones, const struct paf_event *e)
 {
 	static char blocks_head[16];
 	struct ms_col cols[] = {
-		{ "ZONE", "zone", COL_STR, true },
-		{ "FREE", "free_bytes", COL_BYTES, false },
-		{ "MIN", "min_bytes", COL_BYTES, false },
-		{ "LOW", "low_bytes", COL_BYTES, false },
-		{ "HIGH", "high_bytes", COL_BYTES, false },
-		{ "RESERVE", "reserve_bytes", COL_BYTES, false },
-		{ blocks_head, "blocks", COL_INT, false },
-		{ "BOOST", "boost_bytes", COL_BYTES, false },
-		{ "FREE_CMA", "free_cma_bytes", COL_BYTES, false },
+		/* a narrow screen: free against the minimum, and the blocks it needed */
+		{ "ZONE", "zone", COL_STR, true, true },
+		{ "FREE", "free_bytes", COL_BYTES, false, true },
+		{ "MIN", "min_bytes", COL_BYTES, false, true },
+		{ "LOW", "low_bytes", COL_BYTES, false, false },
+		{ "HIGH", "high_bytes", COL_BYTES, false, false },
+		{ "RESERVE", "reserve_bytes", COL_BYTES, false, false },
+		{ blocks_head, "blocks", COL_INT, false, true },
+		{ "BOOST", "boost_bytes", COL_BYTES, false, false },
+		{ "FREE_CMA", "free_cma_bytes", COL_BYTES, false, false },
 	};
 	struct ms_table *t;
 

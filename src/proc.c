@@ -125,9 +125,13 @@ static int cmp_sort(const void *a, const void *b)
 static struct ms_table *proc_table(bool live)
 {
 	static struct ms_col cols[2][32];
+	struct ms_table *t = table_new(cols[live], record_cols(&proc_desc, cols[live],
+							      ARRAY_SIZE(cols[live]),
+							      live ? 0 : FF_DELTA));
 
-	return table_new(cols[live], record_cols(&proc_desc, cols[live], ARRAY_SIZE(cols[live]),
-						 live ? 0 : FF_DELTA));
+	if (live)
+		table_set_live(t);
+	return t;
 }
 
 /* The first --top of l by --sort into t; prev: the previous report's values (live). */

@@ -64,6 +64,7 @@ static void reclaim_parse_opt(int id, const char *arg)
 static struct gfp_table gfp;
 static struct ksyms *ksyms;
 static const char *target_hook; /* the hook that reads nr_to_reclaim, or NULL */
+static bool said_target, said_isolate; /* a missing capability, a legend: said once */
 
 static void print_hist(const __u64 *hist)
 {
@@ -94,16 +95,12 @@ static void print_hist(const __u64 *hist)
 }
 
 /* Per node and reclaimer: the table; returns pages scanned and reclaimed in sum. */
-static int report_nodes(const struct reclaim_snapshot *cur, const struct reclaim_snapshot *prev,
-			double ts, __u64 *scanned, __u64 *reclaimed)
+static int report_nodes(struct ms_table *t, const struct reclaim_snapshot *cur,
+			const struct reclaim_snapshot *prev, double ts, __u64 *scanned,
+			__u64 *reclaimed)
 {
-	/* one table for the whole run: its columns keep their widths between intervals */
-	static struct ms_col cols[32];
-	static struct ms_table *t;
 	int rows = 0;
 
-	if (!t)
-		t = table_new(cols, record_cols(&reclaim_desc, cols, ARRAY_SIZE(cols), 0));
 	*scanned = *reclaimed = 0;
 	for (int n = 0; n < RC_MAX_NODES; n++)
 		for (int k = 0; k < RC_NR_KIND; k++) {
@@ -136,18 +133,27 @@ static int report_nodes(const struct reclaim_snapshot *cur, const struct reclaim
 		else
 			record_null(&reclaim_interval_desc, &iv, "to_reclaim_unavailable");
 		out_json(record_json(&reclaim_interval_desc, &iv, ts));
-	} else if (rows) {
-		char when[16], a[32], b[32];
-
-		out_printf("%s  reclaim: scanned %s pages, reclaimed %s",
-			   fmt_clock(when, sizeof(when), ts, false), fmt_count(a, sizeof(a), *scanned),
-			   fmt_count(b, sizeof(b), *reclaimed));
-		if (*scanned)
-			out_printf(" (%.1f%%)", 100.0 * *reclaimed / *scanned);
-		out_printf("\n");
 	}
-	table_flush(t);
 	return rows;
+}
+
+/* The interval's first line: its time, whatever it holds (stalls only, too). */
+static void report_head(struct ms_table *t, double ts, __u64 scanned, __u64 reclaimed)
+{
+	char when[16], a[32], b[32];
+
+	out_printf("%s  reclaim: scanned %s pages, reclaimed %s",
+		   fmt_clock(when, sizeof(when), ts, false), fmt_count(a, sizeof(a), scanned),
+		   fmt_count(b, sizeof(b), reclaimed));
+	if (scanned)
+		out_printf(" (%.1f%%)", 100.0 * reclaimed / scanned);
+	out_printf("\n");
+	table_flush(t);
+	if (!target_hook && !said_target) {
+		out_wrap("  ", "  ", "to reclaim (scan_control.nr_to_reclaim): unavailable on "
+			 "this kernel (needs fentry or kprobe on shrink_folio_list)");
+		said_target = true;
+	}
 }
 
 /* Isolation per reclaimer; returns whether there was any. */
@@ -173,9 +179,17 @@ static bool report_isolate(const struct reclaim_snapshot *cur, const struct recl
 			snprintf(row.reclaimer, sizeof(row.reclaimer), "%s", kind_names[k]);
 			out_json(record_json(&reclaim_isolate_desc, &row, ts));
 		} else {
-			out_printf("  isolate %-7s requested %s, taken %s pages, skipped %s\n",
-				   kind_names[k], fmt_count(a, sizeof(a), d.requested),
-				   fmt_count(b, sizeof(b), d.taken), fmt_count(c, sizeof(c), d.skipped));
+			/* nr_taken counts a large folio's every page, nr_requested folios
+			 * (mm/vmscan.c isolate_lru_folios): more can be taken than asked */
+			if (!said_isolate)
+				out_wrap("  ", "  ", "isolate: what reclaim took off the LRU lists "
+					 "to scan, against what it asked for; a large folio brings "
+					 "all its pages, so it can take more than it asked");
+			said_isolate = true;
+			out_printf("  isolate %-7s took %s pages for %s asked, skipped %s\n",
+				   kind_names[k], fmt_count(b, sizeof(b), d.taken),
+				   fmt_count(a, sizeof(a), d.requested),
+				   fmt_count(c, sizeof(c), d.skipped));
 		}
 	}
 	return any;
@@ -189,7 +203,7 @@ static bool report_stalls(const struct reclaim_snapshot *cur, const struct recla
 
 	for (int k = 0; k < RC_NR_KIND; k++) {
 		struct rc_stall_stats d;
-		char tot[32], p50[32], p99[32], a[32];
+		char tot[32], p50[32], p99[32], a[32], line[256];
 
 		reclaim_delta(&cur->stalls[k], &prev->stalls[k], &d, RECLAIM_WORDS(d));
 		if (!d.count)
@@ -202,12 +216,13 @@ static bool report_stalls(const struct reclaim_snapshot *cur, const struct recla
 			out_json(record_json(&reclaim_stalls_desc, &row, ts));
 			continue;
 		}
-		out_printf("  %s reclaim stalls: %llu, total %s, p50 <= %s, p99 <= %s, "
-			   "reclaimed %s pages\n", kind_names[k], (unsigned long long)d.count,
-			   fmt_duration_ns(tot, sizeof(tot), d.total_ns),
-			   fmt_duration_ns(p50, sizeof(p50), reclaim_hist_quantile(d.hist, 0.5)),
-			   fmt_duration_ns(p99, sizeof(p99), reclaim_hist_quantile(d.hist, 0.99)),
-			   fmt_count(a, sizeof(a), d.reclaimed));
+		snprintf(line, sizeof(line), "%s reclaim stalls: %llu, total %s, p50 <= %s, "
+			 "p99 <= %s, reclaimed %s pages", kind_names[k],
+			 (unsigned long long)d.count, fmt_duration_ns(tot, sizeof(tot), d.total_ns),
+			 fmt_duration_ns(p50, sizeof(p50), reclaim_hist_quantile(d.hist, 0.5)),
+			 fmt_duration_ns(p99, sizeof(p99), reclaim_hist_quantile(d.hist, 0.99)),
+			 fmt_count(a, sizeof(a), d.reclaimed));
+		out_wrap("  ", "    ", line);
 		print_hist(d.hist);
 	}
 	return any;
@@ -240,23 +255,49 @@ static bool report_kswapd(const struct reclaim_snapshot *cur, const struct recla
 	return any;
 }
 
+/* Anything this interval: reclaim, isolation, stalls, kswapd? */
+static bool active(const struct reclaim_snapshot *cur, const struct reclaim_snapshot *prev)
+{
+	for (int i = 0; i < RC_MAX_NODES * RC_NR_KIND; i++)
+		if (cur->stats[i].shrink_calls != prev->stats[i].shrink_calls ||
+		    cur->stats[i].scanned != prev->stats[i].scanned ||
+		    cur->stats[i].active_taken != prev->stats[i].active_taken)
+			return true;
+	for (int k = 0; k < RC_NR_KIND; k++)
+		if (cur->isolate[k].calls != prev->isolate[k].calls ||
+		    cur->stalls[k].count != prev->stalls[k].count)
+			return true;
+	for (int n = 0; n < RC_MAX_NODES; n++)
+		if (cur->kswapd[n].wakeups != prev->kswapd[n].wakeups ||
+		    cur->kswapd[n].awake_ns != prev->kswapd[n].awake_ns)
+			return true;
+	return false;
+}
+
 static void report(const struct reclaim_snapshot *cur, const struct reclaim_snapshot *prev,
 		   double ts)
 {
+	/* one table for the whole run: its columns keep their widths between intervals */
+	static struct ms_col cols[32];
+	static struct ms_table *t;
 	__u64 scanned, reclaimed;
-	int rows = report_nodes(cur, prev, ts, &scanned, &reclaimed);
-	bool any = report_isolate(cur, prev, ts);
 	char when[16];
 
-	any |= report_stalls(cur, prev, ts);
-	any |= report_kswapd(cur, prev, ts);
-	if (!out_json_mode()) {
-		if (!rows && !any)
-			out_printf("%s  no reclaim activity\n", fmt_clock(when, sizeof(when), ts, false));
-		else if (!target_hook)
-			out_printf("  to reclaim (scan_control.nr_to_reclaim): unavailable on this "
-				   "kernel (needs fentry or kprobe on shrink_folio_list)\n");
+	if (!t) {
+		t = table_new(cols, record_cols(&reclaim_desc, cols, ARRAY_SIZE(cols), 0));
+		table_set_live(t);
 	}
+	if (!out_json_mode() && !active(cur, prev)) {
+		out_printf("%s  no reclaim activity\n", fmt_clock(when, sizeof(when), ts, false));
+		out_flush();
+		return;
+	}
+	report_nodes(t, cur, prev, ts, &scanned, &reclaimed);
+	if (!out_json_mode())
+		report_head(t, ts, scanned, reclaimed);
+	report_isolate(cur, prev, ts);
+	report_stalls(cur, prev, ts);
+	report_kswapd(cur, prev, ts);
 	out_flush();
 }
 
@@ -312,29 +353,42 @@ static void print_slab(struct reclaim *r)
 	table_free(t);
 }
 
+/* One stall in text: when (drsnoop's first column), who, where, how long, and its flags. */
+static void stall_text(const struct rc_event *e, const struct reclaim_stall_row *row)
+{
+	static const char indent[] = "              ";
+	char when[24], lat[32], cbuf[COMM_TEXT_LEN], line[512], first[32];
+	const char *flags[GFP_MAX_NAMES];
+
+	fmt_clock(when, sizeof(when), ms_boot_ns_to_real(e->ts_ns), true);
+	snprintf(first, sizeof(first), "%s  ", when);
+	snprintf(line, sizeof(line), "%s reclaim stall of %s: pid %u (%s)%s%s, order %u, "
+		 "reclaimed %llu pages", kind_names[e->kind % RC_NR_KIND],
+		 fmt_duration_ns(lat, sizeof(lat), e->latency_ns), e->pid,
+		 comm_text(e->comm, cbuf),
+		 record_is_null(&reclaim_stall_desc, row, "memcg") ? "" : " in cgroup ",
+		 record_is_null(&reclaim_stall_desc, row, "memcg") ? "" : row->memcg, e->order,
+		 (unsigned long long)e->reclaimed);
+	out_wrap(first, indent, line);
+	for (uint32_t i = 0; i < row->nr_gfp_flags; i++)
+		flags[i] = row->gfp_flags[i];
+	if (row->nr_gfp_flags)
+		out_wrap_list(indent, indent, flags, row->nr_gfp_flags, "|", false);
+}
+
 static int on_stall_event(void *ctx, void *data, size_t len)
 {
 	const struct rc_event *e = data;
-	char flags[512], lat[32], cbuf[COMM_TEXT_LEN];
+	struct reclaim_stall_row row;
 
 	(void)ctx;
 	if (len < sizeof(*e))
 		return 0;
-	gfp_format(&gfp, e->gfp, flags, sizeof(flags));
-	if (!out_json_mode()) {
-		out_printf("  stall: pid %u (%s) %s reclaim, order %u, %s, reclaimed %llu pages "
-			   "in %s\n", e->pid, comm_text(e->comm, cbuf),
-			   kind_names[e->kind % RC_NR_KIND], e->order, flags,
-			   (unsigned long long)e->reclaimed,
-			   fmt_duration_ns(lat, sizeof(lat), e->latency_ns));
-		return 0;
-	}
-	{
-		struct reclaim_stall_row row;
-
-		reclaim_stall_row_of(e, &gfp, &row);
+	reclaim_stall_row_of(e, &gfp, &row);
+	if (out_json_mode())
 		out_json(record_json(&reclaim_stall_desc, &row, ms_boot_ns_to_real(e->ts_ns)));
-	}
+	else
+		stall_text(e, &row);
 	return 0;
 }
 

@@ -283,9 +283,10 @@ static int on_stall(void *ctx, void *data, size_t len)
 	ts = ms_boot_ns_to_real(e->ts_ns);
 	reclaim_stall_row_of(e, &rs.dec.gfp, &row);
 	queue_event(ts, "stall", record_json(&reclaim_stall_desc, &row, ts), false,
-		    "%s reclaim stalled %s (%s, pid %u), order %u", row.reclaimer,
+		    "%s reclaim stalled %s (%s, pid %u%s%s), order %u", row.reclaimer,
 		    fmt_duration_ns(lat, sizeof(lat), e->latency_ns), comm_text(e->comm, comm),
-		    e->pid, e->order);
+		    e->pid, record_is_null(&reclaim_stall_desc, &row, "memcg") ? "" : ", cgroup ",
+		    record_is_null(&reclaim_stall_desc, &row, "memcg") ? "" : row.memcg, e->order);
 	return 0;
 }
 
@@ -724,7 +725,7 @@ static void say(const char *what)
 	else if (!strcmp(what, "recording"))
 		out_printf("recording to %s; Ctrl-C to stop\n", cfg.db);
 	else
-		out_printf("recorded %lld intervals and %lld snapshots to %s\n",
+		out_printf("recorded %lld intervals and %lld snapshots to\n  %s\n",
 			   (long long)rs.samples, (long long)rs.snapshots, cfg.db);
 	out_flush();
 }

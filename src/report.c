@@ -73,7 +73,7 @@ static void report_check(const struct ms_opts *o)
 
 struct incident_row {
 	uint64_t null_mask;
-	char time[24];
+	char time[32];
 	char kind[16];
 	char summary[320];
 	int64_t snapshot_id;
@@ -83,16 +83,19 @@ struct incident_row {
 #define IF(m, key, head, ft, unit, flags, help)                                            \
 	FLD(struct incident_row, m, key, head, ft, unit, FK_LABEL, flags, help)
 static const struct field incident_fields[] = {
-	IF(time, "time", "TIME", FT_STR, FU_NONE, FF_TEXT | FF_LEFT, "local time"),
+	IF(time, "time", "TIME", FT_STR, FU_NONE, FF_TEXT | FF_LEFT,
+	   "local time, ISO 8601 with the UTC offset (2026-11-27T03:14:00+01:00; text: the "
+	   "clock); --at takes either"),
 	IF(kind, "kind", "KIND", FT_STR, FU_NONE, FF_LEFT,
 	   "failure, oom_kill, stall (one long reclaim stall), stalls (a run of intervals "
-	   "with reclaim stalls), pressure (a PSI peak), snapshot"),
+	   "with reclaim stalls), pressure (a PSI peak), snapshot; failure_allowed: a "
+	   "failure its caller allowed (__GFP_NOWARN), no incident by itself"),
 	IF(summary, "summary", "WHAT", FT_STR, FU_NONE, FF_LEFT, "in one line"),
 	IF(snapshot_id, "snapshot_id", NULL, FT_S64, FU_NONE, FF_NULL,
 	   "the snapshot it took (memscope report --at its time shows it); null: none"),
 	IF(record, "record", NULL, FT_STR, FU_NONE, FF_NULL,
-	   "the event's whole record (paf, oom or reclaim_stall) as JSON text; null for "
-	   "what the report derived"),
+	   "the event's whole record (paf, oom or reclaim_stall), nested; null for what "
+	   "the report derived"),
 };
 #undef IF
 static const struct record_desc incident_desc =
@@ -101,7 +104,7 @@ static const struct record_desc incident_desc =
 
 struct interval_row {
 	uint64_t null_mask;
-	char time[24];
+	char time[32];
 	uint64_t used_bytes, available_bytes, free_bytes;
 	double psi_some_avg10_percent, psi_full_avg10_percent;
 	uint64_t reclaim_scanned_pages, reclaim_reclaimed_pages, stalls;
@@ -115,7 +118,8 @@ struct interval_row {
 #define VF(m, head, ft, unit, flags, help)                                                 \
 	FLD(struct interval_row, m, #m, head, ft, unit, FK_GAUGE, flags, help)
 static const struct field interval_fields[] = {
-	VF(time, "TIME", FT_STR, FU_NONE, FF_TEXT | FF_LEFT, "local time"),
+	VF(time, "TIME", FT_STR, FU_NONE, FF_TEXT | FF_LEFT,
+	   "local time, ISO 8601 with the UTC offset (text: the clock)"),
 	VF(used_bytes, "USED", FT_U64, FU_BYTES, FF_NULL, "MemTotal - MemAvailable"),
 	VF(available_bytes, "AVAIL", FT_U64, FU_BYTES, FF_NULL, "MemAvailable"),
 	VF(free_bytes, "FREE", FT_U64, FU_BYTES, FF_NULL, "MemFree"),
@@ -144,10 +148,19 @@ static const struct record_desc interval_desc =
 
 /* ---- text and NDJSON ---- */
 
+/* JSON: a date, a time and its zone, as --at takes it back; text: the clock. */
+static void time_of(char *buf, size_t len, double ts)
+{
+	if (out_json_mode())
+		fmt_iso(buf, len, ts);
+	else
+		fmt_clock(buf, len, ts, false);
+}
+
 static void incident_row_of(const struct revent *e, struct incident_row *row)
 {
 	memset(row, 0, sizeof(*row));
-	fmt_clock(row->time, sizeof(row->time), e->ts, false);
+	time_of(row->time, sizeof(row->time), e->ts);
 	snprintf(row->kind, sizeof(row->kind), "%s", e->kind);
 	snprintf(row->summary, sizeof(row->summary), "%s", e->summary);
 	row->snapshot_id = e->snapshot_id;
@@ -166,7 +179,7 @@ static void interval_row_of(const struct rsample *s, struct interval_row *row)
 						"largest_rss_bytes" };
 
 	memset(row, 0, sizeof(*row));
-	fmt_clock(row->time, sizeof(row->time), s->ts, false);
+	time_of(row->time, sizeof(row->time), s->ts);
 	row->used_bytes = s->mem[MEM_USED];
 	row->available_bytes = s->mem[MEM_AVAILABLE];
 	row->free_bytes = s->mem[MEM_FREE];
@@ -198,7 +211,7 @@ static void interval_row_of(const struct rsample *s, struct interval_row *row)
 
 static void print_head(const struct recording *r)
 {
-	char a[64], b[64];
+	char a[64], b[64], line[4400];
 	int intervals = 0;
 
 	for (int i = 0; i < r->n; i++)
@@ -209,25 +222,78 @@ static void print_head(const struct recording *r)
 		out_printf("%s: nothing recorded in that window\n", cfg.db);
 		return;
 	}
-	out_printf("%s: %d intervals and %d snapshots, %s to %s\n", cfg.db, intervals,
-		   r->n - intervals, fmt_clock(a, sizeof(a), r->s[0].ts, false),
-		   fmt_clock(b, sizeof(b), r->s[r->n - 1].ts, false));
+	snprintf(line, sizeof(line), "%d intervals and %d snapshots, %s to %s", intervals,
+		 r->n - intervals, fmt_clock(a, sizeof(a), r->s[0].ts, false),
+		 fmt_clock(b, sizeof(b), r->s[r->n - 1].ts, false));
+	out_printf("%s:\n", cfg.db);
+	out_wrap("  ", "  ", line);
+}
+
+/* An incident in text: its time, its kind and its sentence, wrapped under itself. */
+static void incident_text(const struct revent *e)
+{
+	char first[64], clock[16];
+
+	snprintf(first, sizeof(first), "%s %-8s ", fmt_clock(clock, sizeof(clock), e->ts, false),
+		 e->kind);
+	out_wrap(first, "                  ", e->summary);
+}
+
+/* The failures their callers allowed: one line, not an incident each. */
+static void allowed_text(const struct recording *r)
+{
+	char line[400], orders[64] = "", comm[32] = "";
+	int n = 0;
+
+	for (int i = 0; i < r->nev; i++) {
+		json_object *o, *v;
+
+		if (strcmp(r->ev[i].kind, "failure_allowed"))
+			continue;
+		if (!n++ && (o = json_tokener_parse(r->ev[i].record))) {
+			if (json_object_object_get_ex(o, "order", &v))
+				snprintf(orders, sizeof(orders), " of order %d",
+					 json_object_get_int(v));
+			if (json_object_object_get_ex(o, "comm", &v))
+				snprintf(comm, sizeof(comm), "%s", json_object_get_string(v));
+			json_object_put(o);
+		}
+	}
+	if (!n)
+		return;
+	snprintf(line, sizeof(line), "%d allocation failure%s%s (the first by %s) that the "
+		 "caller allowed (__GFP_NOWARN: it falls back or retries, as a huge page pool "
+		 "grown until memory runs out does): no incident by itself; -j lists each", n,
+		 n == 1 ? "" : "s", orders, *comm ? comm : "?");
+	out_wrap("  also  ", "        ", line);
 }
 
 static void print_incidents(const struct recording *r, const char *title)
 {
 	static struct incident_row row;
-	struct ms_col cols[8];
-	struct ms_table *t = table_new(cols, record_cols(&incident_desc, cols, 8, 0));
+	int shown = 0;
 
+	for (int i = 0; i < r->nev; i++)
+		shown += strcmp(r->ev[i].kind, "failure_allowed") != 0;
 	if (!out_json_mode())
-		out_printf("\n%s%s\n", title, r->nev ? "" : ": none");
+		out_printf("\n%s%s\n", title, shown ? "" : ": none");
 	for (int i = 0; i < r->nev; i++) {
+		json_object *o;
+
+		if (!out_json_mode()) {
+			if (strcmp(r->ev[i].kind, "failure_allowed"))
+				incident_text(&r->ev[i]);
+			continue;
+		}
 		incident_row_of(&r->ev[i], &row);
-		table_add(t, record_row(&incident_desc, &row, r->ev[i].ts));
+		o = record_row(&incident_desc, &row, r->ev[i].ts);
+		/* the event's record as an object, not a string of JSON */
+		if (r->ev[i].record)
+			json_object_object_add(o, "record", json_tokener_parse(r->ev[i].record));
+		out_json(o);
 	}
-	table_flush(t);
-	table_free(t);
+	if (!out_json_mode())
+		allowed_text(r);
 }
 
 static void print_timeline(const struct recording *r)
@@ -333,10 +399,15 @@ static void print_at(struct flight *f, double at)
 		out_printf("%s: nothing recorded\n", cfg.db);
 		return;
 	}
-	if (!out_json_mode())
-		out_printf("%s: the %s at %s, %s from the time asked\n", cfg.db, what,
-			   fmt_clock(when, sizeof(when), ts, false),
-			   fmt_duration_ns(off, sizeof(off), (uint64_t)(fabs(ts - at) * 1e9)));
+	if (!out_json_mode()) {
+		char line[512];
+
+		snprintf(line, sizeof(line), "the %s at %s, %s from the time asked", what,
+			 fmt_clock(when, sizeof(when), ts, false),
+			 fmt_duration_ns(off, sizeof(off), (uint64_t)(fabs(ts - at) * 1e9)));
+		out_printf("%s:\n", cfg.db);
+		out_wrap("  ", "  ", line);
+	}
 	print_rows(f, FT_NODE, id, ts, "ORDER BY scope DESC, node", 64, "Memory", node_keys);
 	print_rows(f, FT_ZONE, id, ts, "", 64, "Zones", zone_keys);
 	print_rows(f, FT_PROC, id, ts, "ORDER BY rss_bytes DESC", 10, "Largest processes",
@@ -348,11 +419,10 @@ static void print_at(struct flight *f, double at)
 		   slab_keys);
 	print_rows(f, FT_FILE, id, ts, "ORDER BY cached_bytes DESC", 10,
 		   "Files with most page cache", file_keys);
-	/* what happened around it: kills, failures, stalls, pressure, as the report lists them */
+	/* what happened around it: kills, failures, stalls, pressure, as the report lists
+	 * them; the moment, not the timeline around it */
 	recording_load(f, ts - AROUND_S, ts + AROUND_S, &r);
 	print_incidents(&r, "Incidents within a minute of it");
-	if (!out_json_mode())
-		print_timeline(&r);
 	recording_free(&r);
 }
 

@@ -199,8 +199,8 @@ static void cgroup_part_of(const struct watchers *w, const struct memcg_row *r, 
 			   grew(r, b, "refault_file_pages", r->refault_file_pages,
 				b ? b->refault_file_pages : 0);
 	/* the sample's share, not avg10: that still holds the stalls of the 10 s before */
-	c->psi_some_percent = grew(r, b, "psi_some_ns", r->psi_some_ns, b ? b->psi_some_ns : 0) /
-			      (secs * 1e7);
+	c->psi_some_percent = grew(r, b, "psi_some_total_ns", r->psi_some_total_ns,
+				   b ? b->psi_some_total_ns : 0) / (secs * 1e7);
 	if (!r->container[0])
 		record_null(&cgroup_part_desc, c, "container");
 	if (!limited) {
@@ -213,7 +213,7 @@ static void cgroup_part_of(const struct watchers *w, const struct memcg_row *r, 
 		wset = 100.0 * r->working_set_bytes / r->limit_bytes;
 	if (record_is_null(&memcg_desc, r, "refault_file_pages"))
 		record_null(&cgroup_part_desc, c, "refault_pages");
-	if (record_is_null(&memcg_desc, r, "psi_some_ns"))
+	if (record_is_null(&memcg_desc, r, "psi_some_total_ns"))
 		record_null(&cgroup_part_desc, c, "psi_some_percent");
 	assess(c, wset, why);
 }
@@ -503,16 +503,20 @@ static const struct record_desc memory_desc =
 	RECORD_DESC("summary.memory", "the system's memory (/proc/meminfo's figures)",
 		    memory_fields, struct memory_part);
 
-#define P(m, help) FLD(struct psi_part, m, #m, NULL, FT_F64, FU_PERCENT, FK_GAUGE, 0, help)
+/* named as everywhere else (cgroup, report, the recorder's samples) */
+#define P(m, key, help)                                                                     \
+	FLD(struct psi_part, m, key, NULL, FT_F64, FU_PERCENT, FK_GAUGE, FF_NULL, help)
 static const struct field psi_fields[] = {
-	P(some_avg10, "percent of the last 10 s some task stalled on memory"),
-	P(some_avg60, "the same over 60 s"),
-	P(full_avg10, "percent of the last 10 s all non-idle tasks stalled"),
-	P(full_avg60, "the same over 60 s"),
-	FLD(struct psi_part, some_total_ns, "some_total_ns", NULL, FT_U64, FU_NS, FK_COUNTER, 0,
-	    "time some task stalled, since boot"),
-	FLD(struct psi_part, full_total_ns, "full_total_ns", NULL, FT_U64, FU_NS, FK_COUNTER, 0,
-	    "time all stalled, since boot"),
+	P(some_avg10, "psi_some_avg10_percent",
+	  "percent of the last 10 s some task stalled on memory; null without PSI"),
+	P(some_avg60, "psi_some_avg60_percent", "the same over 60 s"),
+	P(full_avg10, "psi_full_avg10_percent",
+	  "percent of the last 10 s all non-idle tasks stalled"),
+	P(full_avg60, "psi_full_avg60_percent", "the same over 60 s"),
+	FLD(struct psi_part, some_total_ns, "psi_some_total_ns", NULL, FT_U64, FU_NS, FK_COUNTER,
+	    FF_NULL, "time some task stalled, since boot"),
+	FLD(struct psi_part, full_total_ns, "psi_full_total_ns", NULL, FT_U64, FU_NS, FK_COUNTER,
+	    FF_NULL, "time all stalled, since boot"),
 };
 #undef P
 static const struct record_desc psi_desc =
@@ -604,8 +608,8 @@ static const struct field summary_fields[] = {
 	FLD_STRS(struct summary_row, reasons, nr_reasons, "reasons", 0, "why, one finding each"),
 	FLD_REC(struct summary_row, memory, "memory", 0, &memory_desc, "the system's memory"),
 	FLD_RECS(struct summary_row, nodes, nr_nodes, "nodes", &node_desc, "every node"),
-	FLD_REC(struct summary_row, psi, "psi", FF_NULL, &psi_desc,
-		"memory pressure; null without PSI"),
+	FLD_REC(struct summary_row, psi, "psi", FF_INLINE, &psi_desc,
+		"memory pressure (/proc/pressure/memory)"),
 	FLD_REC(struct summary_row, activity, "activity", 0, &activity_desc, "during the sample"),
 	FLD_RECS(struct summary_row, top_processes, nr_top, "top_processes", &proc_desc,
 		 "the largest processes (memscope itself not listed)"),
@@ -699,8 +703,8 @@ static void psi_of(const struct sample *s, struct summary_row *r)
 	r->psi.full_avg60 = s->psi.full_avg60;
 	r->psi.some_total_ns = s->psi.some_total_ns;
 	r->psi.full_total_ns = s->psi.full_total_ns;
-	if (!s->have_psi)
-		record_null(&summary_desc, r, "psi");
+	for (int i = 0; !s->have_psi && i < psi_desc.nr; i++)
+		record_null(&psi_desc, &r->psi, psi_desc.fields[i].key);
 }
 
 static void report_row(const struct sample *s, const char (*reasons)[256], int nr,

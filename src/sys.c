@@ -146,7 +146,7 @@ static void print_orders(const struct zone_row *z, int nr, const char *title, in
 {
 	static char keys[SYS_MAX_ORDERS][8];
 	struct ms_col cols[2 + SYS_MAX_ORDERS] = {
-		{ "NODE", "node", COL_INT, false }, { title, "zone", COL_STR, true },
+		{ "NODE", "node", COL_INT, false, true }, { title, "zone", COL_STR, true, true },
 	};
 	uint32_t orders = 0;
 	struct ms_table *t;
@@ -156,7 +156,8 @@ static void print_orders(const struct zone_row *z, int nr, const char *title, in
 			orders = z[i].nr_orders;
 	for (uint32_t o = 0; o < orders; o++) {
 		snprintf(keys[o], sizeof(keys[o]), "o%u", o);
-		cols[2 + o] = (struct ms_col){ keys[o], keys[o], which ? COL_FLOAT3 : COL_INT, false };
+		cols[2 + o] = (struct ms_col){ keys[o], keys[o], which ? COL_FLOAT3 : COL_INT, false,
+					       false };
 	}
 	t = table_new(cols, 2 + orders);
 	for (int i = 0; i < nr; i++) {

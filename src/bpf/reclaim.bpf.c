@@ -451,6 +451,7 @@ static __always_inline void send_stall(const struct stall_start *s, __u64 id, __
 	e->kind = s->kind;
 	e->order = s->order;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->memcg_id = task_memcg_id(bpf_get_current_task_btf());
 	bpf_ringbuf_submit(e, 0);
 }
 

@@ -100,6 +100,7 @@ struct rc_event {
 	__u32 pid, tid;
 	__u32 kind, order;
 	char comm[MS_COMM_LEN];
+	__u64 memcg_id; /* the stalled task's memory cgroup (kernfs id); 0: unknown */
 };
 
 /* scan_control.nr_to_reclaim, from a function hook on shrink_folio_list */

@@ -266,17 +266,16 @@ static void load(struct allocs *a, unsigned int sample, bool kernel)
 				       "allocations without a stack: the stack map was full",
 				       &a->skel->bss->nr_stacks_lost, 0 };
 	a->loss[2] = (struct ms_loss){ "stack_collisions",
-				       "allocations without a stack: their stack's slot in the "
-				       "stack map held another stack (a hash collision)",
+				       "allocations with no stack: a hash collision in the "
+				       "stack map",
 				       &a->skel->bss->nr_stack_collisions, 0 };
 	a->loss[3] = (struct ms_loss){ "stack_copies_lost",
-				       "--dwarf stack copies lost (the ring was full): those "
-				       "allocations have the frame-pointer stack",
+				       "--dwarf stack copies lost (the ring was full): "
+				       "frame-pointer stacks instead",
 				       &a->skel->bss->nr_ustacks_lost, 0 };
 	a->loss[4] = (struct ms_loss){ "unwound_stacks_lost",
-				       "--dwarf stacks not kept (" MS_STR(USTACKS_MAX) " distinct "
-				       "stacks held already): those allocations have the "
-				       "frame-pointer stack",
+				       "--dwarf stacks not kept (" MS_STR(USTACKS_MAX) " held "
+				       "already): frame-pointer stacks instead",
 				       &a->nr_unwound_lost, 0 };
 }
 

@@ -271,14 +271,14 @@ static void read_pressure(struct reader *rd)
 
 	known(r, "psi_some_avg10_percent", ok);
 	known(r, "psi_full_avg10_percent", ok);
-	known(r, "psi_some_ns", ok);
-	known(r, "psi_full_ns", ok);
+	known(r, "psi_some_total_ns", ok);
+	known(r, "psi_full_total_ns", ok);
 	if (!ok)
 		return;
 	r->psi_some_avg10_percent = p.some_avg10;
 	r->psi_full_avg10_percent = p.full_avg10;
-	r->psi_some_ns = p.some_total_ns;
-	r->psi_full_ns = p.full_total_ns;
+	r->psi_some_total_ns = p.some_total_ns;
+	r->psi_full_total_ns = p.full_total_ns;
 }
 
 /* Fields only a live view fills (the interval's changes, what BPF attributed). */
@@ -941,6 +941,9 @@ void memcg_add_refaults(struct memcg_row *r, const struct memcg_row *prev)
 	FLD(struct memcg_row, m, #m, head, ft, unit, kind, FF_NULL | (flags), help)
 #define B(m, head, help) M(m, head, FT_U64, FU_BYTES, FK_GAUGE, 0, help)
 #define C(m, head, unit, help) M(m, head, FT_U64, unit, FK_COUNTER, FF_COUNT, help)
+/* the columns a narrow screen must show: how full, and the trouble */
+#define BK(m, head, help) M(m, head, FT_U64, FU_BYTES, FK_GAUGE, FF_KEY, help)
+#define CK(m, head, unit, help) M(m, head, FT_U64, unit, FK_COUNTER, FF_COUNT | FF_KEY, help)
 
 static const struct field memcg_fields[] = {
 	FLD(struct memcg_row, path, "path", "CGROUP", FT_STR, FU_NONE, FK_LABEL, FF_LEFT,
@@ -957,9 +960,9 @@ static const struct field memcg_fields[] = {
 	    "cgroup version of the hierarchy: 1 (memory controller) or 2"),
 	FLD(struct memcg_row, depth, "depth", NULL, FT_U32, FU_NONE, FK_LABEL, 0,
 	    "levels below the root (0: the root)"),
-	B(usage_bytes, "USAGE", "memory.current (v2), memory.usage_in_bytes (v1)"),
-	B(limit_bytes, "LIMIT", "memory.max (v2), memory.limit_in_bytes (v1); null: no limit"),
-	M(limit_used_percent, "%LIM", FT_F64, FU_PERCENT, FK_GAUGE, 0,
+	BK(usage_bytes, "USAGE", "memory.current (v2), memory.usage_in_bytes (v1)"),
+	BK(limit_bytes, "LIMIT", "memory.max (v2), memory.limit_in_bytes (v1); null: no limit"),
+	M(limit_used_percent, "%LIM", FT_F64, FU_PERCENT, FK_GAUGE, FF_KEY,
 	  "usage_bytes of limit_bytes; null without a limit"),
 	B(peak_bytes, NULL, "the highest usage: memory.peak (v2, 5.19+), "
 	  "memory.max_usage_in_bytes (v1)"),
@@ -1001,24 +1004,24 @@ static const struct field memcg_fields[] = {
 	C(events_high, NULL, FU_NONE, "memory.events high (v2)"),
 	C(events_max, NULL, FU_NONE, "memory.events max (v2)"),
 	C(events_oom, NULL, FU_NONE, "memory.events oom (v2)"),
-	C(events_oom_kill, "OOMK", FU_NONE,
+	CK(events_oom_kill, "OOMK", FU_NONE,
 	  "OOM kills in it: memory.events oom_kill (v2), memory.oom_control oom_kill (v1)"),
 	C(failcnt, NULL, FU_NONE, "memory.failcnt (v1): charges that hit the limit"),
 	M(psi_some_avg10_percent, "PSI", FT_F64, FU_PERCENT, FK_GAUGE, 0,
 	  "memory.pressure some avg10 (v2); null on v1"),
 	M(psi_full_avg10_percent, NULL, FT_F64, FU_PERCENT, FK_GAUGE, 0,
 	  "memory.pressure full avg10 (v2)"),
-	C(psi_some_ns, NULL, FU_NS, "memory.pressure some total (v2)"),
-	C(psi_full_ns, NULL, FU_NS, "memory.pressure full total (v2)"),
-	C(stalls, "STALLS", FU_NONE,
+	C(psi_some_total_ns, NULL, FU_NS, "memory.pressure some total (v2)"),
+	C(psi_full_total_ns, NULL, FU_NS, "memory.pressure full total (v2)"),
+	CK(stalls, "STALLS", FU_NONE,
 	  "live: reclaim stalls of its tasks in the interval (BPF); null in a snapshot"),
 	C(stall_total_ns, NULL, FU_NS, "live: their total time"),
-	M(stall_p99_at_most_ns, "P99", FT_U64, FU_NS, FK_GAUGE, 0,
+	M(stall_p99_at_most_ns, "P99", FT_U64, FU_NS, FK_GAUGE, FF_KEY,
 	  "live: upper bound of the log2 bucket holding the stalls' 99th percentile"),
 	C(reclaim_scanned_pages, NULL, FU_PAGES,
 	  "live: pages its tasks' own (direct, memcg) reclaim scanned in the interval"),
-	C(reclaim_reclaimed_pages, "RECLAIMED", FU_PAGES, "live: ... and reclaimed"),
-	C(oom_kills, "KILLS", FU_NONE,
+	CK(reclaim_reclaimed_pages, "RECLAIMED", FU_PAGES, "live: ... and reclaimed"),
+	CK(oom_kills, "KILLS", FU_NONE,
 	  "live: OOM kills of its processes in the interval, seen by BPF"),
 	FLD_RECS(struct memcg_row, stall_histogram, nr_buckets, "stall_histogram",
 		 &hist_bucket_desc, "live: the interval's stalls in log2 buckets (non-empty "
@@ -1031,6 +1034,8 @@ static const struct field memcg_fields[] = {
 #undef M
 #undef B
 #undef C
+#undef BK
+#undef CK
 
 const struct record_desc memcg_desc =
 	RECORD_DESC("cgroup", "one memory cgroup (memscope cgroup)", memcg_fields,

@@ -42,7 +42,7 @@ struct memcg_row {
 	uint64_t faults, major_faults;
 	uint64_t events_low, events_high, events_max, events_oom, events_oom_kill, failcnt;
 	double psi_some_avg10_percent, psi_full_avg10_percent;
-	uint64_t psi_some_ns, psi_full_ns;
+	uint64_t psi_some_total_ns, psi_full_total_ns;
 	/* live, from BPF: this interval's reclaim by its tasks, and its OOM kills */
 	uint64_t stalls, stall_total_ns, stall_p99_at_most_ns, reclaim_scanned_pages;
 	uint64_t reclaim_reclaimed_pages, oom_kills;

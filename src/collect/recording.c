@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <json-c/json.h>
 #include "recording.h"
 #include "runtime.h"
 #include "units.h"
@@ -154,6 +155,17 @@ static void load_processes(struct flight *f, struct recording *r)
 	sqlite3_finalize(st);
 }
 
+/* A failure its caller allowed (__GFP_NOWARN): the paf record's failure_allowed. */
+static bool allowed(const char *record)
+{
+	json_object *o = json_tokener_parse(record), *v;
+	bool yes = o && json_object_object_get_ex(o, "failure_allowed", &v) &&
+		   json_object_get_boolean(v);
+
+	json_object_put(o);
+	return yes;
+}
+
 static void load_events(struct flight *f, struct recording *r)
 {
 	sqlite3_stmt *st = query(f, "SELECT ts, kind, summary, record, sample_id FROM events "
@@ -170,6 +182,8 @@ static void load_events(struct flight *f, struct recording *r)
 							      : "null");
 		e->snapshot_id = sqlite3_column_type(st, 4) == SQLITE_NULL ? 0 :
 							sqlite3_column_int64(st, 4);
+		if (!strcmp(e->kind, "failure") && allowed(e->record))
+			snprintf(e->kind, sizeof(e->kind), "failure_allowed");
 	}
 	sqlite3_finalize(st);
 }

@@ -41,7 +41,7 @@ struct rsample {
 
 struct revent {
 	double ts;
-	char kind[16];
+	char kind[16]; /* the event's; "failure_allowed": a failure its caller allowed */
 	char summary[320];
 	char *record; /* JSON text; NULL for a derived incident */
 	int64_t snapshot_id; /* 0: none */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "cgroups.h"
 #include "tracefmt.h"
 #include "mapwalk.h"
 #include "percpu.h"
@@ -539,6 +540,8 @@ void reclaim_stalls_row_of(int kind, const struct rc_stall_stats *d, __u64 max_s
 void reclaim_stall_row_of(const struct rc_event *e, const struct gfp_table *gfp,
 			  struct reclaim_stall_row *row)
 {
+	const char *path;
+
 	memset(row, 0, sizeof(*row));
 	row->pid = e->pid;
 	row->tid = e->tid;
@@ -550,6 +553,11 @@ void reclaim_stall_row_of(const struct rc_event *e, const struct gfp_table *gfp,
 	snprintf(row->reclaimer, sizeof(row->reclaimer), "%s",
 		 reclaim_kind_names[e->kind % RC_NR_KIND]);
 	row->nr_gfp_flags = gfp_names(gfp, e->gfp, row->gfp_flags, GFP_MAX_NAMES);
+	path = e->memcg_id ? memcg_path_cached(e->memcg_id) : NULL;
+	if (path)
+		snprintf(row->memcg, sizeof(row->memcg), "%s", path);
+	else
+		record_null(&reclaim_stall_desc, row, "memcg");
 }
 
 #define U64(st, m, head, unit, kind, help)                                                 \
@@ -681,6 +689,8 @@ static const struct field stall_fields[] = {
 		 "the mask in the kernel's own flag names, as it prints them"),
 	U64(struct reclaim_stall_row, reclaimed_pages, NULL, FU_PAGES, FK_GAUGE, "pages reclaimed"),
 	U64(struct reclaim_stall_row, latency_ns, NULL, FU_NS, FK_GAUGE, "how long it stalled"),
+	FLD(struct reclaim_stall_row, memcg, "memcg", NULL, FT_STR, FU_NONE, FK_LABEL, FF_NULL,
+	    "the stalled task's memory cgroup, as /proc/PID/cgroup names it; null: unknown"),
 };
 const struct record_desc reclaim_stall_desc =
 	RECORD_DESC("reclaim_stall", "reclaim --events: one direct/memcg/node reclaim stall",

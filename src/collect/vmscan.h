@@ -170,6 +170,7 @@ struct reclaim_stall_row {
 	uint32_t nr_gfp_flags;
 	char gfp_flags[GFP_MAX_NAMES][GFP_NAME_LEN];
 	uint64_t reclaimed_pages, latency_ns;
+	char memcg[256];
 };
 
 extern const struct record_desc reclaim_interval_desc, reclaim_isolate_desc, hist_bucket_desc,

@@ -88,34 +88,78 @@ uint64_t ms_parse_size(const char *what, const char *s)
 	return (uint64_t)v;
 }
 
+/* "+01:00", "-0530", "Z": seconds east of UTC; false: not an offset. */
+static bool utc_offset(const char *s, long *east)
+{
+	int h, m = 0, n = 0;
+
+	if (!strcmp(s, "Z")) {
+		*east = 0;
+		return true;
+	}
+	if ((*s != '+' && *s != '-') ||
+	    (sscanf(s + 1, "%2d:%2d%n", &h, &m, &n) != 2 &&
+	     sscanf(s + 1, "%2d%2d%n", &h, &m, &n) != 2 && sscanf(s + 1, "%2d%n", &h, &n) != 1) ||
+	    s[1 + n] || h > 23 || m > 59)
+		return false;
+	*east = (*s == '-' ? -1 : 1) * (h * 3600L + m * 60L);
+	return true;
+}
+
+/* "14:05" or "14:05:30" alone (as report prints a time): the latest such moment, today
+ * or else yesterday, that is not after now. */
+static bool clock_time(const char *s, double now, double *t)
+{
+	time_t secs = (time_t)now;
+	struct tm tm;
+	const char *end;
+
+	localtime_r(&secs, &tm);
+	tm.tm_sec = 0;
+	if (!(end = strptime(s, "%H:%M", &tm)) || (*end && !(end = strptime(end, ":%S", &tm))) ||
+	    *end)
+		return false;
+	tm.tm_isdst = -1;
+	*t = (double)mktime(&tm);
+	if (*t > now) {
+		tm.tm_mday--;
+		tm.tm_isdst = -1;
+		*t = (double)mktime(&tm);
+	}
+	return true;
+}
+
 double ms_parse_time(const char *what, const char *s, double now)
 {
 	struct tm tm = { 0 };
 	const char *end;
 	char *dot;
-	double frac = 0;
+	double frac = 0, t;
+	long east;
 
 	/* "2h": two hours ago; anything else that is no date gets the message below */
 	if (s && (isdigit((unsigned char)*s) || *s == '.') && !strchr(s, '-') && !strchr(s, ':'))
 		return now - ms_parse_duration(what, s);
+	if (s && clock_time(s, now, &t))
+		return t;
 	if (!s || !(end = strptime(s, "%Y-%m-%dT%H:%M", &tm)))
 		end = s ? strptime(s, "%Y-%m-%d %H:%M", &tm) : NULL;
 	if (!end && s && (end = strptime(s, "%Y-%m-%d", &tm)) && *end)
 		end = NULL;
 	if (!end)
-		ms_usage_error("%s: '%s' is neither a time such as 2026-11-27T08:30:00Z nor an "
-			       "age such as 2h", what, s ? s : "");
+		ms_usage_error("%s: '%s' is neither a time such as 2026-11-27T08:30:00+01:00 or "
+			       "08:30, nor an age such as 2h", what, s ? s : "");
 	if (*end == ':' && !(end = strptime(end, ":%S", &tm)))
 		ms_usage_error("%s: bad seconds in '%s'", what, s);
 	if (*end == '.') {
 		frac = strtod(end, &dot);
 		end = dot;
 	}
-	if (!strcmp(end, "Z") || !strcmp(end, "+00:00"))
-		return (double)timegm(&tm) + frac;
+	if (utc_offset(end, &east))
+		return (double)timegm(&tm) - east + frac;
 	if (*end)
-		ms_usage_error("%s: unexpected '%s' in '%s' (UTC: Z, or local time without)", what,
-			       end, s);
+		ms_usage_error("%s: unexpected '%s' in '%s' (an offset such as Z or +01:00, or "
+			       "local time without)", what, end, s);
 	tm.tm_isdst = -1;
 	return (double)mktime(&tm) + frac;
 }
@@ -307,6 +351,15 @@ void ms_print_version(void)
 	exit(out_finish(0));
 }
 
+/* An option and its help, the help wrapped under itself. */
+static void help_item(const char *arg, const char *help)
+{
+	char first[128];
+
+	snprintf(first, sizeof(first), "  %-28s ", arg);
+	out_wrap(first, "                               ", help);
+}
+
 void ms_print_command_help(const struct ms_cmd *cmd)
 {
 	struct ms_opt_doc od[64];
@@ -314,8 +367,9 @@ void ms_print_command_help(const struct ms_cmd *cmd)
 	char arg[64];
 
 	out_doc_begin();
-	printf("Usage: %s %s [options]%s%s\n\n%s\n", ms_prog, cmd->name,
-	       cmd->operands ? " " : "", cmd->operands ? cmd->operands : "", cmd->summary);
+	printf("Usage: %s %s [options]%s%s\n\n", ms_prog, cmd->name, cmd->operands ? " " : "",
+	       cmd->operands ? cmd->operands : "");
+	out_wrap("", "", cmd->summary);
 	if (cmd->details)
 		printf("\n%s\n", cmd->details);
 	printf("\nOptions:\n");
@@ -326,7 +380,7 @@ void ms_print_command_help(const struct ms_cmd *cmd)
 		else
 			snprintf(arg, sizeof(arg), "    --%s%s%s", od[i].name, od[i].arg ? " " : "",
 				 od[i].arg ? od[i].arg : "");
-		printf("  %-28s %s\n", arg, od[i].help);
+		help_item(arg, od[i].help);
 	}
 	if (cmd->examples)
 		printf("\nExamples:\n%s", cmd->examples);

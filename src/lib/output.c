@@ -26,7 +26,8 @@ struct ms_table {
 	int nrows, cap;
 	long printed; /* JSON mode: rows printed at once */
 	int width[MS_MAX_COLS];
-	bool hint_given;
+	bool shown[MS_MAX_COLS]; /* the columns the line holds, picked at the first flush */
+	bool chosen, live, hint_given;
 };
 
 static bool json_mode, json_errors;
@@ -338,6 +339,10 @@ const char *out_format_value(json_object *v, enum ms_col_kind kind, char *buf, s
 		return buf;
 	case COL_DURATION:
 		return fmt_duration_ns(buf, len, json_object_get_uint64(v));
+	case COL_PERCENT: /* 0.05 % of a limit still shows as more than nothing */
+		snprintf(buf, len, "%.*f%%", json_object_get_double(v) < 1 ? 2 : 1,
+			 json_object_get_double(v));
+		return buf;
 	case COL_BYTES_LIST: {
 		struct strbuf sb;
 		char one[32];
@@ -474,12 +479,61 @@ static void cell(struct strbuf *sb, const char *text, int w, bool left, bool fir
 		sb_add(sb, "%*s", pad > 0 ? pad : 0, "");
 }
 
+/* The room a number takes at most in a live table ("1023.9 MiB", "+1023.9 MiB"). */
+static int live_width(enum ms_col_kind kind)
+{
+	switch (kind) {
+	case COL_BYTES:
+		return 10;
+	case COL_DURATION:
+		return 9;
+	case COL_BYTES_DELTA:
+		return 11;
+	case COL_COUNT:
+		return 6;
+	default:
+		return 0;
+	}
+}
+
+/* Digits of the largest pid (kernel.pid_max): a live PID column's room. */
+static int pid_width(void)
+{
+	static int w;
+	FILE *f;
+	long max = 4194304; /* PID_MAX_LIMIT on 64-bit */
+
+	if (w)
+		return w;
+	f = fopen("/proc/sys/kernel/pid_max", "r");
+	if (f) {
+		if (fscanf(f, "%ld", &max) != 1 || max < 1)
+			max = 4194304;
+		fclose(f);
+	}
+	for (w = 1; max >= 10; max /= 10)
+		w++;
+	return w;
+}
+
+void table_set_live(struct ms_table *t)
+{
+	t->live = true;
+}
+
 /* Widths only grow while a table lives, so columns stay put between intervals. */
 static void measure(struct ms_table *t, char *buf, size_t len)
 {
 	for (int c = 0; c < t->ncols; c++) {
 		int w = display_width(t->cols[c].head);
 
+		if (t->live && w < live_width(t->cols[c].kind))
+			w = live_width(t->cols[c].kind);
+		if (t->live && (!strcmp(t->cols[c].key, "pid") || !strcmp(t->cols[c].key, "tid")) &&
+		    w < pid_width())
+			w = pid_width();
+		if (t->live && !strcmp(t->cols[c].key, "comm") && w < 15)
+			w = 15; /* TASK_COMM_LEN - 1 */
 		if (w > t->width[c])
 			t->width[c] = w;
 		for (int r = 0; r < t->nrows; r++) {
@@ -493,34 +547,136 @@ static void measure(struct ms_table *t, char *buf, size_t len)
 	}
 }
 
-/* How many columns, from the left, fit the line (at least two). */
-static int columns_that_fit(const struct ms_table *t)
-{
-	int used = 0, n = 0, limit = out_width();
+#define NAME_MIN 24
 
-	while (n < t->ncols && (n < 2 || used + 1 + t->width[n] <= limit)) {
-		used += (n ? 1 : 0) + t->width[n];
-		n++;
-	}
-	return n;
+/* A name or path (left-aligned text) gives way to numbers, down to NAME_MIN. */
+static bool elastic(const struct ms_col *c)
+{
+	return c->left && c->kind == COL_STR;
 }
 
-static void print_line(const struct ms_table *t, int ncols, json_object *row, char *buf,
+static int min_width(const struct ms_table *t, int c)
+{
+	int head = display_width(t->cols[c].head);
+
+	if (!elastic(&t->cols[c]) || t->width[c] <= NAME_MIN)
+		return t->width[c];
+	return head > NAME_MIN ? head : NAME_MIN;
+}
+
+/* The line's width with the shown columns, names at their narrowest. */
+static int narrowest_line(const struct ms_table *t)
+{
+	int w = -1;
+
+	for (int c = 0; c < t->ncols; c++)
+		if (t->shown[c])
+			w += 1 + min_width(t, c);
+	return w;
+}
+
+/* '-' (null) or nothing in every row of this flush. */
+static bool column_empty(const struct ms_table *t, int c, char *buf, size_t len)
+{
+	for (int r = 0; r < t->nrows; r++) {
+		json_object *v = NULL;
+		const char *text;
+
+		json_object_object_get_ex(t->rows[r], t->cols[c].key, &v);
+		text = out_format_value(v, t->cols[c].kind, buf, len);
+		if (*text && strcmp(text, "-"))
+			return false;
+	}
+	return true;
+}
+
+static void choose_columns(struct ms_table *t, char *buf, size_t len)
+{
+	int limit = out_width();
+
+	t->shown[0] = true;
+	for (int key = 1; key >= 0; key--)
+		for (int c = 1; c < t->ncols; c++) {
+			if (t->cols[c].must != key || (!key && column_empty(t, c, buf, len)))
+				continue;
+			t->shown[c] = true;
+			if (narrowest_line(t) > limit)
+				t->shown[c] = false;
+		}
+	t->chosen = true;
+}
+
+/* A later flush whose numbers grew past the line: the rightmost columns go, keys last. */
+static void keep_fitting(struct ms_table *t)
+{
+	for (int key = 0; key <= 1; key++)
+		for (int c = t->ncols - 1; c > 0 && narrowest_line(t) > out_width(); c--)
+			if (t->shown[c] && t->cols[c].must == key)
+				t->shown[c] = false;
+}
+
+/* What each shown column gets: its width; names what the line leaves them. */
+static void layout(const struct ms_table *t, int *w)
+{
+	int spare = out_width() - narrowest_line(t);
+
+	for (int c = 0; c < t->ncols; c++) {
+		int more = t->width[c] - min_width(t, c);
+
+		w[c] = min_width(t, c);
+		if (more > 0 && spare > 0) {
+			w[c] += more < spare ? more : spare;
+			spare -= more < spare ? more : spare;
+		}
+	}
+}
+
+const char *out_shorten(const char *s, int w, char *buf, size_t len)
+{
+	const char *ell = out_utf8() ? "\u2026" : "...";
+	int ell_w = out_utf8() ? 1 : 3, n = display_width(s), keep;
+	size_t head = strspn(s, " "), i;
+	const char *slash = s[head] == '/' ? strchr(s + head + 1, '/') : NULL;
+
+	if (n <= w || w <= ell_w)
+		return s;
+	/* a path keeps its first component when the end still gets 8 characters */
+	if (slash && display_width_n(s, slash + 1 - s) + ell_w + 8 <= w)
+		head = slash + 1 - s;
+	keep = w - display_width_n(s, head) - ell_w;
+	if (keep < 1)
+		return s;
+	/* the last keep characters */
+	for (i = strlen(s); i > 0 && keep; i--)
+		keep -= ((unsigned char)s[i - 1] & 0xc0) != 0x80;
+	snprintf(buf, len, "%.*s%s%s", (int)head, s, ell, s + i);
+	return buf;
+}
+
+static void print_line(const struct ms_table *t, const int *w, json_object *row, char *buf,
 		       size_t len)
 {
-	char line[4096];
+	char line[4096], short_text[512];
 	struct strbuf sb;
+	int last = 0;
 
+	for (int c = 0; c < t->ncols; c++)
+		if (t->shown[c])
+			last = c;
 	sb_init(&sb, line, sizeof(line));
-	for (int c = 0; c < ncols; c++) {
+	for (int c = 0; c < t->ncols; c++) {
 		json_object *v = NULL;
 		const char *text = t->cols[c].head;
 
+		if (!t->shown[c])
+			continue;
 		if (row) {
 			json_object_object_get_ex(row, t->cols[c].key, &v);
 			text = out_format_value(v, t->cols[c].kind, buf, len);
 		}
-		cell(&sb, text, t->width[c], t->cols[c].left, c == 0, c == ncols - 1);
+		if (elastic(&t->cols[c]))
+			text = out_shorten(text, w[c], short_text, sizeof(short_text));
+		cell(&sb, text, w[c], t->cols[c].left, c == 0, c == last);
 	}
 	out_printf("%s\n", line);
 }
@@ -528,20 +684,25 @@ static void print_line(const struct ms_table *t, int ncols, json_object *row, ch
 void table_flush(struct ms_table *t)
 {
 	char buf[512];
-	int ncols;
+	int w[MS_MAX_COLS], hidden = 0;
 
 	if (json_mode || !t->nrows)
 		return;
 	measure(t, buf, sizeof(buf));
-	ncols = columns_that_fit(t);
-	print_line(t, ncols, NULL, buf, sizeof(buf));
+	if (!t->chosen)
+		choose_columns(t, buf, sizeof(buf));
+	keep_fitting(t);
+	layout(t, w);
+	print_line(t, w, NULL, buf, sizeof(buf));
+	for (int c = 0; c < t->ncols; c++)
+		hidden += !t->shown[c] && !column_empty(t, c, buf, sizeof(buf));
 	for (int r = 0; r < t->nrows; r++) {
-		print_line(t, ncols, t->rows[r], buf, sizeof(buf));
+		print_line(t, w, t->rows[r], buf, sizeof(buf));
 		json_object_put(t->rows[r]);
 	}
-	if (ncols < t->ncols && !t->hint_given) {
+	if (hidden && !t->hint_given) {
 		out_printf("(%d more column%s past %d: set COLUMNS, widen the terminal, or -j)\n",
-			   t->ncols - ncols, t->ncols - ncols == 1 ? "" : "s", out_width());
+			   hidden, hidden == 1 ? "" : "s", out_width());
 		t->hint_given = true;
 	}
 	t->nrows = 0;

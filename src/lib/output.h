@@ -18,6 +18,7 @@ enum ms_col_kind {
 	COL_BYTES_DELTA, /* signed bytes -> +8.0 MiB */
 	COL_COUNT,	 /* number -> 1.2k */
 	COL_FLOAT3,	 /* number with 3 decimals */
+	COL_PERCENT,	 /* a percentage -> 96.9% */
 	COL_DURATION,	 /* nanoseconds -> 12.3 us */
 	COL_BYTES_LIST,	 /* array of bytes -> 0 B,1.5 MiB */
 };
@@ -27,6 +28,7 @@ struct ms_col {
 	const char *key;
 	enum ms_col_kind kind;
 	bool left; /* left-align (names); numbers align right */
+	bool must; /* a narrow screen shows it before the others (the problem columns) */
 };
 
 struct ms_table;
@@ -39,8 +41,20 @@ struct ms_table *table_new(const struct ms_col *cols, int ncols);
 void table_add(struct ms_table *t, json_object *row);
 /* Rows added since the last flush (text mode; JSON prints each row at once). */
 long table_rows(const struct ms_table *t);
-/* Text mode: print header and rows, aligned; then empty the table. */
+/*
+ * Text mode: print header and rows, aligned; then empty the table. What fits the line:
+ * the first column, then the key columns, then the others from the left; a column
+ * empty in every row ('-') is left out unless it is a key; a name (left-aligned text)
+ * gives way down to NAME_MIN characters, shortened to its distinctive tail. The first
+ * flush picks the columns; later ones keep them (a live report does not change its
+ * columns between intervals), dropping the rightmost only if the line cannot hold them.
+ */
 void table_flush(struct ms_table *t);
+/* A table flushed every interval: numbers get room to grow from the first flush on. */
+void table_set_live(struct ms_table *t);
+/* Text s shortened to at most w characters: its tail kept (a path: the first component,
+ * "…", the end), indentation kept. Returns s itself when it fits. */
+const char *out_shorten(const char *s, int w, char *buf, size_t len);
 void table_free(struct ms_table *t);
 
 /* Print one record as an NDJSON line (takes ownership). */

@@ -212,6 +212,8 @@ static enum ms_col_kind col_kind(const struct field *f)
 		return COL_DURATION;
 	if (f->flags & FF_COUNT)
 		return COL_COUNT;
+	if (f->unit == FU_PERCENT)
+		return COL_PERCENT;
 	return f->type == FT_F64 ? COL_FLOAT3 : COL_INT;
 }
 
@@ -224,7 +226,8 @@ int record_cols(const struct record_desc *d, struct ms_col *cols, int max, unsig
 
 		if (!f->head || (f->flags & omit))
 			continue;
-		cols[n++] = (struct ms_col){ f->head, f->key, col_kind(f), f->flags & FF_LEFT };
+		cols[n++] = (struct ms_col){ f->head, f->key, col_kind(f), f->flags & FF_LEFT,
+					     f->flags & FF_KEY };
 	}
 	return n;
 }
@@ -240,7 +243,8 @@ int record_cols_pick(const struct record_desc *d, const char *const *keys, struc
 
 			if (!strcmp(f->key, *keys) && f->head)
 				cols[n++] = (struct ms_col){ f->head, f->key, col_kind(f),
-							     f->flags & FF_LEFT };
+							     f->flags & FF_LEFT,
+							     f->flags & FF_KEY };
 		}
 	return n;
 }

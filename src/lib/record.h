@@ -35,6 +35,7 @@ enum {
 	FF_NULL = 1 << 3,  /* may be null: bit <field index> of the record's null mask */
 	FF_TEXT = 1 << 4,  /* a text rendering of other fields: a column, not a JSON key */
 	FF_INLINE = 1 << 5, /* FT_REC: the part's fields stand in the record itself */
+	FF_KEY = 1 << 6,    /* text: a narrow screen shows this column before the others */
 };
 
 struct field {

@@ -84,3 +84,17 @@ char *fmt_clock(char *buf, size_t len, double ts, bool millis)
 		snprintf(buf, len, "%s", hms);
 	return buf;
 }
+
+char *fmt_iso(char *buf, size_t len, double ts)
+{
+	time_t secs = (time_t)ts;
+	char zone[8];
+	struct tm tm;
+	size_t n;
+
+	localtime_r(&secs, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	strftime(zone, sizeof(zone), "%z", &tm); /* +0100: ISO 8601 writes +01:00 */
+	snprintf(buf + n, len - n, "%.3s:%.2s", zone, zone + 3);
+	return buf;
+}

@@ -18,5 +18,7 @@ char *fmt_duration_ns(char *buf, size_t len, uint64_t ns);
 
 /* Local wall-clock time of day of ts (seconds since the epoch): 23:40:14 or 23:40:14.275. */
 char *fmt_clock(char *buf, size_t len, double ts, bool millis);
+/* Local time in ISO 8601 with its UTC offset: 2026-11-27T03:14:00+01:00. */
+char *fmt_iso(char *buf, size_t len, double ts);
 
 #endif

@@ -105,7 +105,7 @@ def test_every_figure_equals_the_cgroup_files(loaded_cgroup):
     assert r["container"] is None and r["pod_uid"] is None
     assert r["version"] == (2 if "memory.current" in before else 1)
     psi_file = os.path.exists(f"{cg.path}/memory.pressure")
-    assert (r["psi_some_ns"] is not None) == psi_file, (r["psi_some_ns"], psi_file)
+    assert (r["psi_some_total_ns"] is not None) == psi_file, (r["psi_some_total_ns"], psi_file)
     if r["version"] == 1:
         assert r["high_bytes"] is None and r["swap_limit_bytes"] is None
 

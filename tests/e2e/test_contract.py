@@ -74,7 +74,10 @@ UNITLESS = re.compile(
 RETIRED = {"pte_bytes", "anon_rss_bytes", "file_rss_bytes", "shmem_rss_bytes",
            "total_vm_bytes", "pgtables_bytes", "free_pages", "min_pages", "low_pages",
            "high_pages", "protection_pages", "usecs_from", "total_ms", "max_ms", "nr_to_reclaim",
-           "nr_requested", "totalpages"}
+           "nr_requested", "totalpages",
+           # PSI: one name per fact, as cgroup, report and the recorder name it
+           "some_avg10", "some_avg60", "full_avg10", "full_avg60", "some_total_ns",
+           "full_total_ns", "psi_some_ns", "psi_full_ns"}
 
 
 def numbers(obj, path=""):

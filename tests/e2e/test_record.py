@@ -2,9 +2,11 @@
 """memscope record and report: a flight recorder in SQLite, checked against the live
 commands, the kernel's counters, kill -9, a full disk, and a real browser."""
 import contextlib
+import datetime
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import sqlite3
@@ -217,11 +219,17 @@ def test_report_lists_the_incidents_in_order(recording):
     assert [r["ts"] for r in inc] == sorted(r["ts"] for r in inc)
     kinds = [r["kind"] for r in inc]
     kill = kinds.index("oom_kill")
-    assert "failure" in kinds[kill:], kinds  # the overshoot came after the kill
+    # the overshoot came after the kill: a failure its caller allowed (__GFP_NOWARN)
+    assert "failure_allowed" in kinds[kill:], kinds
     assert "snapshot" in kinds and "stalls" in kinds
     k = inc[kill]
     assert f"pid {recording['victim']}" in k["summary"] and k["snapshot_id"]
-    assert json.loads(k["record"])["victim"]["pid"] == recording["victim"]
+    # the event's record nested as an object, not a string of JSON
+    assert k["record"]["victim"]["pid"] == recording["victim"]
+    # ISO 8601 with the zone's offset: the same moment as ts
+    for r in inc + ivs:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", r["time"]), r
+        assert abs(datetime.datetime.fromisoformat(r["time"]).timestamp() - r["ts"]) < 1, r
     n = db_rows(recording["db"], "SELECT COUNT(*) FROM samples WHERE kind = 'interval'")[0][0]
     assert len(ivs) == n
     assert sum(r["oom_kills"] for r in ivs) >= 1
@@ -232,6 +240,15 @@ def test_report_lists_the_incidents_in_order(recording):
     text = run("report", "--db", recording["db"], check=True,
                env={**os.environ, "COLUMNS": "200"}).stdout
     assert "Incidents" in text and "Timeline" in text and "OOM kill of pid" in text
+    # at 80 columns the incident still says what happened, beside its time and kind
+    narrow = run("report", "--db", recording["db"], check=True,
+                 env={**os.environ, "COLUMNS": "80"}).stdout
+    assert re.search(rf"^\d\d:\d\d:\d\d oom_kill +OOM kill of pid {recording['victim']} ",
+                     narrow, re.M), narrow
+    assert not re.search(r"columns? past", narrow.split("Timeline")[0]), narrow
+    # the allowed failures: one line that says so, not an incident each
+    assert re.search(r"allocation failures? of order 9 \(the first by \S+\) that the caller "
+                     r"allowed", " ".join(narrow.split())), narrow
     # a window: --since/--until cut it
     mid = ivs[len(ivs) // 2]["ts"]
     iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(mid)) + "Z"
@@ -247,8 +264,22 @@ def test_report_at_shows_the_snapshot_of_the_kill(recording):
                                   check=True).stdout.splitlines()]
     types = {r["type"] for r in recs}
     assert {"sys", "zone", "proc"} <= types, types
+    # the moment, not the whole timeline
+    assert "report_interval" not in types, types
     text = run("report", "--db", recording["db"], "--at", iso, check=True).stdout
-    assert "Largest processes" in text and "Zones" in text
+    assert "Largest processes" in text and "Zones" in text and "Timeline" not in text
+    # --at takes back the very forms the report prints: -j's time, and text's clock
+    full = [loads(l) for l in run("report", "--db", recording["db"], "-j",
+                                  check=True).stdout.splitlines()]
+    kill = next(r for r in full if r["type"] == "report_incident" and r["kind"] == "oom_kill")
+    clock = re.search(r"^(\d\d:\d\d:\d\d) oom_kill ",
+                      run("report", "--db", recording["db"], check=True).stdout, re.M)[1]
+    for when in (kill["time"], clock):
+        p = run("report", "--db", recording["db"], "--at", when)
+        assert p.returncode == 0, (when, p.stderr)
+        # (the clock has no fraction: the interval or snapshot of that second)
+        assert re.search(r"the (snapshot|interval) at", p.stdout), p.stdout
+        assert "Largest processes" in p.stdout and "OOM kill of pid" in p.stdout, p.stdout
 
 
 def test_the_schema_is_documented_as_it_is(recording):
@@ -628,7 +659,7 @@ def test_the_text_report_shows_hostile_names_safely(hostile):
     assert "OOM kill of pid" in text and "<!--<script>" in text  # shown as it is: text
     recs = [loads(l) for l in run("report", "--db", hostile["db"], "-j",
                                   check=True).stdout.splitlines()]
-    kills = {json.loads(r["record"])["victim"]["pid"]: json.loads(r["record"])["victim"]["comm"]
+    kills = {r["record"]["victim"]["pid"]: r["record"]["victim"]["comm"]
              for r in recs if r["type"] == "report_incident" and r["kind"] == "oom_kill"}
     for pid, name in hostile["victims"].items():
         # JSON: every valid character as it is, each byte that is not UTF-8 as U+FFFD

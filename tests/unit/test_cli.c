@@ -91,7 +91,12 @@ static void test_times(void **state)
 	assert_true(ms_parse_time("-x", "2026-11-27 08:30:00+00:00", 0) == 1795768200.0);
 	assert_true(ms_parse_time("-x", "2h", 1795768200.0) == 1795768200.0 - 7200);
 	BAD(ms_parse_time("-x", "2026-13-45T99:99", 0));
-	BAD(ms_parse_time("-x", "2026-11-27T08:30:00+02:00", 0));
+	/* the offset report -j prints (ISO 8601), and its other spellings */
+	assert_true(ms_parse_time("-x", "2026-11-27T10:30:00+02:00", 0) == 1795768200.0);
+	assert_true(ms_parse_time("-x", "2026-11-27T03:00:00-0530", 0) == 1795768200.0);
+	assert_true(ms_parse_time("-x", "2026-11-27T09:30:00+01", 0) == 1795768200.0);
+	BAD(ms_parse_time("-x", "2026-11-27T08:30:00+25:00", 0));
+	BAD(ms_parse_time("-x", "2026-11-27T08:30:00+02:00x", 0));
 	BAD(ms_parse_time("-x", "yesterday", 0));
 	BAD(ms_parse_time("-x", "2026-11-27X", 0));
 	BAD(ms_parse_time("-x", "garbage", 0));
@@ -118,6 +123,13 @@ static void test_local_times(void **state)
 	/* with Z or +00:00 the zone does not count */
 	assert_true(ms_parse_time("-x", "2026-07-01T12:00:00Z", 0) == 1782907200.0);
 	assert_true(ms_parse_time("-x", "2026-07-01 12:00+00:00", 0) == 1782907200.0);
+	/* a time of day alone, as the report's text prints it: the latest one not after
+	 * now (08:30Z, 09:30 here) */
+	assert_true(ms_parse_time("-x", "09:00", 1795768200.0) == 1795766400.0);
+	assert_true(ms_parse_time("-x", "09:00:30", 1795768200.0) == 1795766430.0);
+	assert_true(ms_parse_time("-x", "10:00", 1795768200.0) == 1795770000.0 - 86400);
+	BAD(ms_parse_time("-x", "09:00:30x", 1795768200.0));
+	BAD(ms_parse_time("-x", "25:00", 1795768200.0));
 	setenv("TZ", "EST5EDT,M3.2.0,M11.1.0", 1);
 	tzset();
 	assert_true(ms_parse_time("-x", "2026-11-27 08:30", 0) == 1795786200.0); /* 13:30Z */
