@@ -317,6 +317,9 @@ char *metrics_field_name(char *buf, size_t len, const char *prefix, const struct
 	if (f->unit == FU_NS && ends_with(f->key, "_ns")) {
 		k -= 3;
 		unit = "_seconds";
+		/* a JSON total (psi_full_total_ns) is a counter ending in _seconds_total */
+		if (f->kind == FK_COUNTER && k > 6 && !strncmp(f->key + k - 6, "_total", 6))
+			k -= 6;
 	} else if (f->unit == FU_PERCENT && ends_with(f->key, "_percent")) {
 		k -= 8;
 		unit = "_ratio";
