@@ -126,7 +126,7 @@ void out_error_record(const char *message, int exit_status)
 struct help_row {
 	uint64_t null_mask;
 	char topic[32];
-	char line[1024];
+	char line[16384]; /* a markdown paragraph is one line */
 };
 
 static const struct field help_fields[] = {
