@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -210,6 +211,30 @@ bool cachefiles_have_cachestat(void)
 	return have;
 }
 
+/*
+ * Whether this process holds the file open itself. Such a file is never opened here:
+ * closing any descriptor of a file drops every POSIX lock the process holds on it
+ * (fcntl(2)), and the recorder's SQLite database and its -shm file live by those locks
+ * (a reader that no longer saw them truncated the -shm under the recorder: SIGBUS).
+ */
+static bool held_by_self(const struct stat *file)
+{
+	char link[320];
+	struct stat st;
+	bool held = false;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	while (d && !held && (e = readdir(d))) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
+		held = e->d_name[0] != '.' && !stat(link, &st) && st.st_ino == file->st_ino &&
+		       st.st_dev == file->st_dev;
+	}
+	if (d)
+		closedir(d);
+	return held;
+}
+
 /* Open a holder's file as /proc shows it (the same file, even when deleted or renamed). */
 static int open_holder(const struct cache_file *f, const struct cache_holder *h,
 		       const char *range, char *path, size_t len)
@@ -230,7 +255,7 @@ static int open_holder(const struct cache_file *f, const struct cache_holder *h,
 		return -1;
 	path[n] = 0;
 	/* only regular files are opened: a device or a FIFO would notice */
-	if (f->block_device || stat(link, &st) || !S_ISREG(st.st_mode))
+	if (f->block_device || stat(link, &st) || !S_ISREG(st.st_mode) || held_by_self(&st))
 		return -2;
 	fd = open(link, O_RDONLY | O_NOATIME | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
