@@ -55,7 +55,7 @@ CMD_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(CMD_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run test unit e2e e2e-fallback bench clean format test-vm e2e-bins docs test-sanitize \
+.PHONY: all deps run test unit e2e e2e-fallback bench clean format test-vm docs test-sanitize \
 	fuzz soak man completion install uninstall dist deb test-install test-deb test-repro test-boot \
 	vmlinux-h
 # keep BPF objects between builds (they are intermediates of the skeletons)
@@ -266,11 +266,8 @@ soak: deps
 
 # The e2e suite inside QEMU on Debian's 6.1 kernel (see tests/vm/run.sh).
 test-vm: deps
-	@$(MAKE) --no-print-directory e2e-bins
+	@$(MAKE) --no-print-directory memscope $(E2E_BINS)
 	tests/vm/run.sh
-
-# what the e2e suite runs, built before lanes that share it start side by side (.ci/run)
-e2e-bins: memscope $(E2E_BINS)
 
 bench:
 	@scripts/deps.sh bench
