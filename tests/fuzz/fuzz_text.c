@@ -9,7 +9,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *in = malloc(size + 1), out[64], lab[256];
+	char *in = malloc(size + 1), out[64], *lab;
 	struct metrics *m;
 	size_t len;
 	char *fixed, *text;
@@ -20,8 +20,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fixed = json_utf8_fix(in);
 	free(fixed);
 	m = metrics_new();
-	metrics_add(m, "f_bytes", "gauge", in, metrics_labels(lab, sizeof(lab), "comm", in, NULL),
-		    1);
+	lab = metrics_labels("comm", in, NULL);
+	metrics_add(m, "f_bytes", "gauge", in, lab, 1);
+	free(lab);
 	text = metrics_render(m, &len);
 	free(text);
 	metrics_free(m);
