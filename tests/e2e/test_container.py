@@ -131,7 +131,7 @@ def test_metrics_without_host_pid_match_the_host(container):
         == nodes, samples.get("memscope_zone_free_bytes")
     node_free = sum(v for _, v in samples["memscope_zone_free_bytes"])
     assert within_bracket(node_free, before["MemFree"], after["MemFree"], rel=0.02)
-    assert samples.get("memscope_reclaim_scanned_pages_total"), "no reclaim counters"
+    assert samples.get("memscope_reclaim_scanned_bytes_total"), "no reclaim counters"
     assert value(samples, "memscope_build_info") == 1
 
 
@@ -140,15 +140,15 @@ def test_memcg_oom_kill_on_the_host_is_counted(container):
     try:
         w = cg.run(f"{WORKLOAD} --anon 256")
         assert w.wait(timeout=60 * SLOWDOWN) == -signal.SIGKILL
-        want = f'memscope_oom_kills_total{{constraint="memcg",memcg="{cg.rel}"}}'
+        want = f'memscope_memcg_oom_kills_total{{cgroup="{cg.rel}"}}'
         for _ in range(int(100 * SLOWDOWN)):  # the event reaches the exporter's count
             samples, _ = parse(container.scrape())
-            kills = [v for l, v in samples.get("memscope_oom_kills_total", [])
-                     if l.get("memcg") == cg.rel]
+            kills = [v for l, v in samples.get("memscope_memcg_oom_kills_total", [])
+                     if l.get("cgroup") == cg.rel]
             if kills:
                 break
             time.sleep(0.1)
-        assert kills == [1.0], (want, samples.get("memscope_oom_kills_total"))
+        assert kills == [1.0], (want, samples.get("memscope_memcg_oom_kills_total"))
     finally:
         cg.remove()
 
