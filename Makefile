@@ -178,7 +178,8 @@ $(OUT)/tests/libfailresp.so: tests/e2e/failresp.c
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g -Wall -shared -fPIC -o $@ $<
 
-E2E_BINS := $(OUT)/tests/fentry_only.bpf.o $(OUT)/tests/task_pids.bpf.o $(OUT)/tests/workload \
+E2E_BINS := $(OUT)/tests/fentry_only.bpf.o $(OUT)/tests/task_pids.bpf.o \
+	    $(OUT)/tests/task_from_pid.bpf.o $(OUT)/tests/workload \
 	    $(OUT)/tests/stall_nest $(OUT)/tests/kswapd_run $(OUT)/tests/leaky \
 	    $(OUT)/tests/leaky_nofp $(OUT)/tests/libfailresp.so $(OUT)/tests/libclockstep.so
 

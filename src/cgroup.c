@@ -115,10 +115,11 @@ static struct {
 static int on_kill(void *ctx, void *data, size_t len)
 {
 	const struct oom_event *e = data;
+	uint64_t id;
 
 	(void)ctx;
-	if (len >= sizeof(*e) && e->kind == OOM_EV_KILL && e->has_memcg)
-		memcg_attributed_of(&st.kills_seen, e->memcg_id)->kills++;
+	if (len >= sizeof(*e) && kill_victim_memcg_id(e, &id))
+		memcg_attributed_of(&st.kills_seen, id)->kills++;
 	return 0;
 }
 
@@ -324,6 +325,8 @@ static void run_live(const struct ms_opts *o)
 
 			memcg_fill_live(r, memcg_attributed_find(&now, r->id),
 					memcg_attributed_find(&before, r->id));
+			if (!kills_victim_memcg(st.kills)) /* no victim's cgroup: unknown */
+				record_null(&memcg_desc, r, "oom_kills");
 			memcg_add_refaults(r, memcg_list_find(&prev, r->id));
 		}
 		print_list(&cur, true, ms_wall_now());

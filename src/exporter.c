@@ -373,17 +373,21 @@ static void count_kill(const struct oom_event *e, const struct oom_event *contro
 	const char *constraint;
 	struct kill_verdict v;
 	char comm[MS_COMM_LEN + 1];
+	uint64_t id;
+	bool named;
 
 	kill_explain(e, control, ex.control_hook, &v);
 	constraint = v.constraint ? v.constraint : "unknown";
 	count_of(&ex.by_constraint, constraint)->n++;
-	if (e->has_memcg && !e->memcg_of_trigger)
-		count_memcg_kill(e->memcg_id, e->ts_ns);
+	named = kill_victim_memcg_id(e, &id);
+	if (named)
+		count_memcg_kill(id, e->ts_ns);
 	oom_victim_row_of(e, &ex.last_victim);
 	snprintf(comm, sizeof(comm), "%.*s", MS_COMM_LEN, ex.last_victim.comm);
 	free(ex.victim_info);
-	ex.victim_info = metrics_labels("comm", comm, "cgroup", v.path, "constraint", constraint,
-					NULL);
+	/* the trigger's cgroup is not the victim's to name */
+	ex.victim_info = metrics_labels("comm", comm, "cgroup", named ? v.path : NULL,
+					"constraint", constraint, NULL);
 	ex.last_kill_time = ms_boot_ns_to_real(e->ts_ns);
 	ex.has_victim = true;
 }
@@ -451,7 +455,8 @@ static const char *const memcg_help[] = {
 	"reclaim_reclaimed_pages", "of those, reclaimed",
 	"oom_kills",
 	"OOM kills of its processes seen by memscope (BPF) since it started: 0 from the "
-	"cgroup's first scrape", NULL };
+	"cgroup's first scrape; unknown where the kernel's events name no victim's memory "
+	"cgroup (mark_victim with the pid alone, no lookup of its task)", NULL };
 
 enum { V_SYSTEM, V_MEMINFO, V_NODE, V_ZONE, V_RECLAIM, V_KSWAPD, V_VICTIM, V_MEMCG,
        V_PROCESS, V_PARTS, V_SLAB, V_FILE, V_NR };
@@ -762,6 +767,8 @@ static void serve_memcg(struct metrics *m, struct memcg_row *r)
 				   "qos_class", label_or_null(r, "qos_class", r->qos_class), NULL);
 
 	memcg_fill_live(r, a, NULL); /* since start: 0 for a cgroup without any */
+	if (!kills_victim_memcg(ex.kills)) /* kills name no victim's cgroup: no count */
+		record_null(&memcg_desc, r, "oom_kills");
 	memcg_add_refaults(r, memcg_list_find(&ex.prev, r->id));
 	add_view(m, V_MEMCG, r, lab);
 	memcg_histogram(m, a, lab);

@@ -87,9 +87,22 @@ static __always_inline void victim_record(struct trace_event_raw_mark_victim *re
 	e->pgtables_bytes = BPF_CORE_READ(rec, pgtables) * 1024;
 }
 
-/* t: the victim's task (tp_btf, raw_tp); rec: the classic record instead. */
+/*
+ * The victim's task by its pid, for the classic record, which holds values only. A kfunc
+ * (bpf_task_from_pid, 6.2); weak, so the object loads where the kernel lacks it. Only
+ * oom_victim_found_tp calls it: user space loads that program where a classic
+ * tracepoint program may (src/lib/hooks.c loads one to see).
+ */
+extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym __weak;
+extern void bpf_task_release(struct task_struct *p) __ksym __weak;
+
+/*
+ * t: the victim's task (tp_btf, raw_tp); rec: the classic record instead, and
+ * memcg_of: the victim's task looked up by pid, read for its memory cgroup only.
+ */
 static __noinline void victim(void *ctx, struct task_struct *t, __u32 pid,
-			      struct trace_event_raw_mark_victim *rec)
+			      struct trace_event_raw_mark_victim *rec,
+			      struct task_struct *memcg_of)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct oom_event *e = reserve(OOM_EV_KILL, pid);
@@ -119,6 +132,8 @@ static __noinline void victim(void *ctx, struct task_struct *t, __u32 pid,
 			e->exact = exact;
 		}
 		read_memcg(t, e);
+	} else if (memcg_of) {
+		read_memcg(memcg_of, e);
 	} else {
 		/*
 		 * No victim task (a pid-only mark_victim, or the classic record). The task
@@ -137,13 +152,30 @@ static __noinline void victim(void *ctx, struct task_struct *t, __u32 pid,
 }
 
 /* Kernels since 2024: mark_victim(task, uid) */
-MS_TRACEPOINT(oom_victim_task, mark_victim, victim(ctx, t, BPF_CORE_READ(t, pid), NULL),
-	      struct task_struct *t)
+MS_TRACEPOINT(oom_victim_task, mark_victim,
+	      victim(ctx, t, BPF_CORE_READ(t, pid), NULL, NULL), struct task_struct *t)
 
 /* Older kernels: mark_victim(pid) */
-MS_TRACEPOINT(oom_victim_pid, mark_victim, victim(ctx, NULL, pid, NULL), int pid)
+MS_TRACEPOINT(oom_victim_pid, mark_victim, victim(ctx, NULL, pid, NULL, NULL), int pid)
 /* Any kernel: the record, with the victim's sizes where the kernel puts them in it. */
-MS_CLASSIC(oom_victim, oom, mark_victim, mark_victim, victim(ctx, NULL, ctx->pid, ctx))
+MS_CLASSIC(oom_victim, oom, mark_victim, mark_victim,
+	   victim(ctx, NULL, ctx->pid, ctx, NULL))
+
+/*
+ * The same, and the victim's memory cgroup, as tp_btf reads it, from its task found by
+ * the record's pid (the initial namespace's, as bpf_task_from_pid wants it).
+ * mark_victim follows the SIGKILL at once: a victim already gone by then (exited and
+ * reaped) is not found, and that kill names the trigger's cgroup, said so.
+ */
+static __always_inline void victim_found(struct trace_event_raw_mark_victim *rec)
+{
+	struct task_struct *t = bpf_task_from_pid(rec->pid);
+
+	victim(rec, NULL, rec->pid, rec, t);
+	if (t)
+		bpf_task_release(t);
+}
+MS_CLASSIC(oom_victim_found, oom, mark_victim, mark_victim, victim_found(ctx))
 
 static __always_inline void reaper(__u32 kind, int pid)
 {

@@ -42,6 +42,7 @@ const struct hook_spec kills_hooks[KILLS_NR_HOOKS] = {
 struct kills {
 	struct oom_bpf *skel;
 	const char *control_hook;
+	bool victim_memcg; /* each kill names its victim's memory cgroup */
 	struct ring_buffer *rb; /* kills_victims only */
 	struct oom_victim v[32];
 	int nv;
@@ -64,6 +65,19 @@ static void set_rodata(struct oom_bpf *skel, const struct kills_want *w)
 	skel->rodata->page_kb = ms_page_size() / 1024;
 }
 
+/*
+ * The classic record has no task: where a classic program may look the victim up by
+ * pid, the program that does (oom_victim_found_tp) stands in for the plain one. Asked
+ * before hooks_select, which frees the kernel's BTF the probe needs.
+ */
+static bool classic_finds_victim(const struct hook_spec *mark_victim)
+{
+	int v = hook_spec_choice(mark_victim);
+
+	return v != HOOK_NONE && mark_victim->v[v].kind == HK_TRACEPOINT &&
+	       tracepoint_finds_tasks();
+}
+
 /* oom_constraint's names, copied at open: explaining a kill never parses the BTF. */
 static struct kbtf_enum constraint_names;
 
@@ -71,7 +85,8 @@ struct kills *kills_open(const struct kills_want *w)
 {
 	struct hook_spec hooks[KILLS_NR_HOOKS];
 	struct kills *k = calloc(1, sizeof(*k));
-	int chosen[KILLS_NR_HOOKS], err;
+	int chosen[KILLS_NR_HOOKS], err, mv;
+	bool task_shape, found;
 	char why[256];
 
 	if (!k)
@@ -79,8 +94,9 @@ struct kills *kills_open(const struct kills_want *w)
 	ms_require_bpf();
 	/* Before 2024 mark_victim gave only the pid: use the programs for that shape. */
 	memcpy(hooks, kills_hooks, sizeof(hooks));
-	hooks[hook_index(hooks, KILLS_NR_HOOKS, "oom:mark_victim")] =
-		kbtf_tp_arg_is_ptr("mark_victim", 0) == 0 ? victim_pid : victim_task;
+	mv = hook_index(hooks, KILLS_NR_HOOKS, "oom:mark_victim");
+	task_shape = kbtf_tp_arg_is_ptr("mark_victim", 0) != 0;
+	hooks[mv] = task_shape ? victim_task : victim_pid;
 	if (!constraint_names.n)
 		kbtf_enum_copy("oom_constraint", "CONSTRAINT_", &constraint_names);
 	k->skel = oom_bpf__open_opts(ms_bpf_open_opts());
@@ -95,8 +111,15 @@ struct kills *kills_open(const struct kills_want *w)
 	bpf_program__set_autoload(k->skel->progs.oom_victim_task_raw, false);
 	bpf_program__set_autoload(k->skel->progs.oom_victim_pid_btf, false);
 	bpf_program__set_autoload(k->skel->progs.oom_victim_pid_raw, false);
+	found = classic_finds_victim(&hooks[mv]);
 	if (hooks_select(k->skel->obj, hooks, KILLS_NR_HOOKS, chosen, why, sizeof(why)))
 		ms_fatal("%s", why);
+	bpf_program__set_autoload(k->skel->progs.oom_victim_found_tp, found);
+	if (found)
+		bpf_program__set_autoload(k->skel->progs.oom_victim_tp, false);
+	/* the victim's memory cgroup: tp_btf's and raw_tp's task shape, or that lookup;
+	 * the pid shape and the plain record give the trigger's only */
+	k->victim_memcg = found || (task_shape && hooks[mv].v[chosen[mv]].kind != HK_TRACEPOINT);
 	err = oom_bpf__load(k->skel);
 	if (err)
 		ms_bpf_fail("loading oom's BPF programs", err);
@@ -117,6 +140,17 @@ int kills_events_fd(struct kills *k)
 const char *kills_control_hook(const struct kills *k)
 {
 	return k->control_hook;
+}
+
+bool kills_victim_memcg(const struct kills *k)
+{
+	return k->victim_memcg;
+}
+
+bool kill_victim_memcg_id(const struct oom_event *e, uint64_t *id)
+{
+	*id = e->memcg_id;
+	return e->kind == OOM_EV_KILL && e->has_memcg && !e->memcg_of_trigger;
 }
 
 const volatile unsigned long long *kills_lost(struct kills *k)

@@ -29,6 +29,14 @@ struct kills *kills_open(const struct kills_want *w);
 int kills_events_fd(struct kills *k);
 /* The kind of hook that reads struct oom_control ("fentry", "kprobe"), or NULL. */
 const char *kills_control_hook(const struct kills *k);
+/*
+ * Does each kill name its victim's memory cgroup? Not where mark_victim gives only the
+ * pid, or the classic record without a way to look its task up: then only the
+ * trigger's (memcg_of_trigger), and no count per cgroup can be had.
+ */
+bool kills_victim_memcg(const struct kills *k);
+/* A kill naming its victim's memory cgroup: true, with that cgroup's id. */
+bool kill_victim_memcg_id(const struct oom_event *e, uint64_t *id);
 const volatile unsigned long long *kills_lost(struct kills *k);
 void kills_close(struct kills *k);
 

@@ -1022,7 +1022,8 @@ static const struct field memcg_fields[] = {
 	  "live: pages its tasks' own (direct, memcg) reclaim scanned in the interval"),
 	CK(reclaim_reclaimed_pages, "RECLAIMED", FU_PAGES, "live: ... and reclaimed"),
 	CK(oom_kills, "KILLS", FU_NONE,
-	  "live: OOM kills of its processes in the interval, seen by BPF"),
+	  "live: OOM kills of its processes in the interval, seen by BPF; null where the "
+	  "kernel's events name no victim's memory cgroup"),
 	FLD_RECS(struct memcg_row, stall_histogram, nr_buckets, "stall_histogram",
 		 &hist_bucket_desc, "live: the interval's stalls in log2 buckets (non-empty "
 		 "ones); empty in a snapshot"),

@@ -189,6 +189,48 @@ bool kernel_func_in_btf(const char *name)
 	return btf && btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
 }
 
+/*
+ * May a classic tracepoint program look a task up by pid? bpf_task_from_pid is a kfunc
+ * (6.2), and which program types may call kfuncs differs between kernels
+ * (bpf_prog_type_to_kfunc_hook in kernel/bpf/btf.c): load a program that calls it and
+ * releases what it got, and see whether the verifier takes it.
+ */
+static int try_task_by_pid(void)
+{
+	struct btf *btf = kbtf_vmlinux();
+	int from_pid = btf ? btf__find_by_name_kind(btf, "bpf_task_from_pid", BTF_KIND_FUNC) : -1;
+	int release = btf ? btf__find_by_name_kind(btf, "bpf_task_release", BTF_KIND_FUNC) : -1;
+	/* t = bpf_task_from_pid(1); if (t) bpf_task_release(t); return 0; */
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1, .imm = 1 },
+		{ .code = BPF_JMP | BPF_CALL, .src_reg = BPF_PSEUDO_KFUNC_CALL, .imm = from_pid },
+		{ .code = BPF_JMP | BPF_JEQ | BPF_K, .dst_reg = BPF_REG_0, .off = 2 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = BPF_REG_1, .src_reg = BPF_REG_0 },
+		{ .code = BPF_JMP | BPF_CALL, .src_reg = BPF_PSEUDO_KFUNC_CALL, .imm = release },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd;
+
+	if (from_pid <= 0 || release <= 0)
+		return FAILS;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACEPOINT, "ms_task_by_pid", "GPL", insns,
+			   ARRAY_SIZE(insns), NULL);
+	if (fd < 0)
+		return FAILS;
+	close(fd);
+	return WORKS;
+}
+
+bool tracepoint_finds_tasks(void)
+{
+	static int state = UNKNOWN;
+
+	if (state == UNKNOWN)
+		state = try_task_by_pid();
+	return state == WORKS;
+}
+
 /* Does the hook point itself exist for this variant's kind? */
 static bool target_exists(const struct hook_spec *spec, enum hook_kind k)
 {

@@ -41,6 +41,9 @@ bool tracepoint_in_btf(const char *event);
 /* A function the kernel can hook by name (BTF FUNC, not inlined away). */
 bool kernel_func_in_btf(const char *name);
 
+/* A classic tracepoint program may look a task up by pid (bpf_task_from_pid): loaded. */
+bool tracepoint_finds_tasks(void);
+
 /* The most variants a probe has (bounds loops over hook_spec.v[]). */
 #define HOOK_MAX_VARIANTS 4
 

@@ -426,17 +426,35 @@ def function_hooks_offered():
     return offered - set(AVOID_HOOKS)
 
 
-def fentry_loads():
-    """(does the kernel load a fentry program, bpftool's error): an independent load."""
-    obj = os.path.join(ROOT, "build", "tests", "fentry_only.bpf.o")
+def kills_name_victim_memcg():
+    """Can memscope tell each OOM kill's victim's memory cgroup in this pass? The
+    kernel's answer, found without memscope: tp_btf and raw_tp receive the victim's task
+    where mark_victim passes it (the change that did also put the victim's uid in its
+    record); the classic record holds no task, so there only where a classic program may
+    look the victim up by pid (bpftool loads one that does)."""
+    if not CLASSIC:
+        ensure_tracefs()
+        with open(os.path.join(TRACEFS, "events", "oom", "mark_victim", "format")) as f:
+            return " uid;" in f.read()
+    return bpftool_loads("task_from_pid.bpf.o", "memscope_test_task_from_pid")[0]
+
+
+def bpftool_loads(name, pin_name):
+    """(does bpftool load build/tests/<name>, its error): an independent load."""
+    obj = os.path.join(ROOT, "build", "tests", name)
     assert os.path.exists(obj), "built by make test"
     if not os.path.ismount("/sys/fs/bpf"):
         subprocess.run(["mount", "-t", "bpf", "bpf", "/sys/fs/bpf"], check=True)
-    pin = "/sys/fs/bpf/memscope_test_fentry"
+    pin = os.path.join("/sys/fs/bpf", pin_name)
     loaded = subprocess.run(["bpftool", "prog", "load", obj, pin], capture_output=True)
     if os.path.exists(pin):
         os.unlink(pin)
     return loaded.returncode == 0, loaded.stderr.decode()[-500:]
+
+
+def fentry_loads():
+    """(does the kernel load a fentry program, bpftool's error): an independent load."""
+    return bpftool_loads("fentry_only.bpf.o", "memscope_test_fentry")
 
 
 # The only reasons a test may be skipped (issue 36): the kernel under test lacks a
