@@ -225,7 +225,8 @@ static void total_of(const struct state *st, const struct cache_walk_stats *ws,
 	record_null(&cache_total_desc, t, "deleted_bytes");
 }
 
-static void print_total(const struct cache_total_row *t, const char *when)
+/* dirty_shown: the table has DIRTY and WB columns (a table drops a column of '-' alone). */
+static void print_total(const struct cache_total_row *t, const char *when, bool dirty_shown)
 {
 	char a[32], b[32], c[32], d[32], line[600];
 
@@ -237,8 +238,11 @@ static void print_total(const struct cache_total_row *t, const char *when)
 		 t->walked ? "" : "; the files processes hold open or map (--all: every file)");
 	out_wrap("", "  ", line);
 	if (!cachefiles_have_cachestat())
-		out_wrap("", "  ", "DIRTY and WB are '-': they need cachestat(2) (6.5+), which this "
-			 "kernel lacks");
+		out_wrap("", "  ", dirty_shown ?
+			 "DIRTY and WB are '-': they need cachestat(2) (6.5+), which this kernel "
+			 "lacks" :
+			 "dirty and writeback pages are unknown on this kernel (no DIRTY and WB "
+			 "columns): they need cachestat(2) (6.5+)");
 	if (t->walked) {
 		snprintf(line, sizeof(line), "walked %llu file systems, %llu files in %.1f s; %llu "
 			 "could not be opened", (unsigned long long)t->walk_file_systems,
@@ -281,11 +285,11 @@ static void report(struct state *st, bool live, const struct cache_walk_stats *w
 		struct ms_col cols[16];
 		struct ms_table *t;
 
-		print_total(&total, when);
 		t = table_new(cols, record_cols(&cache_file_desc, cols, ARRAY_SIZE(cols),
 						live ? 0 : FF_DELTA));
 		for (size_t i = 0; i < n; i++)
 			table_add(t, record_row(&cache_file_desc, &st->rows[i], now));
+		print_total(&total, when, table_shows(t, "dirty_bytes"));
 		table_flush(t);
 		table_free(t);
 		out_printf("\n");

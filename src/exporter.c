@@ -448,7 +448,8 @@ static const char *const kswapd_help[] = {
 static const char *const memcg_help[] = {
 	"working_set_refault_bytes",
 	"memscope's working set: anon + active file + the file pages refaulted since the "
-	"previous scrape (at most inactive file); absent on a cgroup's first scrape",
+	"previous scrape (at most inactive file); absent on a cgroup's first scrape, and "
+	"with no refault_file_bytes_total",
 	"reclaim_scanned_pages",
 	"what its tasks' own (direct and memcg) reclaim scanned, attributed in BPF since "
 	"memscope started",
@@ -1549,8 +1550,11 @@ static const char docs_intro[] =
 	"each scrape: those with an OOM kill memscope saw in the last 15 minutes first, "
 	"then the largest by usage (memory.current or memory.usage_in_bytes), among the "
 	"cgroups at or below `--cgroup PATH` (default: all but the root, whose figures are "
-	"the system's). Every cgroup's counters (usage, limits, peak, swap, events, v1's "
-	"failcnt, kmem and soft limit) come from one pass of a BPF cgroup iterator (6.1+) "
+	"the system's; a machine with no cgroup below the root has no `memscope_memcg_` "
+	"family). A family from a line of memory.stat the kernel does not write (its HELP "
+	"says since when) has no series. Every cgroup's counters (usage, limits, peak, "
+	"swap, events, v1's failcnt, kmem and soft limit) come from one pass of a BPF "
+	"cgroup iterator (6.1+) "
 	"and only the N's memory.stat (and v2's memory.pressure) is read, from files held "
 	"open while the cgroup is served; on older kernels, or past 4096 cgroups, each "
 	"cgroup's usage file is read and the N's files whole. "

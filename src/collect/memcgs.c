@@ -994,10 +994,16 @@ static const struct field memcg_fields[] = {
 	B(working_set_refault_bytes, "WSET_RF",
 	  "live estimate from refaults: anon + active file + file pages refaulted in the "
 	  "interval (at most inactive file); null in a snapshot"),
-	C(refault_anon_pages, NULL, FU_PAGES, "memory.stat workingset_refault_anon"),
-	C(refault_file_pages, NULL, FU_PAGES, "memory.stat workingset_refault_file"),
-	C(activate_anon_pages, NULL, FU_PAGES, "memory.stat workingset_activate_anon"),
-	C(activate_file_pages, NULL, FU_PAGES, "memory.stat workingset_activate_file"),
+	/* v2: 170b04b7ae49 split workingset_refault and _activate (5.9); v1 got the refaults
+	 * from e09b0b61fbbf (6.1), never the activations */
+	C(refault_anon_pages, NULL, FU_PAGES, "memory.stat workingset_refault_anon (v2: 5.9+, "
+	  "v1: 6.1+; an older kernel's has no such line)"),
+	C(refault_file_pages, NULL, FU_PAGES, "memory.stat workingset_refault_file (v2: 5.9+, "
+	  "v1: 6.1+; an older kernel's has no such line)"),
+	C(activate_anon_pages, NULL, FU_PAGES, "memory.stat workingset_activate_anon (v2: 5.9+; "
+	  "not in v1's)"),
+	C(activate_file_pages, NULL, FU_PAGES, "memory.stat workingset_activate_file (v2: 5.9+; "
+	  "not in v1's)"),
 	C(faults, NULL, FU_NONE, "page faults of its tasks: memory.stat pgfault"),
 	C(major_faults, NULL, FU_NONE, "of those, major (from disk): memory.stat pgmajfault"),
 	C(events_low, NULL, FU_NONE, "memory.events low (v2)"),

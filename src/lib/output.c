@@ -681,6 +681,28 @@ static void print_line(const struct ms_table *t, const int *w, json_object *row,
 	out_printf("%s\n", line);
 }
 
+/* The columns of the next flush (the first flush's, kept): measured and chosen. */
+static void pick(struct ms_table *t, char *buf, size_t len)
+{
+	measure(t, buf, len);
+	if (!t->chosen)
+		choose_columns(t, buf, len);
+	keep_fitting(t);
+}
+
+bool table_shows(struct ms_table *t, const char *key)
+{
+	char buf[512];
+
+	if (json_mode || !t->nrows)
+		return false;
+	pick(t, buf, sizeof(buf));
+	for (int c = 0; c < t->ncols; c++)
+		if (!strcmp(t->cols[c].key, key))
+			return t->shown[c];
+	return false;
+}
+
 void table_flush(struct ms_table *t)
 {
 	char buf[512];
@@ -688,10 +710,7 @@ void table_flush(struct ms_table *t)
 
 	if (json_mode || !t->nrows)
 		return;
-	measure(t, buf, sizeof(buf));
-	if (!t->chosen)
-		choose_columns(t, buf, sizeof(buf));
-	keep_fitting(t);
+	pick(t, buf, sizeof(buf));
 	layout(t, w);
 	print_line(t, w, NULL, buf, sizeof(buf));
 	for (int c = 0; c < t->ncols; c++)

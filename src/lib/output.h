@@ -50,6 +50,9 @@ long table_rows(const struct ms_table *t);
  * columns between intervals), dropping the rightmost only if the line cannot hold them.
  */
 void table_flush(struct ms_table *t);
+/* Whether the next flush prints the column of this key (text said before the table can
+ * then speak of what the table shows). False in JSON mode or with no rows. */
+bool table_shows(struct ms_table *t, const char *key);
 /* A table flushed every interval: numbers get room to grow from the first flush on. */
 void table_set_live(struct ms_table *t);
 /* Text s shortened to at most w characters: its tail kept (a path: the first component,

@@ -114,19 +114,38 @@ def test_a_file_written_and_not_synced_shows_dirty_bytes():
 
 
 def test_text_says_why_dirty_is_unknown():
-    """At 80 columns; before 6.5 (no cachestat) the dirty and writeback columns are '-'
-    and a line says why, never 0."""
+    """At 80 columns; before 6.5 (no cachestat) dirty and writeback pages are unknown:
+    the text says so and why, as its table shows it (DIRTY and WB columns of '-', or no
+    such columns: a table leaves out a column of '-' alone), never 0; JSON has null."""
     out = subprocess.run([MEMSCOPE, "cache", "--top", "5"], capture_output=True, text=True,
                          env=dict(os.environ, COLUMNS="80"), check=True).stdout
     lines = out.splitlines()
     assert all(len(l) <= 80 for l in lines), max(lines, key=len)
-    why = "DIRTY and WB are '-': they need cachestat(2) (6.5+), which this kernel lacks"
-    head = " ".join(l.strip() for l in lines[:4])
-    assert (why in head) == (not has_cachestat()), out
-    rows = lines[lines.index(next(l for l in lines if "CACHED" in l)) + 1:]
+    at = next(i for i, l in enumerate(lines) if l.split()[:1] == ["CACHED"])
+    said = " ".join(l.strip() for l in lines[:at])
+    head = lines[at].split()
+    dashes = "DIRTY and WB are '-': they need cachestat(2) (6.5+), which this kernel lacks"
+    gone = ("dirty and writeback pages are unknown on this kernel (no DIRTY and WB "
+            "columns): they need cachestat(2) (6.5+)")
+    shown = "DIRTY" in head
+    assert shown == ("WB" in head), lines[at]
+    if has_cachestat():
+        assert dashes not in said and gone not in said, out
+    elif shown:
+        assert dashes in said and gone not in said, out
+        # numbers are a value and its unit (CACHED "1.5 MiB"): the cells from the right
+        # of CACHED's two words, DIRTY's and WB's as '-'
+        rows = [r.split() for r in lines[at + 1:] if r.strip() and not r.startswith("(")]
+        assert rows and all(r[2:4] == ["-", "-"] for r in rows), out
+    else:
+        assert gone in said and dashes not in said, out
+    recs = run_json("cache", "--top", "5")
+    files = [r for r in recs if r["type"] == "cache_file"]
+    total = [r for r in recs if r["type"] == "cache_total"]
+    assert files and len(total) == 1, recs
     if not has_cachestat():
-        rows = [r for r in rows if r.strip() and not r.startswith("(")]
-        assert rows and all(r.split()[2:4] == ["-", "-"] for r in rows), out
+        for r in files + total:
+            assert r["dirty_bytes"] is None and r["writeback_bytes"] is None, r
 
 
 def test_all_finds_a_cached_file_no_process_holds(big_file):

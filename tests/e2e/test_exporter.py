@@ -264,13 +264,68 @@ def open_status(pid):
         return ""
 
 
-def test_counters_never_decrease_between_scrapes(exporter):
+def memcg_hierarchy():
+    """The memory controller's mount and the memory.stat line of file refaults there."""
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers") and \
+            "memory" in open("/sys/fs/cgroup/cgroup.controllers").read():
+        return "/sys/fs/cgroup", "workingset_refault_file"
+    return "/sys/fs/cgroup/memory", "total_workingset_refault_file"  # v1: the subtree's
+
+
+def file_refaults():
+    """{cgroup: memory.stat's file refaults (pages), None where the kernel writes no such
+    line (v2 before 5.9, v1 before 6.1)} for each cgroup below the root."""
+    top, key = memcg_hierarchy()
+    out = {}
+    for d, _, _ in os.walk(top):
+        try:
+            with open(os.path.join(d, "memory.stat")) as f:
+                lines = dict(l.split() for l in f if l.strip())
+        except OSError:
+            continue  # gone, or the root's (v2 before 6.x has none)
+        if d != top:
+            out[d[len(top):]] = int(lines[key]) if key in lines else None
+    return out
+
+
+@pytest.fixture
+def own_memcg():
+    """A memory cgroup with a process in it: a machine with none below the root (the test
+    guest) has one for the exporter to serve."""
+    cg = MemoryCgroup("memscope-test-exporter-counters", 256 << 20)
+    p = cg.run("sleep 600")
+    while not open(f"{cg.path}/cgroup.procs").read().strip():
+        time.sleep(0.05)
+    yield cg
+    p.kill()
+    p.wait()
+    cg.remove()
+
+
+def test_counters_never_decrease_between_scrapes(own_memcg, exporter):
+    before = file_refaults()
     first, types = parse(exporter.scrape())
+    after = file_refaults()
     drop_caches()
     second, _ = parse(exporter.scrape())
     counters = [n for n, t in types.items() if t == "counter"]
     assert "memscope_reclaim_scanned_bytes_total" in counters
-    assert "memscope_memcg_refault_file_bytes_total" in counters
+    # file refaults: a series exactly for each served cgroup whose memory.stat has the
+    # line, its value the kernel's between the reads around the scrape; none elsewhere
+    served = {l["cgroup"] for l, _ in first["memscope_memcg_usage_bytes"]}
+    assert served, "no memory cgroup served: the check below is void"
+    name = "memscope_memcg_refault_file_bytes_total"
+    got = {l["cgroup"]: v for l, v in first.get(name, [])}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for cg in served & before.keys() & after.keys():
+        if before[cg] is None:
+            assert cg not in got, (cg, got[cg])
+        else:
+            assert cg in got and before[cg] * page <= got[cg] <= after[cg] * page, \
+                (cg, before[cg], after[cg], got.get(cg))
+    # (a cgroup made or removed around the scrape: whichever read saw it)
+    known = [before.get(cg, after.get(cg)) is not None for cg in served]
+    assert (name in counters) == any(known), (served, got)
     for name in counters:
         for labels, v in first[name]:
             later = [w for l, w in second[name] if l == labels]

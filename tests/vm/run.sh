@@ -8,8 +8,10 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${MEMSCOPE_VM_CACHE:-/var/cache/memscope-vm}
 mem=${MEMSCOPE_VM_MEM:-1G}
 timeout_s=${MEMSCOPE_VM_TIMEOUT:-2700}
-# Arguments go to pytest (default: the whole e2e suite, quietly).
-pytest_args=${*:--q -rs tests/e2e}
+# Arguments go to pytest (default: the whole e2e suite, quietly), each one word as given:
+# the guest's shell reads them back single-quoted, so -k "a or b" stays one expression.
+[ $# -gt 0 ] || set -- -q -rs tests/e2e
+quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 
 "$top/scripts/deps.sh" vm
 mkdir -p "$cache"
@@ -52,6 +54,7 @@ fi
 work=$(mktemp -d /tmp/memscope-vm.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/initrd"/{bin,dev,proc,sys,host,results,modules} "$work/results"
+{ printf 'set --'; for a; do printf ' %s' "$(quote "$a")"; done; echo; } > "$work/results/args"
 cp /bin/busybox "$work/initrd/bin/busybox"
 for m in $mods; do
 	cp "$(find "$kdir/lib/modules" -name "$m.ko" | head -n 1)" "$work/initrd/modules/"
@@ -87,11 +90,11 @@ n=0
 for avoid in "" fentry,tp_btf fentry,tp_btf,raw_tp; do
 	n=\$((n + 1))
 	echo "=== pass \$n: \${avoid:+--avoid-hooks }\${avoid:-preferred hooks}" >> /results/log
-	chroot /host /bin/sh -c "cd $top && PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
+	chroot /host /bin/sh -c ". /var/tmp/results/args && cd $top && PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
 		PYTHONDONTWRITEBYTECODE=1 MEMSCOPE_TEST_DATA_DIR=/var/tmp/disk \
 		MEMSCOPE_TEST_SLOWDOWN=4 MEMSCOPE_TEST_EXPECT_HOOKS=fentry,kprobe \
 		MEMSCOPE_TEST_AVOID_HOOKS=\$avoid \
-		/usr/bin/python3 -m pytest -p no:cacheprovider $pytest_args \
+		/usr/bin/python3 -m pytest -p no:cacheprovider \"\\\$@\" \
 		>> /var/tmp/results/log 2>&1"
 	echo \$? > /results/rc\$n
 done
