@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import DATA_DIR, MEMSCOPE, loads, run_json, scaled_mib
+from conftest import DATA_DIR, MEMSCOPE, MemoryCgroup, loads, run_json, scaled_mib
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -181,3 +181,15 @@ def test_memcg_cache_from_the_files():
     recs = run_json("cache", "--memcg")
     root = [r for r in recs if r["path"] == "/"][0]
     assert root["file_bytes"] is not None and root["file_bytes"] > 0
+
+
+def test_memcg_cache_names_a_deep_cgroup_whole():
+    # two names of 200 bytes: a path past 256 bytes was cut to its first 255
+    outer = MemoryCgroup("ms-" + "o" * 197, 1 << 30)
+    inner = MemoryCgroup(outer.rel[1:] + "/ms-" + "i" * 196, 1 << 30)
+    try:
+        recs = run_json("cache", "--memcg")
+        assert inner.rel in [r["path"] for r in recs], len(inner.rel)
+    finally:
+        inner.remove()
+        outer.remove()
