@@ -177,6 +177,21 @@ def test_churn_of_a_read_is_the_files_size(big_file):
     assert added == mib << 20, added
 
 
+def test_its_own_descriptors_are_read_once_a_report(tmp_path):
+    # a file memscope holds itself is never opened (closing it would drop its POSIX
+    # locks): its own descriptors are listed once a report, not again for each file
+    trace = tmp_path / "trace"
+    p = subprocess.run(["strace", "-f", "-qq", "-e", "trace=openat", "-o", str(trace),
+                        MEMSCOPE, "cache", "--top", "0", "--json"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    named = [r for r in map(loads, p.stdout.splitlines())
+             if r["type"] == "cache_file" and r["path"]]
+    scans = [ln for ln in trace.read_text().splitlines() if '"/proc/self/fd",' in ln]
+    assert len(named) > 1
+    assert len(scans) == 1, (len(scans), len(named))
+
+
 def test_memcg_cache_from_the_files():
     recs = run_json("cache", "--memcg")
     root = [r for r in recs if r["path"] == "/"][0]
