@@ -366,7 +366,13 @@ static int put_nodes(int64_t id)
 	return SQLITE_OK;
 }
 
-/* The largest max processes (every one: max < 0). */
+/* How many of n to put: the first max (every one: max < 0). */
+static size_t first(size_t n, long max)
+{
+	return max < 0 || (size_t)max > n ? n : (size_t)max;
+}
+
+/* The largest max processes. */
 static int put_procs(int64_t id, long max)
 {
 	struct proc_list l = { 0 };
@@ -379,7 +385,7 @@ static int put_procs(int64_t id, long max)
 		ms_warn("record: processes recorded %s", PROCS_PIDNS_SCOPE);
 	said = true;
 	proc_list_sort_rss(&l);
-	for (size_t i = 0; i < l.n && (max < 0 || (long)i < max) && rc == SQLITE_OK; i++) {
+	for (size_t i = 0; i < first(l.n, max) && rc == SQLITE_OK; i++) {
 		struct proc_row row;
 
 		proc_row_of(&l.r[i], NULL, &row);
@@ -405,7 +411,7 @@ static int put_memcgs(int64_t id, long max)
 		return SQLITE_OK; /* no memory hierarchy: nothing to record */
 	if (l.n)
 		qsort(l.r, l.n, sizeof(l.r[0]), by_usage);
-	for (size_t i = 0; i < l.n && (max < 0 || (long)i < max) && rc == SQLITE_OK; i++)
+	for (size_t i = 0; i < first(l.n, max) && rc == SQLITE_OK; i++)
 		rc = flight_put(&rs.f, FT_MEMCG, &l.r[i], id);
 	memcg_list_free(&l);
 	return rc;
@@ -427,8 +433,7 @@ static int put_slabs(int64_t id, long max)
 
 	if (rs.slabs && !slabs_read(rs.slabs, &s, err, sizeof(err))) {
 		slab_snapshot_sort(&s);
-		for (size_t i = 0; i < s.n && (max < 0 || (long)i < max) && rc == SQLITE_OK;
-		     i++) {
+		for (size_t i = 0; i < first(s.n, max) && rc == SQLITE_OK; i++) {
 			struct slab_row row;
 
 			slab_row_of(&s.c[i], NULL, ms_page_size(), &row);
@@ -447,7 +452,7 @@ static int put_files(int64_t id, long max)
 
 	if (rs.files && !cachefiles_read(rs.files, &l, err, sizeof(err))) {
 		cache_list_sort(&l);
-		for (size_t i = 0; i < l.n && (max < 0 || (long)i < max) && rc == SQLITE_OK; i++) {
+		for (size_t i = 0; i < first(l.n, max) && rc == SQLITE_OK; i++) {
 			struct cache_file_row row;
 
 			cache_file_row_of(&l.f[i], ms_page_size(), &row);

@@ -24,20 +24,21 @@ __u64 nr_untracked; /* the churn map was full */
 static __always_inline void count(__u32 dev, __u64 ino, __u64 pages, bool add)
 {
 	struct cache_churn_key k = { .ino = ino, .dev = dev };
-	struct cache_churn *c = bpf_map_lookup_elem(&churn, &k), zero = {};
+	struct cache_churn *c = bpf_map_lookup_elem(&churn, &k);
+	struct cache_churn by = { .added = add ? pages : 0, .deleted = add ? 0 : pages };
 
 	if (!c) {
-		bpf_map_update_elem(&churn, &k, &zero, BPF_NOEXIST);
-		c = bpf_map_lookup_elem(&churn, &k);
+		/* a file's first event inserts its count: no second lookup */
+		if (!bpf_map_update_elem(&churn, &k, &by, BPF_NOEXIST))
+			return;
+		c = bpf_map_lookup_elem(&churn, &k); /* another CPU inserted it first */
 		if (!c) {
 			__sync_fetch_and_add(&nr_untracked, 1);
 			return;
 		}
 	}
-	if (add)
-		c->added += pages;
-	else
-		c->deleted += pages;
+	c->added += by.added;
+	c->deleted += by.deleted;
 }
 
 /* Older layouts of a folio's page count (the large-folio fields moved over releases). */

@@ -212,32 +212,62 @@ bool cachefiles_have_cachestat(void)
 }
 
 /*
- * Whether this process holds the file open itself. Such a file is never opened here:
- * closing any descriptor of a file drops every POSIX lock the process holds on it
- * (fcntl(2)), and the recorder's SQLite database and its -shm file live by those locks
- * (a reader that no longer saw them truncated the -shm under the recorder: SIGBUS).
+ * The files this process holds open itself, read once per read. Such a file is never
+ * opened here: closing any descriptor of a file drops every POSIX lock the process holds
+ * on it (fcntl(2)), and the recorder's SQLite database and its -shm file live by those
+ * locks (a reader that no longer saw them truncated the -shm under the recorder: SIGBUS).
  */
-static bool held_by_self(const struct stat *file)
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+};
+
+struct self_files {
+	struct file_id *f;
+	size_t n;
+};
+
+/* 0, or -ENOMEM; a /proc that cannot be read leaves the set empty. */
+static int self_files_read(struct self_files *s)
 {
 	char link[320];
 	struct stat st;
-	bool held = false;
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *e;
+	size_t cap = 0;
+	int rc = 0;
 
-	while (d && !held && (e = readdir(d))) {
+	while (d && !rc && (e = readdir(d))) {
 		snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
-		held = e->d_name[0] != '.' && !stat(link, &st) && st.st_ino == file->st_ino &&
-		       st.st_dev == file->st_dev;
+		if (e->d_name[0] == '.' || stat(link, &st))
+			continue;
+		if (s->n == cap) {
+			struct file_id *f = realloc(s->f, (cap = cap ? 2 * cap : 32) * sizeof(*f));
+
+			if (!f) {
+				rc = -ENOMEM;
+				break;
+			}
+			s->f = f;
+		}
+		s->f[s->n++] = (struct file_id){ st.st_dev, st.st_ino };
 	}
 	if (d)
 		closedir(d);
-	return held;
+	return rc;
+}
+
+static bool held_by_self(const struct self_files *s, const struct stat *file)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->f[i].ino == file->st_ino && s->f[i].dev == file->st_dev)
+			return true;
+	return false;
 }
 
 /* Open a holder's file as /proc shows it (the same file, even when deleted or renamed). */
-static int open_holder(const struct cache_file *f, const struct cache_holder *h,
-		       const char *range, char *path, size_t len)
+static int open_holder(const struct cache_file *f, const struct cache_holder *h, const char *range,
+		       const struct self_files *self, char *path, size_t len)
 {
 	char link[96];
 	ssize_t n;
@@ -255,7 +285,7 @@ static int open_holder(const struct cache_file *f, const struct cache_holder *h,
 		return -1;
 	path[n] = 0;
 	/* only regular files are opened: a device or a FIFO would notice */
-	if (f->block_device || stat(link, &st) || !S_ISREG(st.st_mode) || held_by_self(&st))
+	if (f->block_device || stat(link, &st) || !S_ISREG(st.st_mode) || held_by_self(self, &st))
 		return -2;
 	fd = open(link, O_RDONLY | O_NOATIME | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
@@ -282,7 +312,7 @@ static void dirty_of(int fd, struct cache_file *f)
 }
 
 /* Name each file and read its dirty and writeback pages through a holder. */
-static void name_file(struct cache_file *f)
+static void name_file(struct cache_file *f, const struct self_files *self)
 {
 	char range[48] = "", path[CACHE_PATH_LEN];
 	bool named = false;
@@ -291,7 +321,7 @@ static void name_file(struct cache_file *f)
 		snprintf(range, sizeof(range), "%s", f->path + 1);
 	f->path[0] = 0;
 	for (uint32_t i = 0; i < f->nr_holders && i < CACHE_HOLDERS; i++) {
-		int fd = open_holder(f, &f->holders[i], range[0] ? range : NULL, path,
+		int fd = open_holder(f, &f->holders[i], range[0] ? range : NULL, self, path,
 				     sizeof(path));
 
 		if (fd == -1)
@@ -313,6 +343,7 @@ static void name_file(struct cache_file *f)
 int cachefiles_read(struct cachefiles *c, struct cache_list *out, char *err, size_t len)
 {
 	struct read_ctx rc = { out, false };
+	struct self_files self = { 0 };
 	int e;
 
 	out->n = 0;
@@ -325,11 +356,13 @@ int cachefiles_read(struct cachefiles *c, struct cache_list *out, char *err, siz
 	    (e = ms_iter_collect(c->vmas_fd, sizeof(struct cache_file_rec), take_file, &rc, err,
 				 len)))
 		return e;
-	if (rc.nomem)
-		return ms_err(err, len, ENOMEM, "out of memory");
-	for (size_t i = 0; i < out->n; i++)
-		name_file(&out->f[i]);
-	return 0;
+	if (rc.nomem || self_files_read(&self))
+		e = ms_err(err, len, ENOMEM, "out of memory");
+	else
+		for (size_t i = 0; i < out->n; i++)
+			name_file(&out->f[i], &self);
+	free(self.f);
+	return e;
 }
 
 /* ---- --all: each mounted file system's tree ---- */

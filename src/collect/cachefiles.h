@@ -110,7 +110,7 @@ struct cache_total_row {
 
 struct cache_memcg_row {
 	uint64_t null_mask;
-	char path[256];
+	char path[4096]; /* memcg_row's whole: names of 255 bytes nest */
 	uint64_t file_bytes, file_dirty_bytes, file_writeback_bytes, shmem_bytes;
 	uint64_t file_mapped_bytes;
 };

@@ -11,6 +11,7 @@
 #include <linux/types.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "iter.h"
 #include "memcg.h"
 #include "memcg.skel.h"
 #include "memcgs.h"
@@ -616,19 +617,12 @@ void memcg_counters_close(struct memcg_counters *c)
 /* One pass over every cgroup; false when it failed or some did not fit. */
 static bool counters_pass(struct memcg_counters *c)
 {
-	char buf[64];
-	ssize_t n;
-	int fd;
+	char err[256];
 
 	c->skel->bss->nr = 0;
 	c->skel->bss->nr_beyond = 0;
-	fd = bpf_iter_create(bpf_link__fd(c->link));
-	if (fd < 0)
-		return false;
-	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
-		;
-	close(fd);
-	return !n && !c->skel->bss->nr_beyond;
+	return !ms_iter_drain(bpf_link__fd(c->link), err, sizeof(err)) &&
+	       !c->skel->bss->nr_beyond;
 }
 
 /* The cgroup's held files, opened the first time it is served (-1: read by path). */

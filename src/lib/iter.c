@@ -80,6 +80,11 @@ static void ignore_rec(const void *rec, void *ctx)
 	(void)ctx;
 }
 
+int ms_iter_drain(int link_fd, char *err, size_t len)
+{
+	return ms_iter_collect(link_fd, 1, ignore_rec, NULL, err, len);
+}
+
 void ms_iter_run_fd(int link_fd)
 {
 	ms_iter_read_fd(link_fd, 1, ignore_rec, NULL);

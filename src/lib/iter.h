@@ -19,6 +19,8 @@ void ms_iter_run_fd(int link_fd);
 /* The same for collectors: 0, or a negative errno with err set; never exits. */
 int ms_iter_collect(int link_fd, size_t rec_size, void (*cb)(const void *rec, void *ctx),
 		    void *ctx, char *err, size_t len);
+/* ms_iter_run_fd for collectors: 0, or a negative errno with err set; never exits. */
+int ms_iter_drain(int link_fd, char *err, size_t len);
 
 struct bpf_program;
 /* Run an iterator program once for its side effects (e.g. noting each node); exits 1. */

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import DATA_DIR, MEMSCOPE, loads, run_json, scaled_mib
+from conftest import DATA_DIR, MEMSCOPE, MemoryCgroup, loads, run_json, scaled_mib
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -196,7 +196,39 @@ def test_churn_of_a_read_is_the_files_size(big_file):
     assert added == mib << 20, added
 
 
+def test_its_own_descriptors_are_read_once_a_report(tmp_path):
+    # a file memscope holds itself is never opened (closing it would drop its POSIX
+    # locks): its own descriptors are listed once a report, not again for each file
+    trace = tmp_path / "trace"
+    p = subprocess.run(["strace", "-f", "-qq", "-e", "trace=openat", "-o", str(trace),
+                        MEMSCOPE, "cache", "--top", "0", "--json"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    named = [r for r in map(loads, p.stdout.splitlines())
+             if r["type"] == "cache_file" and r["path"]]
+    scans = [ln for ln in trace.read_text().splitlines() if '"/proc/self/fd",' in ln]
+    assert len(named) > 1
+    assert len(scans) == 1, (len(scans), len(named))
+
+
 def test_memcg_cache_from_the_files():
     recs = run_json("cache", "--memcg")
     root = [r for r in recs if r["path"] == "/"][0]
     assert root["file_bytes"] is not None and root["file_bytes"] > 0
+
+
+def test_memcg_cache_names_a_deep_cgroup_whole():
+    # two names of 200 bytes: a path past 256 bytes was cut to its first 255
+    outer = MemoryCgroup("ms-" + "o" * 197, 1 << 30)
+    inner = None
+    try:
+        if not outer.path.startswith("/sys/fs/cgroup/memory/"):
+            with open(f"{outer.path}/cgroup.subtree_control", "w") as f:
+                f.write("+memory")  # v2: its child gets memory files
+        inner = MemoryCgroup(outer.rel[1:] + "/ms-" + "i" * 196, 1 << 30)
+        recs = run_json("cache", "--memcg")
+        assert inner.rel in [r["path"] for r in recs], len(inner.rel)
+    finally:
+        if inner:
+            inner.remove()
+        outer.remove()
