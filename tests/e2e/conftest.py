@@ -284,6 +284,14 @@ class TraceInstance:
                 time.sleep(0.1)
 
 
+def trace_overruns(t):
+    """Events a TraceInstance's ring lost (overwritten before they were read)."""
+    import re
+    cpus = os.path.join(t.dir, "per_cpu")
+    return sum(int(re.search(r"overrun: (\d+)", open(os.path.join(cpus, c, "stats")).read())[1])
+               for c in os.listdir(cpus))
+
+
 class HugepageOvershoot:
     """Ask for more huge pages than memory holds: real order-9 allocation failures
     (GFP_HIGHUSER_MOVABLE|__GFP_RETRY_MAYFAIL|__GFP_NOWARN|...) without an OOM kill.

@@ -20,7 +20,7 @@ import pytest
 
 from conftest import (MEMSCOPE, ROOT, SLOWDOWN, WORKLOAD, HugepageOvershoot, MemoryCgroup,
                       TraceInstance, drop_caches, kills_name_victim_memcg, loads, meminfo,
-                      proc_state, run, wait_attached, within_bracket)
+                      proc_state, run, trace_overruns, wait_attached, within_bracket)
 from test_proc import pids_the_kernel_iterator_yields
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
@@ -546,12 +546,6 @@ def traced(name, event, pid):
     with open(os.path.join(t.dir, "buffer_size_kb"), "w") as f:
         f.write("16384")
     return t
-
-
-def trace_overruns(t):
-    cpus = os.path.join(t.dir, "per_cpu")
-    return sum(int(re.search(r"overrun: (\d+)", open(os.path.join(cpus, c, "stats")).read())[1])
-               for c in os.listdir(cpus))
 
 
 class Fleet:
