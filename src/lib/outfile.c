@@ -41,6 +41,48 @@ bool outfile_check(const char *path, char *why, size_t len)
 	return true;
 }
 
+/*
+ * The stream writes through these, so the first error's errno is kept: once a write
+ * fails, stdio only sets its error flag, and errno at fflush or fclose may say nothing
+ * (or something else: a page filling /dev/full said EIO, not ENOSPC, now and then).
+ */
+static ssize_t stream_write(void *cookie, const char *buf, size_t n)
+{
+	struct outfile *o = cookie;
+	size_t done = 0;
+	ssize_t w;
+
+	while (done < n) {
+		w = write(o->fd, buf + done, n - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (!o->err)
+				o->err = w < 0 ? errno : EIO;
+			errno = o->err;
+			return done; /* 0: an error, to stdio */
+		}
+		done += w;
+	}
+	return done;
+}
+
+static int stream_close(void *cookie)
+{
+	struct outfile *o = cookie;
+
+	return close(o->fd);
+}
+
+static bool stream_open(struct outfile *o, int fd)
+{
+	static const cookie_io_functions_t io = { .write = stream_write, .close = stream_close };
+
+	o->fd = fd;
+	o->f = fopencookie(o, "w", io);
+	return o->f != NULL;
+}
+
 /* Through an existing file that is not regular: no replacing, no creating. */
 static bool open_through(struct outfile *o, char *err, size_t len)
 {
@@ -56,7 +98,7 @@ static bool open_through(struct outfile *o, char *err, size_t len)
 		close(fd);
 		return say(err, len, "%s is %s: not written", o->path, bad);
 	}
-	if (!(o->f = fdopen(fd, "w"))) {
+	if (!stream_open(o, fd)) {
 		close(fd);
 		return say(err, len, "cannot write %s: %s", o->path, strerror(errno));
 	}
@@ -79,7 +121,7 @@ static bool open_beside(struct outfile *o, char *err, size_t len)
 		o->tmp[0] = '\0';
 		return say(err, len, "cannot write %s: %s", o->path, strerror(errno));
 	}
-	if (fchmod(fd, 0666 & ~mask) || !(o->f = fdopen(fd, "w"))) {
+	if (fchmod(fd, 0666 & ~mask) || !stream_open(o, fd)) {
 		say(err, len, "cannot write %s: %s", o->tmp, strerror(errno));
 		close(fd);
 		unlink(o->tmp);
@@ -140,10 +182,10 @@ bool outfile_close(struct outfile *o, char *err, size_t len)
 	int e = 0;
 
 	errno = 0;
-	if (fflush(o->f) || ferror(o->f) || (o->tmp[0] && fsync(fileno(o->f))))
-		e = errno ? errno : EIO;
+	if (fflush(o->f) || ferror(o->f) || (o->tmp[0] && fsync(o->fd)))
+		e = o->err ? o->err : errno ? errno : EIO;
 	if (fclose(o->f) && !e)
-		e = errno;
+		e = o->err ? o->err : errno;
 	o->f = NULL;
 	if (!e && o->tmp[0] && (e = put_in_place(o)) == EEXIST) {
 		unlink(o->tmp);

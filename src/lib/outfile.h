@@ -16,13 +16,15 @@
 
 struct outfile {
 	FILE *f; /* write here */
+	int fd;
+	int err; /* the first write's error: stdio keeps only that one failed */
 	char path[4096];
 	char tmp[4096]; /* the new file beside it; "" when written through */
 };
 
 /* Could path be written? false with the reason (a directory, ...) in why: bad input. */
 bool outfile_check(const char *path, char *why, size_t len);
-/* Open path for writing; false with a one-line reason in err. */
+/* Open path for writing; false with a one-line reason in err. o must not move. */
 bool outfile_open(struct outfile *o, const char *path, char *err, size_t len);
 /*
  * Flush and close; a new file then takes the path. false with the reason in err: the
